@@ -1,0 +1,107 @@
+import type { CheckSpec } from '../checks/types.js';
+
+/** The `to` of a transition, and the state an instance is in (DESIGN.md "Model"). */
+export type InstanceState =
+  | 'scheduled'
+  | 'starting'
+  | 'healthy'
+  | 'unhealthy'
+  | 'timed-out'
+  | 'crashed'
+  | 'destroying'
+  | 'destroyed'
+  | 'claimed'
+  | 'given-up';
+
+export type ProbeStrategy = 'sidecar' | 'native';
+export type DriverName = 'process' | 'netns' | 'docker';
+
+/** Diego's restart policy; every number configurable. */
+export interface RestartPolicy {
+  /** Crashes restarted at once before backoff starts. */
+  readonly immediate: number;
+  readonly backoffMinMs: number;
+  readonly backoffMaxMs: number;
+  /** Restarts after which the instance is given up. */
+  readonly maxRestarts: number;
+  /** A healthy stretch this long resets the crash count. */
+  readonly resetAfterMs: number;
+}
+
+/** One app, with every default already applied (the config layer does that). */
+export interface AppSpec {
+  readonly name: string;
+  /** argv, never a shell string. Required for process/netns; for docker, the container's command. */
+  readonly command?: readonly string[];
+  readonly image?: string;
+  readonly env: Readonly<Record<string, string>>;
+  readonly instances: number;
+  /** Container ports; the process driver maps each to a free host port and sets PORT to the first. */
+  readonly ports: readonly number[];
+  /** Liveness checks, with `port` a container port and `host` unset (the driver supplies the address). */
+  readonly checks: readonly CheckSpec[];
+  /** Readiness checks; the liveness checks when the definition gives none. */
+  readonly readinessChecks: readonly CheckSpec[];
+  readonly startTimeoutMs: number;
+  readonly startupIntervalMs: number;
+  readonly livenessIntervalMs: number;
+  readonly probe: ProbeStrategy;
+  readonly driver: DriverName;
+  readonly gracePeriodMs: number;
+  readonly prewarm: number;
+  readonly restart: RestartPolicy;
+}
+
+export interface Transition {
+  /** ISO 8601. */
+  readonly time: string;
+  readonly level: 'info' | 'warn' | 'error';
+  readonly app: string;
+  readonly instance: string;
+  readonly from: InstanceState | null;
+  readonly to: InstanceState;
+  readonly msg: string;
+  readonly reason?: string;
+}
+
+export interface InstanceStatus {
+  readonly id: string;
+  readonly state: InstanceState;
+  /** host:port of the first port, once assigned. */
+  readonly address: string | null;
+  readonly pid: number | null;
+  readonly restarts: number;
+  /** ISO 8601 time of the last transition. */
+  readonly since: string;
+}
+
+export interface AppStatus {
+  readonly name: string;
+  readonly desired: number;
+  readonly instances: readonly InstanceStatus[];
+  readonly prewarm: readonly InstanceStatus[];
+}
+
+export interface SupervisorStatus {
+  readonly apps: readonly AppStatus[];
+}
+
+export interface Claim {
+  readonly id: string;
+  readonly address: string;
+}
+
+export interface SupervisorOptions {
+  readonly apps: readonly AppSpec[];
+  /** Where instance records live, so that a restarted supervisor finds what a killed one left. */
+  readonly stateDir: string;
+  /** The healthcheck executable the sidecar strategy runs; defaults to this package's bin/healthcheck.cjs. */
+  readonly agentPath?: string;
+}
+
+/** Events a Supervisor emits (it is an EventEmitter). */
+export interface SupervisorEvents {
+  transition: [Transition];
+  /** A check result under native probing or a report line from a sidecar, for metrics; never logged. */
+  check: [{ readonly app: string; readonly instance: string; readonly passed: boolean; readonly latencyMs: number; readonly phase: 'readiness' | 'liveness' | 'prewarm' }];
+}
