@@ -1,0 +1,117 @@
+/**
+ * Value parsers shared by both command-line dialects and the supervisor's config. Each takes the name the
+ * operator used (`--port`, `-timeout`, `apps[0].startTimeout`) and the text they wrote, and either returns the
+ * value or throws a usage error that quotes both, so that one line on stderr says exactly what to fix.
+ */
+import { isIP } from 'node:net';
+import { formatDuration, parseDuration } from './duration.js';
+import { LifeguardFailure, usageError } from './errors.js';
+import type { CheckSpec, HttpCheckSpec, StatusRange } from './types.js';
+
+/** Throws the usage error every parser here reports: the flag, the value as written, what was expected. */
+export function invalidValue(name: string, value: string, expected: string): never {
+  throw new LifeguardFailure(usageError(`invalid ${name} '${printable(value)}': expected ${expected}`));
+}
+
+/** Control characters escaped as in JSON, so that a hostile value cannot break the one-line message. */
+function printable(value: string): string {
+  return value.replace(/[\x00-\x1f]/g, (c) => JSON.stringify(c).slice(1, -1));
+}
+
+export function parsePort(name: string, text: string): number {
+  const port = /^\d+$/.test(text) ? Number(text) : NaN;
+  if (!(port >= 1 && port <= 65535)) invalidValue(name, text, 'a port number from 1 to 65535');
+  return port;
+}
+
+/** Integers as counts and file descriptors: digits only, so `1.5`, `1e3` and `-1` are refused. */
+export function parseInteger(name: string, text: string, min: number): number {
+  const value = /^\d+$/.test(text) ? Number(text) : NaN;
+  if (!(value >= min && Number.isSafeInteger(value))) invalidValue(name, text, `an integer of at least ${min}`);
+  return value;
+}
+
+// Node's timers fire at once (with a warning) beyond 2^31-1 ms, which would turn a long timeout into none.
+export const MAX_DURATION_MS = 2 ** 31 - 1;
+
+/** A Go duration in ms. `allowZero` for the settings where 0 means "none" (startup timeout, initial delay). */
+export function parseDurationValue(name: string, text: string, allowZero: boolean): number {
+  const ms = parseDuration(text);
+  const expected = `a duration such as 500ms, 2s or 1m30s${allowZero ? '' : ', above 0'}`;
+  if (ms === undefined || (ms === 0 && !allowZero)) invalidValue(name, text, expected);
+  if (ms > MAX_DURATION_MS) invalidValue(name, text, `a duration of at most ${formatDuration(MAX_DURATION_MS)}`);
+  return ms;
+}
+
+/** An IPv4 or IPv6 literal; names are refused because the agent resolves nothing (no DNS in a sidecar's path). */
+export function parseHost(name: string, text: string): string {
+  const host = text.startsWith('[') && text.endsWith(']') ? text.slice(1, -1) : text;
+  if (isIP(host) === 0) invalidValue(name, text, 'an IPv4 or IPv6 address such as 10.0.0.5 or ::1');
+  return host;
+}
+
+/** An HTTP request target: starts with '/', and nothing that could break the request line. */
+export const REQUEST_TARGET = /^\/[\x21-\x7e]*$/;
+
+export function parseUri(name: string, text: string): string {
+  if (!REQUEST_TARGET.test(text)) invalidValue(name, text, "a path starting with '/', without spaces");
+  return text;
+}
+
+/** `200`, `200-299,304`: the statuses an HTTP check accepts. */
+export function parseStatusList(name: string, text: string): StatusRange[] {
+  return text.split(',').map((part) => {
+    const match = /^\s*(\d{3})(?:\s*-\s*(\d{3}))?\s*$/.exec(part);
+    const min = Number(match?.[1]);
+    const max = match?.[2] === undefined ? min : Number(match[2]);
+    if (!(min >= 100 && max <= 599 && min <= max)) {
+      invalidValue(name, text, 'HTTP statuses from 100 to 599, or ranges, such as 200-299,304');
+    }
+    return { min, max };
+  });
+}
+
+// RFC 9110 token characters, the only ones a field name may hold.
+const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+
+/** `Name: value` into a header pair; the value is trimmed as HTTP does, and may not hold CR or LF. */
+export function parseHeader(name: string, text: string): [string, string] {
+  const colon = text.indexOf(':');
+  const field = text.slice(0, colon).trim();
+  const value = text.slice(colon + 1).trim();
+  if (colon < 0 || !HEADER_NAME.test(field) || /[\r\n\0]/.test(value)) {
+    invalidValue(name, text, "a header such as 'Authorization: Bearer abc'");
+  }
+  return [field, value];
+}
+
+/** What a `--check` URL leaves unsaid: timeouts and HTTP options come from the other flags. */
+export interface CheckDefaults {
+  readonly host?: string;
+  readonly timeoutMs: number;
+  readonly http: Pick<HttpCheckSpec, 'expectStatus' | 'headers' | 'followRedirects' | 'userAgent'>;
+}
+
+const CHECK_URL = /^(tcp|http):\/\/(\[[^\]]*\]|[^/:[\]]*)(?::([^/]*))?(\/.*)?$/;
+
+/**
+ * `tcp://:5432`, `tcp://[::1]:5432`, `http://:8080/ready`, `http://10.0.0.5:8080/ready`. An empty host means
+ * "auto-detect" (or --host when given); an HTTP URL without a port means 80 and without a path means '/'.
+ */
+export function parseCheckUrl(name: string, text: string, defaults: CheckDefaults): CheckSpec {
+  const expected = 'a URL such as tcp://:5432, tcp://[::1]:5432 or http://:8080/ready';
+  const match = CHECK_URL.exec(text);
+  if (match === null) return invalidValue(name, text, expected);
+  const [, kind, hostText = '', portText, path] = match;
+  if (kind === 'tcp' && (portText === undefined || path !== undefined)) return invalidValue(name, text, expected);
+  try {
+    const host = hostText === '' ? defaults.host : parseHost(name, hostText);
+    const target = { ...(host === undefined ? {} : { host }), timeoutMs: defaults.timeoutMs };
+    const port = portText === undefined ? 80 : parsePort(name, portText);
+    if (kind === 'tcp') return { kind, ...target, port };
+    return { kind: 'http', ...target, port, path: parseUri(name, path ?? '/'), ...defaults.http };
+  } catch {
+    // A bad host, port or path: quote the whole URL, which is what the operator wrote.
+    return invalidValue(name, text, expected);
+  }
+}
