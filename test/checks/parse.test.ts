@@ -1,4 +1,4 @@
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { LifeguardFailure } from '../../src/checks/errors.js';
 import {
   type CheckDefaults,
@@ -18,7 +18,7 @@ const defaults: CheckDefaults = {
 };
 
 /** Every refusal is a usage error (exit 2) on one line that names the flag and quotes the value. */
-function refuses(t: Tap.Test, fn: () => unknown, flag: string, value: string): void {
+function refuses(t: Test, fn: () => unknown, flag: string, value: string): void {
   try {
     fn();
     t.fail(`accepted ${flag} ${JSON.stringify(value)}`);
