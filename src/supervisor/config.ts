@@ -1,0 +1,254 @@
+/**
+ * The config file `lifeguard run` reads (DESIGN.md "Config"), validated up front with zod so that a typo stops
+ * the supervisor before it starts anything, with one line that names the field path:
+ * `config: apps[0].restart.backoffMin: expected a Go duration such as 500ms, 2s or 1m30s, got "5"`.
+ * Every default is applied here; the supervisor only ever sees complete AppSpecs.
+ */
+import { readFile } from 'node:fs/promises';
+import { z } from 'zod';
+import { checkSchema, describeIssue, parseCheckDefinition, type CheckEntry } from '../checks/definition.js';
+import { parseDuration } from '../checks/duration.js';
+import { LifeguardFailure, usageError } from '../checks/errors.js';
+import { MAX_DURATION_MS, type CheckDefaults } from '../checks/parse.js';
+import { isLoopback, parseListenAddress } from './listen-address.js';
+import type { AppSpec, SupervisorOptions } from './types.js';
+
+export interface HttpEndpointConfig {
+  /** `host:port`, an IP literal; loopback unless allowNonLoopback. */
+  readonly listen: string;
+  /** When set, every request must carry `Authorization: Bearer <token>`. */
+  readonly token?: string;
+  readonly allowNonLoopback?: boolean;
+}
+
+export interface LifeguardConfig {
+  readonly supervisor: SupervisorOptions;
+  /** Absent: no endpoint (DESIGN.md: off unless configured). */
+  readonly http?: HttpEndpointConfig;
+}
+
+/** What an app gets for each field it leaves out. Durations in ms. */
+export const APP_DEFAULTS = {
+  // One, not the 3 of DESIGN.md's example: an operator who writes no count expects one process, as `cf push`
+  // and Diego's DesiredLRP give; asking for more is one field away, and silently tripling a workload is not.
+  instances: 1,
+  startTimeoutMs: 60_000,
+  startupIntervalMs: 2_000,
+  livenessIntervalMs: 30_000,
+  probe: 'sidecar',
+  driver: 'process',
+  gracePeriodMs: 10_000,
+  prewarm: 0,
+  restart: { immediate: 3, backoffMinMs: 30_000, backoffMaxMs: 16 * 60_000, maxRestarts: 200, resetAfterMs: 5 * 60_000 },
+} as const satisfies Partial<AppSpec>;
+
+export const DEFAULT_STATE_DIR = '.lifeguard';
+
+/** Diego's check definition leaves host, HTTP statuses and headers unsaid; these are the agent's own defaults. */
+const CHECK_DEFAULTS: CheckDefaults = {
+  timeoutMs: 1000,
+  http: { expectStatus: [{ min: 200, max: 200 }], headers: [], followRedirects: false },
+};
+
+// Usable as a URL path segment (POST /apps/<name>/claim), a file name in the state directory and a container name.
+const APP_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/;
+// What execve and a process environment accept as a variable name.
+const ENV_NAME = /^[^=\0]+$/;
+
+function duration(allowZero: boolean) {
+  const expected = `expected a Go duration such as 500ms, 2s or 1m30s${allowZero ? '' : ', above 0'}`;
+  return z.unknown().transform((value, ctx) => {
+    const ms = typeof value === 'string' ? parseDuration(value) : undefined;
+    if (ms === undefined || (ms === 0 && !allowZero) || ms > MAX_DURATION_MS) {
+      ctx.addIssue({ code: 'custom', message: `${expected}${got(value)}` });
+      return z.NEVER;
+    }
+    return ms;
+  });
+}
+
+function count(min: number) {
+  const error = `expected an integer of at least ${min}`;
+  return z.int({ error }).min(min, { error });
+}
+
+const nonEmptyString = (what: string) => z.string({ error: `expected ${what}` }).min(1, { error: `expected ${what}` });
+
+const port = z
+  .int({ error: 'expected a port number from 1 to 65535' })
+  .min(1, { error: 'expected a port number from 1 to 65535' })
+  .max(65535, { error: 'expected a port number from 1 to 65535' });
+
+const restartSchema = z.strictObject({
+  immediate: count(0).default(APP_DEFAULTS.restart.immediate),
+  backoffMin: duration(true).default(APP_DEFAULTS.restart.backoffMinMs),
+  backoffMax: duration(true).default(APP_DEFAULTS.restart.backoffMaxMs),
+  maxRestarts: count(0).default(APP_DEFAULTS.restart.maxRestarts),
+  resetAfter: duration(false).default(APP_DEFAULTS.restart.resetAfterMs),
+}, { error: 'expected an object' });
+
+const checkList = z.array(checkSchema, { error: 'expected an array of checks' });
+
+const appSchema = z.strictObject({
+  name: z.string({ error: 'expected a name' }).regex(APP_NAME, {
+    error: 'expected 1 to 63 letters, digits, ".", "_" or "-", starting with a letter or digit',
+  }),
+  // An argv array, never a shell string: no quoting rules to get wrong, no shell between us and the signal.
+  command: z
+    .array(nonEmptyString('a non-empty string'), { error: 'expected an array of strings such as ["node", "app.mjs"]' })
+    .min(1, { error: 'expected at least the program to run' })
+    .optional(),
+  image: nonEmptyString('an image reference').optional(),
+  env: z
+    .record(z.string().regex(ENV_NAME), z.string({ error: 'expected a string' }), {
+      error: (issue) => (issue.code === 'invalid_key' ? 'expected a variable name without "="' : 'expected an object of strings'),
+    })
+    .default({}),
+  instances: count(0).default(APP_DEFAULTS.instances),
+  ports: z.array(port, { error: 'expected an array of port numbers' }).min(1, { error: 'expected at least one port' }).optional(),
+  // Diego's own field names, so that a CheckDefinition's lists paste in unchanged.
+  checks: checkList.min(1, { error: 'expected at least one check' }),
+  readiness_checks: checkList.optional(),
+  startTimeout: duration(true).optional(),
+  startupInterval: duration(false).optional(),
+  livenessInterval: duration(false).optional(),
+  probe: z.enum(['sidecar', 'native'], { error: 'expected "sidecar" or "native"' }).default(APP_DEFAULTS.probe),
+  driver: z.enum(['process', 'netns', 'docker'], { error: 'expected "process", "netns" or "docker"' }).default(APP_DEFAULTS.driver),
+  gracePeriod: duration(true).default(APP_DEFAULTS.gracePeriodMs),
+  prewarm: count(0).default(APP_DEFAULTS.prewarm),
+  restart: restartSchema.prefault({}),
+}, { error: 'expected an object' });
+
+type RawApp = z.infer<typeof appSchema>;
+type Fail = (path: PropertyKey[], message: string) => void;
+
+const httpSchema = z.strictObject({
+  listen: z.string({ error: 'expected an address such as 127.0.0.1:9464' }),
+  token: nonEmptyString('a non-empty token').optional(),
+  allowNonLoopback: z.boolean({ error: 'expected true or false' }).optional(),
+}, { error: 'expected an object' });
+
+// The rules that span fields run in a transform, which zod runs only once every field is well-formed.
+const configSchema = z.strictObject({
+  apps: z.array(appSchema, { error: 'expected an array of apps' }).min(1, { error: 'expected at least one app' }),
+  http: httpSchema.optional(),
+  stateDir: nonEmptyString('a directory').default(DEFAULT_STATE_DIR),
+}, { error: 'expected an object' }).transform((config, ctx): LifeguardConfig => {
+  const fail: Fail = (path, message) => ctx.addIssue({ code: 'custom', path, message });
+  const names = new Set<string>();
+  config.apps.forEach((app, i) => {
+    if (names.has(app.name)) fail(['apps', i, 'name'], `duplicate app name${got(app.name)}`);
+    names.add(app.name);
+    checkApp(app, (path, message) => fail(['apps', i, ...path], message));
+  });
+  if (config.http !== undefined) checkHttp(config.http, fail);
+  return {
+    supervisor: { apps: config.apps.map(toAppSpec), stateDir: config.stateDir },
+    ...(config.http === undefined ? {} : { http: config.http }),
+  };
+});
+
+function checkApp(app: RawApp, fail: Fail): void {
+  if (app.driver === 'docker') {
+    if (app.image === undefined) fail(['image'], 'required by the docker driver');
+  } else {
+    if (app.command === undefined) fail(['command'], `required by the ${app.driver} driver`);
+    if (app.image !== undefined) fail(['image'], 'only the docker driver runs images');
+  }
+  app.ports?.forEach((p, j) => {
+    if (app.ports?.indexOf(p) !== j) fail(['ports', j], `duplicate port${got(p)}`);
+  });
+  if (app.ports !== undefined) {
+    const listed = app.ports.join(', ');
+    for (const list of ['checks', 'readiness_checks'] as const) {
+      app[list]?.forEach((entry, j) => {
+        const kind = entry.tcp_check !== undefined ? 'tcp_check' : 'http_check';
+        const checkPort = entryPort(entry);
+        if (!app.ports?.includes(checkPort)) fail([list, j, kind, 'port'], `expected one of the app's ports (${listed})${got(checkPort)}`);
+      });
+    }
+  }
+  if (app.restart.backoffMax < app.restart.backoffMin) fail(['restart', 'backoffMax'], 'expected at least backoffMin');
+}
+
+function checkHttp(http: z.infer<typeof httpSchema>, fail: Fail): void {
+  const address = parseListenAddress(http.listen);
+  if (address === undefined) {
+    fail(['http', 'listen'], `expected an IP address and port such as 127.0.0.1:9464 or [::1]:9464${got(http.listen)}`);
+  } else if (!isLoopback(address.host) && http.allowNonLoopback !== true) {
+    fail(['http', 'listen'], `expected a loopback address (127.0.0.0/8, ::1) or allowNonLoopback${got(http.listen)}`);
+  }
+}
+
+/** The value as written, for custom issues (describeIssue quotes only the ones zod raises itself). */
+function got(value: unknown): string {
+  return value === undefined ? '' : `, got ${JSON.stringify(value)}`;
+}
+
+function entryPort(entry: CheckEntry): number {
+  return (entry.tcp_check ?? entry.http_check)!.port;
+}
+
+function toAppSpec(app: RawApp): AppSpec {
+  const definition = parseCheckDefinition(
+    { checks: app.checks, ...(app.readiness_checks === undefined ? {} : { readiness_checks: app.readiness_checks }) },
+    CHECK_DEFAULTS,
+    `apps '${app.name}' checks`,
+  );
+  // Without `ports`, the app listens where its checks look: container ports in the order the checks name them.
+  const ports = app.ports ?? [...new Set([...app.checks, ...(app.readiness_checks ?? [])].map(entryPort))];
+  return {
+    name: app.name,
+    ...(app.command === undefined ? {} : { command: app.command }),
+    ...(app.image === undefined ? {} : { image: app.image }),
+    env: app.env,
+    instances: app.instances,
+    ports,
+    checks: definition.checks,
+    readinessChecks: definition.readinessChecks,
+    startTimeoutMs: app.startTimeout ?? APP_DEFAULTS.startTimeoutMs,
+    // An interval the app names wins; else the checks' own interval_ms (Diego's per-check setting); else the default.
+    startupIntervalMs: app.startupInterval ?? definition.readinessIntervalMs ?? APP_DEFAULTS.startupIntervalMs,
+    livenessIntervalMs: app.livenessInterval ?? definition.checksIntervalMs ?? APP_DEFAULTS.livenessIntervalMs,
+    probe: app.probe,
+    driver: app.driver,
+    gracePeriodMs: app.gracePeriod,
+    prewarm: app.prewarm,
+    restart: {
+      immediate: app.restart.immediate,
+      backoffMinMs: app.restart.backoffMin,
+      backoffMaxMs: app.restart.backoffMax,
+      maxRestarts: app.restart.maxRestarts,
+      resetAfterMs: app.restart.resetAfter,
+    },
+  };
+}
+
+/** Validates parsed JSON; throws LifeguardFailure (a usage error, exit 2) naming the first bad field. */
+export function parseConfig(json: unknown): LifeguardConfig {
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) throw configError('expected a JSON object with "apps"');
+  const parsed = configSchema.safeParse(json, { reportInput: true });
+  if (!parsed.success) throw configError(describeIssue(parsed.error));
+  return parsed.data;
+}
+
+/** Reads and validates a config file; unreadable files and bad JSON are usage errors too. */
+export async function loadConfig(path: string): Promise<LifeguardConfig> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    throw configError(`cannot read '${path}': ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    throw configError(`'${path}' is not valid JSON: ${(error as Error).message.split('\n')[0]}`);
+  }
+  return parseConfig(json);
+}
+
+function configError(detail: string): LifeguardFailure {
+  return new LifeguardFailure(usageError(`config: ${detail}`));
+}
