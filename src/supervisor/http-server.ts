@@ -1,0 +1,189 @@
+/**
+ * The supervisor's HTTP endpoint (DESIGN.md "Operating it"): `GET /status`, `GET /metrics` and
+ * `POST /apps/<name>/claim`. It can start and hand out instances, so it binds loopback unless told otherwise,
+ * can demand a bearer token, and bounds what a client may make it hold: header size and time, body size,
+ * request time and connection count.
+ */
+import { createHash, timingSafeEqual } from 'node:crypto';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { LifeguardFailure, usageError } from '../checks/errors.js';
+import { isLoopback, parseListenAddress, type ListenAddress } from './listen-address.js';
+import type { SupervisorMetrics } from './metrics.js';
+import type { AppStatus, Claim, InstanceStatus, SupervisorStatus } from './types.js';
+
+export interface HttpEndpointOptions {
+  /** `127.0.0.1:9464`, `[::1]:9464`; port 0 picks a free one (see HttpEndpoint.address). */
+  readonly listen: string;
+  /** When set, every request needs `Authorization: Bearer <token>`. */
+  readonly token?: string;
+  /** Bind a non-loopback address; without it such an address is refused. */
+  readonly allowNonLoopback?: boolean;
+}
+
+/** What the endpoint needs of a Supervisor. */
+export interface EndpointSource {
+  status(): SupervisorStatus;
+  claim(app: string): Promise<Claim | undefined>;
+}
+
+export interface HttpEndpoint {
+  /** Where it listens, with the real port when 0 was asked for. */
+  readonly address: ListenAddress;
+  /** Stops listening and drops open connections. */
+  close(): Promise<void>;
+}
+
+const MAX_BODY_BYTES = 1024;
+const LIMITS = {
+  headersTimeout: 5_000,
+  requestTimeout: 10_000,
+  keepAliveTimeout: 5_000,
+  maxHeaderSize: 8 * 1024,
+  maxHeadersCount: 50,
+  maxConnections: 64,
+};
+
+const CLAIM_PATH = /^\/apps\/([^/]+)\/claim$/;
+
+export async function startHttpEndpoint(
+  source: EndpointSource,
+  metrics: SupervisorMetrics,
+  options: HttpEndpointOptions,
+): Promise<HttpEndpoint> {
+  const wanted = parseListenAddress(options.listen);
+  if (wanted === undefined) throw failure(options.listen, 'expected an IP address and port such as 127.0.0.1:9464');
+  if (!isLoopback(wanted.host) && options.allowNonLoopback !== true) {
+    throw failure(options.listen, 'not a loopback address; set allowNonLoopback to expose the endpoint');
+  }
+  const authorized = options.token === undefined ? () => true : bearerCheck(options.token);
+
+  const server = createServer({ maxHeaderSize: LIMITS.maxHeaderSize }, (req, res) => {
+    readBoundedBody(req, res, () => {
+      if (!authorized(req.headers.authorization)) {
+        res.setHeader('WWW-Authenticate', 'Bearer');
+        return sendJson(res, 401, { error: 'missing or wrong bearer token' });
+      }
+      route(req, res).catch((error: unknown) => {
+        sendJson(res, 500, { error: error instanceof Error ? error.message : String(error) });
+      });
+    });
+  });
+  server.headersTimeout = LIMITS.headersTimeout;
+  server.requestTimeout = LIMITS.requestTimeout;
+  server.keepAliveTimeout = LIMITS.keepAliveTimeout;
+  server.maxHeadersCount = LIMITS.maxHeadersCount;
+  server.maxConnections = LIMITS.maxConnections;
+
+  async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const path = new URL(req.url ?? '/', 'http://endpoint').pathname;
+    const claim = CLAIM_PATH.exec(path);
+    if (path === '/status') {
+      if (!allow(req, res, 'GET')) return;
+      return sendJson(res, 200, statusBody(source.status()));
+    }
+    if (path === '/metrics') {
+      if (!allow(req, res, 'GET')) return;
+      const text = await metrics.metrics();
+      res.writeHead(200, { 'Content-Type': metrics.contentType, 'Content-Length': Buffer.byteLength(text) });
+      return void res.end(req.method === 'HEAD' ? undefined : text);
+    }
+    if (claim !== null) {
+      if (!allow(req, res, 'POST')) return;
+      const app = decodeSegment(claim[1] as string);
+      if (app === undefined || !source.status().apps.some((a) => a.name === app)) {
+        return sendJson(res, 404, { error: `unknown app '${app ?? claim[1]}'` });
+      }
+      const claimed = await source.claim(app);
+      if (claimed === undefined) {
+        res.setHeader('Retry-After', '1');
+        return sendJson(res, 503, { error: `no prewarmed instance of '${app}' is ready` });
+      }
+      return sendJson(res, 200, { id: claimed.id, address: claimed.address });
+    }
+    sendJson(res, 404, { error: `no such endpoint: ${path}` });
+  }
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(wanted.port, wanted.host, () => {
+      server.off('error', reject);
+      resolve();
+    });
+  }).catch((error: NodeJS.ErrnoException) => {
+    throw failure(options.listen, error.code === 'EADDRINUSE' ? 'address already in use' : error.message);
+  });
+  const bound = server.address() as AddressInfo;
+
+  return {
+    address: { host: wanted.host, port: bound.port },
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
+
+/** The documented shape of GET /status, field by field, so that internal additions do not leak into the API. */
+function statusBody(status: SupervisorStatus): unknown {
+  const instance = (i: InstanceStatus) => ({
+    id: i.id, state: i.state, address: i.address, pid: i.pid, restarts: i.restarts, since: i.since,
+  });
+  const app = (a: AppStatus) => ({
+    name: a.name, desired: a.desired, instances: a.instances.map(instance), prewarm: a.prewarm.map(instance),
+  });
+  return { apps: status.apps.map(app) };
+}
+
+/** Compares digests so that neither the token's content nor its length shows in the response time. */
+function bearerCheck(token: string): (header: string | undefined) => boolean {
+  const digest = (text: string) => createHash('sha256').update(text).digest();
+  const expected = digest(token);
+  return (header) => {
+    const match = /^Bearer +(\S+) *$/i.exec(header ?? '');
+    return timingSafeEqual(digest(match?.[1] ?? ''), expected) && match !== null;
+  };
+}
+
+/** Requests carry no body worth reading; one that is too large is refused before it costs memory. */
+function readBoundedBody(req: IncomingMessage, res: ServerResponse, then: () => void): void {
+  let bytes = 0;
+  req.on('data', (chunk: Buffer) => {
+    bytes += chunk.length;
+    if (bytes > MAX_BODY_BYTES && !res.headersSent) {
+      res.setHeader('Connection', 'close');
+      sendJson(res, 413, { error: `request body over ${MAX_BODY_BYTES} bytes` });
+      req.destroy();
+    }
+  });
+  req.on('end', () => {
+    if (!res.headersSent) then();
+  });
+}
+
+function allow(req: IncomingMessage, res: ServerResponse, method: 'GET' | 'POST'): boolean {
+  const allowed = method === 'GET' ? ['GET', 'HEAD'] : ['POST'];
+  if (allowed.includes(req.method ?? '')) return true;
+  res.setHeader('Allow', allowed.join(', '));
+  sendJson(res, 405, { error: `use ${allowed.join(' or ')}` });
+  return false;
+}
+
+function decodeSegment(segment: string): string | undefined {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return undefined;
+  }
+}
+
+function sendJson(res: ServerResponse, status: number, body: unknown): void {
+  const text = `${JSON.stringify(body)}\n`;
+  res.writeHead(status, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text) });
+  res.end(res.req.method === 'HEAD' ? undefined : text);
+}
+
+function failure(listen: string, reason: string): LifeguardFailure {
+  return new LifeguardFailure(usageError(`http.listen '${listen}': ${reason}`));
+}

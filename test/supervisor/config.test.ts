@@ -1,0 +1,153 @@
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import t from 'tap';
+import { LifeguardFailure } from '../../src/checks/errors.js';
+import { APP_DEFAULTS, loadConfig, parseConfig } from '../../src/supervisor/config.js';
+
+const web = { name: 'web', command: ['node', 'app.mjs'], checks: [{ http_check: { port: 8080, path: '/health' } }] };
+
+/** The usage error (exit 2) a config gives, as the operator reads it. */
+function failureOf(json: unknown): { exitCode: number; message: string } {
+  try {
+    parseConfig(json);
+  } catch (error) {
+    if (error instanceof LifeguardFailure) return { exitCode: error.error.exitCode, message: error.message };
+    throw error;
+  }
+  throw new Error('config was accepted');
+}
+
+t.test('applies every default to a minimal app', async (t) => {
+  const config = parseConfig({ apps: [web] });
+  t.equal(config.http, undefined, 'no endpoint unless configured');
+  t.equal(config.supervisor.stateDir, '.lifeguard');
+  t.same(config.supervisor.apps[0], {
+    name: 'web',
+    command: ['node', 'app.mjs'],
+    env: {},
+    instances: 1,
+    ports: [8080],
+    checks: [{ kind: 'http', port: 8080, path: '/health', timeoutMs: 1000, expectStatus: [{ min: 200, max: 200 }], headers: [], followRedirects: false }],
+    readinessChecks: [{ kind: 'http', port: 8080, path: '/health', timeoutMs: 1000, expectStatus: [{ min: 200, max: 200 }], headers: [], followRedirects: false }],
+    startTimeoutMs: 60_000,
+    startupIntervalMs: 2_000,
+    livenessIntervalMs: 30_000,
+    probe: 'sidecar',
+    driver: 'process',
+    gracePeriodMs: 10_000,
+    prewarm: 0,
+    restart: { immediate: 3, backoffMinMs: 30_000, backoffMaxMs: 960_000, maxRestarts: 200, resetAfterMs: 300_000 },
+  });
+  t.equal(APP_DEFAULTS.instances, 1);
+});
+
+t.test('takes every field of the DESIGN.md example', async (t) => {
+  const config = parseConfig({
+    apps: [{
+      name: 'web', command: ['node', 'examples/app.mjs'], env: { GREETING: 'hi' }, instances: 3, ports: [8080],
+      checks: [{ http_check: { port: 8080, path: '/health', request_timeout_ms: 1000 } }],
+      startTimeout: '60s', startupInterval: '2s', livenessInterval: '30s',
+      probe: 'native', driver: 'process', gracePeriod: '1m30s', prewarm: 2,
+      restart: { immediate: 1, backoffMin: '500ms', backoffMax: '4s', maxRestarts: 5, resetAfter: '1m' },
+    }],
+    http: { listen: '127.0.0.1:9464', token: 'secret' },
+    stateDir: '/tmp/lg',
+  });
+  const app = config.supervisor.apps[0]!;
+  t.same(app.env, { GREETING: 'hi' });
+  t.equal(app.instances, 3);
+  t.equal(app.probe, 'native');
+  t.equal(app.gracePeriodMs, 90_000);
+  t.equal(app.prewarm, 2);
+  t.same(app.restart, { immediate: 1, backoffMinMs: 500, backoffMaxMs: 4000, maxRestarts: 5, resetAfterMs: 60_000 });
+  t.same(config.http, { listen: '127.0.0.1:9464', token: 'secret' });
+  t.equal(config.supervisor.stateDir, '/tmp/lg');
+});
+
+t.test('ports default to the ports the checks name, readiness checks included', async (t) => {
+  const app = parseConfig({
+    apps: [{ ...web, checks: [{ tcp_check: { port: 9000 } }, { http_check: { port: 8080, path: '/' } }], readiness_checks: [{ tcp_check: { port: 9000 } }, { tcp_check: { port: 7000 } }] }],
+  }).supervisor.apps[0]!;
+  t.same(app.ports, [9000, 8080, 7000]);
+  t.same(app.readinessChecks.map((c) => c.port), [9000, 7000]);
+  t.same(app.checks.map((c) => c.port), [9000, 8080]);
+});
+
+t.test("the checks' interval_ms sets an interval the app leaves out", async (t) => {
+  const checks = [{ http_check: { port: 8080, path: '/health', interval_ms: 700 } }];
+  t.equal(parseConfig({ apps: [{ ...web, checks }] }).supervisor.apps[0]!.livenessIntervalMs, 700);
+  t.equal(parseConfig({ apps: [{ ...web, checks, livenessInterval: '5s' }] }).supervisor.apps[0]!.livenessIntervalMs, 5000);
+});
+
+t.test('a docker app needs an image and no command', async (t) => {
+  const app = parseConfig({ apps: [{ name: 'db', image: 'postgres:16', driver: 'docker', checks: [{ tcp_check: { port: 5432 } }] }] }).supervisor.apps[0]!;
+  t.equal(app.image, 'postgres:16');
+  t.equal(app.command, undefined);
+});
+
+t.test('each invalid field is a usage error (exit 2) naming its path', async (t) => {
+  const cases: [string, unknown, RegExp][] = [
+    ['not an object', [], /^config: expected a JSON object/],
+    ['no apps', {}, /^config: apps: /],
+    ['empty apps', { apps: [] }, /^config: apps: expected at least one app/],
+    ['unknown top-level field', { apps: [web], extra: 1 }, /^config: extra: unknown field$/],
+    ['unknown app field', { apps: [{ ...web, comand: ['x'] }] }, /^config: apps\[0\]\.comand: unknown field$/],
+    ['missing name', { apps: [{ command: ['x'], checks: web.checks }] }, /^config: apps\[0\]\.name: /],
+    ['name not URL-safe', { apps: [{ ...web, name: 'a/b' }] }, /^config: apps\[0\]\.name: .*got "a\/b"/],
+    ['duplicate name', { apps: [web, web] }, /^config: apps\[1\]\.name: duplicate app name/],
+    ['shell-string command', { apps: [{ ...web, command: 'node app.mjs' }] }, /^config: apps\[0\]\.command: expected an array of strings/],
+    ['empty command', { apps: [{ ...web, command: [] }] }, /^config: apps\[0\]\.command: /],
+    ['empty argument', { apps: [{ ...web, command: ['node', ''] }] }, /^config: apps\[0\]\.command\[1\]: /],
+    ['no command', { apps: [{ name: 'web', checks: web.checks }] }, /^config: apps\[0\]\.command: required by the process driver/],
+    ['image without docker', { apps: [{ ...web, image: 'x' }] }, /^config: apps\[0\]\.image: /],
+    ['docker without image', { apps: [{ ...web, driver: 'docker' }] }, /^config: apps\[0\]\.image: required by the docker driver/],
+    ['no checks', { apps: [{ name: 'web', command: ['x'] }] }, /^config: apps\[0\]\.checks: /],
+    ['empty checks', { apps: [{ ...web, checks: [] }] }, /^config: apps\[0\]\.checks: expected at least one check/],
+    ['bad check port', { apps: [{ ...web, checks: [{ tcp_check: { port: 70000 } }] }] }, /^config: apps\[0\]\.checks\[0\]\.tcp_check\.port: /],
+    ['check entry with both kinds', { apps: [{ ...web, checks: [{ tcp_check: { port: 1 }, http_check: { port: 1, path: '/' } }] }] }, /^config: apps\[0\]\.checks\[0\]: /],
+    ['check port not among ports', { apps: [{ ...web, ports: [9090] }] }, /^config: apps\[0\]\.checks\[0\]\.http_check\.port: expected one of the app's ports \(9090\)/],
+    ['readiness port not among ports', { apps: [{ ...web, ports: [8080], readiness_checks: [{ tcp_check: { port: 1 } }] }] }, /^config: apps\[0\]\.readiness_checks\[0\]\.tcp_check\.port: /],
+    ['port 0', { apps: [{ ...web, ports: [0] }] }, /^config: apps\[0\]\.ports\[0\]: expected a port number from 1 to 65535/],
+    ['port too high', { apps: [{ ...web, ports: [8080, 65536] }] }, /^config: apps\[0\]\.ports\[1\]: /],
+    ['duplicate port', { apps: [{ ...web, ports: [8080, 8080] }] }, /^config: apps\[0\]\.ports\[1\]: duplicate port/],
+    ['env value not a string', { apps: [{ ...web, env: { N: 5 } }] }, /^config: apps\[0\]\.env\.N: expected a string/],
+    ['negative instances', { apps: [{ ...web, instances: -1 }] }, /^config: apps\[0\]\.instances: expected an integer of at least 0/],
+    ['fractional prewarm', { apps: [{ ...web, prewarm: 1.5 }] }, /^config: apps\[0\]\.prewarm: /],
+    ['unknown probe', { apps: [{ ...web, probe: 'exec' }] }, /^config: apps\[0\]\.probe: expected "sidecar" or "native"/],
+    ['unknown driver', { apps: [{ ...web, driver: 'vm' }] }, /^config: apps\[0\]\.driver: /],
+    ['bare-number duration', { apps: [{ ...web, restart: { backoffMin: '5' } }] }, /^config: apps\[0\]\.restart\.backoffMin: expected a Go duration .*got "5"$/],
+    ['numeric duration', { apps: [{ ...web, startTimeout: 5 }] }, /^config: apps\[0\]\.startTimeout: expected a Go duration .*got 5$/],
+    ['zero interval', { apps: [{ ...web, livenessInterval: '0s' }] }, /^config: apps\[0\]\.livenessInterval: .*above 0/],
+    ['unknown restart field', { apps: [{ ...web, restart: { max: 1 } }] }, /^config: apps\[0\]\.restart\.max: unknown field$/],
+    ['backoffMax below backoffMin', { apps: [{ ...web, restart: { backoffMin: '10s', backoffMax: '1s' } }] }, /^config: apps\[0\]\.restart\.backoffMax: /],
+    ['non-loopback listen', { apps: [web], http: { listen: '0.0.0.0:9464' } }, /^config: http\.listen: expected a loopback address/],
+    ['host name listen', { apps: [web], http: { listen: 'localhost:9464' } }, /^config: http\.listen: expected an IP address and port/],
+    ['empty token', { apps: [web], http: { listen: '127.0.0.1:9464', token: '' } }, /^config: http\.token: /],
+    ['unknown http field', { apps: [web], http: { listen: '127.0.0.1:1', tls: true } }, /^config: http\.tls: unknown field$/],
+    ['empty stateDir', { apps: [web], stateDir: '' }, /^config: stateDir: /],
+  ];
+  for (const [name, json, expected] of cases) {
+    const { exitCode, message } = failureOf(json);
+    t.equal(exitCode, 2, `${name}: exit code`);
+    t.match(message, expected, name);
+    t.notOk(message.includes('\n'), `${name}: one line`);
+  }
+});
+
+t.test('a non-loopback listen address is accepted when explicitly allowed', async (t) => {
+  t.same(parseConfig({ apps: [web], http: { listen: '0.0.0.0:9464', allowNonLoopback: true } }).http, { listen: '0.0.0.0:9464', allowNonLoopback: true });
+  t.same(parseConfig({ apps: [web], http: { listen: '[::1]:0' } }).http, { listen: '[::1]:0' });
+});
+
+t.test('loadConfig reports unreadable files and bad JSON as usage errors', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'lifeguard-config-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  const bad = join(dir, 'bad.json');
+  await writeFile(bad, '{"apps": [');
+  await t.rejects(loadConfig(bad), { name: 'LifeguardFailure', message: /^config: '.*bad\.json' is not valid JSON: / });
+  await t.rejects(loadConfig(join(dir, 'missing.json')), { name: 'LifeguardFailure', message: /^config: cannot read '.*missing\.json': ENOENT$/ });
+  const good = join(dir, 'good.json');
+  await writeFile(good, JSON.stringify({ apps: [web] }));
+  t.equal((await loadConfig(good)).supervisor.apps[0]!.name, 'web');
+});
