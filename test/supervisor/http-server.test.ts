@@ -1,0 +1,146 @@
+import { EventEmitter } from 'node:events';
+import { request } from 'node:http';
+import t, { type Test } from 'tap';
+import { LifeguardFailure } from '../../src/checks/errors.js';
+import { startHttpEndpoint, type HttpEndpoint, type HttpEndpointOptions } from '../../src/supervisor/http-server.js';
+import { SupervisorMetrics } from '../../src/supervisor/metrics.js';
+import type { Claim, SupervisorEvents, SupervisorStatus } from '../../src/supervisor/types.js';
+
+const since = '2026-01-01T00:00:00.000Z';
+
+/** A supervisor as the endpoint sees it: a status, a claim that succeeds once, and events for the metrics. */
+class FakeSupervisor extends EventEmitter<SupervisorEvents> {
+  private claimable = 1;
+  status(): SupervisorStatus {
+    return {
+      apps: [
+        { name: 'web', desired: 1, instances: [{ id: 'web-1', state: 'healthy', address: '127.0.0.1:40001', pid: 123, restarts: 0, since }], prewarm: [] },
+        { name: 'pool', desired: 0, instances: [], prewarm: [{ id: 'pool-1', state: 'healthy', address: '127.0.0.1:40002', pid: 124, restarts: 0, since }] },
+      ],
+    };
+  }
+  async claim(app: string): Promise<Claim | undefined> {
+    if (app !== 'pool' || this.claimable === 0) return undefined;
+    this.claimable -= 1;
+    return { id: 'pool-1', address: '127.0.0.1:40002' };
+  }
+}
+
+async function serve(t: Test, options: Partial<HttpEndpointOptions> = {}): Promise<{ endpoint: HttpEndpoint; supervisor: FakeSupervisor }> {
+  const supervisor = new FakeSupervisor();
+  const metrics = new SupervisorMetrics(supervisor);
+  const endpoint = await startHttpEndpoint(supervisor, metrics, { listen: '127.0.0.1:0', ...options });
+  t.teardown(async () => {
+    metrics.close();
+    await endpoint.close();
+  });
+  return { endpoint, supervisor };
+}
+
+interface Reply { status: number; headers: Record<string, string | string[] | undefined>; body: string }
+
+function call(endpoint: HttpEndpoint, method: string, path: string, headers: Record<string, string> = {}, body?: string): Promise<Reply> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: endpoint.address.host, port: endpoint.address.port, method, path, headers, timeout: 5000 }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => (text += chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text }));
+    });
+    req.on('timeout', () => req.destroy(new Error('request timed out')));
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+t.test('GET /status answers the documented shape', async (t) => {
+  const { endpoint } = await serve(t);
+  const reply = await call(endpoint, 'GET', '/status');
+  t.equal(reply.status, 200);
+  t.match(reply.headers['content-type'], /^application\/json/);
+  t.same(JSON.parse(reply.body), {
+    apps: [
+      { name: 'web', desired: 1, instances: [{ id: 'web-1', state: 'healthy', address: '127.0.0.1:40001', pid: 123, restarts: 0, since }], prewarm: [] },
+      { name: 'pool', desired: 0, instances: [], prewarm: [{ id: 'pool-1', state: 'healthy', address: '127.0.0.1:40002', pid: 124, restarts: 0, since }] },
+    ],
+  });
+});
+
+t.test('GET /metrics serves every lifeguard metric', async (t) => {
+  const { endpoint, supervisor } = await serve(t);
+  supervisor.emit('transition', { time: since, level: 'info', app: 'web', instance: 'web-1', from: 'starting', to: 'healthy', msg: 'Container became healthy' });
+  supervisor.emit('transition', { time: since, level: 'info', app: 'web', instance: 'web-2', from: null, to: 'scheduled', msg: 'Rescheduling', reason: 'web-1 crashed' });
+  supervisor.emit('check', { app: 'web', instance: 'web-1', passed: false, latencyMs: 12, phase: 'liveness' });
+  const reply = await call(endpoint, 'GET', '/metrics');
+  t.equal(reply.status, 200);
+  t.match(reply.headers['content-type'], /^text\/plain/);
+  t.match(reply.body, /^lifeguard_instances\{app="web",pool="app",state="healthy"\} 1$/m);
+  t.match(reply.body, /^lifeguard_instances\{app="pool",pool="prewarm",state="healthy"\} 1$/m);
+  t.match(reply.body, /^lifeguard_instances\{app="web",pool="app",state="crashed"\} 0$/m);
+  t.match(reply.body, /^lifeguard_desired_instances\{app="web"\} 1$/m);
+  t.match(reply.body, /^lifeguard_transitions_total\{app="web",to="healthy"\} 1$/m);
+  t.match(reply.body, /^lifeguard_restarts_total\{app="web"\} 1$/m);
+  t.match(reply.body, /^lifeguard_health_check_failures_total\{app="web",phase="liveness"\} 1$/m);
+  t.match(reply.body, /^lifeguard_health_check_duration_seconds_count\{app="web",phase="liveness"\} 1$/m);
+});
+
+t.test('POST /apps/<name>/claim: 200 with the instance, 503 when none is ready, 404 for an unknown app', async (t) => {
+  const { endpoint } = await serve(t);
+  const first = await call(endpoint, 'POST', '/apps/pool/claim');
+  t.equal(first.status, 200);
+  t.same(JSON.parse(first.body), { id: 'pool-1', address: '127.0.0.1:40002' });
+  const second = await call(endpoint, 'POST', '/apps/pool/claim');
+  t.equal(second.status, 503);
+  t.equal(second.headers['retry-after'], '1');
+  t.match(JSON.parse(second.body), { error: /no prewarmed instance/ });
+  t.equal((await call(endpoint, 'POST', '/apps/nope/claim')).status, 404);
+  t.equal((await call(endpoint, 'POST', '/apps/%E0%A4%A/claim')).status, 404, 'a malformed name is unknown, not a crash');
+});
+
+t.test('wrong methods, unknown paths and oversized bodies are refused', async (t) => {
+  const { endpoint } = await serve(t);
+  const get = await call(endpoint, 'GET', '/apps/pool/claim');
+  t.equal(get.status, 405);
+  t.equal(get.headers.allow, 'POST');
+  t.equal((await call(endpoint, 'POST', '/status')).status, 405);
+  t.equal((await call(endpoint, 'GET', '/nope')).status, 404);
+  t.equal((await call(endpoint, 'HEAD', '/status')).status, 200);
+  t.equal((await call(endpoint, 'POST', '/apps/pool/claim', {}, 'x'.repeat(64 * 1024))).status, 413);
+});
+
+t.test('a bearer token is required when configured', async (t) => {
+  const { endpoint } = await serve(t, { token: 's3cret' });
+  const none = await call(endpoint, 'GET', '/status');
+  t.equal(none.status, 401);
+  t.equal(none.headers['www-authenticate'], 'Bearer');
+  t.equal((await call(endpoint, 'GET', '/status', { Authorization: 'Bearer wrong' })).status, 401);
+  t.equal((await call(endpoint, 'GET', '/status', { Authorization: 'Bearer s3cret-longer' })).status, 401);
+  t.equal((await call(endpoint, 'GET', '/metrics', { Authorization: 'Basic s3cret' })).status, 401);
+  t.equal((await call(endpoint, 'POST', '/apps/pool/claim')).status, 401, 'claims are guarded too');
+  t.equal((await call(endpoint, 'GET', '/status', { Authorization: 'Bearer s3cret' })).status, 200);
+  t.equal((await call(endpoint, 'POST', '/apps/pool/claim', { Authorization: 'bearer s3cret' })).status, 200);
+});
+
+t.test('serves IPv6 loopback', async (t) => {
+  const { endpoint } = await serve(t, { listen: '[::1]:0' });
+  t.equal(endpoint.address.host, '::1');
+  t.equal((await call(endpoint, 'GET', '/status')).status, 200);
+});
+
+t.test('a non-loopback or malformed address is refused before binding', async (t) => {
+  const supervisor = new FakeSupervisor();
+  const metrics = new SupervisorMetrics(supervisor);
+  t.teardown(() => metrics.close());
+  for (const listen of ['0.0.0.0:0', '[::]:0', '10.1.2.3:9464', 'localhost:9464', '127.0.0.1']) {
+    await t.rejects(startHttpEndpoint(supervisor, metrics, { listen }), LifeguardFailure, listen);
+  }
+  await t.rejects(startHttpEndpoint(supervisor, metrics, { listen: '0.0.0.0:0' }), { message: /not a loopback address/ });
+});
+
+t.test('a port in use is a clear error', async (t) => {
+  const { endpoint } = await serve(t);
+  const supervisor = new FakeSupervisor();
+  const metrics = new SupervisorMetrics(supervisor);
+  t.teardown(() => metrics.close());
+  await t.rejects(startHttpEndpoint(supervisor, metrics, { listen: `127.0.0.1:${endpoint.address.port}` }), { message: /address already in use/ });
+});
