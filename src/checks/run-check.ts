@@ -1,0 +1,21 @@
+import { lifeguardError } from './errors.js';
+import { findHostAddress } from './host.js';
+import { httpCheck } from './http-check.js';
+import { tcpCheck } from './tcp-check.js';
+import type { CheckResult, CheckSpec } from './types.js';
+
+const NO_INTERFACE = lifeguardError('no-interface', undefined);
+
+/**
+ * Runs one check to its verdict. Never rejects: every failure, including a missing interface and cancellation,
+ * is a CheckResult whose error comes from the error table.
+ *
+ * A spec without a host is checked on this machine's first non-loopback IPv4 address, looked up on every call
+ * (a container's address can appear after the agent starts). Callers that probe often resolve it once and
+ * pass a spec with the host set.
+ */
+export function runCheck(spec: CheckSpec, signal?: AbortSignal): Promise<CheckResult> {
+  const host = spec.host ?? findHostAddress();
+  if (host === undefined) return Promise.resolve({ passed: false, latencyMs: 0, error: NO_INTERFACE });
+  return spec.kind === 'tcp' ? tcpCheck(spec, host, signal) : httpCheck(spec, host, signal);
+}
