@@ -14,7 +14,7 @@ class FakeSupervisor extends EventEmitter<SupervisorEvents> {
   status(): SupervisorStatus {
     return {
       apps: [
-        { name: 'web', desired: 1, instances: [{ id: 'web-1', state: 'healthy', address: '127.0.0.1:40001', pid: 123, restarts: 0, since }], prewarm: [] },
+        { name: 'web', desired: 1, instances: [{ id: 'web-1', state: 'healthy', address: '127.0.0.1:40001', pid: 123, restarts: 2, since }], prewarm: [] },
         { name: 'pool', desired: 0, instances: [], prewarm: [{ id: 'pool-1', state: 'healthy', address: '127.0.0.1:40002', pid: 124, restarts: 0, since }] },
       ],
     };
@@ -60,7 +60,7 @@ t.test('GET /status answers the documented shape', async (t) => {
   t.match(reply.headers['content-type'], /^application\/json/);
   t.same(JSON.parse(reply.body), {
     apps: [
-      { name: 'web', desired: 1, instances: [{ id: 'web-1', state: 'healthy', address: '127.0.0.1:40001', pid: 123, restarts: 0, since }], prewarm: [] },
+      { name: 'web', desired: 1, instances: [{ id: 'web-1', state: 'healthy', address: '127.0.0.1:40001', pid: 123, restarts: 2, since }], prewarm: [] },
       { name: 'pool', desired: 0, instances: [], prewarm: [{ id: 'pool-1', state: 'healthy', address: '127.0.0.1:40002', pid: 124, restarts: 0, since }] },
     ],
   });
@@ -69,7 +69,9 @@ t.test('GET /status answers the documented shape', async (t) => {
 t.test('GET /metrics serves every lifeguard metric', async (t) => {
   const { endpoint, supervisor } = await serve(t);
   supervisor.emit('transition', { time: since, level: 'info', app: 'web', instance: 'web-1', from: 'starting', to: 'healthy', msg: 'Container became healthy' });
-  supervisor.emit('transition', { time: since, level: 'info', app: 'web', instance: 'web-2', from: null, to: 'scheduled', msg: 'Rescheduling', reason: 'web-1 crashed' });
+  // A replacement (restarts inherited, above 0) counts as a restart; an instance scheduled by backfill does not.
+  supervisor.emit('transition', { time: since, level: 'info', app: 'web', instance: 'web-1', from: null, to: 'scheduled', msg: 'Rescheduled' });
+  supervisor.emit('transition', { time: since, level: 'info', app: 'pool', instance: 'pool-1', from: null, to: 'scheduled', msg: 'Backfilling' });
   supervisor.emit('check', { app: 'web', instance: 'web-1', passed: false, latencyMs: 12, phase: 'liveness' });
   const reply = await call(endpoint, 'GET', '/metrics');
   t.equal(reply.status, 200);
@@ -80,6 +82,7 @@ t.test('GET /metrics serves every lifeguard metric', async (t) => {
   t.match(reply.body, /^lifeguard_desired_instances\{app="web"\} 1$/m);
   t.match(reply.body, /^lifeguard_transitions_total\{app="web",to="healthy"\} 1$/m);
   t.match(reply.body, /^lifeguard_restarts_total\{app="web"\} 1$/m);
+  t.notMatch(reply.body, /^lifeguard_restarts_total\{app="pool"\}/m);
   t.match(reply.body, /^lifeguard_health_check_failures_total\{app="web",phase="liveness"\} 1$/m);
   t.match(reply.body, /^lifeguard_health_check_duration_seconds_count\{app="web",phase="liveness"\} 1$/m);
 });
