@@ -25,6 +25,7 @@ async function main(argv: readonly string[]): Promise<void> {
 }
 
 async function run(config: LifeguardConfig, logFormat: LogFormat, durationMs: number | undefined): Promise<void> {
+  let crash: unknown;
   // Asked for before anything starts, so that a signal during start-up still stops what was started.
   const stopAsked = new Promise<void>((resolve) => {
     // A second signal changes nothing: the stop under way is already bounded by each app's grace period,
@@ -32,6 +33,13 @@ async function run(config: LifeguardConfig, logFormat: LogFormat, durationMs: nu
     for (const signal of ['SIGTERM', 'SIGINT'] as const) process.on(signal, () => resolve());
     // The log is the supervisor's account of what it does; with its reader gone (EPIPE), stop rather than run blind.
     process.stdout.on('error', () => resolve());
+    // A bug anywhere below must not leave instances running unwatched: stop them all, then report it (exit 127).
+    const crashed = (thrown: unknown) => {
+      crash ??= thrown;
+      resolve();
+    };
+    process.on('uncaughtException', crashed);
+    process.on('unhandledRejection', crashed);
     if (durationMs !== undefined) setTimeout(resolve, durationMs);
   });
   // Run until told to stop even when nothing else is pending (every instance given up, nothing to wait on).
@@ -51,6 +59,7 @@ async function run(config: LifeguardConfig, logFormat: LogFormat, durationMs: nu
     await endpoint?.close();
     metrics.close();
   }
+  if (crash !== undefined) throw crash;
 }
 
 /** Writes what there is to say, then exits once it is flushed, whatever sockets or timers are left. */
