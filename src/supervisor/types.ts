@@ -97,6 +97,17 @@ export interface SupervisorOptions {
   readonly stateDir: string;
   /** The healthcheck executable the sidecar strategy runs; defaults to this package's bin/healthcheck.cjs. */
   readonly agentPath?: string;
+  /** Numbers a platform rarely changes; tests shorten them. */
+  readonly tuning?: SupervisorTuning;
+}
+
+export interface SupervisorTuning {
+  /** How often an unclaimed prewarmed instance is pinged over TCP (OpenWhisk: 3s). */
+  readonly prewarmPingIntervalMs?: number;
+  /** Failed pings in a row that destroy a prewarmed instance (OpenWhisk: 3). */
+  readonly prewarmPingFailures?: number;
+  /** Slack on top of interval + check timeout before a silent sidecar agent counts as lost (default 1s). */
+  readonly heartbeatGraceMs?: number;
 }
 
 /** Events a Supervisor emits (it is an EventEmitter). */

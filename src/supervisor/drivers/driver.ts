@@ -1,0 +1,55 @@
+/**
+ * Where instances run. A driver starts one instance of an app, says where its ports are reachable and when it
+ * exits, and destroys it. The process driver is the embedded default; netns and docker fit the same shape
+ * (an address per container port, an optional pid, an exit notification, a graceful destroy).
+ */
+import type { AppSpec } from '../types.js';
+import type { TrackedProcess } from '../state-dir.js';
+
+export interface Endpoint {
+  readonly host: string;
+  readonly port: number;
+}
+
+/** How an instance ended on its own: an exit status, a signal, or a start that never happened. */
+export interface Exit {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+}
+
+export interface LaunchRequest {
+  readonly instance: string;
+  readonly spec: AppSpec;
+  /** Told once, when the instance ends for any reason, asked for or not. */
+  readonly onExit: (exit: Exit) => void;
+}
+
+export type LaunchResult =
+  | { readonly ok: true; readonly running: RunningInstance }
+  | { readonly ok: false; readonly reason: string };
+
+export interface DestroyOutcome {
+  /** The instance outlived its grace period and was killed. */
+  readonly forced: boolean;
+}
+
+export interface RunningInstance {
+  readonly pid: number | null;
+  /** host:port where the first container port is reachable. */
+  readonly address: string;
+  /** What the state directory must remember to clean up after a crashed supervisor. */
+  readonly tracked: readonly TrackedProcess[];
+  /** Where a container port is reachable from the supervisor (and from a sidecar agent beside it). */
+  endpoint(containerPort: number): Endpoint;
+  /** Polite stop, then a forced one after the grace period; resolves when the instance is gone. */
+  destroy(gracePeriodMs: number): Promise<DestroyOutcome>;
+}
+
+export interface Driver {
+  launch(request: LaunchRequest): Promise<LaunchResult>;
+}
+
+/** `exited with code 1`, `killed by SIGKILL`: the crash reason an operator reads in the log. */
+export function describeExit(exit: Exit): string {
+  return exit.signal !== null ? `killed by ${exit.signal}` : `exited with code ${exit.code}`;
+}

@@ -1,0 +1,119 @@
+/**
+ * The process driver: each instance is a child process in its own process group, started from an argv (never
+ * through a shell), with every container port mapped to a free loopback port. Destroy signals the whole group,
+ * so that whatever the app forked goes with it.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { createServer, type Server } from 'node:net';
+import { signalGroup, type TrackedProcess, trackProcess } from '../state-dir.js';
+import type { DestroyOutcome, Driver, Endpoint, Exit, LaunchRequest, LaunchResult, RunningInstance } from './driver.js';
+
+const HOST = '127.0.0.1';
+
+export class ProcessDriver implements Driver {
+  async launch({ instance, spec, onExit }: LaunchRequest): Promise<LaunchResult> {
+    const [command, ...args] = spec.command ?? [];
+    if (command === undefined) return { ok: false, reason: 'no command given' };
+    const hostPorts = await freePorts(spec.ports.length);
+    const ports = new Map(spec.ports.map((containerPort, i) => [containerPort, hostPorts[i] as number]));
+    const child = spawn(command, args, {
+      // Not the supervisor's environment: an app sees what its spec gives it, plus PATH to find its command.
+      env: { PATH: process.env.PATH ?? '', ...spec.env, ...portEnv(ports), LIFEGUARD_INSTANCE: instance },
+      detached: true,
+      stdio: 'ignore',
+    });
+    const failure = await new Promise<string | undefined>((resolve) => {
+      child.once('spawn', () => resolve(undefined));
+      child.once('error', (error: NodeJS.ErrnoException) => resolve(spawnFailure(command, error)));
+    });
+    if (failure !== undefined) return { ok: false, reason: failure };
+    return { ok: true, running: new ChildInstance(child, ports, onExit) };
+  }
+}
+
+class ChildInstance implements RunningInstance {
+  readonly pid: number;
+  readonly address: string;
+  readonly tracked: readonly TrackedProcess[];
+  private exit: Exit | undefined;
+  private readonly exited: Promise<void>;
+
+  constructor(
+    child: ChildProcess,
+    private readonly ports: ReadonlyMap<number, number>,
+    onExit: (exit: Exit) => void,
+  ) {
+    this.pid = child.pid as number;
+    const first = ports.values().next();
+    this.address = `${HOST}:${first.done === true ? '' : first.value}`;
+    const tracked = trackProcess('app', this.pid);
+    this.tracked = tracked === undefined ? [] : [tracked];
+    this.exited = new Promise((resolve) =>
+      child.once('exit', (code, signal) => {
+        this.exit = { code, signal };
+        resolve();
+        onExit(this.exit);
+      }),
+    );
+  }
+
+  endpoint(containerPort: number): Endpoint {
+    // A port the spec does not map is taken as the app's own: it listens there on loopback itself.
+    return { host: HOST, port: this.ports.get(containerPort) ?? containerPort };
+  }
+
+  async destroy(gracePeriodMs: number): Promise<DestroyOutcome> {
+    let forced = false;
+    if (this.exit === undefined) {
+      signalGroup(this.pid, 'SIGTERM');
+      // A stopped (SIGSTOP) process only acts on SIGTERM once it runs again.
+      signalGroup(this.pid, 'SIGCONT');
+      const timer = setTimeout(() => {
+        forced = true;
+        signalGroup(this.pid, 'SIGKILL');
+      }, gracePeriodMs);
+      await this.exited;
+      clearTimeout(timer);
+    }
+    // The leader is gone; whatever it forked into its group is an orphan now.
+    signalGroup(this.pid, 'SIGKILL');
+    return { forced };
+  }
+}
+
+function portEnv(ports: ReadonlyMap<number, number>): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [containerPort, hostPort] of ports) {
+    env.PORT ??= String(hostPort);
+    env[`PORT_${containerPort}`] = String(hostPort);
+  }
+  return env;
+}
+
+function spawnFailure(command: string, error: NodeJS.ErrnoException): string {
+  switch (error.code) {
+    case 'ENOENT':
+      return `command not found: ${command}`;
+    case 'EACCES':
+      return `permission denied: ${command}`;
+    default:
+      return `cannot start ${command}: ${error.message}`;
+  }
+}
+
+/** Distinct free loopback ports: every listener stays open until all are bound, so none is handed out twice. */
+async function freePorts(count: number): Promise<number[]> {
+  const servers: Server[] = [];
+  try {
+    for (let i = 0; i < count; i++) {
+      const server = createServer();
+      servers.push(server);
+      server.listen(0, HOST);
+      await once(server, 'listening');
+    }
+    return servers.map((server) => (server.address() as { port: number }).port);
+  } finally {
+    await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
+  }
+}

@@ -1,0 +1,152 @@
+/**
+ * A record per live instance on disk, so that a supervisor killed with SIGKILL leaves a trail its successor can
+ * follow: on start the new supervisor kills every process group the old one left and forgets the records.
+ * A PID is trusted only together with its start time (/proc/<pid>/stat field 22): a PID the kernel handed to
+ * some unrelated process since then is never signalled.
+ */
+import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+export interface TrackedProcess {
+  readonly role: 'app' | 'agent';
+  readonly pid: number;
+  /** Every tracked process leads its own group (spawned detached); the whole group goes. */
+  readonly pgid: number;
+  /** Clock ticks since boot, as /proc reports them; a string because it can exceed 2^53 in theory. */
+  readonly startTime: string;
+}
+
+export interface InstanceRecord {
+  readonly app: string;
+  readonly instance: string;
+  readonly processes: readonly TrackedProcess[];
+}
+
+/** How long reapLeftovers() waits for killed processes to disappear. */
+const REAP_WAIT_MS = 5000;
+const REAP_POLL_MS = 20;
+
+export class StateDir {
+  private readonly dir: string;
+
+  constructor(root: string) {
+    this.dir = join(root, 'instances');
+  }
+
+  /** Replaces the instance's record; synchronous so that the window in which a started process is untracked stays tiny. */
+  write(record: InstanceRecord): void {
+    mkdirSync(this.dir, { recursive: true });
+    const file = this.file(record.instance);
+    writeFileSync(`${file}.tmp`, JSON.stringify(record));
+    // rename is atomic: a SIGKILL mid-write leaves the old record or the new one, never half of one.
+    renameSync(`${file}.tmp`, file);
+  }
+
+  remove(instance: string): void {
+    rmSync(this.file(instance), { force: true });
+  }
+
+  /** Kills every process group a previous supervisor left, waits until they are gone, and removes the records. */
+  async reapLeftovers(): Promise<readonly number[]> {
+    const records = this.readAll();
+    if (records.length === 0) return [];
+    const groups = processGroups();
+    const killed: number[] = [];
+    for (const { file, record } of records) {
+      for (const tracked of record?.processes ?? []) {
+        // A member started before the tracked leader cannot belong to it: the group id was reused.
+        const members = (groups.get(tracked.pgid) ?? []).filter((p) => BigInt(p.startTime) >= BigInt(tracked.startTime));
+        if (members.length > 0) {
+          signalGroup(tracked.pgid, 'SIGKILL');
+          killed.push(...members.map((p) => p.pid));
+        }
+      }
+      rmSync(file, { force: true });
+    }
+    await waitGone(killed);
+    return killed;
+  }
+
+  private readAll(): { file: string; record: InstanceRecord | undefined }[] {
+    let names: string[];
+    try {
+      names = readdirSync(this.dir);
+    } catch {
+      return [];
+    }
+    return names.map((name) => {
+      const file = join(this.dir, name);
+      try {
+        return { file, record: JSON.parse(readFileSync(file, 'utf8')) as InstanceRecord };
+      } catch {
+        // A torn .tmp file: nothing to kill from it, but it must not linger either.
+        return { file, record: undefined };
+      }
+    });
+  }
+
+  private file(instance: string): string {
+    return join(this.dir, `${instance}.json`);
+  }
+}
+
+export interface ProcStat {
+  readonly pid: number;
+  readonly state: string;
+  readonly pgid: number;
+  readonly startTime: string;
+}
+
+/** /proc/<pid>/stat, or undefined when there is no such process. */
+export function readProcStat(pid: number): ProcStat | undefined {
+  let text: string;
+  try {
+    text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return undefined;
+  }
+  // The command name (field 2) may hold spaces and parentheses; every field after its last ')' is plain.
+  const rest = text.slice(text.lastIndexOf(')') + 2).split(' ');
+  return { pid, state: rest[0] as string, pgid: Number(rest[2]), startTime: rest[19] as string };
+}
+
+/** The process's start time, the identity check that makes a PID safe to signal later. */
+export function trackProcess(role: TrackedProcess['role'], pid: number): TrackedProcess | undefined {
+  const stat = readProcStat(pid);
+  return stat === undefined ? undefined : { role, pid, pgid: pid, startTime: stat.startTime };
+}
+
+/** Alive and not a zombie: a zombie has exited, it only waits for its parent (or init) to collect it. */
+export function isRunning(pid: number): boolean {
+  const stat = readProcStat(pid);
+  return stat !== undefined && !isZombie(stat);
+}
+
+function isZombie(stat: ProcStat): boolean {
+  return stat.state === 'Z' || stat.state === 'X';
+}
+
+/** Signals a whole process group, SIGCONT included; a group that is already gone is not an error. */
+export function signalGroup(pgid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pgid, signal);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ESRCH') throw error;
+  }
+}
+
+function processGroups(): Map<number, ProcStat[]> {
+  const groups = new Map<number, ProcStat[]>();
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    const stat = readProcStat(Number(name));
+    if (stat === undefined || isZombie(stat)) continue;
+    groups.set(stat.pgid, [...(groups.get(stat.pgid) ?? []), stat]);
+  }
+  return groups;
+}
+
+async function waitGone(pids: readonly number[]): Promise<void> {
+  for (let waited = 0; waited < REAP_WAIT_MS && pids.some(isRunning); waited += REAP_POLL_MS) await sleep(REAP_POLL_MS);
+}

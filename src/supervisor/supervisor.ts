@@ -1,0 +1,108 @@
+/**
+ * The supervisor: apps, their instances, and the one driver and probes they share. It emits a 'transition' for
+ * every state change of every instance (the transition log writes them) and a 'check' for every probe round
+ * (for metrics, never logged).
+ */
+import { EventEmitter } from 'node:events';
+import { fileURLToPath } from 'node:url';
+import { LifeguardFailure, usageError } from '../checks/errors.js';
+import type { CheckSpec } from '../checks/types.js';
+import { AppController } from './app-controller.js';
+import type { Driver } from './drivers/driver.js';
+import { ProcessDriver } from './drivers/process.js';
+import { NativeProbe } from './probes/native.js';
+import type { LivenessPlan, Probe } from './probes/probe.js';
+import { SidecarProbe } from './probes/sidecar.js';
+import { StateDir } from './state-dir.js';
+import type { AppSpec, Claim, ProbeStrategy, SupervisorEvents, SupervisorOptions, SupervisorStatus } from './types.js';
+
+const DEFAULT_AGENT = fileURLToPath(new URL('../../bin/healthcheck.cjs', import.meta.url));
+const PREWARM_PING_INTERVAL_MS = 3000;
+const PREWARM_PING_FAILURES = 3;
+const PREWARM_PING_TIMEOUT_MS = 1000;
+const HEARTBEAT_GRACE_MS = 1000;
+
+type Phase = 'new' | 'running' | 'stopping' | 'stopped';
+
+export class Supervisor extends EventEmitter<SupervisorEvents> {
+  private readonly apps: ReadonlyMap<string, AppController>;
+  private readonly records: StateDir;
+  private readonly probes: Readonly<Record<ProbeStrategy, Probe>>;
+  private phase: Phase = 'new';
+  private stopped: Promise<void> | undefined;
+
+  constructor(options: SupervisorOptions) {
+    super();
+    const unsupported = options.apps.findIndex((app) => app.driver !== 'process');
+    if (unsupported >= 0) {
+      const app = options.apps[unsupported] as AppSpec;
+      throw new LifeguardFailure(usageError(`apps[${unsupported}].driver: '${app.driver}' is not available yet; use 'process'`));
+    }
+    const tuning = options.tuning ?? {};
+    this.records = new StateDir(options.stateDir);
+    this.probes = {
+      native: new NativeProbe(),
+      sidecar: new SidecarProbe({ agentPath: options.agentPath ?? DEFAULT_AGENT, heartbeatGraceMs: tuning.heartbeatGraceMs ?? HEARTBEAT_GRACE_MS }),
+    };
+    const driver: Driver = new ProcessDriver();
+    const pingIntervalMs = tuning.prewarmPingIntervalMs ?? PREWARM_PING_INTERVAL_MS;
+    const pingFailures = tuning.prewarmPingFailures ?? PREWARM_PING_FAILURES;
+    this.apps = new Map(
+      options.apps.map((spec) => [
+        spec.name,
+        new AppController(spec, {
+          driver,
+          probe: this.probes[spec.probe],
+          records: this.records,
+          pingPlan: pingPlan(spec, pingIntervalMs, pingFailures),
+          transition: (transition) => this.emit('transition', transition),
+          checked: (instance, phase, passed, latencyMs) => this.emit('check', { app: spec.name, instance: instance.id, passed, latencyMs, phase }),
+        }),
+      ]),
+    );
+  }
+
+  /** Kills whatever a previous supervisor on the same state directory left running, then starts every app. */
+  async start(): Promise<void> {
+    if (this.phase !== 'new') throw new Error('bug: a Supervisor starts once');
+    this.phase = 'running';
+    await this.records.reapLeftovers();
+    if (this.phase !== 'running') return; // stop() came during the cleanup
+    for (const app of this.apps.values()) app.start();
+  }
+
+  /** Destroys every instance, each within its grace period; resolves when all are gone. Idempotent. */
+  stop(): Promise<void> {
+    this.stopped ??= this.stopAll();
+    return this.stopped;
+  }
+
+  status(): SupervisorStatus {
+    return { apps: [...this.apps.values()].map((app) => app.status()) };
+  }
+
+  /**
+   * A prewarmed instance of `app`, or undefined when none is ready. Rejects with a LifeguardFailure when there
+   * is no such app, so that an HTTP front can tell 404 from 503.
+   */
+  claim(app: string): Promise<Claim | undefined> {
+    const controller = this.apps.get(app);
+    if (controller === undefined) return Promise.reject(new LifeguardFailure(usageError(`no app named '${app}'`)));
+    if (this.phase !== 'running') return Promise.resolve(undefined);
+    return controller.claim();
+  }
+
+  private async stopAll(): Promise<void> {
+    this.phase = 'stopping';
+    await Promise.all([...this.apps.values()].map((app) => app.stop()));
+    await Promise.all(Object.values(this.probes).map((probe) => probe.close()));
+    this.phase = 'stopped';
+  }
+}
+
+/** OpenWhisk pings a prewarmed container's port over TCP: its first port, else the port its first check names. */
+function pingPlan(spec: AppSpec, intervalMs: number, failureThreshold: number): LivenessPlan {
+  const port = spec.ports[0] ?? spec.checks[0]?.port ?? spec.readinessChecks[0]?.port ?? 8080;
+  const ping: CheckSpec = { kind: 'tcp', port, timeoutMs: Math.min(PREWARM_PING_TIMEOUT_MS, intervalMs) };
+  return { checks: [ping], intervalMs, failureThreshold };
+}

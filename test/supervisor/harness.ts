@@ -1,0 +1,122 @@
+// Shared by the supervisor tests: a short-timed app spec on the fixture app, a supervisor whose transitions
+// are recorded, bounded waits on those transitions, and a teardown that stops it and proves nothing outlived it.
+import { execFileSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Test } from 'tap';
+import { isRunning } from '../../src/supervisor/state-dir.js';
+import { Supervisor } from '../../src/supervisor/supervisor.js';
+import type { AppSpec, ProbeStrategy, SupervisorTuning, Transition } from '../../src/supervisor/types.js';
+
+export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+export const FIXTURE_APP = join(ROOT, 'test/fixtures/app.mjs');
+export const AGENT = join(ROOT, 'dist/healthcheck.cjs');
+export const STRATEGIES: readonly ProbeStrategy[] = ['native', 'sidecar'];
+
+/** The sidecar strategy runs the built agent; build it once if this checkout has not yet. */
+export function ensureAgent(): void {
+  if (!existsSync(AGENT)) execFileSync(process.execPath, ['scripts/bundle.mjs'], { cwd: ROOT, stdio: 'inherit' });
+}
+
+export function appSpec(probe: ProbeStrategy, overrides: Partial<AppSpec> = {}): AppSpec {
+  const health = { kind: 'http', port: 8080, path: '/health', timeoutMs: 300, expectStatus: [{ min: 200, max: 200 }], headers: [], followRedirects: false } as const;
+  return {
+    name: 'web',
+    command: [process.execPath, FIXTURE_APP],
+    env: {},
+    instances: 1,
+    ports: [8080],
+    checks: [health],
+    readinessChecks: [health],
+    startTimeoutMs: 5000,
+    startupIntervalMs: 100,
+    livenessIntervalMs: 200,
+    probe,
+    driver: 'process',
+    gracePeriodMs: 1000,
+    prewarm: 0,
+    restart: { immediate: 3, backoffMinMs: 200, backoffMaxMs: 1000, maxRestarts: 5, resetAfterMs: 60_000 },
+    ...overrides,
+  };
+}
+
+export interface Harness {
+  readonly supervisor: Supervisor;
+  readonly stateDir: string;
+  readonly transitions: Transition[];
+  /** Resolves with the first matching transition, already seen or still to come; rejects after timeoutMs. */
+  until(match: (t: Transition) => boolean, timeoutMs?: number): Promise<Transition>;
+  /** Every pid of an app or agent this supervisor ran, as far as status and the state directory told. */
+  readonly pids: Set<number>;
+}
+
+/** A started supervisor; t.teardown stops it and checks that every process it ever ran is gone. */
+export async function supervise(t: Test, apps: readonly AppSpec[], tuning: SupervisorTuning = {}): Promise<Harness> {
+  const stateDir = t.testdir({});
+  const supervisor = new Supervisor({ apps, stateDir, agentPath: AGENT, tuning });
+  const transitions: Transition[] = [];
+  const pids = new Set<number>();
+  const waiters = new Set<(t: Transition) => void>();
+  supervisor.on('transition', (transition) => {
+    transitions.push(transition);
+    for (const app of supervisor.status().apps) for (const i of [...app.instances, ...app.prewarm]) if (i.pid !== null) pids.add(i.pid);
+    for (const pid of recordedPids(stateDir)) pids.add(pid);
+    for (const waiter of waiters) waiter(transition);
+  });
+  const until = (match: (t: Transition) => boolean, timeoutMs = 10_000): Promise<Transition> =>
+    new Promise((resolve, reject) => {
+      const seen = transitions.find(match);
+      if (seen !== undefined) return resolve(seen);
+      const timer = setTimeout(() => {
+        waiters.delete(waiter);
+        reject(new Error(`no matching transition within ${timeoutMs}ms; saw:\n${transitions.map(show).join('\n')}`));
+      }, timeoutMs);
+      const waiter = (transition: Transition) => {
+        if (!match(transition)) return;
+        clearTimeout(timer);
+        waiters.delete(waiter);
+        resolve(transition);
+      };
+      waiters.add(waiter);
+    });
+  t.teardown(async () => {
+    await supervisor.stop();
+    // Past the test's end tap takes no assertion; a throw here still fails the test.
+    const leftovers = [...pids].filter(isRunning);
+    for (const pid of leftovers) process.kill(pid, 'SIGKILL');
+    if (leftovers.length > 0) throw new Error(`processes left running after stop(): ${leftovers.join(', ')}`);
+  });
+  await supervisor.start();
+  return { supervisor, stateDir, transitions, until, pids };
+}
+
+export function recordedPids(stateDir: string): number[] {
+  const dir = join(stateDir, 'instances');
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
+    .filter((name) => name.endsWith('.json'))
+    .flatMap((name) => {
+      try {
+        return (JSON.parse(readFileSync(join(dir, name), 'utf8')) as { processes: { pid: number }[] }).processes.map((p) => p.pid);
+      } catch {
+        return [];
+      }
+    });
+}
+
+/** The agent pid recorded for an instance, under sidecar probing. */
+export function agentPid(stateDir: string, instance: string): number | undefined {
+  try {
+    const record = JSON.parse(readFileSync(join(stateDir, 'instances', `${instance}.json`), 'utf8')) as { processes: { role: string; pid: number }[] };
+    return record.processes.find((p) => p.role === 'agent')?.pid;
+  } catch {
+    return undefined;
+  }
+}
+
+export function show(t: Transition): string {
+  return `${t.instance} ${t.from} -> ${t.to}: ${t.msg}${t.reason === undefined ? '' : ` (${t.reason})`}`;
+}
+
+export const to = (state: Transition['to'], instance?: string) => (t: Transition) => t.to === state && (instance === undefined || t.instance === instance);
