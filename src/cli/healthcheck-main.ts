@@ -1,0 +1,49 @@
+/**
+ * The agent's entry point, bundled into dist/healthcheck.cjs: pick the dialect, parse, run, tell, exit.
+ * Whatever goes wrong ends as one line on stderr and a documented exit code, never a stack trace.
+ */
+import { constants } from 'node:os';
+import { createHeartbeat } from '../agent/heartbeat.js';
+import { runAgent } from '../agent/run-agent.js';
+import { asLifeguardError } from '../checks/errors.js';
+import type { ParseArgs, Told } from './invocation.js';
+
+/** A single-dash long flag (`-port=8080`, `-uri`) marks Cloud Foundry's dialect; the native one has none. */
+function usesCfDialect(argv: readonly string[]): boolean {
+  return argv.some((arg) => /^-[A-Za-z][A-Za-z0-9-]+(=|$)/.test(arg));
+}
+
+async function main(argv: readonly string[]): Promise<void> {
+  const controller = new AbortController();
+  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+    // Cancel what is in flight and leave at once: a supervisor that stops the agent must not wait on a check.
+    process.once(signal, () => {
+      controller.abort();
+      process.exit(128 + constants.signals[signal]);
+    });
+  }
+  // Each dialect is loaded only when used: its parser library costs start-up time.
+  const parse: ParseArgs = usesCfDialect(argv)
+    ? (await import('./cf-dialect.js')).parseCfArgs
+    : (await import('./healthcheck.js')).parseNativeArgs;
+  const invocation = await parse(argv, process.env);
+  if (invocation.kind === 'print') return finish(invocation.told, 0);
+  const { heartbeatFd } = invocation;
+  const outcome = await runAgent(invocation.options, {
+    signal: controller.signal,
+    ...(heartbeatFd === undefined ? {} : { onRound: createHeartbeat(heartbeatFd) }),
+  });
+  finish(invocation.tell(outcome), outcome.exitCode);
+}
+
+/** Writes what there is to say, then exits once it is flushed, whatever sockets or timers are left. */
+function finish(told: Told, exitCode: number): void {
+  if (told.stdout) process.stdout.write(told.stdout);
+  if (told.stderr) process.stderr.write(told.stderr);
+  process.stdout.write('', () => process.stderr.write('', () => process.exit(exitCode)));
+}
+
+main(process.argv.slice(2)).catch((thrown: unknown) => {
+  const error = asLifeguardError(thrown);
+  finish({ stderr: `${error.message}\n` }, error.exitCode);
+});

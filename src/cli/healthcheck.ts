@@ -1,0 +1,214 @@
+/**
+ * The agent's native command line (`healthcheck --mode=readiness --port 8080`), parsed with commander.
+ * Every value is taken as text and checked by src/checks/parse.ts, so that a bad value is one usage line
+ * (exit 2) naming the flag, whichever dialect or config file it came from.
+ */
+import { fstatSync, readFileSync } from 'node:fs';
+import { Command, CommanderError } from 'commander';
+import type { AgentMode } from '../agent/types.js';
+import { formatTextReport, toJsonReport } from '../agent/report.js';
+import { LifeguardFailure, usageError } from '../checks/errors.js';
+import {
+  type CheckDefaults,
+  invalidValue,
+  parseCheckUrl,
+  parseDurationValue,
+  parseHeader,
+  parseHost,
+  parseInteger,
+  parsePort,
+  parseStatusList,
+  parseUri,
+} from '../checks/parse.js';
+import type { CheckSpec } from '../checks/types.js';
+import { VERSION } from '../checks/version.js';
+import type { Invocation, ParseArgs } from './invocation.js';
+
+const MODES: Readonly<Record<string, AgentMode>> = {
+  readiness: 'readiness',
+  starting: 'readiness',
+  startup: 'readiness',
+  liveness: 'liveness',
+  running: 'liveness',
+  'until-ready': 'until-ready',
+  once: 'once',
+};
+
+/** `--interval` when not given: readiness polls briskly, liveness is a background watch. */
+const DEFAULT_INTERVAL_MS: Readonly<Record<AgentMode, number>> = {
+  readiness: 2000,
+  'until-ready': 2000,
+  liveness: 30_000,
+  once: 2000,
+};
+
+/** What commander hands back: raw text, checked below. */
+interface RawOptions {
+  mode: string;
+  port?: string;
+  uri?: string;
+  host?: string;
+  timeout: string;
+  interval?: string;
+  startupTimeout: string;
+  initialDelay: string;
+  failureThreshold: string;
+  expectStatus: string;
+  header?: string[];
+  followRedirects?: boolean;
+  check?: string[];
+  definition?: string;
+  json?: boolean;
+  heartbeatFd?: string;
+}
+
+function program(): Command {
+  const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
+  return new Command('healthcheck')
+    .description('Checks an app over TCP or HTTP and says what it found through its exit code.')
+    .version(VERSION, '-V, --version', 'print the version')
+    .helpOption('-h, --help', 'print this help')
+    .option('--mode <mode>', 'readiness|starting|startup, liveness|running, until-ready, once', 'once')
+    .option('--port <port>', 'port to check (default: $PORT, else 8080)')
+    .option('--uri <path>', 'HTTP path to GET (none: a TCP check)')
+    .option('--host <ip>', 'IPv4 or IPv6 address (default: the first non-loopback IPv4)')
+    .option('--timeout <duration>', 'deadline of one check', '1s')
+    .option('--interval <duration>', 'period of rounds (default: readiness 2s, liveness 30s)')
+    .option('--startup-timeout <duration>', 'readiness gives up after this (0: never)', '60s')
+    .option('--initial-delay <duration>', 'wait before the first round', '0')
+    .option('--failure-threshold <n>', 'liveness: consecutive failures of one check that end it', '1')
+    .option('--expect-status <list>', 'statuses that pass, e.g. 200-299,304', '200')
+    .option('--header <header>', "extra request header 'Name: value' (repeatable)", collect)
+    .option('--follow-redirects', 'follow up to 10 redirects to the same host')
+    .option('--check <url>', 'tcp://[host]:port or http://[host]:port/path (repeatable; replaces --port/--uri)', collect)
+    .option('--definition <file>', "Diego CheckDefinition JSON ('-': stdin)")
+    .option('--json', 'report as one JSON object on stdout')
+    .option('--heartbeat-fd <fd>', 'for the supervisor: write a JSON line per completed round to this inherited fd')
+    .addHelpText(
+      'after',
+      `
+Durations take Go syntax (500ms, 2s, 1m30s). Success is silent; a failure is reported on stdout.
+Exit codes: 0 passed, 2 usage, 3 no suitable interface, 4 TCP failed, 5 HTTP failed, 6 HTTP status,
+64 TCP timeout, 65 HTTP timeout, 127 internal error, 128+n killed by signal n.
+Cloud Foundry's flags (-port=8080 -uri=/health -startup-interval=2s ...) are understood too.`,
+    )
+    .exitOverride()
+    .allowExcessArguments(false);
+}
+
+export const parseNativeArgs: ParseArgs = async (argv, env) => {
+  let out = '';
+  let err = '';
+  const command = program().configureOutput({
+    writeOut: (text) => (out += text),
+    writeErr: (text) => (err += text),
+    outputError: () => {}, // reported by the caller, as one line
+  });
+  try {
+    command.parse(argv, { from: 'user' });
+  } catch (thrown) {
+    if (!(thrown instanceof CommanderError)) throw thrown;
+    if (thrown.exitCode === 0) return { kind: 'print', told: { stdout: out, stderr: err } };
+    // commander says `error: unknown option '--prot'\n(Did you mean --port?)`: one line, without its prefix.
+    throw new LifeguardFailure(usageError(thrown.message.replace(/^error: /, '').replace(/\n/g, ' ')));
+  }
+  return invocation(command.opts<RawOptions>(), env);
+};
+
+async function invocation(raw: RawOptions, env: NodeJS.ProcessEnv): Promise<Invocation> {
+  const mode = Object.hasOwn(MODES, raw.mode)
+    ? (MODES[raw.mode] as AgentMode)
+    : invalidValue('--mode', raw.mode, `one of ${Object.keys(MODES).join(', ')}`);
+  const host = raw.host === undefined ? undefined : parseHost('--host', raw.host);
+  const defaults: CheckDefaults = {
+    ...(host === undefined ? {} : { host }),
+    timeoutMs: parseDurationValue('--timeout', raw.timeout, false),
+    http: {
+      expectStatus: parseStatusList('--expect-status', raw.expectStatus),
+      headers: (raw.header ?? []).map((text) => parseHeader('--header', text)),
+      followRedirects: raw.followRedirects === true,
+    },
+  };
+  // --port is checked even where --check makes it moot, so that a typo never passes unnoticed.
+  const port = raw.port === undefined ? undefined : parsePort('--port', raw.port);
+  const uri = raw.uri === undefined ? undefined : parseUri('--uri', raw.uri);
+
+  const defined = raw.definition === undefined ? undefined : await loadDefinition(raw.definition, mode, defaults);
+  const urls = (raw.check ?? []).map((text) => parseCheckUrl('--check', text, defaults));
+  const checks: CheckSpec[] = [...(defined?.checks ?? []), ...urls];
+  if (checks.length === 0) checks.push(portCheck(port ?? defaultPort(env), uri, defaults));
+
+  const interval = raw.interval === undefined ? undefined : parseDurationValue('--interval', raw.interval, false);
+  const heartbeatFd = raw.heartbeatFd === undefined ? undefined : parseFd('--heartbeat-fd', raw.heartbeatFd);
+  const options = {
+    mode,
+    checks,
+    intervalMs: interval ?? defined?.intervalMs ?? DEFAULT_INTERVAL_MS[mode],
+    startupTimeoutMs: mode === 'readiness' ? parseDurationValue('--startup-timeout', raw.startupTimeout, true) : 0,
+    initialDelayMs: parseDurationValue('--initial-delay', raw.initialDelay, true),
+    failureThreshold: parseInteger('--failure-threshold', raw.failureThreshold, 1),
+  };
+  return {
+    kind: 'run',
+    options,
+    ...(heartbeatFd === undefined ? {} : { heartbeatFd }),
+    tell: (outcome) => {
+      if (raw.json) return { stdout: `${JSON.stringify(toJsonReport(outcome))}\n` };
+      // until-ready is meant to be waited on quietly; the other modes explain a failure.
+      return outcome.passed || mode === 'until-ready' ? {} : { stdout: formatTextReport(outcome) };
+    },
+  };
+}
+
+/** An inherited descriptor: one that is not open is refused now, not discovered as silence by the supervisor. */
+function parseFd(name: string, text: string): number {
+  const fd = parseInteger(name, text, 0);
+  try {
+    fstatSync(fd);
+  } catch {
+    invalidValue(name, text, 'an open file descriptor inherited from the parent');
+  }
+  return fd;
+}
+
+function defaultPort(env: NodeJS.ProcessEnv): number {
+  return env['PORT'] === undefined || env['PORT'] === '' ? 8080 : parsePort('$PORT', env['PORT']);
+}
+
+function portCheck(port: number, uri: string | undefined, defaults: CheckDefaults): CheckSpec {
+  const target = { ...(defaults.host === undefined ? {} : { host: defaults.host }), port, timeoutMs: defaults.timeoutMs };
+  return uri === undefined ? { kind: 'tcp', ...target } : { kind: 'http', ...target, path: uri, ...defaults.http };
+}
+
+/**
+ * Reads a CheckDefinition file (or stdin) and picks the list the mode needs: `checks` for liveness,
+ * `readiness_checks` (else `checks`) for the others. zod is loaded here only, off the common start-up path.
+ */
+async function loadDefinition(
+  file: string,
+  mode: AgentMode,
+  defaults: CheckDefaults,
+): Promise<{ checks: CheckSpec[]; intervalMs?: number }> {
+  const source = `--definition '${file}'`;
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(file === '-' ? 0 : file, 'utf8'));
+  } catch (thrown) {
+    const reason = thrown instanceof SyntaxError ? `not JSON (${thrown.message})` : `cannot read it (${errnoOf(thrown)})`;
+    throw new LifeguardFailure(usageError(`invalid ${source}: ${reason}`));
+  }
+  const { parseCheckDefinition } = await import('../checks/definition.js');
+  const definition = parseCheckDefinition(json, defaults, source);
+  const liveness = mode === 'liveness';
+  const checks = liveness ? definition.checks : definition.readinessChecks;
+  if (checks.length === 0) {
+    throw new LifeguardFailure(usageError(`invalid ${source}: no checks for --mode=${mode}`));
+  }
+  const intervalMs = liveness ? definition.checksIntervalMs : definition.readinessIntervalMs;
+  return intervalMs === undefined ? { checks } : { checks, intervalMs };
+}
+
+function errnoOf(thrown: unknown): string {
+  const { code, message } = thrown as NodeJS.ErrnoException;
+  return code ?? message.split('\n')[0] ?? 'unknown error';
+}

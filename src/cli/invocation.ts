@@ -1,0 +1,24 @@
+import type { AgentOptions, AgentOutcome } from '../agent/types.js';
+
+/** What the operator is told once the agent has finished; each dialect has its own streams and wording. */
+export interface Told {
+  readonly stdout?: string;
+  readonly stderr?: string;
+}
+
+/**
+ * What a dialect made of a command line: text to print before exiting 0 (help, version),
+ * or an agent to run and how to tell its outcome. Parsing never runs anything, so it is testable alone.
+ */
+export type Invocation =
+  | { readonly kind: 'print'; readonly told: Told }
+  | {
+      readonly kind: 'run';
+      readonly options: AgentOptions;
+      /** The supervisor's pipe for one JSON line per round (native `--heartbeat-fd`). */
+      readonly heartbeatFd?: number;
+      readonly tell: (outcome: AgentOutcome) => Told;
+    };
+
+/** A command-line dialect: parses argv (and the environment, for $PORT) into an Invocation, or throws a usage error. */
+export type ParseArgs = (argv: readonly string[], env: NodeJS.ProcessEnv) => Promise<Invocation>;
