@@ -1,7 +1,10 @@
 /** The library's public face: `import { Supervisor } from 'lifeguard'`. */
 export { Supervisor } from './supervisor/supervisor.js';
 export { TransitionLog, type LogFormat } from './supervisor/transition-log.js';
+export { loadConfig, parseConfig, type LifeguardConfig, type HttpEndpointConfig } from './supervisor/config.js';
 export type * from './supervisor/types.js';
 export { runCheck } from './checks/run-check.js';
+export { runAgent, type AgentContext } from './agent/run-agent.js';
+export type { AgentMode, AgentOptions, AgentOutcome, CheckReport } from './agent/types.js';
 export type { CheckResult, CheckSpec, HttpCheckSpec, StatusRange, TcpCheckSpec } from './checks/types.js';
-export type { LifeguardError } from './checks/errors.js';
+export { LifeguardFailure, type LifeguardError } from './checks/errors.js';

@@ -52,7 +52,7 @@ export interface Harness {
 }
 
 /** A started supervisor; t.teardown stops it and checks that every process it ever ran is gone. */
-export async function supervise(t: Test, apps: readonly AppSpec[], tuning: SupervisorTuning = {}): Promise<Harness> {
+export async function supervise(t: Test, apps: readonly AppSpec[], tuning: SupervisorTuning = {}, beforeStart?: (supervisor: Supervisor) => void): Promise<Harness> {
   const stateDir = t.testdir({});
   const supervisor = new Supervisor({ apps, stateDir, agentPath: AGENT, tuning });
   const transitions: Transition[] = [];
@@ -87,6 +87,7 @@ export async function supervise(t: Test, apps: readonly AppSpec[], tuning: Super
     for (const pid of leftovers) process.kill(pid, 'SIGKILL');
     if (leftovers.length > 0) throw new Error(`processes left running after stop(): ${leftovers.join(', ')}`);
   });
+  beforeStart?.(supervisor);
   await supervisor.start();
   return { supervisor, stateDir, transitions, until, pids };
 }

@@ -14,6 +14,9 @@ import { describeExit } from '../drivers/driver.js';
 import { signalGroup } from '../state-dir.js';
 import { aimed, type LivenessPlan, type Probe, type ProbeEnd, type ProbeHandle, type ProbeObserver, type ProbeTarget, type ReadinessPlan } from './probe.js';
 
+/** The first heartbeat also waits for the agent's own start (Node.js boot), which a loaded machine slows. */
+const AGENT_STARTUP_MS = 2000;
+
 export interface SidecarOptions {
   /** The healthcheck executable: a .js/.cjs file run with this Node.js, or a single executable. */
   readonly agentPath: string;
@@ -112,7 +115,7 @@ class Agent implements ProbeHandle {
         this.exited({ code, signal });
       }),
     );
-    this.arm();
+    this.arm(AGENT_STARTUP_MS);
   }
 
   cancel(): void {
@@ -143,12 +146,13 @@ class Agent implements ProbeHandle {
     this.observer.round(heartbeat.passed === true, latencyMs);
   }
 
-  private arm(): void {
+  private arm(allowanceMs = 0): void {
     clearTimeout(this.watchdog);
+    const silenceMs = this.deadlineMs + allowanceMs;
     this.watchdog = setTimeout(() => {
       const pid = this.agentPid ?? '?';
-      this.finish({ kind: 'lost', reason: `health check agent (pid ${pid}) sent no heartbeat for ${formatDuration(this.deadlineMs)}: stopped or stuck, killed` });
-    }, this.deadlineMs);
+      this.finish({ kind: 'lost', reason: `health check agent (pid ${pid}) sent no heartbeat for ${formatDuration(silenceMs)}: stopped or stuck, killed` });
+    }, silenceMs);
   }
 
   private exited(exit: { code: number | null; signal: NodeJS.Signals | null }): void {
