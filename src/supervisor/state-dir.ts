@@ -55,8 +55,7 @@ export class StateDir {
     const killed: number[] = [];
     for (const { file, record } of records) {
       for (const tracked of record?.processes ?? []) {
-        // A member started before the tracked leader cannot belong to it: the group id was reused.
-        const members = (groups.get(tracked.pgid) ?? []).filter((p) => BigInt(p.startTime) >= BigInt(tracked.startTime));
+        const members = ours(tracked, groups.get(tracked.pgid) ?? []);
         if (members.length > 0) {
           signalGroup(tracked.pgid, 'SIGKILL');
           killed.push(...members.map((p) => p.pid));
@@ -134,6 +133,17 @@ export function signalGroup(pgid: number, signal: NodeJS.Signals): void {
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ESRCH') throw error;
   }
+}
+
+/**
+ * The members of a recorded group that are still ours. While the leader lives, its start time proves the group
+ * is the recorded one. Once it is dead, members that remain (what it forked) keep the group id from being reused,
+ * so they are ours too; a leader with another start time means the id was reused after the group emptied.
+ */
+function ours(tracked: TrackedProcess, members: readonly ProcStat[]): readonly ProcStat[] {
+  const leader = members.find((p) => p.pid === tracked.pgid);
+  if (leader !== undefined && leader.startTime !== tracked.startTime) return [];
+  return members;
 }
 
 function processGroups(): Map<number, ProcStat[]> {
