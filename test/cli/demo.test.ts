@@ -1,0 +1,41 @@
+// `npm run demo` (scripts/demo.mjs) on examples/demo.json, shortened, on a free port and a private state directory.
+// Deterministic enough to test: every transition but the random `web` app's comes from an app whose fate is
+// certain (crasher, sick, never-ready, missing, the claimed pool), each well inside the shortened run.
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import t from 'tap';
+import { start } from '../helpers/agent.js';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+    server.on('error', reject);
+  });
+}
+
+t.test('the demo shows every transition, claims once, and stops cleanly', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'lifeguard-demo-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  const demo = JSON.parse(await readFile(join(ROOT, 'examples/demo.json'), 'utf8')) as Record<string, unknown>;
+  const config = join(dir, 'demo.json');
+  await writeFile(config, JSON.stringify({ ...demo, http: { listen: `127.0.0.1:${await freePort()}` }, stateDir: join(dir, 'state') }));
+
+  const ended = await start(process.execPath, [join(ROOT, 'scripts/demo.mjs')], {
+    env: { LIFEGUARD_DEMO_CONFIG: config, LIFEGUARD_DEMO_SECONDS: '24' },
+    killAfterMs: 100_000,
+  }).ended;
+  t.equal(ended.code, 0, `demo exit 0 (stderr: ${ended.stderr})`);
+  t.match(ended.stdout, /^demo: claimed pool-\d+ \(127\.0\.0\.1:\d+\)/m);
+  t.match(ended.stdout, /^demo: lifeguard exited 0 and every transition appeared$/m);
+  for (const state of ['scheduled', 'starting', 'healthy', 'unhealthy', 'timed-out', 'crashed', 'destroying', 'destroyed', 'claimed', 'given-up']) {
+    t.match(ended.stdout, new RegExp(`^${state} +[1-9]\\d* +\\S`, 'm'), `summary row for ${state}`);
+  }
+});
