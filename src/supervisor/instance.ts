@@ -108,9 +108,9 @@ export class Instance {
 
   /** Hands a healthy prewarmed instance out; resolves with the verdict of its first check after the claim. */
   claim(): Promise<boolean> {
+    this.move('claimed', 'Claimed from the prewarm pool');
     this.stopProbe();
     this.role = 'claimed';
-    this.move('claimed', 'Claimed from the prewarm pool');
     return new Promise((resolve) => {
       this.claimDecided = resolve;
       this.watch(this.ctx.probe.liveness(this.target(), this.livenessPlan(), this.livenessObserver('liveness')));

@@ -1,0 +1,112 @@
+// The instance state machine on its own, with a driver and a probe the test drives by hand.
+import t, { type Test } from 'tap';
+import type { Driver, Exit, RunningInstance } from '../../src/supervisor/drivers/driver.js';
+import { Instance, type InstanceContext } from '../../src/supervisor/instance.js';
+import type { Probe, ProbeObserver } from '../../src/supervisor/probes/probe.js';
+import { StateDir } from '../../src/supervisor/state-dir.js';
+import type { Transition } from '../../src/supervisor/types.js';
+import { appSpec } from './harness.js';
+
+interface Rig {
+  readonly instance: Instance;
+  readonly transitions: Transition[];
+  readonly observers: ProbeObserver[];
+  readonly cancelled: number[];
+  exit(exit: Exit): void;
+  readonly settled: () => Promise<void>;
+}
+
+function rig(t: Test, launch: 'ok' | 'fails' = 'ok'): Rig {
+  const transitions: Transition[] = [];
+  const observers: ProbeObserver[] = [];
+  const cancelled: number[] = [];
+  let onExit: (exit: Exit) => void = () => {};
+  const running: RunningInstance = {
+    pid: null,
+    address: '127.0.0.1:1',
+    tracked: [],
+    endpoint: (port) => ({ host: '127.0.0.1', port }),
+    destroy: async () => ({ forced: false }),
+  };
+  const driver: Driver = {
+    launch: async (request) => {
+      onExit = request.onExit;
+      return launch === 'ok' ? { ok: true, running } : { ok: false, reason: 'command not found: x' };
+    },
+  };
+  const handle = () => {
+    const n = observers.length - 1;
+    return { agentPid: null, cancel: () => cancelled.push(n) };
+  };
+  const probe: Probe = {
+    readiness: (_target, _plan, observer) => (observers.push(observer), handle()),
+    liveness: (_target, _plan, observer) => (observers.push(observer), handle()),
+    close: async () => {},
+  };
+  const ctx: InstanceContext = {
+    spec: appSpec('native'),
+    driver,
+    probe,
+    records: new StateDir(t.testdir({})),
+    pingPlan: { checks: [], intervalMs: 100, failureThreshold: 3 },
+    transition: (transition) => transitions.push(transition),
+    checked: () => {},
+    ready: () => {},
+    destroyed: () => {},
+  };
+  const instance = new Instance('web-1', 'member', 0, ctx);
+  const settled = () => new Promise<void>((resolve) => setTimeout(resolve, 20));
+  return { instance, transitions, observers, cancelled, exit: (exit) => onExit(exit), settled };
+}
+
+const path = (r: Rig) => r.transitions.map((x) => x.to);
+
+t.test('scheduled -> starting -> healthy -> unhealthy -> destroying -> destroyed, one transition each', async (t) => {
+  const r = rig(t);
+  r.instance.schedule(0, 'Backfilling');
+  await r.settled();
+  r.observers[0]?.end({ kind: 'passed' });
+  r.observers[1]?.end({ kind: 'failed', reason: 'boom' });
+  await r.settled();
+  t.same(path(r), ['scheduled', 'starting', 'healthy', 'unhealthy', 'destroying', 'destroyed']);
+  t.match(r.transitions[3], { level: 'warn', reason: 'boom' });
+});
+
+t.test('an exit while running is a crash; an exit after that changes nothing', async (t) => {
+  const r = rig(t);
+  r.instance.schedule(0, 'Backfilling');
+  await r.settled();
+  r.exit({ code: null, signal: 'SIGKILL' });
+  await r.settled();
+  t.same(path(r), ['scheduled', 'starting', 'crashed', 'destroying', 'destroyed']);
+  t.match(r.transitions[2], { reason: 'killed by SIGKILL' });
+  t.same(r.cancelled, [0], 'the readiness probe was cancelled');
+  r.exit({ code: 0, signal: null });
+  t.equal(r.transitions.length, 5);
+});
+
+t.test('a launch that fails is a crash from scheduled', async (t) => {
+  const r = rig(t, 'fails');
+  r.instance.schedule(0, 'Backfilling');
+  await r.settled();
+  t.same(path(r), ['scheduled', 'crashed', 'destroying', 'destroyed']);
+  t.equal(r.transitions[1]?.reason, 'command not found: x');
+});
+
+t.test('destroy before the start delay ends: nothing is launched', async (t) => {
+  const r = rig(t);
+  r.instance.schedule(10_000, 'Rescheduled');
+  await r.instance.destroy('supervisor stopping', true);
+  t.same(path(r), ['scheduled', 'destroying', 'destroyed']);
+  t.equal(r.observers.length, 0);
+  t.equal(r.instance.destroy('again', true), r.instance.destroy('and again', true), 'joins the destroy under way');
+});
+
+t.test('a move the table does not allow is a bug and throws', async (t) => {
+  const r = rig(t);
+  r.instance.schedule(0, 'Backfilling');
+  await r.settled();
+  t.throws(() => r.instance.claim(), /bug: illegal transition of web-1 from starting to claimed/);
+  t.throws(() => r.instance.giveUp('no'), /from starting to given-up/);
+  await r.instance.destroy('stop', true);
+});

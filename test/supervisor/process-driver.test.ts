@@ -1,0 +1,80 @@
+// The process driver: argv only, its own process group, mapped ports in the environment, graceful then forced destroy.
+import { readdirSync, readFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import t, { type Test } from 'tap';
+import type { Exit, RunningInstance } from '../../src/supervisor/drivers/driver.js';
+import { ProcessDriver } from '../../src/supervisor/drivers/process.js';
+import { isRunning, readProcStat } from '../../src/supervisor/state-dir.js';
+import { appSpec } from './harness.js';
+
+async function launch(t: Test, command: string[], extra: Parameters<typeof appSpec>[1] = {}): Promise<{ running: RunningInstance; exits: Exit[] }> {
+  const exits: Exit[] = [];
+  const result = await new ProcessDriver().launch({ instance: 'web-7', spec: appSpec('native', { command, ...extra }), onExit: (exit) => exits.push(exit) });
+  if (!result.ok) throw new Error(result.reason);
+  t.teardown(() => result.running.destroy(0));
+  return { running: result.running, exits };
+}
+
+t.test('environment: app env, PORT and PORT_<n> per mapped port, the instance id; not the supervisor environment', async (t) => {
+  process.env.LIFEGUARD_TEST_SECRET = 'not for apps';
+  const out = `${t.testdir({})}/env.json`;
+  const dump = `require('fs').writeFileSync(${JSON.stringify(out)}, JSON.stringify(process.env))`;
+  const { running, exits } = await launch(t, [process.execPath, '-e', dump], { ports: [8080, 9090], env: { GREETING: 'hi' } });
+  for (let i = 0; i < 100 && exits.length === 0; i++) await sleep(20);
+  const env = JSON.parse(readFileSync(out, 'utf8')) as Record<string, string>;
+  const web = running.endpoint(8080);
+  const admin = running.endpoint(9090);
+  t.equal(running.address, `127.0.0.1:${web.port}`);
+  t.not(web.port, admin.port);
+  t.match(env, { GREETING: 'hi', PORT: String(web.port), PORT_8080: String(web.port), PORT_9090: String(admin.port), LIFEGUARD_INSTANCE: 'web-7' });
+  t.notOk('LIFEGUARD_TEST_SECRET' in env);
+  t.same(exits, [{ code: 0, signal: null }]);
+});
+
+t.test('argv goes to the program as is: no shell ever sees it', async (t) => {
+  const dir = t.testdir({});
+  const out = `${dir}/argv.json`;
+  const { exits } = await launch(t, [process.execPath, '-e', `require('fs').writeFileSync(${JSON.stringify(out)}, JSON.stringify(process.argv.slice(1)))`, `$(touch ${dir}/pwned); *`]);
+  for (let i = 0; i < 100 && exits.length === 0; i++) await sleep(20);
+  t.same(JSON.parse(readFileSync(out, 'utf8')), [`$(touch ${dir}/pwned); *`]);
+  t.throws(() => readFileSync(`${dir}/pwned`));
+});
+
+t.test('a start failure is a value with a clear reason', async (t) => {
+  const driver = new ProcessDriver();
+  const spec = appSpec('native');
+  t.same(await driver.launch({ instance: 'web-1', spec: { ...spec, command: ['no-such-lifeguard-cmd'] }, onExit: () => {} }), { ok: false, reason: 'command not found: no-such-lifeguard-cmd' });
+  const dir = t.testdir({ 'not-executable': 'x' });
+  t.same(await driver.launch({ instance: 'web-1', spec: { ...spec, command: [`${dir}/not-executable`] }, onExit: () => {} }), { ok: false, reason: `permission denied: ${dir}/not-executable` });
+});
+
+t.test('its own process group; destroy takes the whole group, stopped or not', async (t) => {
+  const forker = `require('child_process').spawn('sleep', ['30'], { stdio: 'ignore' }); process.kill(process.pid, 'SIGSTOP')`;
+  const { running, exits } = await launch(t, [process.execPath, '-e', forker]);
+  const pid = running.pid as number;
+  t.equal(readProcStat(pid)?.pgid, pid, 'leads its own group');
+  for (let i = 0; i < 100 && readProcStat(pid)?.state !== 'T'; i++) await sleep(20);
+  t.equal(readProcStat(pid)?.state, 'T', 'stopped itself');
+  const group = groupMembers(pid);
+  t.equal(group.length, 2, 'the app and what it forked');
+  t.same(await running.destroy(2000), { forced: false }, 'SIGTERM with SIGCONT was enough');
+  t.same(exits, [{ code: null, signal: 'SIGTERM' }]);
+  await sleep(100);
+  for (const member of group) t.notOk(isRunning(member), `group member ${member} is gone`);
+});
+
+t.test('a process that ignores SIGTERM is killed after the grace period', async (t) => {
+  const { running, exits } = await launch(t, [process.execPath, '-e', `process.on('SIGTERM', () => {}); setInterval(() => {}, 1000); console.log()`]);
+  await sleep(300); // let it install its handler
+  const started = performance.now();
+  t.same(await running.destroy(300), { forced: true });
+  t.ok(performance.now() - started >= 290);
+  t.same(exits, [{ code: null, signal: 'SIGKILL' }]);
+});
+
+function groupMembers(pgid: number): number[] {
+  return readdirSync('/proc')
+    .filter((name) => /^\d+$/.test(name))
+    .map(Number)
+    .filter((pid) => isRunning(pid) && readProcStat(pid)?.pgid === pgid);
+}
