@@ -23,7 +23,8 @@ for (const probe of STRATEGIES) t.test(`${probe} probing`, async (t) => {
 
   t.test(`${probe}: an app that crashes is destroyed, rescheduled, and the app is back to its desired count`, async (t) => {
     const once = `${t.testdir({})}/once`;
-    const h = await supervise(t, [appSpec(probe, { env: { CRASH_AFTER_MS: '600', CRASH_CODE: '7', ONCE: once } })]);
+    // A long liveness interval: a check that ran just as the app died could call it unhealthy before the exit is seen.
+    const h = await supervise(t, [appSpec(probe, { livenessIntervalMs: 10_000, env: { CRASH_AFTER_MS: '1500', CRASH_CODE: '7', ONCE: once } })]);
     const crashed = await h.until(to('crashed'));
     t.match(crashed, { instance: 'web-1', level: 'warn', msg: 'Container crashed', reason: 'exited with code 7' });
     const rescheduled = await h.until(to('scheduled', 'web-2'));
@@ -35,7 +36,7 @@ for (const probe of STRATEGIES) t.test(`${probe} probing`, async (t) => {
 
   t.test(`${probe}: a liveness failure (HTTP 500) makes the instance unhealthy and replaces it`, async (t) => {
     const once = `${t.testdir({})}/once`;
-    const h = await supervise(t, [appSpec(probe, { env: { UNHEALTHY_AFTER_MS: '300', ONCE: once } })]);
+    const h = await supervise(t, [appSpec(probe, { env: { UNHEALTHY_AFTER_MS: '1500', ONCE: once } })]);
     const unhealthy = await h.until(to('unhealthy'));
     t.match(unhealthy, { instance: 'web-1', from: 'healthy', level: 'warn', msg: 'Container became unhealthy', reason: /received status code 500/ });
     await h.until(to('destroyed', 'web-1'));
