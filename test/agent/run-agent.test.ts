@@ -24,6 +24,8 @@ function options(mode: AgentOptions['mode'], checks: CheckSpec[], more: Partial<
 /** An HTTP server answering each request with the status `statusFor(hit)` gives (hits count from 1), after `delayMs`. */
 async function scripted(t: Teardown, statusFor: (hit: number) => number, delayMs = 0) {
   const state = { hits: 0, inFlight: 0, maxInFlight: 0, times: [] as number[] };
+  const timers = new Set<NodeJS.Timeout>();
+  t.teardown(() => timers.forEach(clearTimeout));
   const port = await httpServer(t, (_req, res) => {
     state.hits += 1;
     state.times.push(performance.now());
@@ -35,8 +37,12 @@ async function scripted(t: Teardown, statusFor: (hit: number) => number, delayMs
       res.statusCode = status;
       res.end();
     };
-    if (delayMs > 0) setTimeout(answer, delayMs);
-    else answer();
+    if (delayMs === 0) return answer();
+    const timer = setTimeout(() => {
+      timers.delete(timer);
+      answer();
+    }, delayMs);
+    timers.add(timer);
   });
   return { port, state };
 }
@@ -204,7 +210,8 @@ t.test('abort cancels the check in flight and leaves no handle behind', async (t
   t.ok(performance.now() - started < 100);
   t.match(outcome, { passed: false, timedOut: false, attempts: 0 });
   t.equal(outcome.failure, AGENT_CANCELLED);
-  for (let i = 0; i < 50 && count() !== before; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+  // Both ends' handles are released in the loop's close phase, a turn or two later; wait for it, bounded.
+  for (let i = 0; i < 100 && count() !== before; i++) await new Promise((resolve) => setTimeout(resolve, 20));
   t.equal(count(), before, 'no socket or timer left');
 });
 

@@ -15,6 +15,8 @@ export async function tcpServer(t: Teardown, onSocket: (socket: Socket) => void,
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
     socket.on('error', () => {});
+    // Flowing, so that the server notices a client's close even when the test never reads what it sent.
+    socket.resume();
     onSocket(socket);
   });
   server.listen(0, host);
@@ -84,10 +86,12 @@ export async function blackholePort(t: Teardown): Promise<number> {
     const socket = connect({ host: '127.0.0.1', port });
     socket.on('error', () => {});
     fillers.push(socket);
+    let timer: NodeJS.Timeout | undefined;
     const connected = await Promise.race([
       once(socket, 'connect').then(() => true),
-      new Promise<boolean>((resolve) => setTimeout(resolve, 300, false).unref()),
+      new Promise<boolean>((resolve) => (timer = setTimeout(resolve, 300, false))),
     ]);
+    clearTimeout(timer);
     if (!connected) return port;
   }
   throw new Error('could not fill the accept queue of the blackhole server');

@@ -61,7 +61,7 @@ t.test('an aborted check resolves at once as cancelled and leaves no handle behi
   t.equal(error.code, 'internal');
   t.equal(error.message, 'unexpected error: check cancelled');
   // A destroyed handle is released in the loop's close phase, a turn or two later; wait for it, bounded.
-  for (let i = 0; i < 50 && count() !== before; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+  for (let i = 0; i < 100 && count() !== before; i++) await new Promise((resolve) => setTimeout(resolve, 20));
   t.equal(count(), before, 'no socket or timer left');
 });
 
