@@ -86,6 +86,8 @@ class Agent implements ProbeHandle {
   private stdout = '';
   private stderr = '';
   private done = false;
+  /** Its pid may belong to someone else from now on. */
+  private reaped = false;
 
   constructor(
     agentPath: string,
@@ -94,7 +96,7 @@ class Agent implements ProbeHandle {
     private readonly deadlineMs: number,
     private readonly observer: ProbeObserver,
     private readonly passed: (exit: { code: number | null }) => boolean,
-    private readonly forget: () => void,
+    forget: () => void,
   ) {
     const [command, argv] = /\.[cm]?js$/.test(agentPath) ? [process.execPath, [agentPath, ...args]] : [agentPath, [...args]];
     this.child = spawn(command, argv, {
@@ -108,13 +110,22 @@ class Agent implements ProbeHandle {
     this.child.stderr?.setEncoding('utf8').on('data', (text: string) => (this.stderr += text));
     const beats = this.child.stdio[3];
     if (beats !== null && beats !== undefined) createInterface({ input: beats as NodeJS.ReadableStream }).on('line', (line) => this.beat(line));
-    this.child.on('error', (error) => this.finish({ kind: 'lost', reason: `cannot start health check agent ${agentPath}: ${error.message}` }));
-    this.closed = new Promise((resolve) =>
-      this.child.on('close', (code, signal) => {
+    // The probe forgets the agent only once its process is gone, so that close() waits for agents cancelled earlier too.
+    this.closed = new Promise((resolve) => {
+      const gone = () => {
+        forget();
         resolve();
+      };
+      this.child.on('close', (code, signal) => {
+        this.reaped = true;
+        gone();
         this.exited({ code, signal });
-      }),
-    );
+      });
+      this.child.on('error', (error) => {
+        if (this.agentPid === null) gone();
+        this.finish({ kind: 'lost', reason: `cannot start health check agent ${agentPath}: ${error.message}` });
+      });
+    });
     this.arm(AGENT_STARTUP_MS);
   }
 
@@ -123,13 +134,12 @@ class Agent implements ProbeHandle {
     this.done = true;
     clearTimeout(this.watchdog);
     // SIGKILL: the agent holds no state worth a goodbye, and SIGKILL also ends a stopped one.
-    if (this.agentPid !== null) signalGroup(this.agentPid, 'SIGKILL');
-    this.forget();
+    if (this.agentPid !== null && !this.reaped) signalGroup(this.agentPid, 'SIGKILL');
   }
 
   async cancelAndWait(): Promise<void> {
     this.cancel();
-    if (this.agentPid !== null) await this.closed;
+    await this.closed;
   }
 
   private beat(line: string): void {
