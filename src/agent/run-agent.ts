@@ -19,6 +19,10 @@ const NO_INTERFACE = lifeguardError('no-interface', undefined);
 /**
  * Runs the checks in one of the modes and resolves with the outcome. Never rejects.
  *
+ * Readiness does not run a check again once it has passed: "every check has passed at least once" is what it
+ * waits for, and probing a ready dependency again would only add load. Its startup timeout counts from this
+ * call, initial delay included, as an operator's start timeout counts from the start.
+ *
  * Checks without a host are pointed at this machine's first non-loopback IPv4 address, looked up once at the
  * start; when there is none the agent ends at once with exit 3 rather than retrying, because an address that is
  * missing when the agent starts in a container does not appear later.
