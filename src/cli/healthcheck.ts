@@ -139,12 +139,13 @@ async function invocation(raw: RawOptions, env: NodeJS.ProcessEnv): Promise<Invo
   if (checks.length === 0) checks.push(portCheck(port ?? defaultPort(env), uri, defaults));
 
   const interval = raw.interval === undefined ? undefined : parseDurationValue('--interval', raw.interval, false);
+  const startupTimeoutMs = parseDurationValue('--startup-timeout', raw.startupTimeout, true);
   const heartbeatFd = raw.heartbeatFd === undefined ? undefined : parseFd('--heartbeat-fd', raw.heartbeatFd);
   const options = {
     mode,
     checks,
     intervalMs: interval ?? defined?.intervalMs ?? DEFAULT_INTERVAL_MS[mode],
-    startupTimeoutMs: mode === 'readiness' ? parseDurationValue('--startup-timeout', raw.startupTimeout, true) : 0,
+    startupTimeoutMs: mode === 'readiness' ? startupTimeoutMs : 0,
     initialDelayMs: parseDurationValue('--initial-delay', raw.initialDelay, true),
     failureThreshold: parseInteger('--failure-threshold', raw.failureThreshold, 1),
   };

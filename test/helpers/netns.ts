@@ -2,7 +2,7 @@
 // address without touching the machine's own interfaces, and all traffic stays inside the namespace, which
 // dies with the last process in it (the helper kills the whole process group when the shell exits).
 import { existsSync } from 'node:fs';
-import { run, type Ended, type RunOptions } from './agent.js';
+import { AGENT_BUNDLE, run, runAgent, type Ended, type RunOptions } from './agent.js';
 
 /** The address of the veth end inside the namespace: what the agent must discover. */
 export const NS_ADDRESS = '10.200.0.1';
@@ -23,14 +23,29 @@ const VETH = (ip: string): string =>
   `${ip} link set lo up && ${ip} link add v0 type veth peer name v1 && ${ip} addr add ${NS_ADDRESS}/24 dev v0 && ` +
   `${ip} link set v0 up && ${ip} link set v1 up`;
 
+export interface NamespaceOptions extends RunOptions {
+  /** Loopback plus a veth pair holding NS_ADDRESS; without, loopback only. */
+  readonly veth: boolean;
+  /** The script's "$@", so that arguments need no shell quoting. */
+  readonly args?: readonly string[];
+}
+
 /**
- * Runs a shell script in a fresh network namespace: with `veth`, loopback plus NS_ADDRESS; without, loopback only.
- * `$NODE` in the script is this node binary.
+ * Runs a shell script in a fresh network namespace. In the script, `$NODE` is this node binary and
+ * `$AGENT` the built agent.
  */
-export function inNamespace(script: string, options: RunOptions & { veth: boolean }): Promise<Ended> {
+export function inNamespace(script: string, options: NamespaceOptions): Promise<Ended> {
   const setup = options.veth ? VETH(IP!) : `${IP!} link set lo up`;
-  return run(UNSHARE!, ['-n', 'sh', '-c', `set -e; ${setup}; ${script}`], {
+  return run(UNSHARE!, ['-n', 'sh', '-c', `set -e; ${setup}; ${script}`, 'sh', ...(options.args ?? [])], {
     ...options,
-    env: { ...options.env, NODE: process.execPath },
+    env: { ...options.env, NODE: process.execPath, AGENT: AGENT_BUNDLE },
   });
+}
+
+/**
+ * The agent in a namespace with no interface up (where root allows), for runs that must not reach the network
+ * even if they got past the code under test: a check that should never have run finds no address (exit 3).
+ */
+export function runAgentIsolated(args: readonly string[], options?: RunOptions): Promise<Ended> {
+  return netnsSkip ? runAgent(args, options) : run(UNSHARE!, ['-n', process.execPath, AGENT_BUNDLE, ...args], options);
 }

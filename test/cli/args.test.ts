@@ -1,0 +1,127 @@
+// The two dialects' parsing, in-process: which AgentOptions a command line becomes. Running them is
+// tested end to end through the built agent (native.test.ts, cf-dialect.test.ts).
+import t from 'tap';
+import type { AgentOptions } from '../../src/agent/types.js';
+import { parseCfArgs } from '../../src/cli/cf-dialect.js';
+import { parseNativeArgs } from '../../src/cli/healthcheck.js';
+import type { Invocation, ParseArgs } from '../../src/cli/invocation.js';
+
+async function options(parse: ParseArgs, argv: string[], env: NodeJS.ProcessEnv = {}): Promise<AgentOptions> {
+  const invocation: Invocation = await parse(argv, env);
+  if (invocation.kind !== 'run') throw new Error('expected a run');
+  return invocation.options;
+}
+
+const native = (argv: string[], env?: NodeJS.ProcessEnv) => options(parseNativeArgs, argv, env);
+const cf = (argv: string[]) => options(parseCfArgs, argv);
+
+t.test('native defaults: once, TCP on $PORT else 8080, 1s timeout', async (t) => {
+  t.same(await native([]), {
+    mode: 'once',
+    checks: [{ kind: 'tcp', port: 8080, timeoutMs: 1000 }],
+    intervalMs: 2000,
+    startupTimeoutMs: 0,
+    initialDelayMs: 0,
+    failureThreshold: 1,
+  });
+  t.equal((await native([], { PORT: '9000' })).checks[0]!.port, 9000, '$PORT');
+  t.equal((await native(['--port', '7000'], { PORT: '9000' })).checks[0]!.port, 7000, '--port wins over $PORT');
+});
+
+t.test('native modes, aliases and their default intervals', async (t) => {
+  for (const [mode, agentMode, intervalMs, startupTimeoutMs] of [
+    ['readiness', 'readiness', 2000, 60_000],
+    ['starting', 'readiness', 2000, 60_000],
+    ['startup', 'readiness', 2000, 60_000],
+    ['liveness', 'liveness', 30_000, 0],
+    ['running', 'liveness', 30_000, 0],
+    ['until-ready', 'until-ready', 2000, 0],
+    ['once', 'once', 2000, 0],
+  ] as const) {
+    const o = await native([`--mode=${mode}`]);
+    t.same([o.mode, o.intervalMs, o.startupTimeoutMs], [agentMode, intervalMs, startupTimeoutMs], mode);
+  }
+});
+
+t.test('native HTTP options apply to every HTTP check', async (t) => {
+  const o = await native([
+    '--host', '::1', '--port', '8081', '--uri', '/health', '--timeout', '250ms', '--interval', '1m30s',
+    '--startup-timeout', '0', '--initial-delay', '2s', '--failure-threshold', '3', '--expect-status', '200-299,304',
+    '--header', 'Authorization: Bearer x', '--header', 'X-A: 1', '--follow-redirects', '--mode', 'readiness',
+  ]);
+  const http = {
+    expectStatus: [{ min: 200, max: 299 }, { min: 304, max: 304 }],
+    headers: [['Authorization', 'Bearer x'], ['X-A', '1']],
+    followRedirects: true,
+  };
+  t.same(o, {
+    mode: 'readiness',
+    checks: [{ kind: 'http', host: '::1', port: 8081, timeoutMs: 250, path: '/health', ...http }],
+    intervalMs: 90_000,
+    startupTimeoutMs: 0,
+    initialDelayMs: 2000,
+    failureThreshold: 3,
+  });
+});
+
+t.test('--check replaces --port/--uri; an empty host takes --host', async (t) => {
+  const o = await native(['--check', 'tcp://:5432', '--check', 'http://127.0.0.2:8080/ready', '--host', '127.0.0.1', '--port', '1', '--uri', '/x']);
+  t.same(o.checks.map((c) => [c.kind, c.host, c.port]), [['tcp', '127.0.0.1', 5432], ['http', '127.0.0.2', 8080]]);
+});
+
+t.test('help and version print and exit 0', async (t) => {
+  const help = await parseNativeArgs(['--help'], {});
+  t.equal(help.kind, 'print');
+  t.match(help.kind === 'print' && help.told.stdout, /--mode <mode>[\s\S]*--heartbeat-fd/);
+  const version = await parseNativeArgs(['--version'], {});
+  t.match(version.kind === 'print' && version.told.stdout, /^\d+\.\d+\.\d+\n$/);
+  const cfHelp = await parseCfArgs(['-help'], {});
+  t.match(cfHelp.kind === 'print' && cfHelp.told.stderr, /-startup-interval duration/, 'CF: usage on stderr');
+});
+
+t.test('CF dialect: the mode comes from the first interval flag set, in the binary order', async (t) => {
+  const once = await cf(['-port=8081']);
+  t.same(once, {
+    mode: 'once',
+    checks: [{ kind: 'tcp', port: 8081, timeoutMs: 1000 }],
+    intervalMs: 1000,
+    startupTimeoutMs: 0,
+    initialDelayMs: 0,
+    failureThreshold: 1,
+  });
+  const startup = await cf(['-startup-interval=2s', '-liveness-interval=5s']);
+  t.same([startup.mode, startup.intervalMs, startup.startupTimeoutMs], ['readiness', 2000, 60_000], 'startup wins');
+  const liveness = await cf(['-liveness-interval=5s', '-readiness-interval=1s', '-startup-timeout=0']);
+  t.same([liveness.mode, liveness.intervalMs, liveness.startupTimeoutMs], ['liveness', 5000, 0]);
+  const readiness = await cf(['-readiness-interval', '3s']);
+  t.same([readiness.mode, readiness.intervalMs], ['liveness', 3000], 'readiness: runs until a failure');
+  const untilReady = await cf(['--until-ready-interval=500ms']);
+  t.same([untilReady.mode, untilReady.intervalMs], ['until-ready', 500]);
+  t.equal((await cf(['-startup-interval=0s'])).mode, 'once', 'an interval of 0 is "not set"');
+});
+
+t.test('CF dialect: HTTP with the binary headers, exactly 200, redirects followed', async (t) => {
+  const o = await cf(['-uri=/health', '-port', '9000', '-timeout=2s', '-network=tcp']);
+  t.same(o.checks, [{
+    kind: 'http', port: 9000, timeoutMs: 2000, path: '/health', expectStatus: [{ min: 200, max: 200 }],
+    headers: [['X-Forwarded-Proto', 'https']], userAgent: 'diego-healthcheck', followRedirects: true,
+  }]);
+  t.equal((await cf(['-uri=', '-port=1'])).checks[0]!.kind, 'tcp', 'an empty -uri is a TCP check');
+  t.equal((await cf(['-port=1', '-port=2'])).checks[0]!.port, 2, 'the last flag wins, as in Go');
+});
+
+t.test('CF dialect: what the binary says when its mode fails', async (t) => {
+  const outcome = { passed: false, exitCode: 4, elapsedMs: 60_000, attempts: 30, checks: [] } as const;
+  const failure = { code: 'tcp-failed', exitCode: 4, message: 'failed to make TCP connection to 10.0.0.5:8080: connect: connection refused' } as const;
+  const told = async (argv: string[], timedOut: boolean) => {
+    const invocation = await parseCfArgs(argv, {});
+    if (invocation.kind !== 'run') throw new Error('expected a run');
+    return invocation.tell({ ...outcome, mode: invocation.options.mode, timedOut, failure });
+  };
+  t.same(await told(['-startup-interval=2s'], true), {
+    stderr: `Timed out after 1m0s (30 attempts) waiting for startup check to succeed: ${failure.message}\n`,
+  });
+  t.same(await told(['-liveness-interval=2s'], false), { stderr: `Liveness check unsuccessful: ${failure.message}\n` });
+  t.same(await told(['-readiness-interval=2s'], false), { stderr: `Readiness check unsuccessful: ${failure.message}\n` });
+  t.same(await told(['-port=8080'], false), { stderr: `${failure.message}\n` });
+});

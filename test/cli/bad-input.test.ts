@@ -1,0 +1,62 @@
+// Bad input in either dialect: exit 2, nothing on stdout, and exactly one line on stderr naming the flag
+// and the value, never a stack trace. Parsing fails before any check; the runs are isolated in an empty
+// network namespace anyway (when root), so that a parser that let a value through cannot reach the network.
+import t from 'tap';
+import { runAgentIsolated } from '../helpers/netns.js';
+
+/** argv, and a fragment the one line must hold (the flag and the value as written). */
+const CASES: readonly (readonly [readonly string[], string])[] = [
+  [['--port', '0'], "invalid --port '0'"],
+  [['--port', '65536'], "invalid --port '65536'"],
+  [['--port', '-1'], "invalid --port '-1'"],
+  [['--port=abc'], "invalid --port 'abc'"],
+  [['--port', '80.5'], "invalid --port '80.5'"],
+  [[], "invalid $PORT 'abc'"], // with PORT=abc below
+  [['--timeout', '1x'], "invalid --timeout '1x'"],
+  [['--timeout', '5'], "invalid --timeout '5'"],
+  [['--interval', '-1s'], "invalid --interval '-1s'"],
+  [['--startup-timeout', ''], "invalid --startup-timeout ''"],
+  [['--initial-delay', '2 s'], "invalid --initial-delay '2 s'"],
+  [['--failure-threshold', '0'], "invalid --failure-threshold '0'"],
+  [['--mode', 'sometimes'], "invalid --mode 'sometimes'"],
+  [['--mode', 'constructor'], "invalid --mode 'constructor'"],
+  [['--frobnicate'], "unknown option '--frobnicate'"],
+  [['--prot', '80'], "unknown option '--prot'"],
+  [['--port'], "option '--port <port>' argument missing"],
+  [['extra'], 'too many arguments'],
+  [['--check', 'tcp://:0'], "invalid --check 'tcp://:0'"],
+  [['--check', 'tcp://localhost:80'], "invalid --check 'tcp://localhost:80'"],
+  [['--check', 'udp://:53'], "invalid --check 'udp://:53'"],
+  [['--check', 'tcp://:5432/path'], "invalid --check 'tcp://:5432/path'"],
+  [['--check', 'http://[::1:80/'], "invalid --check 'http://[::1:80/'"],
+  [['--check', '127.0.0.1:80'], "invalid --check '127.0.0.1:80'"],
+  [['--header', 'NoColonHere'], "invalid --header 'NoColonHere'"],
+  [['--uri', 'health'], "invalid --uri 'health'"],
+  [['--host', 'example.com'], "invalid --host 'example.com'"],
+  [['--expect-status', '2xx'], "invalid --expect-status '2xx'"],
+  [['--heartbeat-fd', '99'], "invalid --heartbeat-fd '99'"],
+  [['--definition', '/nonexistent/checks.json'], "invalid --definition '/nonexistent/checks.json': cannot read it (ENOENT)"],
+  [['--definition', '/'], "invalid --definition '/': cannot read it (EISDIR)"],
+  // The Cloud Foundry dialect
+  [['-port=0'], "invalid -port '0'"],
+  [['-port=abc'], "invalid -port 'abc'"],
+  [['-timeout=5'], "invalid -timeout '5'"],
+  [['-startup-interval=1x'], "invalid -startup-interval '1x'"],
+  [['-liveness-interval=-1s'], "invalid -liveness-interval '-1s'"],
+  [['-uri=health'], "invalid -uri 'health'"],
+  [['-network=udp'], "invalid -network 'udp'"],
+  [['-port=8080', '-frobnicate=1'], 'flag provided but not defined: -frobnicate'],
+  [['-port'], 'flag needs an argument: -port'],
+  [['-port=8080', 'extra'], "unexpected argument 'extra'"],
+];
+
+for (const [argv, fragment] of CASES) {
+  t.test(`${JSON.stringify(argv)}`, async (t) => {
+    const ended = await runAgentIsolated(argv, { env: { PORT: argv.length === 0 ? 'abc' : undefined } });
+    t.equal(ended.code, 2, 'exit 2');
+    t.equal(ended.stdout, '', 'nothing on stdout');
+    t.match(ended.stderr, /^[^\n]+\n$/, 'one line on stderr');
+    t.ok(ended.stderr.includes(fragment), `${JSON.stringify(ended.stderr)} holds ${JSON.stringify(fragment)}`);
+    t.notMatch(ended.stderr, /\n\s+at /, 'no stack trace');
+  });
+}

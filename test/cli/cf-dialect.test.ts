@@ -1,0 +1,133 @@
+// The Cloud Foundry dialect end to end, and interface discovery, inside private network namespaces: the agent
+// finds the namespace's own veth address (NS_ADDRESS) as Diego's would find the container's, and nothing
+// leaves the namespace. Parsing alone is in args.test.ts; usage errors in bad-input.test.ts.
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import t from 'tap';
+import { runAgent } from '../helpers/agent.js';
+import { inNamespace, netnsSkip, NS_ADDRESS } from '../helpers/netns.js';
+
+const SERVER = fileURLToPath(new URL('./fixtures/ns-server.cjs', import.meta.url));
+const ADDRESS = NS_ADDRESS.replace(/\./g, '\\.');
+
+/**
+ * Starts the fixture server on NS_ADDRESS:8080 in a fresh namespace, waits (bounded) until it listens, then runs
+ * the agent with `args`. Returns how the agent ended and the requests the server saw.
+ */
+async function withServer(dir: string, statuses: string, args: readonly string[]) {
+  const ended = await inNamespace(
+    `"$NODE" "$SERVER" "$DIR" ${NS_ADDRESS} "$STATUSES" &
+     for i in $(seq 100); do [ -e "$DIR/ready" ] && break; sleep 0.05; done
+     "$NODE" "$AGENT" "$@"`,
+    { veth: true, args, env: { SERVER, DIR: dir, STATUSES: statuses } },
+  );
+  let requests: { url: string; headers: Record<string, string> }[] = [];
+  try {
+    requests = readFileSync(`${dir}/requests`, 'utf8').trimEnd().split('\n').map((line) => JSON.parse(line));
+  } catch {
+    // no request was made
+  }
+  return { ...ended, requests };
+}
+
+t.test('in a namespace with an interface', { skip: netnsSkip }, async (t) => {
+  t.test('one-shot TCP check on the discovered address: silent success', async (t) => {
+    const ended = await withServer(t.testdir(), '200', ['-port=8080']);
+    t.same([ended.code, ended.stdout, ended.stderr], [0, '', '']);
+  });
+
+  t.test("one-shot HTTP check with the binary's headers", async (t) => {
+    const ended = await withServer(t.testdir(), '200', ['-port=8080', '-uri=/health', '-timeout=2s']);
+    t.equal(ended.code, 0);
+    t.match(ended.requests, [
+      {
+        url: '/health',
+        headers: { host: `${NS_ADDRESS}:8080`, 'user-agent': 'diego-healthcheck', 'x-forwarded-proto': 'https' },
+      },
+    ]);
+  });
+
+  t.test('one-shot failure: the message alone, on stderr', async (t) => {
+    const ended = await withServer(t.testdir(), '200', ['-port=8081']);
+    t.equal(ended.code, 4);
+    t.equal(ended.stdout, '');
+    t.equal(ended.stderr, `failed to make TCP connection to ${NS_ADDRESS}:8081: connect: connection refused\n`);
+  });
+
+  t.test('HTTP status failure (exit 6), not "connection refused"', async (t) => {
+    const ended = await withServer(t.testdir(), '503', ['-port=8080', '-uri=/health']);
+    t.equal(ended.code, 6);
+    t.match(ended.stderr, /^failed to make HTTP request to '\/health' on port 8080: received status code 503 in \d+ms\n$/);
+  });
+
+  t.test('startup mode: checks until it passes', async (t) => {
+    const ended = await withServer(t.testdir(), '503,503,200', ['-port=8080', '-uri=/', '-startup-interval=100ms']);
+    t.same([ended.code, ended.stderr], [0, '']);
+    t.equal(ended.requests.length, 3);
+  });
+
+  t.test('startup mode: the timeout message', async (t) => {
+    const ended = await withServer(t.testdir(), '200', ['-port=8081', '-startup-interval=200ms', '-startup-timeout=1s']);
+    t.equal(ended.code, 4);
+    t.match(
+      ended.stderr,
+      new RegExp(
+        `^Timed out after 1s \\(\\d+ attempts\\) waiting for startup check to succeed: ` +
+          `failed to make TCP connection to ${ADDRESS}:8081: connect: connection refused\\n$`,
+      ),
+    );
+  });
+
+  t.test('startup timeout during the first attempt: a timeout, not a panic', async (t) => {
+    const ended = await withServer(t.testdir(), 'hang', [
+      '-port=8080', '-uri=/', '-timeout=20s', '-startup-interval=1s', '-startup-timeout=1s',
+    ]);
+    t.equal(ended.code, 65);
+    t.match(
+      ended.stderr,
+      /^Timed out after 1s \(0 attempts\) waiting for startup check to succeed: failed to make HTTP request to '\/' on port 8080: timed out after 1\.\d\d seconds\n$/,
+    );
+  });
+
+  t.test('liveness mode: runs until a failure, with its prefix', async (t) => {
+    const ended = await withServer(t.testdir(), '200,200,500', ['-port=8080', '-uri=/', '-liveness-interval=100ms']);
+    t.equal(ended.code, 6);
+    t.match(
+      ended.stderr,
+      /^Liveness check unsuccessful: failed to make HTTP request to '\/' on port 8080: received status code 500 in \d+ms\n$/,
+    );
+    t.equal(ended.requests.length, 3);
+  });
+
+  t.test('readiness mode: runs until a failure, with its prefix', async (t) => {
+    const ended = await withServer(t.testdir(), '200,500', ['-port=8080', '-uri=/', '-readiness-interval=100ms']);
+    t.equal(ended.code, 6);
+    t.match(ended.stderr, /^Readiness check unsuccessful: failed to make HTTP request/);
+  });
+
+  t.test('until-ready mode: quiet until it passes', async (t) => {
+    const ended = await withServer(t.testdir(), '503,503,503,200', ['-port=8080', '-uri=/', '-until-ready-interval=100ms']);
+    t.same([ended.code, ended.stdout, ended.stderr], [0, '', '']);
+    t.equal(ended.requests.length, 4);
+  });
+
+  t.test('the native dialect without --host discovers the same address', async (t) => {
+    const ended = await withServer(t.testdir(), '200', ['--port', '8080', '--uri', '/ready']);
+    t.equal(ended.code, 0);
+    t.match(ended.requests, [{ url: '/ready', headers: { host: `${NS_ADDRESS}:8080` } }]);
+  });
+});
+
+t.test('in a namespace with loopback only: exit 3', { skip: netnsSkip }, async (t) => {
+  const cf = await inNamespace('"$NODE" "$AGENT" "$@"', { veth: false, args: ['-port=8080', '-liveness-interval=1s'] });
+  t.same([cf.code, cf.stdout], [3, '']);
+  t.equal(cf.stderr, 'Liveness check unsuccessful: failure to find suitable interface\n');
+  const native = await inNamespace('"$NODE" "$AGENT" "$@"', { veth: false, args: ['--port', '8080'] });
+  t.equal(native.code, 3);
+  t.match(native.stdout, /\nfailure to find suitable interface\n$/);
+});
+
+t.test('an unknown flag exits 2', async (t) => {
+  const ended = await runAgent(['-port=8080', '-frobnicate=yes']);
+  t.same([ended.code, ended.stdout, ended.stderr], [2, '', 'flag provided but not defined: -frobnicate\n']);
+});
