@@ -230,7 +230,12 @@ export class Instance {
 
   private target(): ProbeTarget {
     const running = this.running as RunningInstance;
-    return { app: this.ctx.spec.name, instance: this.id, endpoint: (port) => running.endpoint(port) };
+    return {
+      app: this.ctx.spec.name,
+      instance: this.id,
+      endpoint: (port) => running.endpoint(port),
+      ...(running.agent === undefined ? {} : { agent: running.agent }),
+    };
   }
 
   /** The state directory's record: the app's process and, under sidecar probing, its current agent. */

@@ -4,6 +4,7 @@
  * (an address per container port, an optional pid, an exit notification, a graceful destroy).
  */
 import type { AppSpec } from '../types.js';
+import type { AgentRunner } from './agent-runner.js';
 import type { TrackedProcess } from '../state-dir.js';
 
 export interface Endpoint {
@@ -41,12 +42,19 @@ export interface RunningInstance {
   readonly tracked: readonly TrackedProcess[];
   /** Where a container port is reachable from the supervisor (and from a sidecar agent beside it). */
   endpoint(containerPort: number): Endpoint;
+  /** Runs sidecar agents in the instance's own context (its namespace, its container's network); absent: locally. */
+  readonly agent?: AgentRunner;
   /** Polite stop, then a forced one after the grace period; resolves when the instance is gone. */
   destroy(gracePeriodMs: number): Promise<DestroyOutcome>;
 }
 
 export interface Driver {
   launch(request: LaunchRequest): Promise<LaunchResult>;
+  /**
+   * Removes what a previous supervisor on the same state directory left that the state directory's process
+   * records do not cover (namespaces, containers); called once at start, after those processes are killed.
+   */
+  cleanup?(): Promise<void>;
 }
 
 /** `exited with code 1`, `killed by SIGKILL`: the crash reason an operator reads in the log. */

@@ -5,6 +5,7 @@
  * first check after a prewarm claim.
  */
 import type { CheckSpec } from '../../checks/types.js';
+import type { AgentRunner } from '../drivers/agent-runner.js';
 import type { Endpoint } from '../drivers/driver.js';
 
 export interface ProbeTarget {
@@ -12,6 +13,8 @@ export interface ProbeTarget {
   readonly instance: string;
   /** Checks name container ports; this says where each is reachable. */
   endpoint(containerPort: number): Endpoint;
+  /** Where a sidecar agent runs, when the driver puts it in the instance's context; absent: a local child. */
+  readonly agent?: AgentRunner;
 }
 
 export interface ReadinessPlan {

@@ -1,24 +1,20 @@
 /**
- * Sidecar probing: one healthcheck agent process per instance, readiness then liveness, as Diego's declarative
- * health check runs it. The verdict is the agent's exit code, the reason its --json report.
- * The agent is not trusted blindly: it writes a heartbeat line per completed round to an inherited pipe (fd 3),
- * and an agent that stays silent past its deadline (stopped, stuck) is killed and counted as a failure —
- * no news is never good news.
+ * Sidecar probing: one healthcheck agent per instance, readiness then liveness, as Diego's declarative health
+ * check runs it. The verdict is the agent's exit code, the reason its --json report.
+ * The agent is not trusted blindly: it writes a heartbeat line per completed round to a stream the supervisor
+ * reads, and an agent that stays silent past its deadline (stopped, stuck) is killed and counted as a failure —
+ * no news is never good news. Where the agent runs (a local child, a network namespace, a sidecar container) is
+ * the driver's AgentRunner; this file only judges what the agent says.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { createInterface } from 'node:readline';
 import { formatDuration } from '../../checks/duration.js';
 import { formatTarget } from '../../checks/target.js';
 import type { CheckSpec } from '../../checks/types.js';
-import { describeExit } from '../drivers/driver.js';
-import { signalGroup } from '../state-dir.js';
+import { type AgentRun, type AgentRunner, LocalAgentRunner } from '../drivers/agent-runner.js';
+import { describeExit, type Exit } from '../drivers/driver.js';
 import { aimed, type LivenessPlan, type Probe, type ProbeEnd, type ProbeHandle, type ProbeObserver, type ProbeTarget, type ReadinessPlan } from './probe.js';
 
-/** The first heartbeat also waits for the agent's own start (Node.js boot), which a loaded machine slows. */
-const AGENT_STARTUP_MS = 2000;
-
 export interface SidecarOptions {
-  /** The healthcheck executable: a .js/.cjs file run with this Node.js, or a single executable. */
+  /** The healthcheck executable for instances whose driver brings no runner of its own (the process driver). */
   readonly agentPath: string;
   /** Slack on top of interval + check timeout before a silent agent counts as lost. */
   readonly heartbeatGraceMs: number;
@@ -33,8 +29,11 @@ interface Heartbeat {
 
 export class SidecarProbe implements Probe {
   private readonly agents = new Set<Agent>();
+  private readonly localRunner: AgentRunner;
 
-  constructor(private readonly options: SidecarOptions) {}
+  constructor(private readonly options: SidecarOptions) {
+    this.localRunner = new LocalAgentRunner(options.agentPath);
+  }
 
   readiness(target: ProbeTarget, plan: ReadinessPlan, observer: ProbeObserver): ProbeHandle {
     const args = ['--mode=readiness', `--startup-timeout=${formatDuration(plan.startTimeoutMs)}`];
@@ -42,7 +41,7 @@ export class SidecarProbe implements Probe {
   }
 
   liveness(target: ProbeTarget, plan: LivenessPlan, observer: ProbeObserver): ProbeHandle {
-    const args = ['--mode=liveness', `--failure-threshold=${plan.failureThreshold}`];
+    const args = ['--mode=liveness', `--failure-threshold=${plan.failureThreshold}`, `--initial-delay=${formatDuration(plan.firstRoundMs ?? 0)}`];
     // A liveness agent only ever exits to report a failure.
     return this.run(target, plan.checks, plan.intervalMs, args, observer, () => false);
   }
@@ -57,97 +56,83 @@ export class SidecarProbe implements Probe {
     intervalMs: number,
     modeArgs: readonly string[],
     observer: ProbeObserver,
-    passed: (exit: { code: number | null }) => boolean,
+    passed: (exit: Exit) => boolean,
   ): ProbeHandle {
-    const aimedChecks = checks.map((check) => aimed(check, target));
+    const runner = target.agent ?? this.localRunner;
+    // An agent in the instance's context is given container ports and no host: it finds the address itself.
+    const sent = runner.inContext ? checks : checks.map((check) => aimed(check, target));
     // The agent takes one --timeout for all its checks; the longest keeps every check's own budget.
-    const timeoutMs = Math.max(...aimedChecks.map((check) => check.timeoutMs));
+    const timeoutMs = Math.max(...sent.map((check) => check.timeoutMs));
     const args = [
       ...modeArgs,
-      ...aimedChecks.flatMap((check) => ['--check', formatTarget(check)]),
+      ...sent.flatMap((check) => ['--check', formatTarget(check)]),
       `--timeout=${formatDuration(timeoutMs)}`,
       `--interval=${formatDuration(intervalMs)}`,
       '--json',
-      '--heartbeat-fd=3',
     ];
     const deadlineMs = intervalMs + timeoutMs + this.options.heartbeatGraceMs;
-    const agent = new Agent(this.options.agentPath, args, intervalMs, deadlineMs, observer, passed, () => this.agents.delete(agent));
+    const agent = new Agent(intervalMs, deadlineMs, observer, passed);
+    agent.start(runner, args, () => this.agents.delete(agent));
     this.agents.add(agent);
     return agent;
   }
 }
 
-/** One agent process and its heartbeat deadline; cancel() kills both. */
+/** One agent and its heartbeat deadline; cancel() ends both. */
 class Agent implements ProbeHandle {
-  readonly agentPid: number | null;
-  private readonly child: ChildProcess;
-  private readonly closed: Promise<void>;
+  private run: AgentRun | undefined;
   private watchdog: NodeJS.Timeout | undefined;
   private stdout = '';
   private stderr = '';
   private done = false;
-  /** Its pid may belong to someone else from now on. */
-  private reaped = false;
 
   constructor(
-    agentPath: string,
-    args: readonly string[],
     private readonly intervalMs: number,
     private readonly deadlineMs: number,
     private readonly observer: ProbeObserver,
-    private readonly passed: (exit: { code: number | null }) => boolean,
-    forget: () => void,
-  ) {
-    const [command, argv] = /\.[cm]?js$/.test(agentPath) ? [process.execPath, [agentPath, ...args]] : [agentPath, [...args]];
-    this.child = spawn(command, argv, {
-      stdio: ['ignore', 'pipe', 'pipe', 'pipe'],
-      // Its own group: a terminal's Ctrl-C reaches the supervisor, which then stops agents in order.
-      detached: true,
-      env: { PATH: process.env.PATH ?? '' },
+    private readonly passed: (exit: Exit) => boolean,
+  ) {}
+
+  get agentPid(): number | null {
+    return this.run?.pid ?? null;
+  }
+
+  start(runner: AgentRunner, args: readonly string[], forget: () => void): void {
+    this.run = runner.start(args, {
+      line: (line) => this.beat(line),
+      stdout: (text) => (this.stdout += text),
+      stderr: (text) => (this.stderr += text),
+      exited: (exit) => this.exited(exit),
+      failed: (reason) => this.finish({ kind: 'lost', reason }),
     });
-    this.agentPid = this.child.pid ?? null;
-    this.child.stdout?.setEncoding('utf8').on('data', (text: string) => (this.stdout += text));
-    this.child.stderr?.setEncoding('utf8').on('data', (text: string) => (this.stderr += text));
-    const beats = this.child.stdio[3];
-    if (beats !== null && beats !== undefined) createInterface({ input: beats as NodeJS.ReadableStream }).on('line', (line) => this.beat(line));
-    // The probe forgets the agent only once its process is gone, so that close() waits for agents cancelled earlier too.
-    this.closed = new Promise((resolve) => {
-      const gone = () => {
-        forget();
-        resolve();
-      };
-      this.child.on('close', (code, signal) => {
-        this.reaped = true;
-        gone();
-        this.exited({ code, signal });
-      });
-      this.child.on('error', (error) => {
-        if (this.agentPid === null) gone();
-        this.finish({ kind: 'lost', reason: `cannot start health check agent ${agentPath}: ${error.message}` });
-      });
-    });
-    this.arm(AGENT_STARTUP_MS);
+    // The probe forgets the agent only once it is gone, so that close() waits for agents cancelled earlier too.
+    void this.run.closed.then(forget);
+    this.arm(runner.startupAllowanceMs);
   }
 
   cancel(): void {
     if (this.done) return;
     this.done = true;
     clearTimeout(this.watchdog);
-    // SIGKILL: the agent holds no state worth a goodbye, and SIGKILL also ends a stopped one.
-    if (this.agentPid !== null && !this.reaped) signalGroup(this.agentPid, 'SIGKILL');
+    this.run?.kill();
   }
 
   async cancelAndWait(): Promise<void> {
     this.cancel();
-    await this.closed;
+    await this.run?.closed;
   }
 
   private beat(line: string): void {
-    let heartbeat: Heartbeat;
+    let heartbeat: Heartbeat | undefined;
     try {
       heartbeat = JSON.parse(line) as Heartbeat;
     } catch {
-      return; // A garbled line is no heartbeat; the deadline decides.
+      heartbeat = undefined;
+    }
+    if (typeof heartbeat?.attempt !== 'number') {
+      // Not a heartbeat: the agent's own words on a stream it shares with stderr. The deadline decides.
+      this.stderr += `${line}\n`;
+      return;
     }
     if (this.done) return;
     this.arm();
@@ -160,12 +145,12 @@ class Agent implements ProbeHandle {
     clearTimeout(this.watchdog);
     const silenceMs = this.deadlineMs + allowanceMs;
     this.watchdog = setTimeout(() => {
-      const pid = this.agentPid ?? '?';
-      this.finish({ kind: 'lost', reason: `health check agent (pid ${pid}) sent no heartbeat for ${formatDuration(silenceMs)}: stopped or stuck, killed` });
+      const who = this.run?.describe() ?? '?';
+      this.finish({ kind: 'lost', reason: `health check agent (${who}) sent no heartbeat for ${formatDuration(silenceMs)}: stopped or stuck, killed` });
     }, silenceMs);
   }
 
-  private exited(exit: { code: number | null; signal: NodeJS.Signals | null }): void {
+  private exited(exit: Exit): void {
     if (this.done) return;
     if (this.passed(exit)) return this.finish({ kind: 'passed' });
     this.finish({ kind: 'failed', reason: reportReason(this.stdout) ?? agentFailure(exit, this.stderr) });
@@ -189,7 +174,7 @@ function reportReason(stdout: string): string | undefined {
   }
 }
 
-function agentFailure(exit: { code: number | null; signal: NodeJS.Signals | null }, stderr: string): string {
+function agentFailure(exit: Exit, stderr: string): string {
   const detail = stderr.trim().split('\n')[0];
   return `health check agent ${describeExit(exit)}${detail ? `: ${detail}` : ''}`;
 }
