@@ -3,6 +3,7 @@ export { Supervisor } from './supervisor/supervisor.js';
 export { TransitionLog, type LogFormat } from './supervisor/transition-log.js';
 export { loadConfig, parseConfig, type LifeguardConfig, type HttpEndpointConfig } from './supervisor/config.js';
 export type * from './supervisor/types.js';
+export type { DestroyOutcome, Driver, Endpoint, Exit, LaunchRequest, LaunchResult, RunningInstance } from './supervisor/drivers/driver.js';
 export { runCheck } from './checks/run-check.js';
 export { runAgent, type AgentContext } from './agent/run-agent.js';
 export type { AgentMode, AgentOptions, AgentOutcome, CheckReport } from './agent/types.js';

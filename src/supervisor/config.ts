@@ -112,7 +112,7 @@ const appSchema = z.strictObject({
   startTimeout: duration(true).optional(),
   startupInterval: duration(false).optional(),
   livenessInterval: duration(false).optional(),
-  probe: z.enum(['sidecar', 'native'], { error: 'expected "sidecar" or "native"' }).default(APP_DEFAULTS.probe),
+  probe: z.enum(['sidecar', 'native', 'oneshot'], { error: 'expected "sidecar", "native" or "oneshot"' }).default(APP_DEFAULTS.probe),
   driver: z.enum(['process', 'netns', 'docker'], { error: 'expected "process", "netns" or "docker"' }).default(APP_DEFAULTS.driver),
   gracePeriod: duration(true).default(APP_DEFAULTS.gracePeriodMs),
   prewarm: count(0).default(APP_DEFAULTS.prewarm),

@@ -50,7 +50,7 @@ export interface InstanceContext {
   /** The TCP ping of an unclaimed prewarmed instance. */
   readonly pingPlan: LivenessPlan;
   readonly transition: (transition: Transition) => void;
-  readonly checked: (instance: Instance, phase: 'readiness' | 'liveness' | 'prewarm', passed: boolean, latencyMs: number) => void;
+  readonly checked: (instance: Instance, phase: 'readiness' | 'liveness' | 'prewarm', passed: boolean, latencyMs: number, lateMs?: number) => void;
   /** A prewarmed instance became healthy: a waiting claim may take it. */
   readonly ready: (instance: Instance) => void;
   /** Told once, at `destroyed`; `asked` is false when the instance failed on its own. */
@@ -149,7 +149,7 @@ export class Instance {
     const { readinessChecks, startupIntervalMs, startTimeoutMs } = this.ctx.spec;
     this.watch(
       this.ctx.probe.readiness(this.target(), { checks: readinessChecks, intervalMs: startupIntervalMs, startTimeoutMs }, {
-        round: (passed, latencyMs) => this.ctx.checked(this, 'readiness', passed, latencyMs),
+        round: (passed, latencyMs, lateMs) => this.ctx.checked(this, 'readiness', passed, latencyMs, lateMs),
         end: (end) => (end.kind === 'passed' ? this.becameHealthy() : this.neverReady(end)),
       }),
     );
@@ -163,7 +163,10 @@ export class Instance {
       // Last: a waiting claim may take this instance at once, replacing the ping just started.
       this.ctx.ready(this);
     } else {
-      this.watch(this.ctx.probe.liveness(this.target(), this.livenessPlan(), this.livenessObserver('liveness')));
+      // The readiness check has just passed: the first liveness round can wait, and a random phase within the
+      // interval keeps a fleet that became healthy together from checking in bursts ever after.
+      const plan = this.livenessPlan();
+      this.watch(this.ctx.probe.liveness(this.target(), { ...plan, firstRoundMs: Math.floor(Math.random() * plan.intervalMs) }, this.livenessObserver('liveness')));
     }
   }
 
@@ -199,8 +202,8 @@ export class Instance {
 
   private livenessObserver(phase: 'liveness' | 'prewarm'): ProbeObserver {
     return {
-      round: (passed, latencyMs) => {
-        this.ctx.checked(this, phase, passed, latencyMs);
+      round: (passed, latencyMs, lateMs) => {
+        this.ctx.checked(this, phase, passed, latencyMs, lateMs);
         this.decideClaim(passed);
       },
       end: (end) => this.fail('unhealthy', 'Container became unhealthy', end.kind === 'passed' ? 'liveness probe ended' : end.reason),

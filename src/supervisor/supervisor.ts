@@ -11,6 +11,7 @@ import { AppController } from './app-controller.js';
 import type { Driver } from './drivers/driver.js';
 import { ProcessDriver } from './drivers/process.js';
 import { NativeProbe } from './probes/native.js';
+import { OneshotProbe } from './probes/oneshot.js';
 import type { LivenessPlan, Probe } from './probes/probe.js';
 import { SidecarProbe } from './probes/sidecar.js';
 import { StateDir } from './state-dir.js';
@@ -33,18 +34,21 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
 
   constructor(options: SupervisorOptions) {
     super();
-    const unsupported = options.apps.findIndex((app) => app.driver !== 'process');
+    // An embedder's own driver runs every app, whatever driver its spec names.
+    const unsupported = options.driver === undefined ? options.apps.findIndex((app) => app.driver !== 'process') : -1;
     if (unsupported >= 0) {
       const app = options.apps[unsupported] as AppSpec;
       throw new LifeguardFailure(usageError(`apps[${unsupported}].driver: '${app.driver}' is not available yet; use 'process'`));
     }
     const tuning = options.tuning ?? {};
     this.records = new StateDir(options.stateDir);
+    const agentPath = options.agentPath ?? DEFAULT_AGENT;
     this.probes = {
       native: new NativeProbe(),
-      sidecar: new SidecarProbe({ agentPath: options.agentPath ?? DEFAULT_AGENT, heartbeatGraceMs: tuning.heartbeatGraceMs ?? HEARTBEAT_GRACE_MS }),
+      oneshot: new OneshotProbe(agentPath),
+      sidecar: new SidecarProbe({ agentPath, heartbeatGraceMs: tuning.heartbeatGraceMs ?? HEARTBEAT_GRACE_MS }),
     };
-    const driver: Driver = new ProcessDriver();
+    const driver: Driver = options.driver ?? new ProcessDriver();
     const pingIntervalMs = tuning.prewarmPingIntervalMs ?? PREWARM_PING_INTERVAL_MS;
     const pingFailures = tuning.prewarmPingFailures ?? PREWARM_PING_FAILURES;
     this.apps = new Map(
@@ -56,7 +60,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
           records: this.records,
           pingPlan: pingPlan(spec, pingIntervalMs, pingFailures),
           transition: (transition) => this.emit('transition', transition),
-          checked: (instance, phase, passed, latencyMs) => this.emit('check', { app: spec.name, instance: instance.id, passed, latencyMs, phase }),
+          checked: (instance, phase, passed, latencyMs, lateMs) => this.emit('check', { app: spec.name, instance: instance.id, passed, latencyMs, phase, lateMs }),
         }),
       ]),
     );

@@ -1,4 +1,5 @@
 import type { CheckSpec } from '../checks/types.js';
+import type { Driver } from './drivers/driver.js';
 
 /** The `to` of a transition, and the state an instance is in (DESIGN.md "Model"). */
 export type InstanceState =
@@ -13,7 +14,8 @@ export type InstanceState =
   | 'claimed'
   | 'given-up';
 
-export type ProbeStrategy = 'sidecar' | 'native';
+/** `oneshot`: one `healthcheck --mode=once` process per round, as Diego probed before sidecars. */
+export type ProbeStrategy = 'sidecar' | 'native' | 'oneshot';
 export type DriverName = 'process' | 'netns' | 'docker';
 
 /** Diego's restart policy; every number configurable. */
@@ -95,8 +97,13 @@ export interface SupervisorOptions {
   readonly apps: readonly AppSpec[];
   /** Where instance records live, so that a restarted supervisor finds what a killed one left. */
   readonly stateDir: string;
-  /** The healthcheck executable the sidecar strategy runs; defaults to this package's bin/healthcheck.cjs. */
+  /** The healthcheck executable the sidecar and oneshot strategies run; defaults to this package's bin/healthcheck.cjs. */
   readonly agentPath?: string;
+  /**
+   * Runs every app's instances, whatever driver the specs name: an embedder's own driver (a scheduler, a test
+   * fixture serving many ports from one process). Absent: each app's `driver` picks a built-in one.
+   */
+  readonly driver?: Driver;
   /** Numbers a platform rarely changes; tests shorten them. */
   readonly tuning?: SupervisorTuning;
 }
@@ -110,9 +117,20 @@ export interface SupervisorTuning {
   readonly heartbeatGraceMs?: number;
 }
 
+/** One probe round's outcome. */
+export interface CheckEvent {
+  readonly app: string;
+  readonly instance: string;
+  readonly passed: boolean;
+  readonly latencyMs: number;
+  readonly phase: 'readiness' | 'liveness' | 'prewarm';
+  /** How far behind its schedule the round started (native and oneshot probing, where the supervisor keeps the clock). */
+  readonly lateMs?: number;
+}
+
 /** Events a Supervisor emits (it is an EventEmitter). */
 export interface SupervisorEvents {
   transition: [Transition];
   /** A check result under native probing or a report line from a sidecar, for metrics; never logged. */
-  check: [{ readonly app: string; readonly instance: string; readonly passed: boolean; readonly latencyMs: number; readonly phase: 'readiness' | 'liveness' | 'prewarm' }];
+  check: [CheckEvent];
 }

@@ -114,7 +114,7 @@ t.test('each invalid field is a usage error (exit 2) naming its path', async (t)
     ['env value not a string', { apps: [{ ...web, env: { N: 5 } }] }, /^config: apps\[0\]\.env\.N: expected a string/],
     ['negative instances', { apps: [{ ...web, instances: -1 }] }, /^config: apps\[0\]\.instances: expected an integer of at least 0/],
     ['fractional prewarm', { apps: [{ ...web, prewarm: 1.5 }] }, /^config: apps\[0\]\.prewarm: /],
-    ['unknown probe', { apps: [{ ...web, probe: 'exec' }] }, /^config: apps\[0\]\.probe: expected "sidecar" or "native"/],
+    ['unknown probe', { apps: [{ ...web, probe: 'exec' }] }, /^config: apps\[0\]\.probe: expected "sidecar", "native" or "oneshot"/],
     ['unknown driver', { apps: [{ ...web, driver: 'vm' }] }, /^config: apps\[0\]\.driver: /],
     ['bare-number duration', { apps: [{ ...web, restart: { backoffMin: '5' } }] }, /^config: apps\[0\]\.restart\.backoffMin: expected a Go duration .*got "5"$/],
     ['numeric duration', { apps: [{ ...web, startTimeout: 5 }] }, /^config: apps\[0\]\.startTimeout: expected a Go duration .*got 5$/],

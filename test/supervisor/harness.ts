@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Test } from 'tap';
 import { isRunning } from '../../src/supervisor/state-dir.js';
+import type { Driver } from '../../src/supervisor/drivers/driver.js';
 import { Supervisor } from '../../src/supervisor/supervisor.js';
 import type { AppSpec, ProbeStrategy, SupervisorTuning, Transition } from '../../src/supervisor/types.js';
 
@@ -52,9 +53,9 @@ export interface Harness {
 }
 
 /** A started supervisor; t.teardown stops it and checks that every process it ever ran is gone. */
-export async function supervise(t: Test, apps: readonly AppSpec[], tuning: SupervisorTuning = {}, beforeStart?: (supervisor: Supervisor) => void): Promise<Harness> {
+export async function supervise(t: Test, apps: readonly AppSpec[], tuning: SupervisorTuning = {}, beforeStart?: (supervisor: Supervisor) => void, driver?: Driver): Promise<Harness> {
   const stateDir = t.testdir({});
-  const supervisor = new Supervisor({ apps, stateDir, agentPath: AGENT, tuning });
+  const supervisor = new Supervisor({ apps, stateDir, agentPath: AGENT, tuning, driver });
   const transitions: Transition[] = [];
   const pids = new Set<number>();
   const waiters = new Set<(t: Transition) => void>();

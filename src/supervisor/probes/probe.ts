@@ -29,6 +29,11 @@ export interface LivenessPlan {
   readonly intervalMs: number;
   /** Failures in a row of one check that end the probe. */
   readonly failureThreshold: number;
+  /**
+   * When the first round runs, in ms from the probe's start (default 0: at once); later rounds follow every
+   * interval from it. A fleet that became healthy together spreads its rounds over the interval this way.
+   */
+  readonly firstRoundMs?: number;
 }
 
 export type ProbeEnd =
@@ -39,7 +44,8 @@ export type ProbeEnd =
   | { readonly kind: 'lost'; readonly reason: string };
 
 export interface ProbeObserver {
-  round(passed: boolean, latencyMs: number): void;
+  /** `lateMs`: how far behind its tick the round started, where the supervisor keeps the clock (not sidecar). */
+  round(passed: boolean, latencyMs: number, lateMs?: number): void;
   /** Told at most once; never after cancel(). */
   end(outcome: ProbeEnd): void;
 }
