@@ -38,12 +38,20 @@ async function main(argv: readonly string[]): Promise<void> {
 
 /** Writes what there is to say, then exits once it is flushed, whatever sockets or timers are left. */
 function finish(told: Told, exitCode: number): void {
+  process.exitCode = exitCode;
   if (told.stdout) process.stdout.write(told.stdout);
   if (told.stderr) process.stderr.write(told.stderr);
   process.stdout.write('', () => process.stderr.write('', () => process.exit(exitCode)));
 }
 
-main(process.argv.slice(2)).catch((thrown: unknown) => {
+/** Anything thrown, here or in a stray callback: one line and its exit code (127 unless it is a usage error). */
+function fail(thrown: unknown): void {
   const error = asLifeguardError(thrown);
   finish({ stderr: `${error.message}\n` }, error.exitCode);
-});
+}
+
+process.on('uncaughtException', fail);
+// A reader that went away (EPIPE) leaves no one to tell; the exit code still says it all.
+process.stdout.on('error', () => process.exit(process.exitCode));
+process.stderr.on('error', () => {});
+main(process.argv.slice(2)).catch(fail);

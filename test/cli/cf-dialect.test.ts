@@ -85,7 +85,7 @@ t.test('in a namespace with an interface', { skip: netnsSkip }, async (t) => {
     t.equal(ended.code, 65);
     t.match(
       ended.stderr,
-      /^Timed out after 1s \(0 attempts\) waiting for startup check to succeed: failed to make HTTP request to '\/' on port 8080: timed out after 1\.\d\d seconds\n$/,
+      /^Timed out after 1s \(0 attempts\) waiting for startup check to succeed: failed to make HTTP request to '\/' on port 8080: timed out after \d\.\d\d seconds\n$/,
     );
   });
 

@@ -13,7 +13,11 @@ for (const [signal, code] of [['SIGTERM', 143], ['SIGINT', 130]] as const) {
     const port = await tcpServer(t, (socket) => accepted(socket));
     const agent = startAgent(['--host', '127.0.0.1', '--port', String(port), '--uri', '/', '--timeout', '20s', '--mode', 'liveness']);
     t.teardown(() => agent.child.kill('SIGKILL'));
-    const socket = await connected;
+    // An agent that ended before connecting fails the test rather than hanging it.
+    const socket = await Promise.race([
+      connected,
+      agent.ended.then((ended) => Promise.reject(new Error(`agent ended first: ${JSON.stringify(ended)}`))),
+    ]);
     const closed = once(socket, 'close');
     const sentAt = performance.now();
     agent.child.kill(signal);
