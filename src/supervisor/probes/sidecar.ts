@@ -37,7 +37,11 @@ export class SidecarProbe implements Probe {
 
   readiness(target: ProbeTarget, plan: ReadinessPlan, observer: ProbeObserver): ProbeHandle {
     const args = ['--mode=readiness', `--startup-timeout=${formatDuration(plan.startTimeoutMs)}`];
-    return this.run(target, plan.checks, plan.intervalMs, args, observer, (exit) => exit.code === 0);
+    // The readiness verdict is due at the start timeout anyway, so silence is tolerated until then: an agent that
+    // boots slowly on a loaded machine (an evacuation storm: hundreds of agents start at once) is not taken for a
+    // lost one and its instance does not time out early; a stuck one is still found when the start timeout passes.
+    const silenceMs = plan.startTimeoutMs > 0 ? plan.startTimeoutMs + this.options.heartbeatGraceMs : undefined;
+    return this.run(target, plan.checks, plan.intervalMs, args, observer, (exit) => exit.code === 0, silenceMs);
   }
 
   liveness(target: ProbeTarget, plan: LivenessPlan, observer: ProbeObserver): ProbeHandle {
@@ -57,6 +61,7 @@ export class SidecarProbe implements Probe {
     modeArgs: readonly string[],
     observer: ProbeObserver,
     passed: (exit: Exit) => boolean,
+    silenceMs?: number,
   ): ProbeHandle {
     const runner = target.agent ?? this.localRunner;
     // An agent in the instance's context is given container ports and no host: it finds the address itself.
@@ -70,7 +75,7 @@ export class SidecarProbe implements Probe {
       `--interval=${formatDuration(intervalMs)}`,
       '--json',
     ];
-    const deadlineMs = intervalMs + timeoutMs + this.options.heartbeatGraceMs;
+    const deadlineMs = silenceMs ?? intervalMs + timeoutMs + this.options.heartbeatGraceMs;
     const agent = new Agent(intervalMs, deadlineMs, observer, passed);
     agent.start(runner, args, () => this.agents.delete(agent));
     this.agents.add(agent);
