@@ -1,0 +1,109 @@
+// What the benchmarks read from /proc about the processes they measure: the process tree, CPU time and memory.
+// Linux only, as the benchmarks are.
+import { readdirSync, readFileSync } from 'node:fs';
+
+/** utime/stime/cutime/cstime are in clock ticks; 100 a second on every Linux this runs on (getconf CLK_TCK). */
+const TICKS_PER_SECOND = 100;
+const PAGE_BYTES = 4096;
+
+/** The fields of /proc/<pid>/stat after the command name (which may hold spaces and parentheses). */
+function statFields(pid) {
+  try {
+    const text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const close = text.lastIndexOf(')');
+    return { comm: text.slice(text.indexOf('(') + 1, close), rest: text.slice(close + 2).split(' ') };
+  } catch {
+    return undefined; // gone between the listing and the read
+  }
+}
+
+/** Every live descendant of `root` (children, grandchildren…), found through the ppid of every process. */
+export function descendants(root) {
+  const children = new Map();
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    const fields = statFields(name);
+    if (fields === undefined) continue;
+    const ppid = Number(fields.rest[1]);
+    if (!children.has(ppid)) children.set(ppid, []);
+    children.get(ppid).push(Number(name));
+  }
+  const found = [];
+  const queue = [...(children.get(root) ?? [])];
+  while (queue.length > 0) {
+    const pid = queue.shift();
+    found.push(pid);
+    queue.push(...(children.get(pid) ?? []));
+  }
+  return found;
+}
+
+/**
+ * CPU seconds of a process: `own` = utime + stime (all its threads), `reaped` = cutime + cstime, the CPU of the
+ * children it has already waited for (and of theirs). A live child is in neither; callers add it themselves.
+ */
+export function cpuSeconds(pid) {
+  const fields = statFields(pid);
+  if (fields === undefined) return undefined;
+  // Fields 14–17 of stat; `rest` starts at field 3 (state).
+  const [utime, stime, cutime, cstime] = fields.rest.slice(11, 15).map(Number);
+  return { own: (utime + stime) / TICKS_PER_SECOND, reaped: (cutime + cstime) / TICKS_PER_SECOND };
+}
+
+/** Exact CPU time of a process in seconds, from the scheduler's nanosecond counters of all its threads. */
+export function cpuSecondsExact(pid) {
+  let ns = 0;
+  for (const task of readdirSync(`/proc/${pid}/task`)) {
+    try {
+      ns += Number(readFileSync(`/proc/${pid}/task/${task}/schedstat`, 'utf8').split(' ')[0]);
+    } catch {
+      // a thread that ended between the listing and the read
+    }
+  }
+  return ns / 1e9;
+}
+
+/** Resident memory of one process in bytes: anonymous (its own) and file-backed (shared with every process mapping the same file). */
+export function memory(pid) {
+  const fields = statFields(pid);
+  try {
+    const [, resident, shared] = readFileSync(`/proc/${pid}/statm`, 'utf8').split(' ').map(Number);
+    return { comm: fields?.comm ?? '?', anon: (resident - shared) * PAGE_BYTES, file: shared * PAGE_BYTES, rss: resident * PAGE_BYTES };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Memory of a group of processes together. Summing RSS would count the pages of one executable once per process
+ * that maps it (a thousand agents share one copy of their binary's text through the page cache), so the estimate
+ * is every process's anonymous memory plus, per program name, the largest file-backed RSS among its processes.
+ * The plain RSS sum is returned beside it.
+ */
+export function groupMemory(pids) {
+  let anon = 0;
+  let rss = 0;
+  const fileByProgram = new Map();
+  for (const pid of pids) {
+    const m = memory(pid);
+    if (m === undefined) continue;
+    anon += m.anon;
+    rss += m.rss;
+    fileByProgram.set(m.comm, Math.max(fileByProgram.get(m.comm) ?? 0, m.file));
+  }
+  let file = 0;
+  for (const bytes of fileByProgram.values()) file += bytes;
+  return { bytes: anon + file, rssSum: rss, processes: pids.length };
+}
+
+/** Running or stopped, not gone and not a zombie waiting to be reaped. */
+export function alive(pid) {
+  const fields = statFields(pid);
+  return fields !== undefined && fields.rest[0] !== 'Z';
+}
+
+/** MemAvailable of the machine, in bytes: the benchmarks stop a run before the machine runs out. */
+export function memAvailable() {
+  const line = readFileSync('/proc/meminfo', 'utf8').split('\n').find((l) => l.startsWith('MemAvailable:'));
+  return Number(line.split(/\s+/)[1]) * 1024;
+}

@@ -1,0 +1,113 @@
+// The processes of a benchmark run — the fixture and the supervisor runner — started, spoken to and stopped, with
+// proof that nothing outlives the run. Every wait here is bounded.
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { dirname, join } from 'node:path';
+import { createInterface } from 'node:readline';
+import { fileURLToPath } from 'node:url';
+import { alive } from './proc.mjs';
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+
+/**
+ * Node through prlimit(1), which sets the open-file limit of the process it execs: thousands of listening ports
+ * or sockets in flight need more than a shell's default. Root may raise the hard limit too.
+ */
+function node(script, args, stdio, nofile) {
+  return spawn('prlimit', [`--nofile=${nofile}:${nofile}`, '--', process.execPath, join(HERE, script), ...args], { stdio });
+}
+
+/**
+ * The JSON lines of a stream, read by one reader for good (a second reader could lose the rest of a chunk):
+ * `on(fn)` sees every message from then on; `next(pick)` waits, bounded, for the first one `pick` accepts.
+ */
+export function jsonLines(stream) {
+  const listeners = new Set();
+  createInterface({ input: stream }).on('line', (line) => {
+    let message;
+    try {
+      message = JSON.parse(line);
+    } catch {
+      return; // the last line of a process killed mid-write
+    }
+    for (const listener of listeners) listener(message);
+  });
+  return {
+    on: (fn) => listeners.add(fn),
+    next: (pick, timeoutMs, what) =>
+      new Promise((resolve, reject) => {
+        const timer = setTimeout(() => {
+          listeners.delete(listener);
+          reject(new Error(`no ${what} within ${timeoutMs}ms`));
+        }, timeoutMs);
+        const listener = (message) => {
+          const picked = pick(message);
+          if (picked === undefined) return;
+          clearTimeout(timer);
+          listeners.delete(listener);
+          resolve(picked);
+        };
+        listeners.add(listener);
+      }),
+  };
+}
+
+export async function startFixture({ count, readyMaxMs, seed, nofile }) {
+  const child = node('fixture.mjs', [String(count), String(readyMaxMs), String(seed)], ['pipe', 'pipe', 'inherit'], nofile);
+  const out = jsonLines(child.stdout);
+  const { ports } = await out.next((m) => (m.ports ? m : undefined), 60_000, 'fixture ports');
+  return {
+    child,
+    ports,
+    /** Starts every app now; resolves with each port's ready moment (epoch ms). */
+    go() {
+      const moments = out.next((m) => (m.readyAt ? m : undefined), 10_000, 'ready moments');
+      child.stdin.write('go\n');
+      return moments;
+    },
+  };
+}
+
+export async function startRunner(plan, nofile) {
+  const child = node('supervisor-runner.mjs', [JSON.stringify(plan)], ['pipe', 'pipe', 'inherit', 'pipe'], nofile);
+  const events = jsonLines(child.stdio[3]);
+  const log = jsonLines(child.stdout);
+  await events.next((m) => (m.e === 'ready' ? m : undefined), 60_000, 'runner start');
+  return {
+    child,
+    /** The runner's own events (launch, stats). */
+    events,
+    /** The transition log the supervisor writes. */
+    log,
+    send: (line) => child.stdin.write(`${line}\n`),
+    /** The runner's check count and lateness percentiles since its last "mark". */
+    stats() {
+      const answer = events.next((m) => (m.e === 'stats' ? m : undefined), 30_000, 'runner stats');
+      child.stdin.write('stats\n');
+      return answer;
+    },
+  };
+}
+
+/**
+ * SIGTERM, then SIGKILL if the process has not exited within `graceMs`; then every pid in `seen` (the descendants
+ * observed during the run) that still lives is killed and named. Resolves with the names of the leftovers.
+ */
+export async function stopAndVerify(child, seen, graceMs) {
+  if (child.exitCode === null && child.signalCode === null) {
+    const exited = once(child, 'exit');
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
+    await exited;
+    clearTimeout(timer);
+  }
+  const leftovers = [...seen].filter(alive);
+  for (const pid of leftovers) {
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return leftovers;
+}
