@@ -54,6 +54,9 @@ const CHECK_DEFAULTS: CheckDefaults = {
 const APP_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/;
 // What execve and a process environment accept as a variable name.
 const ENV_NAME = /^[^=\0]+$/;
+// execve takes C strings: a NUL would make spawn() throw, quoting the whole environment in its message.
+const NO_NUL = /^[^\0]*$/;
+const NUL_ERROR = 'expected a string without NUL characters';
 
 function duration(allowZero: boolean) {
   const expected = `expected a Go duration such as 500ms, 2s or 1m30s${allowZero ? '' : ', above 0'}`;
@@ -95,12 +98,12 @@ const appSchema = z.strictObject({
   }),
   // An argv array, never a shell string: no quoting rules to get wrong, no shell between us and the signal.
   command: z
-    .array(nonEmptyString('a non-empty string'), { error: 'expected an array of strings such as ["node", "app.mjs"]' })
+    .array(nonEmptyString('a non-empty string').regex(NO_NUL, { error: NUL_ERROR }), { error: 'expected an array of strings such as ["node", "app.mjs"]' })
     .min(1, { error: 'expected at least the program to run' })
     .optional(),
   image: nonEmptyString('an image reference').optional(),
   env: z
-    .record(z.string().regex(ENV_NAME), z.string({ error: 'expected a string' }), {
+    .record(z.string().regex(ENV_NAME), z.string({ error: 'expected a string' }).regex(NO_NUL, { error: NUL_ERROR }), {
       error: (issue) => (issue.code === 'invalid_key' ? 'expected a variable name without "="' : 'expected an object of strings'),
     })
     .default({}),
@@ -228,7 +231,7 @@ function toAppSpec(app: RawApp): AppSpec {
 export function parseConfig(json: unknown): LifeguardConfig {
   if (typeof json !== 'object' || json === null || Array.isArray(json)) throw configError('expected a JSON object with "apps"');
   const parsed = configSchema.safeParse(json, { reportInput: true });
-  if (!parsed.success) throw configError(describeIssue(parsed.error));
+  if (!parsed.success) throw configError(describeIssue(withoutSecrets(parsed.error)));
   return parsed.data;
 }
 
@@ -247,6 +250,20 @@ export async function loadConfig(path: string): Promise<LifeguardConfig> {
     throw configError(`'${path}' is not valid JSON: ${(error as Error).message.split('\n')[0]}`);
   }
   return parseConfig(json);
+}
+
+/**
+ * Environment values are often secrets: an error names the field, never quotes it. A quoted object or array
+ * (`apps: expected an array, got {...}`) could hold an env too, so only scalars outside `env` are quoted; and a
+ * variable "name" with `=` in it is most likely `NAME=value` written as a name, so it is cut at the `=`.
+ */
+function withoutSecrets(error: z.ZodError): z.ZodError {
+  for (const issue of error.issues) {
+    const env = issue.path.findIndex((key, i) => key === 'env' && issue.path[i - 2] === 'apps');
+    if (env >= 0 || (typeof issue.input === 'object' && issue.input !== null)) delete (issue as { input?: unknown }).input;
+    if (env >= 0) issue.path = issue.path.map((key, i) => (i > env && typeof key === 'string' ? key.replace(/=.*/s, '=...') : key));
+  }
+  return error;
 }
 
 function configError(detail: string): LifeguardFailure {
