@@ -1,0 +1,180 @@
+// The built supervisor CLI (`node bin/lifeguard.js run CONFIG`) as an operator runs it, for fault injection:
+// its transition log line by line, its /status, the processes it recorded, and the invariants every run must keep.
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+import type { Test } from 'tap';
+import { isRunning } from '../../src/supervisor/state-dir.js';
+import type { SupervisorStatus, Transition } from '../../src/supervisor/types.js';
+import { start, type Ended, type Started } from '../helpers/agent.js';
+import { recordedPids } from '../supervisor/harness.js';
+
+export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+export const CLI = join(ROOT, 'bin/lifeguard.js');
+export const FIXTURE_APP = join(ROOT, 'test/fixtures/app.mjs');
+
+/** A loopback port free a moment ago, for http.listen. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+    server.on('error', reject);
+  });
+}
+
+export interface CliRun extends Started {
+  /** Transitions so far, parsed; a line that does not parse fails the run at once. */
+  readonly transitions: Transition[];
+  /** Every app and agent pid its state directory ever recorded while we watched. */
+  readonly pids: Set<number>;
+  /** Resolves once `predicate` holds for the transitions so far; rejects after `ms`. */
+  until(predicate: (transitions: readonly Transition[]) => boolean, ms?: number): Promise<void>;
+  status(): Promise<SupervisorStatus>;
+  /** SIGTERM, then the result; the CLI must end on its own within its apps' grace periods. */
+  stop(): Promise<Ended>;
+}
+
+export interface CliOptions {
+  /** `ulimit -n` for the supervisor (applied by a fixed `sh -c` wrapper, no user input in it). */
+  readonly maxFds?: number;
+  readonly killAfterMs?: number;
+}
+
+/**
+ * Starts `lifeguard run` on `apps` with a state directory and an HTTP endpoint in `dir`. Several runs may share
+ * `dir` one after the other: that is how a supervisor's successor finds what it left.
+ */
+export async function runCli(t: Test, dir: string, apps: readonly unknown[], options: CliOptions = {}): Promise<CliRun> {
+  const port = await freePort();
+  const config = join(dir, 'config.json');
+  writeFileSync(config, JSON.stringify({ apps, http: { listen: `127.0.0.1:${port}` }, stateDir: join(dir, 'state') }));
+  const args = ['run', config];
+  const started =
+    options.maxFds === undefined
+      ? start(process.execPath, [CLI, ...args], { killAfterMs: options.killAfterMs ?? 60_000 })
+      : start('sh', ['-c', `ulimit -n ${Math.trunc(options.maxFds)}; exec "$0" "$@"`, process.execPath, CLI, ...args], {
+          killAfterMs: options.killAfterMs ?? 60_000,
+        });
+  const transitions: Transition[] = [];
+  const pids = new Set<number>();
+  const waiters = new Set<() => void>();
+  let partial = '';
+  started.child.stdout!.on('data', (chunk: Buffer | string) => {
+    const lines = (partial + chunk.toString()).split('\n');
+    partial = lines.pop() ?? '';
+    for (const line of lines) transitions.push(JSON.parse(line) as Transition);
+    for (const pid of recordedPids(join(dir, 'state'))) pids.add(pid);
+    for (const waiter of waiters) waiter();
+  });
+  t.teardown(async () => {
+    if (started.child.exitCode === null && started.child.signalCode === null) started.child.kill('SIGTERM');
+    await started.ended;
+  });
+  const until = (predicate: (all: readonly Transition[]) => boolean, ms = 20_000): Promise<void> =>
+    new Promise((resolve, reject) => {
+      if (predicate(transitions)) return resolve();
+      const timer = setTimeout(() => {
+        waiters.delete(check);
+        reject(new Error(`condition not met within ${ms}ms after ${transitions.length} transitions`));
+      }, ms);
+      const check = () => {
+        if (!predicate(transitions)) return;
+        clearTimeout(timer);
+        waiters.delete(check);
+        resolve();
+      };
+      waiters.add(check);
+    });
+  // The endpoint comes up a moment after the process; until then (bounded), ask again.
+  const status = async (): Promise<SupervisorStatus> => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await getJson<SupervisorStatus>(port, '/status');
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'ECONNREFUSED' || attempt === 50) throw error;
+        await sleep(100);
+      }
+    }
+  };
+  const stop = async () => {
+    started.child.kill('SIGTERM');
+    return started.ended;
+  };
+  return { ...started, transitions, pids, until, status, stop };
+}
+
+function getJson<T>(port: number, path: string): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const req = request({ host: '127.0.0.1', port, path, timeout: 5000 }, (res) => {
+      let body = '';
+      res.setEncoding('utf8').on('data', (text: string) => (body += text));
+      res.on('end', () => resolve(JSON.parse(body) as T));
+    });
+    req.on('timeout', () => req.destroy(new Error(`GET ${path} timed out`)));
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/**
+ * The log's own invariants: one line per transition, so each instance's lines chain (`from` is the previous
+ * `to`, the first from null); every failure (crashed, unhealthy, timed-out) reaches `destroyed`; and every
+ * `destroyed` not asked for is followed by a reschedule or a give-up. Returns the violations, none when sound.
+ * `complete`: the run has ended, so a failure still on its way to `destroyed` is a violation too.
+ */
+export function logViolations(transitions: readonly Transition[], complete: boolean): string[] {
+  const violations: string[] = [];
+  const last = new Map<string, Transition>();
+  const failed = new Set<string>();
+  const replaced = new Set<string>();
+  for (const t of transitions) {
+    const previous = last.get(t.instance);
+    if ((previous?.to ?? null) !== t.from) violations.push(`${t.instance}: ${t.from} -> ${t.to} after ${previous?.to ?? 'nothing'}`);
+    last.set(t.instance, t);
+    if (t.to === 'crashed' || t.to === 'unhealthy' || t.to === 'timed-out') failed.add(t.instance);
+    const replacing = /^Rescheduled to replace (\S+),/.exec(t.msg)?.[1];
+    if (replacing !== undefined) replaced.add(replacing);
+    if (t.to === 'given-up') replaced.add(t.instance);
+  }
+  for (const instance of failed) {
+    const end = last.get(instance)?.to;
+    if (end !== 'destroyed' && end !== 'given-up') {
+      if (complete) violations.push(`${instance}: failed but ended ${end}`);
+    } else if (!replaced.has(instance) && !stoppedWhileDestroying(transitions, instance)) {
+      violations.push(`${instance}: destroyed after a failure, never rescheduled`);
+    }
+  }
+  return violations;
+}
+
+/** A failed instance whose destroy ended after SIGTERM reached the supervisor is not replaced, by design. */
+function stoppedWhileDestroying(transitions: readonly Transition[], instance: string): boolean {
+  const stopAt = transitions.findIndex((t) => t.reason === 'supervisor stopping');
+  if (stopAt === -1) return false;
+  return transitions.findIndex((t) => t.instance === instance && t.to === 'destroyed') > stopAt;
+}
+
+/** Pids of live processes whose environment holds `marker=value` (every app process of a run carries one). */
+export function markedProcesses(marker: string, value: string): number[] {
+  const needle = `${marker}=${value}\0`;
+  return readdirSync('/proc')
+    .filter((name) => /^\d+$/.test(name))
+    .filter((name) => {
+      try {
+        return readFileSync(`/proc/${name}/environ`, 'latin1').includes(needle) && isRunning(Number(name));
+      } catch {
+        return false;
+      }
+    })
+    .map(Number);
+}
+
+/** Members and prewarm instances of every app, flattened. */
+export function allInstances(status: SupervisorStatus): SupervisorStatus['apps'][number]['instances'] {
+  return status.apps.flatMap((app) => [...app.instances, ...app.prewarm]);
+}

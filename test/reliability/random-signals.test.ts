@@ -1,0 +1,64 @@
+// SIGKILL and SIGSTOP at seeded random moments, aimed at random apps and at their sidecar agents: every hit is a
+// failure with a reason, every failed instance is replaced, the app is back at its desired count, and nothing leaks.
+// Reproduce a run with LIFEGUARD_SEED=<seed>.
+import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import fc from 'fast-check';
+import t from 'tap';
+import { isRunning } from '../../src/supervisor/state-dir.js';
+import { agentPid } from '../supervisor/harness.js';
+import { fixtureApp, LOOP_FOREVER, MARKER } from './apps.js';
+import { allInstances, logViolations, markedProcesses, runCli } from './cli-supervisor.js';
+import { seedFromEnv } from './seed.js';
+
+const INSTANCES = 3;
+const HITS = 12;
+const seed = seedFromEnv(5150);
+
+const hit = fc.record({
+  waitMs: fc.integer({ min: 50, max: 700 }),
+  instance: fc.integer({ min: 0, max: INSTANCES - 1 }),
+  target: fc.constantFrom('app', 'agent'),
+  signal: fc.constantFrom('SIGKILL', 'SIGSTOP'),
+});
+
+t.test(`seed ${seed}: ${HITS} signals to apps and sidecar agents`, async (t) => {
+  const run = randomUUID();
+  const dir = t.testdir({});
+  const app = fixtureApp('web', run, { instances: INSTANCES, probe: 'sidecar', restart: LOOP_FOREVER, livenessInterval: '300ms' });
+  const cli = await runCli(t, dir, [app], { killAfterMs: 90_000 });
+  const allHealthy = async () => {
+    const instances = allInstances(await cli.status());
+    return instances.length === INSTANCES && instances.every((i) => i.state === 'healthy');
+  };
+  await cli.until((all) => all.filter((x) => x.to === 'healthy').length >= INSTANCES);
+
+  const stopped: number[] = [];
+  const hits = fc.sample(hit, { seed, numRuns: HITS });
+  for (const { waitMs, instance, target, signal } of hits) {
+    await sleep(waitMs);
+    const chosen = allInstances(await cli.status())[instance];
+    if (chosen === undefined) continue;
+    const pid = target === 'app' ? chosen.pid : agentPid(join(dir, 'state'), chosen.id);
+    if (pid === null || pid === undefined || !isRunning(pid)) continue;
+    process.kill(pid, signal);
+    if (signal === 'SIGSTOP') stopped.push(pid);
+    t.comment(`${signal} ${target} ${pid} of ${chosen.id} (${chosen.state})`);
+  }
+
+  // Steady again: every instance healthy, each stopped process gone (an app destroyed, an agent killed for its silence).
+  for (let waited = 0; waited < 30_000 && !((await allHealthy()) && !stopped.some(isRunning)); waited += 250) await sleep(250);
+  t.ok(await allHealthy(), `back to ${INSTANCES} healthy instances`);
+  t.same(stopped.filter(isRunning), [], 'every stopped process was noticed and ended');
+  const failures = cli.transitions.filter((x) => ['crashed', 'unhealthy', 'timed-out'].includes(x.to));
+  t.ok(failures.every((x) => typeof x.reason === 'string' && x.reason.length > 0), `each of ${failures.length} failures carries a reason`);
+  t.same(logViolations(cli.transitions, false), [], 'one line per transition, every failure rescheduled');
+
+  const ended = await cli.stop();
+  t.equal(ended.code, 0, 'the supervisor exits 0 on SIGTERM');
+  t.equal(ended.stderr, '', 'and says nothing on stderr');
+  t.same(logViolations(cli.transitions, true), [], 'the whole log holds');
+  t.same(markedProcesses(MARKER, run), [], 'no app process left');
+  t.same([...cli.pids].filter(isRunning), [], 'no recorded app or agent left');
+});
