@@ -4,9 +4,9 @@
  * that runs on its behalf — the start delay, the driver's process, the probe — and destroy() ends all of it.
  */
 import { formatDuration } from '../checks/duration.js';
-import { describeExit, type Driver, type Exit, type RunningInstance } from './drivers/driver.js';
+import { describeExit, type Driver, type Exit, type LaunchResult, type RunningInstance } from './drivers/driver.js';
 import type { LivenessPlan, Probe, ProbeEnd, ProbeHandle, ProbeObserver, ProbeTarget } from './probes/probe.js';
-import { type StateDir, trackProcess } from './state-dir.js';
+import { STATE_DIR_ENV, type StateDir, trackProcess } from './state-dir.js';
 import type { AppSpec, InstanceState, InstanceStatus, Transition } from './types.js';
 
 const NEXT: { readonly [S in InstanceState | 'new']: readonly InstanceState[] } = {
@@ -135,7 +135,10 @@ export class Instance {
   }
 
   private async launch(): Promise<void> {
-    const result = await this.ctx.driver.launch({ instance: this.id, spec: this.ctx.spec, onExit: (exit) => this.exited(exit) });
+    const result = await this.ctx.driver
+      .launch({ instance: this.id, spec: this.markedSpec(), onExit: (exit) => this.exited(exit) })
+      // A driver that throws (no descriptor left to reserve a port) fails this start, never the supervisor.
+      .catch((thrown: unknown): LaunchResult => ({ ok: false, reason: launchFailure(thrown) }));
     if (!result.ok) {
       if (this.current === 'scheduled') this.fail('crashed', 'Container crashed', result.reason);
       return;
@@ -160,8 +163,9 @@ export class Instance {
     this.move('healthy', 'Container became healthy');
     if (this.role === 'prewarm') {
       this.watch(this.ctx.probe.liveness(this.target(), this.ctx.pingPlan, this.livenessObserver('prewarm')));
-      // Last: a waiting claim may take this instance at once, replacing the ping just started.
-      this.ctx.ready(this);
+      // Last: a waiting claim may take this instance at once, replacing the ping just started
+      // (unless recording the ping's agent failed and the instance is on its way out).
+      if (this.current === 'healthy') this.ctx.ready(this);
     } else {
       // The readiness check has just passed: the first liveness round can wait, and a random phase within the
       // interval keeps a fleet that became healthy together from checking in bursts ever after.
@@ -175,9 +179,9 @@ export class Instance {
     this.fail('timed-out', `Failed after ${elapsed}: startup health check never passed.`, end.reason);
   }
 
-  private exited(exit: Exit): void {
+  private exited(exit: Exit, reason = describeExit(exit)): void {
     // Once destroying, an exit is what was asked for, not a crash.
-    if (this.current !== null && NEXT[this.current].includes('crashed')) this.fail('crashed', 'Container crashed', describeExit(exit));
+    if (this.current !== null && NEXT[this.current].includes('crashed')) this.fail('crashed', 'Container crashed', reason);
   }
 
   private fail(to: keyof typeof DESTROY_REASON, msg: string, reason: string): void {
@@ -241,12 +245,23 @@ export class Instance {
     };
   }
 
+  /** The spec with the state directory in its environment, so that a process never recorded can still be found. */
+  private markedSpec(): AppSpec {
+    const { spec, records } = this.ctx;
+    return { ...spec, env: { ...spec.env, [STATE_DIR_ENV]: records.root } };
+  }
+
   /** The state directory's record: the app's process and, under sidecar probing, its current agent. */
   private record(): void {
     const agentPid = this.probe?.agentPid ?? null;
     const agent = agentPid === null ? undefined : trackProcess('agent', agentPid);
     const processes = [...(this.running?.tracked ?? []), ...(agent === undefined ? [] : [agent])];
-    this.ctx.records.write({ app: this.ctx.spec.name, instance: this.id, processes });
+    try {
+      this.ctx.records.write({ app: this.ctx.spec.name, instance: this.id, processes });
+    } catch (thrown) {
+      // What the state directory cannot remember, a crashed supervisor's successor cannot clean up: it does not run.
+      this.exited({ code: null, signal: null }, `cannot record it in the state directory: ${(thrown as Error).message}`);
+    }
   }
 
   private move(to: InstanceState, msg: string, reason?: string): void {
@@ -265,4 +280,13 @@ export class Instance {
       ...(reason === undefined ? {} : { reason }),
     });
   }
+}
+
+/**
+ * A system error's own message names the call and the errno (`listen EMFILE: too many open files`); anything
+ * else thrown may quote the spawn options, the app's environment included, which must never reach the log.
+ */
+function launchFailure(thrown: unknown): string {
+  const error = thrown as NodeJS.ErrnoException;
+  return typeof error?.code === 'string' && typeof error.syscall === 'string' ? `cannot start: ${error.message}` : 'cannot start: the driver failed unexpectedly';
 }

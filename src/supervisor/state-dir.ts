@@ -5,7 +5,7 @@
  * some unrelated process since then is never signalled.
  */
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 export interface TrackedProcess {
@@ -27,10 +27,20 @@ export interface InstanceRecord {
 const REAP_WAIT_MS = 5000;
 const REAP_POLL_MS = 20;
 
+/**
+ * Put in the environment of every app the supervisor starts, valued with the state directory's absolute path.
+ * A record can only be written once the app's pid is known, after fork: a supervisor killed in between leaves an
+ * app that no record names, and its successor finds it by this variable instead.
+ */
+export const STATE_DIR_ENV = 'LIFEGUARD_STATE_DIR';
+
 export class StateDir {
   private readonly dir: string;
+  /** The value of STATE_DIR_ENV for this directory. */
+  readonly root: string;
 
   constructor(root: string) {
+    this.root = resolve(root);
     this.dir = join(root, 'instances');
   }
 
@@ -47,12 +57,20 @@ export class StateDir {
     rmSync(this.file(instance), { force: true });
   }
 
-  /** Kills every process group a previous supervisor left, waits until they are gone, and removes the records. */
+  /**
+   * Kills every process group a previous supervisor left, and every process that carries this directory in its
+   * environment (started, never recorded), waits until they are gone, and removes the records.
+   */
   async reapLeftovers(): Promise<readonly number[]> {
     const records = this.readAll();
-    if (records.length === 0) return [];
+    const killed = unrecorded(`${STATE_DIR_ENV}=${this.root}\0`);
+    // One by one, not by group: what an app forked carries the variable too, whichever group it is in.
+    for (const pid of killed) signal(pid, 'SIGKILL');
+    if (records.length === 0) {
+      await waitGone(killed);
+      return killed;
+    }
     const groups = processGroups();
-    const killed: number[] = [];
     for (const { file, record } of records) {
       for (const tracked of record?.processes ?? []) {
         const members = ours(tracked, groups.get(tracked.pgid) ?? []);
@@ -127,9 +145,14 @@ function isZombie(stat: ProcStat): boolean {
 }
 
 /** Signals a whole process group, SIGCONT included; a group that is already gone is not an error. */
-export function signalGroup(pgid: number, signal: NodeJS.Signals): void {
+export function signalGroup(pgid: number, name: NodeJS.Signals): void {
+  signal(-pgid, name);
+}
+
+/** process.kill, for a pid or (negative) a group that may be gone already. */
+function signal(pid: number, name: NodeJS.Signals): void {
   try {
-    process.kill(-pgid, signal);
+    process.kill(pid, name);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ESRCH') throw error;
   }
@@ -155,6 +178,20 @@ function processGroups(): Map<number, ProcStat[]> {
     groups.set(stat.pgid, [...(groups.get(stat.pgid) ?? []), stat]);
   }
   return groups;
+}
+
+/** Live processes other than this one whose environment holds `entry` (`NAME=value\0`). */
+function unrecorded(entry: string): number[] {
+  const found: number[] = [];
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name) || Number(name) === process.pid) continue;
+    try {
+      if (readFileSync(`/proc/${name}/environ`, 'latin1').includes(entry) && isRunning(Number(name))) found.push(Number(name));
+    } catch {
+      // gone meanwhile, or not ours to read
+    }
+  }
+  return found;
 }
 
 async function waitGone(pids: readonly number[]): Promise<void> {

@@ -1,0 +1,32 @@
+// A supervisor short of file descriptors (`ulimit -n 64`) with more instances than descriptors: it starts at all,
+// each start or check that finds none left is a transition with the errno in its reason, and it never crashes.
+import { randomUUID } from 'node:crypto';
+import t from 'tap';
+import { isRunning } from '../../src/supervisor/state-dir.js';
+import { fixtureApp, MARKER } from './apps.js';
+import { logViolations, markedProcesses, runCli } from './cli-supervisor.js';
+
+const EMFILE = /EMFILE|too many open files/;
+
+t.test('ulimit -n 64: 40 native and 6 sidecar instances churn; every EMFILE is a transition with its reason', async (t) => {
+  const run = randomUUID();
+  // `sleep` never listens: each instance checks, times out, and is replaced; its reservations, spawns, checks and
+  // records all need descriptors the supervisor does not have.
+  const churn = { command: ['sleep', '600'], startTimeout: '500ms', restart: { immediate: 1000, backoffMin: '0s', backoffMax: '0s', maxRestarts: 1000, resetAfter: '1m' } };
+  const apps = [
+    fixtureApp('native', run, { ...churn, instances: 40 }),
+    fixtureApp('sidecar', run, { ...churn, instances: 6, probe: 'sidecar' }),
+  ];
+  const cli = await runCli(t, t.testdir({}), apps, { maxFds: 64 });
+  await cli.until((all) => all.some((x) => EMFILE.test(x.reason ?? '')), 30_000);
+  const hit = cli.transitions.find((x) => EMFILE.test(x.reason ?? ''));
+  t.ok(hit, `a transition says why: ${hit?.instance} ${hit?.from} -> ${hit?.to} (${hit?.reason})`);
+  t.ok((await cli.status()).apps.every((app) => app.instances.length === app.desired), 'every app still holds its desired count');
+
+  const ended = await cli.stop();
+  t.equal(ended.code, 0, 'the supervisor exits 0 on SIGTERM');
+  t.equal(ended.stderr, '', 'and never said anything on stderr (no stack trace, no crash)');
+  t.same(logViolations(cli.transitions, true), [], 'one line per transition, every failure destroyed and rescheduled');
+  t.same(markedProcesses(MARKER, run), [], 'no app process left');
+  t.same([...cli.pids].filter(isRunning), [], 'no recorded app or agent left');
+});

@@ -1,0 +1,53 @@
+// The supervisor itself SIGKILLed at seeded random moments (mid launch, mid readiness, while healthy), then
+// started again on the same state directory: the successor reaps what its predecessor left, counts no instance
+// twice, and brings the app back to its desired count. Reproduce a run with LIFEGUARD_SEED=<seed>.
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import fc from 'fast-check';
+import t from 'tap';
+import { isRunning } from '../../src/supervisor/state-dir.js';
+import { fixtureApp, LOOP_FOREVER, MARKER } from './apps.js';
+import { allInstances, markedProcesses, runCli } from './cli-supervisor.js';
+import { seedFromEnv } from './seed.js';
+
+const INSTANCES = 3;
+const KILLS = 4;
+const seed = seedFromEnv(1984);
+
+t.test(`seed ${seed}: ${KILLS} supervisors SIGKILLed, then one left to run`, async (t) => {
+  const run = randomUUID();
+  const dir = t.testdir({});
+  // Readiness after 300ms, so that a kill can land before, during or after it.
+  const app = fixtureApp('web', run, { instances: INSTANCES, probe: 'sidecar', restart: LOOP_FOREVER, env: { READY_AFTER_MS: '300' } });
+  const left = new Set<number>();
+  // Moments count from the first log line, so that a loaded machine's slow Node.js start does not eat them.
+  for (const killAtMs of fc.sample(fc.integer({ min: 0, max: 2500 }), { seed, numRuns: KILLS })) {
+    const cli = await runCli(t, dir, [app]);
+    await cli.until((all) => all.length > 0);
+    await sleep(killAtMs);
+    cli.child.kill('SIGKILL');
+    await cli.ended;
+    for (const pid of cli.pids) left.add(pid);
+    t.comment(`killed after ${killAtMs}ms with ${cli.transitions.length} transitions logged, ${cli.pids.size} processes recorded`);
+  }
+
+  const last = await runCli(t, dir, [app]);
+  let healthy = false;
+  for (let waited = 0; waited < 30_000 && !healthy; waited += 250) {
+    await sleep(250);
+    const instances = allInstances(await last.status());
+    healthy = instances.length === INSTANCES && instances.every((i) => i.state === 'healthy');
+  }
+  t.ok(healthy, `desired count restored: ${INSTANCES} healthy instances`);
+  const instances = allInstances(await last.status());
+  t.equal(new Set(instances.map((i) => i.id)).size, instances.length, 'no instance listed twice');
+  const pids = instances.map((i) => i.pid);
+  t.same(markedProcesses(MARKER, run).sort(), [...pids].sort(), 'the app processes running are exactly the instances listed: no orphan, no double');
+  t.same([...left].filter((pid) => isRunning(pid) && !pids.includes(pid)), [], "every process the killed supervisors left is gone");
+
+  const ended = await last.stop();
+  t.equal(ended.code, 0, 'the last supervisor exits 0 on SIGTERM');
+  t.equal(ended.stderr, '', 'and says nothing on stderr');
+  t.same(markedProcesses(MARKER, run), [], 'no app process left at the end');
+  t.same([...last.pids].filter(isRunning), [], 'no recorded app or agent left');
+});
