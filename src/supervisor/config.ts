@@ -261,7 +261,7 @@ function withoutSecrets(error: z.ZodError): z.ZodError {
   for (const issue of error.issues) {
     const env = issue.path.findIndex((key, i) => key === 'env' && issue.path[i - 2] === 'apps');
     if (env >= 0 || (typeof issue.input === 'object' && issue.input !== null)) delete (issue as { input?: unknown }).input;
-    if (env >= 0) issue.path = issue.path.map((key, i) => (i > env && typeof key === 'string' ? key.replace(/=.*/s, '=...') : key));
+    if (env >= 0) (issue as { path: PropertyKey[] }).path = issue.path.map((key, i) => (i > env && typeof key === 'string' ? key.replace(/=.*/s, '=...') : key));
   }
   return error;
 }
