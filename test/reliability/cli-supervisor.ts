@@ -121,44 +121,6 @@ function getJson<T>(port: number, path: string): Promise<T> {
   });
 }
 
-/**
- * The log's own invariants: one line per transition, so each instance's lines chain (`from` is the previous
- * `to`, the first from null); every failure (crashed, unhealthy, timed-out) reaches `destroyed`; and every
- * `destroyed` not asked for is followed by a reschedule or a give-up. Returns the violations, none when sound.
- * `complete`: the run has ended, so a failure still on its way to `destroyed` is a violation too.
- */
-export function logViolations(transitions: readonly Transition[], complete: boolean): string[] {
-  const violations: string[] = [];
-  const last = new Map<string, Transition>();
-  const failed = new Set<string>();
-  const replaced = new Set<string>();
-  for (const t of transitions) {
-    const previous = last.get(t.instance);
-    if ((previous?.to ?? null) !== t.from) violations.push(`${t.instance}: ${t.from} -> ${t.to} after ${previous?.to ?? 'nothing'}`);
-    last.set(t.instance, t);
-    if (t.to === 'crashed' || t.to === 'unhealthy' || t.to === 'timed-out') failed.add(t.instance);
-    const replacing = /^Rescheduled to replace (\S+),/.exec(t.msg)?.[1];
-    if (replacing !== undefined) replaced.add(replacing);
-    if (t.to === 'given-up') replaced.add(t.instance);
-  }
-  for (const instance of failed) {
-    const end = last.get(instance)?.to;
-    if (end !== 'destroyed' && end !== 'given-up') {
-      if (complete) violations.push(`${instance}: failed but ended ${end}`);
-    } else if (!replaced.has(instance) && !stoppedWhileDestroying(transitions, instance)) {
-      violations.push(`${instance}: destroyed after a failure, never rescheduled`);
-    }
-  }
-  return violations;
-}
-
-/** A failed instance whose destroy ended after SIGTERM reached the supervisor is not replaced, by design. */
-function stoppedWhileDestroying(transitions: readonly Transition[], instance: string): boolean {
-  const stopAt = transitions.findIndex((t) => t.reason === 'supervisor stopping');
-  if (stopAt === -1) return false;
-  return transitions.findIndex((t) => t.instance === instance && t.to === 'destroyed') > stopAt;
-}
-
 /** Pids of live processes whose environment holds `marker=value` (every app process of a run carries one). */
 export function markedProcesses(marker: string, value: string): number[] {
   const needle = `${marker}=${value}\0`;

@@ -5,7 +5,8 @@ import { createServer } from 'node:net';
 import t from 'tap';
 import type { Transition } from '../../src/supervisor/types.js';
 import { fixtureApp, MARKER } from './apps.js';
-import { logViolations, markedProcesses, runCli } from './cli-supervisor.js';
+import { auditLog } from '../../src/supervisor/log-audit.js';
+import { markedProcesses, runCli } from './cli-supervisor.js';
 
 t.test('exits during start-up, readiness and liveness; a missing command; SIGTERM ignored; a port taken', async (t) => {
   const run = randomUUID();
@@ -48,6 +49,6 @@ t.test('exits during start-up, readiness and liveness; a missing command; SIGTER
   const ended = await cli.stop();
   t.equal(ended.code, 0, 'the supervisor exits 0 on SIGTERM');
   t.equal(ended.stderr, '', 'and says nothing on stderr');
-  t.same(logViolations(cli.transitions, true), [], 'one line per transition, every failure destroyed and rescheduled');
+  t.same(auditLog(cli.transitions, true), [], 'one line per transition, every failure destroyed and rescheduled');
   t.same(markedProcesses(MARKER, run), [], 'no app process outlives the supervisor');
 });

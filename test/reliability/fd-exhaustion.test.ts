@@ -4,7 +4,8 @@ import { randomUUID } from 'node:crypto';
 import t from 'tap';
 import { isRunning } from '../../src/supervisor/state-dir.js';
 import { fixtureApp, MARKER } from './apps.js';
-import { logViolations, markedProcesses, runCli } from './cli-supervisor.js';
+import { auditLog } from '../../src/supervisor/log-audit.js';
+import { markedProcesses, runCli } from './cli-supervisor.js';
 
 const EMFILE = /EMFILE|too many open files/;
 
@@ -26,7 +27,7 @@ t.test('ulimit -n 64: 40 native and 6 sidecar instances churn; every EMFILE is a
   const ended = await cli.stop();
   t.equal(ended.code, 0, 'the supervisor exits 0 on SIGTERM');
   t.equal(ended.stderr, '', 'and never said anything on stderr (no stack trace, no crash)');
-  t.same(logViolations(cli.transitions, true), [], 'one line per transition, every failure destroyed and rescheduled');
+  t.same(auditLog(cli.transitions, true), [], 'one line per transition, every failure destroyed and rescheduled');
   t.same(markedProcesses(MARKER, run), [], 'no app process left');
   t.same([...cli.pids].filter(isRunning), [], 'no recorded app or agent left');
 });

@@ -9,7 +9,8 @@ import t from 'tap';
 import { isRunning } from '../../src/supervisor/state-dir.js';
 import { agentPid } from '../supervisor/harness.js';
 import { fixtureApp, LOOP_FOREVER, MARKER } from './apps.js';
-import { allInstances, logViolations, markedProcesses, runCli } from './cli-supervisor.js';
+import { auditLog } from '../../src/supervisor/log-audit.js';
+import { allInstances, markedProcesses, runCli } from './cli-supervisor.js';
 import { seedFromEnv } from './seed.js';
 
 const INSTANCES = 3;
@@ -53,12 +54,12 @@ t.test(`seed ${seed}: ${HITS} signals to apps and sidecar agents`, async (t) => 
   t.same(stopped.filter(isRunning), [], 'every stopped process was noticed and ended');
   const failures = cli.transitions.filter((x) => ['crashed', 'unhealthy', 'timed-out'].includes(x.to));
   t.ok(failures.every((x) => typeof x.reason === 'string' && x.reason.length > 0), `each of ${failures.length} failures carries a reason`);
-  t.same(logViolations(cli.transitions, false), [], 'one line per transition, every failure rescheduled');
+  t.same(auditLog(cli.transitions, false), [], 'one line per transition, every failure rescheduled');
 
   const ended = await cli.stop();
   t.equal(ended.code, 0, 'the supervisor exits 0 on SIGTERM');
   t.equal(ended.stderr, '', 'and says nothing on stderr');
-  t.same(logViolations(cli.transitions, true), [], 'the whole log holds');
+  t.same(auditLog(cli.transitions, true), [], 'the whole log holds');
   t.same(markedProcesses(MARKER, run), [], 'no app process left');
   t.same([...cli.pids].filter(isRunning), [], 'no recorded app or agent left');
 });

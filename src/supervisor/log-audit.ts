@@ -1,0 +1,42 @@
+/**
+ * Audits a transition log against its own contract (DESIGN.md "The transition log"), for the reliability tests
+ * and the soak run: one line per transition, so each instance's lines chain (`from` is the previous `to`, the
+ * first from null); every failure (crashed, unhealthy, timed-out) reaches `destroyed`; and every failed instance's
+ * `destroyed` is followed by a reschedule or a give-up, unless the supervisor was stopping by then.
+ */
+import type { Transition } from './types.js';
+
+const FAILURES: ReadonlySet<string> = new Set(['crashed', 'unhealthy', 'timed-out']);
+
+/**
+ * The violations, none when the log is sound. `complete`: the run has ended, so a failure still on its way to
+ * `destroyed` is a violation too (mid-run it is only in progress).
+ */
+export function auditLog(transitions: readonly Transition[], complete: boolean): string[] {
+  const violations: string[] = [];
+  const last = new Map<string, Transition>();
+  const failed = new Set<string>();
+  const replaced = new Set<string>();
+  const destroyedAt = new Map<string, number>();
+  let stoppingAt = Infinity;
+  transitions.forEach((t, index) => {
+    const previous = last.get(t.instance);
+    if ((previous?.to ?? null) !== t.from) violations.push(`${t.instance}: ${t.from} -> ${t.to} after ${previous?.to ?? 'nothing'}`);
+    last.set(t.instance, t);
+    if (FAILURES.has(t.to)) failed.add(t.instance);
+    if (t.to === 'destroyed') destroyedAt.set(t.instance, index);
+    if (t.reason === 'supervisor stopping') stoppingAt = Math.min(stoppingAt, index);
+    const replacing = /^Rescheduled to replace (\S+),/.exec(t.msg)?.[1];
+    if (replacing !== undefined) replaced.add(replacing);
+    if (t.to === 'given-up') replaced.add(t.instance);
+  });
+  for (const instance of failed) {
+    const end = last.get(instance)?.to;
+    if (end !== 'destroyed' && end !== 'given-up') {
+      if (complete) violations.push(`${instance}: failed, but its last state is ${end}`);
+    } else if (!replaced.has(instance) && (destroyedAt.get(instance) ?? 0) < stoppingAt) {
+      violations.push(`${instance}: destroyed after a failure, never rescheduled`);
+    }
+  }
+  return violations;
+}
