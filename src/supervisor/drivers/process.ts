@@ -28,11 +28,12 @@ export class ProcessDriver implements Driver {
       child.once('error', (error: NodeJS.ErrnoException) => resolve(spawnFailure(command, error)));
     });
     if (failure !== undefined) return { ok: false, reason: failure };
-    return { ok: true, running: new ChildInstance(child, ports, onExit) };
+    return { ok: true, running: new ChildInstance(child, HOST, ports, onExit) };
   }
 }
 
-class ChildInstance implements RunningInstance {
+/** An app child process in its own group, reachable at `host` on the mapped ports; the netns driver reuses it. */
+export class ChildInstance implements RunningInstance {
   readonly pid: number;
   readonly address: string;
   readonly tracked: readonly TrackedProcess[];
@@ -41,12 +42,13 @@ class ChildInstance implements RunningInstance {
 
   constructor(
     child: ChildProcess,
+    private readonly host: string,
     private readonly ports: ReadonlyMap<number, number>,
     onExit: (exit: Exit) => void,
   ) {
     this.pid = child.pid as number;
     const first = ports.values().next();
-    this.address = `${HOST}:${first.done === true ? '' : first.value}`;
+    this.address = `${host}:${first.done === true ? '' : first.value}`;
     const tracked = trackProcess('app', this.pid);
     this.tracked = tracked === undefined ? [] : [tracked];
     this.exited = new Promise((resolve) =>
@@ -59,8 +61,8 @@ class ChildInstance implements RunningInstance {
   }
 
   endpoint(containerPort: number): Endpoint {
-    // A port the spec does not map is taken as the app's own: it listens there on loopback itself.
-    return { host: HOST, port: this.ports.get(containerPort) ?? containerPort };
+    // A port the spec does not map is taken as the app's own: it listens there itself.
+    return { host: this.host, port: this.ports.get(containerPort) ?? containerPort };
   }
 
   async destroy(gracePeriodMs: number): Promise<DestroyOutcome> {
@@ -82,7 +84,7 @@ class ChildInstance implements RunningInstance {
   }
 }
 
-function portEnv(ports: ReadonlyMap<number, number>): Record<string, string> {
+export function portEnv(ports: ReadonlyMap<number, number>): Record<string, string> {
   const env: Record<string, string> = {};
   for (const [containerPort, hostPort] of ports) {
     env.PORT ??= String(hostPort);
@@ -91,7 +93,7 @@ function portEnv(ports: ReadonlyMap<number, number>): Record<string, string> {
   return env;
 }
 
-function spawnFailure(command: string, error: NodeJS.ErrnoException): string {
+export function spawnFailure(command: string, error: NodeJS.ErrnoException): string {
   switch (error.code) {
     case 'ENOENT':
       return `command not found: ${command}`;
