@@ -131,10 +131,18 @@ const httpSchema = z.strictObject({
   allowNonLoopback: z.boolean({ error: 'expected true or false' }).optional(),
 }, { error: 'expected an object' });
 
+// The docker driver's engine and sidecars (DockerSettings); absent fields take dockerode's and the driver's defaults.
+const dockerSchema = z.strictObject({
+  socketPath: nonEmptyString('a unix socket path such as /run/podman/podman.sock').optional(),
+  agentBinary: nonEmptyString('the path of the single executable (dist/healthcheck)').optional(),
+  sidecarImage: nonEmptyString('an image reference').optional(),
+}, { error: 'expected an object' });
+
 // The rules that span fields run in a transform, which zod runs only once every field is well-formed.
 const configSchema = z.strictObject({
   apps: z.array(appSchema, { error: 'expected an array of apps' }).min(1, { error: 'expected at least one app' }),
   http: httpSchema.optional(),
+  docker: dockerSchema.optional(),
   stateDir: nonEmptyString('a directory').default(DEFAULT_STATE_DIR),
 }, { error: 'expected an object' }).transform((config, ctx): LifeguardConfig => {
   const fail: Fail = (path, message) => ctx.addIssue({ code: 'custom', path, message });
@@ -146,7 +154,7 @@ const configSchema = z.strictObject({
   });
   if (config.http !== undefined) checkHttp(config.http, fail);
   return {
-    supervisor: { apps: config.apps.map(toAppSpec), stateDir: config.stateDir },
+    supervisor: { apps: config.apps.map(toAppSpec), stateDir: config.stateDir, ...(config.docker === undefined ? {} : { docker: config.docker }) },
     ...(config.http === undefined ? {} : { http: config.http }),
   };
 });

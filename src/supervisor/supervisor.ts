@@ -9,13 +9,13 @@ import { LifeguardFailure, usageError } from '../checks/errors.js';
 import type { CheckSpec } from '../checks/types.js';
 import { AppController } from './app-controller.js';
 import type { Driver } from './drivers/driver.js';
-import { ProcessDriver } from './drivers/process.js';
+import { builtInDrivers } from './drivers/built-in.js';
 import { NativeProbe } from './probes/native.js';
 import { OneshotProbe } from './probes/oneshot.js';
 import type { LivenessPlan, Probe } from './probes/probe.js';
 import { SidecarProbe } from './probes/sidecar.js';
 import { StateDir } from './state-dir.js';
-import type { AppSpec, Claim, ProbeStrategy, SupervisorEvents, SupervisorOptions, SupervisorStatus } from './types.js';
+import type { AppSpec, Claim, DriverName, ProbeStrategy, SupervisorEvents, SupervisorOptions, SupervisorStatus } from './types.js';
 
 const DEFAULT_AGENT = fileURLToPath(new URL('../../bin/healthcheck.cjs', import.meta.url));
 const PREWARM_PING_INTERVAL_MS = 3000;
@@ -29,17 +29,12 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   private readonly apps: ReadonlyMap<string, AppController>;
   private readonly records: StateDir;
   private readonly probes: Readonly<Record<ProbeStrategy, Probe>>;
+  private readonly drivers: readonly Driver[];
   private phase: Phase = 'new';
   private stopped: Promise<void> | undefined;
 
   constructor(options: SupervisorOptions) {
     super();
-    // An embedder's own driver runs every app, whatever driver its spec names.
-    const unsupported = options.driver === undefined ? options.apps.findIndex((app) => app.driver !== 'process') : -1;
-    if (unsupported >= 0) {
-      const app = options.apps[unsupported] as AppSpec;
-      throw new LifeguardFailure(usageError(`apps[${unsupported}].driver: '${app.driver}' is not available yet; use 'process'`));
-    }
     const tuning = options.tuning ?? {};
     this.records = new StateDir(options.stateDir);
     const agentPath = options.agentPath ?? DEFAULT_AGENT;
@@ -48,14 +43,17 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
       oneshot: new OneshotProbe(agentPath),
       sidecar: new SidecarProbe({ agentPath, heartbeatGraceMs: tuning.heartbeatGraceMs ?? HEARTBEAT_GRACE_MS }),
     };
-    const driver: Driver = options.driver ?? new ProcessDriver();
+    // An embedder's own driver runs every app, whatever driver its spec names; else each app's names a built-in one.
+    const custom = options.driver;
+    const builtIn = custom === undefined ? builtInDrivers(options, agentPath) : new Map<DriverName, Driver>();
+    this.drivers = custom === undefined ? [...builtIn.values()] : [custom];
     const pingIntervalMs = tuning.prewarmPingIntervalMs ?? PREWARM_PING_INTERVAL_MS;
     const pingFailures = tuning.prewarmPingFailures ?? PREWARM_PING_FAILURES;
     this.apps = new Map(
       options.apps.map((spec) => [
         spec.name,
         new AppController(spec, {
-          driver,
+          driver: custom ?? (builtIn.get(spec.driver) as Driver),
           probe: this.probes[spec.probe],
           records: this.records,
           pingPlan: pingPlan(spec, pingIntervalMs, pingFailures),
@@ -71,6 +69,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     if (this.phase !== 'new') throw new Error('bug: a Supervisor starts once');
     this.phase = 'running';
     await this.records.reapLeftovers();
+    // Then what process records do not cover: a previous supervisor's namespaces and containers.
+    for (const driver of this.drivers) await driver.cleanup?.();
     if (this.phase !== 'running') return; // stop() came during the cleanup
     for (const app of this.apps.values()) app.start();
   }

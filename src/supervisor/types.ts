@@ -104,8 +104,19 @@ export interface SupervisorOptions {
    * fixture serving many ports from one process). Absent: each app's `driver` picks a built-in one.
    */
   readonly driver?: Driver;
+  /** Where the docker driver finds the engine and what its sidecars run; only read when an app uses it. */
+  readonly docker?: DockerSettings;
   /** Numbers a platform rarely changes; tests shorten them. */
   readonly tuning?: SupervisorTuning;
+}
+
+export interface DockerSettings {
+  /** The Docker Engine API's unix socket (Docker's, or `podman system service`'s); absent: DOCKER_HOST, else /var/run/docker.sock. */
+  readonly socketPath?: string;
+  /** The single executable bind-mounted into sidecars; default: this package's dist/healthcheck. */
+  readonly agentBinary?: string;
+  /** The sidecar containers' image (it must run a glibc executable); default: the app's own image. */
+  readonly sidecarImage?: string;
 }
 
 export interface SupervisorTuning {

@@ -1,0 +1,39 @@
+/**
+ * The built-in drivers an app may name (process, netns, docker), made once per supervisor and only for the names
+ * its apps use, so that a config without docker apps never needs an engine and one without netns apps never
+ * needs root. A driver that cannot work here is refused up front, naming the app's field.
+ */
+import { fileURLToPath } from 'node:url';
+import { LifeguardFailure, usageError } from '../../checks/errors.js';
+import type { DriverName, SupervisorOptions } from '../types.js';
+import { DockerDriver } from './docker.js';
+import type { Driver } from './driver.js';
+import { NetnsDriver } from './netns.js';
+import { ProcessDriver } from './process.js';
+
+const DEFAULT_AGENT_BINARY = fileURLToPath(new URL('../../../dist/healthcheck', import.meta.url));
+
+export function builtInDrivers(options: SupervisorOptions, agentPath: string): ReadonlyMap<DriverName, Driver> {
+  const drivers = new Map<DriverName, Driver>();
+  options.apps.forEach((app, i) => {
+    if (drivers.has(app.driver)) return;
+    drivers.set(app.driver, create(app.driver, options, agentPath, `apps[${i}].driver`));
+  });
+  return drivers;
+}
+
+function create(name: DriverName, options: SupervisorOptions, agentPath: string, field: string): Driver {
+  switch (name) {
+    case 'process':
+      return new ProcessDriver();
+    case 'netns':
+      if (process.getuid?.() !== 0) throw new LifeguardFailure(usageError(`${field}: 'netns' needs root (it creates network namespaces and veth pairs); run as root or use 'process'`));
+      return new NetnsDriver({ agentPath, stateDir: options.stateDir });
+    case 'docker':
+      return new DockerDriver({
+        ...options.docker,
+        agentBinary: options.docker?.agentBinary ?? DEFAULT_AGENT_BINARY,
+        stateDir: options.stateDir,
+      });
+  }
+}

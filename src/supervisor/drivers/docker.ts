@@ -1,0 +1,145 @@
+/**
+ * The docker driver: each instance is a container from the app's `image` (with `command` as its Cmd), on the
+ * engine's default network, reached by the supervisor at the container's own address on its container ports
+ * (PORT is the first). Sidecar agents join its network (see docker-sidecar.ts). Works against Docker or against
+ * Podman's Docker-compatible API service.
+ *
+ * Everything the driver creates carries labels: lifeguard.supervisor (the owner tag of the state directory),
+ * lifeguard.app, lifeguard.instance and lifeguard.role (app | sidecar). A supervisor started on the same state
+ * directory removes every container with its owner label (cleanup, not adoption: a fresh instance is started in
+ * its place, as after any crash, which keeps one code path for every instance's life). Images are not pulled:
+ * an image the engine does not have fails the start with the engine's message.
+ */
+import { resolve } from 'node:path';
+import Docker from 'dockerode';
+import { LifeguardFailure, lifeguardError } from '../../checks/errors.js';
+import { ContainerAgentRunner, engineMessage } from './docker-sidecar.js';
+import type { DestroyOutcome, Driver, Endpoint, Exit, LaunchRequest, LaunchResult, RunningInstance } from './driver.js';
+import { ownerTag } from './owner.js';
+import { portEnv } from './process.js';
+
+/** How long past the grace period a stop may take before the container is removed by force regardless. */
+const STOP_SLACK_MS = 10_000;
+/** SIGKILL's exit status: what a container killed at the end of its grace period exits with. */
+const KILLED_STATUS = 137;
+
+export interface DockerDriverOptions {
+  /** The engine's unix socket; absent: dockerode's defaults (DOCKER_HOST, else /var/run/docker.sock). */
+  readonly socketPath?: string;
+  /** The single executable (dist/healthcheck) bind-mounted into every sidecar container. */
+  readonly agentBinary: string;
+  /** The sidecar containers' image; absent: the app's own image, as Diego runs the check in the app's rootfs. */
+  readonly sidecarImage?: string;
+  /** Names the owner label, so that a supervisor on the same state directory finds the containers again. */
+  readonly stateDir: string;
+}
+
+export class DockerDriver implements Driver {
+  private readonly docker: Docker;
+  private readonly owner: string;
+
+  constructor(private readonly options: DockerDriverOptions) {
+    this.docker = new Docker(options.socketPath === undefined ? undefined : { socketPath: options.socketPath });
+    this.owner = ownerTag(options.stateDir);
+  }
+
+  async launch({ instance, spec, onExit }: LaunchRequest): Promise<LaunchResult> {
+    if (spec.image === undefined) return { ok: false, reason: 'no image given' };
+    const labels = { 'lifeguard.supervisor': this.owner, 'lifeguard.app': spec.name, 'lifeguard.instance': instance };
+    const env = { ...spec.env, ...portEnv(new Map(spec.ports.map((port) => [port, port]))), LIFEGUARD_INSTANCE: instance };
+    let container: Docker.Container | undefined;
+    try {
+      container = await this.docker.createContainer({
+        name: `lg-${this.owner}-${instance}`,
+        Image: spec.image,
+        ...(spec.command === undefined ? {} : { Cmd: [...spec.command] }),
+        Env: Object.entries(env).map(([name, value]) => `${name}=${value}`),
+        Labels: { ...labels, 'lifeguard.role': 'app' },
+      });
+      await container.start();
+      const info = await container.inspect();
+      // Its address on the first network it joined (the engine's default bridge unless configured otherwise).
+      const host = Object.values(info.NetworkSettings.Networks ?? {})[0]?.IPAddress;
+      if (!host) throw new Error('the container has no IP address (network mode none?)');
+      const agent = new ContainerAgentRunner({
+        docker: this.docker,
+        appContainerId: container.id,
+        image: this.options.sidecarImage ?? spec.image,
+        agentBinary: resolve(this.options.agentBinary),
+        labels: { ...labels, 'lifeguard.role': 'sidecar' },
+      });
+      return { ok: true, running: new ContainerInstance(this.docker, container, host, spec.ports[0] ?? 0, labels, agent, onExit) };
+    } catch (error) {
+      await container?.remove({ force: true }).catch(() => undefined);
+      return { ok: false, reason: `cannot start a container from ${spec.image}: ${engineMessage(error)}` };
+    }
+  }
+
+  /** Removes every container of this owner, sidecars first (an app container cannot go while one shares its network). */
+  async cleanup(): Promise<void> {
+    const left = await this.docker.listContainers({ all: true, filters: { label: [`lifeguard.supervisor=${this.owner}`] } }).catch((error: unknown) => {
+      const where = this.options.socketPath ?? process.env.DOCKER_HOST ?? '/var/run/docker.sock';
+      throw new LifeguardFailure(lifeguardError('internal', { detail: `cannot reach the Docker engine at ${where}: ${engineMessage(error)}` }));
+    });
+    const order = (role: string | undefined) => (role === 'sidecar' ? 0 : 1);
+    left.sort((a, b) => order(a.Labels['lifeguard.role']) - order(b.Labels['lifeguard.role']));
+    for (const { Id } of left) await this.docker.getContainer(Id).remove({ force: true }).catch(() => undefined);
+  }
+}
+
+/** One app container; it owns the wait() on it, and destroy takes its sidecars with it. */
+class ContainerInstance implements RunningInstance {
+  readonly pid = null;
+  readonly tracked = [];
+  readonly address: string;
+  private exit: Exit | undefined;
+  private readonly exited: Promise<void>;
+
+  constructor(
+    private readonly docker: Docker,
+    private readonly container: Docker.Container,
+    private readonly host: string,
+    firstPort: number,
+    private readonly labels: Readonly<Record<string, string>>,
+    readonly agent: ContainerAgentRunner,
+    onExit: (exit: Exit) => void,
+  ) {
+    this.address = `${host}:${firstPort}`;
+    this.exited = (container.wait() as Promise<{ StatusCode: number }>).then(
+      (result) => ({ code: result.StatusCode, signal: null }),
+      // The engine lost it (removed behind our back, the API service went away): it is not running for us.
+      (): Exit => ({ code: null, signal: null }),
+    ).then((exit) => {
+      this.exit = exit;
+      onExit(exit);
+    });
+  }
+
+  endpoint(containerPort: number): Endpoint {
+    return { host: this.host, port: containerPort };
+  }
+
+  async destroy(gracePeriodMs: number): Promise<DestroyOutcome> {
+    await this.removeSidecars();
+    let forced = false;
+    if (this.exit === undefined) {
+      // The API takes whole seconds; a grace period is rounded up, never cut short.
+      await this.container.stop({ t: Math.ceil(gracePeriodMs / 1000) }).catch(() => undefined);
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([this.exited, new Promise((resolve) => (timer = setTimeout(resolve, gracePeriodMs + STOP_SLACK_MS)))]);
+      clearTimeout(timer);
+      // Still no exit seen: the removal below is what ends it.
+      const exit = this.exit as Exit | undefined; // set by the wait() above, which TypeScript cannot see
+      forced = exit === undefined || exit.code === KILLED_STATUS;
+    }
+    await this.container.remove({ force: true }).catch(() => undefined);
+    return { forced };
+  }
+
+  /** A sidecar's probe is cancelled before destroy, but its removal may still be in flight: make sure of it. */
+  private async removeSidecars(): Promise<void> {
+    const filters = { label: [`lifeguard.instance=${this.labels['lifeguard.instance']}`, `lifeguard.supervisor=${this.labels['lifeguard.supervisor']}`, 'lifeguard.role=sidecar'] };
+    const sidecars = await this.docker.listContainers({ all: true, filters }).catch(() => []);
+    await Promise.all(sidecars.map(({ Id }) => this.docker.getContainer(Id).remove({ force: true }).catch(() => undefined)));
+  }
+}
