@@ -62,7 +62,10 @@ async function sidecarOf(stateDir: string, instance: string): Promise<Docker.Con
 function stateDirFor(t: Test): string {
   const stateDir = t.testdir({});
   t.teardown(async () => {
-    for (const { Id } of await owned(stateDir)) await docker.getContainer(Id).remove({ force: true }).catch(() => undefined);
+    // Sidecars first: the engine refuses to remove an app container while one shares its network.
+    const left = await owned(stateDir);
+    left.sort((x, y) => Number(x.Labels['lifeguard.role'] === 'app') - Number(y.Labels['lifeguard.role'] === 'app'));
+    for (const { Id } of left) await docker.getContainer(Id).remove({ force: true }).catch(() => undefined);
   });
   return stateDir;
 }

@@ -132,7 +132,11 @@ class ContainerInstance implements RunningInstance {
       const exit = this.exit as Exit | undefined; // set by the wait() above, which TypeScript cannot see
       forced = exit === undefined || exit.code === KILLED_STATUS;
     }
-    await this.container.remove({ force: true }).catch(() => undefined);
+    // A sidecar whose creation was in flight when its probe was cancelled may have appeared since: once more.
+    await this.container.remove({ force: true }).catch(async () => {
+      await this.removeSidecars();
+      await this.container.remove({ force: true }).catch(() => undefined);
+    });
     return { forced };
   }
 
