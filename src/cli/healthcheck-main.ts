@@ -6,12 +6,8 @@ import { constants } from 'node:os';
 import { createHeartbeat } from '../agent/heartbeat.js';
 import { runAgent } from '../agent/run-agent.js';
 import { asLifeguardError } from '../checks/errors.js';
-import type { ParseArgs, Told } from './invocation.js';
-
-/** A single-dash long flag (`-port=8080`, `-uri`) marks Cloud Foundry's dialect; the native one has none. */
-function usesCfDialect(argv: readonly string[]): boolean {
-  return argv.some((arg) => /^-[A-Za-z][A-Za-z0-9-]+(=|$)/.test(arg));
-}
+import { parseAgentArgs } from './agent-args.js';
+import type { Told } from './invocation.js';
 
 async function main(argv: readonly string[]): Promise<void> {
   const controller = new AbortController();
@@ -22,11 +18,7 @@ async function main(argv: readonly string[]): Promise<void> {
       process.exit(128 + constants.signals[signal]);
     });
   }
-  // Each dialect is loaded only when used: its parser library costs start-up time.
-  const parse: ParseArgs = usesCfDialect(argv)
-    ? (await import('./cf-dialect.js')).parseCfArgs
-    : (await import('./healthcheck.js')).parseNativeArgs;
-  const invocation = await parse(argv, process.env);
+  const invocation = await parseAgentArgs(argv, process.env);
   if (invocation.kind === 'print') return finish(invocation.told, 0);
   const { heartbeatFd } = invocation;
   const outcome = await runAgent(invocation.options, {

@@ -195,7 +195,8 @@ async function loadDefinition(
   try {
     json = JSON.parse(readFileSync(file === '-' ? 0 : file, 'utf8'));
   } catch (thrown) {
-    const reason = thrown instanceof SyntaxError ? `not JSON (${thrown.message})` : `cannot read it (${errnoOf(thrown)})`;
+    // V8 quotes the text around the error, newlines included: folded, so that the usage error stays one line.
+    const reason = thrown instanceof SyntaxError ? `not JSON (${thrown.message.replace(/\s+/g, ' ')})` : `cannot read it (${errnoOf(thrown)})`;
     throw new LifeguardFailure(usageError(`invalid ${source}: ${reason}`));
   }
   const { parseCheckDefinition } = await import('../checks/definition.js');
