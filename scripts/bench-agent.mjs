@@ -25,14 +25,16 @@
 //   other process maps); RSS = Rss there; Anonymous is reported too. A page counts as private only when no other
 //   process maps it: the benchmark itself runs on /usr/bin/node, so `node dist/healthcheck.cjs` would share its
 //   text pages with the benchmark and look smaller than it is. It therefore runs from a private copy of node
-//   in bench/tmp/, as the SEA (its own file) does; both then pay for the code they touch, as a lone sidecar does.
+//   in bench/tmp/, and so does the SEA (bench/tmp/healthcheck, a copy); both then pay for the code they touch, as
+//   a lone sidecar does. Where N agents run from one file (a bind mount), those clean text pages are shared by
+//   all N and Private_Dirty is closer to what each one adds.
 //
 // Options: --seconds N (steady-state window, default 30), --warmup N (default 3), --runs N (default 15),
 //          --binary FILE (default dist/healthcheck), --bundle FILE (default dist/healthcheck.cjs),
 //          --only once|liveness, --no-write (do not write bench/results/agent.json);
 //          experiments: --node-flags 'FLAGS' (node flags for the bundle variant), --variants sea,bundle (liveness).
 import { spawn } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
@@ -74,10 +76,16 @@ mkdirSync(tmp, { recursive: true });
 // The SEA runs from a directory with nothing beside it; so does the bundle (no node_modules to find).
 const privateNode = join(tmp, 'node');
 if (!existsSync(privateNode) || statSync(privateNode).size !== statSync(process.execPath).size) copyFileSync(process.execPath, privateNode);
+// Likewise the SEA runs from its own copy: a test or a supervisor running dist/healthcheck at the same time would
+// share its pages and make it look smaller than a lone agent is.
+const privateBinary = join(tmp, 'healthcheck');
+copyFileSync(binary, `${privateBinary}.${process.pid}`); // then renamed: a running copy cannot be overwritten
+chmodSync(`${privateBinary}.${process.pid}`, 0o755);
+renameSync(`${privateBinary}.${process.pid}`, privateBinary);
 
 const env = { PATH: '/usr/bin:/bin' };
 const variants = {
-  sea: { label: 'single executable (dist/healthcheck)', argv: [binary] },
+  sea: { label: 'single executable (dist/healthcheck)', argv: [privateBinary] },
   bundle: { label: `node ${nodeFlags.length ? nodeFlags.join(' ') + ' ' : ''}dist/healthcheck.cjs`, argv: [process.execPath, ...nodeFlags, bundle] },
   floor: { label: 'node -e 0 (floor)', argv: [process.execPath, '-e', '0'] },
 };
@@ -205,7 +213,7 @@ async function benchLiveness(name) {
   });
   await new Promise((r) => server.listen(0, '127.0.0.1', r));
   const port = server.address().port;
-  const argv = name === 'sea' ? [binary] : [privateNode, ...nodeFlags, bundle];
+  const argv = name === 'sea' ? [privateBinary] : [privateNode, ...nodeFlags, bundle];
   const child = spawn(argv[0], [...argv.slice(1), '--mode=liveness', '--host', '127.0.0.1', '--port', String(port),
     '--uri', '/health', '--interval', '100ms', '--timeout', '1s'], { cwd: tmp, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
@@ -259,7 +267,8 @@ async function benchLiveness(name) {
 const verdict = (ok) => (ok ? 'pass' : 'miss');
 const result = {
   date: new Date().toISOString(),
-  machine: { node: process.version, cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, kernel: os.release(), memGiB: r2(os.totalmem() / 2 ** 30) },
+  // the load average says whether other work shared the 2 cores (wall times are sensitive to it; CPU times less)
+  machine: { node: process.version, cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, kernel: os.release(), memGiB: r2(os.totalmem() / 2 ** 30), loadAvgAtStart: os.loadavg().map(r2) },
   sizes: { binaryMiB: r2(statSync(binary).size / 2 ** 20), bundleKiB: r2(statSync(bundle).size / 1024) },
   config: { runs, seconds, warmup, intervalMs: 100 },
   targets: TARGETS,
@@ -277,6 +286,7 @@ if (only === 'all' || only === 'liveness') {
   }
 }
 
+result.machine.loadAvgAtEnd = os.loadavg().map(r2);
 const lines = [];
 if (result.once) {
   lines.push(`### once (TCP check against a loopback server; ${runs} runs; median [min, p90])`, '');
@@ -299,7 +309,7 @@ if (result.liveness) {
   }
   lines.push('');
 }
-lines.push(`binary ${result.sizes.binaryMiB} MiB, bundle ${result.sizes.bundleKiB} KiB; node ${process.version}, ${result.machine.cpus} × ${result.machine.cpuModel}, Linux ${result.machine.kernel}`);
+lines.push(`binary ${result.sizes.binaryMiB} MiB, bundle ${result.sizes.bundleKiB} KiB; node ${process.version}, ${result.machine.cpus} × ${result.machine.cpuModel}, Linux ${result.machine.kernel}; load average ${result.machine.loadAvgAtStart[0]} at start, ${result.machine.loadAvgAtEnd[0]} at end`);
 console.log(lines.join('\n'));
 
 if (write) {
