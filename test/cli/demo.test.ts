@@ -2,7 +2,7 @@
 // Deterministic enough to test: every transition but the random `web` app's comes from an app whose fate is
 // certain (crasher, sick, never-ready, missing, the claimed pool), each well inside the shortened run.
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { createServer } from 'node:net';
+import { freePort } from '../helpers/ports.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,16 +10,6 @@ import t from 'tap';
 import { start } from '../helpers/agent.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-    server.on('error', reject);
-  });
-}
 
 t.test('the demo shows every transition, claims once, and stops cleanly', async (t) => {
   const dir = await mkdtemp(join(tmpdir(), 'lifeguard-demo-'));

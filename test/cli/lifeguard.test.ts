@@ -2,6 +2,7 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { request } from 'node:http';
 import { createServer } from 'node:net';
+import { freePort } from '../helpers/ports.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -39,17 +40,6 @@ async function writeConfig(dir: string, config: unknown, name = 'config.json'): 
   const path = join(dir, name);
   await writeFile(path, typeof config === 'string' ? config : JSON.stringify(config));
   return path;
-}
-
-/** A loopback port free a moment ago, for a config's http.listen. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-    server.on('error', reject);
-  });
 }
 
 interface Running extends Started {

@@ -2,7 +2,6 @@
 // its transition log line by line, its /status, the processes it recorded, and the invariants every run must keep.
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
@@ -10,22 +9,12 @@ import type { Test } from 'tap';
 import { isRunning } from '../../src/supervisor/state-dir.js';
 import type { SupervisorStatus, Transition } from '../../src/supervisor/types.js';
 import { start, type Ended, type Started } from '../helpers/agent.js';
+import { freePort } from '../helpers/ports.js';
 import { recordedPids } from '../supervisor/harness.js';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const CLI = join(ROOT, 'bin/lifeguard.js');
 export const FIXTURE_APP = join(ROOT, 'test/fixtures/app.mjs');
-
-/** A loopback port free a moment ago, for http.listen. */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-    server.on('error', reject);
-  });
-}
 
 export interface CliRun extends Started {
   /** Transitions so far, parsed; a line that does not parse fails the run at once. */
@@ -96,7 +85,9 @@ export async function runCli(t: Test, dir: string, apps: readonly unknown[], opt
       try {
         return await getJson<SupervisorStatus>(port, '/status');
       } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== 'ECONNREFUSED' || attempt === 50) throw error;
+        // Refused: not listening yet. Reset: a supervisor out of descriptors may drop a connection it accepted.
+        const code = (error as NodeJS.ErrnoException).code ?? '';
+        if (!['ECONNREFUSED', 'ECONNRESET'].includes(code) || attempt === 50) throw error;
         await sleep(100);
       }
     }
