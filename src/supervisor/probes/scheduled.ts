@@ -20,7 +20,11 @@ export class ScheduledProbe implements Probe {
     const checks = plan.checks.map((check) => aimed(check, target));
     const pending = new Set(checks);
     const lastErrors = new Map<CheckSpec, string>();
-    const rounds = this.begin(plan.intervalMs, 0, observer, () => [...pending], (due, results) => {
+    // The first round at once (an app may be ready already); the later ones at a random phase, so that instances
+    // started together (an evacuation) do not check in one burst at every tick, which would make the last checks
+    // of each burst late by the time the burst takes.
+    const phaseShiftMs = Math.random() * plan.intervalMs;
+    const rounds = this.begin(plan.intervalMs, 0, phaseShiftMs, observer, () => [...pending], (due, results) => {
       results.forEach((result, i) => {
         const check = due[i] as CheckSpec;
         if (result.passed) pending.delete(check);
@@ -40,7 +44,7 @@ export class ScheduledProbe implements Probe {
   liveness(target: ProbeTarget, plan: LivenessPlan, observer: ProbeObserver): ProbeHandle {
     const checks = plan.checks.map((check) => aimed(check, target));
     const failuresInARow = checks.map(() => 0);
-    return this.begin(plan.intervalMs, plan.firstRoundMs ?? 0, observer, () => checks, (_, results) => {
+    return this.begin(plan.intervalMs, plan.firstRoundMs ?? 0, 0, observer, () => checks, (_, results) => {
       for (const [i, result] of results.entries()) {
         failuresInARow[i] = result.passed ? 0 : (failuresInARow[i] as number) + 1;
         if (!result.passed && (failuresInARow[i] as number) >= plan.failureThreshold) return { kind: 'failed', reason: result.error.message };
@@ -53,10 +57,10 @@ export class ScheduledProbe implements Probe {
     for (const rounds of this.running) rounds.cancel();
   }
 
-  private begin(intervalMs: number, firstRoundMs: number, observer: ProbeObserver, due: () => readonly CheckSpec[], judge: Judge): Rounds {
+  private begin(intervalMs: number, firstRoundMs: number, phaseShiftMs: number, observer: ProbeObserver, due: () => readonly CheckSpec[], judge: Judge): Rounds {
     const rounds = new Rounds(intervalMs, this.runRound, due, judge, observer, () => this.running.delete(rounds));
     this.running.add(rounds);
-    rounds.first(firstRoundMs);
+    rounds.first(firstRoundMs, phaseShiftMs);
     return rounds;
   }
 }
@@ -67,7 +71,9 @@ type Judge = (due: readonly CheckSpec[], results: readonly CheckResult[]) => Ver
 /** One probe's schedule: the next tick, the deadline, the round in flight; cancel() stops all three. */
 class Rounds implements ProbeHandle {
   readonly agentPid = null;
-  /** When tick 0 is due; every later tick n is due at origin + n × interval. */
+  /** When the first round is due. */
+  private firstDue = 0;
+  /** Every later tick n is due at origin + n × interval. */
   private origin = 0;
   private readonly abort = new AbortController();
   private timer: NodeJS.Timeout | undefined;
@@ -84,8 +90,10 @@ class Rounds implements ProbeHandle {
     private readonly forget: () => void,
   ) {}
 
-  first(delayMs: number): void {
-    this.origin = performance.now() + delayMs;
+  /** `shiftMs` (below the interval) brings every round after the first that much closer to it. */
+  first(delayMs: number, shiftMs: number): void {
+    this.firstDue = performance.now() + delayMs;
+    this.origin = this.firstDue - shiftMs;
     if (delayMs <= 0) void this.tick();
     else this.timer = setTimeout(this.tick, delayMs);
   }
@@ -99,7 +107,7 @@ class Rounds implements ProbeHandle {
     const checks = this.due();
     const roundStart = performance.now();
     // How far behind its tick this round starts: a busy event loop shows here first.
-    const lateMs = Math.max(0, roundStart - (this.origin + this.ticks * this.intervalMs));
+    const lateMs = Math.max(0, roundStart - (this.ticks === 0 ? this.firstDue : this.origin + this.ticks * this.intervalMs));
     const results = await this.runRound(checks, this.abort.signal);
     if (this.done) return;
     this.observer.round(results.every((r) => r.passed), performance.now() - roundStart, lateMs);

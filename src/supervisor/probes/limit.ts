@@ -1,0 +1,25 @@
+/**
+ * A bound on work in flight: beyond it, work waits its turn in arrival order. The native probe runs every check
+ * through one, so that a burst (ten thousand instances starting at once) queues in the supervisor instead of
+ * opening ten thousand sockets together, where checks would time out waiting for the supervisor's own event
+ * loop and fail apps that are fine. A check's timeout starts when the check does, so it still measures the app.
+ */
+export class Limit {
+  private active = 0;
+  private readonly waiting: (() => void)[] = [];
+
+  constructor(private readonly max: number) {}
+
+  async run<T>(work: () => Promise<T>): Promise<T> {
+    if (this.active >= this.max) await new Promise<void>((resolve) => this.waiting.push(resolve));
+    else this.active++;
+    try {
+      return await work();
+    } finally {
+      // The slot passes straight to the next in line, so a newcomer cannot overtake the queue.
+      const next = this.waiting.shift();
+      if (next === undefined) this.active--;
+      else next();
+    }
+  }
+}
