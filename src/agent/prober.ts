@@ -1,3 +1,4 @@
+import { monotonicMs } from '../checks/clock.js';
 import { lifeguardError, type LifeguardError } from '../checks/errors.js';
 import { runCheck } from '../checks/run-check.js';
 import { formatTarget } from '../checks/target.js';
@@ -29,7 +30,7 @@ export class Prober {
   }
 
   async probe(signal: AbortSignal): Promise<void> {
-    this.inFlightSince = performance.now();
+    this.inFlightSince = monotonicMs();
     const result = await runCheck(this.spec, signal);
     // A check the agent cancelled says nothing about the app.
     if (signal.aborted) return;
@@ -40,7 +41,7 @@ export class Prober {
       this.failuresInARow = 0;
     } else {
       this.failuresInARow += 1;
-      this.lastFailedAt = performance.now();
+      this.lastFailedAt = monotonicMs();
     }
   }
 

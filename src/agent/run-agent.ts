@@ -1,3 +1,4 @@
+import { monotonicMs } from '../checks/clock.js';
 import { lifeguardError, type LifeguardError } from '../checks/errors.js';
 import { findHostAddress } from '../checks/host.js';
 import { formatTarget } from '../checks/target.js';
@@ -88,7 +89,7 @@ class AgentRun {
   private readonly policy: ModePolicy;
   private readonly probers: Prober[];
   private readonly controller = new AbortController();
-  private readonly started = performance.now();
+  private readonly started = monotonicMs();
   private attempts = 0;
   private deadline: NodeJS.Timeout | undefined;
   private sleepTimer: NodeJS.Timeout | undefined;
@@ -129,7 +130,7 @@ class AgentRun {
 
   private async loop(): Promise<AgentOutcome> {
     await this.sleep(this.options.initialDelayMs);
-    const clock = new TickClock(performance.now(), this.options.intervalMs);
+    const clock = new TickClock(monotonicMs(), this.options.intervalMs);
     const threshold = Math.max(1, this.options.failureThreshold);
     for (;;) {
       const stopped = this.stoppedOutcome();
@@ -138,10 +139,10 @@ class AgentRun {
       const cut = this.stoppedOutcome();
       if (cut !== undefined) return cut;
       this.attempts += 1;
-      this.ctx.onRound?.({ attempt: this.attempts, passed, elapsedMs: performance.now() - this.started });
+      this.ctx.onRound?.({ attempt: this.attempts, passed, elapsedMs: monotonicMs() - this.started });
       const verdict = this.policy.judge(this.probers, threshold);
       if (verdict !== undefined) return this.outcome(verdict, false);
-      await this.sleep(clock.delayToNextRound(performance.now()));
+      await this.sleep(clock.delayToNextRound(monotonicMs()));
     }
   }
 
@@ -200,7 +201,7 @@ class AgentRun {
    * finished an attempt, with the timeout of the first one's kind.
    */
   private startupFailure(): LifeguardError {
-    const now = performance.now();
+    const now = monotonicMs();
     let latest: Prober | undefined;
     let firstUnpassed: Prober | undefined;
     for (const prober of this.probers) {
@@ -213,7 +214,7 @@ class AgentRun {
   }
 
   private outcome(verdict: Verdict, timedOut: boolean): AgentOutcome {
-    const now = performance.now();
+    const now = monotonicMs();
     const outcome = {
       mode: this.options.mode,
       passed: verdict.passed,

@@ -1,4 +1,5 @@
 import { connect, type Socket } from 'node:net';
+import { monotonicMs } from './clock.js';
 import { lifeguardError } from './errors.js';
 import { CHECK_CANCELLED, socketErrorReason } from './reason.js';
 import type { CheckResult, TcpCheckSpec } from './types.js';
@@ -21,7 +22,7 @@ export function tcpCheck(spec: TcpCheckSpec, host: string, signal?: AbortSignal)
  */
 class TcpAttempt {
   private state: 'connecting' | 'done' = 'connecting';
-  private readonly started = performance.now();
+  private readonly started = monotonicMs();
   private readonly socket: Socket;
   private readonly deadline: NodeJS.Timeout;
 
@@ -49,7 +50,7 @@ class TcpAttempt {
     this.socket.destroy();
     clearTimeout(this.deadline);
     this.signal?.removeEventListener('abort', this);
-    const latencyMs = performance.now() - this.started;
+    const latencyMs = monotonicMs() - this.started;
     const { host, spec } = this;
     switch (event) {
       case 'connected':
