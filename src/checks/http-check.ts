@@ -1,6 +1,15 @@
-import { request, type ClientRequest, type IncomingMessage } from 'node:http';
+import { connect, type Socket } from 'node:net';
+import { monotonicMs } from './clock.js';
 import { formatAddress, lifeguardError, type LifeguardError } from './errors.js';
-import { CHECK_CANCELLED, MAX_HEADER_BYTES, socketErrorReason } from './reason.js';
+import { HEADER_NAME, INVALID_HEADER_VALUE, REQUEST_TARGET } from './parse.js';
+import {
+  CHECK_CANCELLED,
+  CLOSED_BEFORE_RESPONSE,
+  CLOSED_IN_HEADERS,
+  MAX_HEADER_BYTES,
+  socketErrorReason,
+} from './reason.js';
+import { type HeadOutcome, ResponseHeadReader } from './response-head.js';
 import type { CheckResult, HttpCheckSpec, StatusRange } from './types.js';
 import { VERSION } from './version.js';
 
@@ -10,16 +19,27 @@ const REDIRECT_STATUSES: ReadonlySet<number> = new Set([301, 302, 303, 307, 308]
 const MAX_REDIRECTS = 10;
 
 /**
+ * Every connection reads into this one buffer (net's `onread`), which spares a Buffer and the stream machinery
+ * per read. Sharing is safe: reads are handled one at a time, and the reader copies whatever it keeps.
+ */
+const readBuffer = Buffer.allocUnsafe(MAX_HEADER_BYTES);
+
+/**
  * One HTTP check: `GET path` on a fresh connection, verdict on the status line. Never rejects.
  *
- * Node's own request timeouts are idle timeouts: a server that trickles one header byte a second would never
- * trip them. The deadline here is one timer over connect, request, headers and every redirect hop; when it fires
- * the socket is destroyed, whatever the server is doing.
+ * It speaks HTTP/1.1 over a plain socket rather than through node:http: a check needs one request and the
+ * response's status line, and node:http's agent, parser and message objects cost more CPU per check than the
+ * connection itself, and start-up time to load. The request is written whole and at once; the response is
+ * read only as far as the end of its head (ResponseHeadReader), and then the socket is destroyed, so an
+ * endless or stalled body costs nothing.
+ *
+ * The deadline is one timer over connect, request, headers and every redirect hop; when it fires the socket
+ * is destroyed, whatever the server is doing (trickling headers a byte at a time included).
  */
 export function httpCheck(spec: HttpCheckSpec, host: string, signal?: AbortSignal): Promise<CheckResult> {
   return new Promise((resolve) => {
     if (signal?.aborted) resolve({ passed: false, latencyMs: 0, error: CHECK_CANCELLED });
-    else new HttpAttempt(spec, host, resolve, signal).send(spec.path);
+    else new HttpAttempt(spec, host, resolve, signal).start();
   });
 }
 
@@ -29,16 +49,17 @@ export function statusExpected(status: number, expected: readonly StatusRange[])
 }
 
 /**
- * Owns the current request (one hop of a redirect chain), the deadline timer and the abort listener;
+ * Owns the current connection (one hop of a redirect chain), the deadline timer and the abort listener;
  * `finish` is the only way out and releases all three.
  */
 class HttpAttempt {
   private state: 'requesting' | 'done' = 'requesting';
-  private readonly started = performance.now();
+  private readonly started = monotonicMs();
   private readonly deadline: NodeJS.Timeout;
-  private current: ClientRequest | undefined;
+  private socket: Socket | undefined;
   private redirects = 0;
-  private readonly headers: readonly string[];
+  /** The header fields of every hop's request. */
+  private fields = '';
 
   constructor(
     private readonly spec: HttpCheckSpec,
@@ -46,7 +67,6 @@ class HttpAttempt {
     private readonly resolve: (result: CheckResult) => void,
     private readonly signal: AbortSignal | undefined,
   ) {
-    this.headers = requestHeaders(spec, host);
     this.deadline = setTimeout(() => this.finish({ kind: 'deadline' }), spec.timeoutMs);
     signal?.addEventListener('abort', this, { once: true });
   }
@@ -56,42 +76,51 @@ class HttpAttempt {
     this.finish({ kind: 'abort' });
   }
 
-  send(path: string): void {
-    let req: ClientRequest;
-    try {
-      req = request({
-        host: this.host,
-        port: this.spec.port,
-        path,
-        method: 'GET',
-        // A fresh connection per check: a pooled one would hide an app that no longer accepts.
-        agent: false,
-        setHost: false,
-        headers: this.headers as string[],
-        maxHeaderSize: MAX_HEADER_BYTES,
-      });
-    } catch (thrown) {
-      // Node validates the path and header values synchronously; the request could not be made at all.
-      return this.finish({ kind: 'failed', reason: `invalid request: ${(thrown as Error).message}` });
-    }
-    this.current = req;
-    // Events of a hop that has been left behind (a redirect) must not decide this attempt.
-    req.on('response', (res) => {
-      if (this.current === req) this.onResponse(res);
-    });
-    req.on('error', (err) => {
-      if (this.current === req) this.finish({ kind: 'failed', reason: socketErrorReason(err) });
-    });
-    req.end();
+  start(): void {
+    const prepared = prepare(this.spec, this.host);
+    if (prepared.invalid !== undefined) return this.finish({ kind: 'failed', reason: prepared.invalid });
+    this.fields = prepared.fields;
+    this.send(prepared.first);
   }
 
-  private onResponse(res: IncomingMessage): void {
-    const status = res.statusCode ?? 0;
-    // The verdict is taken now; the body is never read, so an endless or stalled one costs nothing.
-    this.current?.destroy();
-    this.current = undefined;
-    const location = this.spec.followRedirects && REDIRECT_STATUSES.has(status) ? res.headers.location : undefined;
-    if (location === undefined) return this.finish({ kind: 'status', status });
+  /** One hop: a fresh connection, the request queued on it at once (net sends it as soon as it connects). */
+  private send(request: Buffer): void {
+    const reader = new ResponseHeadReader();
+    // Events of a hop that has been left behind (a redirect) must not decide this attempt.
+    const socket: Socket = connect({
+      host: this.host,
+      port: this.spec.port,
+      onread: {
+        buffer: readBuffer,
+        callback: (bytes: number) => {
+          if (this.socket === socket) {
+            const outcome = reader.push(readBuffer.subarray(0, bytes));
+            if (outcome !== undefined) this.onHead(outcome);
+          }
+          return true;
+        },
+      },
+    });
+    this.socket = socket;
+    socket.on('error', (err) => {
+      if (this.socket === socket) this.finish({ kind: 'failed', reason: socketErrorReason(err) });
+    });
+    socket.on('end', () => {
+      if (this.socket === socket) this.finish({ kind: 'failed', reason: reader.started ? CLOSED_IN_HEADERS : CLOSED_BEFORE_RESPONSE });
+    });
+    // Written, not ended: a half-close before the response makes some servers drop the request.
+    socket.write(request);
+  }
+
+  private onHead(head: HeadOutcome): void {
+    // The verdict is taken now; the body is never read.
+    this.socket?.destroy();
+    this.socket = undefined;
+    if (head.kind === 'malformed') return this.finish({ kind: 'failed', reason: head.reason });
+    const { status, location } = head;
+    if (location === undefined || !this.spec.followRedirects || !REDIRECT_STATUSES.has(status)) {
+      return this.finish({ kind: 'status', status });
+    }
     this.follow(location);
   }
 
@@ -114,17 +143,18 @@ class HttpAttempt {
         reason: `redirect to ${next.href} leaves ${formatAddress(this.host, this.spec.port)}; not followed`,
       });
     }
-    this.send(next.pathname + next.search);
+    // URL percent-encodes what a request target may not hold, so the path needs no further check.
+    this.send(requestBytes(next.pathname + next.search, this.fields));
   }
 
   private finish(event: HttpEvent): void {
     if (this.state === 'done') return;
     this.state = 'done';
-    this.current?.destroy();
-    this.current = undefined;
+    this.socket?.destroy();
+    this.socket = undefined;
     clearTimeout(this.deadline);
     this.signal?.removeEventListener('abort', this);
-    const latencyMs = performance.now() - this.started;
+    const latencyMs = monotonicMs() - this.started;
     if (event.kind === 'status' && statusExpected(event.status, this.spec.expectStatus)) {
       return this.resolve({ passed: true, latencyMs, status: event.status });
     }
@@ -152,32 +182,64 @@ type HttpEvent =
   | { readonly kind: 'deadline' }
   | { readonly kind: 'abort' };
 
-/** A liveness agent sends the same headers every interval; they are built once per spec and host. */
-const headerCache = new WeakMap<HttpCheckSpec, { readonly host: string; readonly headers: readonly string[] }>();
+/**
+ * A spec's request, made once per spec and host (a liveness agent sends the same bytes every interval):
+ * the header fields, and the whole request for the spec's own path; or why no request can be made.
+ */
+type Prepared =
+  | { readonly host: string; readonly invalid: undefined; readonly fields: string; readonly first: Buffer }
+  | { readonly host: string; readonly invalid: string };
 
-function requestHeaders(spec: HttpCheckSpec, host: string): readonly string[] {
-  const cached = headerCache.get(spec);
-  if (cached?.host === host) return cached.headers;
-  const headers = buildHeaders(spec, formatAddress(host, spec.port));
-  headerCache.set(spec, { host, headers });
-  return headers;
+const preparedRequests = new WeakMap<HttpCheckSpec, Prepared>();
+
+function prepare(spec: HttpCheckSpec, host: string): Prepared {
+  const cached = preparedRequests.get(spec);
+  if (cached?.host === host) return cached;
+  const fields = headerFields(spec, formatAddress(host, spec.port));
+  const prepared: Prepared =
+    fields.invalid !== undefined
+      ? { host, invalid: fields.invalid }
+      : !REQUEST_TARGET.test(spec.path)
+        ? { host, invalid: `invalid request: path ${JSON.stringify(spec.path)} is not a request target` }
+        : { host, invalid: undefined, fields: fields.text, first: requestBytes(spec.path, fields.text) };
+  preparedRequests.set(spec, prepared);
+  return prepared;
+}
+
+function requestBytes(path: string, fields: string): Buffer {
+  // latin1: a value's obs-text (0x80-0xff) goes out as the byte it names, as node:http wrote it.
+  return Buffer.from(`GET ${path} HTTP/1.1\r\n${fields}`, 'latin1');
 }
 
 /**
- * Host and User-Agent first, then the operator's headers in their order (a name may repeat). An operator's
- * Host or User-Agent replaces ours, as `curl -H` does, so that virtual hosts can be checked.
+ * The header fields and the blank line: Host and User-Agent first, then the operator's headers in their order
+ * (a name may repeat), then `Connection: close` (one request per connection, as the server should know).
+ * An operator's Host, User-Agent or Connection replaces ours, as `curl -H` does, so that virtual hosts can be
+ * checked. A name or value that could break the request's framing (CR, LF, any control character) is refused,
+ * never sent: the argument parsers refuse them already, and this holds for specs made in code too.
  */
-function buildHeaders(spec: HttpCheckSpec, address: string): readonly string[] {
+function headerFields(spec: HttpCheckSpec, address: string): { readonly text: string; readonly invalid?: string } {
+  const userAgent = spec.userAgent ?? DEFAULT_USER_AGENT;
+  // spec.userAgent comes from code, not through the argument parsers, so it is checked here too.
+  if (INVALID_HEADER_VALUE.test(userAgent)) return { text: '', invalid: invalidValue('User-Agent') };
   let ownHost = true;
   let ownAgent = true;
-  for (const [name] of spec.headers) {
+  let ownConnection = true;
+  let extra = '';
+  for (const [name, value] of spec.headers) {
+    if (!HEADER_NAME.test(name)) return { text: '', invalid: `invalid request: header name ${JSON.stringify(name)} is not a token` };
+    if (INVALID_HEADER_VALUE.test(value)) return { text: '', invalid: invalidValue(name) };
     const lower = name.toLowerCase();
     if (lower === 'host') ownHost = false;
     else if (lower === 'user-agent') ownAgent = false;
+    else if (lower === 'connection') ownConnection = false;
+    extra += `${name}: ${value}\r\n`;
   }
-  const headers: string[] = [];
-  if (ownHost) headers.push('Host', address);
-  if (ownAgent) headers.push('User-Agent', spec.userAgent ?? DEFAULT_USER_AGENT);
-  for (const [name, value] of spec.headers) headers.push(name, value);
-  return headers;
+  const host = ownHost ? `Host: ${address}\r\n` : '';
+  const agent = ownAgent ? `User-Agent: ${userAgent}\r\n` : '';
+  return { text: `${host}${agent}${extra}${ownConnection ? 'Connection: close\r\n' : ''}\r\n` };
+}
+
+function invalidValue(name: string): string {
+  return `invalid request: the value of header ${name} holds a character not allowed there (CR, LF or another control)`;
 }

@@ -71,15 +71,17 @@ export function parseStatusList(name: string, text: string): StatusRange[] {
   });
 }
 
-// RFC 9110 token characters, the only ones a field name may hold.
-const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+// RFC 9110: a field name is a token; a field value is HTAB, SP, visible ASCII and obs-text, never CR, LF, NUL or
+// another control character. The HTTP check applies the same rules to specs made in code.
+export const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+export const INVALID_HEADER_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
 
-/** `Name: value` into a header pair; the value is trimmed as HTTP does, and may not hold CR or LF. */
+/** `Name: value` into a header pair; the value is trimmed as HTTP does, and may not hold CR, LF or controls. */
 export function parseHeader(name: string, text: string): [string, string] {
   const colon = text.indexOf(':');
   const field = text.slice(0, colon).trim();
   const value = text.slice(colon + 1).trim();
-  if (colon < 0 || !HEADER_NAME.test(field) || /[\r\n\0]/.test(value)) {
+  if (colon < 0 || !HEADER_NAME.test(field) || INVALID_HEADER_VALUE.test(value)) {
     invalidValue(name, text, "a header such as 'Authorization: Bearer abc'");
   }
   return [field, value];

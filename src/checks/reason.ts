@@ -1,7 +1,7 @@
 import { lifeguardError } from './errors.js';
 
 /**
- * Turns a Node socket or parser error into the `<reason>` of the error table.
+ * Turns a Node socket error into the `<reason>` of the error table.
  *
  * The form follows Go's net errors, which the Cloud Foundry binary prints and operators grep for:
  * `<syscall>: <strerror, lower case>`, e.g. `connect: connection refused`, `read: connection reset by peer`.
@@ -28,7 +28,7 @@ const STRERROR: Readonly<Record<string, string>> = {
   ENOBUFS: 'no buffer space available',
 };
 
-/** The response header limit, set explicitly so that a server trickling headers cannot grow our memory. */
+/** The response head limit, so that a server trickling headers cannot grow our memory. */
 export const MAX_HEADER_BYTES = 16 * 1024;
 
 /** How much of a non-HTTP answer is quoted: enough to recognise `SSH-2.0-OpenSSH_9.6`, not a page of binary. */
@@ -37,8 +37,6 @@ const QUOTED_BYTES = 64;
 interface NodeSocketError extends Error {
   code?: string;
   syscall?: string;
-  reason?: string;
-  rawPacket?: Buffer;
 }
 
 export function socketErrorReason(thrown: unknown): string {
@@ -46,20 +44,19 @@ export function socketErrorReason(thrown: unknown): string {
   const err = thrown as NodeSocketError;
   const code = err.code;
   if (code === undefined) return err.message;
-  if (code.startsWith('HPE_')) return parserReason(err, code);
-  // Node reports a peer that closes before any response as ECONNRESET "socket hang up", with no syscall;
-  // that is an orderly close, not a reset, and saying "reset" would send the operator the wrong way.
-  if (code === 'ECONNRESET' && err.syscall === undefined) return 'connection closed before a response was received';
   const phrase = STRERROR[code] ?? code;
   return err.syscall === undefined ? phrase : `${err.syscall}: ${phrase}`;
 }
 
-function parserReason(err: NodeSocketError, code: string): string {
-  if (code === 'HPE_HEADER_OVERFLOW') return `malformed HTTP response: headers larger than ${MAX_HEADER_BYTES} bytes`;
-  const what = err.reason ?? err.message;
-  const raw = err.rawPacket;
-  if (raw === undefined || raw.length === 0) return `malformed HTTP response: ${what}`;
-  return `malformed HTTP response: ${what}; received ${JSON.stringify(firstLine(raw))}`;
+/** The peer closed the connection (an orderly close, not a reset) before a single byte of a response. */
+export const CLOSED_BEFORE_RESPONSE = 'connection closed before a response was received';
+/** The peer closed the connection after part of a response head: not the same news as no answer at all. */
+export const CLOSED_IN_HEADERS = 'connection closed before the end of the response headers';
+export const HEADERS_TOO_LARGE = `malformed HTTP response: headers larger than ${MAX_HEADER_BYTES} bytes`;
+
+/** An answer that does not start with an HTTP/1.x status line, quoted so that the operator sees what answered. */
+export function notHttpReason(raw: Buffer): string {
+  return `malformed HTTP response: expected an HTTP/1.x status line; received ${JSON.stringify(firstLine(raw))}`;
 }
 
 function firstLine(raw: Buffer): string {

@@ -300,3 +300,109 @@ t.test('an invalid path is a failed request, not a throw', async (t) => {
   t.equal(error.exitCode, 5);
   t.match(error.message, /: invalid request: /);
 });
+
+/** A raw server that answers every request with `response`, written as given (an array: one write each, spaced). */
+async function rawServer(t: Parameters<typeof tcpServer>[0], response: string | string[]): Promise<number> {
+  return tcpServer(t, (socket) => {
+    socket.setNoDelay(true);
+    socket.once('data', async () => {
+      if (typeof response === 'string') return void socket.write(response);
+      // Separate TCP segments: with Nagle off and a pause between writes, each write is its own read for the client.
+      for (const piece of response) {
+        if (socket.destroyed) return;
+        socket.write(piece);
+        await new Promise((resolve) => setTimeout(resolve, 1));
+      }
+    });
+  });
+}
+
+t.test('a response split byte by byte: the same verdict, and a split Location is followed', async (t) => {
+  const bytes = (text: string) => [...text];
+  const port = await rawServer(t, bytes('HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 2\r\n\r\nok'));
+  t.match(await runCheck(http(port, { timeoutMs: 5000 })), { passed: true, status: 200 });
+
+  const redirect = await tcpServer(t, (socket) => {
+    socket.setNoDelay(true);
+    socket.once('data', async (request: Buffer) => {
+      const text = request.toString('latin1').startsWith('GET /next ')
+        ? 'HTTP/1.1 204 No Content\r\n\r\n'
+        : 'HTTP/1.1 302 Found\r\nLocation: /next\r\n\r\n';
+      for (const byte of text) {
+        if (socket.destroyed) return;
+        socket.write(byte);
+        await new Promise((resolve) => setTimeout(resolve, 1));
+      }
+    });
+  });
+  const spec = http(redirect, { timeoutMs: 5000, followRedirects: true, expectStatus: [{ min: 204, max: 204 }] });
+  t.match(await runCheck(spec), { passed: true, status: 204 });
+});
+
+t.test('interim 1xx responses are skipped; the final status decides', async (t) => {
+  const continued = await rawServer(t, 'HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n');
+  t.match(await runCheck(http(continued)), { passed: true, status: 200 });
+  const hinted = await rawServer(t, ['HTTP/1.1 103 Early Hints\r\nLink: </a.css>\r\n\r\n', 'HTTP/1.1 503 Busy\r\n\r\n']);
+  t.match(failure(await runCheck(http(hinted))).message, /: received status code 503 in \d+ms$/);
+  const only = await rawServer(t, 'HTTP/1.1 100 Continue\r\n\r\n');
+  t.equal(failure(await runCheck(http(only, { timeoutMs: 300 }))).exitCode, 65, 'no final response: the deadline');
+  const endless = await rawServer(t, 'HTTP/1.1 100 Continue\r\n\r\n'.repeat(1000));
+  t.match(failure(await runCheck(http(endless))).message, /headers larger than 16384 bytes$/, 'interim heads count too');
+});
+
+t.test('a status line without a reason phrase is valid', async (t) => {
+  for (const line of ['HTTP/1.1 200', 'HTTP/1.1 200 ', 'HTTP/1.0 200']) {
+    const port = await rawServer(t, `${line}\r\n\r\n`);
+    t.match(await runCheck(http(port)), { passed: true, status: 200 }, JSON.stringify(line));
+  }
+});
+
+t.test('bare LF line endings are accepted (RFC 9112 section 2.2), alone or mixed with CRLF', async (t) => {
+  const lf = await rawServer(t, 'HTTP/1.0 200 OK\nServer: tiny\n\nbody');
+  t.match(await runCheck(http(lf)), { passed: true, status: 200 });
+  const mixed = await rawServer(t, 'HTTP/1.1 503 Unavailable\r\nServer: tiny\n\r\n');
+  t.equal(failure(await runCheck(http(mixed))).exitCode, 6);
+});
+
+t.test('anything but an HTTP/1.x status line fails at once, quoting it', async (t) => {
+  const cases = ['HTTP/2 200 OK', 'HTTP/1.1 20 OK', 'HTTP/1.1 099 Low', 'http/1.1 200 OK', 'HTTP/1.1 200OK', 'ICY 200 OK', ' HTTP/1.1 200 OK'];
+  for (const line of cases) {
+    const port = await rawServer(t, `${line}\r\n\r\n`);
+    const error = failure(await runCheck(http(port)));
+    t.equal(error.message, `failed to make HTTP request to '/health' on port ${port}: malformed HTTP response: expected an HTTP/1.x status line; received ${JSON.stringify(line)}`);
+  }
+  // A binary greeting with no line end (a database's, say) is not waited on until the deadline.
+  const port = await tcpServer(t, (socket) => socket.write(Buffer.from([0x4a, 0x00, 0x00, 0x00, 0x0a, 0x38])));
+  const [result, elapsed] = await timed(runCheck(http(port, { timeoutMs: 5000 })));
+  t.match(failure(result).message, /expected an HTTP\/1\.x status line; received "J\\u0000\\u0000\\u0000"$/);
+  t.ok(elapsed < 2000, `took ${elapsed}ms`);
+});
+
+t.test('closed in the middle of the headers: exit 5 saying so', async (t) => {
+  const port = await tcpServer(t, (socket) => socket.once('data', () => socket.end('HTTP/1.1 200 OK\r\nServer: x\r\n')));
+  const error = failure(await runCheck(http(port)));
+  t.equal(error.exitCode, 5);
+  t.match(error.message, /: connection closed before the end of the response headers$/);
+});
+
+t.test('a header name or value that would break the request is refused, never sent', async (t) => {
+  let connections = 0;
+  const port = await tcpServer(t, () => {
+    connections += 1;
+  });
+  const attempts: Partial<HttpCheckSpec>[] = [
+    { headers: [['X-A', 'a\r\nX-Injected: 1']] },
+    { headers: [['X-A', 'a\nX-Injected: 1']] },
+    { headers: [['X-A', 'a\0b']] },
+    { headers: [['X-A\r\nX-Injected', '1']] },
+    { headers: [['X A', '1']] },
+    { headers: [['Host', 'app\r\n\r\nGET /admin HTTP/1.1']] },
+    { userAgent: 'agent\r\nX-Injected: 1' },
+  ];
+  for (const more of attempts) {
+    const error = failure(await runCheck(http(port, more)));
+    t.equal(error.exitCode, 5, JSON.stringify(more));
+    t.match(error.message, /: invalid request: /);
+  }
+  t.equal(connections, 0, 'no connection was even made');
+});

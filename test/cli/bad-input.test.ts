@@ -31,6 +31,8 @@ const CASES: readonly (readonly [readonly string[], string])[] = [
   [['--check', 'http://[::1:80/'], "invalid --check 'http://[::1:80/'"],
   [['--check', '127.0.0.1:80'], "invalid --check '127.0.0.1:80'"],
   [['--header', 'NoColonHere'], "invalid --header 'NoColonHere'"],
+  [['--header', 'X-A: a\r\nX-Injected: 1'], "invalid --header 'X-A: a"],
+  [['--header', 'X-A: a\u0001b'], "invalid --header 'X-A: a\\u0001b'"],
   [['--uri', 'health'], "invalid --uri 'health'"],
   [['--host', 'example.com'], "invalid --host 'example.com'"],
   [['--expect-status', '2xx'], "invalid --expect-status '2xx'"],

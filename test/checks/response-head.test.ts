@@ -1,0 +1,62 @@
+// The response head reader alone: however a response is split into reads, the outcome is the same.
+import t from 'tap';
+import { MAX_HEADER_BYTES } from '../../src/checks/reason.js';
+import { type HeadOutcome, ResponseHeadReader } from '../../src/checks/response-head.js';
+
+function read(pieces: readonly Buffer[]): HeadOutcome | undefined {
+  const reader = new ResponseHeadReader();
+  for (const piece of pieces) {
+    const outcome = reader.push(piece);
+    if (outcome !== undefined) return outcome;
+  }
+  return undefined;
+}
+
+const RESPONSES: readonly [string, HeadOutcome | undefined][] = [
+  ['HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nabc', { kind: 'status', status: 200, location: undefined }],
+  ['HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 302 Found\r\nlocation:  /next \r\nLocation: /second\r\n\r\n', { kind: 'status', status: 302, location: '/next' }],
+  ['HTTP/1.0 200\n\n', { kind: 'status', status: 200, location: undefined }],
+  ['HTTP/1.1 101 Switching Protocols\r\n\r\n', { kind: 'status', status: 101, location: undefined }],
+  ['HTTP/1.1 200 OK\r\nServer: x\r\n', undefined],
+  ['SSH-2.0-OpenSSH_9.6\r\n', { kind: 'malformed', reason: 'malformed HTTP response: expected an HTTP/1.x status line; received "SSH-2.0-OpenSSH_9.6"' }],
+];
+
+t.test('every split point of every response gives the whole response\'s outcome', async (t) => {
+  // A banner split inside its first line is refused at the first byte that cannot start `HTTP/1.`, quoting only
+  // what had arrived; everything else is decided exactly as from one read.
+  const agrees = (outcome: HeadOutcome | undefined, expected: HeadOutcome | undefined) =>
+    expected?.kind === 'malformed' ? outcome?.kind === 'malformed' : JSON.stringify(outcome) === JSON.stringify(expected);
+  for (const [text, expected] of RESPONSES) {
+    const bytes = Buffer.from(text, 'latin1');
+    t.same(read([bytes]), expected, JSON.stringify(text));
+    const disagreements: string[] = [];
+    for (let at = 1; at < bytes.length; at++) {
+      for (let second = at; second < bytes.length; second += 7) {
+        const outcome = read([bytes.subarray(0, at), bytes.subarray(at, second), bytes.subarray(second)]);
+        if (!agrees(outcome, expected)) disagreements.push(`split at ${at}, ${second}: ${JSON.stringify(outcome)}`);
+      }
+    }
+    const byByte = read([...bytes].map((byte) => Buffer.from([byte])));
+    if (!agrees(byByte, expected)) disagreements.push(`byte by byte: ${JSON.stringify(byByte)}`);
+    t.same(disagreements, [], `${JSON.stringify(text)} in pieces`);
+  }
+});
+
+t.test('the head limit counts every byte up to the end of the final head, line ends included', async (t) => {
+  const head = (size: number) => {
+    const start = 'HTTP/1.1 200 OK\r\nX: ';
+    return Buffer.from(`${start}${'a'.repeat(size - start.length - 4)}\r\n\r\n`, 'latin1');
+  };
+  t.same(read([head(MAX_HEADER_BYTES)]), { kind: 'status', status: 200, location: undefined }, 'exactly at the limit');
+  t.match(read([head(MAX_HEADER_BYTES + 1)]), { kind: 'malformed', reason: /headers larger than 16384 bytes$/ });
+  const over = head(MAX_HEADER_BYTES + 1);
+  t.match(read([...over].map((byte) => Buffer.from([byte]))), { kind: 'malformed' }, 'byte by byte too');
+});
+
+t.test('a read buffer reused by the caller does not change what was kept', async (t) => {
+  const reader = new ResponseHeadReader();
+  const buffer = Buffer.from('HTTP/1.1 302 Found\r\nLocation: /a', 'latin1');
+  t.equal(reader.push(buffer), undefined);
+  buffer.fill(0x7a);
+  t.same(reader.push(Buffer.from('bc\r\n\r\n', 'latin1')), { kind: 'status', status: 302, location: '/abc' });
+});
