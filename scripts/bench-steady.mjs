@@ -81,8 +81,8 @@ async function steady({ count, intervalMs, windowMs, check }) {
   const seconds = (performance.now() - t0) / 1000;
   const logLinesInWindow = logLines - logBefore;
 
-  const leftovers = await stopAndVerify(runner.child, new Set(), 30_000);
-  leftovers.push(...(await stopAndVerify(fixture.child, new Set(), 10_000)));
+  const leftovers = await stopAndVerify(runner.child, new Map(), 30_000);
+  leftovers.push(...(await stopAndVerify(fixture.child, new Map(), 10_000)));
   rmSync(stateDir, { recursive: true, force: true });
   const [p50, p99, max] = stats.late;
   return {

@@ -96,10 +96,15 @@ export function groupMemory(pids) {
   return { bytes: anon + file, rssSum: rss, processes: pids.length };
 }
 
-/** Running or stopped, not gone and not a zombie waiting to be reaped. */
-export function alive(pid) {
+/** A process's start time (clock ticks since boot, stat field 22): with its pid, it names one process for good. */
+export function startTime(pid) {
+  return statFields(pid)?.rest[19];
+}
+
+/** The process `pid` that started at `started` still runs (not gone, not a zombie, not a reused pid). */
+export function alive(pid, started) {
   const fields = statFields(pid);
-  return fields !== undefined && fields.rest[0] !== 'Z';
+  return fields !== undefined && fields.rest[0] !== 'Z' && fields.rest[19] === started;
 }
 
 /** MemAvailable of the machine, in bytes: the benchmarks stop a run before the machine runs out. */

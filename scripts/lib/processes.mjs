@@ -2,6 +2,7 @@
 // proof that nothing outlives the run. Every wait here is bounded.
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -14,7 +15,15 @@ const HERE = dirname(fileURLToPath(import.meta.url));
  * or sockets in flight need more than a shell's default. Root may raise the hard limit too.
  */
 function node(script, args, stdio, nofile) {
-  return spawn('prlimit', [`--nofile=${nofile}:${nofile}`, '--', process.execPath, join(HERE, script), ...args], { stdio });
+  const limit = Math.min(nofile, hardFileLimit());
+  return spawn('prlimit', [`--nofile=${limit}:${limit}`, '--', process.execPath, join(HERE, script), ...args], { stdio });
+}
+
+/** The hard open-file limit this process may raise its children to (a container may forbid more, even to root). */
+function hardFileLimit() {
+  const line = readFileSync('/proc/self/limits', 'utf8').split('\n').find((l) => l.startsWith('Max open files'));
+  const hard = line?.trim().split(/\s+/)[4];
+  return hard === undefined || hard === 'unlimited' ? Infinity : Number(hard);
 }
 
 /**
@@ -90,8 +99,9 @@ export async function startRunner(plan, nofile) {
 }
 
 /**
- * SIGTERM, then SIGKILL if the process has not exited within `graceMs`; then every pid in `seen` (the descendants
- * observed during the run) that still lives is killed and named. Resolves with the names of the leftovers.
+ * SIGTERM, then SIGKILL if the process has not exited within `graceMs`; then every process in `seen` (pid → start
+ * time of the descendants observed during the run) that still lives is killed and named; the start time keeps a
+ * pid the kernel has since reused from being taken for one of ours. Resolves with the leftovers' pids.
  */
 export async function stopAndVerify(child, seen, graceMs) {
   if (child.exitCode === null && child.signalCode === null) {
@@ -101,7 +111,7 @@ export async function stopAndVerify(child, seen, graceMs) {
     await exited;
     clearTimeout(timer);
   }
-  const leftovers = [...seen].filter(alive);
+  const leftovers = [...seen].filter(([pid, started]) => alive(pid, started)).map(([pid]) => pid);
   for (const pid of leftovers) {
     try {
       process.kill(pid, 'SIGKILL');
