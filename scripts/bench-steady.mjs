@@ -22,7 +22,7 @@ import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { cpuSecondsExact, memory } from './lib/proc.mjs';
 import { startFixture, startRunner, stopAndVerify } from './lib/processes.mjs';
-import { fmt, flags, machine, machineLine, markdownTable, ms, RESULTS, svgPanels, write } from './lib/report.mjs';
+import { fmt, flags, machine, machineLine, markdownTable, ms, RESULTS, svgPanels, usage, write } from './lib/report.mjs';
 
 const STARTUP_INTERVAL_MS = 2000;
 const START_TIMEOUT_MS = 60_000;
@@ -33,7 +33,7 @@ const MiB = 2 ** 20;
 const opts = flags({ cases: '10000:30s:90s,1000:1s:30s', settle: '5s', out: RESULTS });
 const cases = opts.cases.split(',').map((c) => {
   const [count, interval, window, check = 'http'] = c.split(':');
-  if (check !== 'http' && check !== 'tcp') throw new Error(`check kind ${check}: expected http or tcp`);
+  if (check !== 'http' && check !== 'tcp') usage(`check kind ${check}: expected http or tcp`);
   return { count: Number(count), intervalMs: ms(interval), windowMs: ms(window), check };
 });
 const settleMs = ms(opts.settle);

@@ -10,14 +10,14 @@ import { get } from 'node:http';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { parseArgs } from 'node:util';
 import { auditLog } from '../dist/supervisor/log-audit.js';
+import { flags, usage } from './lib/report.mjs';
 
-const { values } = parseArgs({ options: { minutes: { type: 'string', default: '10' }, instances: { type: 'string', default: '200' }, seed: { type: 'string', default: '1' } } });
+const values = flags({ minutes: '10', instances: '200', seed: '1' });
 const minutes = Number(values.minutes);
 const instances = Number.parseInt(values.instances, 10);
 const seed = values.seed;
-if (!(minutes > 0) || !(instances > 0)) throw new Error('--minutes and --instances take positive numbers');
+if (!(minutes > 0) || !(instances > 0)) usage('--minutes and --instances take positive numbers');
 
 const SAMPLE_MS = 3000;
 const CALM_LIMIT_MS = 90_000;

@@ -112,3 +112,16 @@ export function memAvailable() {
   const line = readFileSync('/proc/meminfo', 'utf8').split('\n').find((l) => l.startsWith('MemAvailable:'));
   return Number(line.split(/\s+/)[1]) * 1024;
 }
+
+/** The share of the machine's CPU time spent idle over the next `ms` milliseconds (all cores, from /proc/stat). */
+export async function idleShare(ms) {
+  const sample = () => {
+    const [, ...ticks] = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).map(Number);
+    // idle + iowait over all of user, nice, system, idle, iowait, irq, softirq, steal
+    return { idle: ticks[3] + ticks[4], total: ticks.slice(0, 8).reduce((a, b) => a + b, 0) };
+  };
+  const a = sample();
+  await new Promise((resolve) => setTimeout(resolve, ms));
+  const b = sample();
+  return b.total === a.total ? 1 : (b.idle - a.idle) / (b.total - a.total);
+}

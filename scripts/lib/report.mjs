@@ -24,12 +24,24 @@ export function machineLine(m) {
 export function flags(defaults) {
   const argv = process.argv.slice(2);
   const out = { ...defaults };
+  const known = Object.entries(defaults).map(([name, value]) => `--${name} ${value}`).join(' ');
   for (let i = 0; i < argv.length; i++) {
+    if (argv[i] === '--help' || argv[i] === '-h') {
+      process.stdout.write(`flags (with their defaults): ${known}\n`);
+      process.exit(0);
+    }
     const name = argv[i].replace(/^--/, '');
-    if (!(name in defaults) || argv[i + 1] === undefined) throw new Error(`unknown flag or missing value: ${argv[i]} (flags: ${Object.keys(defaults).join(', ')})`);
+    if (!(name in defaults)) usage(`unknown flag ${argv[i]}; flags: ${known}`);
+    if (argv[i + 1] === undefined) usage(`${argv[i]} needs a value`);
     out[name] = argv[++i];
   }
   return out;
+}
+
+/** Bad input to a script: one line on stderr and exit 2, as the agent and the supervisor do. */
+export function usage(message) {
+  process.stderr.write(`${process.argv[1]?.split('/').pop() ?? 'script'}: ${message}\n`);
+  process.exit(2);
 }
 
 /** `500ms`, `10s`, `1m30s` → ms. */
