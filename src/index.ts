@@ -2,6 +2,8 @@
 export { Supervisor } from './supervisor/supervisor.js';
 export { TransitionLog, type LogFormat } from './supervisor/transition-log.js';
 export { loadConfig, parseConfig, type LifeguardConfig, type HttpEndpointConfig } from './supervisor/config.js';
+export { SupervisorMetrics } from './supervisor/metrics.js';
+export { startHttpEndpoint, type HttpEndpoint, type HttpEndpointOptions } from './supervisor/http-server.js';
 export type * from './supervisor/types.js';
 export type { DestroyOutcome, Driver, Endpoint, Exit, LaunchRequest, LaunchResult, RunningInstance } from './supervisor/drivers/driver.js';
 export { runCheck } from './checks/run-check.js';
