@@ -11,7 +11,8 @@ import { type CheckDefaults, MAX_DURATION_MS, REQUEST_TARGET } from './parse.js'
 import type { CheckSpec } from './types.js';
 
 const PORT = 'expected a port number from 1 to 65535';
-const port = z.int({ error: PORT }).check(z.minimum(1, { error: PORT }), z.maximum(65535, { error: PORT }));
+/** A port 1–65535; the supervisor's config schema uses it for `ports` too. */
+export const port = z.int({ error: PORT }).check(z.minimum(1, { error: PORT }), z.maximum(65535, { error: PORT }));
 
 const milliseconds = z.optional(
   z

@@ -6,7 +6,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
-import { checkSchema, describeIssue, parseCheckDefinition, type CheckEntry } from '../checks/definition.js';
+import { checkSchema, describeIssue, parseCheckDefinition, port, type CheckEntry } from '../checks/definition.js';
 import { parseDuration } from '../checks/duration.js';
 import { LifeguardFailure, usageError } from '../checks/errors.js';
 import { MAX_DURATION_MS, type CheckDefaults } from '../checks/parse.js';
@@ -76,11 +76,6 @@ function count(min: number) {
 }
 
 const nonEmptyString = (what: string) => z.string({ error: `expected ${what}` }).min(1, { error: `expected ${what}` });
-
-const port = z
-  .int({ error: 'expected a port number from 1 to 65535' })
-  .min(1, { error: 'expected a port number from 1 to 65535' })
-  .max(65535, { error: 'expected a port number from 1 to 65535' });
 
 const restartSchema = z.strictObject({
   immediate: count(0).default(APP_DEFAULTS.restart.immediate),
