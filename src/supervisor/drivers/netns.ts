@@ -10,12 +10,11 @@
  * supervisors never share a subnet. Namespaces are named after the owning state directory, so a restarted
  * supervisor deletes every one its predecessor left (cleanup), with whatever still runs inside.
  */
-import { spawn } from 'node:child_process';
 import { ownerTag } from './owner.js';
 import { LocalAgentRunner } from './agent-runner.js';
 import type { DestroyOutcome, Driver, LaunchRequest, LaunchResult, RunningInstance } from './driver.js';
 import { IP_PATH, ip, ipQuiet } from './ip-command.js';
-import { ChildInstance, portEnv, spawnFailure } from './process.js';
+import { ChildInstance, spawnApp } from './process.js';
 
 const SLOTS = 16384;
 const SUBNET_BASE = (10 << 24) | (213 << 16);
@@ -58,21 +57,13 @@ export class NetnsDriver implements Driver {
     }
     // Container ports are the app's own ports here: nothing is remapped.
     const ports = new Map(spec.ports.map((port) => [port, port]));
-    const child = spawn(ipPath, ['netns', 'exec', network.name, command, ...args], {
-      env: { PATH: process.env.PATH ?? '', ...spec.env, ...portEnv(ports), LIFEGUARD_INSTANCE: instance },
-      detached: true,
-      stdio: 'ignore',
-    });
-    const failure = await new Promise<string | undefined>((resolve) => {
-      child.once('spawn', () => resolve(undefined));
-      child.once('error', (error: NodeJS.ErrnoException) => resolve(spawnFailure(ipPath, error)));
-    });
-    if (failure !== undefined) {
+    const started = await spawnApp([ipPath, 'netns', 'exec', network.name, command, ...args], instance, spec.env, ports);
+    if (!started.ok) {
       await deleteNetwork(network);
-      return { ok: false, reason: failure };
+      return started;
     }
     const agent = new LocalAgentRunner(this.options.agentPath, true, [ipPath, 'netns', 'exec', network.name]);
-    return { ok: true, running: new NamespacedInstance(new ChildInstance(child, network.address, ports, onExit), network, agent) };
+    return { ok: true, running: new NamespacedInstance(new ChildInstance(started.child, network.address, ports, onExit), network, agent) };
   }
 
   /** Deletes every namespace of this owner, with what runs in it and its host link. */

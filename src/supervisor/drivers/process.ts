@@ -17,18 +17,9 @@ export class ProcessDriver implements Driver {
     if (command === undefined) return { ok: false, reason: 'no command given' };
     const hostPorts = await freePorts(spec.ports.length);
     const ports = new Map(spec.ports.map((containerPort, i) => [containerPort, hostPorts[i] as number]));
-    const child = spawn(command, args, {
-      // Not the supervisor's environment: an app sees what its spec gives it, plus PATH to find its command.
-      env: { PATH: process.env.PATH ?? '', ...spec.env, ...portEnv(ports), LIFEGUARD_INSTANCE: instance },
-      detached: true,
-      stdio: 'ignore',
-    });
-    const failure = await new Promise<string | undefined>((resolve) => {
-      child.once('spawn', () => resolve(undefined));
-      child.once('error', (error: NodeJS.ErrnoException) => resolve(spawnFailure(command, error)));
-    });
-    if (failure !== undefined) return { ok: false, reason: failure };
-    return { ok: true, running: new ChildInstance(child, HOST, ports, onExit) };
+    const started = await spawnApp([command, ...args], instance, spec.env, ports);
+    if (!started.ok) return started;
+    return { ok: true, running: new ChildInstance(started.child, HOST, ports, onExit) };
   }
 }
 
@@ -84,6 +75,30 @@ export class ChildInstance implements RunningInstance {
   }
 }
 
+/**
+ * Starts an app's argv in its own process group and waits until it has started or failed to. The first item is
+ * what runs, and what a failure names (`ip`, for an app started inside a network namespace).
+ */
+export async function spawnApp(
+  argv: readonly [string, ...string[]],
+  instance: string,
+  env: Readonly<Record<string, string>>,
+  ports: ReadonlyMap<number, number>,
+): Promise<{ readonly ok: true; readonly child: ChildProcess } | { readonly ok: false; readonly reason: string }> {
+  const [program, ...args] = argv;
+  const child = spawn(program, args, {
+    // Not the supervisor's environment: an app sees what its spec gives it, plus PATH to find its command.
+    env: { PATH: process.env.PATH ?? '', ...env, ...portEnv(ports), LIFEGUARD_INSTANCE: instance },
+    detached: true,
+    stdio: 'ignore',
+  });
+  const failure = await new Promise<string | undefined>((resolve) => {
+    child.once('spawn', () => resolve(undefined));
+    child.once('error', (error: NodeJS.ErrnoException) => resolve(spawnFailure(program, error)));
+  });
+  return failure === undefined ? { ok: true, child } : { ok: false, reason: failure };
+}
+
 export function portEnv(ports: ReadonlyMap<number, number>): Record<string, string> {
   const env: Record<string, string> = {};
   for (const [containerPort, hostPort] of ports) {
@@ -93,7 +108,7 @@ export function portEnv(ports: ReadonlyMap<number, number>): Record<string, stri
   return env;
 }
 
-export function spawnFailure(command: string, error: NodeJS.ErrnoException): string {
+function spawnFailure(command: string, error: NodeJS.ErrnoException): string {
   switch (error.code) {
     case 'ENOENT':
       return `command not found: ${command}`;
