@@ -7,6 +7,7 @@ import type { Transition } from '../../src/supervisor/types.js';
 import { fixtureApp, MARKER } from './apps.js';
 import { auditLog } from '../../src/supervisor/log-audit.js';
 import { markedProcesses, runCli } from './cli-supervisor.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 t.test('exits during start-up, readiness and liveness; a missing command; SIGTERM ignored; a port taken', async (t) => {
   const run = randomUUID();
@@ -25,7 +26,7 @@ t.test('exits during start-up, readiness and liveness; a missing command; SIGTER
     fixtureApp('ignores-sigterm', run, { env: { IGNORE_SIGTERM: '1', UNHEALTHY_AFTER_MS: '300' } }),
     fixtureApp('port-taken', run, { command: [process.execPath, '-e', bindTaken] }),
   ];
-  const cli = await runCli(t, t.testdir({}), apps);
+  const cli = await runCli(t, tempDir(t), apps);
   const seen = (app: string, match: (t: Transition) => boolean) => (all: readonly Transition[]) => all.some((x) => x.app === app && match(x));
   const expectations: [string, string, (t: Transition) => boolean][] = [
     ['exit-at-start', 'crashed: exited with code 3', (x) => x.to === 'crashed' && x.reason === 'exited with code 3'],

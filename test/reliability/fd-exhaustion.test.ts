@@ -6,6 +6,7 @@ import { isRunning } from '../../src/supervisor/state-dir.js';
 import { fixtureApp, MARKER } from './apps.js';
 import { auditLog } from '../../src/supervisor/log-audit.js';
 import { markedProcesses, runCli } from './cli-supervisor.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 const EMFILE = /EMFILE|too many open files/;
 
@@ -18,7 +19,7 @@ t.test('ulimit -n 64: 40 native and 6 sidecar instances churn; every EMFILE is a
     fixtureApp('native', run, { ...churn, instances: 40 }),
     fixtureApp('sidecar', run, { ...churn, instances: 6, probe: 'sidecar' }),
   ];
-  const cli = await runCli(t, t.testdir({}), apps, { maxFds: 64 });
+  const cli = await runCli(t, tempDir(t), apps, { maxFds: 64 });
   await cli.until((all) => all.some((x) => EMFILE.test(x.reason ?? '')), 30_000);
   const hit = cli.transitions.find((x) => EMFILE.test(x.reason ?? ''));
   t.ok(hit, `a transition says why: ${hit?.instance} ${hit?.from} -> ${hit?.to} (${hit?.reason})`);

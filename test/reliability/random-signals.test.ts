@@ -12,6 +12,7 @@ import { fixtureApp, LOOP_FOREVER, MARKER } from './apps.js';
 import { auditLog } from '../../src/supervisor/log-audit.js';
 import { allInstances, markedProcesses, runCli } from './cli-supervisor.js';
 import { seedFromEnv } from './seed.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 const INSTANCES = 3;
 const HITS = 12;
@@ -26,7 +27,7 @@ const hit = fc.record({
 
 t.test(`seed ${seed}: ${HITS} signals to apps and sidecar agents`, async (t) => {
   const run = randomUUID();
-  const dir = t.testdir({});
+  const dir = tempDir(t);
   const app = fixtureApp('web', run, { instances: INSTANCES, probe: 'sidecar', restart: LOOP_FOREVER, livenessInterval: '300ms' });
   const cli = await runCli(t, dir, [app], { killAfterMs: 90_000 });
   const allHealthy = async () => {

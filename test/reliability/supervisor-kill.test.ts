@@ -9,6 +9,7 @@ import { isRunning } from '../../src/supervisor/state-dir.js';
 import { fixtureApp, LOOP_FOREVER, MARKER } from './apps.js';
 import { allInstances, markedProcesses, runCli } from './cli-supervisor.js';
 import { seedFromEnv } from './seed.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 const INSTANCES = 3;
 const KILLS = 4;
@@ -16,7 +17,7 @@ const seed = seedFromEnv(1984);
 
 t.test(`seed ${seed}: ${KILLS} supervisors SIGKILLed, then one left to run`, async (t) => {
   const run = randomUUID();
-  const dir = t.testdir({});
+  const dir = tempDir(t);
   // Readiness after 300ms, so that a kill can land before, during or after it.
   const app = fixtureApp('web', run, { instances: INSTANCES, probe: 'sidecar', restart: LOOP_FOREVER, env: { READY_AFTER_MS: '300' } });
   const left = new Set<number>();

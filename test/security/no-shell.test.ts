@@ -5,9 +5,10 @@ import { join } from 'node:path';
 import t from 'tap';
 import { fixtureApp } from '../reliability/apps.js';
 import { ROOT, runCli } from '../reliability/cli-supervisor.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 t.test('shell syntax in an app argv and env is passed literally, never run', async (t) => {
-  const dir = t.testdir({});
+  const dir = tempDir(t);
   const traps = ['argv-subst', 'argv-semicolon', 'argv-backtick', 'env-subst'].map((name) => join(dir, name));
   const [subst, semicolon, backtick, envSubst] = traps as [string, string, string, string];
   // The app echoes nothing and exits 0 after a moment: a crash with code 0 is how this app "succeeds".

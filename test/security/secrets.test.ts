@@ -8,6 +8,7 @@ import { parseConfig } from '../../src/supervisor/config.js';
 import { fixtureApp } from '../reliability/apps.js';
 import { runCli } from '../reliability/cli-supervisor.js';
 import { seedFromEnv } from '../reliability/seed.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 const SECRET = `s3cr3t-${randomUUID()}`;
 
@@ -17,7 +18,7 @@ t.test('a secret env value never reaches the log, through crashes and liveness f
     fixtureApp('crashing', run, { env: { API_KEY: SECRET, CRASH_AFTER_MS: '300' } }),
     fixtureApp('sick', run, { env: { API_KEY: SECRET, UNHEALTHY_AFTER_MS: '200' }, probe: 'sidecar' }),
   ];
-  const cli = await runCli(t, t.testdir({}), apps);
+  const cli = await runCli(t, tempDir(t), apps);
   await cli.until((all) => ['crashing', 'sick'].every((app) => all.some((x) => x.app === app && x.to === 'destroyed')));
   const ended = await cli.stop();
   // On a loaded machine the sick app may time out its readiness rather than fail liveness: a failure either way.

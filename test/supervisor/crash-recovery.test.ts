@@ -6,13 +6,14 @@ import { isRunning, readProcStat } from '../../src/supervisor/state-dir.js';
 import { Supervisor } from '../../src/supervisor/supervisor.js';
 import type { SupervisorOptions, Transition } from '../../src/supervisor/types.js';
 import { AGENT, appSpec, ensureAgent, recordedPids, ROOT, STRATEGIES } from './harness.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 const FIXTURE = `${ROOT}test/fixtures/supervisor.ts`;
 
 for (const probe of STRATEGIES) {
   t.test(`${probe}: after a SIGKILLed supervisor, the next one leaves no orphan behind`, async (t) => {
     if (probe === 'sidecar') ensureAgent();
-    const stateDir = t.testdir({});
+    const stateDir = tempDir(t);
     const options: SupervisorOptions = { apps: [appSpec(probe, { instances: 2 })], stateDir, agentPath: AGENT };
     const first = spawn(process.execPath, ['--import', 'tsx', FIXTURE, JSON.stringify(options)], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
     t.teardown(() => {
@@ -45,7 +46,7 @@ for (const probe of STRATEGIES) {
 }
 
 t.test('a recorded pid that now belongs to another process (a different start time) is left alone', async (t) => {
-  const stateDir = t.testdir({});
+  const stateDir = tempDir(t);
   const bystander = spawn('sleep', ['30'], { detached: true, stdio: 'ignore' });
   t.teardown(() => bystander.kill('SIGKILL'));
   await new Promise((resolve) => bystander.once('spawn', resolve));

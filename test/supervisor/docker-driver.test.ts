@@ -13,6 +13,7 @@ import { ownerTag } from '../../src/supervisor/drivers/owner.js';
 import { Supervisor } from '../../src/supervisor/supervisor.js';
 import type { AppSpec, ProbeStrategy, SupervisorOptions, Transition } from '../../src/supervisor/types.js';
 import { appSpec, ROOT, STRATEGIES, supervise, to } from './harness.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 const SOCKET = process.env.LIFEGUARD_TEST_DOCKER_SOCKET;
 const IMAGE = process.env.LIFEGUARD_TEST_IMAGE ?? 'localhost/lifeguard-test:latest';
@@ -60,7 +61,7 @@ async function sidecarOf(stateDir: string, instance: string): Promise<Docker.Con
 
 /** A state directory whose containers are all removed when the test ends, whatever happened in it. */
 function stateDirFor(t: Test): string {
-  const stateDir = t.testdir({});
+  const stateDir = tempDir(t);
   t.teardown(async () => {
     // Sidecars first: the engine refuses to remove an app container while one shares its network.
     const left = await owned(stateDir);

@@ -9,6 +9,7 @@ import { isRunning } from '../../src/supervisor/state-dir.js';
 import type { Driver } from '../../src/supervisor/drivers/driver.js';
 import { Supervisor } from '../../src/supervisor/supervisor.js';
 import type { AppSpec, ProbeStrategy, SupervisorTuning, Transition } from '../../src/supervisor/types.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const FIXTURE_APP = join(ROOT, 'test/fixtures/app.mjs');
@@ -54,7 +55,7 @@ export interface Harness {
 
 /** A started supervisor; t.teardown stops it and checks that every process it ever ran is gone. */
 export async function supervise(t: Test, apps: readonly AppSpec[], tuning: SupervisorTuning = {}, beforeStart?: (supervisor: Supervisor) => void, driver?: Driver): Promise<Harness> {
-  const stateDir = t.testdir({});
+  const stateDir = tempDir(t);
   const supervisor = new Supervisor({ apps, stateDir, agentPath: AGENT, tuning, driver });
   const transitions: Transition[] = [];
   const pids = new Set<number>();

@@ -3,6 +3,7 @@
 import { request } from 'node:http';
 import t from 'tap';
 import { startHttpEndpoint, Supervisor, SupervisorMetrics } from '../../src/index.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 function get(port: number, path: string): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
@@ -18,7 +19,7 @@ function get(port: number, path: string): Promise<{ status: number; body: string
 }
 
 t.test('a library user serves /status and /metrics from the exports', async (t) => {
-  const supervisor = new Supervisor({ apps: [], stateDir: t.testdir({}) });
+  const supervisor = new Supervisor({ apps: [], stateDir: tempDir(t) });
   await supervisor.start();
   t.teardown(() => supervisor.stop());
   const metrics = new SupervisorMetrics(supervisor);

@@ -2,6 +2,7 @@
 import t from 'tap';
 import { isRunning } from '../../src/supervisor/state-dir.js';
 import { appSpec, ensureAgent, STRATEGIES, supervise, to } from './harness.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 for (const probe of STRATEGIES) t.test(`${probe} probing`, async (t) => {
   if (probe === 'sidecar') t.before(ensureAgent);
@@ -22,7 +23,7 @@ for (const probe of STRATEGIES) t.test(`${probe} probing`, async (t) => {
   });
 
   t.test(`${probe}: an app that crashes is destroyed, rescheduled, and the app is back to its desired count`, async (t) => {
-    const once = `${t.testdir({})}/once`;
+    const once = `${tempDir(t)}/once`;
     // A long liveness interval: a check that ran just as the app died could call it unhealthy before the exit is seen.
     const h = await supervise(t, [appSpec(probe, { livenessIntervalMs: 10_000, env: { CRASH_AFTER_MS: '1500', CRASH_CODE: '7', ONCE: once } })]);
     const crashed = await h.until(to('crashed'));
@@ -35,7 +36,7 @@ for (const probe of STRATEGIES) t.test(`${probe} probing`, async (t) => {
   });
 
   t.test(`${probe}: a liveness failure (HTTP 500) makes the instance unhealthy and replaces it`, async (t) => {
-    const once = `${t.testdir({})}/once`;
+    const once = `${tempDir(t)}/once`;
     const h = await supervise(t, [appSpec(probe, { env: { UNHEALTHY_AFTER_MS: '1500', ONCE: once } })]);
     const unhealthy = await h.until(to('unhealthy'));
     t.match(unhealthy, { instance: 'web-1', from: 'healthy', level: 'warn', msg: 'Container became unhealthy', reason: /received status code 500/ });

@@ -12,6 +12,7 @@ import { Supervisor } from '../../src/supervisor/supervisor.js';
 import type { AppSpec, ProbeStrategy, SupervisorOptions, Transition } from '../../src/supervisor/types.js';
 import { netnsSkip } from '../helpers/netns.js';
 import { AGENT, agentPid, appSpec, ensureAgent, ROOT, STRATEGIES, supervise, to } from './harness.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 const ADDRESS = /^10\.213\.\d+\.\d+:8080$/;
 
@@ -62,7 +63,7 @@ t.test('netns driver', { skip: netnsSkip }, async (t) => {
   });
 
   t.test('an app that exits is a crash, and its replacement gets a namespace of its own', async (t) => {
-    const once = `${t.testdir({})}/once`;
+    const once = `${tempDir(t)}/once`;
     const h = await supervise(t, [nsApp('native', { livenessIntervalMs: 10_000, env: { CRASH_AFTER_MS: '1000', CRASH_CODE: '7', ONCE: once } })]);
     t.match(await h.until(to('crashed', 'web-1')), { reason: 'exited with code 7' });
     await h.until(to('destroyed', 'web-1'));
@@ -81,7 +82,7 @@ t.test('netns driver', { skip: netnsSkip }, async (t) => {
   });
 
   t.test('a supervisor started after a SIGKILLed one deletes the namespaces it left', async (t) => {
-    const stateDir = t.testdir({});
+    const stateDir = tempDir(t);
     const options: SupervisorOptions = { apps: [nsApp('native')], stateDir, agentPath: AGENT };
     const first = spawn(process.execPath, ['--import', 'tsx', `${ROOT}test/fixtures/supervisor.ts`, JSON.stringify(options)], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
     t.teardown(() => {

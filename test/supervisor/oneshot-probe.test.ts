@@ -1,6 +1,7 @@
 // Oneshot probing: one `healthcheck --mode=once` process per round, judged on the supervisor's clock.
 import t from 'tap';
 import { appSpec, ensureAgent, supervise, to } from './harness.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 t.before(ensureAgent);
 
@@ -11,7 +12,7 @@ t.test('oneshot: a healthy start', async (t) => {
 });
 
 t.test('oneshot: a liveness failure (HTTP 500) carries the agent report and replaces the instance', async (t) => {
-  const once = `${t.testdir({})}/once`;
+  const once = `${tempDir(t)}/once`;
   const h = await supervise(t, [appSpec('oneshot', { startupIntervalMs: 200, livenessIntervalMs: 300, env: { UNHEALTHY_AFTER_MS: '1500', ONCE: once } })]);
   const unhealthy = await h.until(to('unhealthy', 'web-1'), 15_000);
   t.match(unhealthy, { from: 'healthy', msg: 'Container became unhealthy', reason: /^failed to make HTTP request to '\/health' on port \d+: received status code 500/ });

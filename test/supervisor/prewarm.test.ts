@@ -4,6 +4,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import t from 'tap';
 import { LifeguardFailure } from '../../src/checks/errors.js';
 import { appSpec, ensureAgent, STRATEGIES, supervise, to } from './harness.js';
+import { tempDir } from '../helpers/temp-dir.js';
 
 const ping = { prewarmPingIntervalMs: 100, prewarmPingFailures: 3 };
 
@@ -28,7 +29,7 @@ for (const probe of STRATEGIES) t.test(`${probe} probing`, async (t) => {
   });
 
   t.test('a prewarmed instance that fails 3 pings in a row is destroyed and replaced', async (t) => {
-    const once = `${t.testdir({})}/once`;
+    const once = `${tempDir(t)}/once`;
     const pings: boolean[] = [];
     const h = await supervise(t, [appSpec(probe, { instances: 0, prewarm: 1, env: { CLOSE_AFTER_MS: '1500', ONCE: once } })], ping, (supervisor) =>
       supervisor.on('check', (c) => c.instance === 'web-1' && c.phase === 'prewarm' && pings.push(c.passed)),
@@ -40,7 +41,7 @@ for (const probe of STRATEGIES) t.test(`${probe} probing`, async (t) => {
   });
 
   t.test('a claimed instance that fails its first check: the claim lands on another instance', async (t) => {
-    const sick = t.testdir({});
+    const sick = tempDir(t);
     const h = await supervise(t, [appSpec(probe, { instances: 0, prewarm: 2, env: { SICK_DIR: sick } })], ping);
     await h.until(to('healthy', 'web-1'));
     await h.until(to('healthy', 'web-2'));
