@@ -68,3 +68,16 @@ export function toJsonReport(outcome: AgentOutcome): JsonReport {
     })),
   };
 }
+
+/**
+ * The per-check part of a `--json` report an agent wrote, as the supervisor's probes read it; undefined when the
+ * agent wrote none or something else (it was killed mid-write, or failed before it could report).
+ */
+export function readJsonChecks(stdout: string): readonly JsonCheckReport[] | undefined {
+  try {
+    const checks = (JSON.parse(stdout) as Partial<JsonReport> | null)?.checks;
+    return Array.isArray(checks) ? checks : undefined;
+  } catch {
+    return undefined;
+  }
+}

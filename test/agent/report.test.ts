@@ -1,5 +1,5 @@
 import t from 'tap';
-import { formatTextReport, toJsonReport } from '../../src/agent/report.js';
+import { formatTextReport, readJsonChecks, toJsonReport } from '../../src/agent/report.js';
 import type { AgentOutcome } from '../../src/agent/types.js';
 import { lifeguardError } from '../../src/checks/errors.js';
 
@@ -54,4 +54,13 @@ t.test('the --json object', async (t) => {
     exitCode: 4,
     message: 'failed to make TCP connection to 10.0.0.5:5432: connect: connection refused',
   });
+});
+
+t.test('readJsonChecks reads back what an agent wrote, and nothing else', async (t) => {
+  const written = {
+    mode: 'once', passed: false, exitCode: 4, elapsedMs: 3, attempts: 1,
+    checks: [{ target: 'tcp://127.0.0.1:1', kind: 'tcp', passed: false, lastError: { code: 'tcp-failed', exitCode: 4, message: 'refused' }, lastLatencyMs: 0.4 }],
+  };
+  t.same(readJsonChecks(JSON.stringify(written)), written.checks);
+  for (const stdout of ['', '{"mode":"once"', 'null', '{"checks":"no"}', 'plain text']) t.equal(readJsonChecks(stdout), undefined, JSON.stringify(stdout));
 });

@@ -7,7 +7,8 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { formatDuration } from '../../checks/duration.js';
-import { lifeguardError, type LifeguardError } from '../../checks/errors.js';
+import { type JsonCheckReport, readJsonChecks } from '../../agent/report.js';
+import { lifeguardError } from '../../checks/errors.js';
 import { formatTarget } from '../../checks/target.js';
 import type { CheckResult, CheckSpec } from '../../checks/types.js';
 import { describeExit } from '../drivers/driver.js';
@@ -16,13 +17,6 @@ import { ScheduledProbe } from './scheduled.js';
 
 /** On top of the check timeout: the agent's own start (Node.js boot), which a loaded machine slows. */
 const AGENT_STARTUP_MS = 2000;
-
-interface ReportedCheck {
-  readonly passed: boolean;
-  /** The agent's own error, code and message as the check engine made them. */
-  readonly lastError: LifeguardError | null;
-  readonly lastLatencyMs: number | null;
-}
 
 export class OneshotProbe extends ScheduledProbe {
   private readonly children = new Set<Promise<void>>();
@@ -87,17 +81,13 @@ function runOnce(agentPath: string, checks: readonly CheckSpec[], signal: AbortS
   });
 }
 
-/** The per-check part of the agent's --json report, or undefined when it is missing or does not match the round. */
-function reportedChecks(stdout: string, count: number): readonly ReportedCheck[] | undefined {
-  try {
-    const checks = (JSON.parse(stdout) as { checks?: ReportedCheck[] }).checks;
-    return Array.isArray(checks) && checks.length === count ? checks : undefined;
-  } catch {
-    return undefined;
-  }
+/** The agent's report on this round's checks, or undefined when it is missing or does not match the round. */
+function reportedChecks(stdout: string, count: number): readonly JsonCheckReport[] | undefined {
+  const checks = readJsonChecks(stdout);
+  return checks?.length === count ? checks : undefined;
 }
 
-function asResult(check: ReportedCheck, started: number): CheckResult {
+function asResult(check: JsonCheckReport, started: number): CheckResult {
   const latencyMs = check.lastLatencyMs ?? performance.now() - started;
   if (check.passed) return { passed: true, latencyMs };
   return { passed: false, latencyMs, error: check.lastError ?? lifeguardError('internal', { detail: 'the agent reported a failure without an error' }) };

@@ -6,6 +6,7 @@
  * no news is never good news. Where the agent runs (a local child, a network namespace, a sidecar container) is
  * the driver's AgentRunner; this file only judges what the agent says.
  */
+import { readJsonChecks } from '../../agent/report.js';
 import { formatDuration } from '../../checks/duration.js';
 import { formatTarget } from '../../checks/target.js';
 import type { CheckSpec } from '../../checks/types.js';
@@ -170,13 +171,8 @@ class Agent implements ProbeHandle {
 
 /** The failing checks' messages from the agent's --json report, or undefined if it wrote none. */
 function reportReason(stdout: string): string | undefined {
-  try {
-    const report = JSON.parse(stdout) as { checks?: { passed: boolean; lastError?: { message: string } }[] };
-    const messages = (report.checks ?? []).filter((check) => !check.passed && check.lastError !== undefined).map((check) => check.lastError?.message);
-    return messages.length > 0 ? messages.join('; ') : undefined;
-  } catch {
-    return undefined;
-  }
+  const messages = (readJsonChecks(stdout) ?? []).flatMap((check) => (!check.passed && check.lastError !== null ? [check.lastError.message] : []));
+  return messages.length > 0 ? messages.join('; ') : undefined;
 }
 
 function agentFailure(exit: Exit, stderr: string): string {
