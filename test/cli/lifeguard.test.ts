@@ -1,6 +1,5 @@
 // The built `lifeguard` CLI (bin/lifeguard.js, made by `npm run build`), run as an operator runs it.
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { request } from 'node:http';
 import { createServer } from 'node:net';
 import { freePort } from '../helpers/ports.js';
 import { tmpdir } from 'node:os';
@@ -8,6 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import t, { type Test } from 'tap';
 import { start, type Ended, type Started } from '../helpers/agent.js';
+import { getJson } from '../helpers/http-get.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const CLI = join(ROOT, 'bin/lifeguard.js');
@@ -81,19 +81,6 @@ function lifeguard(t: Test, args: string[]): Running {
         check();
       }),
   };
-}
-
-function getJson(port: number, path: string): Promise<unknown> {
-  return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path, timeout: 5000 }, (res) => {
-      let body = '';
-      res.setEncoding('utf8').on('data', (chunk: string) => (body += chunk));
-      res.on('end', () => resolve(JSON.parse(body)));
-    });
-    req.on('timeout', () => req.destroy(new Error('timed out')));
-    req.on('error', reject);
-    req.end();
-  });
 }
 
 function alive(pid: number): boolean {

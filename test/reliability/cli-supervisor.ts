@@ -1,7 +1,6 @@
 // The built supervisor CLI (`node bin/lifeguard.js run CONFIG`) as an operator runs it, for fault injection:
 // its transition log line by line, its /status, the processes it recorded, and the invariants every run must keep.
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { request } from 'node:http';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
@@ -11,6 +10,7 @@ import type { SupervisorStatus, Transition } from '../../src/supervisor/types.js
 import { start, type Ended, type Started } from '../helpers/agent.js';
 import { freePort } from '../helpers/ports.js';
 import { recordedPids } from '../supervisor/harness.js';
+import { getJson } from '../helpers/http-get.js';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const CLI = join(ROOT, 'bin/lifeguard.js');
@@ -97,19 +97,6 @@ export async function runCli(t: Test, dir: string, apps: readonly unknown[], opt
     return started.ended;
   };
   return { ...started, transitions, pids, until, status, stop };
-}
-
-function getJson<T>(port: number, path: string): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path, timeout: 5000 }, (res) => {
-      let body = '';
-      res.setEncoding('utf8').on('data', (text: string) => (body += text));
-      res.on('end', () => resolve(JSON.parse(body) as T));
-    });
-    req.on('timeout', () => req.destroy(new Error(`GET ${path} timed out`)));
-    req.on('error', reject);
-    req.end();
-  });
 }
 
 /** Pids of live processes whose environment holds `marker=value` (every app process of a run carries one). */
