@@ -99,6 +99,19 @@ export async function runCli(t: Test, dir: string, apps: readonly unknown[], opt
   return { ...started, transitions, pids, until, status, stop };
 }
 
+/**
+ * SIGTERM, then what every run must end with: exit 0, nothing on stderr (no stack trace, no crash), no app process
+ * (found by its `marker=value` environment) and no process the state directory recorded still running.
+ */
+export async function stopCleanly(t: Test, cli: CliRun, marker: string, run: string): Promise<Ended> {
+  const ended = await cli.stop();
+  t.equal(ended.code, 0, 'the supervisor exits 0 on SIGTERM');
+  t.equal(ended.stderr, '', 'and says nothing on stderr');
+  t.same(markedProcesses(marker, run), [], 'no app process left');
+  t.same([...cli.pids].filter(isRunning), [], 'no recorded app or agent left');
+  return ended;
+}
+
 /** Pids of live processes whose environment holds `marker=value` (every app process of a run carries one). */
 export function markedProcesses(marker: string, value: string): number[] {
   const needle = `${marker}=${value}\0`;

@@ -10,7 +10,7 @@ import { isRunning } from '../../src/supervisor/state-dir.js';
 import { agentPid } from '../supervisor/harness.js';
 import { fixtureApp, LOOP_FOREVER, MARKER } from './apps.js';
 import { auditLog } from '../../src/supervisor/log-audit.js';
-import { allInstances, markedProcesses, runCli } from './cli-supervisor.js';
+import { allInstances, runCli, stopCleanly } from './cli-supervisor.js';
 import { seedFromEnv } from './seed.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
@@ -57,10 +57,6 @@ t.test(`seed ${seed}: ${HITS} signals to apps and sidecar agents`, async (t) => 
   t.ok(failures.every((x) => typeof x.reason === 'string' && x.reason.length > 0), `each of ${failures.length} failures carries a reason`);
   t.same(auditLog(cli.transitions, false), [], 'one line per transition, every failure rescheduled');
 
-  const ended = await cli.stop();
-  t.equal(ended.code, 0, 'the supervisor exits 0 on SIGTERM');
-  t.equal(ended.stderr, '', 'and says nothing on stderr');
+  await stopCleanly(t, cli, MARKER, run);
   t.same(auditLog(cli.transitions, true), [], 'the whole log holds');
-  t.same(markedProcesses(MARKER, run), [], 'no app process left');
-  t.same([...cli.pids].filter(isRunning), [], 'no recorded app or agent left');
 });

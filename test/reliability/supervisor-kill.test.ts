@@ -7,7 +7,7 @@ import fc from 'fast-check';
 import t from 'tap';
 import { isRunning } from '../../src/supervisor/state-dir.js';
 import { fixtureApp, LOOP_FOREVER, MARKER } from './apps.js';
-import { allInstances, markedProcesses, runCli } from './cli-supervisor.js';
+import { allInstances, markedProcesses, runCli, stopCleanly } from './cli-supervisor.js';
 import { seedFromEnv } from './seed.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
@@ -50,9 +50,5 @@ t.test(`seed ${seed}: ${KILLS} supervisors SIGKILLed, then one left to run`, asy
   t.same(markedProcesses(MARKER, run).sort(), [...pids].sort(), 'the app processes running are exactly the instances listed: no orphan, no double');
   t.same([...left].filter((pid) => isRunning(pid) && !pids.includes(pid)), [], "every process the killed supervisors left is gone");
 
-  const ended = await last.stop();
-  t.equal(ended.code, 0, 'the last supervisor exits 0 on SIGTERM');
-  t.equal(ended.stderr, '', 'and says nothing on stderr');
-  t.same(markedProcesses(MARKER, run), [], 'no app process left at the end');
-  t.same([...last.pids].filter(isRunning), [], 'no recorded app or agent left');
+  await stopCleanly(t, last, MARKER, run);
 });
