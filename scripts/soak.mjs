@@ -110,7 +110,7 @@ const transitions = lines.flatMap((line) => {
 });
 const violations = auditLog(transitions, true);
 const failures = transitions.filter((t) => ['crashed', 'unhealthy', 'timed-out'].includes(t.to)).length;
-const reschedules = transitions.filter((t) => t.msg.startsWith('Rescheduled to replace')).length;
+const reschedules = transitions.filter((t) => t.cause === 'restart').length;
 const leftovers = leftoverProcesses(join(work, 'state'));
 const recordsLeft = existsSync(join(work, 'state/instances')) ? readdirSync(join(work, 'state/instances')) : [];
 

@@ -5,9 +5,13 @@ export { loadConfig, parseConfig, type LifeguardConfig, type HttpEndpointConfig 
 export { SupervisorMetrics } from './supervisor/metrics.js';
 export { startHttpEndpoint, type HttpEndpoint, type HttpEndpointOptions } from './supervisor/http-server.js';
 export type * from './supervisor/types.js';
-export type { DestroyOutcome, Driver, Endpoint, Exit, LaunchRequest, LaunchResult, RunningInstance } from './supervisor/drivers/driver.js';
+export type { SupervisorOptions, DockerSettings, SupervisorTuning } from './supervisor/options.js';
+export type { DestroyOutcome, Driver, LaunchRequest, LaunchResult, RunningInstance } from './supervisor/drivers/driver.js';
+export type { Exit } from './supervisor/exit.js';
+export type { Endpoint } from './supervisor/probes/probe.js';
+export type { Clock } from './engine/clock.js';
 export { runCheck } from './checks/run-check.js';
 export { runAgent, type AgentContext } from './agent/run-agent.js';
-export type { AgentMode, AgentOptions, AgentOutcome, CheckReport } from './agent/types.js';
+export type { AgentMode, AgentOptions, AgentOutcome, CheckReport, LoopEnd } from './engine/types.js';
 export type { CheckResult, CheckSpec, HttpCheckSpec, StatusRange, TcpCheckSpec } from './checks/types.js';
 export { LifeguardFailure, type LifeguardError } from './checks/errors.js';

@@ -1,5 +1,4 @@
-import type { LifeguardError } from '../checks/errors.js';
-import type { AgentMode, AgentOutcome, CheckReport } from './types.js';
+import type { AgentOutcome, LoopMode } from '../engine/types.js';
 
 /**
  * The native report on stdout: nothing on success; on failure one summary line, then the message of each
@@ -24,60 +23,9 @@ function summary(outcome: AgentOutcome, failing: number): string {
 }
 
 /** Readiness counts a check as failing until it has passed once; the other modes go by the last result. */
-const FAILING: Readonly<Record<AgentMode, string>> = {
+const FAILING: Readonly<Record<LoopMode, string>> = {
   readiness: 'never passed',
   'until-ready': 'never passed',
   liveness: 'failing',
   once: 'failed',
 };
-
-export interface JsonCheckReport {
-  readonly target: string;
-  readonly kind: CheckReport['kind'];
-  readonly passed: boolean;
-  readonly lastError: LifeguardError | null;
-  readonly lastLatencyMs: number | null;
-}
-
-export interface JsonReport {
-  readonly mode: AgentMode;
-  readonly passed: boolean;
-  readonly exitCode: number;
-  readonly elapsedMs: number;
-  readonly attempts: number;
-  readonly checks: readonly JsonCheckReport[];
-}
-
-/**
- * The `--json` report. Absent values are null rather than missing, so that consumers see one shape;
- * times are whole milliseconds except latencies, kept to 0.1ms because loopback checks take well under one.
- */
-export function toJsonReport(outcome: AgentOutcome): JsonReport {
-  return {
-    mode: outcome.mode,
-    passed: outcome.passed,
-    exitCode: outcome.exitCode,
-    elapsedMs: Math.round(outcome.elapsedMs),
-    attempts: outcome.attempts,
-    checks: outcome.checks.map((check) => ({
-      target: check.target,
-      kind: check.kind,
-      passed: check.passed,
-      lastError: check.lastError ?? null,
-      lastLatencyMs: check.lastLatencyMs === undefined ? null : Math.round(check.lastLatencyMs * 10) / 10,
-    })),
-  };
-}
-
-/**
- * The per-check part of a `--json` report an agent wrote, as the supervisor's probes read it; undefined when the
- * agent wrote none or something else (it was killed mid-write, or failed before it could report).
- */
-export function readJsonChecks(stdout: string): readonly JsonCheckReport[] | undefined {
-  try {
-    const checks = (JSON.parse(stdout) as Partial<JsonReport> | null)?.checks;
-    return Array.isArray(checks) ? checks : undefined;
-  } catch {
-    return undefined;
-  }
-}

@@ -31,6 +31,8 @@ const ERROR_TABLE = {
     exitCode: 65,
     format: (p: HttpFacts & { timeoutMs: number }) => `${httpPrefix(p)}: ${timedOut(p.timeoutMs)}`,
   },
+  // Not a verdict on the app: the caller stopped the check. 143 is what a process ended by SIGTERM exits with.
+  cancelled: { exitCode: 143, format: () => 'cancelled' },
   internal: { exitCode: 127, format: (p: { detail: string }) => `unexpected error: ${p.detail}` },
 } as const;
 

@@ -6,7 +6,7 @@
  * "connection refused" for every HTTP error) the agent reports the real failure instead.
  */
 import parser from 'yargs-parser/browser';
-import type { AgentMode, AgentOutcome } from '../agent/types.js';
+import type { AgentMode, AgentOutcome } from '../engine/types.js';
 import { formatDuration } from '../checks/duration.js';
 import { LifeguardFailure, usageError } from '../checks/errors.js';
 import { invalidValue, parseDurationValue, parsePort, parseUri } from '../checks/parse.js';

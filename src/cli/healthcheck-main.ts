@@ -2,6 +2,7 @@
  * The agent's entry point, bundled into dist/healthcheck.cjs: pick the dialect, parse, run, tell, exit.
  * Whatever goes wrong ends as one line on stderr and a documented exit code, never a stack trace.
  */
+import { rmSync, writeFileSync } from 'node:fs';
 import { constants } from 'node:os';
 import { createHeartbeat } from '../agent/heartbeat.js';
 import { runAgent } from '../agent/run-agent.js';
@@ -20,12 +21,23 @@ async function main(argv: readonly string[]): Promise<void> {
   }
   const invocation = await parseAgentArgs(argv, process.env);
   if (invocation.kind === 'print') return finish(invocation.told, 0);
-  const { heartbeatFd } = invocation;
+  const { heartbeatFd, readyFile } = invocation;
+  const heartbeat = heartbeatFd === undefined ? undefined : createHeartbeat(heartbeatFd);
   const outcome = await runAgent(invocation.options, {
     signal: controller.signal,
-    ...(heartbeatFd === undefined ? {} : { onRound: createHeartbeat(heartbeatFd) }),
+    ...(heartbeat === undefined ? {} : { onRound: heartbeat.round }),
+    onReady: (elapsedMs) => {
+      heartbeat?.ready(elapsedMs);
+      if (readyFile !== undefined) markReady(readyFile);
+    },
   });
   finish(invocation.tell(outcome), outcome.exitCode);
+}
+
+/** The ready file exists from readiness to the agent's end, whichever way it ends. */
+function markReady(file: string): void {
+  writeFileSync(file, '');
+  process.once('exit', () => rmSync(file, { force: true }));
 }
 
 /** Writes what there is to say, then exits once it is flushed, whatever sockets or timers are left. */

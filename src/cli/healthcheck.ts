@@ -3,10 +3,12 @@
  * Every value is taken as text and checked by src/checks/parse.ts, so that a bad value is one usage line
  * (exit 2) naming the flag, whichever dialect or config file it came from.
  */
-import { fstatSync, readFileSync } from 'node:fs';
+import { accessSync, constants, fstatSync, readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { Command, CommanderError } from 'commander';
-import type { AgentMode } from '../agent/types.js';
-import { formatTextReport, toJsonReport } from '../agent/report.js';
+import { formatTextReport } from '../agent/report.js';
+import type { AgentMode } from '../engine/types.js';
+import { toJsonReport } from '../protocol/report.js';
 import { LifeguardFailure, usageError } from '../checks/errors.js';
 import {
   type CheckDefaults,
@@ -32,6 +34,7 @@ const MODES: Readonly<Record<string, AgentMode>> = {
   running: 'liveness',
   'until-ready': 'until-ready',
   once: 'once',
+  lifecycle: 'lifecycle',
 };
 
 /** `--interval` when not given: readiness polls briskly, liveness is a background watch. */
@@ -39,8 +42,11 @@ const DEFAULT_INTERVAL_MS: Readonly<Record<AgentMode, number>> = {
   readiness: 2000,
   'until-ready': 2000,
   liveness: 30_000,
+  lifecycle: 30_000,
   once: 2000,
 };
+/** Lifecycle's readiness phase, as readiness alone. */
+const DEFAULT_STARTUP_INTERVAL_MS = 2000;
 
 /** What commander hands back: raw text, checked below. */
 interface RawOptions {
@@ -50,13 +56,17 @@ interface RawOptions {
   host?: string;
   timeout: string;
   interval?: string;
+  startupInterval?: string;
   startupTimeout: string;
   initialDelay: string;
   failureThreshold: string;
+  successThreshold?: string;
+  readyFile?: string;
   expectStatus: string;
   header?: string[];
   followRedirects?: boolean;
   check?: string[];
+  readinessCheck?: string[];
   definition?: string;
   json?: boolean;
   heartbeatFd?: string;
@@ -68,19 +78,23 @@ function program(): Command {
     .description('Checks an app over TCP or HTTP and says what it found through its exit code.')
     .version(VERSION, '-V, --version', 'print the version')
     .helpOption('-h, --help', 'print this help')
-    .option('--mode <mode>', 'readiness|starting|startup, liveness|running, until-ready, once', 'once')
+    .option('--mode <mode>', 'readiness|starting|startup, liveness|running, lifecycle, until-ready, once', 'once')
     .option('--port <port>', 'port to check (default: $PORT, else 8080)')
     .option('--uri <path>', 'HTTP path to GET (none: a TCP check)')
     .option('--host <ip>', 'IPv4 or IPv6 address (default: the first non-loopback IPv4)')
     .option('--timeout <duration>', 'deadline of one check', '1s')
-    .option('--interval <duration>', 'period of rounds (default: readiness 2s, liveness 30s)')
+    .option('--interval <duration>', 'period of rounds (default: readiness 2s, liveness and lifecycle 30s)')
+    .option('--startup-interval <duration>', "lifecycle: period of the readiness phase's rounds (default 2s)")
     .option('--startup-timeout <duration>', 'readiness gives up after this (0: never)', '60s')
     .option('--initial-delay <duration>', 'wait before the first round', '0')
     .option('--failure-threshold <n>', 'liveness: consecutive failures of one check that end it', '1')
+    .option('--success-threshold <n>', 'readiness: consecutive passes before a check counts as passed (default 1)')
+    .option('--ready-file <path>', 'lifecycle: create this file once readiness has passed; removed when the agent ends')
     .option('--expect-status <list>', 'statuses that pass, e.g. 200-299,304', '200')
     .option('--header <header>', "extra request header 'Name: value' (repeatable)", collect)
     .option('--follow-redirects', 'follow up to 10 redirects to the same host')
     .option('--check <url>', 'tcp://[host]:port or http://[host]:port/path (repeatable; replaces --port/--uri)', collect)
+    .option('--readiness-check <url>', "lifecycle: the readiness phase's checks, if not the --check ones (repeatable)", collect)
     .option('--definition <file>', "Diego CheckDefinition JSON ('-': stdin)")
     .option('--json', 'report as one JSON object on stdout')
     .option('--heartbeat-fd <fd>', 'for the supervisor: write a JSON line per completed round to this inherited fd')
@@ -137,22 +151,30 @@ async function invocation(raw: RawOptions, env: NodeJS.ProcessEnv): Promise<Invo
   const urls = (raw.check ?? []).map((text) => parseCheckUrl('--check', text, defaults));
   const checks: CheckSpec[] = [...(defined?.checks ?? []), ...urls];
   if (checks.length === 0) checks.push(portCheck(port ?? defaultPort(env), uri, defaults));
+  const readinessUrls = (raw.readinessCheck ?? []).map((text) => parseCheckUrl('--readiness-check', text, defaults));
+  const readinessChecks = [...(defined?.readinessChecks ?? []), ...readinessUrls];
+  if (readinessChecks.length > 0 && mode !== 'lifecycle') throw new LifeguardFailure(usageError('--readiness-check is for --mode=lifecycle only'));
 
   const interval = raw.interval === undefined ? undefined : parseDurationValue('--interval', raw.interval, false);
   const startupTimeoutMs = parseDurationValue('--startup-timeout', raw.startupTimeout, true);
+  const startupIntervalMs = raw.startupInterval === undefined ? undefined : parseDurationValue('--startup-interval', raw.startupInterval, false);
   const heartbeatFd = raw.heartbeatFd === undefined ? undefined : parseFd('--heartbeat-fd', raw.heartbeatFd);
   const options = {
     mode,
     checks,
     intervalMs: interval ?? defined?.intervalMs ?? DEFAULT_INTERVAL_MS[mode],
-    startupTimeoutMs: mode === 'readiness' ? startupTimeoutMs : 0,
+    startupTimeoutMs: mode === 'readiness' || mode === 'lifecycle' ? startupTimeoutMs : 0,
     initialDelayMs: parseDurationValue('--initial-delay', raw.initialDelay, true),
     failureThreshold: parseInteger('--failure-threshold', raw.failureThreshold, 1),
+    ...(raw.successThreshold === undefined ? {} : { successThreshold: parseInteger('--success-threshold', raw.successThreshold, 1) }),
+    ...(mode === 'lifecycle' ? { startupIntervalMs: startupIntervalMs ?? defined?.startupIntervalMs ?? DEFAULT_STARTUP_INTERVAL_MS } : {}),
+    ...(readinessChecks.length > 0 ? { readinessChecks } : {}),
   };
   return {
     kind: 'run',
     options,
     ...(heartbeatFd === undefined ? {} : { heartbeatFd }),
+    ...(raw.readyFile === undefined ? {} : { readyFile: parseReadyFile(raw.readyFile, mode) }),
     tell: (outcome) => {
       if (raw.json) return { stdout: `${JSON.stringify(toJsonReport(outcome))}\n` };
       // until-ready is meant to be waited on quietly; the other modes explain a failure.
@@ -172,6 +194,17 @@ function parseFd(name: string, text: string): number {
   return fd;
 }
 
+/** Checked now, so that a ready file that could never be written is a usage error, not a failure at readiness. */
+function parseReadyFile(file: string, mode: AgentMode): string {
+  if (mode !== 'lifecycle') throw new LifeguardFailure(usageError('--ready-file is for --mode=lifecycle only'));
+  try {
+    accessSync(dirname(resolve(file)), constants.W_OK);
+  } catch {
+    invalidValue('--ready-file', file, 'a path in a directory the agent can write');
+  }
+  return file;
+}
+
 function defaultPort(env: NodeJS.ProcessEnv): number {
   return env['PORT'] === undefined || env['PORT'] === '' ? 8080 : parsePort('$PORT', env['PORT']);
 }
@@ -185,11 +218,7 @@ function portCheck(port: number, uri: string | undefined, defaults: CheckDefault
  * Reads a CheckDefinition file (or stdin) and picks the list the mode needs: `checks` for liveness,
  * `readiness_checks` (else `checks`) for the others. zod is loaded here only, off the common start-up path.
  */
-async function loadDefinition(
-  file: string,
-  mode: AgentMode,
-  defaults: CheckDefaults,
-): Promise<{ checks: CheckSpec[]; intervalMs?: number }> {
+async function loadDefinition(file: string, mode: AgentMode, defaults: CheckDefaults): Promise<Defined> {
   const source = `--definition '${file}'`;
   let json: unknown;
   try {
@@ -201,13 +230,26 @@ async function loadDefinition(
   }
   const { parseCheckDefinition } = await import('../checks/definition.js');
   const definition = parseCheckDefinition(json, defaults, source);
-  const liveness = mode === 'liveness';
+  // Liveness runs `checks`; the readiness modes `readiness_checks` (else `checks`); lifecycle both, in turn.
+  const liveness = mode === 'liveness' || mode === 'lifecycle';
   const checks = liveness ? definition.checks : definition.readinessChecks;
   if (checks.length === 0) {
     throw new LifeguardFailure(usageError(`invalid ${source}: no checks for --mode=${mode}`));
   }
   const intervalMs = liveness ? definition.checksIntervalMs : definition.readinessIntervalMs;
-  return intervalMs === undefined ? { checks } : { checks, intervalMs };
+  return {
+    checks,
+    ...(intervalMs === undefined ? {} : { intervalMs }),
+    ...(mode === 'lifecycle' ? { readinessChecks: definition.readinessChecks } : {}),
+    ...(mode === 'lifecycle' && definition.readinessIntervalMs !== undefined ? { startupIntervalMs: definition.readinessIntervalMs } : {}),
+  };
+}
+
+interface Defined {
+  readonly checks: CheckSpec[];
+  readonly intervalMs?: number;
+  readonly readinessChecks?: CheckSpec[];
+  readonly startupIntervalMs?: number;
 }
 
 function errnoOf(thrown: unknown): string {

@@ -1,4 +1,4 @@
-import type { AgentOptions, AgentOutcome } from '../agent/types.js';
+import type { AgentOptions, AgentOutcome } from '../engine/types.js';
 
 /** What the operator is told once the agent has finished; each dialect has its own streams and wording. */
 export interface Told {
@@ -17,6 +17,8 @@ export type Invocation =
       readonly options: AgentOptions;
       /** The supervisor's pipe for one JSON line per round (native `--heartbeat-fd`). */
       readonly heartbeatFd?: number;
+      /** Lifecycle: a file that exists while the app has passed readiness (for a plain sidecar script). */
+      readonly readyFile?: string;
       readonly tell: (outcome: AgentOutcome) => Told;
     };
 

@@ -9,7 +9,7 @@ import { formatDuration } from '../checks/duration.js';
 import { Instance, type InstanceContext, type Role } from './instance.js';
 import { PrewarmPool } from './prewarm-pool.js';
 import { decideRestart } from './restart-policy.js';
-import type { AppSpec, AppStatus, Claim } from './types.js';
+import type { AppSpec, AppStatus, Claim, TransitionCause, TransitionFacts } from './types.js';
 
 /** What an app's instances share; the controller adds its own bookkeeping hooks. */
 export type ControllerContext = Omit<InstanceContext, 'spec' | 'ready' | 'destroyed'>;
@@ -31,12 +31,13 @@ export class AppController {
         claimed: () => this.backfill(),
       },
       spec.startTimeoutMs,
+      shared.clock,
     );
     this.context = {
       ...shared,
       spec,
       ready: (instance) => this.pool.offer(instance),
-      destroyed: (instance, asked) => this.destroyed(instance, asked),
+      destroyed: (instance, cause) => this.destroyed(instance, cause),
     };
   }
 
@@ -52,7 +53,7 @@ export class AppController {
   async stop(): Promise<void> {
     this.stopping = true;
     this.pool.close();
-    await Promise.all([...this.instances.values()].map((instance) => instance.destroy('supervisor stopping', true)));
+    await Promise.all([...this.instances.values()].map((instance) => instance.destroy('supervisor stopping', 'stopping')));
   }
 
   status(): AppStatus {
@@ -73,13 +74,13 @@ export class AppController {
     ];
     for (const [role, count, what] of desired) {
       const held = [...this.instances.values()].filter((i) => i.role === role).length;
-      for (let n = held + 1; n <= count; n++) this.create(role, 0, 0, `Backfilling: scheduled ${n} of ${count} ${what}`);
+      for (let n = held + 1; n <= count; n++) this.create(role, 0, 0, `Backfilling: scheduled ${n} of ${count} ${what}`, { cause: 'backfill' });
     }
   }
 
-  private destroyed(instance: Instance, asked: boolean): void {
+  private destroyed(instance: Instance, cause: TransitionCause): void {
     // A claimed instance is its claimer's: the pool was backfilled when it was handed out.
-    if (asked || this.stopping || instance.role === 'claimed') {
+    if (cause === 'asked' || cause === 'stopping' || this.stopping || instance.role === 'claimed') {
       this.instances.delete(instance.id);
       return;
     }
@@ -92,12 +93,13 @@ export class AppController {
     }
     this.instances.delete(instance.id);
     const when = decision.delayMs === 0 ? 'at once' : `in ${formatDuration(decision.delayMs)}`;
-    this.create(instance.role, decision.restarts, decision.delayMs, `Rescheduled to replace ${instance.id}, starting ${when} (restart ${decision.restarts} of ${maxRestarts})`);
+    const msg = `Rescheduled to replace ${instance.id}, starting ${when} (restart ${decision.restarts} of ${maxRestarts})`;
+    this.create(instance.role, decision.restarts, decision.delayMs, msg, { cause: 'restart', replaces: instance.id, restart: decision.restarts, restartLimit: maxRestarts });
   }
 
-  private create(role: Role, restarts: number, delayMs: number, msg: string): void {
+  private create(role: Role, restarts: number, delayMs: number, msg: string, facts: TransitionFacts): void {
     const instance = new Instance(`${this.spec.name}-${++this.serial}`, role, restarts, this.context);
     this.instances.set(instance.id, instance);
-    instance.schedule(delayMs, msg);
+    instance.schedule(delayMs, msg, facts);
   }
 }

@@ -11,7 +11,8 @@ import { parseDuration } from '../checks/duration.js';
 import { LifeguardFailure, usageError } from '../checks/errors.js';
 import { MAX_DURATION_MS, type CheckDefaults } from '../checks/parse.js';
 import { isLoopback, parseListenAddress } from './listen-address.js';
-import type { AppSpec, SupervisorOptions } from './types.js';
+import type { SupervisorOptions } from './options.js';
+import type { AppSpec } from './types.js';
 
 export interface HttpEndpointConfig {
   /** `host:port`, an IP literal; loopback unless allowNonLoopback. */

@@ -1,13 +1,20 @@
 /**
- * One instance's life, as the explicit state machine of DESIGN.md ("Model"). The table below is the whole of
- * what may happen; a move it does not allow is a bug in the supervisor and throws. An instance owns everything
- * that runs on its behalf — the start delay, the driver's process, the probe — and destroy() ends all of it.
+ * One instance's life, as an explicit state machine. NEXT is the whole of what may happen; a move it does not
+ * allow is a bug in the supervisor and throws. The data of each state is held with it (Life), and an instance
+ * owns everything that runs on its behalf — the start delay, the driver's process, the probe — so that destroy()
+ * ends all of it.
+ *
+ * Every input (a timer, the driver, the probe, a caller) is an event handled to completion before the next one:
+ * an event raised while one is being handled (a transition listener that claims the instance, a record that
+ * fails inside a transition) waits its turn in the inbox instead of re-entering the instance mid-transition.
  */
 import { formatDuration } from '../checks/duration.js';
-import { describeExit, type Driver, type Exit, type LaunchResult, type RunningInstance } from './drivers/driver.js';
-import type { LivenessPlan, Probe, ProbeEnd, ProbeHandle, ProbeObserver, ProbeTarget } from './probes/probe.js';
+import { type Clock, realClock, type Timer } from '../engine/clock.js';
+import type { Driver, LaunchResult, RunningInstance } from './drivers/driver.js';
+import { describeExit, type Exit } from './exit.js';
+import type { LivenessPlan, Phase, Probe, ProbeEnd, ProbeHandle, ProbeObserver, ProbeTarget } from './probes/probe.js';
 import { STATE_DIR_ENV, type StateDir, trackProcess } from './state-dir.js';
-import type { AppSpec, InstanceState, InstanceStatus, Transition } from './types.js';
+import type { AppSpec, InstanceState, InstanceStatus, Transition, TransitionCause, TransitionFacts } from './types.js';
 
 const NEXT: { readonly [S in InstanceState | 'new']: readonly InstanceState[] } = {
   new: ['scheduled'],
@@ -32,15 +39,20 @@ const LEVEL: Partial<Record<InstanceState, Transition['level']>> = {
   'given-up': 'error',
 };
 
+type Failure = 'crashed' | 'timed-out' | 'unhealthy';
+
 /** Why a failed instance is destroyed, in the `reason` of its `destroying` line. */
-const DESTROY_REASON = {
+const DESTROY_REASON: Readonly<Record<Failure, string>> = {
   crashed: 'container crashed',
   'timed-out': 'startup health check never passed',
   unhealthy: 'health check failed',
-} as const;
+};
 
 /** A member counts toward the app's instances, a prewarm instance toward its pool; a claimed one belongs to its claimer. */
 export type Role = 'member' | 'prewarm' | 'claimed';
+
+/** Why an instance is destroyed on request. */
+export type DestroyCause = 'asked' | 'stopping';
 
 export interface InstanceContext {
   readonly spec: AppSpec;
@@ -49,25 +61,63 @@ export interface InstanceContext {
   readonly records: StateDir;
   /** The TCP ping of an unclaimed prewarmed instance. */
   readonly pingPlan: LivenessPlan;
+  readonly clock?: Clock;
   readonly transition: (transition: Transition) => void;
-  readonly checked: (instance: Instance, phase: 'readiness' | 'liveness' | 'prewarm', passed: boolean, latencyMs: number, lateMs?: number) => void;
+  readonly checked: (instance: Instance, phase: Phase | 'prewarm', passed: boolean, latencyMs: number, lateMs?: number) => void;
   /** A prewarmed instance became healthy: a waiting claim may take it. */
   readonly ready: (instance: Instance) => void;
-  /** Told once, at `destroyed`; `asked` is false when the instance failed on its own. */
-  readonly destroyed: (instance: Instance, asked: boolean) => void;
+  /** Told once, at `destroyed`, with what led there. */
+  readonly destroyed: (instance: Instance, cause: TransitionCause) => void;
 }
 
+/**
+ * A probe as the instance watches it. Its words come back through the inbox tagged with it, so that a word from a
+ * probe the instance has since stopped is recognised and dropped.
+ */
+interface Watch {
+  handle: ProbeHandle | undefined;
+  /** The phase a liveness round counts in: the app's checks, or a prewarmed instance's ping. */
+  readonly liveness: 'liveness' | 'prewarm';
+}
+
+/** The states and the data each one holds. */
+type Life =
+  | { readonly state: 'new' }
+  /** `delay` until the start is due; undefined once the driver is launching. */
+  | { readonly state: 'scheduled'; readonly delay: Timer | undefined }
+  | { readonly state: 'starting'; readonly running: RunningInstance; readonly watch: Watch; readonly since: number }
+  | { readonly state: 'healthy'; readonly running: RunningInstance; readonly watch: Watch; readonly since: number }
+  /** `decide`: the claim waiting for the first check's verdict after it. */
+  | { readonly state: 'claimed'; readonly running: RunningInstance; readonly watch: Watch; readonly since: number; decide: ((passed: boolean) => void) | undefined }
+  /** A failure, on its way to destroying within the same event. */
+  | { readonly state: Failure; readonly cause: TransitionCause }
+  | { readonly state: 'destroying'; readonly cause: TransitionCause }
+  | { readonly state: 'destroyed' }
+  | { readonly state: 'given-up' };
+
+type Event =
+  | { readonly type: 'due' }
+  | { readonly type: 'launched'; readonly result: LaunchResult }
+  | { readonly type: 'exited'; readonly reason: string }
+  | { readonly type: 'ready'; readonly watch: Watch }
+  | { readonly type: 'round'; readonly watch: Watch; readonly phase: Phase; readonly passed: boolean; readonly latencyMs: number; readonly lateMs: number | undefined }
+  | { readonly type: 'probe-ended'; readonly watch: Watch; readonly end: ProbeEnd }
+  | { readonly type: 'claim'; readonly decide: (passed: boolean) => void }
+  | { readonly type: 'destroy'; readonly cause: DestroyCause; readonly reason: string }
+  | { readonly type: 'torn-down'; readonly forced: boolean }
+  | { readonly type: 'give-up'; readonly msg: string };
+
 export class Instance {
-  private current: InstanceState | null = null;
+  private life: Life = { state: 'new' };
   private since = new Date();
-  private delay: NodeJS.Timeout | undefined;
-  private launching: Promise<void> | undefined;
+  private readonly clock: Clock;
+  private readonly inbox: Event[] = [];
+  private handling = false;
+  /** The driver's process, from launch to teardown (it outlives the states that watch it). */
   private running: RunningInstance | undefined;
-  private probe: ProbeHandle | undefined;
-  private teardown: Promise<void> | undefined;
-  private startingAt = 0;
-  private healthyAt: number | undefined;
-  private claimDecided: ((passed: boolean) => void) | undefined;
+  private launching: Promise<void> | undefined;
+  private readonly gone: Promise<void>;
+  private resolveGone!: () => void;
   /** How long the instance stayed healthy before it last stopped being so; the restart policy forgives long stretches. */
   healthyForMs = 0;
 
@@ -77,10 +127,13 @@ export class Instance {
     /** Restarts of this instance's lineage before it; a replacement inherits them. */
     readonly restarts: number,
     private readonly ctx: InstanceContext,
-  ) {}
+  ) {
+    this.clock = ctx.clock ?? realClock;
+    this.gone = new Promise((resolve) => (this.resolveGone = resolve));
+  }
 
   get state(): InstanceState | null {
-    return this.current;
+    return this.life.state === 'new' ? null : this.life.state;
   }
 
   get address(): string | null {
@@ -90,7 +143,7 @@ export class Instance {
   status(): InstanceStatus {
     return {
       id: this.id,
-      state: this.current ?? 'scheduled',
+      state: this.state ?? 'scheduled',
       address: this.address,
       pid: this.running?.pid ?? null,
       restarts: this.restarts,
@@ -98,145 +151,194 @@ export class Instance {
     };
   }
 
-  schedule(delayMs: number, msg: string): void {
-    this.move('scheduled', msg);
-    this.delay = setTimeout(() => {
-      this.delay = undefined;
-      this.launching = this.launch();
-    }, delayMs);
+  schedule(delayMs: number, msg: string, facts: TransitionFacts): void {
+    this.move({ state: 'scheduled', delay: this.clock.setTimeout(() => this.post({ type: 'due' }), delayMs) }, msg, undefined, facts);
   }
 
   /** Hands a healthy prewarmed instance out; resolves with the verdict of its first check after the claim. */
   claim(): Promise<boolean> {
-    this.move('claimed', 'Claimed from the prewarm pool');
-    this.stopProbe();
+    // The role changes at once, so that no other claim can pick the instance while this one waits its turn.
     this.role = 'claimed';
-    return new Promise((resolve) => {
-      this.claimDecided = resolve;
-      this.watch(this.ctx.probe.liveness(this.target(), this.livenessPlan(), this.livenessObserver('liveness')));
-    });
+    let decide: (passed: boolean) => void = () => {};
+    const verdict = new Promise<boolean>((resolve) => (decide = resolve));
+    this.post({ type: 'claim', decide });
+    return verdict;
   }
 
   /** Stops everything the instance runs; resolves at `destroyed`. Calling it again joins the destroy under way. */
-  destroy(reason: string, asked: boolean): Promise<void> {
-    if (this.teardown !== undefined) return this.teardown;
-    clearTimeout(this.delay);
-    this.stopProbe();
-    this.leaveHealthy();
-    this.decideClaim(false);
-    this.move('destroying', 'Destroying container', reason);
-    this.teardown = this.tearDown(asked);
-    return this.teardown;
+  destroy(reason: string, cause: DestroyCause): Promise<void> {
+    this.post({ type: 'destroy', cause, reason });
+    return this.gone;
   }
 
   /** The restart policy's last word on a destroyed instance: no replacement. */
   giveUp(msg: string): void {
-    this.move('given-up', msg);
+    this.post({ type: 'give-up', msg });
   }
 
-  private async launch(): Promise<void> {
-    const result = await this.ctx.driver
-      .launch({ instance: this.id, spec: this.markedSpec(), onExit: (exit) => this.exited(exit) })
+  private post(event: Event): void {
+    this.inbox.push(event);
+    if (this.handling) return;
+    this.handling = true;
+    try {
+      for (let next = this.inbox.shift(); next !== undefined; next = this.inbox.shift()) this.handle(next);
+    } finally {
+      this.handling = false;
+      this.inbox.length = 0;
+    }
+  }
+
+  private handle(event: Event): void {
+    const life = this.life;
+    switch (event.type) {
+      case 'due':
+        if (life.state === 'scheduled') this.launch();
+        return;
+      case 'launched':
+        return this.launched(event.result);
+      case 'exited':
+        // Once destroying, an exit is what was asked for, not a crash.
+        if (NEXT[life.state].includes('crashed')) this.fail('crashed', 'crashed', 'Container crashed', event.reason);
+        return;
+      case 'ready':
+        if (life.state === 'starting' && life.watch === event.watch) this.becameHealthy(life.running, life.watch);
+        return;
+      case 'round':
+        return this.round(event);
+      case 'probe-ended':
+        return this.probeEnded(event.watch, event.end);
+      case 'claim':
+        return this.claimed(event.decide);
+      case 'destroy':
+        if (life.state !== 'destroying' && life.state !== 'destroyed' && life.state !== 'given-up') this.destroying(event.cause, event.reason);
+        return;
+      case 'torn-down':
+        return this.tornDown(event.forced);
+      case 'give-up':
+        return this.move({ state: 'given-up' }, event.msg, undefined, { cause: 'restart-limit' });
+    }
+  }
+
+  private launch(): void {
+    this.life = { state: 'scheduled', delay: undefined };
+    this.launching = this.ctx.driver
+      .launch({ instance: this.id, spec: this.markedSpec(), onExit: (exit: Exit) => this.post({ type: 'exited', reason: describeExit(exit) }) })
       // A driver that throws (no descriptor left to reserve a port) fails this start, never the supervisor.
-      .catch((thrown: unknown): LaunchResult => ({ ok: false, reason: launchFailure(thrown) }));
+      .catch((thrown: unknown): LaunchResult => ({ ok: false, reason: launchFailure(thrown) }))
+      .then((result) => this.post({ type: 'launched', result }));
+  }
+
+  private launched(result: LaunchResult): void {
     if (!result.ok) {
-      if (this.current === 'scheduled') this.fail('crashed', 'Container crashed', result.reason);
+      if (this.life.state === 'scheduled') this.fail('crashed', 'crashed', 'Container crashed', result.reason);
       return;
     }
-    this.running = result.running;
-    this.record();
-    // destroy() came while the driver was starting: it waits for this launch and takes the instance down.
-    if (this.current !== 'scheduled') return;
-    this.startingAt = performance.now();
-    this.move('starting', 'Starting health monitoring of container');
+    const { running } = result;
+    this.running = running;
+    // destroy() came while the driver was starting: the teardown under way takes the instance down.
+    if (this.life.state !== 'scheduled') return this.record(undefined);
     const { readinessChecks, startupIntervalMs, startTimeoutMs } = this.ctx.spec;
-    this.watch(
-      this.ctx.probe.readiness(this.target(), { checks: readinessChecks, intervalMs: startupIntervalMs, startTimeoutMs }, {
-        round: (passed, latencyMs, lateMs) => this.ctx.checked(this, 'readiness', passed, latencyMs, lateMs),
-        end: (end) => (end.kind === 'passed' ? this.becameHealthy() : this.neverReady(end)),
-      }),
-    );
+    const prewarm = this.role === 'prewarm';
+    const plan = { readiness: { checks: readinessChecks, intervalMs: startupIntervalMs, startTimeoutMs }, liveness: prewarm ? this.ctx.pingPlan : this.livenessPlan() };
+    const watch = this.watch(prewarm ? 'prewarm' : 'liveness', (observer) => this.ctx.probe.lifecycle(this.target(running), plan, observer));
+    this.move({ state: 'starting', running, watch, since: this.clock.now() }, 'Starting health monitoring of container');
+    this.record(watch);
   }
 
-  private becameHealthy(): void {
-    this.healthyAt = performance.now();
-    this.move('healthy', 'Container became healthy');
-    if (this.role === 'prewarm') {
-      this.watch(this.ctx.probe.liveness(this.target(), this.ctx.pingPlan, this.livenessObserver('prewarm')));
-      // Last: a waiting claim may take this instance at once, replacing the ping just started
-      // (unless recording the ping's agent failed and the instance is on its way out).
-      if (this.current === 'healthy') this.ctx.ready(this);
-    } else {
-      // The readiness check has just passed: the first liveness round can wait, and a random phase within the
-      // interval keeps a fleet that became healthy together from checking in bursts ever after.
-      const plan = this.livenessPlan();
-      this.watch(this.ctx.probe.liveness(this.target(), { ...plan, firstRoundMs: Math.floor(Math.random() * plan.intervalMs) }, this.livenessObserver('liveness')));
+  private becameHealthy(running: RunningInstance, watch: Watch): void {
+    this.move({ state: 'healthy', running, watch, since: this.clock.now() }, 'Container became healthy');
+    // A waiting claim may take this instance now; its claim is handled once this transition is done.
+    if (this.role === 'prewarm') this.ctx.ready(this);
+  }
+
+  private round(event: Extract<Event, { type: 'round' }>): void {
+    const life = this.life;
+    if (!('watch' in life) || life.watch !== event.watch) return;
+    this.ctx.checked(this, event.phase === 'liveness' ? event.watch.liveness : event.phase, event.passed, event.latencyMs, event.lateMs);
+    if (life.state === 'claimed' && life.decide !== undefined) {
+      life.decide(event.passed);
+      life.decide = undefined;
     }
   }
 
-  private neverReady(end: Exclude<ProbeEnd, { kind: 'passed' }>): void {
-    const elapsed = formatDuration(Math.round(performance.now() - this.startingAt));
-    this.fail('timed-out', `Failed after ${elapsed}: startup health check never passed.`, end.reason);
+  private probeEnded(watch: Watch, end: ProbeEnd): void {
+    const life = this.life;
+    if (!('watch' in life) || life.watch !== watch) return;
+    if (life.state === 'starting') {
+      const elapsed = formatDuration(Math.round(this.clock.now() - life.since));
+      return this.fail('timed-out', end.cause, `Failed after ${elapsed}: startup health check never passed.`, end.reason);
+    }
+    this.fail('unhealthy', end.cause, 'Container became unhealthy', end.reason);
   }
 
-  private exited(exit: Exit, reason = describeExit(exit)): void {
-    // Once destroying, an exit is what was asked for, not a crash.
-    if (this.current !== null && NEXT[this.current].includes('crashed')) this.fail('crashed', 'Container crashed', reason);
+  private claimed(decide: (passed: boolean) => void): void {
+    const life = this.life;
+    if (life.state !== 'healthy') {
+      // A claim that lost its race (the instance failed meanwhile) is decided at once; any other is a bug.
+      if (life.state === 'destroying' || life.state === 'destroyed' || life.state === 'given-up') return decide(false);
+      throw new Error(`bug: illegal transition of ${this.id} from ${life.state} to claimed`);
+    }
+    life.watch.handle?.cancel();
+    const watch = this.watch('liveness', (observer) => this.ctx.probe.liveness(this.target(life.running), this.livenessPlan(), observer));
+    this.move({ state: 'claimed', running: life.running, watch, since: life.since, decide }, 'Claimed from the prewarm pool');
+    this.record(watch);
   }
 
-  private fail(to: keyof typeof DESTROY_REASON, msg: string, reason: string): void {
-    this.stopProbe();
-    this.leaveHealthy();
-    this.move(to, msg, reason);
-    void this.destroy(DESTROY_REASON[to], false);
+  private fail(to: Failure, why: TransitionCause, msg: string, reason: string): void {
+    this.endWatch();
+    this.move({ state: to, cause: why }, msg, reason, { cause: why });
+    this.destroying(why, DESTROY_REASON[to]);
   }
 
-  private async tearDown(asked: boolean): Promise<void> {
-    await this.launching;
-    const outcome = await this.running?.destroy(this.ctx.spec.gracePeriodMs);
+  private destroying(why: TransitionCause, reason: string): void {
+    this.endWatch();
+    this.move({ state: 'destroying', cause: why }, 'Destroying container', reason, { cause: why });
+    const { gracePeriodMs } = this.ctx.spec;
+    void (async () => {
+      await this.launching;
+      const outcome = await this.running?.destroy(gracePeriodMs);
+      this.post({ type: 'torn-down', forced: outcome?.forced === true });
+    })();
+  }
+
+  private tornDown(forced: boolean): void {
+    const life = this.life;
+    if (life.state !== 'destroying') return;
     this.ctx.records.remove(this.id);
-    const forced = outcome?.forced === true ? `still running ${formatDuration(this.ctx.spec.gracePeriodMs)} after SIGTERM: killed` : undefined;
-    this.move('destroyed', 'Container destroyed', forced);
-    this.ctx.destroyed(this, asked);
+    const reason = forced ? `still running ${formatDuration(this.ctx.spec.gracePeriodMs)} after SIGTERM: killed` : undefined;
+    this.move({ state: 'destroyed' }, 'Container destroyed', reason, { cause: life.cause });
+    this.resolveGone();
+    this.ctx.destroyed(this, life.cause);
+  }
+
+  /** Stops whatever the state watches (the start delay, the probe) and settles a waiting claim. */
+  private endWatch(): void {
+    const life = this.life;
+    if (life.state === 'scheduled') this.clock.clearTimeout(life.delay);
+    if ('watch' in life) life.watch.handle?.cancel();
+    if (life.state === 'healthy' || life.state === 'claimed') this.healthyForMs = this.clock.now() - life.since;
+    if (life.state === 'claimed' && life.decide !== undefined) {
+      life.decide(false);
+      life.decide = undefined;
+    }
   }
 
   private livenessPlan(): LivenessPlan {
     return { checks: this.ctx.spec.checks, intervalMs: this.ctx.spec.livenessIntervalMs, failureThreshold: 1 };
   }
 
-  private livenessObserver(phase: 'liveness' | 'prewarm'): ProbeObserver {
-    return {
-      round: (passed, latencyMs, lateMs) => {
-        this.ctx.checked(this, phase, passed, latencyMs, lateMs);
-        this.decideClaim(passed);
-      },
-      end: (end) => this.fail('unhealthy', 'Container became unhealthy', end.kind === 'passed' ? 'liveness probe ended' : end.reason),
-    };
+  /** Starts a probe whose every word comes back through the inbox, tagged with its watch. */
+  private watch(liveness: Watch['liveness'], start: (observer: ProbeObserver) => ProbeHandle): Watch {
+    const watch: Watch = { handle: undefined, liveness };
+    watch.handle = start({
+      round: (phase, passed, latencyMs, lateMs) => this.post({ type: 'round', watch, phase, passed, latencyMs, lateMs }),
+      ready: () => this.post({ type: 'ready', watch }),
+      end: (end) => this.post({ type: 'probe-ended', watch, end }),
+    });
+    return watch;
   }
 
-  private decideClaim(passed: boolean): void {
-    this.claimDecided?.(passed);
-    this.claimDecided = undefined;
-  }
-
-  private watch(probe: ProbeHandle): void {
-    this.probe = probe;
-    if (probe.agentPid !== null) this.record();
-  }
-
-  private stopProbe(): void {
-    this.probe?.cancel();
-    this.probe = undefined;
-  }
-
-  private leaveHealthy(): void {
-    if (this.healthyAt === undefined) return;
-    this.healthyForMs = performance.now() - this.healthyAt;
-    this.healthyAt = undefined;
-  }
-
-  private target(): ProbeTarget {
-    const running = this.running as RunningInstance;
+  private target(running: RunningInstance): ProbeTarget {
     return {
       app: this.ctx.spec.name,
       instance: this.id,
@@ -251,23 +353,24 @@ export class Instance {
     return { ...spec, env: { ...spec.env, [STATE_DIR_ENV]: records.root } };
   }
 
-  /** The state directory's record: the app's process and, under sidecar probing, its current agent. */
-  private record(): void {
-    const agentPid = this.probe?.agentPid ?? null;
+  /** The state directory's record: the app's process and, under sidecar probing, its agent. */
+  private record(watch: Watch | undefined): void {
+    const agentPid = watch?.handle?.agentPid ?? null;
     const agent = agentPid === null ? undefined : trackProcess('agent', agentPid);
     const processes = [...(this.running?.tracked ?? []), ...(agent === undefined ? [] : [agent])];
     try {
       this.ctx.records.write({ app: this.ctx.spec.name, instance: this.id, processes });
     } catch (thrown) {
       // What the state directory cannot remember, a crashed supervisor's successor cannot clean up: it does not run.
-      this.exited({ code: null, signal: null }, `cannot record it in the state directory: ${(thrown as Error).message}`);
+      this.post({ type: 'exited', reason: `cannot record it in the state directory: ${(thrown as Error).message}` });
     }
   }
 
-  private move(to: InstanceState, msg: string, reason?: string): void {
-    const from = this.current;
+  private move(next: Life, msg: string, reason?: string, facts: TransitionFacts = {}): void {
+    const from = this.state;
+    const to = next.state as InstanceState;
     if (!NEXT[from ?? 'new'].includes(to)) throw new Error(`bug: illegal transition of ${this.id} from ${from ?? 'nothing'} to ${to}`);
-    this.current = to;
+    this.life = next;
     this.since = new Date();
     this.ctx.transition({
       time: this.since.toISOString(),
@@ -278,6 +381,7 @@ export class Instance {
       to,
       msg,
       ...(reason === undefined ? {} : { reason }),
+      ...facts,
     });
   }
 }

@@ -25,9 +25,8 @@ export function auditLog(transitions: readonly Transition[], complete: boolean):
     last.set(t.instance, t);
     if (FAILURES.has(t.to)) failed.add(t.instance);
     if (t.to === 'destroyed') destroyedAt.set(t.instance, index);
-    if (t.reason === 'supervisor stopping') stoppingAt = Math.min(stoppingAt, index);
-    const replacing = /^Rescheduled to replace (\S+),/.exec(t.msg)?.[1];
-    if (replacing !== undefined) replaced.add(replacing);
+    if (t.cause === 'stopping') stoppingAt = Math.min(stoppingAt, index);
+    if (t.replaces !== undefined) replaced.add(t.replaces);
     if (t.to === 'given-up') replaced.add(t.instance);
   });
   for (const instance of failed) {

@@ -100,15 +100,8 @@ export class SupervisorMetrics {
 
   private readonly onTransition = (t: Transition): void => {
     this.transitions.inc({ app: t.app, to: t.to });
-    if (t.to === 'scheduled' && this.isReplacement(t)) this.restarts.inc({ app: t.app });
+    if (t.to === 'scheduled' && t.cause === 'restart') this.restarts.inc({ app: t.app });
   };
-
-  /** A replacement inherits its lineage's restart count, at least 1; an instance scheduled by backfill has 0. */
-  private isReplacement(t: Transition): boolean {
-    const app = this.source.status().apps.find((a) => a.name === t.app);
-    const instance = [...(app?.instances ?? []), ...(app?.prewarm ?? [])].find((i) => i.id === t.instance);
-    return (instance?.restarts ?? 0) > 0;
-  }
 
   private readonly onCheck = (check: CheckEvent): void => {
     this.latency.observe({ app: check.app, phase: check.phase }, check.latencyMs / 1000);

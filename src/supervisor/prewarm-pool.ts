@@ -3,6 +3,7 @@
  * and when the claimed instance fails its first check after the claim, move the claim to another instance
  * instead of failing it. Keeping the pool full and pinged is the app controller's and the instance's work.
  */
+import { type Clock, realClock, type Timer } from '../engine/clock.js';
 import type { Instance } from './instance.js';
 import type { Claim } from './types.js';
 
@@ -15,7 +16,7 @@ export interface PoolSource {
 
 interface Waiter {
   readonly take: (instance: Instance | undefined) => void;
-  readonly timer: NodeJS.Timeout;
+  readonly timer: Timer;
 }
 
 export class PrewarmPool {
@@ -26,13 +27,14 @@ export class PrewarmPool {
     private readonly source: PoolSource,
     /** How long a rescheduled claim may wait for a ready instance before it is given up. */
     private readonly rescheduleWithinMs: number,
+    private readonly clock: Clock = realClock,
   ) {}
 
   /** A ready instance's address, or undefined at once when none is ready (the caller answers 503). */
   claim(): Promise<Claim | undefined> {
     const first = this.source.ready()[0];
     if (first === undefined) return Promise.resolve(undefined);
-    const until = performance.now() + this.rescheduleWithinMs;
+    const until = this.clock.now() + this.rescheduleWithinMs;
     return new Promise((resolve) => this.attempt(first, until, resolve));
   }
 
@@ -40,14 +42,14 @@ export class PrewarmPool {
   offer(instance: Instance): void {
     const waiter = this.waiters.shift();
     if (waiter === undefined) return;
-    clearTimeout(waiter.timer);
+    this.clock.clearTimeout(waiter.timer);
     waiter.take(instance);
   }
 
   /** Ends every waiting claim without an instance (the supervisor is stopping). */
   close(): void {
     for (const waiter of this.waiters.splice(0)) {
-      clearTimeout(waiter.timer);
+      this.clock.clearTimeout(waiter.timer);
       waiter.take(undefined);
     }
   }
@@ -60,7 +62,7 @@ export class PrewarmPool {
       if (passed) return resolve({ id: instance.id, address: instance.address as string });
       const next = this.source.ready()[0];
       if (next !== undefined) return this.attempt(next, until, resolve);
-      this.wait(until - performance.now(), (ready) => (ready === undefined ? resolve(undefined) : this.attempt(ready, until, resolve)));
+      this.wait(until - this.clock.now(), (ready) => (ready === undefined ? resolve(undefined) : this.attempt(ready, until, resolve)));
     });
   }
 
@@ -68,7 +70,7 @@ export class PrewarmPool {
     if (ms <= 0) return take(undefined);
     const waiter: Waiter = {
       take,
-      timer: setTimeout(() => {
+      timer: this.clock.setTimeout(() => {
         this.waiters.splice(this.waiters.indexOf(waiter), 1);
         take(undefined);
       }, ms),

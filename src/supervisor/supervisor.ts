@@ -15,7 +15,8 @@ import { OneshotProbe } from './probes/oneshot.js';
 import type { LivenessPlan, Probe } from './probes/probe.js';
 import { SidecarProbe } from './probes/sidecar.js';
 import { StateDir } from './state-dir.js';
-import type { AppSpec, Claim, DriverName, ProbeStrategy, SupervisorEvents, SupervisorOptions, SupervisorStatus } from './types.js';
+import type { SupervisorOptions } from './options.js';
+import type { AppSpec, Claim, DriverName, ProbeStrategy, SupervisorEvents, SupervisorStatus } from './types.js';
 
 const DEFAULT_AGENT = fileURLToPath(new URL('../../bin/healthcheck.cjs', import.meta.url));
 const PREWARM_PING_INTERVAL_MS = 3000;
@@ -39,7 +40,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     this.records = new StateDir(options.stateDir);
     const agentPath = options.agentPath ?? DEFAULT_AGENT;
     this.probes = {
-      native: new NativeProbe(),
+      native: new NativeProbe(undefined, options.clock),
       oneshot: new OneshotProbe(agentPath),
       sidecar: new SidecarProbe({ agentPath, heartbeatGraceMs: tuning.heartbeatGraceMs ?? HEARTBEAT_GRACE_MS }),
     };
@@ -56,6 +57,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
           driver: custom ?? (builtIn.get(spec.driver) as Driver),
           probe: this.probes[spec.probe],
           records: this.records,
+          ...(options.clock === undefined ? {} : { clock: options.clock }),
           pingPlan: pingPlan(spec, pingIntervalMs, pingFailures),
           transition: (transition) => this.emit('transition', transition),
           checked: (instance, phase, passed, latencyMs, lateMs) => this.emit('check', { app: spec.name, instance: instance.id, passed, latencyMs, phase, lateMs }),

@@ -20,9 +20,9 @@ export class TransitionLog {
 }
 
 export function jsonLine(t: Transition): string {
-  // Fixed field order, so that the log reads the same from line to line; `reason` only when there is one.
-  const { time, level, app, instance, from, to, msg, reason } = t;
-  return `${JSON.stringify({ time, level, app, instance, from, to, msg, ...(reason === undefined ? {} : { reason }) })}\n`;
+  // Fixed field order, so that the log reads the same from line to line; optional fields only when there is one.
+  const { time, level, app, instance, from, to, msg, reason, cause, replaces, restart, restartLimit } = t;
+  return `${JSON.stringify({ time, level, app, instance, from, to, msg, reason, cause, replaces, restart, restartLimit })}\n`;
 }
 
 export function textLine(t: Transition): string {

@@ -1,5 +1,4 @@
 import type { CheckSpec } from '../checks/types.js';
-import type { Driver } from './drivers/driver.js';
 
 /** The `to` of a transition, and the state an instance is in (DESIGN.md "Model"). */
 export type InstanceState =
@@ -54,7 +53,25 @@ export interface AppSpec {
   readonly restart: RestartPolicy;
 }
 
-export interface Transition {
+/**
+ * Why a transition happened, as a field that log readers, metrics and tests match on instead of the prose:
+ * `backfill` and `restart` schedule an instance; `crashed`, `timed-out`, `unhealthy` and `agent-lost` (the probe
+ * itself broke) end one; `asked` and `stopping` (the supervisor stops) destroy one on request; `restart-limit`
+ * gives one up. A `destroying` and `destroyed` carry the cause of the failure or request that led to them.
+ */
+export type TransitionCause = 'backfill' | 'restart' | 'crashed' | 'timed-out' | 'unhealthy' | 'agent-lost' | 'asked' | 'stopping' | 'restart-limit';
+
+/** The facts a transition may carry beside its message. */
+export interface TransitionFacts {
+  readonly cause?: TransitionCause;
+  /** A replacement: the instance it replaces. */
+  readonly replaces?: string;
+  /** A replacement: its lineage's restart number, and the most the restart policy allows. */
+  readonly restart?: number;
+  readonly restartLimit?: number;
+}
+
+export interface Transition extends TransitionFacts {
   /** ISO 8601. */
   readonly time: string;
   readonly level: 'info' | 'warn' | 'error';
@@ -91,41 +108,6 @@ export interface SupervisorStatus {
 export interface Claim {
   readonly id: string;
   readonly address: string;
-}
-
-export interface SupervisorOptions {
-  readonly apps: readonly AppSpec[];
-  /** Where instance records live, so that a restarted supervisor finds what a killed one left. */
-  readonly stateDir: string;
-  /** The healthcheck executable the sidecar and oneshot strategies run; defaults to this package's bin/healthcheck.cjs. */
-  readonly agentPath?: string;
-  /**
-   * Runs every app's instances, whatever driver the specs name: an embedder's own driver (a scheduler, a test
-   * fixture serving many ports from one process). Absent: each app's `driver` picks a built-in one.
-   */
-  readonly driver?: Driver;
-  /** Where the docker driver finds the engine and what its sidecars run; only read when an app uses it. */
-  readonly docker?: DockerSettings;
-  /** Numbers a platform rarely changes; tests shorten them. */
-  readonly tuning?: SupervisorTuning;
-}
-
-export interface DockerSettings {
-  /** The Docker Engine API's unix socket (Docker's, or `podman system service`'s); absent: DOCKER_HOST, else /var/run/docker.sock. */
-  readonly socketPath?: string;
-  /** The single executable bind-mounted into sidecars; default: this package's dist/healthcheck. */
-  readonly agentBinary?: string;
-  /** The sidecar containers' image (it must run a glibc executable); default: the app's own image. */
-  readonly sidecarImage?: string;
-}
-
-export interface SupervisorTuning {
-  /** How often an unclaimed prewarmed instance is pinged over TCP (OpenWhisk: 3s). */
-  readonly prewarmPingIntervalMs?: number;
-  /** Failed pings in a row that destroy a prewarmed instance (OpenWhisk: 3). */
-  readonly prewarmPingFailures?: number;
-  /** Slack on top of interval + check timeout before a silent sidecar agent counts as lost (default 1s). */
-  readonly heartbeatGraceMs?: number;
 }
 
 /** One probe round's outcome. */

@@ -15,13 +15,13 @@ t.test('one JSON line per round on the descriptor', async (t) => {
   const fd = openSync(file, 'w');
   t.teardown(() => closeSync(fd));
   const beat = createHeartbeat(fd);
-  beat({ attempt: 1, passed: false, elapsedMs: 12.6 });
+  beat.round({ attempt: 1, passed: false, elapsedMs: 12.6, latencyMs: 1, lateMs: 0 });
   await settle();
-  beat({ attempt: 2, passed: true, elapsedMs: 2012 });
+  beat.round({ attempt: 2, passed: true, elapsedMs: 2012, latencyMs: 1, lateMs: 0 });
   await settle();
   const lines = readFileSync(file, 'utf8').split('\n');
-  t.same(lines, ['{"attempt":1,"passed":false,"elapsedMs":13}', '{"attempt":2,"passed":true,"elapsedMs":2012}', '']);
-  t.same(JSON.parse(lines[1] ?? ''), { attempt: 2, passed: true, elapsedMs: 2012 });
+  t.same(lines, ['{"attempt":1,"passed":false,"elapsedMs":13,"latencyMs":1}', '{"attempt":2,"passed":true,"elapsedMs":2012,"latencyMs":1}', '']);
+  t.same(JSON.parse(lines[1] ?? ''), { attempt: 2, passed: true, elapsedMs: 2012, latencyMs: 1 });
 });
 
 t.test('write errors are swallowed: EPIPE, EAGAIN, EBADF, a synchronous throw', async (t) => {
@@ -32,19 +32,19 @@ t.test('write errors are swallowed: EPIPE, EAGAIN, EBADF, a synchronous throw', 
       setImmediate(() => done(Object.assign(new Error(code), { code })));
     };
     const beat = createHeartbeat(3, failing);
-    beat({ attempt: 1, passed: true, elapsedMs: 1 });
+    beat.round({ attempt: 1, passed: true, elapsedMs: 1, latencyMs: 1, lateMs: 0 });
     await settle();
-    beat({ attempt: 2, passed: true, elapsedMs: 2 });
+    beat.round({ attempt: 2, passed: true, elapsedMs: 2, latencyMs: 1, lateMs: 0 });
     await settle();
     t.equal(calls, 2, `${code}: the next beat is still tried`);
   }
   const throwing = createHeartbeat(3, () => {
     throw new TypeError('bad fd');
   });
-  t.doesNotThrow(() => throwing({ attempt: 1, passed: true, elapsedMs: 1 }));
+  t.doesNotThrow(() => throwing.round({ attempt: 1, passed: true, elapsedMs: 1, latencyMs: 1, lateMs: 0 }));
   const closed = openSync(new URL(import.meta.url), 'r');
   closeSync(closed);
-  createHeartbeat(closed)({ attempt: 1, passed: true, elapsedMs: 1 });
+  createHeartbeat(closed).round({ attempt: 1, passed: true, elapsedMs: 1, latencyMs: 1, lateMs: 0 });
   await settle();
   t.pass('a closed descriptor (EBADF) did not crash us');
 });
@@ -57,10 +57,10 @@ t.test('a stuck reader: beats are dropped while one is pending, never queued', a
     release = () => done(null);
   };
   const beat = createHeartbeat(3, stuck);
-  for (let i = 1; i <= 100; i++) beat({ attempt: i, passed: true, elapsedMs: i });
+  for (let i = 1; i <= 100; i++) beat.round({ attempt: i, passed: true, elapsedMs: i, latencyMs: 1, lateMs: 0 });
   t.equal(calls, 1);
   release();
-  beat({ attempt: 101, passed: true, elapsedMs: 101 });
+  beat.round({ attempt: 101, passed: true, elapsedMs: 101, latencyMs: 1, lateMs: 0 });
   t.equal(calls, 2, 'writes resume once the pending one completes');
 });
 
@@ -74,7 +74,7 @@ t.test('a real pipe whose reader is gone (EPIPE) does not crash us', async (t) =
       '-e',
       `const { createHeartbeat } = await import('./src/agent/heartbeat.ts');
        const beat = createHeartbeat(3);
-       for (let i = 1; i <= 5; i++) { beat({ attempt: i, passed: true, elapsedMs: i }); await new Promise((r) => setTimeout(r, 100)); }
+       for (let i = 1; i <= 5; i++) { beat.round({ attempt: i, passed: true, elapsedMs: i, latencyMs: 1, lateMs: 0 }); await new Promise((r) => setTimeout(r, 100)); }
        console.log('alive');`,
     ],
     { stdio: ['ignore', 'pipe', 'inherit', 'pipe'] },
@@ -82,11 +82,26 @@ t.test('a real pipe whose reader is gone (EPIPE) does not crash us', async (t) =
   t.teardown(() => child.kill('SIGKILL'));
   const beats = child.stdio[3] as NodeJS.ReadableStream & { destroy(): void };
   const [first] = (await once(beats, 'data')) as [Buffer];
-  t.match(first.toString(), /^\{"attempt":1,"passed":true,"elapsedMs":1\}\n/);
+  t.match(first.toString(), /^\{"attempt":1,"passed":true,"elapsedMs":1,"latencyMs":1\}\n/);
   beats.destroy();
   let out = '';
   child.stdout?.on('data', (chunk: Buffer) => (out += chunk.toString()));
   const [code] = (await once(child, 'exit')) as [number];
   t.equal(code, 0);
   t.equal(out.trim(), 'alive');
+});
+
+t.test('the ready beat is never dropped: it waits for a beat in flight', async (t) => {
+  const lines: string[] = [];
+  let release: () => void = () => {};
+  const slow: WriteToFd = (_fd, line, done) => {
+    lines.push(line);
+    release = () => done(null);
+  };
+  const beat = createHeartbeat(3, slow);
+  beat.round({ attempt: 1, passed: true, elapsedMs: 5, latencyMs: 1, lateMs: 0 });
+  beat.ready(6);
+  t.equal(lines.length, 1, 'held while the round beat is in flight');
+  release();
+  t.same(lines, ['{"attempt":1,"passed":true,"elapsedMs":5,"latencyMs":1}\n', '{"ready":true,"elapsedMs":6}\n']);
 });

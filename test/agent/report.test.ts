@@ -1,6 +1,7 @@
 import t from 'tap';
-import { formatTextReport, readJsonChecks, toJsonReport } from '../../src/agent/report.js';
-import type { AgentOutcome } from '../../src/agent/types.js';
+import { formatTextReport } from '../../src/agent/report.js';
+import { failureReason, readJsonReport, toJsonReport } from '../../src/protocol/report.js';
+import type { AgentOutcome } from '../../src/engine/types.js';
 import { lifeguardError } from '../../src/checks/errors.js';
 
 const refused = lifeguardError('tcp-failed', { host: '10.0.0.5', port: 5432, reason: 'connect: connection refused' });
@@ -8,6 +9,7 @@ const status = lifeguardError('http-status', { uri: '/ready', port: 8080, status
 
 const readinessTimeout: AgentOutcome = {
   mode: 'readiness',
+  end: 'timed-out',
   passed: false,
   exitCode: 6,
   elapsedMs: 60_004.4,
@@ -56,11 +58,22 @@ t.test('the --json object', async (t) => {
   });
 });
 
-t.test('readJsonChecks reads back what an agent wrote, and nothing else', async (t) => {
+t.test('readJsonReport reads back what an agent wrote, and nothing else', async (t) => {
   const written = {
     mode: 'once', passed: false, exitCode: 4, elapsedMs: 3, attempts: 1,
     checks: [{ target: 'tcp://127.0.0.1:1', kind: 'tcp', passed: false, lastError: { code: 'tcp-failed', exitCode: 4, message: 'refused' }, lastLatencyMs: 0.4 }],
   };
-  t.same(readJsonChecks(JSON.stringify(written)), written.checks);
-  for (const stdout of ['', '{"mode":"once"', 'null', '{"checks":"no"}', 'plain text']) t.equal(readJsonChecks(stdout), undefined, JSON.stringify(stdout));
+  t.same(readJsonReport(JSON.stringify(written)), {
+    passed: false,
+    exitCode: 4,
+    checks: [{ target: 'tcp://127.0.0.1:1', kind: 'tcp', passed: false, lastError: { code: 'tcp-failed', exitCode: 4, message: 'refused' }, lastLatencyMs: 0.4 }],
+  });
+  for (const stdout of ['', '{"mode":"once"', 'null', '{"checks":"no"}', 'plain text']) t.equal(readJsonReport(stdout), undefined, JSON.stringify(stdout));
+});
+
+t.test('a report round-trips: what toJsonReport writes, readJsonReport reads back as the outcome held it', async (t) => {
+  const read = readJsonReport(JSON.stringify(toJsonReport(readinessTimeout)));
+  t.same(read?.checks.map((check) => [check.target, check.passed, check.lastError]), readinessTimeout.checks.map((check) => [check.target, check.passed, check.lastError]));
+  t.equal(failureReason(read?.checks ?? []), failureReason(readinessTimeout.checks), 'the same reason, whoever ran the loop');
+  t.equal(failureReason(readinessTimeout.checks), `${refused.message}; ${status.message}`);
 });

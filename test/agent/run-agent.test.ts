@@ -1,7 +1,8 @@
 import { execFile } from 'node:child_process';
 import t from 'tap';
-import { AGENT_CANCELLED, runAgent } from '../../src/agent/run-agent.js';
-import type { AgentOptions } from '../../src/agent/types.js';
+import { runAgent } from '../../src/agent/run-agent.js';
+import { CANCELLED } from '../../src/engine/probe-loop.js';
+import type { AgentOptions } from '../../src/engine/types.js';
 import type { CheckSpec, HttpCheckSpec, TcpCheckSpec } from '../../src/checks/types.js';
 import { closedPort, httpServer, tcpServer, type Teardown } from '../checks/fixtures.js';
 
@@ -155,7 +156,7 @@ t.test('liveness never exits 0 on its own; abort ends it at once', async (t) => 
   });
   const outcome = await pending;
   t.match(outcome, { passed: false, attempts: 5 });
-  t.equal(outcome.failure, AGENT_CANCELLED);
+  t.match(outcome, { end: 'cancelled', exitCode: CANCELLED.exitCode, failure: undefined });
 });
 
 t.test('initial delay before the first round', async (t) => {
@@ -209,7 +210,7 @@ t.test('abort cancels the check in flight and leaves no handle behind', async (t
   const outcome = await pending;
   t.ok(performance.now() - started < 100);
   t.match(outcome, { passed: false, timedOut: false, attempts: 0 });
-  t.equal(outcome.failure, AGENT_CANCELLED);
+  t.match(outcome, { end: 'cancelled', exitCode: CANCELLED.exitCode, failure: undefined });
   // Both ends' handles are released in the loop's close phase, a turn or two later; wait for it, bounded.
   for (let i = 0; i < 100 && count() !== before; i++) await new Promise((resolve) => setTimeout(resolve, 20));
   t.equal(count(), before, 'no socket or timer left');
@@ -218,7 +219,7 @@ t.test('abort cancels the check in flight and leaves no handle behind', async (t
 t.test('an already aborted signal runs nothing', async (t) => {
   const app = await scripted(t, () => 200);
   const outcome = await runAgent(options('once', [http(app.port)]), { signal: AbortSignal.abort() });
-  t.equal(outcome.failure, AGENT_CANCELLED);
+  t.match(outcome, { end: 'cancelled', exitCode: CANCELLED.exitCode, failure: undefined });
   t.equal(app.state.hits, 0);
 });
 

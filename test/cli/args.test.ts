@@ -1,7 +1,7 @@
 // The two dialects' parsing, in-process: which AgentOptions a command line becomes. Running them is
 // tested end to end through the built agent (native.test.ts, cf-dialect.test.ts).
 import t from 'tap';
-import type { AgentOptions } from '../../src/agent/types.js';
+import type { AgentOptions, LoopMode } from '../../src/engine/types.js';
 import { parseCfArgs } from '../../src/cli/cf-dialect.js';
 import { parseNativeArgs } from '../../src/cli/healthcheck.js';
 import type { Invocation, ParseArgs } from '../../src/cli/invocation.js';
@@ -116,7 +116,7 @@ t.test('CF dialect: what the binary says when its mode fails', async (t) => {
   const told = async (argv: string[], timedOut: boolean) => {
     const invocation = await parseCfArgs(argv, {});
     if (invocation.kind !== 'run') throw new Error('expected a run');
-    return invocation.tell({ ...outcome, mode: invocation.options.mode, timedOut, failure });
+    return invocation.tell({ ...outcome, mode: invocation.options.mode as LoopMode, end: timedOut ? 'timed-out' : 'failed', timedOut, failure });
   };
   t.same(await told(['-startup-interval=2s'], true), {
     stderr: `Timed out after 1m0s (30 attempts) waiting for startup check to succeed: ${failure.message}\n`,

@@ -17,7 +17,7 @@ import { Model } from '@kubernetes-models/base';
 import { ConfigMap, Pod, Service } from 'kubernetes-models/v1';
 import { DaemonSet, Deployment, StatefulSet } from 'kubernetes-models/apps/v1';
 import { CronJob, Job } from 'kubernetes-models/batch/v1';
-import type { AgentOptions } from '../../src/agent/types.js';
+import type { AgentOptions } from '../../src/engine/types.js';
 import { parseNativeArgs } from '../../src/cli/healthcheck.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');

@@ -44,7 +44,7 @@ t.test('exits during start-up, readiness and liveness; a missing command; SIGTER
   }
   // Each failure is replaced: the policy's restarts show up as reschedules of every failing app.
   for (const app of ['exit-at-start', 'exit-in-readiness', 'exit-in-liveness', 'port-taken']) {
-    await cli.until(seen(app, (x) => x.msg.startsWith('Rescheduled to replace')));
+    await cli.until(seen(app, (x) => x.cause === 'restart'));
   }
 
   await stopCleanly(t, cli, MARKER, run);

@@ -1,10 +1,10 @@
 // The log audit the fault tests and the soak rely on must itself catch what it claims to.
 import t from 'tap';
 import { auditLog } from '../../src/supervisor/log-audit.js';
-import type { Transition } from '../../src/supervisor/types.js';
+import type { Transition, TransitionFacts } from '../../src/supervisor/types.js';
 
-const line = (instance: string, from: Transition['from'], to: Transition['to'], msg = '', reason?: string): Transition => ({
-  time: '', level: 'info', app: 'web', instance, from, to, msg, ...(reason === undefined ? {} : { reason }),
+const line = (instance: string, from: Transition['from'], to: Transition['to'], msg = '', reason?: string, facts: TransitionFacts = {}): Transition => ({
+  time: '', level: 'info', app: 'web', instance, from, to, msg, ...(reason === undefined ? {} : { reason }), ...facts,
 });
 const crashCycle = [
   line('web-1', null, 'scheduled'),
@@ -14,10 +14,10 @@ const crashCycle = [
   line('web-1', 'destroying', 'destroyed'),
 ];
 
-t.same(auditLog([...crashCycle, line('web-2', null, 'scheduled', 'Rescheduled to replace web-1, starting at once')], true), [], 'a sound crash cycle');
+t.same(auditLog([...crashCycle, line('web-2', null, 'scheduled', 'Rescheduled to replace web-1, starting at once', undefined, { cause: 'restart', replaces: 'web-1' })], true), [], 'a sound crash cycle');
 t.match(auditLog(crashCycle, true), [/web-1: destroyed after a failure, never rescheduled/], 'a crash with no reschedule');
 t.match(auditLog([crashCycle[0]!, crashCycle[2]!], false), [/web-1: starting -> crashed after scheduled/], 'a missing line breaks the chain');
 t.match(auditLog([...crashCycle.slice(0, 4)], true), [/last state is destroying/], 'a failure never destroyed, once the run is over');
 t.same(auditLog([...crashCycle.slice(0, 4)], false), [], '... but only in progress mid-run');
-const stopping = [line('web-2', null, 'scheduled'), line('web-2', 'scheduled', 'destroying', '', 'supervisor stopping')];
+const stopping = [line('web-2', null, 'scheduled'), line('web-2', 'scheduled', 'destroying', '', 'supervisor stopping', { cause: 'stopping' })];
 t.same(auditLog([...crashCycle.slice(0, 4), ...stopping, crashCycle[4]!], true), [], 'no reschedule owed once the supervisor is stopping');

@@ -4,7 +4,8 @@ import { createInterface } from 'node:readline';
 import t from 'tap';
 import { isRunning, readProcStat } from '../../src/supervisor/state-dir.js';
 import { Supervisor } from '../../src/supervisor/supervisor.js';
-import type { SupervisorOptions, Transition } from '../../src/supervisor/types.js';
+import type { SupervisorOptions } from '../../src/supervisor/options.js';
+import type { Transition } from '../../src/supervisor/types.js';
 import { AGENT, appSpec, ensureAgent, recordedPids, ROOT, STRATEGIES } from './harness.js';
 import { tempDir } from '../helpers/temp-dir.js';
 

@@ -11,7 +11,8 @@ import t, { type Test } from 'tap';
 import { DockerDriver } from '../../src/supervisor/drivers/docker.js';
 import { ownerTag } from '../../src/supervisor/drivers/owner.js';
 import { Supervisor } from '../../src/supervisor/supervisor.js';
-import type { AppSpec, ProbeStrategy, SupervisorOptions, Transition } from '../../src/supervisor/types.js';
+import type { SupervisorOptions } from '../../src/supervisor/options.js';
+import type { AppSpec, ProbeStrategy, Transition } from '../../src/supervisor/types.js';
 import { appSpec, ROOT, STRATEGIES, supervise, to } from './harness.js';
 import { tempDir } from '../helpers/temp-dir.js';
 

@@ -8,7 +8,8 @@ import type { Test } from 'tap';
 import { isRunning } from '../../src/supervisor/state-dir.js';
 import type { Driver } from '../../src/supervisor/drivers/driver.js';
 import { Supervisor } from '../../src/supervisor/supervisor.js';
-import type { AppSpec, ProbeStrategy, SupervisorTuning, Transition } from '../../src/supervisor/types.js';
+import type { SupervisorTuning } from '../../src/supervisor/options.js';
+import type { AppSpec, ProbeStrategy, Transition } from '../../src/supervisor/types.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));

@@ -69,9 +69,9 @@ t.test('GET /status answers the documented shape', async (t) => {
 t.test('GET /metrics serves every lifeguard metric', async (t) => {
   const { endpoint, supervisor } = await serve(t);
   supervisor.emit('transition', { time: since, level: 'info', app: 'web', instance: 'web-1', from: 'starting', to: 'healthy', msg: 'Container became healthy' });
-  // A replacement (restarts inherited, above 0) counts as a restart; an instance scheduled by backfill does not.
-  supervisor.emit('transition', { time: since, level: 'info', app: 'web', instance: 'web-1', from: null, to: 'scheduled', msg: 'Rescheduled' });
-  supervisor.emit('transition', { time: since, level: 'info', app: 'pool', instance: 'pool-1', from: null, to: 'scheduled', msg: 'Backfilling' });
+  // A replacement counts as a restart (its cause says so); an instance scheduled by backfill does not.
+  supervisor.emit('transition', { time: since, level: 'info', app: 'web', instance: 'web-1', from: null, to: 'scheduled', msg: 'Rescheduled', cause: 'restart', replaces: 'web-0', restart: 2, restartLimit: 5 });
+  supervisor.emit('transition', { time: since, level: 'info', app: 'pool', instance: 'pool-1', from: null, to: 'scheduled', msg: 'Backfilling', cause: 'backfill' });
   supervisor.emit('check', { app: 'web', instance: 'web-1', passed: false, latencyMs: 12, phase: 'liveness' });
   const reply = await call(endpoint, 'GET', '/metrics');
   t.equal(reply.status, 200);

@@ -24,7 +24,7 @@ t.test('liveness: rounds every interval until cancel(), then nothing at all', as
   const probe = new NativeProbe();
   let rounds = 0;
   const ends: ProbeEnd[] = [];
-  const handle = probe.liveness(target, { checks: [{ kind: 'tcp', port: server.port, timeoutMs: 200 }], intervalMs: 50, failureThreshold: 1 }, { round: () => rounds++, end: (end) => ends.push(end) });
+  const handle = probe.liveness(target, { checks: [{ kind: 'tcp', port: server.port, timeoutMs: 200 }], intervalMs: 50, failureThreshold: 1 }, { round: () => rounds++, ready: () => {}, end: (end) => ends.push(end) });
   await sleep(380);
   t.ok(rounds >= 5 && rounds <= 9, `about one round per 50ms (${rounds})`);
   handle.cancel();
@@ -40,28 +40,30 @@ t.test('liveness: fails after failureThreshold failures in a row', async (t) => 
   const ends: ProbeEnd[] = [];
   let rounds = 0;
   // Port 1 on loopback: nothing listens there, the connection is refused at once.
-  probe.liveness(target, { checks: [{ kind: 'tcp', port: 1, timeoutMs: 200 }], intervalMs: 30, failureThreshold: 3 }, { round: () => rounds++, end: (end) => ends.push(end) });
+  probe.liveness(target, { checks: [{ kind: 'tcp', port: 1, timeoutMs: 200 }], intervalMs: 30, failureThreshold: 3 }, { round: () => rounds++, ready: () => {}, end: (end) => ends.push(end) });
   for (let i = 0; i < 50 && ends.length === 0; i++) await sleep(20);
   t.equal(rounds, 3);
-  t.match(ends, [{ kind: 'failed', reason: /failed to make TCP connection to 127\.0\.0\.1:1: .*refused/ }]);
+  t.match(ends, [{ phase: 'liveness', cause: 'unhealthy', reason: /failed to make TCP connection to 127\.0\.0\.1:1: .*refused/ }]);
 });
 
 t.test('readiness: passes once every check has passed; gives up at the start timeout with the last failure', async (t) => {
   const server = await listener(t);
   const probe = new NativeProbe();
-  const ends: ProbeEnd[] = [];
-  const observer = { round: () => {}, end: (end: ProbeEnd) => ends.push(end) };
-  probe.readiness(target, { checks: [{ kind: 'tcp', port: server.port, timeoutMs: 200 }], intervalMs: 50, startTimeoutMs: 1000 }, observer);
-  probe.readiness(target, { checks: [{ kind: 'tcp', port: 1, timeoutMs: 200 }], intervalMs: 50, startTimeoutMs: 300 }, observer);
+  t.teardown(() => probe.close());
+  const ends: (ProbeEnd | 'ready')[] = [];
+  const observer = { round: () => {}, ready: () => ends.push('ready'), end: (end: ProbeEnd) => ends.push(end) };
+  const liveness = { checks: [{ kind: 'tcp', port: server.port, timeoutMs: 200 }], intervalMs: 10_000, failureThreshold: 1 } as const;
+  probe.lifecycle(target, { readiness: { checks: [{ kind: 'tcp', port: server.port, timeoutMs: 200 }], intervalMs: 50, startTimeoutMs: 1000 }, liveness }, observer);
+  probe.lifecycle(target, { readiness: { checks: [{ kind: 'tcp', port: 1, timeoutMs: 200 }], intervalMs: 50, startTimeoutMs: 300 }, liveness }, observer);
   await sleep(500);
-  t.match(ends, [{ kind: 'passed' }, { kind: 'failed', reason: /127\.0\.0\.1:1: .*refused/ }]);
+  t.match(ends, ['ready', { phase: 'readiness', cause: 'timed-out', reason: /127\.0\.0\.1:1: .*refused/ }]);
 });
 
 t.test('close() cancels every probe', async (t) => {
   const server = await listener(t);
   const probe = new NativeProbe();
   let rounds = 0;
-  for (let i = 0; i < 3; i++) probe.liveness(target, { checks: [{ kind: 'tcp', port: server.port, timeoutMs: 200 }], intervalMs: 30, failureThreshold: 1 }, { round: () => rounds++, end: () => {} });
+  for (let i = 0; i < 3; i++) probe.liveness(target, { checks: [{ kind: 'tcp', port: server.port, timeoutMs: 200 }], intervalMs: 30, failureThreshold: 1 }, { round: () => rounds++, ready: () => {}, end: () => {} });
   await sleep(100);
   await probe.close();
   const after = rounds;

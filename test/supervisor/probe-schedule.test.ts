@@ -1,25 +1,38 @@
-// The supervisor's clock under native probing: a liveness probe's first round may wait (start-phase spreading),
-// and every round says how far behind its tick it started.
-import { once } from 'node:events';
-import { createServer } from 'node:net';
-import { setTimeout as sleep } from 'node:timers/promises';
+// The supervisor's own clock under native probing, on a fake clock: readiness rounds after the first at a random
+// phase, the first liveness round at a random moment of its interval (start-phase spreading), and every round
+// saying how far behind its tick it started.
 import t from 'tap';
-import { NativeProbe } from '../../src/supervisor/probes/native.js';
+import type { CheckResult } from '../../src/checks/types.js';
+import { LoopProbe } from '../../src/supervisor/probes/loop-probe.js';
+import { FakeClock } from '../helpers/fake-clock.js';
 
 const target = { app: 'web', instance: 'web-1', endpoint: (port: number) => ({ host: '127.0.0.1', port }) };
+const check = { kind: 'tcp', port: 1, timeoutMs: 500 } as const;
 
-t.test('firstRoundMs holds the first liveness round back; every round reports its lateness', async (t) => {
-  const server = createServer((socket) => socket.destroy()).listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  t.teardown(() => server.close());
-  const port = (server.address() as { port: number }).port;
-  const probe = new NativeProbe();
+t.test('readiness spreads its later rounds, liveness its first; every round reports its lateness', async (t) => {
+  const clock = new FakeClock();
+  const starts: number[] = [];
+  let calls = 0;
+  const probe = new LoopProbe(
+    async (checks) => {
+      starts.push(clock.now());
+      calls++;
+      return checks.map((): CheckResult => (calls >= 3 ? { passed: true, latencyMs: 1 } : { passed: false, latencyMs: 1, error: { code: 'tcp-failed', exitCode: 4, message: 'refused' } }));
+    },
+    clock,
+    () => 0.25,
+  );
   const late: (number | undefined)[] = [];
-  const handle = probe.liveness(target, { checks: [{ kind: 'tcp', port, timeoutMs: 500 }], intervalMs: 50, failureThreshold: 1, firstRoundMs: 400 }, { round: (_p, _l, lateMs) => late.push(lateMs), end: () => {} });
+  const events: string[] = [];
+  const handle = probe.lifecycle(
+    target,
+    { readiness: { checks: [check], intervalMs: 100, startTimeoutMs: 0 }, liveness: { checks: [check], intervalMs: 1000, failureThreshold: 1 } },
+    { round: (phase, _passed, _latency, lateMs) => (events.push(phase), late.push(lateMs)), ready: () => events.push(`ready at ${clock.now()}`), end: () => events.push('end') },
+  );
   t.teardown(() => handle.cancel());
-  await sleep(100);
-  t.same(late, [], 'no round before firstRoundMs');
-  for (let i = 0; i < 100 && late.length < 2; i++) await sleep(20);
-  t.ok(late.length >= 2, 'rounds follow once the first is due');
-  t.ok(late.every((ms) => typeof ms === 'number' && ms >= 0), 'each round carries its lateness');
+  await clock.advance(2000);
+  // Readiness: at once, then ticks shifted 25ms earlier (75, 175); liveness 250ms (a quarter of 1s) after ready.
+  t.same(starts, [0, 75, 175, 425, 1425]);
+  t.same(events, ['readiness', 'readiness', 'readiness', 'ready at 175', 'liveness', 'liveness']);
+  t.ok(late.every((ms) => ms === 0), 'on an idle clock no round is late');
 });

@@ -2,7 +2,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import t, { type Test } from 'tap';
-import type { Exit, RunningInstance } from '../../src/supervisor/drivers/driver.js';
+import type { RunningInstance } from '../../src/supervisor/drivers/driver.js';
+import type { Exit } from '../../src/supervisor/exit.js';
 import { ProcessDriver } from '../../src/supervisor/drivers/process.js';
 import { isRunning, readProcStat } from '../../src/supervisor/state-dir.js';
 import { appSpec } from './harness.js';

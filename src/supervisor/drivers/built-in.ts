@@ -5,7 +5,8 @@
  */
 import { fileURLToPath } from 'node:url';
 import { LifeguardFailure, usageError } from '../../checks/errors.js';
-import type { DriverName, SupervisorOptions } from '../types.js';
+import type { SupervisorOptions } from '../options.js';
+import type { DriverName } from '../types.js';
 import { DockerDriver } from './docker.js';
 import type { Driver } from './driver.js';
 import { NetnsDriver } from './netns.js';

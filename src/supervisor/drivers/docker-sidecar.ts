@@ -13,7 +13,7 @@ import { once } from 'node:events';
 import { PassThrough } from 'node:stream';
 import { createInterface } from 'node:readline';
 import type Docker from 'dockerode';
-import type { AgentRun, AgentRunner, AgentSink } from './agent-runner.js';
+import type { AgentRun, AgentRunner, AgentSink } from '../probes/agent-runner.js';
 
 export const AGENT_MOUNT = '/etc/lifeguard/healthcheck';
 

@@ -14,7 +14,9 @@ import { resolve } from 'node:path';
 import Docker from 'dockerode';
 import { LifeguardFailure, lifeguardError } from '../../checks/errors.js';
 import { ContainerAgentRunner, engineMessage } from './docker-sidecar.js';
-import type { DestroyOutcome, Driver, Endpoint, Exit, LaunchRequest, LaunchResult, RunningInstance } from './driver.js';
+import type { Exit } from '../exit.js';
+import type { Endpoint } from '../probes/probe.js';
+import type { DestroyOutcome, Driver, LaunchRequest, LaunchResult, RunningInstance } from './driver.js';
 import { ownerTag } from './owner.js';
 import { portEnv } from './process.js';
 

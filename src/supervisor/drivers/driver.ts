@@ -3,20 +3,11 @@
  * exits, and destroys it. The process driver is the embedded default; netns and docker fit the same shape
  * (an address per container port, an optional pid, an exit notification, a graceful destroy).
  */
-import type { AppSpec } from '../types.js';
-import type { AgentRunner } from './agent-runner.js';
+import type { Exit } from '../exit.js';
+import type { AgentRunner } from '../probes/agent-runner.js';
+import type { Endpoint } from '../probes/probe.js';
 import type { TrackedProcess } from '../state-dir.js';
-
-export interface Endpoint {
-  readonly host: string;
-  readonly port: number;
-}
-
-/** How an instance ended on its own: an exit status, a signal, or a start that never happened. */
-export interface Exit {
-  readonly code: number | null;
-  readonly signal: NodeJS.Signals | null;
-}
+import type { AppSpec } from '../types.js';
 
 export interface LaunchRequest {
   readonly instance: string;
@@ -55,9 +46,4 @@ export interface Driver {
    * records do not cover (namespaces, containers); called once at start, after those processes are killed.
    */
   cleanup?(): Promise<void>;
-}
-
-/** `exited with code 1`, `killed by SIGKILL`: the crash reason an operator reads in the log. */
-export function describeExit(exit: Exit): string {
-  return exit.signal !== null ? `killed by ${exit.signal}` : `exited with code ${exit.code}`;
 }

@@ -11,7 +11,7 @@
  * supervisor deletes every one its predecessor left (cleanup), with whatever still runs inside.
  */
 import { ownerTag } from './owner.js';
-import { LocalAgentRunner } from './agent-runner.js';
+import { LocalAgentRunner } from '../probes/agent-process.js';
 import type { DestroyOutcome, Driver, LaunchRequest, LaunchResult, RunningInstance } from './driver.js';
 import { IP_PATH, ip, ipQuiet } from './ip-command.js';
 import { ChildInstance, spawnApp } from './process.js';

@@ -7,7 +7,9 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:net';
 import { signalGroup, type TrackedProcess, trackProcess } from '../state-dir.js';
-import type { DestroyOutcome, Driver, Endpoint, Exit, LaunchRequest, LaunchResult, RunningInstance } from './driver.js';
+import type { Exit } from '../exit.js';
+import type { Endpoint } from '../probes/probe.js';
+import type { DestroyOutcome, Driver, LaunchRequest, LaunchResult, RunningInstance } from './driver.js';
 
 const HOST = '127.0.0.1';
 

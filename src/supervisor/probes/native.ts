@@ -4,16 +4,16 @@
  * MAX_IN_FLIGHT checks of all probes run at once, the rest wait their turn (see Limit).
  */
 import { runCheck } from '../../checks/run-check.js';
-import type { CheckSpec } from '../../checks/types.js';
+import type { Clock } from '../../engine/clock.js';
 import { Limit } from './limit.js';
-import { ScheduledProbe } from './scheduled.js';
+import { LoopProbe } from './loop-probe.js';
 
 /** Enough for a thousand instances' checks at a 500ms startup interval; far below a process's open-file limit. */
 const MAX_IN_FLIGHT = 256;
 
-export class NativeProbe extends ScheduledProbe {
-  constructor(maxInFlight = MAX_IN_FLIGHT) {
+export class NativeProbe extends LoopProbe {
+  constructor(maxInFlight = MAX_IN_FLIGHT, clock?: Clock) {
     const limit = new Limit(maxInFlight);
-    super((checks: readonly CheckSpec[], signal: AbortSignal) => Promise.all(checks.map((check) => limit.run(() => runCheck(check, signal)))));
+    super((checks, signal) => Promise.all(checks.map((check) => limit.run(() => runCheck(check, signal)))), clock);
   }
 }

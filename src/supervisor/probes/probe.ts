@@ -1,12 +1,19 @@
 /**
- * One interface for both probing strategies, so that an instance's life does not depend on where its checks run:
- * in-process (native) or in a healthcheck agent beside it (sidecar). A readiness probe ends once, passed or
- * failed; a liveness probe ends only by failing. Both report every completed round, for metrics and for the
- * first check after a prewarm claim.
+ * One interface for every probing strategy, so that an instance's life does not depend on where its checks run:
+ * in the supervisor (native), in one agent process per round (oneshot) or in one agent beside the instance for
+ * its whole life (sidecar). A lifecycle probe says `ready` once readiness has passed and goes on with liveness;
+ * it ends only by failing. Every completed round is reported, for metrics and for the first check after a
+ * prewarm claim.
  */
 import type { CheckSpec } from '../../checks/types.js';
-import type { AgentRunner } from '../drivers/agent-runner.js';
-import type { Endpoint } from '../drivers/driver.js';
+import type { AgentOutcome } from '../../engine/types.js';
+import { failureReason } from '../../protocol/report.js';
+import type { AgentRunner } from './agent-runner.js';
+
+export interface Endpoint {
+  readonly host: string;
+  readonly port: number;
+}
 
 export interface ProbeTarget {
   readonly app: string;
@@ -29,25 +36,38 @@ export interface LivenessPlan {
   readonly intervalMs: number;
   /** Failures in a row of one check that end the probe. */
   readonly failureThreshold: number;
-  /**
-   * When the first round runs, in ms from the probe's start (default 0: at once); later rounds follow every
-   * interval from it. A fleet that became healthy together spreads its rounds over the interval this way.
-   */
-  readonly firstRoundMs?: number;
 }
 
-export type ProbeEnd =
-  | { readonly kind: 'passed' }
-  /** The checks failed; `reason` carries the check failure messages. */
-  | { readonly kind: 'failed'; readonly reason: string }
-  /** The probe itself broke (a sidecar agent stopped or stuck): no verdict, which must count as a failure. */
-  | { readonly kind: 'lost'; readonly reason: string };
+export interface LifecyclePlan {
+  readonly readiness: ReadinessPlan;
+  readonly liveness: LivenessPlan;
+}
+
+export type Phase = 'readiness' | 'liveness';
+
+/** Why a probe ended; a probe only ends by failing. */
+export type ProbeCause =
+  /** Readiness ran out of time. */
+  | 'timed-out'
+  /** A check failed for good. */
+  | 'unhealthy'
+  /** The probe itself broke (a sidecar agent stopped, stuck or gone): no verdict, which must count as a failure. */
+  | 'agent-lost';
+
+export interface ProbeEnd {
+  readonly phase: Phase;
+  readonly cause: ProbeCause;
+  /** The failing checks' messages, or what became of the agent. */
+  readonly reason: string;
+}
 
 export interface ProbeObserver {
   /** `lateMs`: how far behind its tick the round started, where the supervisor keeps the clock (not sidecar). */
-  round(passed: boolean, latencyMs: number, lateMs?: number): void;
+  round(phase: Phase, passed: boolean, latencyMs: number, lateMs?: number): void;
+  /** Readiness passed; liveness goes on in the same probe. */
+  ready(): void;
   /** Told at most once; never after cancel(). */
-  end(outcome: ProbeEnd): void;
+  end(end: ProbeEnd): void;
 }
 
 export interface ProbeHandle {
@@ -58,7 +78,8 @@ export interface ProbeHandle {
 }
 
 export interface Probe {
-  readiness(target: ProbeTarget, plan: ReadinessPlan, observer: ProbeObserver): ProbeHandle;
+  lifecycle(target: ProbeTarget, plan: LifecyclePlan, observer: ProbeObserver): ProbeHandle;
+  /** Liveness alone: a claimed prewarm instance, watched with its app's checks from the claim on. */
   liveness(target: ProbeTarget, plan: LivenessPlan, observer: ProbeObserver): ProbeHandle;
   /** Cancels every probe still running and resolves once their processes are gone. */
   close(): Promise<void>;
@@ -68,4 +89,10 @@ export interface Probe {
 export function aimed(check: CheckSpec, target: ProbeTarget): CheckSpec {
   const { host, port } = target.endpoint(check.port);
   return { ...check, host, port };
+}
+
+/** A failed loop's end, the same whoever ran the loop (the supervisor or an agent, whose report this reads too). */
+export function loopEnd(phase: Phase, checks: AgentOutcome['checks']): ProbeEnd {
+  // Readiness ends failing only when its time is up (or there is nothing to check on, which no time mends).
+  return { phase, cause: phase === 'readiness' ? 'timed-out' : 'unhealthy', reason: failureReason(checks) };
 }

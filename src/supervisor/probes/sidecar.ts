@@ -1,31 +1,27 @@
 /**
- * Sidecar probing: one healthcheck agent per instance, readiness then liveness, as Diego's declarative health
- * check runs it. The verdict is the agent's exit code, the reason its --json report.
- * The agent is not trusted blindly: it writes a heartbeat line per completed round to a stream the supervisor
- * reads, and an agent that stays silent past its deadline (stopped, stuck) is killed and counted as a failure —
- * no news is never good news. Where the agent runs (a local child, a network namespace, a sidecar container) is
- * the driver's AgentRunner; this file only judges what the agent says.
+ * Sidecar probing: one healthcheck agent per instance life, in lifecycle mode (readiness, then liveness in the
+ * same process), as Diego's declarative health check runs it — one agent start per instance. The agent keeps the
+ * loop; the supervisor reads its heartbeat (src/protocol/heartbeat.ts): each round, and the moment readiness
+ * passed. Its exit is a failure, the reason its --json report.
+ * The agent is not trusted blindly: an agent that stays silent past its deadline (stopped, stuck) is killed and
+ * counted as a failure — no news is never good news. Where the agent runs (a local child, a network namespace,
+ * a sidecar container) is the driver's AgentRunner; this file only judges what the agent says.
  */
-import { readJsonChecks } from '../../agent/report.js';
 import { formatDuration } from '../../checks/duration.js';
-import { formatTarget } from '../../checks/target.js';
 import type { CheckSpec } from '../../checks/types.js';
-import { type AgentRun, type AgentRunner, LocalAgentRunner } from '../drivers/agent-runner.js';
-import { describeExit, type Exit } from '../drivers/driver.js';
-import { aimed, type LivenessPlan, type Probe, type ProbeEnd, type ProbeHandle, type ProbeObserver, type ProbeTarget, type ReadinessPlan } from './probe.js';
+import { type AgentRequest, agentArgv } from '../../protocol/argv.js';
+import { readHeartbeat } from '../../protocol/heartbeat.js';
+import { readJsonReport } from '../../protocol/report.js';
+import { describeExit, type Exit } from '../exit.js';
+import { LocalAgentRunner } from './agent-process.js';
+import type { AgentRun, AgentRunner } from './agent-runner.js';
+import { aimed, type LifecyclePlan, type LivenessPlan, loopEnd, type Phase, type Probe, type ProbeEnd, type ProbeHandle, type ProbeObserver, type ProbeTarget } from './probe.js';
 
 export interface SidecarOptions {
   /** The healthcheck executable for instances whose driver brings no runner of its own (the process driver). */
   readonly agentPath: string;
   /** Slack on top of interval + check timeout before a silent agent counts as lost. */
   readonly heartbeatGraceMs: number;
-}
-
-/** One line per completed round; `elapsedMs` counts from the agent's start. */
-interface Heartbeat {
-  readonly attempt: number;
-  readonly passed: boolean;
-  readonly elapsedMs: number;
 }
 
 export class SidecarProbe implements Probe {
@@ -36,52 +32,59 @@ export class SidecarProbe implements Probe {
     this.localRunner = new LocalAgentRunner(options.agentPath);
   }
 
-  readiness(target: ProbeTarget, plan: ReadinessPlan, observer: ProbeObserver): ProbeHandle {
-    const args = ['--mode=readiness', `--startup-timeout=${formatDuration(plan.startTimeoutMs)}`];
+  lifecycle(target: ProbeTarget, plan: LifecyclePlan, observer: ProbeObserver): ProbeHandle {
+    const { readiness, liveness } = plan;
+    const runner = this.runner(target);
+    const request: AgentRequest = {
+      mode: 'lifecycle',
+      checks: this.aim(runner, liveness.checks, target),
+      readinessChecks: this.aim(runner, readiness.checks, target),
+      intervalMs: liveness.intervalMs,
+      startupIntervalMs: readiness.intervalMs,
+      startupTimeoutMs: readiness.startTimeoutMs,
+      failureThreshold: liveness.failureThreshold,
+    };
     // The readiness verdict is due at the start timeout anyway, so silence is tolerated until then: an agent that
     // boots slowly on a loaded machine (an evacuation storm: hundreds of agents start at once) is not taken for a
     // lost one and its instance does not time out early; a stuck one is still found when the start timeout passes.
-    const silenceMs = plan.startTimeoutMs > 0 ? plan.startTimeoutMs + this.options.heartbeatGraceMs : undefined;
-    return this.run(target, plan.checks, plan.intervalMs, args, observer, (exit) => exit.code === 0, silenceMs);
+    const startingMs = readiness.startTimeoutMs > 0 ? readiness.startTimeoutMs + this.options.heartbeatGraceMs : undefined;
+    return this.run(runner, request, observer, 'readiness', startingMs);
   }
 
   liveness(target: ProbeTarget, plan: LivenessPlan, observer: ProbeObserver): ProbeHandle {
-    const args = ['--mode=liveness', `--failure-threshold=${plan.failureThreshold}`, `--initial-delay=${formatDuration(plan.firstRoundMs ?? 0)}`];
-    // A liveness agent only ever exits to report a failure.
-    return this.run(target, plan.checks, plan.intervalMs, args, observer, () => false);
+    const runner = this.runner(target);
+    const request: AgentRequest = { mode: 'liveness', checks: this.aim(runner, plan.checks, target), intervalMs: plan.intervalMs, failureThreshold: plan.failureThreshold };
+    return this.run(runner, request, observer, 'liveness', undefined);
   }
 
   async close(): Promise<void> {
     await Promise.all([...this.agents].map((agent) => agent.cancelAndWait()));
   }
 
-  private run(
-    target: ProbeTarget,
-    checks: readonly CheckSpec[],
-    intervalMs: number,
-    modeArgs: readonly string[],
-    observer: ProbeObserver,
-    passed: (exit: Exit) => boolean,
-    silenceMs?: number,
-  ): ProbeHandle {
-    const runner = target.agent ?? this.localRunner;
-    // An agent in the instance's context is given container ports and no host: it finds the address itself.
-    const sent = runner.inContext ? checks : checks.map((check) => aimed(check, target));
-    // The agent takes one --timeout for all its checks; the longest keeps every check's own budget.
-    const timeoutMs = Math.max(...sent.map((check) => check.timeoutMs));
-    const args = [
-      ...modeArgs,
-      ...sent.flatMap((check) => ['--check', formatTarget(check)]),
-      `--timeout=${formatDuration(timeoutMs)}`,
-      `--interval=${formatDuration(intervalMs)}`,
-      '--json',
-    ];
-    const deadlineMs = silenceMs ?? intervalMs + timeoutMs + this.options.heartbeatGraceMs;
-    const agent = new Agent(intervalMs, deadlineMs, observer, passed);
-    agent.start(runner, args, () => this.agents.delete(agent));
+  private runner(target: ProbeTarget): AgentRunner {
+    return target.agent ?? this.localRunner;
+  }
+
+  /** An agent in the instance's context is given container ports and no host: it finds the address itself. */
+  private aim(runner: AgentRunner, checks: readonly CheckSpec[], target: ProbeTarget): readonly CheckSpec[] {
+    return runner.inContext ? checks : checks.map((check) => aimed(check, target));
+  }
+
+  private run(runner: AgentRunner, request: AgentRequest, observer: ProbeObserver, phase: Phase, startingMs: number | undefined): ProbeHandle {
+    const timeoutMs = Math.max(...request.checks.map((check) => check.timeoutMs), ...(request.readinessChecks ?? []).map((check) => check.timeoutMs));
+    const intervalMs = request.intervalMs ?? 0;
+    const livingMs = intervalMs + timeoutMs + this.options.heartbeatGraceMs;
+    const agent = new Agent(phase, { starting: startingMs ?? (request.startupIntervalMs ?? intervalMs) + timeoutMs + this.options.heartbeatGraceMs, living: livingMs }, observer);
     this.agents.add(agent);
+    agent.start(runner, agentArgv(request), () => this.agents.delete(agent));
     return agent;
   }
+}
+
+/** How long the agent may stay silent, by phase. */
+interface Silences {
+  readonly starting: number;
+  readonly living: number;
 }
 
 /** One agent and its heartbeat deadline; cancel() ends both. */
@@ -93,10 +96,9 @@ class Agent implements ProbeHandle {
   private done = false;
 
   constructor(
-    private readonly intervalMs: number,
-    private readonly deadlineMs: number,
+    private phase: Phase,
+    private readonly silences: Silences,
     private readonly observer: ProbeObserver,
-    private readonly passed: (exit: Exit) => boolean,
   ) {}
 
   get agentPid(): number | null {
@@ -105,11 +107,11 @@ class Agent implements ProbeHandle {
 
   start(runner: AgentRunner, args: readonly string[], forget: () => void): void {
     this.run = runner.start(args, {
-      line: (line) => this.beat(line),
+      line: (line) => this.heard(line),
       stdout: (text) => (this.stdout += text),
       stderr: (text) => (this.stderr += text),
       exited: (exit) => this.exited(exit),
-      failed: (reason) => this.finish({ kind: 'lost', reason }),
+      failed: (reason) => this.finish({ phase: this.phase, cause: 'agent-lost', reason }),
     });
     // The probe forgets the agent only once it is gone, so that close() waits for agents cancelled earlier too.
     void this.run.closed.then(forget);
@@ -128,38 +130,39 @@ class Agent implements ProbeHandle {
     await this.run?.closed;
   }
 
-  private beat(line: string): void {
-    let heartbeat: Heartbeat | undefined;
-    try {
-      heartbeat = JSON.parse(line) as Heartbeat;
-    } catch {
-      heartbeat = undefined;
-    }
-    if (typeof heartbeat?.attempt !== 'number') {
+  private heard(line: string): void {
+    const beat = readHeartbeat(line);
+    if (beat === undefined) {
       // Not a heartbeat: the agent's own words on a stream it shares with stderr. The deadline decides.
       this.stderr += `${line}\n`;
       return;
     }
     if (this.done) return;
     this.arm();
-    // Round n starts on tick n-1 (ticks from the start), so its duration is what the heartbeat's time exceeds that by.
-    const latencyMs = Math.max(0, heartbeat.elapsedMs - (heartbeat.attempt - 1) * this.intervalMs);
-    this.observer.round(heartbeat.passed === true, latencyMs);
+    if (beat.kind === 'round') return this.observer.round(this.phase, beat.passed, beat.latencyMs);
+    if (this.phase === 'readiness') {
+      this.phase = 'liveness';
+      this.arm();
+      this.observer.ready();
+    }
   }
 
   private arm(allowanceMs = 0): void {
     clearTimeout(this.watchdog);
-    const silenceMs = this.deadlineMs + allowanceMs;
+    const silenceMs = (this.phase === 'readiness' ? this.silences.starting : this.silences.living) + allowanceMs;
     this.watchdog = setTimeout(() => {
       const who = this.run?.describe() ?? '?';
-      this.finish({ kind: 'lost', reason: `health check agent (${who}) sent no heartbeat for ${formatDuration(silenceMs)}: stopped or stuck, killed` });
+      this.finish({ phase: this.phase, cause: 'agent-lost', reason: `health check agent (${who}) sent no heartbeat for ${formatDuration(silenceMs)}: stopped or stuck, killed` });
     }, silenceMs);
   }
 
+  /** A lifecycle or liveness agent only ever exits to report a failure; its report says which checks failed. */
   private exited(exit: Exit): void {
     if (this.done) return;
-    if (this.passed(exit)) return this.finish({ kind: 'passed' });
-    this.finish({ kind: 'failed', reason: reportReason(this.stdout) ?? agentFailure(exit, this.stderr) });
+    const report = readJsonReport(this.stdout);
+    if (report !== undefined && !report.passed && report.checks.some((check) => !check.passed)) return this.finish(loopEnd(this.phase, report.checks));
+    const detail = this.stderr.trim().split('\n')[0];
+    this.finish({ phase: this.phase, cause: 'agent-lost', reason: `health check agent ${describeExit(exit)}${detail ? `: ${detail}` : ''}` });
   }
 
   private finish(end: ProbeEnd): void {
@@ -167,15 +170,4 @@ class Agent implements ProbeHandle {
     this.cancel();
     this.observer.end(end);
   }
-}
-
-/** The failing checks' messages from the agent's --json report, or undefined if it wrote none. */
-function reportReason(stdout: string): string | undefined {
-  const messages = (readJsonChecks(stdout) ?? []).flatMap((check) => (!check.passed && check.lastError !== null ? [check.lastError.message] : []));
-  return messages.length > 0 ? messages.join('; ') : undefined;
-}
-
-function agentFailure(exit: Exit, stderr: string): string {
-  const detail = stderr.trim().split('\n')[0];
-  return `health check agent ${describeExit(exit)}${detail ? `: ${detail}` : ''}`;
 }

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { TickClock } from '../../src/agent/schedule.js';
+import { TickClock } from '../../src/engine/ticks.js';
 
 t.test('rounds fall on ticks from the origin, whatever each round took', async (t) => {
   const clock = new TickClock(1000, 100);

@@ -1,27 +1,29 @@
-import { monotonicMs } from '../checks/clock.js';
 import { lifeguardError, type LifeguardError } from '../checks/errors.js';
-import { runCheck } from '../checks/run-check.js';
 import { formatTarget } from '../checks/target.js';
 import type { CheckResult, CheckSpec } from '../checks/types.js';
 import type { CheckReport } from './types.js';
 
 /**
- * One check's worker, in the manner of the Kubernetes prober: it runs the check when told and keeps the counters
- * the modes decide on. It knows nothing of modes.
+ * One check's counters, in the manner of the Kubernetes prober worker: told each result, it keeps what the
+ * modes decide on. It runs nothing and knows nothing of modes.
  */
-export class Prober {
+export class CheckCounter {
   readonly target: string;
-  /** Readiness needs each check to pass once. */
+  /** Readiness needs each check to pass once (successThreshold times in a row, Consul's success_before_passing). */
   passedOnce = false;
+  successesInARow = 0;
   /** Liveness ends when this reaches the failure threshold. */
   failuresInARow = 0;
   /** When the last failure arrived, so that a readiness timeout reports the most recent one. */
   lastFailedAt = -Infinity;
   private last: CheckResult | undefined;
-  /** When the attempt in flight began, so that one cut short by the agent can still be reported. */
+  /** When the attempt in flight began, so that one cut short by the loop can still be reported. */
   private inFlightSince: number | undefined;
 
-  constructor(readonly spec: CheckSpec) {
+  constructor(
+    readonly spec: CheckSpec,
+    private readonly successThreshold: number,
+  ) {
     this.target = formatTarget(spec);
   }
 
@@ -29,39 +31,41 @@ export class Prober {
     return this.last;
   }
 
-  async probe(signal: AbortSignal): Promise<void> {
-    this.inFlightSince = monotonicMs();
-    const result = await runCheck(this.spec, signal);
-    // A check the agent cancelled says nothing about the app.
-    if (signal.aborted) return;
+  began(now: number): void {
+    this.inFlightSince = now;
+  }
+
+  record(result: CheckResult, now: number): void {
     this.inFlightSince = undefined;
     this.last = result;
     if (result.passed) {
-      this.passedOnce = true;
       this.failuresInARow = 0;
+      this.successesInARow += 1;
+      if (this.successesInARow >= this.successThreshold) this.passedOnce = true;
     } else {
+      this.successesInARow = 0;
       this.failuresInARow += 1;
-      this.lastFailedAt = monotonicMs();
+      this.lastFailedAt = now;
     }
   }
 
   /**
-   * The error to report: the last failure, or, when no attempt ever finished because the agent gave up first,
+   * The error to report: the last failure, or, when no attempt ever finished because the loop gave up first,
    * the timeout of the check's kind after as long as the check had been waited for.
    */
-  lastError(now: number, agentStarted: number): LifeguardError | undefined {
+  lastError(now: number, loopStarted: number): LifeguardError | undefined {
     if (this.last !== undefined) return this.last.passed ? undefined : this.last.error;
-    const waitedMs = now - (this.inFlightSince ?? agentStarted);
+    const waitedMs = now - (this.inFlightSince ?? loopStarted);
     const { spec } = this;
     return spec.kind === 'tcp'
       ? lifeguardError('tcp-timeout', { host: spec.host ?? '', port: spec.port, timeoutMs: waitedMs })
       : lifeguardError('http-timeout', { uri: spec.path, port: spec.port, timeoutMs: waitedMs });
   }
 
-  /** `sticky`: one pass is for good (readiness); otherwise the last result decides (liveness, once). */
-  report(sticky: boolean, now: number, agentStarted: number): CheckReport {
+  /** `sticky`: one pass is for good (readiness); otherwise the last results decide (liveness, once). */
+  report(sticky: boolean, now: number, loopStarted: number): CheckReport {
     const passed = sticky ? this.passedOnce : this.last?.passed === true;
-    const lastError = passed ? undefined : this.lastError(now, agentStarted);
+    const lastError = passed ? undefined : this.lastError(now, loopStarted);
     const report: { -readonly [K in keyof CheckReport]: CheckReport[K] } = { target: this.target, kind: this.spec.kind, passed };
     if (lastError !== undefined) report.lastError = lastError;
     if (this.last !== undefined) report.lastLatencyMs = this.last.latencyMs;

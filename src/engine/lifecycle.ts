@@ -1,0 +1,26 @@
+import type { CheckSpec } from '../checks/types.js';
+import { type LoopContext, runLoop } from './probe-loop.js';
+import type { AgentOutcome, LoopOptions, RunRound } from './types.js';
+
+export interface Phase {
+  readonly options: LoopOptions;
+  readonly checks: readonly CheckSpec[];
+}
+
+export interface LifecycleContext extends LoopContext {
+  /** Readiness passed and liveness begins; `elapsedMs` from the start. */
+  readonly onReady?: (elapsedMs: number) => void;
+}
+
+/**
+ * An instance's whole watch, as an executor runs its startup step and then its liveness step: readiness until
+ * every check has passed (or its startup timeout), then liveness, with fresh counters, until a check fails for
+ * good. The agent's lifecycle mode, native and oneshot probing all run it; only their rounds differ.
+ */
+export async function runLifecycle(readiness: Phase, liveness: Phase, runRound: RunRound, ctx: LifecycleContext = {}): Promise<AgentOutcome> {
+  const ready = await runLoop(readiness.options, readiness.checks, runRound, ctx);
+  if (!ready.passed) return ready;
+  ctx.onReady?.(ready.elapsedMs);
+  const live = await runLoop(liveness.options, liveness.checks, runRound, ctx);
+  return { ...live, elapsedMs: ready.elapsedMs + live.elapsedMs, attempts: ready.attempts + live.attempts };
+}

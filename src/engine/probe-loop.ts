@@ -1,0 +1,193 @@
+import { lifeguardError, type LifeguardError } from '../checks/errors.js';
+import type { CheckSpec } from '../checks/types.js';
+import { CheckCounter } from './check-counter.js';
+import { type Clock, realClock, sleep } from './clock.js';
+import { TickClock } from './ticks.js';
+import type { AgentOutcome, LoopEnd, LoopMode, LoopOptions, RoundObserver, RunRound } from './types.js';
+
+/**
+ * The probe loop, the one place where rounds, thresholds and deadlines are decided. The agent runs it in its own
+ * process over the check engine; native probing runs it in the supervisor over the same engine; oneshot probing
+ * runs it with a round that is one `healthcheck --mode=once` process. Only how a round is run differs.
+ *
+ * Readiness does not run a check again once it has passed: "every check has passed at least once" is what it
+ * waits for, and probing a ready dependency again would only add load. Its startup timeout counts from the
+ * loop's start, initial delay included, as an operator's start timeout counts from the start.
+ */
+export interface LoopContext {
+  readonly clock?: Clock;
+  /** Cancels everything in flight; the loop then resolves at once with the `cancelled` end. */
+  readonly signal?: AbortSignal;
+  readonly onRound?: RoundObserver;
+}
+
+type Verdict = { readonly end: 'passed' } | { readonly end: 'failed'; readonly failure: LifeguardError };
+const PASSED: Verdict = { end: 'passed' };
+
+/** What sets the modes apart; everything else (clock, rounds, cancellation) they share. */
+interface ModePolicy {
+  /** One pass is for good: a check that passed is not run again. */
+  readonly sticky: boolean;
+  /** The startup timeout applies. */
+  readonly startupDeadline: boolean;
+  /** After each round: a verdict ends the run, undefined goes on. */
+  judge(counters: readonly CheckCounter[], failureThreshold: number): Verdict | undefined;
+}
+
+const MODES: Readonly<Record<LoopMode, ModePolicy>> = {
+  readiness: { sticky: true, startupDeadline: true, judge: everyPassedOnce },
+  'until-ready': { sticky: true, startupDeadline: false, judge: everyPassedOnce },
+  liveness: { sticky: false, startupDeadline: false, judge: firstAtThreshold },
+  once: { sticky: false, startupDeadline: false, judge: firstFailure },
+};
+
+function everyPassedOnce(counters: readonly CheckCounter[]): Verdict | undefined {
+  return counters.every((counter) => counter.passedOnce) ? PASSED : undefined;
+}
+
+function firstAtThreshold(counters: readonly CheckCounter[], failureThreshold: number): Verdict | undefined {
+  for (const counter of counters) {
+    const last = counter.lastResult;
+    if (last !== undefined && !last.passed && counter.failuresInARow >= failureThreshold) return { end: 'failed', failure: last.error };
+  }
+  return undefined;
+}
+
+function firstFailure(counters: readonly CheckCounter[]): Verdict {
+  for (const counter of counters) {
+    const last = counter.lastResult;
+    if (last !== undefined && !last.passed) return { end: 'failed', failure: last.error };
+  }
+  return PASSED;
+}
+
+/** The outcome of a loop its caller stopped: no verdict on the app. */
+export const CANCELLED = lifeguardError('cancelled', undefined);
+
+export function runLoop(options: LoopOptions, checks: readonly CheckSpec[], runRound: RunRound, ctx: LoopContext = {}): Promise<AgentOutcome> {
+  return new ProbeLoop(options, checks, runRound, ctx).run();
+}
+
+/**
+ * One run of the loop. It owns everything that can be in flight (the round's abort controller, the wait between
+ * rounds, the startup deadline, the caller's abort listener) so that one abort cancels it all.
+ * `state` says why the run is ending; only `running` goes on.
+ */
+class ProbeLoop {
+  private state: 'running' | 'timed-out' | 'cancelled' = 'running';
+  private readonly policy: ModePolicy;
+  private readonly counters: CheckCounter[];
+  /** Every check, for the modes that run them all each round (a liveness agent runs for months: no garbage). */
+  private readonly specs: readonly CheckSpec[];
+  private readonly controller = new AbortController();
+  private readonly clock: Clock;
+  private readonly started: number;
+  private attempts = 0;
+
+  constructor(
+    private readonly options: LoopOptions,
+    checks: readonly CheckSpec[],
+    private readonly runRound: RunRound,
+    private readonly ctx: LoopContext,
+  ) {
+    this.policy = MODES[options.mode];
+    this.clock = ctx.clock ?? realClock;
+    this.started = this.clock.now();
+    const successThreshold = Math.max(1, options.successThreshold ?? 1);
+    this.counters = checks.map((spec) => new CheckCounter(spec, successThreshold));
+    this.specs = checks;
+  }
+
+  /** The caller's abort listener (an EventListener object). */
+  handleEvent(): void {
+    this.stop('cancelled');
+  }
+
+  async run(): Promise<AgentOutcome> {
+    const { signal } = this.ctx;
+    if (signal?.aborted) this.stop('cancelled');
+    else signal?.addEventListener('abort', this, { once: true });
+    const { startupTimeoutMs } = this.options;
+    const deadline = this.policy.startupDeadline && startupTimeoutMs > 0 ? this.clock.setTimeout(() => this.stop('timed-out'), startupTimeoutMs) : undefined;
+    try {
+      return await this.loop();
+    } finally {
+      this.clock.clearTimeout(deadline);
+      signal?.removeEventListener('abort', this);
+    }
+  }
+
+  private async loop(): Promise<AgentOutcome> {
+    const { clock, controller } = this;
+    await sleep(clock, this.options.initialDelayMs, controller.signal);
+    const ticks = new TickClock(clock.now(), this.options.intervalMs, this.options.phaseShiftMs ?? 0);
+    const threshold = Math.max(1, this.options.failureThreshold);
+    for (;;) {
+      if (this.state !== 'running') return this.stopped();
+      const roundStart = clock.now();
+      const lateMs = ticks.lateness(roundStart);
+      const passed = await this.round(roundStart);
+      if (this.state !== 'running') return this.stopped();
+      this.attempts += 1;
+      const now = clock.now();
+      this.ctx.onRound?.({ attempt: this.attempts, passed, elapsedMs: now - this.started, latencyMs: now - roundStart, lateMs });
+      const verdict = this.policy.judge(this.counters, threshold);
+      if (verdict !== undefined) return this.outcome(verdict.end, verdict.end === 'failed' ? verdict.failure : undefined);
+      await sleep(clock, ticks.delayToNextRound(clock.now()), controller.signal);
+    }
+  }
+
+  /** Runs this round's checks side by side and says whether every one of them passed. */
+  private async round(now: number): Promise<boolean> {
+    const due = this.policy.sticky ? this.counters.filter((counter) => !counter.passedOnce) : this.counters;
+    for (const counter of due) counter.began(now);
+    const results = await this.runRound(due === this.counters ? this.specs : due.map((counter) => counter.spec), this.controller.signal);
+    // A round the loop cancelled says nothing about the app.
+    if (this.state !== 'running') return false;
+    const ended = this.clock.now();
+    let passed = true;
+    due.forEach((counter, i) => {
+      const result = results[i];
+      if (result === undefined) return;
+      counter.record(result, ended);
+      passed &&= result.passed;
+    });
+    return passed;
+  }
+
+  private stop(reason: 'timed-out' | 'cancelled'): void {
+    if (this.state !== 'running') return;
+    this.state = reason;
+    this.controller.abort();
+  }
+
+  private stopped(): AgentOutcome {
+    return this.state === 'timed-out' ? this.outcome('timed-out', this.startupFailure()) : this.outcome('cancelled', undefined);
+  }
+
+  /**
+   * A readiness timeout ends with the most recent failure of a check that never passed; when none of them
+   * finished an attempt, with the timeout of the first one's kind after as long as it was waited for.
+   */
+  private startupFailure(): LifeguardError {
+    const now = this.clock.now();
+    const unpassed = this.counters.filter((counter) => !counter.passedOnce);
+    const latest = unpassed.reduce<CheckCounter | undefined>((best, c) => (c.lastFailedAt > (best?.lastFailedAt ?? -Infinity) ? c : best), undefined);
+    return (latest ?? unpassed[0])?.lastError(now, this.started) ?? CANCELLED;
+  }
+
+  private outcome(end: LoopEnd, failure: LifeguardError | undefined): AgentOutcome {
+    const now = this.clock.now();
+    const outcome = {
+      mode: this.options.mode,
+      end,
+      passed: end === 'passed',
+      timedOut: end === 'timed-out',
+      exitCode: end === 'passed' ? 0 : (failure ?? CANCELLED).exitCode,
+      elapsedMs: now - this.started,
+      attempts: this.attempts,
+      checks: this.counters.map((counter) => counter.report(this.policy.sticky, now, this.started)),
+    };
+    return failure === undefined ? outcome : { ...outcome, failure };
+  }
+}

@@ -1,0 +1,77 @@
+import type { LifeguardError } from '../checks/errors.js';
+import type { CheckResult, CheckSpec } from '../checks/types.js';
+
+/** `lifecycle`: readiness, then liveness in the same process (one agent per instance life). */
+export type AgentMode = 'readiness' | 'liveness' | 'until-ready' | 'once' | 'lifecycle';
+/** The modes one loop runs; lifecycle is two of them in a row. */
+export type LoopMode = Exclude<AgentMode, 'lifecycle'>;
+
+export interface LoopOptions {
+  readonly mode: LoopMode;
+  /** Round period, counted from the first round (ticks, not sleeps). */
+  readonly intervalMs: number;
+  /** Readiness only; 0 = never give up. Counts from the loop's start, initial delay included. */
+  readonly startupTimeoutMs: number;
+  readonly initialDelayMs: number;
+  /** Liveness: consecutive failures of one check that end the run. */
+  readonly failureThreshold: number;
+  /** Readiness: consecutive passes before a check counts as passed (default 1). */
+  readonly successThreshold?: number;
+  /** Brings every round after the first this much closer to it (below the interval); default 0. */
+  readonly phaseShiftMs?: number;
+}
+
+export interface AgentOptions extends Omit<LoopOptions, 'mode' | 'phaseShiftMs'> {
+  readonly mode: AgentMode;
+  /** Every check must pass once for readiness; any one failing failureThreshold times in a row ends liveness. */
+  readonly checks: readonly CheckSpec[];
+  /** Lifecycle: the readiness phase's checks, when not `checks`. */
+  readonly readinessChecks?: readonly CheckSpec[];
+  /** Lifecycle: the readiness phase's period (`intervalMs` is the liveness phase's). */
+  readonly startupIntervalMs?: number;
+}
+
+/** Runs one round: every check given, side by side; one result per check, in order. Never rejects. */
+export type RunRound = (checks: readonly CheckSpec[], signal: AbortSignal) => Promise<readonly CheckResult[]>;
+
+export interface CheckReport {
+  /** `tcp://host:port` or `http://host:port/path`, as the operator would write it. */
+  readonly target: string;
+  readonly kind: CheckSpec['kind'];
+  readonly passed: boolean;
+  readonly lastError?: LifeguardError;
+  readonly lastLatencyMs?: number;
+}
+
+/** How a loop ended: every check passed, one failed for good, readiness ran out of time, or its caller stopped it. */
+export type LoopEnd = 'passed' | 'failed' | 'timed-out' | 'cancelled';
+
+export interface AgentOutcome {
+  /** The loop that ended: a lifecycle agent ends in its readiness or its liveness phase. */
+  readonly mode: LoopMode;
+  readonly end: LoopEnd;
+  readonly passed: boolean;
+  /** Readiness gave up at its startup timeout. */
+  readonly timedOut: boolean;
+  readonly exitCode: number;
+  readonly elapsedMs: number;
+  /** Completed rounds. */
+  readonly attempts: number;
+  /** The failure that decided the exit code (the last one seen), when the loop failed or timed out. */
+  readonly failure?: LifeguardError;
+  readonly checks: readonly CheckReport[];
+}
+
+export interface Round {
+  readonly attempt: number;
+  readonly passed: boolean;
+  /** From the loop's start, initial delay included. */
+  readonly elapsedMs: number;
+  /** How long this round's checks took. */
+  readonly latencyMs: number;
+  /** How far behind its tick the round started. */
+  readonly lateMs: number;
+}
+
+/** Told after every completed round; the sidecar heartbeat is written from here. */
+export type RoundObserver = (round: Round) => void;

@@ -1,0 +1,135 @@
+// The probe loop's timing rules on a fake clock: ticks without drift, dropped ticks, the startup deadline,
+// thresholds as counters, cancellation. No socket, no real time.
+import t from 'tap';
+import { lifeguardError } from '../../src/checks/errors.js';
+import type { CheckResult, CheckSpec } from '../../src/checks/types.js';
+import { runLifecycle } from '../../src/engine/lifecycle.js';
+import { runLoop } from '../../src/engine/probe-loop.js';
+import type { LoopOptions, Round, RunRound } from '../../src/engine/types.js';
+import { FakeClock } from '../helpers/fake-clock.js';
+
+const check = (port: number): CheckSpec => ({ kind: 'tcp', host: '127.0.0.1', port, timeoutMs: 1000 });
+const refused = (port: number) => lifeguardError('tcp-failed', { host: '127.0.0.1', port, reason: 'connect: connection refused' });
+
+function options(mode: LoopOptions['mode'], more: Partial<LoopOptions> = {}): LoopOptions {
+  return { mode, intervalMs: 100, startupTimeoutMs: 0, initialDelayMs: 0, failureThreshold: 1, ...more };
+}
+
+/** A round whose checks take `takesMs` of fake time, and pass as `verdict(port, call)` says; it records when each began. */
+function scripted(clock: FakeClock, verdict: (port: number, call: number) => boolean, takesMs = 0) {
+  const starts: number[] = [];
+  let calls = 0;
+  const round: RunRound = async (checks, signal) => {
+    starts.push(clock.now());
+    const call = ++calls;
+    await Promise.race([clock.sleep(takesMs), new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }))]);
+    return checks.map((c): CheckResult => (verdict(c.port, call) ? { passed: true, latencyMs: takesMs } : { passed: false, latencyMs: takesMs, error: refused(c.port) }));
+  };
+  return { round, starts };
+}
+
+t.test('rounds fall on ticks from the first: a round taking 60ms of a 100ms interval does not push the next back', async (t) => {
+  const clock = new FakeClock();
+  const { round, starts } = scripted(clock, () => true, 60);
+  const controller = new AbortController();
+  const done = runLoop(options('liveness'), [check(1)], round, { clock, signal: controller.signal });
+  await clock.advance(1000);
+  controller.abort();
+  const outcome = await done;
+  t.same(starts, [0, 100, 200, 300, 400, 500, 600, 700, 800, 900, 1000]);
+  t.equal(outcome.end, 'cancelled');
+});
+
+t.test('a round longer than the interval is followed at once, never overlapped; the ticks it missed are dropped', async (t) => {
+  const clock = new FakeClock();
+  const { round, starts } = scripted(clock, () => true, 250);
+  const controller = new AbortController();
+  const rounds: Round[] = [];
+  const done = runLoop(options('liveness'), [check(1)], round, { clock, signal: controller.signal, onRound: (r) => rounds.push(r) });
+  await clock.advance(760);
+  controller.abort();
+  await done;
+  t.same(starts, [0, 250, 500, 750], 'back to back, one at a time');
+  t.same(rounds.map((r) => r.lateMs), [0, 50, 0], 'each round says how far behind its tick it started');
+  t.same(rounds.map((r) => r.latencyMs), [250, 250, 250], 'latency is the round alone, not the time since the start');
+});
+
+t.test('readiness: each check runs until it has passed once, then no more', async (t) => {
+  const clock = new FakeClock();
+  const seen: number[][] = [];
+  const round: RunRound = async (checks) => {
+    seen.push(checks.map((c) => c.port));
+    return checks.map((c): CheckResult => (c.port === 1 || seen.length >= 3 ? { passed: true, latencyMs: 1 } : { passed: false, latencyMs: 1, error: refused(c.port) }));
+  };
+  const done = runLoop(options('readiness'), [check(1), check(2)], round, { clock });
+  await clock.advance(500);
+  const outcome = await done;
+  t.same(seen, [[1, 2], [2], [2]]);
+  t.match(outcome, { end: 'passed', passed: true, exitCode: 0, attempts: 3 });
+});
+
+t.test('readiness: the success threshold asks for that many passes in a row', async (t) => {
+  const clock = new FakeClock();
+  // pass, fail, pass, pass: the second run of passes is the first to reach 2 in a row.
+  const { round, starts } = scripted(clock, (_port, call) => call !== 2);
+  const done = runLoop(options('readiness', { successThreshold: 2 }), [check(1)], round, { clock });
+  await clock.advance(1000);
+  t.match(await done, { end: 'passed', attempts: 4 });
+  t.same(starts, [0, 100, 200, 300]);
+});
+
+t.test('readiness: the startup deadline counts from the start, initial delay included, and reports the last failure', async (t) => {
+  const clock = new FakeClock();
+  const { round, starts } = scripted(clock, () => false, 10);
+  const done = runLoop(options('readiness', { startupTimeoutMs: 450, initialDelayMs: 200 }), [check(7)], round, { clock });
+  await clock.advance(1000);
+  const outcome = await done;
+  t.same(starts, [200, 300, 400]);
+  t.match(outcome, { end: 'timed-out', timedOut: true, exitCode: 4, attempts: 3, elapsedMs: 450 });
+  t.equal(outcome.failure?.message, refused(7).message);
+});
+
+t.test('readiness: a deadline that comes before any attempt finished reports the timeout of the check in flight', async (t) => {
+  const clock = new FakeClock();
+  const { round } = scripted(clock, () => true, 5000);
+  const done = runLoop(options('readiness', { startupTimeoutMs: 300 }), [check(9)], round, { clock });
+  await clock.advance(400);
+  const outcome = await done;
+  t.match(outcome, { end: 'timed-out', exitCode: 64, attempts: 0 });
+  t.equal(outcome.failure?.message, 'failed to make TCP connection to 127.0.0.1:9: timed out after 0.30 seconds');
+});
+
+t.test('liveness: ends at the failure threshold, counted per check and reset by a pass', async (t) => {
+  const clock = new FakeClock();
+  // Port 1 fails on calls 2, 3 (reset by 4's pass), then 5, 6, 7; port 2 always passes.
+  const { round } = scripted(clock, (port, call) => port === 2 || ![2, 3, 5, 6, 7].includes(call));
+  const done = runLoop(options('liveness', { failureThreshold: 3 }), [check(1), check(2)], round, { clock });
+  await clock.advance(2000);
+  const outcome = await done;
+  t.match(outcome, { end: 'failed', exitCode: 4, attempts: 7 });
+  t.same(outcome.checks.map((c) => c.passed), [false, true]);
+});
+
+t.test('lifecycle: readiness, a ready signal, then liveness with fresh counters in the same loop', async (t) => {
+  const clock = new FakeClock();
+  const events: string[] = [];
+  const { round } = scripted(clock, (port, call) => (port === 1 ? call >= 2 : call < 5));
+  const readiness = { options: options('readiness', { intervalMs: 50, startupTimeoutMs: 1000 }), checks: [check(1)] };
+  const liveness = { options: options('liveness', { intervalMs: 200, initialDelayMs: 200 }), checks: [check(2)] };
+  const done = runLifecycle(readiness, liveness, round, { clock, onReady: (ms) => events.push(`ready at ${ms}`), onRound: (r) => events.push(`round ${r.attempt} ${r.passed}`) });
+  await clock.advance(2000);
+  const outcome = await done;
+  t.same(events, ['round 1 false', 'round 2 true', 'ready at 50', 'round 1 true', 'round 2 true', 'round 3 false']);
+  t.match(outcome, { mode: 'liveness', end: 'failed', attempts: 5 });
+});
+
+t.test('cancel: everything in flight stops at once and no timer is left', async (t) => {
+  const clock = new FakeClock();
+  const { round } = scripted(clock, () => false, 5000);
+  const controller = new AbortController();
+  const done = runLoop(options('readiness', { startupTimeoutMs: 10_000 }), [check(1)], round, { clock, signal: controller.signal });
+  await clock.advance(100);
+  controller.abort();
+  t.match(await done, { end: 'cancelled', passed: false, timedOut: false, attempts: 0 });
+  t.equal(clock.timers, 1, 'only the aborted round\'s own sleep is left, and it is harmless');
+});
