@@ -1,5 +1,5 @@
 /**
- * Every failure lifeguard reports is made here, from the table in DESIGN.md ("What it says").
+ * Every failure lifeguard reports is made here, from the table below (README "What it says").
  * Call sites pass the facts (address, uri, reason, duration); the wording and the exit code
  * live in one place so that the agent, the Cloud Foundry dialect and the supervisor agree.
  */

@@ -1,5 +1,5 @@
 /**
- * The config file `lifeguard run` reads (DESIGN.md "Config"), validated up front with zod so that a typo stops
+ * The config file `lifeguard run` reads (README "Config reference"), validated up front with zod so that a typo stops
  * the supervisor before it starts anything, with one line that names the field path:
  * `config: apps[0].restart.backoffMin: expected a Go duration such as 500ms, 2s or 1m30s, got "5"`.
  * Every default is applied here; the supervisor only ever sees complete AppSpecs.
@@ -24,13 +24,13 @@ export interface HttpEndpointConfig {
 
 export interface LifeguardConfig {
   readonly supervisor: SupervisorOptions;
-  /** Absent: no endpoint (DESIGN.md: off unless configured). */
+  /** Absent: no endpoint (off unless configured). */
   readonly http?: HttpEndpointConfig;
 }
 
 /** What an app gets for each field it leaves out. Durations in ms. */
 export const APP_DEFAULTS = {
-  // One, not the 3 of DESIGN.md's example: an operator who writes no count expects one process, as `cf push`
+  // One, not three: an operator who writes no count expects one process, as `cf push`
   // and Diego's DesiredLRP give; asking for more is one field away, and silently tripling a workload is not.
   instances: 1,
   startTimeoutMs: 60_000,

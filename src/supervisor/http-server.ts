@@ -1,5 +1,5 @@
 /**
- * The supervisor's HTTP endpoint (DESIGN.md "Operating it"): `GET /status`, `GET /metrics` and
+ * The supervisor's HTTP endpoint (README "HTTP endpoint and metrics"): `GET /status`, `GET /metrics` and
  * `POST /apps/<name>/claim`. It can start and hand out instances, so it binds loopback unless told otherwise,
  * can demand a bearer token, and bounds what a client may make it hold: header size and time, body size,
  * request time and connection count.

@@ -1,5 +1,5 @@
 /**
- * Audits a transition log against its own contract (DESIGN.md "The transition log"), for the reliability tests
+ * Audits a transition log against its own contract (README "The transition log"), for the reliability tests
  * and the soak run: one line per transition, so each instance's lines chain (`from` is the previous `to`, the
  * first from null); every failure (crashed, unhealthy, timed-out) reaches `destroyed`; and every failed instance's
  * `destroyed` is followed by a reschedule or a give-up, unless the supervisor was stopping by then.

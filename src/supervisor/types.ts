@@ -1,6 +1,6 @@
 import type { CheckSpec } from '../checks/types.js';
 
-/** The `to` of a transition, and the state an instance is in (DESIGN.md "Model"). */
+/** The `to` of a transition, and the state an instance is in (ARCHITECTURE.md "The instance state machine"). */
 export type InstanceState =
   | 'scheduled'
   | 'starting'

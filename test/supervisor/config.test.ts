@@ -42,7 +42,7 @@ t.test('applies every default to a minimal app', async (t) => {
   t.equal(APP_DEFAULTS.instances, 1);
 });
 
-t.test('takes every field of the DESIGN.md example', async (t) => {
+t.test('takes every field of the README's example', async (t) => {
   const config = parseConfig({
     apps: [{
       name: 'web', command: ['node', 'examples/app.mjs'], env: { GREETING: 'hi' }, instances: 3, ports: [8080],
