@@ -1,14 +1,16 @@
 import { write } from 'node:fs';
 import type { RoundObserver } from '../engine/types.js';
-import { readyBeat, roundBeat } from '../protocol/heartbeat.js';
+import { BOOTED_BEAT, readyBeat, roundBeat } from '../protocol/heartbeat.js';
 
 export type WriteToFd = (fd: number, line: string, done: (err: NodeJS.ErrnoException | null) => void) => void;
 
 const writeToFd: WriteToFd = (fd, line, done) => write(fd, line, done);
 
 export interface HeartbeatWriter {
+  /** The agent is up: the supervisor's pacing of agent starts lets the next one boot. */
+  booted(): void;
   readonly round: RoundObserver;
-  /** Lifecycle: readiness passed. Never dropped: it waits for a beat in flight instead. */
+  /** Lifecycle: readiness passed. Never dropped (nor is `booted`): it waits for a beat in flight instead. */
   ready(elapsedMs: number): void;
 }
 
@@ -40,13 +42,15 @@ export function createHeartbeat(fd: number, writeLine: WriteToFd = writeToFd): H
     held = undefined;
     if (next !== undefined) send(next);
   };
+  const must = (line: string): void => {
+    if (writing) held = line;
+    else send(line);
+  };
   return {
+    booted: () => must(BOOTED_BEAT),
     round: (round) => {
       if (!writing) send(roundBeat(round));
     },
-    ready: (elapsedMs) => {
-      if (writing) held = readyBeat(elapsedMs);
-      else send(readyBeat(elapsedMs));
-    },
+    ready: (elapsedMs) => must(readyBeat(elapsedMs)),
   };
 }

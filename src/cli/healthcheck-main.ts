@@ -23,6 +23,7 @@ async function main(argv: readonly string[]): Promise<void> {
   if (invocation.kind === 'print') return finish(invocation.told, 0);
   const { heartbeatFd, readyFile } = invocation;
   const heartbeat = heartbeatFd === undefined ? undefined : createHeartbeat(heartbeatFd);
+  heartbeat?.booted();
   const outcome = await runAgent(invocation.options, {
     signal: controller.signal,
     ...(heartbeat === undefined ? {} : { onRound: heartbeat.round }),

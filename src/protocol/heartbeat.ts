@@ -3,18 +3,22 @@
  * stopped agent from a quiet healthy one, see each round's result for its metrics, and learn the moment a
  * lifecycle agent's readiness passed. Written by the agent and read by the supervisor through this module only.
  *
+ *   {"booted":true}                                                 the agent has started and is about to check
  *   {"attempt":3,"passed":true,"elapsedMs":4012,"latencyMs":1.2}   a completed round
  *   {"ready":true,"elapsedMs":4013}                                 lifecycle: readiness passed, liveness begins
  */
 import type { Round } from '../engine/types.js';
 
 export type Heartbeat =
+  | { readonly kind: 'booted' }
   | { readonly kind: 'round'; readonly attempt: number; readonly passed: boolean; readonly elapsedMs: number; readonly latencyMs: number }
   | { readonly kind: 'ready'; readonly elapsedMs: number };
 
 export function roundBeat(round: Round): string {
   return `{"attempt":${round.attempt},"passed":${round.passed},"elapsedMs":${Math.round(round.elapsedMs)},"latencyMs":${tenths(round.latencyMs)}}\n`;
 }
+
+export const BOOTED_BEAT = '{"booted":true}\n';
 
 export function readyBeat(elapsedMs: number): string {
   return `{"ready":true,"elapsedMs":${Math.round(elapsedMs)}}\n`;
@@ -31,6 +35,7 @@ export function readHeartbeat(line: string): Heartbeat | undefined {
   }
   if (typeof value !== 'object' || value === null) return undefined;
   const beat = value as Record<string, unknown>;
+  if (beat['booted'] === true) return { kind: 'booted' };
   const elapsedMs = beat['elapsedMs'];
   if (!isTime(elapsedMs)) return undefined;
   if (beat['ready'] === true) return { kind: 'ready', elapsedMs };

@@ -140,6 +140,8 @@ const configSchema = z.strictObject({
   http: httpSchema.optional(),
   docker: dockerSchema.optional(),
   stateDir: nonEmptyString('a directory').default(DEFAULT_STATE_DIR),
+  // Sidecar agents booting at once on this host; absent: 2 per core.
+  agentStartConcurrency: count(1).optional(),
 }, { error: 'expected an object' }).transform((config, ctx): LifeguardConfig => {
   const fail: Fail = (path, message) => ctx.addIssue({ code: 'custom', path, message });
   const names = new Set<string>();
@@ -150,7 +152,12 @@ const configSchema = z.strictObject({
   });
   if (config.http !== undefined) checkHttp(config.http, fail);
   return {
-    supervisor: { apps: config.apps.map(toAppSpec), stateDir: config.stateDir, ...(config.docker === undefined ? {} : { docker: config.docker }) },
+    supervisor: {
+      apps: config.apps.map(toAppSpec),
+      stateDir: config.stateDir,
+      ...(config.docker === undefined ? {} : { docker: config.docker }),
+      ...(config.agentStartConcurrency === undefined ? {} : { tuning: { agentStartConcurrency: config.agentStartConcurrency } }),
+    },
     ...(config.http === undefined ? {} : { http: config.http }),
   };
 });

@@ -12,6 +12,8 @@ export type CheckEvent = SupervisorEvents['check'][0];
 /** What metrics need of a Supervisor; structural, so tests can feed events without processes. */
 export interface MetricsSource {
   status(): SupervisorStatus;
+  /** Sidecar agents booting, and waiting their turn to boot; absent where nothing starts agents. */
+  agentStartQueue?(): { readonly booting: number; readonly waiting: number };
   on(event: 'transition', listener: (transition: Transition) => void): unknown;
   on(event: 'check', listener: (check: CheckEvent) => void): unknown;
   off(event: 'transition', listener: (transition: Transition) => void): unknown;
@@ -83,6 +85,20 @@ export class SupervisorMetrics {
         for (const app of status().apps) this.set({ app: app.name }, app.desired);
       },
     });
+    const queue = source.agentStartQueue?.bind(source);
+    if (queue !== undefined) {
+      new Gauge({
+        name: 'lifeguard_agent_starts',
+        help: 'Sidecar agents booting now (state="booting") and waiting for their turn to boot (state="waiting").',
+        labelNames: ['state'] as const,
+        registers: [this.registry],
+        collect() {
+          const { booting, waiting } = queue();
+          this.set({ state: 'booting' }, booting);
+          this.set({ state: 'waiting' }, waiting);
+        },
+      });
+    }
     source.on('transition', this.onTransition);
     source.on('check', this.onCheck);
   }

@@ -38,5 +38,7 @@ export interface SupervisorTuning {
   readonly prewarmPingFailures?: number;
   /** Slack on top of interval + check timeout before a silent sidecar agent counts as lost (default 1s). */
   readonly heartbeatGraceMs?: number;
+  /** Sidecar agents allowed to boot at once on this host (default: 2 per core, at least 2). */
+  readonly agentStartConcurrency?: number;
 }
 

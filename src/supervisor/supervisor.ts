@@ -4,12 +4,14 @@
  * (for metrics, never logged).
  */
 import { EventEmitter } from 'node:events';
+import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { LifeguardFailure, usageError } from '../checks/errors.js';
 import type { CheckSpec } from '../checks/types.js';
 import { AppController } from './app-controller.js';
 import type { Driver } from './drivers/driver.js';
 import { builtInDrivers } from './drivers/built-in.js';
+import { Limit } from './probes/limit.js';
 import { NativeProbe } from './probes/native.js';
 import { OneshotProbe } from './probes/oneshot.js';
 import type { LivenessPlan, Probe } from './probes/probe.js';
@@ -32,6 +34,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   private readonly probes: Readonly<Record<ProbeStrategy, Probe>>;
   private readonly drivers: readonly Driver[];
   private phase: Phase = 'new';
+  /** Sidecar agents booting at once, host-wide (Diego's rep bounds concurrent starts the same way). */
+  private readonly agentStarts: Limit;
   private stopped: Promise<void> | undefined;
 
   constructor(options: SupervisorOptions) {
@@ -39,10 +43,11 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     const tuning = options.tuning ?? {};
     this.records = new StateDir(options.stateDir);
     const agentPath = options.agentPath ?? DEFAULT_AGENT;
+    this.agentStarts = new Limit(tuning.agentStartConcurrency ?? defaultAgentStartConcurrency());
     this.probes = {
       native: new NativeProbe(undefined, options.clock),
       oneshot: new OneshotProbe(agentPath),
-      sidecar: new SidecarProbe({ agentPath, heartbeatGraceMs: tuning.heartbeatGraceMs ?? HEARTBEAT_GRACE_MS }),
+      sidecar: new SidecarProbe({ agentPath, heartbeatGraceMs: tuning.heartbeatGraceMs ?? HEARTBEAT_GRACE_MS, startGate: this.agentStarts }),
     };
     // An embedder's own driver runs every app, whatever driver its spec names; else each app's names a built-in one.
     const custom = options.driver;
@@ -83,6 +88,11 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     return this.stopped;
   }
 
+  /** Sidecar agents booting now, and waiting for their turn to boot. */
+  agentStartQueue(): { readonly booting: number; readonly waiting: number } {
+    return { booting: this.agentStarts.running, waiting: this.agentStarts.queued };
+  }
+
   status(): SupervisorStatus {
     return { apps: [...this.apps.values()].map((app) => app.status()) };
   }
@@ -104,6 +114,14 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     await Promise.all(Object.values(this.probes).map((probe) => probe.close()));
     this.phase = 'stopped';
   }
+}
+
+/**
+ * Two agents booting per core keeps every core busy (an agent's boot is mostly CPU, with a little I/O) without
+ * a thousand of them thrashing a few cores, which made every one of them, and every instance, late.
+ */
+export function defaultAgentStartConcurrency(): number {
+  return Math.max(2, 2 * availableParallelism());
 }
 
 /** OpenWhisk pings a prewarmed container's port over TCP: its first port, else the port its first check names. */

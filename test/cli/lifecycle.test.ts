@@ -30,7 +30,7 @@ t.test('lifecycle: ready once every check passed, then liveness until the app fa
   });
   const ended = await agent.ended;
   t.equal(ended.code, 6, 'exits with the failing check\'s code');
-  t.same(beats.map((b) => (b.kind === 'ready' ? 'ready' : b.passed)), [false, false, true, 'ready', true, true, true, false]);
+  t.same(beats.map((b) => (b.kind === 'round' ? b.passed : b.kind)), ['booted', false, false, true, 'ready', true, true, true, false]);
   t.equal(fileWhenReady, true, 'the ready file exists once readiness has passed');
   t.equal(existsSync(readyFile), false, 'and is gone once the agent has ended');
   const report = readJsonReport(ended.stdout);

@@ -8,7 +8,7 @@ import { lifeguardError } from '../../src/checks/errors.js';
 import type { CheckSpec } from '../../src/checks/types.js';
 import type { AgentOutcome } from '../../src/engine/types.js';
 import { type AgentRequest, agentArgv } from '../../src/protocol/argv.js';
-import { readHeartbeat, readyBeat, roundBeat } from '../../src/protocol/heartbeat.js';
+import { BOOTED_BEAT, readHeartbeat, readyBeat, roundBeat } from '../../src/protocol/heartbeat.js';
 import { readJsonReport, toJsonReport } from '../../src/protocol/report.js';
 import { seedFromEnv } from '../reliability/seed.js';
 
@@ -73,6 +73,7 @@ t.test('heartbeat round trip', async (t) => {
     { seed, numRuns: 300 },
   );
   t.same(readHeartbeat(readyBeat(1234.4).trimEnd()), { kind: 'ready', elapsedMs: 1234 });
+  t.same(readHeartbeat(BOOTED_BEAT.trimEnd()), { kind: 'booted' });
 });
 
 t.test('the heartbeat reader: anything else is not a heartbeat, never an exception', async (t) => {
@@ -82,7 +83,7 @@ t.test('the heartbeat reader: anything else is not a heartbeat, never an excepti
   fc.assert(
     fc.property(fc.oneof(fc.string(), fc.json(), fc.jsonValue().map((v) => JSON.stringify(v))), (line) => {
       const beat = readHeartbeat(line);
-      if (beat === undefined) return;
+      if (beat === undefined || beat.kind === 'booted') return;
       // Whatever it accepted is a well-formed heartbeat.
       if (!(Number.isFinite(beat.elapsedMs) && beat.elapsedMs >= 0)) throw new Error(`accepted ${line}`);
       if (beat.kind === 'round' && !(Number.isSafeInteger(beat.attempt) && beat.attempt >= 1 && typeof beat.passed === 'boolean')) throw new Error(`accepted ${line}`);

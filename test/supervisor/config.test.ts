@@ -42,7 +42,7 @@ t.test('applies every default to a minimal app', async (t) => {
   t.equal(APP_DEFAULTS.instances, 1);
 });
 
-t.test('takes every field of the README's example', async (t) => {
+t.test('takes every field of the README example', async (t) => {
   const config = parseConfig({
     apps: [{
       name: 'web', command: ['node', 'examples/app.mjs'], env: { GREETING: 'hi' }, instances: 3, ports: [8080],
@@ -150,4 +150,11 @@ t.test('loadConfig reports unreadable files and bad JSON as usage errors', async
   const good = join(dir, 'good.json');
   await writeFile(good, JSON.stringify({ apps: [web] }));
   t.equal((await loadConfig(good)).supervisor.apps[0]!.name, 'web');
+});
+
+t.test('agentStartConcurrency: a bound on agents booting at once, an integer of at least 1', async (t) => {
+  const app = { name: 'web', command: ['x'], checks: [{ tcp_check: { port: 8080 } }] };
+  t.same(parseConfig({ apps: [app], agentStartConcurrency: 8 }).supervisor.tuning, { agentStartConcurrency: 8 });
+  t.equal(parseConfig({ apps: [app] }).supervisor.tuning, undefined, 'absent: the default, 2 per core');
+  t.throws(() => parseConfig({ apps: [app], agentStartConcurrency: 0 }), /config: agentStartConcurrency: expected an integer of at least 1/);
 });

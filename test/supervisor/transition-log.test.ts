@@ -14,7 +14,7 @@ const unhealthy: Transition = {
   reason: "failed to make HTTP request to '/health' on port 8080: received status code 500 in 3ms",
 };
 
-t.test('JSON lines: the log's fields in a fixed order, reason only when there is one', async (t) => {
+t.test('JSON lines: the fields of the log in a fixed order, reason only when there is one', async (t) => {
   const line = jsonLine(unhealthy);
   t.ok(line.endsWith('\n') && !line.slice(0, -1).includes('\n'), 'one line');
   t.same(Object.keys(JSON.parse(line)), ['time', 'level', 'app', 'instance', 'from', 'to', 'msg', 'reason']);

@@ -10,6 +10,16 @@ export class Limit {
 
   constructor(private readonly max: number) {}
 
+  /** Work running now. */
+  get running(): number {
+    return this.active;
+  }
+
+  /** Work waiting its turn. */
+  get queued(): number {
+    return this.waiting.length;
+  }
+
   async run<T>(work: () => Promise<T>): Promise<T> {
     if (this.active >= this.max) await new Promise<void>((resolve) => this.waiting.push(resolve));
     else this.active++;

@@ -15,6 +15,7 @@ import { readJsonReport } from '../../protocol/report.js';
 import { describeExit, type Exit } from '../exit.js';
 import { LocalAgentRunner } from './agent-process.js';
 import type { AgentRun, AgentRunner } from './agent-runner.js';
+import type { Limit } from './limit.js';
 import { aimed, type LifecyclePlan, type LivenessPlan, loopEnd, type Phase, type Probe, type ProbeEnd, type ProbeHandle, type ProbeObserver, type ProbeTarget } from './probe.js';
 
 export interface SidecarOptions {
@@ -22,6 +23,8 @@ export interface SidecarOptions {
   readonly agentPath: string;
   /** Slack on top of interval + check timeout before a silent agent counts as lost. */
   readonly heartbeatGraceMs: number;
+  /** Agents booting at once, host-wide; the others wait their turn (see Limit). */
+  readonly startGate: Limit;
 }
 
 export class SidecarProbe implements Probe {
@@ -76,7 +79,9 @@ export class SidecarProbe implements Probe {
     const livingMs = intervalMs + timeoutMs + this.options.heartbeatGraceMs;
     const agent = new Agent(phase, { starting: startingMs ?? (request.startupIntervalMs ?? intervalMs) + timeoutMs + this.options.heartbeatGraceMs, living: livingMs }, observer);
     this.agents.add(agent);
-    agent.start(runner, agentArgv(request), () => this.agents.delete(agent));
+    // An agent waits for its turn to boot before it is started, so that a storm of instances does not boot a
+    // thousand agents at once on a few cores; its deadlines count from its own start, never from the wait.
+    void this.options.startGate.run(() => agent.boot(runner, agentArgv(request), () => this.agents.delete(agent)));
     return agent;
   }
 }
@@ -94,6 +99,8 @@ class Agent implements ProbeHandle {
   private stdout = '';
   private stderr = '';
   private done = false;
+  private booted: (() => void) | undefined;
+  private bootTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private phase: Phase,
@@ -105,24 +112,47 @@ class Agent implements ProbeHandle {
     return this.run?.pid ?? null;
   }
 
-  start(runner: AgentRunner, args: readonly string[], forget: () => void): void {
-    this.run = runner.start(args, {
-      line: (line) => this.heard(line),
-      stdout: (text) => (this.stdout += text),
-      stderr: (text) => (this.stderr += text),
-      exited: (exit) => this.exited(exit),
-      failed: (reason) => this.finish({ phase: this.phase, cause: 'agent-lost', reason }),
+  /**
+   * Starts the agent; resolves once it has booted (its first line), ended, or had its start-up allowance, which is
+   * when its turn to boot is over. An agent cancelled while it waited for its turn is never started.
+   */
+  boot(runner: AgentRunner, args: readonly string[], forget: () => void): Promise<void> {
+    if (this.done) {
+      forget();
+      return Promise.resolve();
+    }
+    return new Promise((booted) => {
+      this.booted = booted;
+      this.run = runner.start(args, {
+        line: (line) => this.heard(line),
+        stdout: (text) => (this.stdout += text),
+        stderr: (text) => (this.stderr += text),
+        exited: (exit) => this.exited(exit),
+        failed: (reason) => this.finish({ phase: this.phase, cause: 'agent-lost', reason }),
+      });
+      // The probe forgets the agent only once it is gone, so that close() waits for agents cancelled earlier too.
+      void this.run.closed.then(() => {
+        this.upAndRunning();
+        forget();
+      });
+      this.bootTimer = setTimeout(() => this.upAndRunning(), runner.startupAllowanceMs);
+      this.arm(runner.startupAllowanceMs);
     });
-    // The probe forgets the agent only once it is gone, so that close() waits for agents cancelled earlier too.
-    void this.run.closed.then(forget);
-    this.arm(runner.startupAllowanceMs);
   }
 
   cancel(): void {
     if (this.done) return;
     this.done = true;
     clearTimeout(this.watchdog);
+    this.upAndRunning();
     this.run?.kill();
+  }
+
+  /** Its turn to boot is over. */
+  private upAndRunning(): void {
+    clearTimeout(this.bootTimer);
+    this.booted?.();
+    this.booted = undefined;
   }
 
   async cancelAndWait(): Promise<void> {
@@ -137,8 +167,10 @@ class Agent implements ProbeHandle {
       this.stderr += `${line}\n`;
       return;
     }
+    this.upAndRunning();
     if (this.done) return;
     this.arm();
+    if (beat.kind === 'booted') return;
     if (beat.kind === 'round') return this.observer.round(this.phase, beat.passed, beat.latencyMs);
     if (this.phase === 'readiness') {
       this.phase = 'liveness';

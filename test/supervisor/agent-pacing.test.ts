@@ -1,0 +1,79 @@
+// The supervisor paces sidecar agents' starts: at most N boot at once, host-wide; the rest wait their turn, and
+// an agent's deadlines count from its own start, never from its wait. The queue is in /metrics.
+import { EventEmitter } from 'node:events';
+import { setTimeout as sleep } from 'node:timers/promises';
+import t from 'tap';
+import { SupervisorMetrics } from '../../src/supervisor/metrics.js';
+import type { AgentRun, AgentRunner, AgentSink } from '../../src/supervisor/probes/agent-runner.js';
+import { Limit } from '../../src/supervisor/probes/limit.js';
+import type { ProbeEnd } from '../../src/supervisor/probes/probe.js';
+import { SidecarProbe } from '../../src/supervisor/probes/sidecar.js';
+
+/** An agent that takes `bootMs` to boot, then passes readiness at once and stays quietly live. */
+class SlowBootingAgents implements AgentRunner {
+  readonly inContext = true;
+  readonly startupAllowanceMs = 5000;
+  readonly starts: number[] = [];
+  readonly booted: number[] = [];
+  private readonly t0 = performance.now();
+
+  constructor(private readonly bootMs: number) {}
+
+  start(_args: readonly string[], sink: AgentSink): AgentRun {
+    this.starts.push(performance.now() - this.t0);
+    let end: () => void = () => {};
+    const timer = setTimeout(() => {
+      this.booted.push(performance.now() - this.t0);
+      sink.line('{"booted":true}');
+      sink.line('{"attempt":1,"passed":true,"elapsedMs":1,"latencyMs":1}');
+      sink.line('{"ready":true,"elapsedMs":1}');
+    }, this.bootMs);
+    const closed = new Promise<void>((resolve) => (end = resolve));
+    return { pid: null, describe: () => 'fake', kill: () => (clearTimeout(timer), end()), closed };
+  }
+}
+
+t.test('one agent boots at a time; the last one to start does not time out for having waited', async (t) => {
+  const gate = new Limit(1);
+  const probe = new SidecarProbe({ agentPath: '/nonexistent', heartbeatGraceMs: 100, startGate: gate });
+  t.teardown(() => probe.close());
+  const runner = new SlowBootingAgents(150);
+  const target = { app: 'web', instance: 'web-1', endpoint: (port: number) => ({ host: '127.0.0.1', port }), agent: runner };
+  const check = { kind: 'tcp', port: 8080, timeoutMs: 100 } as const;
+  // A start timeout shorter than the wait of the last agent in line (3 × 150ms).
+  const plan = { readiness: { checks: [check], intervalMs: 50, startTimeoutMs: 250 }, liveness: { checks: [check], intervalMs: 10_000, failureThreshold: 1 } };
+  const ready: number[] = [];
+  const ends: ProbeEnd[] = [];
+  for (let i = 0; i < 4; i++) probe.lifecycle(target, plan, { round: () => {}, ready: () => ready.push(i), end: (end) => ends.push(end) });
+  await sleep(20);
+  t.same({ booting: gate.running, waiting: gate.queued }, { booting: 1, waiting: 3 }, 'one booting, three waiting');
+  for (let i = 0; i < 100 && ready.length < 4; i++) await sleep(20);
+  t.same(ready, [0, 1, 2, 3], 'every agent became ready');
+  t.same(ends, [], 'none timed out, though the last waited longer than its start timeout');
+  for (let i = 1; i < runner.starts.length; i++) t.ok((runner.starts[i] ?? 0) >= (runner.booted[i - 1] ?? Infinity) - 1, `agent ${i} started once agent ${i - 1} had booted`);
+  t.same({ booting: gate.running, waiting: gate.queued }, { booting: 0, waiting: 0 });
+});
+
+t.test('an agent cancelled while it waits for its turn is never started', async (t) => {
+  const gate = new Limit(1);
+  const probe = new SidecarProbe({ agentPath: '/nonexistent', heartbeatGraceMs: 100, startGate: gate });
+  t.teardown(() => probe.close());
+  const runner = new SlowBootingAgents(100);
+  const target = { app: 'web', instance: 'web-1', endpoint: (port: number) => ({ host: '127.0.0.1', port }), agent: runner };
+  const check = { kind: 'tcp', port: 8080, timeoutMs: 100 } as const;
+  const plan = { readiness: { checks: [check], intervalMs: 50, startTimeoutMs: 0 }, liveness: { checks: [check], intervalMs: 10_000, failureThreshold: 1 } };
+  const observer = { round: () => {}, ready: () => {}, end: () => {} };
+  probe.lifecycle(target, plan, observer);
+  probe.lifecycle(target, plan, observer).cancel();
+  await sleep(300);
+  t.equal(runner.starts.length, 1);
+});
+
+t.test('/metrics: the agent start queue', async (t) => {
+  const source = Object.assign(new EventEmitter(), { status: () => ({ apps: [] }), agentStartQueue: () => ({ booting: 4, waiting: 996 }) });
+  const metrics = new SupervisorMetrics(source);
+  t.teardown(() => metrics.close());
+  const text = await metrics.metrics();
+  t.match(text, /^lifeguard_agent_starts\{state="booting"\} 4$/m);
+  t.match(text, /^lifeguard_agent_starts\{state="waiting"\} 996$/m);
+});
