@@ -20,7 +20,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { cpuSecondsExact, memory } from './lib/proc.mjs';
+import { cpuSecondsExact, memory, timeWaitSockets } from './lib/proc.mjs';
 import { startFixture, startRunner, stopAndVerify } from './lib/processes.mjs';
 import { fmt, flags, machine, machineLine, markdownTable, ms, RESULTS, svgPanels, usage, write } from './lib/report.mjs';
 
@@ -78,6 +78,7 @@ async function steady({ count, intervalMs, windowMs, check }) {
   }
   const stats = await runner.stats();
   const cpu1 = cpuSecondsExact(pid);
+  const timeWait = timeWaitSockets();
   const seconds = (performance.now() - t0) / 1000;
   const logLinesInWindow = logLines - logBefore;
 
@@ -101,6 +102,7 @@ async function steady({ count, intervalMs, windowMs, check }) {
     expectedChecksPerSecond: count / (intervalMs / 1000),
     latenessMs: { p50, p99, max },
     logLinesInWindow,
+    timeWaitSocketsAtEnd: timeWait,
     // The machine is shared: the 1-minute load average before and after the window says whether others competed.
     loadAverage: { before: loadBefore, end: os.loadavg()[0] },
     leftovers,
@@ -120,7 +122,7 @@ const m = machine();
 const label = (r) => `${r.n} @ ${fmt(r.livenessIntervalMs / 1000)}s${r.check === 'tcp' ? ' (TCP)' : ''}`;
 const note = 'Native probing, HTTP GET /health on a fresh connection per check (TCP: connect only, where marked); the apps are one fixture process serving every port on 127.0.0.1.';
 const table = markdownTable(
-  ['instances @ liveness interval', 'window', 'supervisor CPU (% of one core)', 'RSS MiB (peak)', 'checks/s (expected)', 'lateness p50 / p99 / max (ms)', 'failures', 'log lines in window', 'load avg'],
+  ['instances @ liveness interval', 'window', 'supervisor CPU (% of one core)', 'RSS MiB (peak)', 'checks/s (expected)', 'lateness p50 / p99 / max (ms)', 'failures', 'log lines in window', 'TIME_WAIT sockets at end', 'load avg'],
   results.map((r) => [
     label(r),
     `${fmt(r.windowS)}s`,
@@ -130,6 +132,7 @@ const table = markdownTable(
     `${fmt(r.latenessMs.p50)} / ${fmt(r.latenessMs.p99)} / ${fmt(r.latenessMs.max)}`,
     r.failures,
     r.logLinesInWindow,
+    r.timeWaitSocketsAtEnd,
     `${fmt(r.loadAverage.before)} → ${fmt(r.loadAverage.end)}`,
   ]),
 );

@@ -47,7 +47,9 @@ class TcpAttempt {
   private finish(event: 'connected' | 'error' | 'deadline' | 'abort', err?: Error): void {
     if (this.state === 'done') return;
     this.state = 'done';
-    this.socket.destroy();
+    // Connected: a reset, not a FIN, so that no TIME_WAIT is left behind (see http-check.ts).
+    if (event === 'connected') this.socket.resetAndDestroy();
+    else this.socket.destroy();
     clearTimeout(this.deadline);
     this.signal?.removeEventListener('abort', this);
     const latencyMs = monotonicMs() - this.started;

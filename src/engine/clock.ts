@@ -21,16 +21,36 @@ export const realClock: Clock = {
   clearTimeout: (timer) => clearTimeout(timer as unknown as NodeJS.Timeout | undefined),
 };
 
-/** Resolves after `ms` on `clock`, or at once when `signal` is (or becomes) aborted. */
-export function sleep(clock: Clock, ms: number, signal: AbortSignal): Promise<void> {
-  if (signal.aborted) return Promise.resolve();
-  return new Promise((resolve) => {
-    const done = (): void => {
-      clock.clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = clock.setTimeout(done, ms);
-    signal.addEventListener('abort', done, { once: true });
-  });
+/**
+ * The real clock with timers rounded up to a grid of `quantumMs`: timers due within one quantum fire together,
+ * from one libuv timer. A supervisor running thousands of probe loops at random phases would otherwise wake
+ * once per check; on the grid it wakes once per quantum and runs every round due, at the price of starting a
+ * round up to one quantum late (which the loop reports as lateness).
+ */
+export function coarseClock(quantumMs: number): Clock {
+  const slots = new Map<number, Set<() => void>>();
+  const fire = (slot: number): void => {
+    const due = slots.get(slot);
+    slots.delete(slot);
+    if (due !== undefined) for (const fn of due) fn();
+  };
+  return {
+    now: monotonicMs,
+    setTimeout: (fn, ms) => {
+      const slot = Math.ceil((monotonicMs() + ms) / quantumMs) * quantumMs;
+      let due = slots.get(slot);
+      if (due === undefined) {
+        due = new Set();
+        slots.set(slot, due);
+        setTimeout(fire, slot - monotonicMs(), slot);
+      }
+      due.add(fn);
+      return { slot, fn } as unknown as Timer;
+    },
+    clearTimeout: (timer) => {
+      if (timer === undefined) return;
+      const { slot, fn } = timer as unknown as { slot: number; fn: () => void };
+      slots.get(slot)?.delete(fn);
+    },
+  };
 }

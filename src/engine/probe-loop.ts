@@ -1,7 +1,7 @@
 import { lifeguardError, type LifeguardError } from '../checks/errors.js';
 import type { CheckSpec } from '../checks/types.js';
 import { CheckCounter } from './check-counter.js';
-import { type Clock, realClock, sleep } from './clock.js';
+import { type Clock, realClock, type Timer } from './clock.js';
 import { TickClock } from './ticks.js';
 import type { AgentOutcome, LoopEnd, LoopMode, LoopOptions, RoundObserver, RunRound } from './types.js';
 
@@ -83,6 +83,8 @@ class ProbeLoop {
   private readonly clock: Clock;
   private readonly started: number;
   private attempts = 0;
+  private sleepTimer: Timer | undefined;
+  private wake: (() => void) | undefined;
 
   constructor(
     private readonly options: LoopOptions,
@@ -118,8 +120,8 @@ class ProbeLoop {
   }
 
   private async loop(): Promise<AgentOutcome> {
-    const { clock, controller } = this;
-    await sleep(clock, this.options.initialDelayMs, controller.signal);
+    const { clock } = this;
+    await this.sleep(this.options.initialDelayMs);
     const ticks = new TickClock(clock.now(), this.options.intervalMs, this.options.phaseShiftMs ?? 0);
     const threshold = Math.max(1, this.options.failureThreshold);
     for (;;) {
@@ -133,7 +135,7 @@ class ProbeLoop {
       this.ctx.onRound?.({ attempt: this.attempts, passed, elapsedMs: now - this.started, latencyMs: now - roundStart, lateMs });
       const verdict = this.policy.judge(this.counters, threshold);
       if (verdict !== undefined) return this.outcome(verdict.end, verdict.end === 'failed' ? verdict.failure : undefined);
-      await sleep(clock, ticks.delayToNextRound(clock.now()), controller.signal);
+      await this.sleep(ticks.delayToNextRound(clock.now()));
     }
   }
 
@@ -155,10 +157,28 @@ class ProbeLoop {
     return passed;
   }
 
+  /** The wait between rounds, which stop() cuts short; one timer and one promise, no listener. */
+  private sleep(ms: number): Promise<void> {
+    if (this.state !== 'running') return Promise.resolve();
+    return new Promise((resolve) => {
+      this.wake = resolve;
+      this.sleepTimer = this.clock.setTimeout(this.wakeUp, ms);
+    });
+  }
+
+  private readonly wakeUp = (): void => {
+    const wake = this.wake;
+    this.wake = undefined;
+    this.sleepTimer = undefined;
+    wake?.();
+  };
+
   private stop(reason: 'timed-out' | 'cancelled'): void {
     if (this.state !== 'running') return;
     this.state = reason;
     this.controller.abort();
+    this.clock.clearTimeout(this.sleepTimer);
+    this.wakeUp();
   }
 
   private stopped(): AgentOutcome {

@@ -4,15 +4,18 @@
  * MAX_IN_FLIGHT checks of all probes run at once, the rest wait their turn (see Limit).
  */
 import { runCheck } from '../../checks/run-check.js';
-import type { Clock } from '../../engine/clock.js';
+import { type Clock, coarseClock } from '../../engine/clock.js';
 import { Limit } from './limit.js';
 import { LoopProbe } from './loop-probe.js';
 
 /** Enough for a thousand instances' checks at a 500ms startup interval; far below a process's open-file limit. */
 const MAX_IN_FLIGHT = 256;
 
+/** Rounds due within this much of each other run together (see coarseClock); well under the 50 ms of lateness allowed. */
+const QUANTUM_MS = 20;
+
 export class NativeProbe extends LoopProbe {
-  constructor(maxInFlight = MAX_IN_FLIGHT, clock?: Clock) {
+  constructor(maxInFlight = MAX_IN_FLIGHT, clock: Clock = coarseClock(QUANTUM_MS)) {
     const limit = new Limit(maxInFlight);
     super((checks, signal) => Promise.all(checks.map((check) => limit.run(() => runCheck(check, signal)))), clock);
   }
