@@ -200,7 +200,7 @@ t.test('$PORT is the default port', async (t) => {
   t.equal((await runAgent(LOOPBACK, { env: { PORT: String(port) } })).code, 0);
 });
 
-t.test('--heartbeat-fd: one JSON line per completed round on the inherited descriptor', async (t) => {
+t.test('--heartbeat-fd: a booted line, then one JSON line per completed round on the inherited descriptor', async (t) => {
   const port = await tcpServer(t, (socket) => socket.end());
   const agent = startAgent([...LOOPBACK, '--port', String(port), '--mode', 'liveness', '--interval', '100ms', '--heartbeat-fd', '3'], {
     extraStdio: ['pipe'],
@@ -211,11 +211,11 @@ t.test('--heartbeat-fd: one JSON line per completed round on the inherited descr
   let text = '';
   for await (const chunk of beats) {
     text += chunk as string;
-    if (text.split('\n').length > 3) break; // three complete lines
+    if (text.split('\n').length > 4) break; // four complete lines
   }
   agent.child.kill('SIGTERM');
-  const lines = text.split('\n').slice(0, 3).map((line) => JSON.parse(line));
-  t.match(lines, [{ attempt: 1, passed: true, elapsedMs: Number }, { attempt: 2, passed: true }, { attempt: 3, passed: true }]);
+  const lines = text.split('\n').slice(0, 4).map((line) => JSON.parse(line));
+  t.match(lines, [{ booted: true }, { attempt: 1, passed: true, elapsedMs: Number, latencyMs: Number }, { attempt: 2, passed: true }, { attempt: 3, passed: true }]);
   t.equal((await agent.ended).code, 143);
 });
 

@@ -46,14 +46,11 @@ async function owned(stateDir: string, extra: string[] = []): Promise<Docker.Con
   return docker.listContainers({ all: true, filters: { label: [`lifeguard.supervisor=${ownerTag(stateDir)}`, ...extra] } });
 }
 
-/**
- * The instance's liveness sidecar container, created as the instance becomes healthy while the readiness one is
- * still being removed (bounded wait).
- */
+/** The instance's sidecar container: one lifecycle agent for the instance's life (bounded wait). */
 async function sidecarOf(stateDir: string, instance: string): Promise<Docker.ContainerInfo | undefined> {
   for (let i = 0; i < 100; i++) {
     const sidecars = await owned(stateDir, [`lifeguard.instance=${instance}`, 'lifeguard.role=sidecar']);
-    const sidecar = sidecars.find((c) => c.Command.includes('--mode=liveness'));
+    const sidecar = sidecars.find((c) => c.Command.includes('--mode=lifecycle'));
     if (sidecar !== undefined) return sidecar;
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
@@ -103,7 +100,7 @@ t.test('docker driver', { skip }, async (t) => {
       t.match(app[0]?.Labels, { 'lifeguard.app': 'web', 'lifeguard.instance': 'web-1', 'lifeguard.role': 'app' });
       if (probe === 'sidecar') {
         const sidecar = await sidecarOf(h.stateDir, 'web-1');
-        t.ok(sidecar, 'a liveness sidecar container runs beside it');
+        t.ok(sidecar, 'a sidecar container runs beside it');
         const info = await docker.getContainer(sidecar?.Id as string).inspect();
         t.equal(info.HostConfig.NetworkMode, `container:${app[0]?.Id}`, "in the app container's network");
         t.match(info.Mounts, [{ Destination: '/etc/lifeguard/healthcheck', RW: false }], 'the agent bind-mounted read-only');
