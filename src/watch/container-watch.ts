@@ -182,8 +182,9 @@ export class ContainerWatch {
     this.unhealthySinceMs = now;
     this.reason = reason;
     this.move('unhealthy', 'Container became unhealthy', reason);
-    const due = Math.max(now + this.ctx.rules.minUnhealthyMs, this.graceEndsAtMs());
-    this.arm(due - now, () => this.decide());
+    const waitMs = Math.max(now + this.ctx.rules.minUnhealthyMs, this.graceEndsAtMs()) - now;
+    if (waitMs > 0) this.arm(waitMs, () => this.decide());
+    else this.decide();
   }
 
   private decide(): void {
