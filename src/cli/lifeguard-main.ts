@@ -9,12 +9,21 @@ import { startHttpEndpoint, type HttpEndpoint } from '../supervisor/http-server.
 import { SupervisorMetrics } from '../supervisor/metrics.js';
 import { Supervisor } from '../supervisor/supervisor.js';
 import { TransitionLog, type LogFormat } from '../supervisor/transition-log.js';
+import { runWatch } from '../watch/run-watch.js';
+import { parseWatchSettings, readWatchFile } from '../watch/settings.js';
 import type { Told } from './invocation.js';
 import { parseLifeguardArgs } from './lifeguard.js';
+import { untilStopAsked } from './stop-asked.js';
 
 async function main(argv: readonly string[]): Promise<void> {
   const invocation = parseLifeguardArgs(argv);
   if (invocation.kind === 'print') return finish(invocation.told, 0);
+  if (invocation.kind === 'watch') {
+    const section = invocation.configPath === undefined ? undefined : await readWatchFile(invocation.configPath);
+    const settings = parseWatchSettings(section, invocation.flags);
+    await runWatch(settings, new TransitionLog(process.stdout, invocation.logFormat), untilStopAsked(invocation.durationMs));
+    return finish({}, 0);
+  }
   const config = await loadConfig(invocation.configPath);
   if (invocation.kind === 'validate') {
     const names = config.supervisor.apps.map((app) => app.name).join(', ');
@@ -25,23 +34,7 @@ async function main(argv: readonly string[]): Promise<void> {
 }
 
 async function run(config: LifeguardConfig, logFormat: LogFormat, durationMs: number | undefined): Promise<void> {
-  let crash: unknown;
-  // Asked for before anything starts, so that a signal during start-up still stops what was started.
-  const stopAsked = new Promise<void>((resolve) => {
-    // A second signal changes nothing: the stop under way is already bounded by each app's grace period,
-    // and leaving before it ends would orphan instances.
-    for (const signal of ['SIGTERM', 'SIGINT'] as const) process.on(signal, () => resolve());
-    // The log is the supervisor's account of what it does; with its reader gone (EPIPE), stop rather than run blind.
-    process.stdout.on('error', () => resolve());
-    // A bug anywhere below must not leave instances running unwatched: stop them all, then report it (exit 127).
-    const crashed = (thrown: unknown) => {
-      crash ??= thrown;
-      resolve();
-    };
-    process.on('uncaughtException', crashed);
-    process.on('unhandledRejection', crashed);
-    if (durationMs !== undefined) setTimeout(resolve, durationMs);
-  });
+  const stop = untilStopAsked(durationMs);
   // Run until told to stop even when nothing else is pending (every instance given up, nothing to wait on).
   const keepAlive = setInterval(() => {}, 2 ** 30);
   const supervisor = new Supervisor(config.supervisor);
@@ -52,14 +45,14 @@ async function run(config: LifeguardConfig, logFormat: LogFormat, durationMs: nu
   try {
     if (config.http !== undefined) endpoint = await startHttpEndpoint(supervisor, metrics, config.http);
     await supervisor.start();
-    await stopAsked;
+    await stop.asked;
   } finally {
     clearInterval(keepAlive);
     await supervisor.stop();
     await endpoint?.close();
     metrics.close();
   }
-  if (crash !== undefined) throw crash;
+  stop.rethrow();
 }
 
 /** Writes what there is to say, then exits once it is flushed, whatever sockets or timers are left. */

@@ -41,6 +41,8 @@ export interface WatcherOptions {
   readonly probes?: ProbeHealth;
   readonly clock: Clock;
   readonly reconnect?: ReconnectBackoff;
+  /** Runs once the engine is reachable, before anything is watched (removing a killed predecessor's sidecars). */
+  readonly beforeStart?: () => Promise<void>;
 }
 
 export type EngineState = { readonly connected: true } | { readonly connected: false; readonly reason: string; readonly retryInMs: number };
@@ -91,6 +93,7 @@ export class Watcher extends EventEmitter<WatcherEvents> {
   /** Connects and takes stock; an engine that cannot be reached at all is an error here, and only here. */
   async start(): Promise<void> {
     try {
+      await this.options.beforeStart?.();
       await this.connect();
     } catch (error) {
       throw new LifeguardFailure(lifeguardError('internal', { detail: `cannot reach the container engine at ${this.options.engine.where}: ${engineMessage(error)}` }));
