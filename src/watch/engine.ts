@@ -122,10 +122,13 @@ export class DockerEngine implements Engine {
     stream.on('error', (error: unknown) => end(engineMessage(error)));
     stream.on('end', () => end('the engine closed the event stream'));
     stream.on('close', () => end('the engine closed the event stream'));
-    createInterface({ input: stream }).on('line', (line) => {
+    const lines = createInterface({ input: stream });
+    lines.on('line', (line) => {
       const event = toEvent(line);
       if (event !== undefined && !closed) onEvent(event);
     });
+    // readline passes the stream's error on; the stream's own listener above has already ended it.
+    lines.on('error', () => undefined);
     return {
       close: () => {
         closed = true;
