@@ -121,7 +121,7 @@ const appSchema = z.strictObject({
 type RawApp = z.infer<typeof appSchema>;
 type Fail = (path: PropertyKey[], message: string) => void;
 
-const httpSchema = z.strictObject({
+export const httpSchema = z.strictObject({
   listen: z.string({ error: 'expected an address such as 127.0.0.1:9464' }),
   token: nonEmptyString('a non-empty token').optional(),
   allowNonLoopback: z.boolean({ error: 'expected true or false' }).optional(),
@@ -185,7 +185,7 @@ function checkApp(app: RawApp, fail: Fail): void {
   if (app.restart.backoffMax < app.restart.backoffMin) fail(['restart', 'backoffMax'], 'expected at least backoffMin');
 }
 
-function checkHttp(http: z.infer<typeof httpSchema>, fail: Fail): void {
+export function checkHttp(http: z.infer<typeof httpSchema>, fail: Fail): void {
   const address = parseListenAddress(http.listen);
   if (address === undefined) {
     fail(['http', 'listen'], `expected an IP address and port such as 127.0.0.1:9464 or [::1]:9464${got(http.listen)}`);

@@ -67,6 +67,7 @@ const DOING: Record<WatchAction, string> = { restart: 'Restarting container', st
 
 export class ContainerWatch {
   private current: WatchState | null = null;
+  private sinceMs = 0;
   private start: ContainerStart = { startedAtMs: 0, startPeriodMs: 0 };
   private lastReport: HealthReport | undefined;
   private healthySinceMs: number | undefined;
@@ -85,6 +86,11 @@ export class ContainerWatch {
 
   get state(): WatchState | null {
     return this.current;
+  }
+
+  /** When the current state was entered. */
+  get since(): number {
+    return this.sinceMs;
   }
 
   get startedAtMs(): number {
@@ -230,6 +236,7 @@ export class ContainerWatch {
   private move(to: WatchState, msg: string, reason?: string): void {
     const from = this.current;
     this.current = to;
+    this.sinceMs = this.ctx.clock.now();
     this.ctx.transition({
       time: new Date(this.ctx.clock.now()).toISOString(),
       level: LEVEL[to] ?? 'info',

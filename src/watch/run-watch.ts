@@ -1,10 +1,14 @@
 /**
- * `lifeguard watch` from start to stop: start the watcher, log its transitions, say on stderr when the engine
- * goes away and comes back, and on the stop asked for, stop watching (the containers are left as they are).
+ * `lifeguard watch` from start to stop: bind the HTTP endpoint if asked for, start the watcher, log its
+ * transitions, say on stderr when the engine goes away and comes back, and on the stop asked for, stop watching
+ * (the containers are left as they are).
  */
+import { startHttpEndpoint, type HttpEndpoint } from '../supervisor/http-server.js';
 import type { TransitionLog } from '../supervisor/transition-log.js';
 import type { StopAsked } from '../cli/stop-asked.js';
 import { createWatcher } from './create-watcher.js';
+import { endpointStatus } from './endpoint-status.js';
+import { WatchMetrics } from './metrics.js';
 import type { WatchSettings } from './settings.js';
 import type { EngineState } from './watcher.js';
 
@@ -23,12 +27,18 @@ export async function runWatch(settings: WatchSettings, log: TransitionLog, stop
       process.stderr.write('lifeguard watch: reconnected to the engine; listing the containers again\n');
     }
   });
+  const metrics = new WatchMetrics(watcher);
+  let endpoint: HttpEndpoint | undefined;
   try {
+    // Bound first: a port in use should stop us before anything is watched.
+    if (settings.http !== undefined) endpoint = await startHttpEndpoint({ status: () => endpointStatus(watcher.status()) }, metrics, settings.http);
     await watcher.start();
     await stop.asked;
   } finally {
     clearInterval(keepAlive);
     await watcher.stop();
+    await endpoint?.close();
+    metrics.close();
   }
   stop.rethrow();
 }

@@ -10,7 +10,7 @@ import { checkSchema, describeIssue, toCheckSpec } from '../checks/definition.js
 import { LifeguardFailure, usageError } from '../checks/errors.js';
 import { parseCheckUrl } from '../checks/parse.js';
 import type { CheckSpec } from '../checks/types.js';
-import { CHECK_DEFAULTS, count, duration, got, nonEmptyString, restartSchema } from '../supervisor/config.js';
+import { CHECK_DEFAULTS, checkHttp, count, duration, got, httpSchema, nonEmptyString, restartSchema, type HttpEndpointConfig } from '../supervisor/config.js';
 import type { RestartPolicy } from '../supervisor/types.js';
 import type { WatchRules } from './container-watch.js';
 import type { CheckPlan } from './probe-health.js';
@@ -28,6 +28,8 @@ export interface WatchSettings {
   readonly health: HealthSetting;
   readonly rules: WatchRules;
   readonly stopTimeoutMs: number;
+  /** GET /status and /metrics; absent: no endpoint. */
+  readonly http?: HttpEndpointConfig;
 }
 
 export const WATCH_DEFAULTS = {
@@ -58,6 +60,7 @@ const watchSchema = z.strictObject({
   dryRun: z.boolean({ error: 'expected true or false' }).default(false),
   agentBinary: nonEmptyString('the path of the single executable (dist/healthcheck)').optional(),
   sidecarImage: nonEmptyString('an image reference').optional(),
+  http: httpSchema.optional(),
 }, { error: 'expected an object' });
 
 type RawWatch = z.infer<typeof watchSchema>;
@@ -76,6 +79,7 @@ const settingsSchema = watchSchema.transform((raw, ctx): WatchSettings => {
     for (const key of ['agentBinary', 'sidecarImage'] as const) if (raw[key] !== undefined) fail([key], 'only for health "sidecar"');
   }
   if (raw.restart.backoffMax < raw.restart.backoffMin) fail(['restart', 'backoffMax'], 'expected at least backoffMin');
+  if (raw.http !== undefined) checkHttp(raw.http, fail);
   const plan: CheckPlan = { checks, intervalMs: raw.interval, retries: raw.retries };
   const health: HealthSetting =
     raw.health === 'engine'
@@ -96,6 +100,7 @@ const settingsSchema = watchSchema.transform((raw, ctx): WatchSettings => {
     health,
     rules: { action: raw.action, minUnhealthyMs: raw.minUnhealthy, startGraceMs: raw.startGrace, restart, dryRun: raw.dryRun },
     stopTimeoutMs: raw.stopTimeout,
+    ...(raw.http === undefined ? {} : { http: raw.http }),
   };
 });
 

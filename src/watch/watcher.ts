@@ -61,14 +61,22 @@ export interface WatcherEvents {
 export interface WatchedStatus {
   readonly id: string;
   readonly name: string;
+  /** The compose service, else the container's name. */
+  readonly app: string;
   readonly state: WatchState | null;
+  /** Its IP address, when it has one. */
+  readonly address: string | null;
+  /** Restarts (or stops) lifeguard made of it. */
   readonly restarts: number;
+  /** When it entered its state, in ms since the epoch. */
+  readonly sinceMs: number;
 }
 
 interface Entry {
   readonly watch: ContainerWatch;
   readonly app: string;
   readonly name: string;
+  address: string | null;
   probe?: ProbeRun;
 }
 
@@ -112,11 +120,14 @@ export class Watcher extends EventEmitter<WatcherEvents> {
   }
 
   status(): WatchedStatus[] {
-    return [...this.entries.values()].map(({ watch, name }) => ({
+    return [...this.entries.values()].map(({ watch, name, app, address }) => ({
       id: watch.id,
       name,
+      app,
       state: watch.state,
+      address,
       restarts: this.lineages.get(watch.id)?.restarts ?? 0,
+      sinceMs: watch.since,
     }));
   }
 
@@ -207,7 +218,7 @@ export class Watcher extends EventEmitter<WatcherEvents> {
       transition: (t) => this.emit('transition', t),
       onAct: (w, action) => this.enqueue(w.id, () => this.act(w, action)),
     });
-    const entry: Entry = { watch, app, name: facts.name };
+    const entry: Entry = { watch, app, name: facts.name, address: null };
     this.entries.set(facts.id, entry);
     watch.begin(facts, 'Watching container', this.startHealth(entry, facts));
   }
@@ -218,6 +229,7 @@ export class Watcher extends EventEmitter<WatcherEvents> {
    */
   private startHealth(entry: Entry, facts: ContainerFacts): string | undefined {
     this.stopHealth(entry);
+    entry.address = facts.address ?? null;
     const probes = this.options.probes;
     if (probes === undefined) return facts.health.status === 'none' ? 'it has no HEALTHCHECK: the engine reports no health, so nothing will be done' : undefined;
     const run = probes.watch(facts, entry.app, (health) => entry.watch.report(health));

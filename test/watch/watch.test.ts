@@ -2,6 +2,7 @@
 // status, sidecar agents; unlabelled containers left alone; backoff and give-up; the CLI's dry run.
 // Timings are asserted only against generous bounds; the measured values are printed as comments.
 import { spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import t, { type Test } from 'tap';
@@ -10,6 +11,8 @@ import { createWatcher } from '../../src/watch/create-watcher.js';
 import { parseWatchSettings } from '../../src/watch/settings.js';
 import type { Watcher } from '../../src/watch/watcher.js';
 import { ROOT } from '../supervisor/harness.js';
+import { httpGet } from '../helpers/http-get.js';
+import { freePort } from '../helpers/ports.js';
 import { AGENT_BINARY, agentBinaryMissing, docker, exec, project, record, skip, SOCKET, startApp, startedAt, to } from './harness.js';
 
 const INTERVAL_MS = 500;
@@ -105,11 +108,14 @@ t.test('lifeguard watch on a real engine', { skip }, async (t) => {
     t.same(await docker.listContainers({ all: true, filters: { label: [`lifeguard.watched=${web.id}`] } }), [], 'no sidecar left after the stop');
   });
 
-  t.test('lifeguard watch --dry-run logs what it would do and touches nothing; SIGTERM exits 0', async (t) => {
+  t.test('lifeguard watch --dry-run logs what it would do and touches nothing, serves /metrics and /status; SIGTERM exits 0', async (t) => {
     const token = project(t);
     const web = await startApp(token, 'web');
     const before = await startedAt(web);
-    const child = spawn(process.execPath, [join(ROOT, 'bin/lifeguard.js'), 'watch', '--socket', SOCKET as string, '--project', token,
+    const port = await freePort();
+    const config = join(t.testdir(), 'watch.json');
+    writeFileSync(config, JSON.stringify({ watch: { http: { listen: `127.0.0.1:${port}` }, retries: 5 } }));
+    const child = spawn(process.execPath, [join(ROOT, 'bin/lifeguard.js'), 'watch', '--config', config, '--socket', SOCKET as string, '--project', token,
       '--health', 'native', '--check', 'http://:8080/health', '--interval', '500ms', '--retries', '2', '--start-grace', '0s', '--dry-run'], { stdio: ['ignore', 'pipe', 'pipe'] });
     t.teardown(() => {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
@@ -136,9 +142,17 @@ t.test('lifeguard watch on a real engine', { skip }, async (t) => {
       });
     await seen(to('healthy'));
     await exec(web, ['rm', '/www/health']);
-    t.match(await seen(to('scheduled')), { msg: 'Dry run: would restart now (restart 1 of 200)', from: 'unhealthy' });
+    t.match(await seen(to('scheduled')), { msg: 'Dry run: would restart now (restart 1 of 200)', from: 'unhealthy', reason: /received status code 404/ });
     await new Promise((resolve) => setTimeout(resolve, 2000));
     t.equal(await startedAt(web), before, 'not restarted');
+    const metrics = (await httpGet(port, '/metrics')).body;
+    t.match(metrics, 'lifeguard_watch_containers{state="scheduled"} 1');
+    t.match(metrics, 'lifeguard_watch_transitions_total{app="web",to="unhealthy"} 1');
+    t.match(metrics, 'lifeguard_watch_engine_connected 1');
+    t.notMatch(metrics, 'lifeguard_watch_actions_total{', 'no action taken');
+    const status = JSON.parse((await httpGet(port, '/status')).body) as { apps: { name: string; instances: { id: string; state: string; address: string }[] }[] };
+    t.match(status.apps, [{ name: 'web', desired: 1, instances: [{ id: `${token}-web`, state: 'scheduled', address: /^\d+\.\d+\.\d+\.\d+$/, restarts: 1 }] }]);
+    t.equal((await httpGet(port, '/apps/web/claim')).status, 404, 'no claims under watch');
     child.kill('SIGTERM');
     const code = await new Promise((resolve) => child.once('exit', resolve));
     t.equal(code, 0);
