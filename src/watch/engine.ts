@@ -63,8 +63,12 @@ export interface Engine {
   subscribe(selector: Selector, onEvent: (event: EngineEvent) => void, onEnd: (reason: string) => void): Promise<EventSubscription>;
 }
 
-/** The events that can change what the watcher believes of a container; the rest (exec, attach…) are noise. */
-const EVENTS = ['start', 'restart', 'die', 'stop', 'kill', 'destroy', 'remove', 'health_status', 'pause', 'unpause'];
+/**
+ * The events that can change what the watcher believes of a container; the rest (exec, attach…, and a HEALTHCHECK
+ * run is an exec) are dropped here rather than by the engine's `event` filter, whose matching of `health_status:
+ * unhealthy` differs between engines. Docker says `destroy` for a removal, Podman `remove`.
+ */
+const EVENTS: ReadonlySet<string> = new Set(['start', 'restart', 'die', 'stop', 'kill', 'destroy', 'remove', 'health_status', 'pause', 'unpause']);
 
 /** A listing or an inspect that takes longer than this is an engine in trouble: a hard deadline, then an error. */
 const QUERY_DEADLINE_MS = 10_000;
@@ -111,7 +115,7 @@ export class DockerEngine implements Engine {
 
   async subscribe(selector: Selector, onEvent: (event: EngineEvent) => void, onEnd: (reason: string) => void): Promise<EventSubscription> {
     const abort = new AbortController();
-    const filters = { type: ['container'], event: EVENTS, label: selector.labelFilters() };
+    const filters = { type: ['container'], label: selector.labelFilters() };
     const stream = (await this.docker.getEvents({ filters, abortSignal: abort.signal } as object)) as NodeJS.ReadableStream;
     let closed = false;
     const end = (reason: string) => {
@@ -148,7 +152,8 @@ function toEvent(line: string): EngineEvent | undefined {
   if (raw.Type !== 'container' || typeof raw.Action !== 'string' || typeof raw.Actor?.ID !== 'string') return undefined;
   // Docker says `health_status: unhealthy`, Podman `health_status` with the status in a field of its own; the
   // watcher inspects the container on any event anyway, so the name is enough.
-  return { id: raw.Actor.ID, action: raw.Action.split(':')[0] ?? raw.Action, labels: raw.Actor.Attributes ?? {} };
+  const action = raw.Action.split(':')[0] ?? raw.Action;
+  return EVENTS.has(action) ? { id: raw.Actor.ID, action, labels: raw.Actor.Attributes ?? {} } : undefined;
 }
 
 function toFacts(info: Docker.ContainerInspectInfo): ContainerFacts {
