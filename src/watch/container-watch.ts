@@ -9,7 +9,7 @@
  *   starting --(healthy)--> healthy --(unhealthy)--> unhealthy --(due)--> destroying --(restarted)--> starting
  *       \--(unhealthy, grace over)--------------------^     \--(backoff)--> scheduled --(due)--^
  *                                                            \--(restarts used up)--> given-up
- *   unhealthy, scheduled, given-up --(healthy)--> healthy;  any --(exited, removed, stopped by us)--> destroyed
+ *   unhealthy, scheduled, given-up --(healthy)--> healthy;  any --(exited, paused, removed, stopped by us)--> destroyed
  *
  * Time comes from the Clock; the engine calls are the watcher's (onAct), which reports back how they went.
  */
@@ -151,6 +151,11 @@ export class ContainerWatch {
   /** It stopped by itself or by someone else's hand. */
   exited(reason: string): void {
     this.end('Container exited (not stopped by lifeguard); watched again if it starts', reason);
+  }
+
+  /** Paused by someone: nothing is judged while it is frozen. */
+  paused(): void {
+    this.end('Container paused (not by lifeguard); watched again when unpaused');
   }
 
   removed(): void {

@@ -22,6 +22,8 @@ export interface ContainerFacts {
   readonly image: string;
   readonly labels: Readonly<Record<string, string>>;
   readonly running: boolean;
+  /** Frozen by `docker pause`: running, but not to be judged or touched. */
+  readonly paused: boolean;
   /** When its current (or last) run began, in ms since the epoch; 0 if it never ran. */
   readonly startedAtMs: number;
   readonly exitCode: number | null;
@@ -166,6 +168,7 @@ function toFacts(info: Docker.ContainerInspectInfo): ContainerFacts {
     image: info.Config.Image,
     labels: info.Config.Labels ?? {},
     running: info.State.Running,
+    paused: info.State.Paused,
     startedAtMs: Number.isFinite(startedAtMs) && startedAtMs > 0 ? startedAtMs : 0,
     exitCode: info.State.Running ? null : info.State.ExitCode,
     // Nanoseconds in the API.

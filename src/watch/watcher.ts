@@ -194,6 +194,10 @@ export class Watcher extends EventEmitter<WatcherEvents> {
       if (entry !== undefined) this.drop(entry, () => entry.watch.exited(facts.exitCode === null ? 'stopped' : `exited with code ${facts.exitCode}`));
       return;
     }
+    if (facts.paused) {
+      if (entry !== undefined) this.drop(entry, () => entry.watch.paused());
+      return;
+    }
     if (entry === undefined) {
       this.adopt(facts);
     } else if (facts.startedAtMs !== entry.watch.startedAtMs) {
@@ -262,8 +266,8 @@ export class Watcher extends EventEmitter<WatcherEvents> {
       this.emit('action', { action, outcome: 'failed' });
       return watch.actionFailed(`cannot inspect it before acting: ${engineMessage(error)}`);
     }
-    if (before === undefined || !selector.matches(before.labels) || !before.running || before.startedAtMs !== watch.startedAtMs) {
-      // Not the run that was judged (stopped, removed, relabelled, started again): nothing is done, and looking
+    if (before === undefined || !selector.matches(before.labels) || !before.running || before.paused || before.startedAtMs !== watch.startedAtMs) {
+      // Not the run that was judged (stopped, paused, removed, relabelled, started again): nothing is done, and looking
       // again moves the watch on.
       return this.refresh(watch.id);
     }

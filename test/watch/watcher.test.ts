@@ -24,7 +24,7 @@ class FakeEngine implements Engine {
   private ended: ((reason: string) => void) | undefined;
 
   add(id: string, labels: Record<string, string>, health: ContainerFacts['health'], startedAtMs = 1): ContainerFacts {
-    const facts: ContainerFacts = { id, name: `c-${id}`, image: 'img', labels, running: true, startedAtMs, exitCode: null, startPeriodMs: 0, health };
+    const facts: ContainerFacts = { id, name: `c-${id}`, image: 'img', labels, running: true, paused: false, startedAtMs, exitCode: null, startPeriodMs: 0, health };
     this.containers.set(id, facts);
     return facts;
   }
@@ -140,6 +140,24 @@ t.test('an unhealthy container is restarted only if still the run that was judge
   for (let i = 0; i < 5; i++) await settle();
   t.notOk(engine.calls.includes('restart a'), 'not restarted');
   t.match(log.map((x) => `${x.to}: ${x.msg}`).slice(-2), ['destroying: Restarting container (restart 1 of 5)', 'starting: Container restarted (not by lifeguard); waiting for it to become healthy']);
+});
+
+t.test('a paused container is not judged until unpaused', async (t) => {
+  const { engine, watcher, log } = setup(t);
+  const facts = engine.add('a', { watch: 'yes' }, { status: 'healthy' });
+  await watcher.start();
+  await settle();
+  engine.containers.set('a', { ...facts, paused: true, health: { status: 'unhealthy', reason: 'frozen' } });
+  engine.emit('a', 'pause');
+  await settle();
+  await settle();
+  t.match(log.at(-1), { to: 'destroyed', msg: 'Container paused (not by lifeguard); watched again when unpaused' });
+  t.notOk(engine.calls.some((c) => c.startsWith('restart')));
+  engine.containers.set('a', facts);
+  engine.emit('a', 'unpause');
+  await settle();
+  await settle();
+  t.same(log.slice(-2).map((x) => x.to), ['starting', 'healthy'], 'watched again');
 });
 
 t.test('a restart through the engine: inspected, restarted, watched again', async (t) => {
