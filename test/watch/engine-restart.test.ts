@@ -45,6 +45,13 @@ t.test('the engine service restarted mid-run: the watcher reconnects and resynch
   t.teardown(() => stopService(service));
   const engine = new Docker({ socketPath: socket });
   const token = project(t, engine);
+  // Should the test fail while the service is down, the project's own teardown could not reach the containers:
+  // the CLI, which needs no service, removes them first.
+  t.teardown(async () => {
+    const { stdout } = await run('podman', ['ps', '-aq', '--filter', `label=${RUN_LABEL}=${token}`], { env: PODMAN_ENV });
+    const ids = stdout.split('\n').filter(Boolean);
+    if (ids.length > 0) await run('podman', ['rm', '-f', ...ids], { env: PODMAN_ENV });
+  });
   const stays = await startApp(token, 'stays', {}, engine);
   const goes = await startApp(token, 'goes', {}, engine);
   const watcher = createWatcher(parseWatchSettings({
