@@ -4,10 +4,13 @@
  * one the same way.
  */
 import { fileURLToPath } from 'node:url';
+import { Limit } from '../supervisor/probes/limit.js';
 import { NativeProbe } from '../supervisor/probes/native.js';
 import { SidecarProbe } from '../supervisor/probes/sidecar.js';
+import { defaultAgentStartConcurrency } from '../supervisor/supervisor.js';
 import { ownerTag } from '../supervisor/drivers/owner.js';
-import { systemClock, type Clock } from './clock.js';
+import type { Clock } from '../engine/clock.js';
+import { wallClock } from './clock.js';
 import { DockerEngine } from './engine.js';
 import { ProbeHealth } from './probe-health.js';
 import { Selector } from './selector.js';
@@ -38,7 +41,8 @@ export function createWatcher(settings: WatchSettings, extras: WatcherExtras = {
     sidecars = new WatchSidecars(engine.docker, { agentBinary: health.agentBinary ?? DEFAULT_AGENT_BINARY, ...(health.image === undefined ? {} : { image: health.image }) }, ownerTag(`${engine.where} ${selector.describe()}`));
     const runners = sidecars;
     probes = new ProbeHealth({
-      probe: new SidecarProbe({ agentPath: DEFAULT_AGENT_BINARY, heartbeatGraceMs: HEARTBEAT_GRACE_MS }),
+      // Sidecar containers booting at once, as `run` bounds its agents' starts.
+      probe: new SidecarProbe({ agentPath: DEFAULT_AGENT_BINARY, heartbeatGraceMs: HEARTBEAT_GRACE_MS, startGate: new Limit(defaultAgentStartConcurrency()) }),
       plan: health.plan,
       agentFor: (facts) => runners.runnerFor(facts),
     });
@@ -48,7 +52,7 @@ export function createWatcher(settings: WatchSettings, extras: WatcherExtras = {
     selector,
     rules: settings.rules,
     stopTimeoutMs: settings.stopTimeoutMs,
-    clock: extras.clock ?? systemClock,
+    clock: extras.clock ?? wallClock,
     ...(probes === undefined ? {} : { probes }),
     ...(sidecars === undefined ? {} : { beforeStart: () => sidecars.cleanup() }),
     ...(extras.reconnect === undefined ? {} : { reconnect: extras.reconnect }),

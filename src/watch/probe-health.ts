@@ -8,7 +8,7 @@
  * minimum duration) is ContainerWatch's to judge, not this file's.
  */
 import type { CheckSpec } from '../checks/types.js';
-import type { AgentRunner } from '../supervisor/drivers/agent-runner.js';
+import type { AgentRunner } from '../supervisor/probes/agent-runner.js';
 import type { Probe, ProbeHandle, ProbeTarget } from '../supervisor/probes/probe.js';
 import type { HealthReport } from './container-watch.js';
 import type { ContainerFacts } from './engine.js';
@@ -64,7 +64,7 @@ export class ProbeRun {
     private readonly plan: CheckPlan,
     private readonly report: (health: HealthReport) => void,
   ) {
-    this.begin(0);
+    this.begin();
   }
 
   cancel(): void {
@@ -72,18 +72,19 @@ export class ProbeRun {
     this.handle?.cancel();
   }
 
-  private begin(firstRoundMs: number): void {
+  private begin(): void {
     if (this.cancelled) return;
     const { checks, intervalMs, retries } = this.plan;
-    this.handle = this.probe.liveness(this.target, { checks, intervalMs, failureThreshold: retries, firstRoundMs }, {
-      round: (passed) => {
+    this.handle = this.probe.liveness(this.target, { checks, intervalMs, failureThreshold: retries }, {
+      round: (_, passed) => {
         if (passed && !this.cancelled) this.report({ kind: 'healthy' });
       },
-      end: (outcome) => {
+      ready: () => undefined,
+      end: (end) => {
         if (this.cancelled) return;
-        this.report({ kind: 'unhealthy', reason: outcome.kind === 'passed' ? 'the probe ended' : outcome.reason });
-        // The next probe keeps looking, one interval on, so that a recovery is seen.
-        this.begin(intervalMs);
+        this.report({ kind: 'unhealthy', reason: end.reason });
+        // A fresh probe keeps looking, so that a recovery is seen.
+        this.begin();
       },
     });
   }

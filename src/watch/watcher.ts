@@ -16,7 +16,7 @@ import { EventEmitter } from 'node:events';
 import { LifeguardFailure, lifeguardError } from '../checks/errors.js';
 import { engineMessage } from '../supervisor/drivers/docker-sidecar.js';
 import type { Transition } from '../supervisor/types.js';
-import type { Clock, Timer } from './clock.js';
+import type { Clock, Timer } from '../engine/clock.js';
 import { ContainerWatch, type Lineage, type WatchAction, type WatchRules, type WatchState } from './container-watch.js';
 import type { ContainerFacts, Engine, EngineEvent, EventSubscription } from './engine.js';
 import type { ProbeHealth, ProbeRun } from './probe-health.js';

@@ -34,7 +34,7 @@ function watched(rules: Partial<WatchRules> = {}, startPeriodMs = 0) {
 t.test('a healthy container that turns unhealthy is restarted at once, then watched again', async (t) => {
   const w = watched();
   w.watch.report(WELL);
-  w.clock.advance(5000);
+  await w.clock.advance(5000);
   w.watch.report(SICK);
   t.same(w.acts.map((a) => a.at - w.started), [5000], 'restart asked for the moment it turned unhealthy');
   t.same(w.states(), ['starting', 'healthy', 'unhealthy', 'destroying']);
@@ -48,32 +48,32 @@ t.test('a healthy container that turns unhealthy is restarted at once, then watc
 t.test('nothing is done during the start grace; failures then count from its end', async (t) => {
   const w = watched({ startGraceMs: 10_000 });
   w.watch.report(SICK);
-  w.clock.advance(9_999);
+  await w.clock.advance(9_999);
   t.same(w.states(), ['starting'], 'still starting, although reported unhealthy');
-  w.clock.advance(1);
+  await w.clock.advance(1);
   t.same(w.states(), ['starting', 'unhealthy', 'destroying'], 'unhealthy and acted on at the grace end');
   t.equal(w.acts[0]?.at, w.started + 10_000);
 });
 
 t.test('a container healthy early but failing within the grace waits for its end', async (t) => {
   const w = watched({ startGraceMs: 10_000 });
-  w.clock.advance(1000);
+  await w.clock.advance(1000);
   w.watch.report(WELL);
-  w.clock.advance(1000);
+  await w.clock.advance(1000);
   w.watch.report(SICK);
   t.same(w.states(), ['starting', 'healthy', 'unhealthy'], 'it is unhealthy at once');
-  w.clock.advance(7_999);
+  await w.clock.advance(7_999);
   t.same(w.acts, []);
-  w.clock.advance(1);
+  await w.clock.advance(1);
   t.same(w.acts.map((a) => a.at - w.started), [10_000]);
 });
 
 t.test("the HEALTHCHECK's start period counts when longer than the grace", async (t) => {
   const w = watched({ startGraceMs: 1000 }, 20_000);
   w.watch.report(SICK);
-  w.clock.advance(19_000);
+  await w.clock.advance(19_000);
   t.same(w.acts, []);
-  w.clock.advance(1000);
+  await w.clock.advance(1000);
   t.same(w.acts.map((a) => a.at - w.started), [20_000]);
 });
 
@@ -81,17 +81,17 @@ t.test('minimum unhealthy duration: a recovery in time means nothing is done', a
   const w = watched({ minUnhealthyMs: 60_000 });
   w.watch.report(WELL);
   w.watch.report(SICK);
-  w.clock.advance(59_000);
+  await w.clock.advance(59_000);
   w.watch.report(SICK);
   w.watch.report(WELL);
-  w.clock.advance(600_000);
+  await w.clock.advance(600_000);
   t.same(w.acts, [], 'not acted on');
   t.same(w.states(), ['starting', 'healthy', 'unhealthy', 'healthy']);
-  t.equal(w.clock.pending, 0, 'no timer left');
+  t.equal(w.clock.timers, 0, 'no timer left');
   w.watch.report(SICK);
-  w.clock.advance(59_999);
+  await w.clock.advance(59_999);
   t.same(w.acts, []);
-  w.clock.advance(1);
+  await w.clock.advance(1);
   t.equal(w.acts.length, 1, 'acted on once unhealthy for the whole minimum');
   t.match(w.log.at(-1), { reason: /^unhealthy for 1m0s: / });
 });
@@ -104,19 +104,19 @@ t.test('one that keeps failing backs off, then is given up', async (t) => {
   restartedNow();
   w.watch.report(SICK);
   t.match(w.log.at(-1), { to: 'scheduled', msg: 'Restart 2 of 3 in 30s' });
-  w.clock.advance(29_999);
+  await w.clock.advance(29_999);
   t.equal(w.acts.length, 1);
-  w.clock.advance(1);
+  await w.clock.advance(1);
   t.equal(w.acts.length, 2, 'the second after backoffMin');
   restartedNow();
   w.watch.report(SICK);
   t.match(w.log.at(-1), { to: 'scheduled', msg: 'Restart 3 of 3 in 1m0s' });
-  w.clock.advance(60_000);
+  await w.clock.advance(60_000);
   t.equal(w.acts.length, 3, 'the third after twice that');
   restartedNow();
   w.watch.report(SICK);
   t.match(w.log.at(-1), { to: 'given-up', level: 'error', msg: 'Gave up after 3 restarts: leaving the container as it is' });
-  w.clock.advance(3_600_000);
+  await w.clock.advance(3_600_000);
   t.equal(w.acts.length, 3, 'nothing more');
   w.watch.report(SICK);
   t.equal(w.log.at(-1)?.to, 'given-up', 'further failures add no line');
@@ -128,9 +128,9 @@ t.test('a scheduled restart is called off when the container recovers', async (t
   const w = watched({ restart: { ...RULES.restart, immediate: 0 } });
   w.watch.report(SICK);
   t.equal(w.log.at(-1)?.to, 'scheduled');
-  w.clock.advance(10_000);
+  await w.clock.advance(10_000);
   w.watch.report(WELL);
-  w.clock.advance(60_000);
+  await w.clock.advance(60_000);
   t.same(w.acts, []);
   t.same(w.states().slice(-2), ['scheduled', 'healthy']);
 });
@@ -139,7 +139,7 @@ t.test('a long healthy stretch resets the count (resetAfter)', async (t) => {
   const w = watched();
   w.lineage.restarts = 3;
   w.watch.report(WELL);
-  w.clock.advance(300_000);
+  await w.clock.advance(300_000);
   w.watch.report(SICK);
   t.equal(w.acts.length, 1, 'restarted rather than given up');
   t.equal(w.lineage.restarts, 1);
@@ -153,7 +153,7 @@ t.test('a failed action counts and is retried under the backoff', async (t) => {
     { from: 'destroying', to: 'unhealthy', msg: 'Could not restart the container', reason: 'no such container' },
     { to: 'scheduled', msg: 'Restart 2 of 3 in 30s' },
   ]);
-  w.clock.advance(30_000);
+  await w.clock.advance(30_000);
   t.equal(w.acts.length, 2);
 });
 
@@ -171,7 +171,7 @@ t.test('dry run: says what it would do, does nothing, times nothing', async (t) 
   w.watch.report(SICK);
   t.match(w.log.at(-1), { to: 'scheduled', msg: 'Dry run: would restart now (restart 1 of 3)' });
   t.same(w.acts, []);
-  t.equal(w.clock.pending, 0);
+  t.equal(w.clock.timers, 0);
   w.watch.report(WELL);
   w.watch.report(SICK);
   t.match(w.log.at(-1), { to: 'scheduled', msg: 'Dry run: would restart in 30s (restart 2 of 3)' });
@@ -188,7 +188,7 @@ t.test('exit and removal end the watch with one line each, and cancel its timer'
   w.watch.report(SICK);
   w.watch.exited('exited with code 137');
   t.match(w.log.at(-1), { to: 'destroyed', msg: 'Container exited (not stopped by lifeguard); watched again if it starts', reason: 'exited with code 137' });
-  t.equal(w.clock.pending, 0);
+  t.equal(w.clock.timers, 0);
   w.watch.removed();
   t.equal(w.log.length, 3, 'no second line for a watch already ended');
 });

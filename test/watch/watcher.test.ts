@@ -7,7 +7,7 @@ import { Selector } from '../../src/watch/selector.js';
 import { Watcher, type EngineState } from '../../src/watch/watcher.js';
 import type { WatchRules } from '../../src/watch/container-watch.js';
 import type { Transition } from '../../src/supervisor/types.js';
-import { FakeClock } from '../helpers/fake-clock.js';
+import { FakeClock, settle } from '../helpers/fake-clock.js';
 
 const RULES: WatchRules = {
   action: 'restart', minUnhealthyMs: 0, startGraceMs: 0, dryRun: false,
@@ -72,7 +72,6 @@ class FakeEngine implements Engine {
   }
 }
 
-const settle = () => new Promise((resolve) => setImmediate(resolve));
 
 function setup(t: Test) {
   const clock = new FakeClock();
@@ -90,15 +89,13 @@ t.test('reconnects with a bounded, doubling backoff, and lists again once connec
   const { clock, engine, watcher, states } = setup(t);
   await watcher.start();
   engine.breakStream();
-  for (let i = 0; i < 6; i++) {
-    clock.advance(10_000);
-    await settle();
-  }
+  // Each retry falls due exactly when its delay has passed, and fails while the engine is down.
+  for (const ms of [100, 200, 400, 800, 800, 800]) await clock.advance(ms);
   t.same(states.filter((s) => !s.connected).map((s) => (s as { retryInMs: number }).retryInMs), [100, 200, 400, 800, 800, 800, 800], 'doubling from 100ms, capped at 800ms');
   engine.up = true;
   engine.add('a', { watch: 'yes' }, { status: 'healthy' });
   const listsBefore = engine.calls.filter((c) => c === 'list').length;
-  clock.advance(800);
+  await clock.advance(800);
   await settle();
   await settle();
   t.equal(states.at(-1)?.connected, true);
@@ -121,7 +118,7 @@ t.test('a container that does not match is never inspected or touched', async (t
 });
 
 t.test('an unhealthy container is restarted only if still the run that was judged', async (t) => {
-  const { engine, watcher, log } = setup(t);
+  const { clock, engine, watcher, log } = setup(t);
   engine.add('a', { watch: 'yes' }, { status: 'healthy' });
   await watcher.start();
   await settle();
@@ -137,7 +134,7 @@ t.test('an unhealthy container is restarted only if still the run that was judge
     return seen;
   };
   engine.emit('a', 'health_status');
-  for (let i = 0; i < 5; i++) await settle();
+  await clock.advance(10);
   t.notOk(engine.calls.includes('restart a'), 'not restarted');
   t.match(log.map((x) => `${x.to}: ${x.msg}`).slice(-2), ['destroying: Restarting container (restart 1 of 5)', 'starting: Container restarted (not by lifeguard); waiting for it to become healthy']);
 });
@@ -161,10 +158,10 @@ t.test('a paused container is not judged until unpaused', async (t) => {
 });
 
 t.test('a restart through the engine: inspected, restarted, watched again', async (t) => {
-  const { engine, watcher, log } = setup(t);
+  const { clock, engine, watcher, log } = setup(t);
   engine.add('a', { watch: 'yes' }, { status: 'unhealthy', reason: 'HEALTHCHECK exited with code 1' });
   await watcher.start();
-  for (let i = 0; i < 5; i++) await settle();
+  await clock.advance(10);
   t.same(engine.calls.filter((c) => c.endsWith(' a')), ['inspect a', 'inspect a', 'restart a', 'inspect a']);
   t.same(log.map((x) => x.to), ['starting', 'unhealthy', 'destroying', 'starting']);
   engine.containers.delete('a');
