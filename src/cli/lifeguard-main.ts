@@ -1,20 +1,29 @@
 /**
  * The supervisor's entry point (bin/lifeguard.js): parse, validate the config, run until SIGTERM/SIGINT (or
- * --duration), stop every instance, exit 0. stdout carries the transition log and nothing else; whatever goes
+ * --duration), stop every instance, exit 0; or watch an engine's containers (`lifeguard watch`) until then. stdout carries the transition log and nothing else; whatever goes
  * wrong ends as one line on stderr and a documented exit code, never a stack trace.
  */
 import { asLifeguardError } from '../checks/errors.js';
 import { loadConfig, type LifeguardConfig } from '../supervisor/config.js';
-import { startHttpEndpoint, type HttpEndpoint } from '../supervisor/http-server.js';
 import { SupervisorMetrics } from '../supervisor/metrics.js';
 import { Supervisor } from '../supervisor/supervisor.js';
 import { TransitionLog, type LogFormat } from '../supervisor/transition-log.js';
+import { createWatcher } from '../watch/create-watcher.js';
+import { endpointStatus } from '../watch/endpoint-status.js';
+import { WatchMetrics } from '../watch/metrics.js';
+import { parseWatchSettings, readWatchFile, type WatchSettings } from '../watch/settings.js';
 import type { Told } from './invocation.js';
 import { parseLifeguardArgs } from './lifeguard.js';
+import { runUntilStopped } from './long-running.js';
 
 async function main(argv: readonly string[]): Promise<void> {
   const invocation = parseLifeguardArgs(argv);
   if (invocation.kind === 'print') return finish(invocation.told, 0);
+  if (invocation.kind === 'watch') {
+    const section = invocation.configPath === undefined ? undefined : await readWatchFile(invocation.configPath);
+    await watch(parseWatchSettings(section, invocation.flags), invocation.logFormat, invocation.durationMs);
+    return finish({}, 0);
+  }
   const config = await loadConfig(invocation.configPath);
   if (invocation.kind === 'validate') {
     const names = config.supervisor.apps.map((app) => app.name).join(', ');
@@ -25,41 +34,28 @@ async function main(argv: readonly string[]): Promise<void> {
 }
 
 async function run(config: LifeguardConfig, logFormat: LogFormat, durationMs: number | undefined): Promise<void> {
-  let crash: unknown;
-  // Asked for before anything starts, so that a signal during start-up still stops what was started.
-  const stopAsked = new Promise<void>((resolve) => {
-    // A second signal changes nothing: the stop under way is already bounded by each app's grace period,
-    // and leaving before it ends would orphan instances.
-    for (const signal of ['SIGTERM', 'SIGINT'] as const) process.on(signal, () => resolve());
-    // The log is the supervisor's account of what it does; with its reader gone (EPIPE), stop rather than run blind.
-    process.stdout.on('error', () => resolve());
-    // A bug anywhere below must not leave instances running unwatched: stop them all, then report it (exit 127).
-    const crashed = (thrown: unknown) => {
-      crash ??= thrown;
-      resolve();
-    };
-    process.on('uncaughtException', crashed);
-    process.on('unhandledRejection', crashed);
-    if (durationMs !== undefined) setTimeout(resolve, durationMs);
-  });
-  // Run until told to stop even when nothing else is pending (every instance given up, nothing to wait on).
-  const keepAlive = setInterval(() => {}, 2 ** 30);
   const supervisor = new Supervisor(config.supervisor);
   supervisor.on('transition', new TransitionLog(process.stdout, logFormat).write);
-  const metrics = new SupervisorMetrics(supervisor);
-  // The endpoint binds first: a port in use should stop us before any instance exists.
-  let endpoint: HttpEndpoint | undefined;
-  try {
-    if (config.http !== undefined) endpoint = await startHttpEndpoint(supervisor, metrics, config.http);
-    await supervisor.start();
-    await stopAsked;
-  } finally {
-    clearInterval(keepAlive);
-    await supervisor.stop();
-    await endpoint?.close();
-    metrics.close();
-  }
-  if (crash !== undefined) throw crash;
+  await runUntilStopped(supervisor, { source: supervisor, metrics: new SupervisorMetrics(supervisor), http: config.http }, durationMs);
+}
+
+/** `lifeguard watch`: the containers are left as they are when it stops. */
+async function watch(settings: WatchSettings, logFormat: LogFormat, durationMs: number | undefined): Promise<void> {
+  const watcher = createWatcher(settings);
+  watcher.on('transition', new TransitionLog(process.stdout, logFormat).write);
+  // stdout is the transition log's; the engine going away and coming back is said on stderr.
+  let lost = false;
+  watcher.on('engine', (state) => {
+    if (!state.connected) {
+      lost = true;
+      process.stderr.write(`lifeguard watch: lost the engine (${state.reason}); reconnecting in ${state.retryInMs}ms\n`);
+    } else if (lost) {
+      lost = false;
+      process.stderr.write('lifeguard watch: reconnected to the engine; listing the containers again\n');
+    }
+  });
+  const source = { status: () => endpointStatus(watcher.status()) };
+  await runUntilStopped(watcher, { source, metrics: new WatchMetrics(watcher), http: settings.http }, durationMs);
 }
 
 /** Writes what there is to say, then exits once it is flushed, whatever sockets or timers are left. */

@@ -1,12 +1,13 @@
 /**
- * The supervisor's command line (`lifeguard run CONFIG.json`, `lifeguard validate CONFIG.json`), parsed with
- * commander. Parsing runs nothing, so it is testable alone; src/cli/lifeguard-main.ts acts on the result.
+ * The supervisor's command line (`lifeguard run CONFIG.json`, `lifeguard validate CONFIG.json`, `lifeguard watch
+ * [flags]`), parsed with commander. Parsing runs nothing, so it is testable alone; src/cli/lifeguard-main.ts acts on the result.
  */
 import { Command, CommanderError } from 'commander';
 import { LifeguardFailure, usageError } from '../checks/errors.js';
 import { invalidValue, parseDurationValue } from '../checks/parse.js';
 import { VERSION } from '../checks/version.js';
 import type { LogFormat } from '../supervisor/transition-log.js';
+import type { FlagValues } from '../watch/settings.js';
 import type { Told } from './invocation.js';
 
 export type LifeguardInvocation =
@@ -18,7 +19,36 @@ export type LifeguardInvocation =
       readonly logFormat: LogFormat;
       /** Stop on our own after this long, as if sent SIGTERM; undefined: run until a signal. */
       readonly durationMs?: number;
+    }
+  | {
+      readonly kind: 'watch';
+      /** A JSON file with a `watch` section; its fields are the flags' defaults. */
+      readonly configPath?: string;
+      /** Validated later, with the file's section (see src/watch/settings.ts). */
+      readonly flags: FlagValues;
+      readonly logFormat: LogFormat;
+      readonly durationMs?: number;
     };
+
+/** `watch`'s flags and the settings field each one sets; the field's value is validated with the file's. */
+const WATCH_FLAGS = [
+  ['--socket <path>', 'socketPath', 'the Docker Engine API socket (default: DOCKER_HOST, else /var/run/docker.sock)'],
+  ['--label <key[=value]>', 'label', 'watch containers carrying this label (default: lifeguard.watch=true)'],
+  ['--all', 'all', 'watch every container instead (lifeguard\'s own excepted)'],
+  ['--project <name>', 'project', 'only containers of this compose project'],
+  ['--health <source>', 'health', 'engine (the HEALTHCHECK status; default), native (checks run here) or sidecar'],
+  ['--check <url>', 'checks', 'for native or sidecar health, such as http://:8080/health or tcp://:5432 (repeatable)'],
+  ['--interval <duration>', 'interval', 'between check rounds (default 5s)'],
+  ['--retries <n>', 'retries', 'failures in a row that make a container unhealthy (default 3)'],
+  ['--timeout <duration>', 'timeout', "each --check's deadline (default 1s)"],
+  ['--action <action>', 'action', 'restart (default) or stop'],
+  ['--min-unhealthy <duration>', 'minUnhealthy', 'act only on containers unhealthy at least this long (default 0s)'],
+  ['--start-grace <duration>', 'startGrace', 'never act this soon after a start (default 10s; a HEALTHCHECK start period if longer)'],
+  ['--stop-timeout <duration>', 'stopTimeout', 'the grace a restart or stop gives the container before SIGKILL (default 10s)'],
+  ['--dry-run', 'dryRun', 'only log what would be done'],
+  ['--agent-binary <path>', 'agentBinary', 'for sidecar health: the single executable (default: dist/healthcheck)'],
+  ['--sidecar-image <image>', 'sidecarImage', "for sidecar health: the sidecars' image (default: the watched container's)"],
+] as const;
 
 const LOG_FORMATS: readonly LogFormat[] = ['json', 'text'];
 
@@ -54,6 +84,35 @@ export function parseLifeguardArgs(argv: readonly string[]): LifeguardInvocation
       invocation = { kind: 'run', configPath, logFormat, ...(durationMs === undefined ? {} : { durationMs }) };
     });
 
+  const watch = program
+    .command('watch')
+    .description('restart (or stop) the unhealthy containers of a Docker or Podman engine, which lifeguard did not start')
+    .option('--config <file>', 'a JSON file with a "watch" section: the same settings, under the fields named in the README');
+  for (const [flag, , help] of WATCH_FLAGS) {
+    if (flag.startsWith('--check ')) watch.option(flag, help, (value: string, previous: string[] = []) => [...previous, value]);
+    else watch.option(flag, help);
+  }
+  watch
+    .option('--log-format <format>', 'transition log format: json or text', 'json')
+    .option('--duration <duration>', 'stop after this long, as on SIGTERM (Go syntax: 30s, 5m)')
+    .addHelpText('after', '\nThe transition log goes to stdout, one line per transition; errors go to stderr.')
+    .action((options: Record<string, unknown>) => {
+      const logFormat = LOG_FORMATS.find((format) => format === options.logFormat);
+      if (logFormat === undefined) invalidValue('--log-format', String(options.logFormat), 'json or text');
+      const durationMs = options.duration === undefined ? undefined : parseDurationValue('--duration', String(options.duration), false);
+      const values: Record<string, unknown> = {};
+      const flagOf: Record<string, string> = {};
+      for (const [flag, field] of WATCH_FLAGS) {
+        flagOf[field] = flag.split(' ')[0] as string;
+        const value = options[attributeOf(flag)];
+        if (value === undefined) continue;
+        // Counts arrive as text; digits become a number, anything else goes on as given, for the schema to refuse.
+        values[field] = typeof value === 'string' && /^\d+$/.test(value) && field === 'retries' ? Number(value) : value;
+      }
+      const configPath = options.config === undefined ? {} : { configPath: String(options.config) };
+      invocation = { kind: 'watch', ...configPath, flags: { values, flagOf }, logFormat, ...(durationMs === undefined ? {} : { durationMs }) };
+    });
+
   program
     .command('validate')
     .description('check CONFIG and exit: 0 when valid, 2 with the first bad field otherwise')
@@ -68,9 +127,14 @@ export function parseLifeguardArgs(argv: readonly string[]): LifeguardInvocation
     if (!(thrown instanceof CommanderError)) throw thrown;
     if (thrown.exitCode === 0) return { kind: 'print', told: { stdout: out, stderr: err } };
     // Help asked for by mistake (no command at all) is still a usage error: say what is missing.
-    const message = thrown.code === 'commander.help' ? 'missing command: run or validate (see --help)' : thrown.message;
+    const message = thrown.code === 'commander.help' ? 'missing command: run, validate or watch (see --help)' : thrown.message;
     throw new LifeguardFailure(usageError(message.replace(/^error: /, '').replace(/\n/g, ' ')));
   }
-  if (invocation === undefined) throw new LifeguardFailure(usageError('missing command: run or validate (see --help)'));
+  if (invocation === undefined) throw new LifeguardFailure(usageError('missing command: run, validate or watch (see --help)'));
   return invocation;
+}
+
+/** Where commander puts a flag's value: `--min-unhealthy <d>` in `minUnhealthy`. */
+function attributeOf(flag: string): string {
+  return (flag.split(' ')[0] as string).slice(2).replace(/-([a-z])/g, (_, letter: string) => letter.toUpperCase());
 }

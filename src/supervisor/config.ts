@@ -46,7 +46,7 @@ export const APP_DEFAULTS = {
 export const DEFAULT_STATE_DIR = '.lifeguard';
 
 /** Diego's check definition leaves host, HTTP statuses and headers unsaid; these are the agent's own defaults. */
-const CHECK_DEFAULTS: CheckDefaults = {
+export const CHECK_DEFAULTS: CheckDefaults = {
   timeoutMs: 1000,
   http: { expectStatus: [{ min: 200, max: 200 }], headers: [], followRedirects: false },
 };
@@ -59,7 +59,7 @@ const ENV_NAME = /^[^=\0]+$/;
 const NO_NUL = /^[^\0]*$/;
 const NUL_ERROR = 'expected a string without NUL characters';
 
-function duration(allowZero: boolean) {
+export function duration(allowZero: boolean) {
   const expected = `expected a Go duration such as 500ms, 2s or 1m30s${allowZero ? '' : ', above 0'}`;
   return z.unknown().transform((value, ctx) => {
     const ms = typeof value === 'string' ? parseDuration(value) : undefined;
@@ -71,14 +71,14 @@ function duration(allowZero: boolean) {
   });
 }
 
-function count(min: number) {
+export function count(min: number) {
   const error = `expected an integer of at least ${min}`;
   return z.int({ error }).min(min, { error });
 }
 
-const nonEmptyString = (what: string) => z.string({ error: `expected ${what}` }).min(1, { error: `expected ${what}` });
+export const nonEmptyString = (what: string) => z.string({ error: `expected ${what}` }).min(1, { error: `expected ${what}` });
 
-const restartSchema = z.strictObject({
+export const restartSchema = z.strictObject({
   immediate: count(0).default(APP_DEFAULTS.restart.immediate),
   backoffMin: duration(true).default(APP_DEFAULTS.restart.backoffMinMs),
   backoffMax: duration(true).default(APP_DEFAULTS.restart.backoffMaxMs),
@@ -121,7 +121,7 @@ const appSchema = z.strictObject({
 type RawApp = z.infer<typeof appSchema>;
 type Fail = (path: PropertyKey[], message: string) => void;
 
-const httpSchema = z.strictObject({
+export const httpSchema = z.strictObject({
   listen: z.string({ error: 'expected an address such as 127.0.0.1:9464' }),
   token: nonEmptyString('a non-empty token').optional(),
   allowNonLoopback: z.boolean({ error: 'expected true or false' }).optional(),
@@ -185,7 +185,7 @@ function checkApp(app: RawApp, fail: Fail): void {
   if (app.restart.backoffMax < app.restart.backoffMin) fail(['restart', 'backoffMax'], 'expected at least backoffMin');
 }
 
-function checkHttp(http: z.infer<typeof httpSchema>, fail: Fail): void {
+export function checkHttp(http: z.infer<typeof httpSchema>, fail: Fail): void {
   const address = parseListenAddress(http.listen);
   if (address === undefined) {
     fail(['http', 'listen'], `expected an IP address and port such as 127.0.0.1:9464 or [::1]:9464${got(http.listen)}`);
@@ -195,7 +195,7 @@ function checkHttp(http: z.infer<typeof httpSchema>, fail: Fail): void {
 }
 
 /** The value as written, for custom issues (describeIssue quotes only the ones zod raises itself). */
-function got(value: unknown): string {
+export function got(value: unknown): string {
   return value === undefined ? '' : `, got ${JSON.stringify(value)}`;
 }
 

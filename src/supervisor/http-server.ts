@@ -9,7 +9,6 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { LifeguardFailure, usageError } from '../checks/errors.js';
 import { isLoopback, parseListenAddress, type ListenAddress } from './listen-address.js';
-import type { SupervisorMetrics } from './metrics.js';
 import type { AppStatus, Claim, InstanceStatus, SupervisorStatus } from './types.js';
 
 export interface HttpEndpointOptions {
@@ -21,10 +20,16 @@ export interface HttpEndpointOptions {
   readonly allowNonLoopback?: boolean;
 }
 
-/** What the endpoint needs of a Supervisor. */
+/** What the endpoint needs of a Supervisor. Without `claim` (`lifeguard watch`), there is no claim route. */
 export interface EndpointSource {
   status(): SupervisorStatus;
-  claim(app: string): Promise<Claim | undefined>;
+  claim?(app: string): Promise<Claim | undefined>;
+}
+
+/** What the endpoint serves at /metrics: SupervisorMetrics, or the watcher's. */
+export interface MetricsExposition {
+  readonly contentType: string;
+  metrics(): Promise<string>;
 }
 
 export interface HttpEndpoint {
@@ -48,7 +53,7 @@ const CLAIM_PATH = /^\/apps\/([^/]+)\/claim$/;
 
 export async function startHttpEndpoint(
   source: EndpointSource,
-  metrics: SupervisorMetrics,
+  metrics: MetricsExposition,
   options: HttpEndpointOptions,
 ): Promise<HttpEndpoint> {
   const wanted = parseListenAddress(options.listen);
@@ -88,7 +93,7 @@ export async function startHttpEndpoint(
       res.writeHead(200, { 'Content-Type': metrics.contentType, 'Content-Length': Buffer.byteLength(text) });
       return void res.end(req.method === 'HEAD' ? undefined : text);
     }
-    if (claim !== null) {
+    if (claim !== null && source.claim !== undefined) {
       if (!allow(req, res, 'POST')) return;
       const app = decodeSegment(claim[1] as string);
       if (app === undefined || !source.status().apps.some((a) => a.name === app)) {

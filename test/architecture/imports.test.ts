@@ -57,7 +57,9 @@ const ALLOWED: Readonly<Record<string, readonly string[]>> = {
   'supervisor/probes': ['checks', 'engine', 'protocol', 'supervisor'],
   'supervisor/drivers': ['checks', 'engine', 'protocol', 'supervisor', 'supervisor/probes'],
   supervisor: ['checks', 'engine', 'protocol', 'supervisor/probes', 'supervisor/drivers'],
-  cli: ['checks', 'engine', 'protocol', 'agent', 'supervisor', 'supervisor/probes', 'supervisor/drivers'],
+  // `lifeguard watch` builds on the supervisor's pieces (restart policy, probes, the docker sidecar runner).
+  watch: ['checks', 'engine', 'protocol', 'supervisor', 'supervisor/probes', 'supervisor/drivers'],
+  cli: ['checks', 'engine', 'protocol', 'agent', 'supervisor', 'supervisor/probes', 'supervisor/drivers', 'watch'],
 };
 
 function layer(file: string): string {

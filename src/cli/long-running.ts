@@ -1,0 +1,54 @@
+/**
+ * The life of a long-running command (`lifeguard run`, `lifeguard watch`): bind the HTTP endpoint if asked for
+ * (a port in use stops us before anything starts), start, run until asked to stop, then stop in order.
+ *
+ * Stop is asked by SIGTERM or SIGINT, the end of --duration, the log's reader gone, or a bug anywhere (so that
+ * what was started is still stopped in order; the bug is then thrown, exit 127). Listened for before anything
+ * starts, so that a signal during start-up still stops what was started.
+ */
+import { startHttpEndpoint, type EndpointSource, type HttpEndpoint, type MetricsExposition } from '../supervisor/http-server.js';
+import type { HttpEndpointConfig } from '../supervisor/config.js';
+
+export interface LongRunning {
+  start(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export interface Served {
+  readonly source: EndpointSource;
+  readonly metrics: MetricsExposition & { close(): void };
+  /** Absent: no endpoint. */
+  readonly http: HttpEndpointConfig | undefined;
+}
+
+export async function runUntilStopped(service: LongRunning, served: Served, durationMs: number | undefined): Promise<void> {
+  let crash: unknown;
+  const asked = new Promise<void>((resolve) => {
+    // A second signal changes nothing: the stop under way is already bounded, and leaving before it ends
+    // would orphan what was started.
+    for (const signal of ['SIGTERM', 'SIGINT'] as const) process.on(signal, () => resolve());
+    // The log is the account of what is done; with its reader gone (EPIPE), stop rather than run blind.
+    process.stdout.on('error', () => resolve());
+    const crashed = (thrown: unknown) => {
+      crash ??= thrown;
+      resolve();
+    };
+    process.on('uncaughtException', crashed);
+    process.on('unhandledRejection', crashed);
+    if (durationMs !== undefined) setTimeout(resolve, durationMs);
+  });
+  // Run until told to stop even when nothing else is pending (every instance given up, nothing watched yet).
+  const keepAlive = setInterval(() => {}, 2 ** 30);
+  let endpoint: HttpEndpoint | undefined;
+  try {
+    if (served.http !== undefined) endpoint = await startHttpEndpoint(served.source, served.metrics, served.http);
+    await service.start();
+    await asked;
+  } finally {
+    clearInterval(keepAlive);
+    await service.stop();
+    await endpoint?.close();
+    served.metrics.close();
+  }
+  if (crash !== undefined) throw crash;
+}

@@ -1,0 +1,78 @@
+// `lifeguard watch` refuses bad input before it touches an engine: exit 2, nothing on stdout, one line on stderr
+// naming the flag (or the file's field) — and an engine it cannot reach is one line too.
+import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import t from 'tap';
+import { ROOT } from '../supervisor/harness.js';
+
+const LIFEGUARD = join(ROOT, 'bin/lifeguard.js');
+
+function watch(args: readonly string[]) {
+  const run = spawnSync(process.execPath, [LIFEGUARD, 'watch', ...args], { encoding: 'utf8', timeout: 20_000 });
+  return { code: run.status, stdout: run.stdout, stderr: run.stderr };
+}
+
+const FLAG_CASES: readonly (readonly [readonly string[], string])[] = [
+  [['--interval', '5'], '--interval: expected a Go duration such as 500ms, 2s or 1m30s, above 0, got "5"'],
+  [['--retries', '0'], '--retries: expected an integer of at least 1, got 0'],
+  [['--retries', 'many'], '--retries: expected an integer of at least 1, got "many"'],
+  [['--health', 'maybe'], '--health: expected "engine", "native" or "sidecar"'],
+  [['--health', 'native'], '--check: required by health "native"'],
+  [['--check', 'http://:8080/health'], '--check: only for health "native" or "sidecar" (the engine runs its own HEALTHCHECK)'],
+  [['--health', 'native', '--check', 'http://10.0.0.1:8080/'], "--check: expected no host (the container's address is used)"],
+  [['--health', 'native', '--check', 'udp://:53'], "--check: invalid 'udp://:53': expected a URL such as"],
+  [['--agent-binary', '/x'], '--agent-binary: only for health "sidecar"'],
+  [['--label', 'a=b', '--all'], '--all: give a label or all, not both'],
+  [['--label', '=b'], '--label: expected key=value or key, got "=b"'],
+  [['--action', 'kill'], '--action: expected "restart" or "stop"'],
+  [['--start-grace', '-1s'], '--start-grace: expected a Go duration'],
+  [['--log-format', 'xml'], "invalid --log-format 'xml': expected json or text"],
+  [['--frobnicate'], "unknown option '--frobnicate'"],
+  [['--config', '/nonexistent/watch.json'], "config: cannot read '/nonexistent/watch.json': ENOENT"],
+];
+
+for (const [args, fragment] of FLAG_CASES) {
+  t.test(`watch ${args.join(' ')}`, async (t) => {
+    const run = watch(args);
+    t.equal(run.code, 2, 'exit 2');
+    t.equal(run.stdout, '');
+    t.equal(run.stderr.split('\n').length, 2, 'one line');
+    t.ok(run.stderr.includes(fragment), `names what is wrong: ${run.stderr.trim()}`);
+  });
+}
+
+const FILE_CASES: readonly (readonly [unknown, string])[] = [
+  [{ apps: [] }, 'expected a JSON object with "watch"'],
+  [{ watch: {}, apps: [] }, 'config: apps: unknown field (a watch file holds only "watch")'],
+  [{ watch: { bogus: 1 } }, 'config: watch.bogus: unknown field'],
+  [{ watch: { restart: { maxRestarts: -1 } } }, 'config: watch.restart.maxRestarts: expected an integer of at least 0'],
+  [{ watch: { restart: { backoffMin: '1m', backoffMax: '1s' } } }, 'config: watch.restart.backoffMax: expected at least backoffMin'],
+  [{ watch: { http: { listen: '0.0.0.0:9465' } } }, 'config: watch.http.listen: expected a loopback address'],
+  [{ watch: { health: 'native', checks: [{ http_check: { port: 0, path: '/' } }] } }, 'config: watch.checks[0]'],
+  [{ watch: [] }, 'config: watch: expected an object'],
+];
+
+for (const [json, fragment] of FILE_CASES) {
+  t.test(`watch --config ${JSON.stringify(json)}`, async (t) => {
+    const file = join(t.testdir(), 'watch.json');
+    writeFileSync(file, JSON.stringify(json));
+    const run = watch(['--config', file]);
+    t.equal(run.code, 2, 'exit 2');
+    t.equal(run.stderr.split('\n').length, 2, 'one line');
+    t.ok(run.stderr.includes(fragment), `names the field: ${run.stderr.trim()}`);
+  });
+}
+
+t.test('a flag wins over the file', async (t) => {
+  const file = join(t.testdir(), 'watch.json');
+  writeFileSync(file, JSON.stringify({ watch: { retries: 'x' } }));
+  const run = watch(['--config', file, '--retries', '0']);
+  t.ok(run.stderr.startsWith('--retries: expected an integer of at least 1, got 0'), run.stderr);
+});
+
+t.test('an engine that cannot be reached: one line, exit 127', async (t) => {
+  const run = watch(['--socket', join(t.testdir(), 'no.sock')]);
+  t.equal(run.code, 127);
+  t.match(run.stderr, /^unexpected error: cannot reach the container engine at .*no\.sock: connect ENOENT .*\n$/);
+});
