@@ -5,7 +5,7 @@
 // storm (same seed, so the same ready moments), one after the other, in the same run:
 //   legacy-500ms  oneshot probe: one `healthcheck --mode=once` process per check, every 500ms (Diego before sidecars)
 //   legacy-2s     the same every 2s
-//   sidecar       one long-lived `healthcheck --mode=readiness` agent per instance, startup interval 500ms
+//   sidecar       one `healthcheck --mode=lifecycle` agent per instance life, startup interval 500ms, agent starts paced
 //   native        the check engine in the supervisor process, startup interval 500ms
 // The agent is the single executable dist/healthcheck, as a platform would bind-mount it.
 //
@@ -34,7 +34,7 @@
 // This script's own /proc sampling competes for the same two CPUs; it is the same for every strategy.
 //
 // Flags: --n 100,500,1000  --strategies legacy-500ms,legacy-2s,sidecar,native  --ready-max 10s
-//        --start-timeout 30s  --out bench/results  --seed 1
+//        --start-timeout 30s  --out bench/results  --seed 1  --agent-starts N (default: the supervisor's, 2 per core)
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { join, resolve } from 'node:path';
@@ -58,7 +58,10 @@ const SAMPLE_MS = 250;
 const MIN_AVAILABLE_BYTES = 1.5 * 2 ** 30;
 const MiB = 2 ** 20;
 
-const opts = flags({ n: '100,500,1000', strategies: Object.keys(STRATEGIES).join(','), 'ready-max': '10s', 'start-timeout': '30s', out: RESULTS, seed: '1' });
+const opts = flags({ n: '100,500,1000', strategies: Object.keys(STRATEGIES).join(','), 'ready-max': '10s', 'start-timeout': '30s', out: RESULTS, seed: '1', 'agent-starts': '' });
+// Sidecar agents booting at once (the supervisor's agentStartConcurrency); empty: the supervisor's default.
+const agentStarts = opts['agent-starts'] === '' ? undefined : Number(opts['agent-starts']);
+if (agentStarts !== undefined && !(Number.isInteger(agentStarts) && agentStarts >= 1)) usage(`--agent-starts ${opts['agent-starts']}: expected an integer of at least 1`);
 const counts = opts.n.split(',').map(Number);
 const strategies = opts.strategies.split(',');
 for (const s of strategies) if (!(s in STRATEGIES)) usage(`unknown strategy ${s}; one of ${Object.keys(STRATEGIES).join(', ')}`);
@@ -72,7 +75,7 @@ async function storm(name, count) {
   const nofile = 4 * count + 1024;
   const fixture = await startFixture({ count, readyMaxMs, seed: Number(opts.seed) * 7919 + count, nofile });
   const stateDir = mkdtempSync(join(os.tmpdir(), 'lifeguard-storm-'));
-  const runner = await startRunner({ probe, ports: fixture.ports, startupIntervalMs: intervalMs, livenessIntervalMs: LIVENESS_INTERVAL_MS, startTimeoutMs, agentPath, stateDir }, nofile);
+  const runner = await startRunner({ probe, ports: fixture.ports, startupIntervalMs: intervalMs, livenessIntervalMs: LIVENESS_INTERVAL_MS, startTimeoutMs, agentPath, stateDir, ...(agentStarts === undefined ? {} : { agentStartConcurrency: agentStarts }) }, nofile);
   const pid = runner.child.pid;
 
   const portOf = new Map();
@@ -224,7 +227,7 @@ const table = markdownTable(
 const ratios = counts
   .filter((n) => native(n) && legacy(n))
   .map((n) => `N=${n}: native used ${fmt((100 * native(n).cpuSeconds.total) / legacy(n).cpuSeconds.total)}% of legacy-500ms's checking CPU`);
-const intervals = `Intervals: legacy-500ms = a oneshot check process every 500ms; legacy-2s = every 2s; sidecar and native: startup interval 500ms. Liveness interval 30s; start timeout ${fmt(startTimeoutMs / 1000)}s; apps ready at a random moment in [0, ${fmt(readyMaxMs / 1000)}s). Each run starts once the machine is at least 90% idle (waiting at most 30s), so that it does not pay for the previous run's teardown.`;
+const intervals = `Intervals: legacy-500ms = a oneshot check process every 500ms; legacy-2s = every 2s; sidecar (one lifecycle agent per instance, ${agentStarts ?? `the supervisor's default of ${Math.max(2, 2 * os.availableParallelism())}`} booting at once) and native: startup interval 500ms. Liveness interval 30s; start timeout ${fmt(startTimeoutMs / 1000)}s; apps ready at a random moment in [0, ${fmt(readyMaxMs / 1000)}s). Each run starts once the machine is at least 90% idle (waiting at most 30s), so that it does not pay for the previous run's teardown.`;
 const fixtureNote = 'The apps are one fixture process serving N ports on 127.0.0.1 (HTTP /health: 503, then 200), so that the machine measures checking, not app start-up.';
 const md = [`### Evacuation storm (npm run bench:storm)`, '', `Machine: ${machineLine(m)}.`, '', intervals, fixtureNote, '', table, '', ...ratios.map((r) => `- ${r}`), ''].join('\n');
 process.stdout.write(`\n${md}\n`);

@@ -4,7 +4,8 @@
 // Supervisor, probes and transition log.
 //
 //   node supervisor-runner.mjs '<json plan>'
-// plan: {probe, ports, startupIntervalMs, livenessIntervalMs, startTimeoutMs, agentPath, stateDir, check?: 'http'|'tcp'}
+// plan: {probe, ports, startupIntervalMs, livenessIntervalMs, startTimeoutMs, agentPath, stateDir, check?: 'http'|'tcp',
+//        agentStartConcurrency?}
 // stdout: the transition log (JSON lines), exactly as `lifeguard run` writes it.
 // fd 3:   the benchmark's own events, JSON lines: {e:"ready"} once built; {e:"launch",instance,port};
 //         {e:"stats",checks,late:[p50,p99,max]} in answer to stdin "stats" (checks and lateness since the last
@@ -68,6 +69,7 @@ const supervisor = new Supervisor({
   ],
   stateDir: plan.stateDir,
   agentPath: plan.agentPath,
+  ...(plan.agentStartConcurrency === undefined ? {} : { tuning: { agentStartConcurrency: plan.agentStartConcurrency } }),
   driver: new FixtureDriver(),
 });
 supervisor.on('transition', new TransitionLog(process.stdout).write);
