@@ -75,3 +75,25 @@ t.test('a claim whose instance fails its first check waits for the next ready on
   t.equal(await claim, undefined, 'given up at the limit, with no instance');
   await app.stop();
 });
+
+t.test('a healthy stretch as long as resetAfter forgives the past: the next restart counts from 1 again', async (t) => {
+  const clock = new FakeClock();
+  const observers: ProbeObserver[] = [];
+  const probe: Probe = { ...idleProbe, lifecycle: (_target, _plan, observer) => (observers.push(observer), { agentPid: null, cancel: () => {} }) };
+  const driver: Driver = { launch: async () => ({ ok: true, running }) };
+  const { app, transitions } = controller(t, driver, probe, clock, { restart: { immediate: 0, backoffMinMs: 1000, backoffMaxMs: 8000, maxRestarts: 5, resetAfterMs: 60_000 } });
+  app.start();
+  await clock.advance(0);
+  const failAfter = async (healthyMs: number) => {
+    const observer = observers.at(-1);
+    observer?.ready();
+    await clock.advance(healthyMs);
+    observer?.end({ phase: 'liveness', cause: 'unhealthy', reason: 'boom' });
+    await clock.advance(10_000);
+  };
+  await failAfter(1000);
+  await failAfter(1000);
+  await failAfter(60_000);
+  t.same(transitions.filter((x) => x.cause === 'restart').map((x) => x.restart), [1, 2, 1], 'two short stretches count up; a long one resets');
+  await app.stop();
+});

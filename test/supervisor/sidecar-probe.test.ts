@@ -1,5 +1,6 @@
-// The supervisor paces sidecar agents' starts: at most N boot at once, host-wide; the rest wait their turn, and
-// an agent's deadlines count from its own start, never from its wait. The queue is in /metrics.
+// The sidecar probe with agents the test scripts: the supervisor paces agents' starts (at most N boot at once,
+// host-wide; the rest wait their turn; an agent's deadlines count from its own start, never from its wait; the
+// queue is in /metrics), and a round's latency is what the agent measured, not its time since the start.
 import { EventEmitter } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import t from 'tap';
@@ -76,4 +77,23 @@ t.test('/metrics: the agent start queue', async (t) => {
   const text = await metrics.metrics();
   t.match(text, /^lifeguard_agent_starts\{state="booting"\} 4$/m);
   t.match(text, /^lifeguard_agent_starts\{state="waiting"\} 996$/m);
+});
+
+t.test("a round's latency is the agent's own measure, never the time since it started", async (t) => {
+  const rounds: number[] = [];
+  const runner: AgentRunner = {
+    inContext: true,
+    startupAllowanceMs: 1000,
+    start: (_args, sink) => {
+      // A liveness round 19s after the agent's start (a random initial delay), that took 5ms.
+      setImmediate(() => sink.line('{"attempt":1,"passed":true,"elapsedMs":19000,"latencyMs":5}'));
+      return { pid: null, describe: () => 'fake', kill: () => {}, closed: new Promise(() => {}) };
+    },
+  };
+  const probe = new SidecarProbe({ agentPath: '/nonexistent', heartbeatGraceMs: 100, startGate: new Limit(1) });
+  const target = { app: 'web', instance: 'web-1', endpoint: (port: number) => ({ host: '127.0.0.1', port }), agent: runner };
+  const handle = probe.liveness(target, { checks: [{ kind: 'tcp', port: 8080, timeoutMs: 100 }], intervalMs: 30_000, failureThreshold: 1 }, { round: (_phase, _passed, latencyMs) => rounds.push(latencyMs), ready: () => {}, end: () => {} });
+  await sleep(50);
+  handle.cancel();
+  t.same(rounds, [5]);
 });
