@@ -12,6 +12,8 @@ export interface GrpcFacts { host: string; port: number; service: string; resolv
 
 const ERROR_TABLE = {
   usage: { exitCode: 2, format: (p: { detail: string }) => p.detail },
+  /** A usage error in grpc-health-probe's dialect, which exits 1 for invalid arguments. */
+  'probe-usage': { exitCode: 1, format: (p: { detail: string }) => `error: ${p.detail}` },
   'no-interface': { exitCode: 3, format: () => 'failure to find suitable interface' },
   'tcp-failed': {
     exitCode: 4,
@@ -70,6 +72,15 @@ const ERROR_TABLE = {
   // Not a verdict on the app: the caller stopped the check. 143 is what a process ended by SIGTERM exits with.
   cancelled: { exitCode: 143, format: () => 'cancelled' },
   internal: { exitCode: 127, format: (p: { detail: string }) => `unexpected error: ${p.detail}` },
+  // The command a readiness gate runs (`healthcheck --mode=readiness ... -- ./server`), with a shell's exit codes.
+  'command-not-found': {
+    exitCode: 127,
+    format: (p: { command: string; reason: string }) => `cannot run ${JSON.stringify(p.command)}: ${p.reason}`,
+  },
+  'command-not-executable': {
+    exitCode: 126,
+    format: (p: { command: string; reason: string }) => `cannot run ${JSON.stringify(p.command)}: ${p.reason}`,
+  },
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_TABLE;

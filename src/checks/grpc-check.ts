@@ -58,6 +58,8 @@ class GrpcAttempt {
   private responseHeaders: IncomingHttpHeaders | undefined;
   private reply: Buffer[] = [];
   private replyBytes = 0;
+  /** The call's deadline, once it is placed. */
+  private callMs = 0;
 
   constructor(
     private readonly spec: GrpcCheckSpec,
@@ -90,6 +92,12 @@ class GrpcAttempt {
     return Math.min(this.spec.connectTimeoutMs ?? this.spec.timeoutMs, this.spec.timeoutMs);
   }
 
+  /** The call's deadline: its own, when the spec sets one, but never past the whole check's. */
+  private callDeadlineMs(): number {
+    const left = Math.max(1, this.spec.timeoutMs - (monotonicMs() - this.started));
+    return Math.min(this.spec.rpcTimeoutMs ?? left, left);
+  }
+
   private onConnected(socket: Socket): void {
     const authority = this.spec.tls?.serverName ?? formatAddress(this.host, this.spec.port);
     const session = http2Connect(`${this.spec.tls === undefined ? 'http' : 'https'}://${authority}`, {
@@ -111,7 +119,8 @@ class GrpcAttempt {
     if (this.phase !== 'connecting') return;
     this.phase = 'calling';
     clearTimeout(this.timer);
-    const leftMs = Math.max(1, this.spec.timeoutMs - (monotonicMs() - this.started));
+    const leftMs = this.callDeadlineMs();
+    this.callMs = leftMs;
     this.timer = setTimeout(() => this.finish({ kind: 'deadline' }), leftMs);
     const headers: Record<string, string | string[]> = {
       ':method': 'POST',
@@ -207,7 +216,7 @@ class GrpcAttempt {
       case 'deadline':
         return phase === 'connecting'
           ? lifeguardError('grpc-connect-timeout', { ...facts, timeoutMs: this.connectDeadlineMs() })
-          : lifeguardError('grpc-rpc-timeout', { ...facts, timeoutMs: this.spec.timeoutMs });
+          : lifeguardError('grpc-rpc-timeout', { ...facts, timeoutMs: this.callMs });
       case 'abort':
         return CHECK_CANCELLED;
     }

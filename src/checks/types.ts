@@ -81,11 +81,13 @@ export interface GrpcCheckSpec extends CheckSpecBase {
   readonly service: string;
   /** grpcs when set. */
   readonly tls?: TlsOptions;
-  /**
-   * Deadline for connect, TLS and the HTTP/2 handshake, within timeoutMs; the call gets what is left of timeoutMs
-   * (and tells the server so in `grpc-timeout`). Undefined: timeoutMs alone.
-   */
+  /** Deadline for connect, TLS and the HTTP/2 session, within timeoutMs. Undefined: timeoutMs alone. */
   readonly connectTimeoutMs?: number;
+  /**
+   * Deadline of the call once connected, within what is left of timeoutMs (the server is told it in
+   * `grpc-timeout`). Undefined: what is left of timeoutMs.
+   */
+  readonly rpcTimeoutMs?: number;
   /** Defaults to `lifeguard-healthcheck/<version>`. */
   readonly userAgent?: string;
   /** Extra call metadata (request headers), in order. */
