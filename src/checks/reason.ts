@@ -86,6 +86,8 @@ export function socketErrorReason(thrown: unknown): string {
   const err = thrown as NodeSocketError;
   const code = err.code;
   if (code === undefined) return err.message;
+  // A TLS alert can come after the handshake (TLS 1.3 servers refuse a client certificate with the first read).
+  if (code.startsWith('ERR_SSL_') || code.startsWith('ERR_TLS_')) return tlsErrorReason(err);
   const phrase = STRERROR[code] ?? code;
   return err.syscall === undefined ? phrase : `${err.syscall}: ${phrase}`;
 }
