@@ -45,8 +45,8 @@ type GrpcEvent =
 
 /**
  * Owns the dial, the HTTP/2 session and stream, the one deadline timer and the abort listener; `finish` is the
- * only way out and releases them all. `phase` says which deadline runs: `connecting` (connect, TLS, HTTP/2
- * session up) under the connect deadline, then `calling` under what is left of the whole check's.
+ * only way out and releases them all. `phase` says which deadline runs: `connecting` (lookup, connect, TLS, the
+ * server's HTTP/2 SETTINGS) under the connect deadline, then `calling` under the call's.
  */
 class GrpcAttempt {
   private phase: 'connecting' | 'calling' | 'done' = 'connecting';
@@ -111,7 +111,9 @@ class GrpcAttempt {
       this.finish({ kind: 'failed', phase: 'rpc', reason: `the server sent GOAWAY (${h2ErrorName(code)})` });
     });
     session.on('close', () => this.finish({ kind: 'failed', phase: this.phase === 'connecting' ? 'connect' : 'rpc', reason: 'connection closed before a reply' }));
-    session.once('connect', () => this.call(session));
+    // Up once the server's SETTINGS arrive, as grpc-go counts a connection ready: a peer that accepts and never
+    // speaks HTTP/2 is a connection failure, not a failed call.
+    session.once('remoteSettings', () => this.call(session));
   }
 
   /** The session is up: from here the call runs on what is left of the whole check's deadline. */
@@ -133,6 +135,9 @@ class GrpcAttempt {
     };
     for (const [name, value] of this.spec.metadata) {
       const key = name.toLowerCase();
+      if (key === 'content-type' || key === 'te' || key.startsWith('grpc-')) {
+        return this.finish({ kind: 'failed', phase: 'rpc', reason: `invalid request: metadata ${name} is gRPC's own` });
+      }
       const prior = headers[key];
       headers[key] = prior === undefined ? value : [...(Array.isArray(prior) ? prior : [prior]), value];
     }
