@@ -164,8 +164,13 @@ export function parseRegex(name: string, text: string): RegExp {
 export function parseHeaderExpectation(name: string, text: string): HeaderExpectation {
   const colon = text.indexOf(':');
   const field = text.slice(0, colon).trim();
-  if (colon < 0 || !HEADER_NAME.test(field)) invalidValue(name, text, "a header name and a regular expression such as 'Content-Type: ^application/json'");
-  return { name: field, regex: parseRegex(name, text.slice(colon + 1).trim()) };
+  const expected = "a header name and a regular expression such as 'Content-Type: ^application/json'";
+  if (colon < 0 || !HEADER_NAME.test(field)) invalidValue(name, text, expected);
+  try {
+    return { name: field, regex: new RegExp(text.slice(colon + 1).trim()) };
+  } catch {
+    return invalidValue(name, text, expected);
+  }
 }
 
 /** What a body must hold: a substring, or a regular expression (one or the other). */
