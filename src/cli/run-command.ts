@@ -1,7 +1,8 @@
 /**
  * The command a readiness gate starts once every check has passed (`healthcheck --mode=readiness ... -- ./server`).
- * Node.js cannot exec(), so the agent stays as the command's parent and behaves like a minimal init: the command
- * runs in a process group of its own with the agent's stdio and environment, every signal an operator or an
+ * Node.js has no way to replace its process image (no execve), so the agent stays as the command's parent and
+ * behaves like a minimal init: the command runs in a process group of its own with the agent's stdio and
+ * environment, every signal an operator or an
  * orchestrator sends the agent (TERM, INT, HUP, QUIT, USR1, USR2) is passed on to that group once, and the agent
  * ends as the command did: its exit status, or the same signal raised on itself, so that a parent sees what it
  * would have seen after an exec.
