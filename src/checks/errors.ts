@@ -4,11 +4,16 @@
  * live in one place so that the agent, the Cloud Foundry dialect and the supervisor agree.
  */
 
-export interface TcpFacts { host: string; port: number }
-export interface HttpFacts { uri: string; port: number }
+/** A host given by name, and the address it resolved to for this check: both go into the message. */
+export interface Resolved { name: string; address: string }
+export interface TcpFacts { host: string; port: number; resolved?: Resolved }
+export interface HttpFacts { uri: string; port: number; tls?: boolean; resolved?: Resolved }
+export interface GrpcFacts { host: string; port: number; service: string; resolved?: Resolved }
 
 const ERROR_TABLE = {
   usage: { exitCode: 2, format: (p: { detail: string }) => p.detail },
+  /** A usage error in grpc-health-probe's dialect, which exits 1 for invalid arguments. */
+  'probe-usage': { exitCode: 1, format: (p: { detail: string }) => `error: ${p.detail}` },
   'no-interface': { exitCode: 3, format: () => 'failure to find suitable interface' },
   'tcp-failed': {
     exitCode: 4,
@@ -23,6 +28,39 @@ const ERROR_TABLE = {
     format: (p: HttpFacts & { status: number; latencyMs: number }) =>
       `${httpPrefix(p)}: received status code ${p.status} in ${Math.round(p.latencyMs)}ms`,
   },
+  /** The status passed, but the response failed an opt-in assertion (body, header). */
+  'http-unexpected': {
+    exitCode: 6,
+    format: (p: HttpFacts & { detail: string; latencyMs: number }) =>
+      `${httpPrefix(p)}: ${p.detail} in ${Math.round(p.latencyMs)}ms`,
+  },
+  // gRPC is HTTP/2, so its failures share the HTTP exit codes (5 no answer, 6 an answer that fails, 65 timeout);
+  // the codes keep the phase apart, which grpc-health-probe's exit codes need.
+  'grpc-connect': {
+    exitCode: 5,
+    format: (p: GrpcFacts & { reason: string }) => `${grpcPrefix(p)}: ${p.reason}`,
+  },
+  'grpc-tls': {
+    exitCode: 5,
+    format: (p: GrpcFacts & { reason: string }) => `${grpcPrefix(p)}: ${p.reason}`,
+  },
+  'grpc-rpc': {
+    exitCode: 5,
+    format: (p: GrpcFacts & { reason: string }) => `${grpcPrefix(p)}: ${p.reason}`,
+  },
+  'grpc-status': {
+    exitCode: 6,
+    format: (p: GrpcFacts & { status: string; latencyMs: number }) =>
+      `${grpcPrefix(p)}: status ${p.status} in ${Math.round(p.latencyMs)}ms`,
+  },
+  'grpc-connect-timeout': {
+    exitCode: 65,
+    format: (p: GrpcFacts & { timeoutMs: number }) => `${grpcPrefix(p)}: connect ${timedOut(p.timeoutMs)}`,
+  },
+  'grpc-rpc-timeout': {
+    exitCode: 65,
+    format: (p: GrpcFacts & { timeoutMs: number }) => `${grpcPrefix(p)}: call ${timedOut(p.timeoutMs)}`,
+  },
   'tcp-timeout': {
     exitCode: 64,
     format: (p: TcpFacts & { timeoutMs: number }) => `${tcpPrefix(p)}: ${timedOut(p.timeoutMs)}`,
@@ -34,6 +72,15 @@ const ERROR_TABLE = {
   // Not a verdict on the app: the caller stopped the check. 143 is what a process ended by SIGTERM exits with.
   cancelled: { exitCode: 143, format: () => 'cancelled' },
   internal: { exitCode: 127, format: (p: { detail: string }) => `unexpected error: ${p.detail}` },
+  // The command a readiness gate runs (`healthcheck --mode=readiness ... -- ./server`), with a shell's exit codes.
+  'command-not-found': {
+    exitCode: 127,
+    format: (p: { command: string; reason: string }) => `cannot run ${JSON.stringify(p.command)}: ${p.reason}`,
+  },
+  'command-not-executable': {
+    exitCode: 126,
+    format: (p: { command: string; reason: string }) => `cannot run ${JSON.stringify(p.command)}: ${p.reason}`,
+  },
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_TABLE;
@@ -77,15 +124,31 @@ export const DOCUMENTED_EXIT_CODES: ReadonlySet<number> = new Set(
 );
 
 export function isTimeout(error: LifeguardError): boolean {
-  return error.code === 'tcp-timeout' || error.code === 'http-timeout';
+  return (
+    error.code === 'tcp-timeout' ||
+    error.code === 'http-timeout' ||
+    error.code === 'grpc-connect-timeout' ||
+    error.code === 'grpc-rpc-timeout'
+  );
 }
 
 function tcpPrefix(p: TcpFacts): string {
-  return `failed to make TCP connection to ${formatAddress(p.host, p.port)}`;
+  return `failed to make TCP connection to ${formatAddress(p.host, p.port)}${via(p.resolved)}`;
 }
 
 function httpPrefix(p: HttpFacts): string {
-  return `failed to make HTTP request to '${p.uri}' on port ${p.port}`;
+  const of = p.resolved === undefined ? '' : ` of ${p.resolved.name}${via(p.resolved)}`;
+  return `failed to make HTTP${p.tls ? 'S' : ''} request to '${p.uri}' on port ${p.port}${of}`;
+}
+
+function grpcPrefix(p: GrpcFacts): string {
+  const service = p.service === '' ? '' : ` for service ${JSON.stringify(p.service)}`;
+  return `failed gRPC health check of ${formatAddress(p.host, p.port)}${via(p.resolved)}${service}`;
+}
+
+/** ` (127.0.0.1)`: the address a name resolved to, so that an operator knows which one was tried. */
+function via(resolved: Resolved | undefined): string {
+  return resolved === undefined ? '' : ` (${resolved.address})`;
 }
 
 function timedOut(timeoutMs: number): string {

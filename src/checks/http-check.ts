@@ -1,6 +1,7 @@
-import { connect, type Socket } from 'node:net';
+import { BodyReader, type BodyOutcome, framingOf } from './body-reader.js';
 import { monotonicMs } from './clock.js';
-import { formatAddress, lifeguardError, type LifeguardError } from './errors.js';
+import { Dialer, type Resolver } from './dial.js';
+import { formatAddress, lifeguardError, type LifeguardError, type Resolved } from './errors.js';
 import { HEADER_NAME, INVALID_HEADER_VALUE, REQUEST_TARGET } from './parse.js';
 import {
   CHECK_CANCELLED,
@@ -10,7 +11,7 @@ import {
   socketErrorReason,
 } from './reason.js';
 import { type HeadOutcome, ResponseHeadReader } from './response-head.js';
-import type { CheckResult, HttpCheckSpec, StatusRange } from './types.js';
+import type { BodyExpectation, CheckResult, HttpCheckSpec, StatusRange } from './types.js';
 import { VERSION } from './version.js';
 
 const DEFAULT_USER_AGENT = `lifeguard-healthcheck/${VERSION}`;
@@ -25,21 +26,22 @@ const MAX_REDIRECTS = 10;
 const readBuffer = Buffer.allocUnsafe(MAX_HEADER_BYTES);
 
 /**
- * One HTTP check: `GET path` on a fresh connection, verdict on the status line. Never rejects.
+ * One HTTP(S) check: `GET path` (or HEAD) on a fresh connection, verdict on the status line, and on the headers
+ * and the body when the check asserts them. Never rejects.
  *
  * It speaks HTTP/1.1 over a plain socket rather than through node:http: a check needs one request and the
  * response's status line, and node:http's agent, parser and message objects cost more CPU per check than the
  * connection itself, and start-up time to load. The request is written whole and at once; the response is
  * read only as far as the end of its head (ResponseHeadReader), and then the socket is destroyed, so an
- * endless or stalled body costs nothing.
+ * endless or stalled body costs nothing. A check that asserts on the body reads it (BodyReader), at most 64 KiB.
  *
- * The deadline is one timer over connect, request, headers and every redirect hop; when it fires the socket
- * is destroyed, whatever the server is doing (trickling headers a byte at a time included).
+ * The deadline is one timer over lookup, connect, TLS handshake, request, headers, body and every redirect hop;
+ * when it fires the socket is destroyed, whatever the server is doing (trickling a byte at a time included).
  */
-export function httpCheck(spec: HttpCheckSpec, host: string, signal?: AbortSignal): Promise<CheckResult> {
+export function httpCheck(spec: HttpCheckSpec, host: string, signal?: AbortSignal, resolver?: Resolver): Promise<CheckResult> {
   return new Promise((resolve) => {
     if (signal?.aborted) resolve({ passed: false, latencyMs: 0, error: CHECK_CANCELLED });
-    else new HttpAttempt(spec, host, resolve, signal).start();
+    else new HttpAttempt(spec, host, resolve, signal, resolver).start();
   });
 }
 
@@ -49,14 +51,16 @@ export function statusExpected(status: number, expected: readonly StatusRange[])
 }
 
 /**
- * Owns the current connection (one hop of a redirect chain), the deadline timer and the abort listener;
- * `finish` is the only way out and releases all three.
+ * Owns the current hop's dial and connection (one hop of a redirect chain), the deadline timer and the abort
+ * listener; `finish` is the only way out and releases all three. `phase` is the state of the current hop: its
+ * head is being read, then (only when the check asks for it) its body.
  */
 class HttpAttempt {
   private state: 'requesting' | 'done' = 'requesting';
   private readonly started = monotonicMs();
   private readonly deadline: NodeJS.Timeout;
-  private socket: Socket | undefined;
+  private dialer: Dialer | undefined;
+  private phase: { readonly kind: 'head'; readonly reader: ResponseHeadReader } | { readonly kind: 'body'; readonly status: number; readonly reader: BodyReader } | undefined;
   private redirects = 0;
   /** The header fields of every hop's request. */
   private fields = '';
@@ -66,6 +70,7 @@ class HttpAttempt {
     private readonly host: string,
     private readonly resolve: (result: CheckResult) => void,
     private readonly signal: AbortSignal | undefined,
+    private readonly resolver: Resolver | undefined,
   ) {
     this.deadline = setTimeout(() => this.finish({ kind: 'deadline' }), spec.timeoutMs);
     signal?.addEventListener('abort', this, { once: true });
@@ -83,47 +88,79 @@ class HttpAttempt {
     this.send(prepared.first);
   }
 
-  /** One hop: a fresh connection, the request queued on it at once (net sends it as soon as it connects). */
+  /** One hop: a fresh connection (TLS when asked), and the request written whole once it is up. */
   private send(request: Buffer): void {
-    const reader = new ResponseHeadReader();
+    this.dialer?.close(true);
     // Events of a hop that has been left behind (a redirect) must not decide this attempt.
-    const socket: Socket = connect({
-      host: this.host,
-      port: this.spec.port,
-      onread: {
-        buffer: readBuffer,
-        callback: (bytes: number) => {
-          if (this.socket === socket) {
-            const outcome = reader.push(readBuffer.subarray(0, bytes));
-            if (outcome !== undefined) this.onHead(outcome);
-          }
-          return true;
+    const dialer: Dialer = new Dialer(
+      { host: this.host, port: this.spec.port, ...(this.spec.tls === undefined ? {} : { tls: this.spec.tls, alpn: ['http/1.1'] }) },
+      {
+        connected: (socket) => {
+          socket.on('error', (err) => {
+            if (this.dialer === dialer) this.finish({ kind: 'failed', reason: socketErrorReason(err) });
+          });
+          socket.on('end', () => {
+            if (this.dialer === dialer) this.closed();
+          });
+          // Written, not ended: a half-close before the response makes some servers drop the request.
+          socket.write(request);
+        },
+        failed: (_phase, reason) => {
+          if (this.dialer === dialer) this.finish({ kind: 'failed', reason });
         },
       },
-    });
-    this.socket = socket;
-    socket.on('error', (err) => {
-      if (this.socket === socket) this.finish({ kind: 'failed', reason: socketErrorReason(err) });
-    });
-    socket.on('end', () => {
-      if (this.socket === socket) this.finish({ kind: 'failed', reason: reader.started ? CLOSED_IN_HEADERS : CLOSED_BEFORE_RESPONSE });
-    });
-    // Written, not ended: a half-close before the response makes some servers drop the request.
-    socket.write(request);
+      (chunk) => {
+        if (this.dialer === dialer) this.onBytes(chunk);
+      },
+      readBuffer,
+      this.resolver,
+    );
+    this.dialer = dialer;
+    this.phase = { kind: 'head', reader: new ResponseHeadReader(keptHeaders(this.spec)) };
+    dialer.start();
   }
 
-  private onHead(head: HeadOutcome): void {
-    // The verdict is taken now; the body is never read. A reset rather than a FIN, as the kubelet closes its
-    // probes (SO_LINGER 0): nothing more is owed either way, and a checker that closes first with a FIN keeps
-    // every connection in TIME_WAIT for a minute — thousands of them on a supervisor checking thousands of apps.
-    this.socket?.resetAndDestroy();
-    this.socket = undefined;
+  private onBytes(chunk: Buffer): void {
+    const { phase } = this;
+    if (phase?.kind === 'head') {
+      const outcome = phase.reader.push(chunk);
+      if (outcome !== undefined) this.onHead(outcome, chunk);
+    } else if (phase?.kind === 'body') {
+      const outcome = phase.reader.push(chunk);
+      if (outcome !== undefined) this.onBody(phase.status, outcome);
+    }
+  }
+
+  /** The peer closed: a body that runs to the close is complete; anything else was cut short. */
+  private closed(): void {
+    const { phase } = this;
+    if (phase?.kind === 'body') return this.onBody(phase.status, phase.reader.end());
+    const started = phase?.kind === 'head' && phase.reader.started;
+    this.finish({ kind: 'failed', reason: started ? CLOSED_IN_HEADERS : CLOSED_BEFORE_RESPONSE });
+  }
+
+  private onHead(head: HeadOutcome, chunk: Buffer): void {
     if (head.kind === 'malformed') return this.finish({ kind: 'failed', reason: head.reason });
     const { status, location } = head;
-    if (location === undefined || !this.spec.followRedirects || !REDIRECT_STATUSES.has(status)) {
-      return this.finish({ kind: 'status', status });
-    }
-    this.follow(location);
+    if (location !== undefined && this.spec.followRedirects && REDIRECT_STATUSES.has(status)) return this.follow(location);
+    const { expectBody } = this.spec;
+    if (!statusExpected(status, this.spec.expectStatus)) return this.finish({ kind: 'status', status });
+    const unmet = unmetHeader(this.spec, head.headers);
+    if (unmet !== undefined) return this.finish({ kind: 'unexpected', detail: unmet });
+    // The verdict is taken now unless the body was asked for; then it is read, and nothing more.
+    if (expectBody === undefined) return this.finish({ kind: 'status', status });
+    const framing = status === 204 || status === 304 ? { kind: 'length', length: 0 } as const : framingOf(head.headers);
+    if (typeof framing === 'string') return this.finish({ kind: 'failed', reason: framing });
+    const reader = new BodyReader(framing);
+    this.phase = { kind: 'body', status, reader };
+    const outcome = framing.kind === 'length' && framing.length === 0 ? reader.end() : reader.push(chunk.subarray(head.bodyOffset));
+    if (outcome !== undefined) this.onBody(status, outcome);
+  }
+
+  private onBody(status: number, outcome: BodyOutcome): void {
+    if (outcome.kind === 'malformed') return this.finish({ kind: 'failed', reason: outcome.reason });
+    const unmet = unmetBody(this.spec.expectBody as BodyExpectation, outcome.body, outcome.truncated);
+    this.finish(unmet === undefined ? { kind: 'status', status } : { kind: 'unexpected', detail: unmet });
   }
 
   private follow(location: string): void {
@@ -131,7 +168,7 @@ class HttpAttempt {
       return this.finish({ kind: 'failed', reason: `stopped after ${MAX_REDIRECTS} redirects` });
     }
     this.redirects += 1;
-    const origin = `http://${formatAddress(this.host, this.spec.port)}`;
+    const origin = `${this.spec.tls === undefined ? 'http' : 'https'}://${formatAddress(this.host, this.spec.port)}`;
     let next: URL;
     try {
       next = new URL(location, origin);
@@ -146,28 +183,32 @@ class HttpAttempt {
       });
     }
     // URL percent-encodes what a request target may not hold, so the path needs no further check.
-    this.send(requestBytes(next.pathname + next.search, this.fields));
+    this.send(requestBytes(this.spec, next.pathname + next.search, this.fields));
   }
 
   private finish(event: HttpEvent): void {
     if (this.state === 'done') return;
     this.state = 'done';
-    this.socket?.destroy();
-    this.socket = undefined;
+    const resolved = this.dialer?.resolvedFact ?? {};
+    this.dialer?.close(true);
+    this.dialer = undefined;
+    this.phase = undefined;
     clearTimeout(this.deadline);
     this.signal?.removeEventListener('abort', this);
     const latencyMs = monotonicMs() - this.started;
     if (event.kind === 'status' && statusExpected(event.status, this.spec.expectStatus)) {
       return this.resolve({ passed: true, latencyMs, status: event.status });
     }
-    this.resolve({ passed: false, latencyMs, error: this.failure(event, latencyMs) });
+    this.resolve({ passed: false, latencyMs, error: this.failure(event, latencyMs, resolved) });
   }
 
-  private failure(event: HttpEvent, latencyMs: number): LifeguardError {
-    const facts = { uri: this.spec.path, port: this.spec.port };
+  private failure(event: HttpEvent, latencyMs: number, resolved: { resolved?: Resolved }): LifeguardError {
+    const facts = { uri: this.spec.path, port: this.spec.port, ...(this.spec.tls === undefined ? {} : { tls: true }), ...resolved };
     switch (event.kind) {
       case 'status':
         return lifeguardError('http-status', { ...facts, status: event.status, latencyMs });
+      case 'unexpected':
+        return lifeguardError('http-unexpected', { ...facts, detail: event.detail, latencyMs });
       case 'failed':
         return lifeguardError('http-failed', { ...facts, reason: event.reason });
       case 'deadline':
@@ -178,8 +219,39 @@ class HttpAttempt {
   }
 }
 
+/** The headers the reader keeps: those the assertions name, and the body's framing when the body is read. */
+function keptHeaders(spec: HttpCheckSpec): ReadonlySet<string> | undefined {
+  if (spec.expectHeaders === undefined && spec.expectBody === undefined) return undefined;
+  const names = new Set((spec.expectHeaders ?? []).map((expected) => expected.name.toLowerCase()));
+  if (spec.expectBody !== undefined) names.add('content-length').add('transfer-encoding');
+  return names;
+}
+
+/** Why the headers fail the check's expectations (the first one unmet), or undefined. */
+function unmetHeader(spec: HttpCheckSpec, headers: ReadonlyMap<string, readonly string[]>): string | undefined {
+  for (const { name, regex } of spec.expectHeaders ?? []) {
+    const values = headers.get(name.toLowerCase());
+    if (values === undefined) return `no header ${name} in the response`;
+    if (!values.some((value) => regex.test(value))) return `header ${name} ${quote(values.join(', '))} does not match ${regex}`;
+  }
+  return undefined;
+}
+
+function unmetBody(expected: BodyExpectation, body: Buffer, truncated: boolean): string | undefined {
+  const text = body.toString('utf8');
+  const read = `(${truncated ? 'first ' : ''}${body.length} bytes read)`;
+  if (expected.kind === 'substring') return text.includes(expected.text) ? undefined : `body does not contain ${quote(expected.text)} ${read}`;
+  return expected.regex.test(text) ? undefined : `body does not match ${expected.regex} ${read}`;
+}
+
+/** A value quoted for a one-line message, cut short when long. */
+function quote(text: string): string {
+  return JSON.stringify(text.length > 60 ? `${text.slice(0, 60)}...` : text);
+}
+
 type HttpEvent =
   | { readonly kind: 'status'; readonly status: number }
+  | { readonly kind: 'unexpected'; readonly detail: string }
   | { readonly kind: 'failed'; readonly reason: string }
   | { readonly kind: 'deadline' }
   | { readonly kind: 'abort' };
@@ -203,14 +275,16 @@ function prepare(spec: HttpCheckSpec, host: string): Prepared {
       ? { host, invalid: fields.invalid }
       : !REQUEST_TARGET.test(spec.path)
         ? { host, invalid: `invalid request: path ${JSON.stringify(spec.path)} is not a request target` }
-        : { host, invalid: undefined, fields: fields.text, first: requestBytes(spec.path, fields.text) };
+        : spec.method === 'HEAD' && spec.expectBody !== undefined
+          ? { host, invalid: 'invalid request: a HEAD response has no body to expect anything of' }
+          : { host, invalid: undefined, fields: fields.text, first: requestBytes(spec, spec.path, fields.text) };
   preparedRequests.set(spec, prepared);
   return prepared;
 }
 
-function requestBytes(path: string, fields: string): Buffer {
+function requestBytes(spec: HttpCheckSpec, path: string, fields: string): Buffer {
   // latin1: a value's obs-text (0x80-0xff) goes out as the byte it names, as node:http wrote it.
-  return Buffer.from(`GET ${path} HTTP/1.1\r\n${fields}`, 'latin1');
+  return Buffer.from(`${spec.method ?? 'GET'} ${path} HTTP/1.1\r\n${fields}`, 'latin1');
 }
 
 /**

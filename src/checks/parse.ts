@@ -6,7 +6,16 @@
 import { isIP } from 'node:net';
 import { formatDuration, parseDuration } from './duration.js';
 import { LifeguardFailure, usageError } from './errors.js';
-import type { CheckSpec, HttpCheckSpec, StatusRange } from './types.js';
+import {
+  type BodyExpectation,
+  type CheckSpec,
+  type GrpcCheckSpec,
+  GRPC_HEALTH_PATH,
+  type HeaderExpectation,
+  type HttpCheckSpec,
+  type StatusRange,
+  type TlsOptions,
+} from './types.js';
 
 /** Throws the usage error every parser here reports: the flag, the value as written, what was expected. */
 export function invalidValue(name: string, value: string, expected: string): never {
@@ -43,11 +52,17 @@ export function parseDurationValue(name: string, text: string, allowZero: boolea
   return ms;
 }
 
-/** An IPv4 or IPv6 literal; names are refused because the agent resolves nothing (no DNS in a sidecar's path). */
+/** RFC 1123 host names: dot-separated labels of letters, digits and inner hyphens (underscores, as DNS allows). */
+const HOST_NAME = /^(?=.{1,253}\.?$)[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\.?$/;
+
+/** An IPv4 or IPv6 literal (brackets allowed), or a DNS name, which each check resolves anew. */
 export function parseHost(name: string, text: string): string {
-  const host = text.startsWith('[') && text.endsWith(']') ? text.slice(1, -1) : text;
-  if (isIP(host) === 0) invalidValue(name, text, 'an IPv4 or IPv6 address such as 10.0.0.5 or ::1');
-  return host;
+  const bracketed = text.startsWith('[') && text.endsWith(']');
+  const host = bracketed ? text.slice(1, -1) : text;
+  if (isIP(host) !== 0 && (!bracketed || isIP(host) === 6)) return host;
+  // A name that looks like a mangled address (999.1.1.1) is refused rather than sent to the resolver.
+  if (!bracketed && HOST_NAME.test(host) && !/^[\d.]+$/.test(host)) return host;
+  return invalidValue(name, text, 'an IPv4 or IPv6 address such as 10.0.0.5 or ::1, or a host name such as localhost');
 }
 
 /** An HTTP request target: starts with '/', and nothing that could break the request line. */
@@ -87,33 +102,82 @@ export function parseHeader(name: string, text: string): [string, string] {
   return [field, value];
 }
 
-/** What a `--check` URL leaves unsaid: timeouts and HTTP options come from the other flags. */
+/** What a `--check` URL leaves unsaid: timeouts, HTTP, TLS and gRPC options come from the other flags. */
 export interface CheckDefaults {
   readonly host?: string;
   readonly timeoutMs: number;
-  readonly http: Pick<HttpCheckSpec, 'expectStatus' | 'headers' | 'followRedirects' | 'userAgent'>;
+  readonly http: Pick<
+    HttpCheckSpec,
+    'expectStatus' | 'headers' | 'followRedirects' | 'userAgent' | 'method' | 'expectBody' | 'expectHeaders'
+  >;
+  /** For https:// and grpcs:// checks; none given is `{skipVerify: false}`. */
+  readonly tls?: TlsOptions;
+  readonly grpc?: Pick<GrpcCheckSpec, 'metadata' | 'userAgent' | 'connectTimeoutMs'>;
 }
 
-const CHECK_URL = /^(tcp|http):\/\/(\[[^\]]*\]|[^/:[\]]*)(?::([^/]*))?(\/.*)?$/;
+const VERIFY: TlsOptions = { skipVerify: false };
+
+const CHECK_URL = /^(tcp|https?|grpcs?):\/\/(\[[^\]]*\]|[^/:[\]]*)(?::([^/]*))?(\/.*)?$/;
+/** A gRPC service name as a path segment: package and service names, dot-separated (`grpc.health.v1.Health`). */
+const GRPC_SERVICE = /^[\x21-\x7e]*$/;
 
 /**
- * `tcp://:5432`, `tcp://[::1]:5432`, `http://:8080/ready`, `http://10.0.0.5:8080/ready`. An empty host means
- * "auto-detect" (or --host when given); an HTTP URL without a port means 80 and without a path means '/'.
+ * `tcp://:5432`, `tcp://[::1]:5432`, `http://:8080/ready`, `https://localhost:8443/ready`,
+ * `grpc://10.0.0.5:50051/my.Service`, `grpcs://api.internal:443`. An empty host means "auto-detect" (or --host
+ * when given); an HTTP URL without a port means 80 (https: 443) and without a path '/'; tcp and gRPC need a port,
+ * and a gRPC path is the service to ask about (none: the server as a whole).
  */
 export function parseCheckUrl(name: string, text: string, defaults: CheckDefaults): CheckSpec {
-  const expected = 'a URL such as tcp://:5432, tcp://[::1]:5432 or http://:8080/ready';
+  const expected = 'a URL such as tcp://:5432, http://:8080/ready, https://localhost:8443/ready or grpc://:50051/my.Service';
   const match = CHECK_URL.exec(text);
   if (match === null) return invalidValue(name, text, expected);
-  const [, kind, hostText = '', portText, path] = match;
-  if (kind === 'tcp' && (portText === undefined || path !== undefined)) return invalidValue(name, text, expected);
+  const [, scheme, hostText = '', portText, path] = match;
+  const http = scheme === 'http' || scheme === 'https';
+  if (!http && portText === undefined) return invalidValue(name, text, expected);
+  if (scheme === 'tcp' && path !== undefined) return invalidValue(name, text, expected);
   try {
     const host = hostText === '' ? defaults.host : parseHost(name, hostText);
     const target = { ...(host === undefined ? {} : { host }), timeoutMs: defaults.timeoutMs };
-    const port = portText === undefined ? 80 : parsePort(name, portText);
-    if (kind === 'tcp') return { kind, ...target, port };
-    return { kind: 'http', ...target, port, path: parseUri(name, path ?? '/'), ...defaults.http };
+    const port = portText === undefined ? (scheme === 'https' ? 443 : 80) : parsePort(name, portText);
+    const tls = scheme === 'https' || scheme === 'grpcs' ? { tls: defaults.tls ?? VERIFY } : {};
+    if (scheme === 'tcp') return { kind: 'tcp', ...target, port };
+    if (http) return { kind: 'http', ...target, port, path: parseUri(name, path ?? '/'), ...defaults.http, ...tls };
+    const service = (path ?? '/').slice(1);
+    if (!GRPC_SERVICE.test(service)) return invalidValue(name, text, expected);
+    return { kind: 'grpc', ...target, port, path: GRPC_HEALTH_PATH, service, metadata: [], ...defaults.grpc, ...tls };
   } catch {
     // A bad host, port or path: quote the whole URL, which is what the operator wrote.
     return invalidValue(name, text, expected);
   }
+}
+
+/** A regular expression in JavaScript's syntax, compiled once here so that a bad one is a usage error. */
+export function parseRegex(name: string, text: string): RegExp {
+  try {
+    return new RegExp(text);
+  } catch {
+    return invalidValue(name, text, 'a regular expression in JavaScript syntax');
+  }
+}
+
+/** `Name: regex`, a header the response must carry with a value that matches. */
+export function parseHeaderExpectation(name: string, text: string): HeaderExpectation {
+  const colon = text.indexOf(':');
+  const field = text.slice(0, colon).trim();
+  const expected = "a header name and a regular expression such as 'Content-Type: ^application/json'";
+  if (colon < 0 || !HEADER_NAME.test(field)) invalidValue(name, text, expected);
+  try {
+    return { name: field, regex: new RegExp(text.slice(colon + 1).trim()) };
+  } catch {
+    return invalidValue(name, text, expected);
+  }
+}
+
+/** What a body must hold: a substring, or a regular expression (one or the other). */
+export function parseBodyExpectation(substring: string | undefined, regex: string | undefined): BodyExpectation | undefined {
+  if (substring !== undefined && regex !== undefined) {
+    throw new LifeguardFailure(usageError('--expect-body and --expect-body-regex cannot be combined: give one'));
+  }
+  if (substring !== undefined) return { kind: 'substring', text: substring };
+  return regex === undefined ? undefined : { kind: 'regex', regex: parseRegex('--expect-body-regex', regex) };
 }

@@ -28,6 +28,48 @@ const STRERROR: Readonly<Record<string, string>> = {
   ENOBUFS: 'no buffer space available',
 };
 
+/**
+ * A failed name lookup, in Go's words (`lookup db.internal: no such host`), which kubelet and the CF binary print.
+ */
+export function lookupErrorReason(name: string, thrown: unknown): string {
+  const code = (thrown as NodeSocketError | undefined)?.code;
+  const phrase = code === 'ENOTFOUND' || code === 'EAI_NODATA' || code === 'EAI_NONAME' ? 'no such host'
+    : code === 'EAI_AGAIN' ? 'temporary failure in name resolution'
+    : code ?? String(thrown);
+  return `lookup ${name}: ${phrase}`;
+}
+
+/** OpenSSL's verification results and alerts, as an operator would say them. */
+const TLS_PHRASE: Readonly<Record<string, string>> = {
+  CERT_HAS_EXPIRED: 'certificate has expired',
+  CERT_NOT_YET_VALID: 'certificate is not yet valid',
+  DEPTH_ZERO_SELF_SIGNED_CERT: 'self-signed certificate',
+  SELF_SIGNED_CERT_IN_CHAIN: 'self-signed certificate in the chain',
+  UNABLE_TO_VERIFY_LEAF_SIGNATURE: 'certificate signed by an unknown authority',
+  UNABLE_TO_GET_ISSUER_CERT_LOCALLY: 'certificate signed by an unknown authority',
+  UNABLE_TO_GET_ISSUER_CERT: 'certificate signed by an unknown authority',
+  CERT_REVOKED: 'certificate revoked',
+  ERR_SSL_WRONG_VERSION_NUMBER: 'the server does not speak TLS (wrong version number)',
+  ERR_SSL_TLSV1_ALERT_UNKNOWN_CA: 'the server refused our client certificate (unknown CA)',
+  ERR_SSL_SSLV3_ALERT_BAD_CERTIFICATE: 'the server refused our client certificate (bad certificate)',
+  ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED: 'the server requires a client certificate',
+  ERR_SSL_SSLV3_ALERT_HANDSHAKE_FAILURE: 'handshake failure alert from the server',
+};
+
+/**
+ * A failed TLS handshake, named by its cause: `tls: certificate has expired`, `tls: self-signed certificate`,
+ * `tls: hostname mismatch: Host: example.test. is not in the cert's altnames: DNS:localhost`.
+ */
+export function tlsErrorReason(thrown: unknown): string {
+  const err = thrown as NodeSocketError & { reason?: string };
+  const code = err?.code;
+  if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') return `tls: hostname mismatch: ${err.reason ?? err.message}`;
+  if (code !== undefined && Object.hasOwn(TLS_PHRASE, code)) return `tls: ${TLS_PHRASE[code]}`;
+  if (code === 'ECONNRESET' || code === 'EPIPE') return `tls: ${socketErrorReason(thrown).replace(/^(read|write): /, '')} during the handshake`;
+  const message = err instanceof Error ? err.message.split('\n')[0] ?? '' : String(thrown);
+  return `tls: ${message}`;
+}
+
 /** The response head limit, so that a server trickling headers cannot grow our memory. */
 export const MAX_HEADER_BYTES = 16 * 1024;
 
@@ -44,6 +86,8 @@ export function socketErrorReason(thrown: unknown): string {
   const err = thrown as NodeSocketError;
   const code = err.code;
   if (code === undefined) return err.message;
+  // A TLS alert can come after the handshake (TLS 1.3 servers refuse a client certificate with the first read).
+  if (code.startsWith('ERR_SSL_') || code.startsWith('ERR_TLS_')) return tlsErrorReason(err);
   const phrase = STRERROR[code] ?? code;
   return err.syscall === undefined ? phrase : `${err.syscall}: ${phrase}`;
 }
@@ -67,3 +111,9 @@ function firstLine(raw: Buffer): string {
 
 /** What a cancelled check reports; shared because it carries no facts. Never a verdict on the app. */
 export const CHECK_CANCELLED = lifeguardError('internal', { detail: 'check cancelled' });
+
+/** Text from a peer made fit for a one-line message: controls folded to spaces, at most `max` characters. */
+export function oneLine(text: string, max = 200): string {
+  const line = text.replace(/[\x00-\x1f\x7f]+/g, ' ').trim();
+  return line.length > max ? `${line.slice(0, max)}...` : line;
+}

@@ -1,9 +1,21 @@
 import { HEADERS_TOO_LARGE, MAX_HEADER_BYTES, notHttpReason } from './reason.js';
 
-/** What a response head says: its final status and, for a redirect, where to (the first Location). */
+/**
+ * What a response head says: its final status; for a redirect, where to (the first Location); the values of the
+ * headers the reader was asked to keep (lower-case names); and where the body starts in the chunk that ended the
+ * head.
+ */
 export type HeadOutcome =
-  | { readonly kind: 'status'; readonly status: number; readonly location: string | undefined }
+  | {
+      readonly kind: 'status';
+      readonly status: number;
+      readonly location: string | undefined;
+      readonly headers: ReadonlyMap<string, readonly string[]>;
+      readonly bodyOffset: number;
+    }
   | { readonly kind: 'malformed'; readonly reason: string };
+
+const NO_HEADERS: ReadonlyMap<string, readonly string[]> = new Map();
 
 const LF = 0x0a;
 const CR = 0x0d;
@@ -25,7 +37,8 @@ const LOCATION = 'location:';
  *   Node's client used, did too): a tiny server answering `HTTP/1.0 200 OK\n\n` is healthy, not malformed.
  * - Interim 1xx responses (100 Continue, 103 Early Hints) are skipped, as HTTP clients do; 101 is final,
  *   since after it the connection no longer speaks HTTP.
- * - Header lines are not validated: only Location is read, and only for a redirect that is followed.
+ * - Header lines are not validated: only Location is read, and the headers named in `keep` (assertions, body
+ *   framing) when a check asks for them.
  * - Every byte before the final head's end, interim heads included, counts against MAX_HEADER_BYTES, so a
  *   server can make us hold at most that much, and an endless stream of 1xx heads ends as one too large.
  */
@@ -38,6 +51,10 @@ export class ResponseHeadReader {
   /** The status of the head being read; 0 while its status line is awaited. */
   private status = 0;
   private location: string | undefined;
+  private headers: Map<string, string[]> | undefined;
+
+  /** @param keep lower-case names of the headers whose values the outcome must carry */
+  constructor(private readonly keep?: ReadonlySet<string>) {}
 
   /** Whether any byte of a response has arrived (a close then interrupts a response rather than precedes one). */
   get started(): boolean {
@@ -66,7 +83,7 @@ export class ResponseHeadReader {
         this.partialLength = 0;
       }
       this.consumed += lineBytes + 1;
-      const outcome = this.line(line[line.length - 1] === CR ? line.subarray(0, line.length - 1) : line);
+      const outcome = this.line(line[line.length - 1] === CR ? line.subarray(0, line.length - 1) : line, end + 1);
       if (outcome !== undefined) return outcome;
       from = end + 1;
     }
@@ -84,7 +101,7 @@ export class ResponseHeadReader {
     return { kind: 'malformed', reason: notHttpReason(this.partial.subarray(0, this.partialLength)) };
   }
 
-  private line(line: Buffer): HeadOutcome | undefined {
+  private line(line: Buffer, next: number): HeadOutcome | undefined {
     if (this.status === 0) {
       const match = STATUS_LINE.exec(line.toString('latin1'));
       if (match === null) return { kind: 'malformed', reason: notHttpReason(line) };
@@ -93,18 +110,32 @@ export class ResponseHeadReader {
     }
     if (line.length === 0) {
       if (this.status >= 200 || this.status === 101) {
-        return { kind: 'status', status: this.status, location: this.location };
+        return { kind: 'status', status: this.status, location: this.location, headers: this.headers ?? NO_HEADERS, bodyOffset: next };
       }
       // An interim response: the final one follows on the same connection.
       this.status = 0;
       this.location = undefined;
+      this.headers = undefined;
       return undefined;
     }
+    if (this.keep !== undefined) this.kept(line.toString('latin1'));
     // Only a Location header is read; the first byte spares a string for every other header.
     if (this.location === undefined && (line[0] === 0x4c || line[0] === 0x6c) && line.length > LOCATION.length) {
       const text = line.toString('latin1');
       if (text.slice(0, LOCATION.length).toLowerCase() === LOCATION) this.location = text.slice(LOCATION.length).trim();
     }
     return undefined;
+  }
+
+  private kept(text: string): void {
+    const colon = text.indexOf(':');
+    if (colon <= 0) return;
+    const name = text.slice(0, colon).trim().toLowerCase();
+    if (!this.keep?.has(name)) return;
+    this.headers ??= new Map();
+    const values = this.headers.get(name);
+    const value = text.slice(colon + 1).trim();
+    if (values === undefined) this.headers.set(name, [value]);
+    else values.push(value);
   }
 }

@@ -1,4 +1,4 @@
-import { lifeguardError } from './errors.js';
+import { lifeguardError, type LifeguardError } from './errors.js';
 import { findHostAddress } from './host.js';
 import { httpCheck } from './http-check.js';
 import { tcpCheck } from './tcp-check.js';
@@ -12,10 +12,35 @@ const NO_INTERFACE = lifeguardError('no-interface', undefined);
  *
  * A spec without a host is checked on this machine's first non-loopback IPv4 address, looked up on every call
  * (a container's address can appear after the agent starts). Callers that probe often resolve it once and
- * pass a spec with the host set.
+ * pass a spec with the host set. A host that is a name is resolved by the check itself, at every call.
+ *
+ * The gRPC check is imported on first use: node:http2 is loaded only by agents and supervisors that need it.
  */
 export function runCheck(spec: CheckSpec, signal?: AbortSignal): Promise<CheckResult> {
   const host = spec.host ?? findHostAddress();
   if (host === undefined) return Promise.resolve({ passed: false, latencyMs: 0, error: NO_INTERFACE });
-  return spec.kind === 'tcp' ? tcpCheck(spec, host, signal) : httpCheck(spec, host, signal);
+  switch (spec.kind) {
+    case 'tcp':
+      return tcpCheck(spec, host, signal);
+    case 'http':
+      return httpCheck(spec, host, signal);
+    case 'grpc':
+      return import('./grpc-check.js').then(({ grpcCheck }) => grpcCheck(spec, host, signal));
+  }
+}
+
+/**
+ * What a check cut short after `waitedMs` reports (a readiness deadline that came before its attempt finished):
+ * the timeout of its kind, as if its own deadline had been that long.
+ */
+export function timedOutAfter(spec: CheckSpec, waitedMs: number): LifeguardError {
+  const host = spec.host ?? '';
+  switch (spec.kind) {
+    case 'tcp':
+      return lifeguardError('tcp-timeout', { host, port: spec.port, timeoutMs: waitedMs });
+    case 'http':
+      return lifeguardError('http-timeout', { uri: spec.path, port: spec.port, timeoutMs: waitedMs });
+    case 'grpc':
+      return lifeguardError('grpc-rpc-timeout', { host, port: spec.port, service: spec.service, timeoutMs: waitedMs });
+  }
 }

@@ -1,7 +1,7 @@
-import { connect, type Socket } from 'node:net';
 import { monotonicMs } from './clock.js';
+import { Dialer, type Resolver } from './dial.js';
 import { lifeguardError } from './errors.js';
-import { CHECK_CANCELLED, socketErrorReason } from './reason.js';
+import { CHECK_CANCELLED } from './reason.js';
 import type { CheckResult, TcpCheckSpec } from './types.js';
 
 /**
@@ -9,21 +9,21 @@ import type { CheckResult, TcpCheckSpec } from './types.js';
  * (destroyed, not ended: the app owes us nothing and a half-closed socket would linger in its accept loop).
  * Never rejects.
  */
-export function tcpCheck(spec: TcpCheckSpec, host: string, signal?: AbortSignal): Promise<CheckResult> {
+export function tcpCheck(spec: TcpCheckSpec, host: string, signal?: AbortSignal, resolver?: Resolver): Promise<CheckResult> {
   return new Promise((resolve) => {
     if (signal?.aborted) resolve({ passed: false, latencyMs: 0, error: CHECK_CANCELLED });
-    else new TcpAttempt(spec, host, resolve, signal);
+    else new TcpAttempt(spec, host, resolve, signal, resolver).start();
   });
 }
 
 /**
- * Owns the socket, the deadline timer and the abort listener of one attempt; `finish` is the only way out
+ * Owns the dial, the deadline timer and the abort listener of one attempt; `finish` is the only way out
  * and releases all three, whichever event comes first.
  */
 class TcpAttempt {
   private state: 'connecting' | 'done' = 'connecting';
   private readonly started = monotonicMs();
-  private readonly socket: Socket;
+  private readonly dialer: Dialer;
   private readonly deadline: NodeJS.Timeout;
 
   constructor(
@@ -31,12 +31,21 @@ class TcpAttempt {
     private readonly host: string,
     private readonly resolve: (result: CheckResult) => void,
     private readonly signal: AbortSignal | undefined,
+    resolver: Resolver | undefined,
   ) {
-    this.socket = connect({ host, port: spec.port });
-    this.socket.once('connect', () => this.finish('connected'));
-    this.socket.on('error', (err) => this.finish('error', err));
+    this.dialer = new Dialer(
+      { host, port: spec.port },
+      { connected: () => this.finish('connected'), failed: (_phase, reason) => this.finish('error', reason) },
+      undefined,
+      undefined,
+      resolver,
+    );
     this.deadline = setTimeout(() => this.finish('deadline'), spec.timeoutMs);
     signal?.addEventListener('abort', this, { once: true });
+  }
+
+  start(): void {
+    this.dialer.start();
   }
 
   /** The abort listener (an EventListener object, so that no closure is made per attempt for it). */
@@ -44,30 +53,24 @@ class TcpAttempt {
     this.finish('abort');
   }
 
-  private finish(event: 'connected' | 'error' | 'deadline' | 'abort', err?: Error): void {
+  private finish(event: 'connected' | 'error' | 'deadline' | 'abort', reason = ''): void {
     if (this.state === 'done') return;
     this.state = 'done';
-    // Connected: a reset, not a FIN, so that no TIME_WAIT is left behind (see http-check.ts).
-    if (event === 'connected') this.socket.resetAndDestroy();
-    else this.socket.destroy();
+    this.dialer.close(true);
     clearTimeout(this.deadline);
     this.signal?.removeEventListener('abort', this);
     const latencyMs = monotonicMs() - this.started;
-    const { host, spec } = this;
+    const facts = { host: this.host, port: this.spec.port, ...this.dialer.resolvedFact };
     switch (event) {
       case 'connected':
         return this.resolve({ passed: true, latencyMs });
       case 'error':
-        return this.resolve({
-          passed: false,
-          latencyMs,
-          error: lifeguardError('tcp-failed', { host, port: spec.port, reason: socketErrorReason(err) }),
-        });
+        return this.resolve({ passed: false, latencyMs, error: lifeguardError('tcp-failed', { ...facts, reason }) });
       case 'deadline':
         return this.resolve({
           passed: false,
           latencyMs,
-          error: lifeguardError('tcp-timeout', { host, port: spec.port, timeoutMs: spec.timeoutMs }),
+          error: lifeguardError('tcp-timeout', { ...facts, timeoutMs: this.spec.timeoutMs }),
         });
       case 'abort':
         return this.resolve({ passed: false, latencyMs, error: CHECK_CANCELLED });

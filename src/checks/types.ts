@@ -7,15 +7,46 @@ export interface StatusRange {
 }
 
 interface CheckSpecBase {
-  /** IPv4 or IPv6 literal. Undefined: the first non-loopback IPv4 address of this machine (Diego's rule). */
+  /**
+   * IPv4 or IPv6 literal, or a DNS name resolved at every check. Undefined: the first non-loopback IPv4 address
+   * of this machine (Diego's rule).
+   */
   readonly host?: string;
   readonly port: number;
-  /** Hard deadline for the whole check (connect, request, status line and headers). */
+  /** Hard deadline for the whole check (name lookup, connect, TLS handshake, request, response). */
   readonly timeoutMs: number;
+}
+
+/**
+ * How a check speaks TLS. Files are named, not held, and read at every check, so that a rotated certificate is
+ * picked up without restarting a liveness agent that runs for months.
+ */
+export interface TlsOptions {
+  /** Accept any certificate (the handshake still has to complete). */
+  readonly skipVerify: boolean;
+  /** PEM file of the certificate authorities to trust instead of Node's bundled ones. */
+  readonly caFile?: string;
+  /** SNI and the name the certificate must carry; else the host (an IP literal is checked against IP SANs). */
+  readonly serverName?: string;
+  /** PEM files of a client certificate and its key, for servers that require one (both or neither). */
+  readonly clientCertFile?: string;
+  readonly clientKeyFile?: string;
 }
 
 export interface TcpCheckSpec extends CheckSpecBase {
   readonly kind: 'tcp';
+}
+
+/** What the body of an HTTP response must hold; reading the body at all is opt-in. */
+export type BodyExpectation =
+  | { readonly kind: 'substring'; readonly text: string }
+  | { readonly kind: 'regex'; readonly regex: RegExp };
+
+export interface HeaderExpectation {
+  /** Compared case-insensitively. */
+  readonly name: string;
+  /** Must match one of the values the response gives the header. */
+  readonly regex: RegExp;
 }
 
 export interface HttpCheckSpec extends CheckSpecBase {
@@ -29,9 +60,41 @@ export interface HttpCheckSpec extends CheckSpecBase {
   readonly followRedirects: boolean;
   /** Defaults to `lifeguard-healthcheck/<version>`; the CF dialect sends `diego-healthcheck`. */
   readonly userAgent?: string;
+  /** HTTPS when set. */
+  readonly tls?: TlsOptions;
+  /** GET when unset. */
+  readonly method?: 'GET' | 'HEAD';
+  /** When set, the body is read (at most 64 KiB, within the deadline) and must hold this. */
+  readonly expectBody?: BodyExpectation;
+  /** Headers the final response must carry; each must match. */
+  readonly expectHeaders?: readonly HeaderExpectation[];
 }
 
-export type CheckSpec = TcpCheckSpec | HttpCheckSpec;
+/** The path every gRPC health check is posted to: a gRPC call is an HTTP/2 POST of its method's path. */
+export const GRPC_HEALTH_PATH = '/grpc.health.v1.Health/Check';
+
+export interface GrpcCheckSpec extends CheckSpecBase {
+  readonly kind: 'grpc';
+  /** The HTTP/2 `:path` of the call. */
+  readonly path: typeof GRPC_HEALTH_PATH;
+  /** The HealthCheckRequest's service; '' asks about the server as a whole. */
+  readonly service: string;
+  /** grpcs when set. */
+  readonly tls?: TlsOptions;
+  /** Deadline for connect, TLS and the HTTP/2 session, within timeoutMs. Undefined: timeoutMs alone. */
+  readonly connectTimeoutMs?: number;
+  /**
+   * Deadline of the call once connected, within what is left of timeoutMs (the server is told it in
+   * `grpc-timeout`). Undefined: what is left of timeoutMs.
+   */
+  readonly rpcTimeoutMs?: number;
+  /** Defaults to `lifeguard-healthcheck/<version>`. */
+  readonly userAgent?: string;
+  /** Extra call metadata (request headers), in order. */
+  readonly metadata: readonly (readonly [string, string])[];
+}
+
+export type CheckSpec = TcpCheckSpec | HttpCheckSpec | GrpcCheckSpec;
 
 export type CheckResult =
   | { readonly passed: true; readonly latencyMs: number; readonly status?: number }

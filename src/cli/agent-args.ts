@@ -2,6 +2,7 @@
  * An agent command line, whichever dialect it is in: parsed into an Invocation, or a usage error thrown.
  * It runs nothing and never exits, so that the entry point and the argv fuzz tests share one path.
  */
+import { LifeguardFailure, usageError } from '../checks/errors.js';
 import type { ParseArgs } from './invocation.js';
 
 /** A single-dash long flag (`-port=8080`, `-uri`) marks Cloud Foundry's dialect; the native one has none. */
@@ -9,10 +10,26 @@ function usesCfDialect(argv: readonly string[]): boolean {
   return argv.some((arg) => /^-[A-Za-z][A-Za-z0-9-]+(=|$)/.test(arg));
 }
 
-export const parseAgentArgs: ParseArgs = async (argv, env) => {
+/** grpc-health-probe's required `-addr` (or `--addr`, as Go's flag package takes both) marks its dialect. */
+function usesGrpcProbeDialect(argv: readonly string[]): boolean {
+  return argv.some((arg) => /^--?addr(=|$)/.test(arg));
+}
+
+export const parseAgentArgs: ParseArgs = async (all, env) => {
+  // What follows the first `--` is a command to run once ready, never flags: it must not pick the dialect.
+  const split = all.indexOf('--');
+  const argv = split === -1 ? all : all.slice(0, split);
+  const command = split === -1 ? undefined : all.slice(split + 1);
+  if (command !== undefined && (command.length === 0 || command[0] === '')) {
+    throw new LifeguardFailure(usageError('expected a command after --, such as -- ./server --flag'));
+  }
   // Each dialect is loaded only when used: its parser library costs start-up time.
-  const parse: ParseArgs = usesCfDialect(argv)
-    ? (await import('./cf-dialect.js')).parseCfArgs
-    : (await import('./healthcheck.js')).parseNativeArgs;
-  return parse(argv, env);
+  if (usesGrpcProbeDialect(argv) || usesCfDialect(argv)) {
+    if (command !== undefined) throw new LifeguardFailure(usageError('a command after -- needs the native flags (--mode=readiness --check ...)'));
+    const parse: ParseArgs = usesGrpcProbeDialect(argv)
+      ? (await import('./grpc-probe-dialect.js')).parseGrpcProbeArgs
+      : (await import('./cf-dialect.js')).parseCfArgs;
+    return parse(argv, env);
+  }
+  return (await import('./healthcheck.js')).parseNativeArgs(argv, env, command);
 };

@@ -10,18 +10,20 @@ import { asLifeguardError } from '../checks/errors.js';
 import { parseAgentArgs } from './agent-args.js';
 import type { Told } from './invocation.js';
 
+const STOP_SIGNALS = ['SIGTERM', 'SIGINT'] as const;
+const controller = new AbortController();
+
+/** Cancel what is in flight and leave at once: a supervisor that stops the agent must not wait on a check. */
+function stop(signal: NodeJS.Signals): void {
+  controller.abort();
+  process.exit(128 + constants.signals[signal]);
+}
+
 async function main(argv: readonly string[]): Promise<void> {
-  const controller = new AbortController();
-  for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-    // Cancel what is in flight and leave at once: a supervisor that stops the agent must not wait on a check.
-    process.once(signal, () => {
-      controller.abort();
-      process.exit(128 + constants.signals[signal]);
-    });
-  }
+  for (const signal of STOP_SIGNALS) process.once(signal, stop);
   const invocation = await parseAgentArgs(argv, process.env);
-  if (invocation.kind === 'print') return finish(invocation.told, 0);
-  const { heartbeatFd, readyFile } = invocation;
+  if (invocation.kind === 'print') return finish(invocation.told, invocation.told.exitCode ?? 0);
+  const { heartbeatFd, readyFile, command } = invocation;
   const heartbeat = heartbeatFd === undefined ? undefined : createHeartbeat(heartbeatFd);
   heartbeat?.booted();
   const outcome = await runAgent(invocation.options, {
@@ -32,7 +34,23 @@ async function main(argv: readonly string[]): Promise<void> {
       if (readyFile !== undefined) markReady(readyFile);
     },
   });
-  finish(invocation.tell(outcome), outcome.exitCode);
+  const told = invocation.tell(outcome);
+  if (command === undefined || !outcome.passed) return finish(told, told.exitCode ?? outcome.exitCode);
+  // Ready: the checks' signal handling gives way to the command's, which forwards instead of exiting.
+  for (const signal of STOP_SIGNALS) process.removeListener(signal, stop);
+  await write(told);
+  const { endAsCommand, runCommand } = await import('./run-command.js');
+  const end = await runCommand(command);
+  if (end.kind === 'not-started') return finish({ stderr: `${end.error.message}\n` }, end.error.exitCode);
+  endAsCommand(end);
+}
+
+function write(told: Told): Promise<void> {
+  return new Promise((resolve) => {
+    if (told.stdout) process.stdout.write(told.stdout);
+    if (told.stderr) process.stderr.write(told.stderr);
+    process.stdout.write('', () => process.stderr.write('', () => resolve()));
+  });
 }
 
 /** The ready file exists from readiness to the agent's end, whichever way it ends. */
@@ -44,9 +62,7 @@ function markReady(file: string): void {
 /** Writes what there is to say, then exits once it is flushed, whatever sockets or timers are left. */
 function finish(told: Told, exitCode: number): void {
   process.exitCode = exitCode;
-  if (told.stdout) process.stdout.write(told.stdout);
-  if (told.stderr) process.stderr.write(told.stderr);
-  process.stdout.write('', () => process.stderr.write('', () => process.exit(exitCode)));
+  void write(told).then(() => process.exit(exitCode));
 }
 
 /** Anything thrown, here or in a stray callback: one line and its exit code (127 unless it is a usage error). */

@@ -13,16 +13,18 @@ import { LifeguardFailure, usageError } from '../checks/errors.js';
 import {
   type CheckDefaults,
   invalidValue,
+  parseBodyExpectation,
   parseCheckUrl,
   parseDurationValue,
   parseHeader,
+  parseHeaderExpectation,
   parseHost,
   parseInteger,
   parsePort,
   parseStatusList,
   parseUri,
 } from '../checks/parse.js';
-import type { CheckSpec } from '../checks/types.js';
+import type { CheckSpec, TlsOptions } from '../checks/types.js';
 import { VERSION } from '../checks/version.js';
 import type { Invocation, ParseArgs } from './invocation.js';
 
@@ -67,6 +69,15 @@ interface RawOptions {
   followRedirects?: boolean;
   check?: string[];
   readinessCheck?: string[];
+  tlsSkipVerify?: boolean;
+  caFile?: string;
+  serverName?: string;
+  clientCert?: string;
+  clientKey?: string;
+  method?: string;
+  expectBody?: string;
+  expectBodyRegex?: string;
+  expectHeader?: string[];
   definition?: string;
   json?: boolean;
   heartbeatFd?: string;
@@ -81,7 +92,7 @@ function program(): Command {
     .option('--mode <mode>', 'readiness|starting|startup, liveness|running, lifecycle, until-ready, once', 'once')
     .option('--port <port>', 'port to check (default: $PORT, else 8080)')
     .option('--uri <path>', 'HTTP path to GET (none: a TCP check)')
-    .option('--host <ip>', 'IPv4 or IPv6 address (default: the first non-loopback IPv4)')
+    .option('--host <host>', 'IPv4 or IPv6 address, or a name resolved at each check (default: the first non-loopback IPv4)')
     .option('--timeout <duration>', 'deadline of one check', '1s')
     .option('--interval <duration>', 'period of rounds (default: readiness 2s, liveness and lifecycle 30s)')
     .option('--startup-interval <duration>', "lifecycle: period of the readiness phase's rounds (default 2s)")
@@ -93,8 +104,17 @@ function program(): Command {
     .option('--expect-status <list>', 'statuses that pass, e.g. 200-299,304', '200')
     .option('--header <header>', "extra request header 'Name: value' (repeatable)", collect)
     .option('--follow-redirects', 'follow up to 10 redirects to the same host')
-    .option('--check <url>', 'tcp://[host]:port or http://[host]:port/path (repeatable; replaces --port/--uri)', collect)
+    .option('--check <url>', 'tcp://[host]:port, http(s)://[host]:port/path or grpc(s)://[host]:port[/service] (repeatable; replaces --port/--uri)', collect)
     .option('--readiness-check <url>', "lifecycle: the readiness phase's checks, if not the --check ones (repeatable)", collect)
+    .option('--tls-skip-verify', 'https/grpcs: accept any server certificate')
+    .option('--ca-file <pem>', 'https/grpcs: trust these certificate authorities')
+    .option('--server-name <name>', 'https/grpcs: SNI and the name the certificate must carry')
+    .option('--client-cert <pem>', 'https/grpcs: client certificate (with --client-key)')
+    .option('--client-key <pem>', 'https/grpcs: client key (with --client-cert)')
+    .option('--method <method>', 'HTTP method: GET or HEAD', 'GET')
+    .option('--expect-body <text>', 'HTTP: the body (first 64 KiB) must contain this')
+    .option('--expect-body-regex <re>', 'HTTP: the body (first 64 KiB) must match this')
+    .option('--expect-header <header>', "HTTP: 'Name: regex' the response must carry (repeatable)", collect)
     .option('--definition <file>', "Diego CheckDefinition JSON ('-': stdin)")
     .option('--json', 'report as one JSON object on stdout')
     .option('--heartbeat-fd <fd>', 'for the supervisor: write a JSON line per completed round to this inherited fd')
@@ -102,46 +122,68 @@ function program(): Command {
       'after',
       `
 Durations take Go syntax (500ms, 2s, 1m30s). Success is silent; a failure is reported on stdout.
-Exit codes: 0 passed, 2 usage, 3 no suitable interface, 4 TCP failed, 5 HTTP failed, 6 HTTP status,
-64 TCP timeout, 65 HTTP timeout, 127 internal error, 128+n killed by signal n.
-Cloud Foundry's flags (-port=8080 -uri=/health -startup-interval=2s ...) are understood too.`,
+Exit codes: 0 passed, 2 usage, 3 no suitable interface, 4 TCP failed, 5 HTTP/gRPC failed (TLS included),
+6 HTTP status or assertion / gRPC not serving, 64 TCP timeout, 65 HTTP/gRPC timeout, 127 internal error,
+128+n killed by signal n. After the checks, '-- command args...' runs a command once they have passed
+(readiness, until-ready, once), exiting with its status (126/127: it could not be run).
+Cloud Foundry's flags (-port=8080 -uri=/health -startup-interval=2s ...) and grpc-health-probe's
+(-addr=:50051 -service=x) are understood too.`,
     )
     .exitOverride()
     .allowExcessArguments(false);
 }
 
-export const parseNativeArgs: ParseArgs = async (argv, env) => {
+export const parseNativeArgs: ParseArgs = async (argv, env, command) => {
   let out = '';
   let err = '';
-  const command = program().configureOutput({
+  const parsed = program().configureOutput({
     writeOut: (text) => (out += text),
     writeErr: (text) => (err += text),
     outputError: () => {}, // reported by the caller, as one line
   });
   try {
-    command.parse(argv, { from: 'user' });
+    parsed.parse(argv, { from: 'user' });
   } catch (thrown) {
     if (!(thrown instanceof CommanderError)) throw thrown;
     if (thrown.exitCode === 0) return { kind: 'print', told: { stdout: out, stderr: err } };
     // commander says `error: unknown option '--prot'\n(Did you mean --port?)`: one line, without its prefix.
     throw new LifeguardFailure(usageError(thrown.message.replace(/^error: /, '').replace(/\n/g, ' ')));
   }
-  return invocation(command.opts<RawOptions>(), env);
+  return invocation(parsed.opts<RawOptions>(), env, command);
 };
 
-async function invocation(raw: RawOptions, env: NodeJS.ProcessEnv): Promise<Invocation> {
+const METHODS = ['GET', 'HEAD'] as const;
+
+async function invocation(raw: RawOptions, env: NodeJS.ProcessEnv, command: readonly string[] | undefined): Promise<Invocation> {
   const mode = Object.hasOwn(MODES, raw.mode)
     ? (MODES[raw.mode] as AgentMode)
     : invalidValue('--mode', raw.mode, `one of ${Object.keys(MODES).join(', ')}`);
+  if (command !== undefined && (mode === 'liveness' || mode === 'lifecycle')) {
+    throw new LifeguardFailure(usageError(`a command after -- needs --mode=readiness, until-ready or once: ${mode} never passes for good`));
+  }
   const host = raw.host === undefined ? undefined : parseHost('--host', raw.host);
+  const method = (METHODS as readonly string[]).includes(raw.method ?? '') ? (raw.method as 'GET' | 'HEAD') : invalidValue('--method', raw.method ?? '', 'GET or HEAD');
+  const expectBody = parseBodyExpectation(raw.expectBody, raw.expectBodyRegex);
+  if (method === 'HEAD' && expectBody !== undefined) {
+    throw new LifeguardFailure(usageError('--expect-body needs --method GET: a HEAD response has no body'));
+  }
+  const expectHeaders = (raw.expectHeader ?? []).map((text) => parseHeaderExpectation('--expect-header', text));
+  const headers = (raw.header ?? []).map((text) => parseHeader('--header', text));
+  const tls = tlsOptions(raw);
   const defaults: CheckDefaults = {
     ...(host === undefined ? {} : { host }),
     timeoutMs: parseDurationValue('--timeout', raw.timeout, false),
     http: {
       expectStatus: parseStatusList('--expect-status', raw.expectStatus),
-      headers: (raw.header ?? []).map((text) => parseHeader('--header', text)),
+      headers,
       followRedirects: raw.followRedirects === true,
+      ...(method === 'GET' ? {} : { method }),
+      ...(expectBody === undefined ? {} : { expectBody }),
+      ...(expectHeaders.length === 0 ? {} : { expectHeaders }),
     },
+    ...(tls === undefined ? {} : { tls }),
+    // gRPC metadata are HTTP/2 request headers: --header gives them too.
+    grpc: { metadata: headers },
   };
   // --port is checked even where --check makes it moot, so that a typo never passes unnoticed.
   const port = raw.port === undefined ? undefined : parsePort('--port', raw.port);
@@ -154,6 +196,12 @@ async function invocation(raw: RawOptions, env: NodeJS.ProcessEnv): Promise<Invo
   const readinessUrls = (raw.readinessCheck ?? []).map((text) => parseCheckUrl('--readiness-check', text, defaults));
   const readinessChecks = [...(defined?.readinessChecks ?? []), ...readinessUrls];
   if (readinessChecks.length > 0 && mode !== 'lifecycle') throw new LifeguardFailure(usageError('--readiness-check is for --mode=lifecycle only'));
+  if (tls !== undefined && ![...checks, ...readinessChecks].some((check) => check.kind !== 'tcp' && check.tls !== undefined)) {
+    throw new LifeguardFailure(usageError('TLS options given, but no https:// or grpcs:// check to apply them to'));
+  }
+  if ((expectBody !== undefined || expectHeaders.length > 0) && ![...checks, ...readinessChecks].some((check) => check.kind === 'http')) {
+    throw new LifeguardFailure(usageError('--expect-body, --expect-body-regex and --expect-header need an HTTP check (--uri or --check http://...)'));
+  }
 
   const interval = raw.interval === undefined ? undefined : parseDurationValue('--interval', raw.interval, false);
   const startupTimeoutMs = parseDurationValue('--startup-timeout', raw.startupTimeout, true);
@@ -175,12 +223,41 @@ async function invocation(raw: RawOptions, env: NodeJS.ProcessEnv): Promise<Invo
     options,
     ...(heartbeatFd === undefined ? {} : { heartbeatFd }),
     ...(raw.readyFile === undefined ? {} : { readyFile: parseReadyFile(raw.readyFile, mode) }),
+    ...(command === undefined ? {} : { command }),
     tell: (outcome) => {
       if (raw.json) return { stdout: `${JSON.stringify(toJsonReport(outcome))}\n` };
       // until-ready is meant to be waited on quietly; the other modes explain a failure.
       return outcome.passed || mode === 'until-ready' ? {} : { stdout: formatTextReport(outcome) };
     },
   };
+}
+
+/** The TLS flags as options for https:// and grpcs:// checks; undefined when none is given. Files must be readable now. */
+function tlsOptions(raw: RawOptions): TlsOptions | undefined {
+  if (raw.tlsSkipVerify === undefined && raw.caFile === undefined && raw.serverName === undefined && raw.clientCert === undefined && raw.clientKey === undefined) {
+    return undefined;
+  }
+  if ((raw.clientCert === undefined) !== (raw.clientKey === undefined)) {
+    throw new LifeguardFailure(usageError('--client-cert and --client-key go together: give both or neither'));
+  }
+  const serverName = raw.serverName === undefined ? undefined : parseHost('--server-name', raw.serverName);
+  return {
+    skipVerify: raw.tlsSkipVerify === true,
+    ...(raw.caFile === undefined ? {} : { caFile: readableFile('--ca-file', raw.caFile) }),
+    ...(serverName === undefined ? {} : { serverName }),
+    ...(raw.clientCert === undefined ? {} : { clientCertFile: readableFile('--client-cert', raw.clientCert) }),
+    ...(raw.clientKey === undefined ? {} : { clientKeyFile: readableFile('--client-key', raw.clientKey) }),
+  };
+}
+
+/** A file the agent will read at every check: one that cannot be read now is a usage error, not a failed check. */
+function readableFile(name: string, file: string): string {
+  try {
+    accessSync(file, constants.R_OK);
+  } catch (thrown) {
+    invalidValue(name, file, `a readable file (${errnoOf(thrown)})`);
+  }
+  return file;
 }
 
 /** An inherited descriptor: one that is not open is refused now, not discovered as silence by the supervisor. */

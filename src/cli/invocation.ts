@@ -4,6 +4,8 @@ import type { AgentOptions, AgentOutcome } from '../engine/types.js';
 export interface Told {
   readonly stdout?: string;
   readonly stderr?: string;
+  /** A dialect with exit codes of its own (grpc-health-probe's) says it here; else the outcome's code stands. */
+  readonly exitCode?: number;
 }
 
 /**
@@ -19,8 +21,13 @@ export type Invocation =
       readonly heartbeatFd?: number;
       /** Lifecycle: a file that exists while the app has passed readiness (for a plain sidecar script). */
       readonly readyFile?: string;
+      /** What to run once every check has passed (`-- ./server --flag`); the agent then exits with its status. */
+      readonly command?: readonly string[];
       readonly tell: (outcome: AgentOutcome) => Told;
     };
 
-/** A command-line dialect: parses argv (and the environment, for $PORT) into an Invocation, or throws a usage error. */
-export type ParseArgs = (argv: readonly string[], env: NodeJS.ProcessEnv) => Promise<Invocation>;
+/**
+ * A command-line dialect: parses argv (and the environment, for $PORT) into an Invocation, or throws a usage error.
+ * `command` is what followed `--`, split off before the dialect was chosen; a dialect without gating refuses it.
+ */
+export type ParseArgs = (argv: readonly string[], env: NodeJS.ProcessEnv, command?: readonly string[]) => Promise<Invocation>;

@@ -1,4 +1,5 @@
-import { lifeguardError, type LifeguardError } from '../checks/errors.js';
+import type { LifeguardError } from '../checks/errors.js';
+import { timedOutAfter } from '../checks/run-check.js';
 import { formatTarget } from '../checks/target.js';
 import type { CheckResult, CheckSpec } from '../checks/types.js';
 import type { CheckReport } from './types.js';
@@ -55,11 +56,7 @@ export class CheckCounter {
    */
   lastError(now: number, loopStarted: number): LifeguardError | undefined {
     if (this.last !== undefined) return this.last.passed ? undefined : this.last.error;
-    const waitedMs = now - (this.inFlightSince ?? loopStarted);
-    const { spec } = this;
-    return spec.kind === 'tcp'
-      ? lifeguardError('tcp-timeout', { host: spec.host ?? '', port: spec.port, timeoutMs: waitedMs })
-      : lifeguardError('http-timeout', { uri: spec.path, port: spec.port, timeoutMs: waitedMs });
+    return timedOutAfter(this.spec, now - (this.inFlightSince ?? loopStarted));
   }
 
   /** `sticky`: one pass is for good (readiness); otherwise the last results decide (liveness, once). */

@@ -49,7 +49,7 @@ export interface AgentReport {
 }
 
 const MODES: ReadonlySet<unknown> = new Set<LoopMode>(['readiness', 'liveness', 'until-ready', 'once']);
-const KINDS: ReadonlySet<unknown> = new Set<CheckReport['kind']>(['tcp', 'http']);
+const KINDS: ReadonlySet<unknown> = new Set<CheckReport['kind']>(['tcp', 'http', 'grpc']);
 
 /**
  * The report an agent wrote, or undefined when it wrote none or something else (it was killed mid-write, or

@@ -6,7 +6,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
-import { checkSchema, describeIssue, parseCheckDefinition, port, type CheckEntry } from '../checks/definition.js';
+import { checkSchema, describeIssue, entryCheck, parseCheckDefinition, port, type CheckEntry } from '../checks/definition.js';
 import { parseDuration } from '../checks/duration.js';
 import { LifeguardFailure, usageError } from '../checks/errors.js';
 import { MAX_DURATION_MS, type CheckDefaults } from '../checks/parse.js';
@@ -172,15 +172,17 @@ function checkApp(app: RawApp, fail: Fail): void {
   app.ports?.forEach((p, j) => {
     if (app.ports?.indexOf(p) !== j) fail(['ports', j], `duplicate port${got(p)}`);
   });
-  if (app.ports !== undefined) {
-    const listed = app.ports.join(', ');
-    for (const list of ['checks', 'readiness_checks'] as const) {
-      app[list]?.forEach((entry, j) => {
-        const kind = entry.tcp_check !== undefined ? 'tcp_check' : 'http_check';
-        const checkPort = entryPort(entry);
-        if (!app.ports?.includes(checkPort)) fail([list, j, kind, 'port'], `expected one of the app's ports (${listed})${got(checkPort)}`);
-      });
-    }
+  for (const list of ['checks', 'readiness_checks'] as const) {
+    app[list]?.forEach((entry, j) => {
+      const { kind, port: checkPort } = entryCheck(entry);
+      if (app.ports !== undefined && !app.ports.includes(checkPort)) {
+        fail([list, j, kind, 'port'], `expected one of the app's ports (${app.ports.join(', ')})${got(checkPort)}`);
+      }
+      const lost = notInCheckUrl(entry);
+      if (app.probe !== 'native' && lost !== undefined) {
+        fail([list, j, kind, lost], `needs "probe": "native" (sidecar and oneshot agents are given the check as a --check URL, which cannot carry it)`);
+      }
+    });
   }
   if (app.restart.backoffMax < app.restart.backoffMin) fail(['restart', 'backoffMax'], 'expected at least backoffMin');
 }
@@ -200,7 +202,19 @@ export function got(value: unknown): string {
 }
 
 function entryPort(entry: CheckEntry): number {
-  return (entry.tcp_check ?? entry.http_check)!.port;
+  return entryCheck(entry).port;
+}
+
+/**
+ * The first extension field of an entry that a `--check` URL cannot carry (a scheme says https or grpcs, a path
+ * the gRPC service; TLS files, assertions and a connect deadline it cannot), or undefined.
+ */
+function notInCheckUrl(entry: CheckEntry): string | undefined {
+  const check = entry.http_check ?? entry.grpc_check;
+  if (check === undefined) return undefined;
+  if (check.tls !== undefined && Object.keys(check.tls).length > 0) return 'tls';
+  const carried = new Set(['port', 'path', 'service', 'request_timeout_ms', 'interval_ms', 'tls']);
+  return Object.keys(check).find((key) => !carried.has(key));
 }
 
 function toAppSpec(app: RawApp): AppSpec {

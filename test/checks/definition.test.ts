@@ -55,8 +55,8 @@ t.test('readiness_checks are used for readiness when present', async (t) => {
 
 t.test('each invalid shape is one usage line naming the field path', async (t) => {
   const cases: [unknown, string][] = [
-    [{ checks: [{ tcp_check: { port: 1 }, http_check: { port: 1, path: '/' } }] }, 'checks[0]: expected exactly one of tcp_check or http_check'],
-    [{ checks: [{ tcp_check: { port: 1 } }, {}] }, 'checks[1]: expected exactly one of tcp_check or http_check'],
+    [{ checks: [{ tcp_check: { port: 1 }, http_check: { port: 1, path: '/' } }] }, 'checks[0]: expected exactly one of tcp_check, http_check or grpc_check'],
+    [{ checks: [{ tcp_check: { port: 1 } }, {}] }, 'checks[1]: expected exactly one of tcp_check, http_check or grpc_check'],
     [{ checks: [{ tcp_check: { port: 0 } }] }, 'checks[0].tcp_check.port: expected a port number from 1 to 65535, got 0'],
     [{ checks: [{ http_check: { port: 70000, path: '/' } }] }, 'checks[0].http_check.port: expected a port number from 1 to 65535, got 70000'],
     [{ checks: [{ tcp_check: { port: '8080' } }] }, 'checks[0].tcp_check.port: expected a port number from 1 to 65535, got "8080"'],
@@ -70,6 +70,73 @@ t.test('each invalid shape is one usage line naming the field path', async (t) =
     [{ check: [] }, 'check: unknown field'],
     [[], 'definition: expected object, got []'],
     [null, 'definition: expected object, got null'],
+  ];
+  for (const [json, detail] of cases) t.equal(failure(json), `invalid ${source}: ${detail}`, detail);
+});
+
+t.test("lifeguard's extension fields: https, assertions and grpc_check, beside Diego's unchanged fields", async (t) => {
+  const definition = parseCheckDefinition(
+    {
+      checks: [
+        {
+          http_check: {
+            port: 8443,
+            path: '/health',
+            request_timeout_ms: 2000,
+            tls: { ca_file: '/etc/ssl/ca.pem', server_name: 'api.internal', client_cert: '/c.pem', client_key: '/k.pem' },
+            method: 'GET',
+            expect_body_regex: '"status":\\s*"ok"',
+            expect_headers: { 'Content-Type': '^application/json' },
+          },
+        },
+        { http_check: { port: 8080, path: '/', method: 'HEAD' } },
+        { http_check: { port: 8080, path: '/', expect_body: 'ok', tls: {} } },
+        { grpc_check: { port: 50051, service: 'shop.Cart', request_timeout_ms: 3000, connect_timeout_ms: 500, tls: { skip_verify: true }, interval_ms: 1500 } },
+        { grpc_check: { port: 50052 } },
+      ],
+    },
+    defaults,
+    source,
+  );
+  const [https, head, body, grpc, plainGrpc] = definition.checks;
+  t.match(https, {
+    kind: 'http',
+    timeoutMs: 2000,
+    tls: { skipVerify: false, caFile: '/etc/ssl/ca.pem', serverName: 'api.internal', clientCertFile: '/c.pem', clientKeyFile: '/k.pem' },
+    method: 'GET',
+    expectBody: { kind: 'regex', regex: /"status":\s*"ok"/ },
+    expectHeaders: [{ name: 'Content-Type', regex: /^application\/json/ }],
+    headers: [['X-A', 'b']],
+  });
+  t.match(head, { method: 'HEAD' });
+  t.equal('tls' in (head ?? {}), false, 'no tls: plain HTTP');
+  t.match(body, { expectBody: { kind: 'substring', text: 'ok' }, tls: { skipVerify: false } });
+  t.same(grpc, {
+    kind: 'grpc',
+    host: '127.0.0.1',
+    port: 50051,
+    path: '/grpc.health.v1.Health/Check',
+    service: 'shop.Cart',
+    timeoutMs: 3000,
+    metadata: [],
+    connectTimeoutMs: 500,
+    tls: { skipVerify: true },
+  });
+  t.match(plainGrpc, { kind: 'grpc', service: '', timeoutMs: 1000 });
+  t.equal(definition.checksIntervalMs, 1500, 'a grpc_check interval counts too');
+});
+
+t.test('invalid extension fields: one line naming the field', async (t) => {
+  const cases: [unknown, string][] = [
+    [{ checks: [{ grpc_check: { port: 1 }, tcp_check: { port: 1 } }] }, 'checks[0]: expected exactly one of tcp_check, http_check or grpc_check'],
+    [{ checks: [{ http_check: { port: 1, path: '/', tls: { ca: 'x' } } }] }, 'checks[0].http_check.tls.ca: unknown field'],
+    [{ checks: [{ http_check: { port: 1, path: '/', tls: { client_cert: '/c.pem' } } }] }, 'checks[0].http_check.tls: expected client_cert and client_key together'],
+    [{ checks: [{ http_check: { port: 1, path: '/', method: 'POST' } }] }, 'checks[0].http_check.method: expected "GET" or "HEAD", got "POST"'],
+    [{ checks: [{ http_check: { port: 1, path: '/', expect_body_regex: '(' } }] }, 'checks[0].http_check.expect_body_regex: expected a regular expression in JavaScript syntax'],
+    [{ checks: [{ http_check: { port: 1, path: '/', expect_body: 'a', expect_body_regex: 'b' } }] }, 'checks[0].http_check: expected one of expect_body or expect_body_regex, not both'],
+    [{ checks: [{ http_check: { port: 1, path: '/', method: 'HEAD', expect_body: 'a' } }] }, 'checks[0].http_check: expected method GET with expect_body: a HEAD response has no body'],
+    [{ checks: [{ grpc_check: { port: 1, service: 'a b' } }] }, 'checks[0].grpc_check.service: expected a service name without spaces, got "a b"'],
+    [{ checks: [{ grpc_check: { port: 1, path: '/x' } }] }, 'checks[0].grpc_check.path: unknown field'],
   ];
   for (const [json, detail] of cases) t.equal(failure(json), `invalid ${source}: ${detail}`, detail);
 });

@@ -57,11 +57,14 @@ t.test('durations: Go syntax, positive unless zero is allowed, within timer rang
   }
 });
 
-t.test('hosts: IP literals, bracketed IPv6 too', async (t) => {
+t.test('hosts: IP literals, bracketed IPv6 too, and DNS names', async (t) => {
   t.equal(parseHost('--host', '127.0.0.1'), '127.0.0.1');
   t.equal(parseHost('--host', '::1'), '::1');
   t.equal(parseHost('--host', '[::1]'), '::1');
-  for (const text of ['localhost', '', '1.2.3', '::g']) refuses(t, () => parseHost('--host', text), '--host', text);
+  for (const name of ['localhost', 'db.internal', 'my-svc.ns.svc.cluster.local.', '_grpc.example', 'a1']) t.equal(parseHost('--host', name), name);
+  for (const text of ['', '1.2.3', '999.1.1.1', '::g', '[localhost]', '[127.0.0.1]', '-db', 'db-', 'a b', 'a..b', `${'a'.repeat(64)}.x`]) {
+    refuses(t, () => parseHost('--host', text), '--host', text);
+  }
 });
 
 t.test('uris start with a slash and hold no spaces', async (t) => {
@@ -95,8 +98,14 @@ t.test('check URLs', async (t) => {
   const bare = parseCheckUrl('--check', 'http://:8080', defaults);
   t.equal(bare.kind === 'http' && bare.path, '/', 'no path: /');
   t.equal(parseCheckUrl('--check', 'http://[::1]/x', defaults).port, 80, 'no port: 80');
+  t.match(parseCheckUrl('--check', 'https://localhost/x', defaults), { kind: 'http', host: 'localhost', port: 443, tls: { skipVerify: false } }, 'https: 443, verified');
+  t.same(parseCheckUrl('--check', 'grpc://db.internal:50051/a.B', defaults), {
+    kind: 'grpc', host: 'db.internal', port: 50051, timeoutMs: 1000, path: '/grpc.health.v1.Health/Check', service: 'a.B', metadata: [],
+  });
+  t.match(parseCheckUrl('--check', 'grpcs://:443', defaults), { kind: 'grpc', service: '', tls: { skipVerify: false } });
   for (const text of [
-    'tcp://:0', 'tcp://', 'tcp://127.0.0.1', 'tcp://:5432/x', 'udp://:53', 'http://:8080ready', 'http://host:80/',
+    'tcp://:0', 'tcp://', 'tcp://127.0.0.1', 'tcp://:5432/x', 'udp://:53', 'http://:8080ready', 'http://ho st:80/',
+    'grpc://:', 'grpc://localhost', 'grpcs://:1/a b', 'tcp://-x:1',
     'http://[::1:80/', ':8080', 'http://:99999/', 'tcp://:abc', 'http://:80/a b', '',
   ]) {
     refuses(t, () => parseCheckUrl('--check', text, defaults), '--check', text);

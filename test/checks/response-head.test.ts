@@ -3,16 +3,23 @@ import t from 'tap';
 import { MAX_HEADER_BYTES } from '../../src/checks/reason.js';
 import { type HeadOutcome, ResponseHeadReader } from '../../src/checks/response-head.js';
 
-function read(pieces: readonly Buffer[]): HeadOutcome | undefined {
+/** What a head decides, without where in the last read it ended (which depends on the split). */
+type Verdict = { kind: 'status'; status: number; location: string | undefined } | { kind: 'malformed'; reason: string };
+
+function read(pieces: readonly Buffer[]): Verdict | undefined {
   const reader = new ResponseHeadReader();
   for (const piece of pieces) {
     const outcome = reader.push(piece);
-    if (outcome !== undefined) return outcome;
+    if (outcome !== undefined) return verdict(outcome);
   }
   return undefined;
 }
 
-const RESPONSES: readonly [string, HeadOutcome | undefined][] = [
+function verdict(outcome: HeadOutcome): Verdict {
+  return outcome.kind === 'malformed' ? outcome : { kind: 'status', status: outcome.status, location: outcome.location };
+}
+
+const RESPONSES: readonly [string, Verdict | undefined][] = [
   ['HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\nabc', { kind: 'status', status: 200, location: undefined }],
   ['HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 302 Found\r\nlocation:  /next \r\nLocation: /second\r\n\r\n', { kind: 'status', status: 302, location: '/next' }],
   ['HTTP/1.0 200\n\n', { kind: 'status', status: 200, location: undefined }],
@@ -24,7 +31,7 @@ const RESPONSES: readonly [string, HeadOutcome | undefined][] = [
 t.test('every split point of every response gives the whole response\'s outcome', async (t) => {
   // A banner split inside its first line is refused at the first byte that cannot start `HTTP/1.`, quoting only
   // what had arrived; everything else is decided exactly as from one read.
-  const agrees = (outcome: HeadOutcome | undefined, expected: HeadOutcome | undefined) =>
+  const agrees = (outcome: Verdict | undefined, expected: Verdict | undefined) =>
     expected?.kind === 'malformed' ? outcome?.kind === 'malformed' : JSON.stringify(outcome) === JSON.stringify(expected);
   for (const [text, expected] of RESPONSES) {
     const bytes = Buffer.from(text, 'latin1');
@@ -58,5 +65,20 @@ t.test('a read buffer reused by the caller does not change what was kept', async
   const buffer = Buffer.from('HTTP/1.1 302 Found\r\nLocation: /a', 'latin1');
   t.equal(reader.push(buffer), undefined);
   buffer.fill(0x7a);
-  t.same(reader.push(Buffer.from('bc\r\n\r\n', 'latin1')), { kind: 'status', status: 302, location: '/abc' });
+  t.match(reader.push(Buffer.from('bc\r\n\r\n', 'latin1')), { kind: 'status', status: 302, location: '/abc' });
+});
+
+t.test('kept headers: every value of the names asked for, across interim heads only the final ones; the body starts after the blank line', async (t) => {
+  const text = 'HTTP/1.1 100 Continue\r\nX-State: interim\r\n\r\nHTTP/1.1 200 OK\r\nx-state: one\r\nContent-Length: 4\r\nX-State:  two \r\nOther: no\r\n\r\nbody';
+  const bytes = Buffer.from(text, 'latin1');
+  for (const at of [1, 30, 60, bytes.length - 4, bytes.length - 1]) {
+    const reader = new ResponseHeadReader(new Set(['x-state', 'content-length']));
+    const [first, second] = [bytes.subarray(0, at), bytes.subarray(at)];
+    const early = reader.push(first);
+    const outcome = early ?? reader.push(second);
+    if (outcome?.kind !== 'status') throw new Error(`no head at split ${at}`);
+    t.same([...outcome.headers], [['x-state', ['one', 'two']], ['content-length', ['4']]], `split at ${at}`);
+    const body = early === undefined ? second.subarray(outcome.bodyOffset) : Buffer.concat([first.subarray(outcome.bodyOffset), second]);
+    t.equal(body.toString(), 'body', `body offset at split ${at}`);
+  }
 });

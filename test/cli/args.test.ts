@@ -69,6 +69,39 @@ t.test('--check replaces --port/--uri; an empty host takes --host', async (t) =>
   t.same(o.checks.map((c) => [c.kind, c.host, c.port]), [['tcp', '127.0.0.1', 5432], ['http', '127.0.0.2', 8080]]);
 });
 
+t.test('https, grpc and names in --check; TLS flags and HTTP assertions apply to the checks that take them', async (t) => {
+  const o = await native([
+    '--check', 'https://localhost:8443/ready', '--check', 'grpcs://[::1]:50051/shop.Cart', '--check', 'grpc://db.internal:50051',
+    '--check', 'https://:443', '--check', 'tcp://localhost:5432', '--host', 'app.internal', '--ca-file', '/etc/hostname',
+    '--server-name', 'api.internal', '--method', 'GET', '--expect-body-regex', '^ok', '--expect-header', 'Content-Type: ^text/',
+    '--header', 'X-A: 1',
+  ]);
+  const tls = { skipVerify: false, caFile: '/etc/hostname', serverName: 'api.internal' };
+  t.match(o.checks, [
+    { kind: 'http', host: 'localhost', port: 8443, path: '/ready', tls, expectBody: { kind: 'regex', regex: /^ok/ }, expectHeaders: [{ name: 'Content-Type', regex: /^text\// }] },
+    { kind: 'grpc', host: '::1', port: 50051, service: 'shop.Cart', tls, metadata: [['X-A', '1']], path: '/grpc.health.v1.Health/Check' },
+    { kind: 'grpc', host: 'db.internal', port: 50051, service: '' },
+    { kind: 'http', host: 'app.internal', port: 443, path: '/' },
+    { kind: 'tcp', host: 'localhost', port: 5432 },
+  ]);
+  t.equal('tls' in (o.checks[2] ?? {}), false, 'grpc:// is plaintext');
+  t.equal('method' in (o.checks[0] ?? {}), false, 'GET is the default, not a field');
+  t.match((await native(['--uri', '/', '--method', 'HEAD'])).checks, [{ kind: 'http', method: 'HEAD' }]);
+  t.match((await native(['--check', 'https://:1/', '--tls-skip-verify', '--client-cert', '/etc/hostname', '--client-key', '/etc/hostname'])).checks, [
+    { tls: { skipVerify: true, clientCertFile: '/etc/hostname', clientKeyFile: '/etc/hostname' } },
+  ]);
+});
+
+t.test('a command after --: split off before the dialect is chosen, even when it holds single-dash flags', async (t) => {
+  const { parseAgentArgs } = await import('../../src/cli/agent-args.js');
+  const gated = await parseAgentArgs(['--mode=readiness', '--check', 'tcp://:5432', '--', './server', '-port=8080', '--', 'x'], {});
+  if (gated.kind !== 'run') throw new Error('expected a run');
+  t.same(gated.command, ['./server', '-port=8080', '--', 'x']);
+  t.equal(gated.options.mode, 'readiness');
+  const plain = await parseAgentArgs(['--check', 'tcp://:5432'], {});
+  t.equal(plain.kind === 'run' && plain.command, undefined);
+});
+
 t.test('help and version print and exit 0', async (t) => {
   const help = await parseNativeArgs(['--help'], {});
   t.equal(help.kind, 'print');

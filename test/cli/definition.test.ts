@@ -54,12 +54,12 @@ t.test('interval_ms sets the interval unless --interval is given', async (t) => 
 
 t.test('invalid definitions are one usage line naming the field', async (t) => {
   const cases: [string, string][] = [
-    ['{"checks":[{"tcp_check":{"port":8080},"http_check":{"port":8080,"path":"/"}}]}', 'checks[0]: expected exactly one of tcp_check or http_check'],
-    ['{"checks":[{}]}', 'checks[0]: expected exactly one of tcp_check or http_check'],
+    ['{"checks":[{"tcp_check":{"port":8080},"http_check":{"port":8080,"path":"/"}}]}', 'checks[0]: expected exactly one of tcp_check, http_check or grpc_check'],
+    ['{"checks":[{}]}', 'checks[0]: expected exactly one of tcp_check, http_check or grpc_check'],
     ['{"checks":[{"tcp_check":{"port":0}}]}', 'checks[0].tcp_check.port'],
     ['{"checks":[{"tcp_check":{"port":70000}}]}', 'checks[0].tcp_check.port'],
     ['{"checks":[{"tcp_check":{"port":"8080"}}]}', 'checks[0].tcp_check.port'],
-    ['{"checks":[{"tcp_check":{"port":1}},{"http_check":{"port":1,"path":"/","method":"GET"}}]}', 'checks[1].http_check.method: unknown field'],
+    ['{"checks":[{"tcp_check":{"port":1}},{"http_check":{"port":1,"path":"/","verb":"GET"}}]}', 'checks[1].http_check.verb: unknown field'],
     ['{"checks":[{"http_check":{"port":1,"path":"health"}}]}', 'checks[0].http_check.path'],
     ['{"checks":[]}', 'no checks for --mode=once'],
     ['{"checks": [', "not JSON"],

@@ -1,4 +1,4 @@
-// Agent argv fuzzing, seeded (LIFEGUARD_SEED): 20,000 vectors through the parsing and dispatch the entry point
+// Agent argv fuzzing in all three dialects, seeded (LIFEGUARD_SEED): 20,000 vectors through the parsing and dispatch the entry point
 // uses (in-process: spawning that many is minutes of CPU), then a few hundred spawned end to end inside a network
 // namespace of their own (only loopback: whatever a vector checks, no packet leaves it), each with a hard limit.
 import { spawnSync } from 'node:child_process';
@@ -30,7 +30,9 @@ t.test(`seed ${seed}: ${IN_PROCESS} vectors parse to an invocation or a one-line
       } catch (thrown) {
         outcomes.usage += 1;
         const error = asLifeguardError(thrown);
-        return thrown instanceof LifeguardFailure && error.exitCode === 2 && !error.message.includes('\n') && error.message.length > 0;
+        // grpc-health-probe's dialect exits 1 for invalid arguments, the others 2.
+        const usageCode = error.code === 'probe-usage' ? 1 : 2;
+        return thrown instanceof LifeguardFailure && error.exitCode === usageCode && !error.message.includes('\n') && error.message.length > 0;
       }
     }),
     { seed, numRuns: IN_PROCESS },

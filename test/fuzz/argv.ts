@@ -13,7 +13,9 @@ const duration = (bounded: boolean) =>
     ? fc.constantFrom('1ms', '50ms', '100ms', '0.1s', '200ms')
     : fc.oneof(fc.constantFrom('0', '1', '1ms', '2s', '1m30s', '1h', '-1s', '2562047h', '1.5.5s', 's', '100'), junk);
 const port = fc.oneof(fc.integer({ min: -2, max: 70_000 }).map(String), junk);
-const host = fc.constantFrom('127.0.0.1', '::1', '[::1]', 'localhost', '127.0.0.1:80', '', '256.0.0.1', '1.2.3');
+// Names only of loopback (or none at all): a vector must never make the agent ask a DNS server.
+const host = fc.constantFrom('127.0.0.1', '::1', '[::1]', 'localhost', '127.0.0.1:80', '', '256.0.0.1', '1.2.3', '[localhost]', 'a b', 'local_host!');
+const file = fc.constantFrom('/nonexistent.pem', '/dev/null', '/etc/hostname', '/', '');
 const path = fc.oneof(fc.constantFrom('/', '/health', '/a b', 'health', '/%zz', '/?q=1#f'), junk);
 const status = fc.constantFrom('200', '200-299,304', '299-200', '600', 'x', '', '200,', '1-999');
 
@@ -32,7 +34,24 @@ function native(bounded: boolean): fc.Arbitrary<string[]> {
     status.map((v) => ['--expect-status', v]),
     fc.oneof(fc.constantFrom('X-A: b', 'bad', ': v', 'A:\r\nB: c'), junk).map((v) => ['--header', v]),
     fc.constantFrom(['--follow-redirects'], ['--json'], ['--help'], ['--version'], ['-h'], ['-V']),
-    fc.oneof(fc.constantFrom('tcp://:1', 'http://:1/x', 'http://127.0.0.1:1/', 'udp://:1', 'tcp://[::1]:1', 'http://:0/'), junk).map((v) => ['--check', v]),
+    fc.oneof(
+      fc.constantFrom(
+        'tcp://:1', 'http://:1/x', 'http://127.0.0.1:1/', 'udp://:1', 'tcp://[::1]:1', 'http://:0/', 'https://localhost:1/',
+        'https://:1', 'grpc://127.0.0.1:1', 'grpc://localhost:1/svc', 'grpcs://[::1]:1/a.B', 'grpc://:1/a b', 'grpc://localhost', 'tcp://localhost:1',
+      ),
+      junk,
+    ).map((v) => ['--check', v]),
+    fc.constantFrom(['--tls-skip-verify'], ['--method', 'GET'], ['--method', 'HEAD'], ['--method', 'POST']),
+    file.map((v) => ['--ca-file', v]),
+    file.map((v) => ['--client-cert', v]),
+    file.map((v) => ['--client-key', v]),
+    fc.oneof(host, junk).map((v) => ['--server-name', v]),
+    fc.oneof(fc.constantFrom('ok', '', '"status"'), junk).map((v) => ['--expect-body', v]),
+    fc.oneof(fc.constantFrom('^ok$', '(', '[a-', '.*'), junk).map((v) => ['--expect-body-regex', v]),
+    fc.oneof(fc.constantFrom('Content-Type: ^text/', 'X: (', 'NoColon', ': x'), junk).map((v) => ['--expect-header', v]),
+    // A command after --: bounded vectors run it only if every check passes, which no check in an empty
+    // network namespace does; `true` is harmless should one.
+    fc.constantFrom(['--', 'true'], ['--'], ['--', ''], ['--', '-port=1']),
     fc.constantFrom('/nonexistent.json', '/dev/null', '/etc/hostname', '/').map((v) => ['--definition', v]),
     fc.oneof(fc.constantFrom('1', '2', '999', '-1'), junk).map((v) => ['--heartbeat-fd', v]),
     junk.map((v) => [v]),
@@ -58,6 +77,26 @@ function cf(bounded: boolean): fc.Arbitrary<string[]> {
   return fc.tuple(port, fc.array(flag, { maxLength: 7 })).map(([p, flags]) => [`-port=${p}`, ...flags.flat()]);
 }
 
+function grpcProbe(bounded: boolean): fc.Arbitrary<string[]> {
+  const addr = fc.oneof(fc.constantFrom(':1', '127.0.0.1:1', 'localhost:1', '[::1]:1', '', 'unix:///x', 'localhost', ':0', ':70000'), junk);
+  const flag = fc.oneof(
+    fc.oneof(fc.constantFrom('', 'a.B', 'grpc.health.v1.Health'), junk).map((v) => [`-service=${v}`]),
+    duration(bounded).map((v) => [`-connect-timeout=${v}`]),
+    duration(bounded).map((v) => ['-rpc-timeout', v]),
+    fc.constantFrom(['-tls'], ['-tls=false'], ['-tls=maybe'], ['-tls-no-verify'], ['--tls']),
+    file.map((v) => [`-tls-ca-cert=${v}`]),
+    file.map((v) => [`-tls-client-cert=${v}`]),
+    file.map((v) => [`-tls-client-key=${v}`]),
+    fc.oneof(host, junk).map((v) => [`-tls-server-name=${v}`]),
+    fc.oneof(fc.constantFrom('kubelet', ''), junk).map((v) => [`-user-agent=${v}`]),
+    fc.oneof(fc.constantFrom('X-A: 1', 'NoColon', 'te: x'), junk).map((v) => ['-rpc-header', v]),
+    fc.constantFrom(['-h'], ['-bogus'], ['-service']),
+    junk.map((v) => [v]),
+  );
+  // -addr marks the dialect.
+  return fc.tuple(addr, fc.array(flag, { maxLength: 6 })).map(([a, flags]) => [`-addr=${a}`, ...flags.flat()]);
+}
+
 export function agentArgv(bounded: boolean): fc.Arbitrary<string[]> {
-  return fc.oneof(native(bounded), cf(bounded), fc.array(junk, { maxLength: 6 }));
+  return fc.oneof(native(bounded), cf(bounded), grpcProbe(bounded), fc.array(junk, { maxLength: 6 }));
 }

@@ -135,6 +135,25 @@ t.test('each invalid field is a usage error (exit 2) naming its path', async (t)
   }
 });
 
+t.test('extension checks: grpc_check and https take their ports; options a --check URL cannot carry need native probing', async (t) => {
+  const checks = [
+    { grpc_check: { port: 50051, service: 'shop.Cart' } },
+    { http_check: { port: 8443, path: '/health', tls: {} } },
+  ];
+  const sidecar = parseConfig({ apps: [{ name: 'a', command: ['x'], checks }] }).supervisor.apps[0];
+  t.same(sidecar?.ports, [50051, 8443]);
+  t.match(sidecar?.checks, [{ kind: 'grpc', service: 'shop.Cart' }, { kind: 'http', tls: { skipVerify: false } }]);
+  const options = [{ http_check: { port: 8443, path: '/health', tls: { ca_file: '/ca.pem' }, expect_body: 'ok' } }, { grpc_check: { port: 50051, connect_timeout_ms: 200 } }];
+  const native = parseConfig({ apps: [{ name: 'a', command: ['x'], probe: 'native', checks: options }] }).supervisor.apps[0];
+  t.match(native?.checks, [{ kind: 'http', tls: { caFile: '/ca.pem' }, expectBody: { text: 'ok' } }, { kind: 'grpc', connectTimeoutMs: 200 }]);
+  t.match(failureOf({ apps: [{ name: 'a', command: ['x'], checks: options }] }), {
+    exitCode: 2,
+    message: 'config: apps[0].checks[0].http_check.tls: needs "probe": "native" (sidecar and oneshot agents are given the check as a --check URL, which cannot carry it)',
+  });
+  t.match(failureOf({ apps: [{ name: 'a', command: ['x'], probe: 'oneshot', checks: [options[1]] }] }), { message: /^config: apps\[0\]\.checks\[0\]\.grpc_check\.connect_timeout_ms: needs "probe": "native"/ });
+  t.match(failureOf({ apps: [{ name: 'a', command: ['x'], ports: [1], checks: [options[1]] }] }), { message: /^config: apps\[0\]\.checks\[0\]\.grpc_check\.port: expected one of the app's ports \(1\), got 50051$/ });
+});
+
 t.test('a non-loopback listen address is accepted when explicitly allowed', async (t) => {
   t.same(parseConfig({ apps: [web], http: { listen: '0.0.0.0:9464', allowNonLoopback: true } }).http, { listen: '0.0.0.0:9464', allowNonLoopback: true });
   t.same(parseConfig({ apps: [web], http: { listen: '[::1]:0' } }).http, { listen: '[::1]:0' });
