@@ -1,12 +1,11 @@
-import { connect, type Socket } from 'node:net';
 import { monotonicMs } from './clock.js';
+import { type Connection, openConnection } from './connection.js';
 import { formatAddress, lifeguardError, type LifeguardError } from './errors.js';
 import { HEADER_NAME, INVALID_HEADER_VALUE, REQUEST_TARGET } from './parse.js';
 import {
   CHECK_CANCELLED,
   CLOSED_BEFORE_RESPONSE,
   CLOSED_IN_HEADERS,
-  MAX_HEADER_BYTES,
   socketErrorReason,
 } from './reason.js';
 import { type HeadOutcome, ResponseHeadReader } from './response-head.js';
@@ -17,12 +16,6 @@ const DEFAULT_USER_AGENT = `lifeguard-healthcheck/${VERSION}`;
 const REDIRECT_STATUSES: ReadonlySet<number> = new Set([301, 302, 303, 307, 308]);
 /** Go's net/http limit, which the Cloud Foundry binary inherits. */
 const MAX_REDIRECTS = 10;
-
-/**
- * Every connection reads into this one buffer (net's `onread`), which spares a Buffer and the stream machinery
- * per read. Sharing is safe: reads are handled one at a time, and the reader copies whatever it keeps.
- */
-const readBuffer = Buffer.allocUnsafe(MAX_HEADER_BYTES);
 
 /**
  * One HTTP check: `GET path` on a fresh connection, verdict on the status line. Never rejects.
@@ -56,7 +49,7 @@ class HttpAttempt {
   private state: 'requesting' | 'done' = 'requesting';
   private readonly started = monotonicMs();
   private readonly deadline: NodeJS.Timeout;
-  private socket: Socket | undefined;
+  private connection: Connection | undefined;
   private redirects = 0;
   /** The header fields of every hop's request. */
   private fields = '';
@@ -87,37 +80,31 @@ class HttpAttempt {
   private send(request: Buffer): void {
     const reader = new ResponseHeadReader();
     // Events of a hop that has been left behind (a redirect) must not decide this attempt.
-    const socket: Socket = connect({
-      host: this.host,
-      port: this.spec.port,
-      onread: {
-        buffer: readBuffer,
-        callback: (bytes: number) => {
-          if (this.socket === socket) {
-            const outcome = reader.push(readBuffer.subarray(0, bytes));
-            if (outcome !== undefined) this.onHead(outcome);
-          }
-          return true;
-        },
+    const connection: Connection = openConnection(this.host, this.spec.port, {
+      connected: () => {},
+      data: (bytes) => {
+        if (this.connection !== connection) return;
+        const outcome = reader.push(bytes);
+        if (outcome !== undefined) this.onHead(outcome);
+      },
+      ended: () => {
+        if (this.connection === connection) this.finish({ kind: 'failed', reason: reader.started ? CLOSED_IN_HEADERS : CLOSED_BEFORE_RESPONSE });
+      },
+      failed: (err) => {
+        if (this.connection === connection) this.finish({ kind: 'failed', reason: socketErrorReason(err) });
       },
     });
-    this.socket = socket;
-    socket.on('error', (err) => {
-      if (this.socket === socket) this.finish({ kind: 'failed', reason: socketErrorReason(err) });
-    });
-    socket.on('end', () => {
-      if (this.socket === socket) this.finish({ kind: 'failed', reason: reader.started ? CLOSED_IN_HEADERS : CLOSED_BEFORE_RESPONSE });
-    });
+    this.connection = connection;
     // Written, not ended: a half-close before the response makes some servers drop the request.
-    socket.write(request);
+    connection.write(request);
   }
 
   private onHead(head: HeadOutcome): void {
     // The verdict is taken now; the body is never read. A reset rather than a FIN, as the kubelet closes its
     // probes (SO_LINGER 0): nothing more is owed either way, and a checker that closes first with a FIN keeps
     // every connection in TIME_WAIT for a minute — thousands of them on a supervisor checking thousands of apps.
-    this.socket?.resetAndDestroy();
-    this.socket = undefined;
+    this.connection?.reset();
+    this.connection = undefined;
     if (head.kind === 'malformed') return this.finish({ kind: 'failed', reason: head.reason });
     const { status, location } = head;
     if (location === undefined || !this.spec.followRedirects || !REDIRECT_STATUSES.has(status)) {
@@ -152,8 +139,8 @@ class HttpAttempt {
   private finish(event: HttpEvent): void {
     if (this.state === 'done') return;
     this.state = 'done';
-    this.socket?.destroy();
-    this.socket = undefined;
+    this.connection?.destroy();
+    this.connection = undefined;
     clearTimeout(this.deadline);
     this.signal?.removeEventListener('abort', this);
     const latencyMs = monotonicMs() - this.started;

@@ -3,9 +3,9 @@
  * operator used (`--port`, `-timeout`, `apps[0].startTimeout`) and the text they wrote, and either returns the
  * value or throws a usage error that quotes both, so that one line on stderr says exactly what to fix.
  */
-import { isIP } from 'node:net';
 import { formatDuration, parseDuration } from './duration.js';
 import { LifeguardFailure, usageError } from './errors.js';
+import { isIpLiteral } from './ip-literal.js';
 import type { CheckSpec, HttpCheckSpec, StatusRange } from './types.js';
 
 /** Throws the usage error every parser here reports: the flag, the value as written, what was expected. */
@@ -46,7 +46,7 @@ export function parseDurationValue(name: string, text: string, allowZero: boolea
 /** An IPv4 or IPv6 literal; names are refused because the agent resolves nothing (no DNS in a sidecar's path). */
 export function parseHost(name: string, text: string): string {
   const host = text.startsWith('[') && text.endsWith(']') ? text.slice(1, -1) : text;
-  if (isIP(host) === 0) invalidValue(name, text, 'an IPv4 or IPv6 address such as 10.0.0.5 or ::1');
+  if (!isIpLiteral(host)) invalidValue(name, text, 'an IPv4 or IPv6 address such as 10.0.0.5 or ::1');
   return host;
 }
 

@@ -1,5 +1,5 @@
-import { connect, type Socket } from 'node:net';
 import { monotonicMs } from './clock.js';
+import { type Connection, openConnection } from './connection.js';
 import { lifeguardError } from './errors.js';
 import { CHECK_CANCELLED, socketErrorReason } from './reason.js';
 import type { CheckResult, TcpCheckSpec } from './types.js';
@@ -23,7 +23,7 @@ export function tcpCheck(spec: TcpCheckSpec, host: string, signal?: AbortSignal)
 class TcpAttempt {
   private state: 'connecting' | 'done' = 'connecting';
   private readonly started = monotonicMs();
-  private readonly socket: Socket;
+  private readonly connection: Connection;
   private readonly deadline: NodeJS.Timeout;
 
   constructor(
@@ -32,9 +32,13 @@ class TcpAttempt {
     private readonly resolve: (result: CheckResult) => void,
     private readonly signal: AbortSignal | undefined,
   ) {
-    this.socket = connect({ host, port: spec.port });
-    this.socket.once('connect', () => this.finish('connected'));
-    this.socket.on('error', (err) => this.finish('error', err));
+    this.connection = openConnection(host, spec.port, {
+      connected: () => this.finish('connected'),
+      // The check ends at `connected`; what could follow it (bytes, the peer's close) is never waited for.
+      data: () => {},
+      ended: () => this.finish('connected'),
+      failed: (err) => this.finish('error', err),
+    });
     this.deadline = setTimeout(() => this.finish('deadline'), spec.timeoutMs);
     signal?.addEventListener('abort', this, { once: true });
   }
@@ -48,8 +52,8 @@ class TcpAttempt {
     if (this.state === 'done') return;
     this.state = 'done';
     // Connected: a reset, not a FIN, so that no TIME_WAIT is left behind (see http-check.ts).
-    if (event === 'connected') this.socket.resetAndDestroy();
-    else this.socket.destroy();
+    if (event === 'connected') this.connection.reset();
+    else this.connection.destroy();
     clearTimeout(this.deadline);
     this.signal?.removeEventListener('abort', this);
     const latencyMs = monotonicMs() - this.started;

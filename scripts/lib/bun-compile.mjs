@@ -1,0 +1,46 @@
+// Run by Bun, not Node (scripts/build-binary.mjs spawns it with the bun of @oven/bun-linux-x64):
+//   bun scripts/lib/bun-compile.mjs ENTRY OUTFILE
+// Compiles the agent from its TypeScript sources into one executable with Bun's bundler:
+// - bytecode: JavaScriptCore's bytecode is embedded, so nothing is parsed at start;
+// - splitting: each dynamic import() (a dialect's parser, the CheckDefinition reader and zod) is its own chunk,
+//   loaded only by the invocations that need it;
+// - no autoload of .env, bunfig.toml, tsconfig.json or package.json from the working directory at start: the
+//   agent runs in the app's directory, and an app's `.env` holding PORT=... must not change what is checked;
+// - src/checks/connection-node.ts (node:net) replaced by connection-bun.ts (Bun.connect).
+import { resolve } from 'node:path';
+
+const [entry, outfile] = process.argv.slice(2);
+if (!entry || !outfile || typeof Bun === 'undefined') {
+  console.error('usage: bun scripts/lib/bun-compile.mjs ENTRY OUTFILE');
+  process.exit(2);
+}
+
+const bunConnection = {
+  name: 'bun-connection',
+  setup(build) {
+    build.onResolve({ filter: /[\\/]connection-node\.js$/ }, (args) => ({
+      path: resolve(args.resolveDir, 'connection-bun.ts'),
+    }));
+  },
+};
+
+const result = await Bun.build({
+  entrypoints: [entry],
+  compile: {
+    outfile,
+    autoloadDotenv: false,
+    autoloadBunfig: false,
+    autoloadTsconfig: false,
+    autoloadPackageJson: false,
+  },
+  target: 'bun',
+  format: 'esm',
+  bytecode: true,
+  splitting: true,
+  minify: true,
+  plugins: [bunConnection],
+});
+if (!result.success) {
+  for (const log of result.logs) console.error(String(log));
+  process.exit(1);
+}
