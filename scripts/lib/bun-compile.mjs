@@ -1,5 +1,7 @@
 // Run by Bun, not Node (scripts/build-binary.mjs spawns it with the bun of @oven/bun-linux-x64):
-//   bun scripts/lib/bun-compile.mjs ENTRY OUTFILE
+//   bun scripts/lib/bun-compile.mjs ENTRY OUTFILE BASE
+// BASE is the runtime to embed the agent in (scripts/lib/bun-base.mjs: this bun, with the environment variables
+// that would steer it renamed).
 // Compiles the agent from its TypeScript sources into one executable with Bun's bundler:
 // - bytecode: JavaScriptCore's bytecode is embedded, so nothing is parsed at start;
 // - splitting: each dynamic import() (a dialect's parser, the CheckDefinition reader and zod) is its own chunk,
@@ -9,9 +11,9 @@
 // - src/checks/connection-node.ts (node:net) replaced by connection-bun.ts (Bun.connect).
 import { resolve } from 'node:path';
 
-const [entry, outfile] = process.argv.slice(2);
-if (!entry || !outfile || typeof Bun === 'undefined') {
-  console.error('usage: bun scripts/lib/bun-compile.mjs ENTRY OUTFILE');
+const [entry, outfile, base] = process.argv.slice(2);
+if (!entry || !outfile || !base || typeof Bun === 'undefined') {
+  console.error('usage: bun scripts/lib/bun-compile.mjs ENTRY OUTFILE BASE');
   process.exit(2);
 }
 
@@ -28,6 +30,7 @@ const result = await Bun.build({
   entrypoints: [entry],
   compile: {
     outfile,
+    executablePath: base,
     autoloadDotenv: false,
     autoloadBunfig: false,
     autoloadTsconfig: false,
