@@ -18,7 +18,10 @@ export interface ConnectionEvents {
 export interface Connection {
   /** Queued until the connection is established, then sent whole. */
   write(bytes: Uint8Array): void;
-  /** Closes the socket at once, wherever it is (connecting, writing, reading), and silences its events. */
+  /**
+   * Closes the socket at once, wherever it is (connecting, writing, reading), and silences its events. node:net
+   * closes with a FIN; Bun's terminate() with a reset, which leaves no TIME_WAIT behind on the agent's side.
+   */
   destroy(): void;
   /**
    * The same, with a reset rather than a FIN (SO_LINGER 0), for a connection whose verdict is taken: no TIME_WAIT
