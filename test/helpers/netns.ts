@@ -28,6 +28,8 @@ export interface NamespaceOptions extends RunOptions {
   readonly veth: boolean;
   /** The script's "$@", so that arguments need no shell quoting. */
   readonly args?: readonly string[];
+  /** A mount namespace of its own too (private propagation): what the script mounts goes when it ends. */
+  readonly ownMounts?: boolean;
 }
 
 /**
@@ -37,7 +39,8 @@ export interface NamespaceOptions extends RunOptions {
 export function inNamespace(script: string, options: NamespaceOptions): Promise<Ended> {
   const setup = options.veth ? VETH(IP!) : `${IP!} link set lo up`;
   const agent = `agent() { ${AGENT_COMMAND.map((_, i) => `"$AGENT_${i}"`).join(' ')} "$@"; }`;
-  return run(UNSHARE!, ['-n', 'sh', '-c', `set -e; ${setup}; ${agent}; ${script}`, 'sh', ...(options.args ?? [])], {
+  const namespaces = options.ownMounts ? ['-n', '-m', '--propagation', 'private'] : ['-n'];
+  return run(UNSHARE!, [...namespaces, 'sh', '-c', `set -e; ${setup}; ${agent}; ${script}`, 'sh', ...(options.args ?? [])], {
     ...options,
     env: { ...options.env, NODE: process.execPath, ...Object.fromEntries(AGENT_COMMAND.map((word, i) => [`AGENT_${i}`, word])) },
   });
