@@ -1,6 +1,6 @@
 /**
  * A check's TCP connection through Bun.connect, Bun's native socket, for the single executable built with Bun
- * (scripts/build-binary.mjs swaps it in for connection-node.ts). In Bun, node:net is a layer of JavaScript
+ * (scripts/lib/bun-compile.mjs swaps it in for connection-node.ts). In Bun, node:net is a layer of JavaScript
  * streams over these same sockets: loading it and opening one connection through it costs a `once` agent about
  * 6 ms of CPU at every start, against about 0.3 ms for Bun.connect. The contract is connection.ts's.
  */

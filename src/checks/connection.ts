@@ -31,6 +31,3 @@ export interface Connection {
 }
 
 export type Connect = (host: string, port: number, events: ConnectionEvents) => Connection;
-
-// The Node.js implementation; the Bun build (scripts/build-binary.mjs) puts connection-bun.ts in its place.
-export { openConnection } from './connection-node.js';

@@ -1,5 +1,7 @@
 import { monotonicMs } from './clock.js';
-import { type Connection, openConnection } from './connection.js';
+import type { Connection } from './connection.js';
+// node:net; the Bun build (scripts/lib/bun-compile.mjs) puts connection-bun.ts (Bun.connect) in its place.
+import { openConnection } from './connection-node.js';
 import { formatAddress, lifeguardError, type LifeguardError } from './errors.js';
 import { HEADER_NAME, INVALID_HEADER_VALUE, REQUEST_TARGET } from './parse.js';
 import {

@@ -1,5 +1,7 @@
 import { monotonicMs } from './clock.js';
-import { type Connection, openConnection } from './connection.js';
+import type { Connection } from './connection.js';
+// node:net; the Bun build (scripts/lib/bun-compile.mjs) puts connection-bun.ts (Bun.connect) in its place.
+import { openConnection } from './connection-node.js';
 import { lifeguardError } from './errors.js';
 import { CHECK_CANCELLED, socketErrorReason } from './reason.js';
 import type { CheckResult, TcpCheckSpec } from './types.js';
