@@ -128,7 +128,7 @@ async function buildSea() {
   step('sea blob', () => {
     // useSnapshot is not used: it needs the main script to be written for v8.startupSnapshot
     // (setDeserializeMainFunction, no sockets or timers during the build), and it ignores useCodeCache.
-    // Node 20's sea-config has no execArgv (added in Node 24/22 lines), hence src/cli/runtime-tuning.ts.
+    // Node 20's sea-config has no execArgv (added in the Node 22/24 lines): none is set.
     const config = { main, output: blobPath, disableExperimentalSEAWarning: true, useCodeCache, useSnapshot: false };
     writeFileSync(configPath, JSON.stringify(config, null, 2) + '\n');
     const r = spawnSync(process.execPath, ['--experimental-sea-config', configPath], { encoding: 'utf8', env: { ...process.env, NODE_OPTIONS: '' } });
