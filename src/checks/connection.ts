@@ -19,8 +19,8 @@ export interface Connection {
   /** Queued until the connection is established, then sent whole. */
   write(bytes: Uint8Array): void;
   /**
-   * Closes the socket at once, wherever it is (connecting, writing, reading), and silences its events. node:net
-   * closes with a FIN; Bun's terminate() with a reset, which leaves no TIME_WAIT behind on the agent's side.
+   * Closes the socket at once, wherever it is (connecting, writing, reading), and silences its events: a FIN
+   * with node:net; a reset with Bun, whose only immediate close is terminate().
    */
   destroy(): void;
   /**
