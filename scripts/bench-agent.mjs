@@ -1,39 +1,37 @@
-// npm run bench:agent — what the healthcheck agent costs, as a single executable and as a node bundle.
+// npm run bench:agent — what the healthcheck agent costs, as the single executable, side by side in one run with
+// what it is measured against: `node -e 0` (a Node.js process that does nothing) and an empty executable of the
+// executable's own runtime (`bun build --compile` of an empty file, or an empty Node SEA), so that the start-up
+// of the runtime and the agent's own start-up work can be told apart.
 //
-// (a) `once`: wall time, CPU time (user+sys) and peak RSS of one TCP check against a loopback server,
-//     median / min / p90 of --runs runs (default 15), for dist/healthcheck (the SEA), `node dist/healthcheck.cjs`
-//     and `node -e 0` (the floor: a Node.js process that does nothing).
-// (b) steady state of `--mode=liveness --interval 100ms` against a loopback HTTP server for --seconds
-//     (default 30) after a warm-up: RSS, USS and CPU per check, for the SEA and the node bundle.
+// (a) `once`: CPU time (user+sys), wall time and peak RSS of one TCP check against a loopback server, median / min /
+//     p90 of --runs runs (default 15) per variant. Variants are interleaved run by run (after 3 warm-up rounds), so
+//     that drift (page cache, CPU frequency, other work on the machine) is shared. Two environments:
+//       inherited  this process's environment as it is (on the project's machines NODE_EXTRA_CA_CERTS is set);
+//       clean      the same without NODE_EXTRA_CA_CERTS, which costs every Node.js start ~40 ms (it parses the
+//                  bundle of certificates at start) and nothing to Bun (which reads it only for TLS).
+//     The target is judged against `node -e 0` in the clean environment (the stricter ratio); the ratio against
+//     the inherited one is printed beside it.
+// (b) steady state of `--mode=liveness --interval 100ms` (10 checks/s) against a loopback HTTP server for --seconds
+//     (default 30) after a warm-up: CPU per check, Private_Dirty, RSS, USS, for the executable and the node bundle.
 //
 // How it measures (all on this machine, loopback only; every process it starts it stops):
 // - CPU and peak RSS of a short-lived child: Node cannot wait4() a child, and process.resourceUsage() is for
 //   the calling process only. So the `once` runs are started by a tiny python3 runner (python3 ships with
 //   this machine kind) that posix_spawn()s the command and reaps it with os.wait4(), which returns the child's
 //   own struct rusage: ru_utime + ru_stime (microseconds) and ru_maxrss (KiB). Wall time is taken by the runner
-//   from just before posix_spawn to just after wait4 returns (time.perf_counter_ns), so it includes exec, the
-//   dynamic loader and exit, as an operator's `time` would. The runner stays up for all runs, so python's own
-//   start-up is never in a measurement. Variants are interleaved run by run, after warm-up runs, so that drift
-//   (page cache, CPU frequency) is shared. ru_maxrss also counts a vfork'ed child's pre-exec pages; those are the
-//   runner's (~10 MiB), below any node process's peak, so the peak is the command's own.
-// - CPU of the long-lived agent over a window: se.sum_exec_runtime from /proc/PID/task/*/sched (nanoseconds,
-//   every thread: the main thread, libuv's and V8's) at the start and the end of the window. The classic
-//   /proc/PID/stat utime+stime (fields 14+15) is reported beside it, but it counts in clock ticks (10 ms), too
-//   coarse for ~a few ms of CPU a second. Checks are counted by the server, so CPU per check = delta / checks.
-// - Memory of the agent: /proc/PID/smaps_rollup at the end of the window. USS = Private_Clean + Private_Dirty
-//   (pages mapped by this process only: its heap, stacks, and the pages of its executable it touched that no
-//   other process maps); RSS = Rss there; Anonymous is reported too. A page counts as private only when no other
-//   process maps it: the benchmark itself runs on /usr/bin/node, so `node dist/healthcheck.cjs` would share its
-//   text pages with the benchmark and look smaller than it is. It therefore runs from a private copy of node
-//   in bench/tmp/, and so does the SEA (bench/tmp/healthcheck, a copy); both then pay for the code they touch, as
-//   a lone sidecar does. Where N agents run from one file (a bind mount), those clean text pages are shared by
-//   all N and Private_Dirty is closer to what each one adds.
+//   from just before posix_spawn to just after wait4 returns, so it includes exec, the dynamic loader and exit.
+//   The runner stays up for all runs, so python's own start-up is never in a measurement.
+// - CPU of the long-lived agent over a window: se.sum_exec_runtime from /proc/PID/task/*/sched (nanoseconds, every
+//   thread) at the start and the end of the window; checks are counted by the server: CPU per check = delta / checks.
+// - Memory of the agent: /proc/PID/smaps_rollup at the end of the window. Private_Dirty is the memory the agent
+//   wrote (heap, stacks): what each of N agents run from one bind-mounted file adds. USS = Private_Clean +
+//   Private_Dirty counts the clean pages of the executable that only this process maps too; the benchmark runs
+//   the executable (and node) from private copies in bench/tmp/, so that nothing else shares their pages.
 //
-// Options: --seconds N (steady-state window, default 30), --warmup N (default 3), --runs N (default 15),
+// Options: --seconds N (default 30), --warmup N (default 3), --runs N (default 15, at least 15),
 //          --binary FILE (default dist/healthcheck), --bundle FILE (default dist/healthcheck.cjs),
-//          --only once|liveness, --no-write (do not write bench/results/agent.json);
-//          experiments: --node-flags 'FLAGS' (node flags for the bundle variant), --variants sea,bundle (liveness).
-import { spawn } from 'node:child_process';
+//          --only once|liveness, --no-write (do not write bench/results/agent.{json,md,svg}).
+import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
@@ -41,6 +39,7 @@ import os from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+import { markdownTable, svgPanels } from './lib/report.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
@@ -60,35 +59,59 @@ function die(message) {
 
 const seconds = num('--seconds', 30, 1);
 const warmup = num('--warmup', 3, 0);
-const runs = Math.floor(num('--runs', 15, 10));
+const runs = Math.floor(num('--runs', 15, 15));
 const binary = resolve(opt('--binary', join(root, 'dist/healthcheck')));
 const bundle = resolve(opt('--bundle', join(root, 'dist/healthcheck.cjs')));
 const only = opt('--only', 'all');
 const write = !args.includes('--no-write');
-// experiments: extra node flags for the bundle variant, and which liveness variants to run
-const nodeFlags = (opt('--node-flags', '') ?? '').split(' ').filter(Boolean);
-const livenessVariants = opt('--variants', 'sea,bundle').split(',');
-const TARGETS = { onceWallRatio: 1.25, livenessUssMiB: 12, cpuPerCheckMs: 0.3 };
+const TARGETS = { onceCpuRatio: 0.5, livenessPrivateDirtyMiB: 6, cpuPerCheckMs: 1 };
 
 for (const f of [binary, bundle]) if (!existsSync(f)) die(`${f} is missing: run \`npm run build:binary\` first`);
 const tmp = join(root, 'bench/tmp');
 mkdirSync(tmp, { recursive: true });
-// The SEA runs from a directory with nothing beside it; so does the bundle (no node_modules to find).
-const privateNode = join(tmp, 'node');
-if (!existsSync(privateNode) || statSync(privateNode).size !== statSync(process.execPath).size) copyFileSync(process.execPath, privateNode);
-// Likewise the SEA runs from its own copy: a test or a supervisor running dist/healthcheck at the same time would
-// share its pages and make it look smaller than a lone agent is.
-const privateBinary = join(tmp, 'healthcheck');
-copyFileSync(binary, `${privateBinary}.${process.pid}`); // then renamed: a running copy cannot be overwritten
-chmodSync(`${privateBinary}.${process.pid}`, 0o755);
-renameSync(`${privateBinary}.${process.pid}`, privateBinary);
 
-const env = { PATH: '/usr/bin:/bin' };
-const variants = {
-  sea: { label: 'single executable (dist/healthcheck)', argv: [privateBinary] },
-  bundle: { label: `node ${nodeFlags.length ? nodeFlags.join(' ') + ' ' : ''}dist/healthcheck.cjs`, argv: [process.execPath, ...nodeFlags, bundle] },
-  floor: { label: 'node -e 0 (floor)', argv: [process.execPath, '-e', '0'] },
+/** Which runtime an executable is built on: a flipped SEA fuse is Node's, a .bun section Bun's. */
+function runtimeOf(file) {
+  const bytes = readFileSync(file);
+  if (bytes.includes('NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2:1')) return 'node';
+  if (bytes.includes('\0.bun\0')) return 'bun';
+  die(`${file} is neither a Bun executable nor a Node SEA`);
+}
+const runtime = runtimeOf(binary);
+
+/** A private copy (renamed into place: a running copy cannot be overwritten), so that no other process shares its pages. */
+function privateCopy(from, name) {
+  const to = join(tmp, name);
+  if (existsSync(to) && statSync(to).size === statSync(from).size && statSync(to).mtimeMs >= statSync(from).mtimeMs) return to;
+  copyFileSync(from, `${to}.${process.pid}`);
+  chmodSync(`${to}.${process.pid}`, 0o755);
+  renameSync(`${to}.${process.pid}`, to);
+  return to;
+}
+const privateNode = privateCopy(process.execPath, 'node');
+const privateBinary = privateCopy(binary, 'healthcheck');
+
+/** The empty executable of the same runtime, built as the agent is (scripts/build-binary.mjs, same flags). */
+function emptyExecutable() {
+  const main = join(tmp, runtime === 'bun' ? 'empty.mjs' : 'empty.cjs');
+  const out = join(tmp, `empty-${runtime}`);
+  writeFileSync(main, '');
+  const r = spawnSync(process.execPath, [join(root, 'scripts/build-binary.mjs'), '--runtime', runtime, '--main', main, '--out', out, '--no-smoke', '--no-cf-assets', '--quiet'], { encoding: 'utf8' });
+  if (r.status !== 0) die(`cannot build the empty ${runtime} executable: ${r.stderr.trim()}`);
+  return out;
+}
+
+const inherited = { ...process.env };
+const clean = { ...process.env };
+delete clean.NODE_EXTRA_CA_CERTS;
+const environment = {
+  NODE_OPTIONS: process.env.NODE_OPTIONS ?? null,
+  NODE_EXTRA_CA_CERTS: process.env.NODE_EXTRA_CA_CERTS ?? null,
+  BUN_OPTIONS: process.env.BUN_OPTIONS ?? null,
 };
+const bunVersion = runtime === 'bun'
+  ? spawnSync(join(dirname(fileURLToPath(import.meta.resolve('@oven/bun-linux-x64/package.json'))), 'bin/bun'), ['--version'], { encoding: 'utf8' }).stdout.trim()
+  : null;
 
 const stats = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -116,25 +139,33 @@ for line in sys.stdin:
                       'maxrss_kib': ru.ru_maxrss, 'code': os.waitstatus_to_exitcode(status)}), flush=True)
 `;
 
-async function benchOnce() {
+async function benchOnce(emptyBinary) {
   const server = net.createServer((s) => s.destroy());
   await new Promise((r) => server.listen(0, '127.0.0.1', r));
   const port = server.address().port;
-  const checkArgs = ['--mode=once', '--host', '127.0.0.1', '--port', String(port)];
+  const check = ['--mode=once', '--host', '127.0.0.1', '--port', String(port)];
+  const variants = {
+    agent: { label: `executable (${runtime}), clean env`, argv: [privateBinary, ...check], env: clean },
+    agentInherited: { label: `executable (${runtime}), inherited env`, argv: [privateBinary, ...check], env: inherited },
+    empty: { label: `empty ${runtime} executable, clean env`, argv: [emptyBinary], env: clean },
+    node: { label: 'node -e 0, clean env (NODE_EXTRA_CA_CERTS unset)', argv: [privateNode, '-e', '0'], env: clean },
+    nodeInherited: { label: 'node -e 0, inherited env', argv: [privateNode, '-e', '0'], env: inherited },
+    bundle: { label: 'node dist/healthcheck.cjs, clean env', argv: [privateNode, bundle, ...check], env: clean },
+  };
   const python = existsSync('/usr/bin/python3') ? '/usr/bin/python3' : 'python3';
   const runner = spawn(python, ['-c', RUNNER], { stdio: ['pipe', 'pipe', 'inherit'] });
   runner.on('error', (e) => die(`cannot start python3 (needed to read a child's rusage): ${e.message}`));
   const lines = createInterface({ input: runner.stdout })[Symbol.asyncIterator]();
-  const run = async (v) => {
-    const argv = v === 'floor' ? variants[v].argv : [...variants[v].argv, ...checkArgs];
+  const run = async (name) => {
+    const { argv, env, label } = variants[name];
     runner.stdin.write(JSON.stringify({ argv, env, cwd: tmp }) + '\n');
     const { value, done } = await lines.next();
     if (done) die('the python3 runner stopped');
     const m = JSON.parse(value);
-    if (m.code !== 0) die(`${variants[v].label} exited ${m.code} on a check that should pass: is the build current?`);
+    if (m.code !== 0) die(`${label} exited ${m.code} on a check that should pass: is the build current?`);
     return m;
   };
-  const names = ['floor', 'sea', 'bundle'];
+  const names = Object.keys(variants);
   const samples = Object.fromEntries(names.map((n) => [n, []]));
   try {
     for (let i = 0; i < 3; i++) for (const n of names) await run(n); // warm page cache and CPU
@@ -148,17 +179,22 @@ async function benchOnce() {
     const s = samples[n];
     out[n] = {
       label: variants[n].label,
-      wallMs: stats(s.map((m) => m.wall_ms)),
       cpuMs: stats(s.map((m) => m.cpu_ms)),
+      wallMs: stats(s.map((m) => m.wall_ms)),
       userMs: stats(s.map((m) => m.user_ms)),
       sysMs: stats(s.map((m) => m.sys_ms)),
       maxRssMiB: stats(s.map((m) => m.maxrss_kib / 1024)),
     };
   }
-  for (const n of names) {
-    out[n].wallRatio = out[n].wallMs.median / out.floor.wallMs.median;
-    out[n].cpuRatio = out[n].cpuMs.median / out.floor.cpuMs.median;
-  }
+  const ratio = (a, b) => out[a].cpuMs.median / out[b].cpuMs.median;
+  out.ratios = {
+    agentVsNodeClean: ratio('agent', 'node'),
+    agentVsNodeInherited: ratio('agentInherited', 'nodeInherited'),
+    agentVsEmpty: ratio('agent', 'empty'),
+    ownStartupMs: out.agent.cpuMs.median - out.empty.cpuMs.median,
+    extraCaCertsCostAgentMs: out.agentInherited.cpuMs.median - out.agent.cpuMs.median,
+    extraCaCertsCostNodeMs: out.nodeInherited.cpuMs.median - out.node.cpuMs.median,
+  };
   return out;
 }
 
@@ -178,11 +214,6 @@ function threadCpuNs(pid) {
     total += Math.round(Number(m[1]) * 1e6);
   }
   return total;
-}
-function statCpuTicks(pid) {
-  const s = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const f = s.slice(s.lastIndexOf(')') + 2).split(' '); // fields from 3 (state) on
-  return Number(f[11]) + Number(f[12]); // utime (14) + stime (15)
 }
 function smaps(pid) {
   const kib = {};
@@ -213,9 +244,10 @@ async function benchLiveness(name) {
   });
   await new Promise((r) => server.listen(0, '127.0.0.1', r));
   const port = server.address().port;
-  const argv = name === 'sea' ? [privateBinary] : [privateNode, ...nodeFlags, bundle];
+  const label = name === 'agent' ? `executable (${runtime})` : 'node dist/healthcheck.cjs (private copy of node)';
+  const argv = name === 'agent' ? [privateBinary] : [privateNode, bundle];
   const child = spawn(argv[0], [...argv.slice(1), '--mode=liveness', '--host', '127.0.0.1', '--port', String(port),
-    '--uri', '/health', '--interval', '100ms', '--timeout', '1s'], { cwd: tmp, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    '--uri', '/health', '--interval', '100ms', '--timeout', '1s'], { cwd: tmp, env: clean, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
   child.stdout.on('data', (d) => { output += d; });
   child.stderr.on('data', (d) => { output += d; });
@@ -223,35 +255,32 @@ async function benchLiveness(name) {
   let ended = false;
   exited.then(() => { ended = true; });
   try {
-    const alive = () => { if (ended) die(`${variants[name].label} liveness agent exited early: ${output.trim().slice(0, 300)}`); };
-    // warm-up: let it start, JIT and settle its heap
+    const alive = () => { if (ended) die(`${label} liveness agent exited early: ${output.trim().slice(0, 300)}`); };
     for (let waited = 0; waited < warmup * 1000 || checks < 3; waited += 100) {
-      if (waited > (warmup + 10) * 1000) die(`${variants[name].label} served no checks in ${warmup + 10}s`);
+      if (waited > (warmup + 10) * 1000) die(`${label} served no checks in ${warmup + 10}s`);
       await sleep(100);
       alive();
     }
-    const cpu0 = threadCpuNs(child.pid), ticks0 = statCpuTicks(child.pid), checks0 = checks, t0 = performance.now();
-    let peakUss = 0;
+    const cpu0 = threadCpuNs(child.pid), checks0 = checks, t0 = performance.now();
+    let peakPrivateDirty = 0;
     const end = t0 + seconds * 1000;
     while (performance.now() < end) {
       await sleep(Math.min(1000, end - performance.now()));
       alive();
-      peakUss = Math.max(peakUss, smaps(child.pid).ussMiB);
+      peakPrivateDirty = Math.max(peakPrivateDirty, smaps(child.pid).privateDirtyMiB);
     }
-    const cpu1 = threadCpuNs(child.pid), ticks1 = statCpuTicks(child.pid), served = checks - checks0;
+    const cpu1 = threadCpuNs(child.pid), served = checks - checks0;
     const elapsed = (performance.now() - t0) / 1000;
     const mem = smaps(child.pid);
     alive();
-    const ticksPerSec = 100; // USER_HZ is 100 on Linux
     return {
-      label: name === 'sea' ? variants.sea.label : `${variants.bundle.label} (private copy of node)`,
+      label,
       windowS: r2(elapsed),
       checks: served,
       checksPerS: r2(served / elapsed),
-      cpuPerCheckMs: cpu0 === undefined ? undefined : (cpu1 - cpu0) / 1e6 / served,
-      cpuPerCheckMsFromStat: ((ticks1 - ticks0) * 1000) / ticksPerSec / served,
-      cpuPercent: cpu0 === undefined ? undefined : ((cpu1 - cpu0) / 1e9 / elapsed) * 100,
-      peakUssMiB: peakUss,
+      cpuPerCheckMs: (cpu1 - cpu0) / 1e6 / served,
+      cpuPercent: ((cpu1 - cpu0) / 1e9 / elapsed) * 100,
+      peakPrivateDirtyMiB: peakPrivateDirty,
       ...mem,
     };
   } finally {
@@ -264,58 +293,86 @@ async function benchLiveness(name) {
 }
 
 // ---------- report ----------
-const verdict = (ok) => (ok ? 'pass' : 'miss');
+const verdict = (ok) => (ok ? 'pass' : '**miss**');
 const result = {
   date: new Date().toISOString(),
-  // the load average says whether other work shared the 2 cores (wall times are sensitive to it; CPU times less)
-  machine: { node: process.version, cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, kernel: os.release(), memGiB: r2(os.totalmem() / 2 ** 30), loadAvgAtStart: os.loadavg().map(r2) },
-  sizes: { binaryMiB: r2(statSync(binary).size / 2 ** 20), bundleKiB: r2(statSync(bundle).size / 1024) },
+  machine: { node: process.version, bun: bunVersion, cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, kernel: os.release(), memGiB: r2(os.totalmem() / 2 ** 30), loadAvgAtStart: os.loadavg().map(r2) },
+  environment,
+  executable: { runtime, file: binary, sizeMiB: r2(statSync(binary).size / 2 ** 20) },
   config: { runs, seconds, warmup, intervalMs: 100 },
   targets: TARGETS,
 };
 
+const setOrNot = (v) => (v === null ? 'unset' : v === '' ? 'set, empty' : `set (${v})`);
+console.error(`environment: NODE_OPTIONS ${setOrNot(environment.NODE_OPTIONS)}, NODE_EXTRA_CA_CERTS ${setOrNot(environment.NODE_EXTRA_CA_CERTS)}, BUN_OPTIONS ${setOrNot(environment.BUN_OPTIONS)}`);
 if (only === 'all' || only === 'once') {
-  console.error(`once: ${runs} runs each (+3 warm-up), interleaved...`);
-  result.once = await benchOnce();
+  const emptyBinary = emptyExecutable();
+  console.error(`once: ${runs} runs of each of 6 variants (+3 warm-up rounds), interleaved...`);
+  result.once = await benchOnce(emptyBinary);
 }
 if (only === 'all' || only === 'liveness') {
   result.liveness = {};
-  for (const n of livenessVariants) {
-    console.error(`liveness: ${variants[n].label}, ${warmup}s warm-up + ${seconds}s...`);
+  for (const n of ['agent', 'bundle']) {
+    console.error(`liveness: ${n}, ${warmup}s warm-up + ${seconds}s...`);
     result.liveness[n] = await benchLiveness(n);
   }
 }
-
 result.machine.loadAvgAtEnd = os.loadavg().map(r2);
+
 const lines = [];
+lines.push(`Environment: NODE_OPTIONS ${setOrNot(environment.NODE_OPTIONS)}; NODE_EXTRA_CA_CERTS ${setOrNot(environment.NODE_EXTRA_CA_CERTS)}; BUN_OPTIONS ${setOrNot(environment.BUN_OPTIONS)}.`);
+lines.push(`"clean" = the same environment with NODE_EXTRA_CA_CERTS unset; "inherited" = as it is.`, '');
 if (result.once) {
-  lines.push(`### once (TCP check against a loopback server; ${runs} runs; median [min, p90])`, '');
-  lines.push('| command | wall ms | CPU ms (user+sys) | peak RSS MiB | wall / floor | target ≤ 1.25x |', '|---|---|---|---|---|---|');
+  const o = result.once;
   const f = (s, d = 1) => `${s.median.toFixed(d)} [${s.min.toFixed(d)}, ${s.p90.toFixed(d)}]`;
-  for (const n of ['sea', 'bundle', 'floor']) {
-    const o = result.once[n];
-    const target = n === 'floor' ? '' : verdict(o.wallRatio <= TARGETS.onceWallRatio);
-    lines.push(`| ${o.label} | ${f(o.wallMs)} | ${f(o.cpuMs)} | ${f(o.maxRssMiB)} | ${o.wallRatio.toFixed(2)}x | ${target} |`);
-  }
-  lines.push('');
+  lines.push(`### once: a TCP check against a loopback server (${runs} interleaved runs each; median [min, p90])`, '');
+  const rows = ['agent', 'agentInherited', 'empty', 'node', 'nodeInherited', 'bundle'].map((n) => [o[n].label, f(o[n].cpuMs), f(o[n].wallMs), f(o[n].maxRssMiB)]);
+  lines.push(markdownTable(['command', 'CPU ms (user+sys)', 'wall ms', 'peak RSS MiB'], rows), '');
+  const x = (v) => `${v.toFixed(2)}×`;
+  lines.push(markdownTable(['ratio of CPU medians', 'value', 'target'], [
+    ['executable / `node -e 0`, both clean (NODE_EXTRA_CA_CERTS unset)', x(o.ratios.agentVsNodeClean), `≤ ${TARGETS.onceCpuRatio}×: ${verdict(o.ratios.agentVsNodeClean <= TARGETS.onceCpuRatio)}`],
+    ['executable / `node -e 0`, both inherited (NODE_EXTRA_CA_CERTS set)', x(o.ratios.agentVsNodeInherited), `≤ ${TARGETS.onceCpuRatio}×: ${verdict(o.ratios.agentVsNodeInherited <= TARGETS.onceCpuRatio)}`],
+    ['executable / empty executable of the same runtime', x(o.ratios.agentVsEmpty), ''],
+    ["the agent's own start-up work (executable − empty), ms", o.ratios.ownStartupMs.toFixed(1), ''],
+    ['what NODE_EXTRA_CA_CERTS adds to the executable / to `node -e 0`, ms', `${o.ratios.extraCaCertsCostAgentMs.toFixed(1)} / ${o.ratios.extraCaCertsCostNodeMs.toFixed(1)}`, ''],
+  ]), '');
 }
 if (result.liveness) {
-  lines.push(`### liveness, --interval 100ms, HTTP against a loopback server (${seconds}s window after ${warmup}s warm-up)`, '');
-  lines.push('| agent | checks | CPU/check ms (sched) | CPU/check ms (/proc stat, 10ms ticks) | CPU % | RSS MiB | USS MiB (peak) | Private_Dirty MiB | Private_Clean MiB | target USS ≤ 12 | target CPU ≤ 0.3 ms |', '|---|---|---|---|---|---|---|---|---|---|---|');
-  for (const n of livenessVariants) {
+  lines.push(`### liveness: --interval 100ms (10 checks/s), HTTP against a loopback server, clean env (${seconds}s window after ${warmup}s warm-up)`, '');
+  const rows = ['agent', 'bundle'].map((n) => {
     const l = result.liveness[n];
-    const cpu = l.cpuPerCheckMs ?? l.cpuPerCheckMsFromStat;
-    lines.push(`| ${l.label} | ${l.checks} | ${l.cpuPerCheckMs?.toFixed(3) ?? 'n/a'} | ${l.cpuPerCheckMsFromStat.toFixed(3)} | ${l.cpuPercent?.toFixed(2) ?? 'n/a'} | ${l.rssMiB.toFixed(1)} | ${l.ussMiB.toFixed(1)} (${l.peakUssMiB.toFixed(1)}) | ${l.privateDirtyMiB.toFixed(1)} | ${l.privateCleanMiB.toFixed(1)} | ${verdict(l.ussMiB <= TARGETS.livenessUssMiB)} | ${verdict(cpu <= TARGETS.cpuPerCheckMs)} |`);
-  }
-  lines.push('');
+    return [l.label, String(l.checks), l.cpuPerCheckMs.toFixed(3), l.cpuPercent.toFixed(2), `${l.privateDirtyMiB.toFixed(1)} (${l.peakPrivateDirtyMiB.toFixed(1)})`, l.rssMiB.toFixed(1), l.ussMiB.toFixed(1),
+      n === 'agent' ? verdict(l.cpuPerCheckMs <= TARGETS.cpuPerCheckMs) : '', n === 'agent' ? verdict(l.privateDirtyMiB <= TARGETS.livenessPrivateDirtyMiB) : ''];
+  });
+  lines.push(markdownTable(['agent', 'checks', 'CPU/check ms', 'CPU %', 'Private_Dirty MiB (peak)', 'RSS MiB', 'USS MiB', `CPU/check ≤ ${TARGETS.cpuPerCheckMs} ms`, `Private_Dirty ≤ ${TARGETS.livenessPrivateDirtyMiB} MiB`], rows), '');
 }
-lines.push(`binary ${result.sizes.binaryMiB} MiB, bundle ${result.sizes.bundleKiB} KiB; node ${process.version}, ${result.machine.cpus} × ${result.machine.cpuModel}, Linux ${result.machine.kernel}; load average ${result.machine.loadAvgAtStart[0]} at start, ${result.machine.loadAvgAtEnd[0]} at end`);
-console.log(lines.join('\n'));
+lines.push(`Executable ${result.executable.sizeMiB} MiB (${runtime}${bunVersion ? ` ${bunVersion}` : ''}); node ${process.version}; ${result.machine.cpus} × ${result.machine.cpuModel}, Linux ${result.machine.kernel}; load average ${result.machine.loadAvgAtStart[0]} at start, ${result.machine.loadAvgAtEnd[0]} at end; ${result.date.slice(0, 16)}Z.`);
+const text = lines.join('\n');
+console.log(text);
 
 if (write) {
   const round = (v) => (typeof v === 'number' ? r3(v) : v);
-  const file = join(root, 'bench/results/agent.json');
-  mkdirSync(dirname(file), { recursive: true });
-  writeFileSync(file, JSON.stringify(result, (_k, v) => round(v), 2) + '\n');
-  console.error(`wrote ${file}`);
+  const results = join(root, 'bench/results');
+  mkdirSync(results, { recursive: true });
+  writeFileSync(join(results, 'agent.json'), JSON.stringify(result, (_k, v) => round(v), 2) + '\n');
+  writeFileSync(join(results, 'agent.md'), `# npm run bench:agent\n\n${text}\n`);
+  const panels = [];
+  if (result.once) {
+    const o = result.once;
+    panels.push({ title: 'once: CPU per start', unit: 'ms, median', groups: ['clean env', 'inherited env'], series: [
+      { name: `executable (${runtime})`, values: [o.agent.cpuMs.median, o.agentInherited.cpuMs.median] },
+      { name: `empty ${runtime}`, values: [o.empty.cpuMs.median, null] },
+      { name: 'node -e 0', values: [o.node.cpuMs.median, o.nodeInherited.cpuMs.median] },
+      { name: 'node bundle', values: [o.bundle.cpuMs.median, null] },
+    ] });
+  }
+  if (result.liveness) {
+    const l = result.liveness;
+    panels.push({ title: 'liveness at 10 checks/s', unit: 'ms per check | MiB', groups: ['CPU per check', 'Private_Dirty'], series: [
+      { name: `executable (${runtime})`, values: [l.agent.cpuPerCheckMs, l.agent.privateDirtyMiB] },
+      { name: 'node bundle', values: [l.bundle.cpuPerCheckMs, l.bundle.privateDirtyMiB] },
+    ] });
+  }
+  writeFileSync(join(results, 'agent.svg'), svgPanels('healthcheck agent: start-up and steady state', `targets: once CPU ≤ ${TARGETS.onceCpuRatio}× node -e 0; ≤ ${TARGETS.cpuPerCheckMs} ms per check; Private_Dirty ≤ ${TARGETS.livenessPrivateDirtyMiB} MiB`, panels));
+  console.error(`wrote ${join(results, 'agent.{json,md,svg}')}`);
 }

@@ -1,37 +1,50 @@
-import { lookup } from 'node:dns';
-import { readFile } from 'node:fs/promises';
-import { connect, isIP, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import type { ConnectionOptions, TLSSocket } from 'node:tls';
+import type { Connection } from './connection.js';
+// node:net; the Bun build (scripts/lib/bun-compile.mjs) puts connection-bun.ts (Bun.connect) in its place.
+import { openConnection } from './connection-node.js';
 import type { Resolved } from './errors.js';
+import { isIpLiteral } from './ip-literal.js';
 import { lookupErrorReason, socketErrorReason, tlsErrorReason } from './reason.js';
 import type { TlsOptions } from './types.js';
 
-/** Where to connect, and how. `host` is an IP literal or a DNS name; `alpn` is offered in the TLS handshake. */
+/**
+ * Where to connect, and how. `host` is an IP literal or a DNS name; `alpn` is offered in the TLS handshake;
+ * `socket`: the caller takes the connected node:net/node:tls socket itself (gRPC hands it to node:http2).
+ */
 export interface DialTarget {
   readonly host: string;
   readonly port: number;
   readonly tls?: TlsOptions;
   readonly alpn?: readonly string[];
+  readonly socket?: boolean;
 }
 
 export type DialPhase = 'lookup' | 'connect' | 'tls';
 
 export interface DialHandlers {
-  /** The connection is up (TLS included); the caller now owns its events, the dialer still destroys it on close. */
-  connected(socket: Socket | TLSSocket): void;
+  /**
+   * The connection is up (TLS included). With `socket` asked for, the caller owns its events from now on;
+   * otherwise they keep coming here (`ended`, `failed`), and bytes go out through write().
+   */
+  connected(socket: Socket | TLSSocket | undefined): void;
+  /** The dial failed, or the connection did once up. */
   failed(phase: DialPhase, reason: string): void;
+  /** The peer closed the connection once it was up. */
+  ended?(): void;
 }
 
 /** Resolves a name to its addresses, in the order the resolver gives them; injectable for tests of the fallback. */
 export type Resolver = (name: string) => Promise<readonly string[]>;
 
 /** getaddrinfo, as every other program on the machine resolves (/etc/hosts first: `localhost` works offline). */
-export const systemResolver: Resolver = (name) =>
-  new Promise((resolve, reject) =>
-    lookup(name, { all: true, verbatim: true }, (err, addresses) =>
-      err ? reject(err) : resolve(addresses.map((entry) => entry.address)),
-    ),
+export const systemResolver: Resolver = async (name) => {
+  // node:dns is loaded by the first check of a name: checks of IP literals never pay for it at start-up.
+  const { lookup } = await import('node:dns');
+  return new Promise((resolve, reject) =>
+    lookup(name, { all: true, verbatim: true }, (err, addresses) => (err ? reject(err) : resolve(addresses.map((entry) => entry.address)))),
   );
+};
 
 /**
  * Opens one connection for a check: the name looked up (at every check, so that a moved service is followed),
@@ -39,32 +52,37 @@ export const systemResolver: Resolver = (name) =>
  * listens on 127.0.0.1 only when ::1 comes first), then TLS when asked. A refusal moves on to the next address; a
  * stall does not, since the caller's one deadline bounds the whole dial.
  *
- * It owns the socket until close(), which destroys it and makes every later event moot: the caller's deadline,
+ * A plain connection goes through connection.ts (node:net, or Bun.connect in the single executable); TLS and a
+ * socket the caller takes go through node:net and node:tls, loaded then only.
+ *
+ * It owns the connection until close(), which ends it and makes every later event moot: the caller's deadline,
  * abort or verdict call close() and nothing of the dial outlives it (a lookup cannot be cancelled, so its answer
  * is ignored).
  */
 export class Dialer {
   private state: 'dialing' | 'connected' | 'closed' = 'dialing';
+  /** A plain connection's. */
+  private connection: Connection | undefined;
+  /** A TLS connection's, or one the caller takes. */
   private socket: Socket | TLSSocket | undefined;
   /** The address being tried, or the last one tried. */
   private address: string | undefined;
 
   /**
-   * @param onData every chunk read once connected. Plain sockets read into `readBuffer` (net's onread, no Buffer
-   *   per read), so a chunk is only valid during the call.
+   * @param onData every chunk read once connected, valid only during the call (a plain connection reads into
+   *   one shared buffer).
    */
   constructor(
     private readonly target: DialTarget,
     private readonly handlers: DialHandlers,
     private readonly onData?: (chunk: Buffer) => void,
-    private readonly readBuffer?: Buffer,
     private readonly resolver: Resolver = systemResolver,
   ) {}
 
   /** The name and the address used, for messages; undefined for an IP literal, which names itself. */
   get resolved(): Resolved | undefined {
     const { host } = this.target;
-    return isIP(host) !== 0 || this.address === undefined ? undefined : { name: host, address: this.address };
+    return isIpLiteral(host) || this.address === undefined ? undefined : { name: host, address: this.address };
   }
 
   /** `{resolved}` to spread into an error's facts: empty for an IP literal. */
@@ -75,7 +93,7 @@ export class Dialer {
 
   start(): void {
     const { host } = this.target;
-    if (isIP(host) !== 0) return this.tryAddresses([host], 0);
+    if (isIpLiteral(host)) return this.tryAddresses([host], 0);
     this.resolver(host).then(
       (addresses) => {
         if (this.state !== 'dialing') return;
@@ -88,47 +106,67 @@ export class Dialer {
     );
   }
 
-  /** `reset`: a plain connection the check is done with ends with a reset (TCP and HTTP checks; see below). */
+  /** Sends bytes on a connection whose events stay here; queued until it is up. */
+  write(bytes: Uint8Array): void {
+    this.connection?.write(bytes);
+    this.socket?.write(bytes);
+  }
+
+  /**
+   * `reset`: a connection the check is done with ends with a reset rather than a FIN (SO_LINGER 0), as the kubelet
+   * closes its probes: nothing more is owed either way, and a checker that closes first with a FIN keeps every
+   * connection in TIME_WAIT for a minute — thousands of them on a supervisor checking thousands of apps.
+   */
   close(reset = false): void {
-    const { socket, state } = this;
+    const { connection, socket, state } = this;
     this.state = 'closed';
+    this.connection = undefined;
     this.socket = undefined;
-    if (socket === undefined) return;
-    // A connection the check is done with is reset rather than closed with a FIN, as the kubelet closes its probes
-    // (SO_LINGER 0): nothing more is owed either way, and a checker that closes first with a FIN keeps every
-    // connection in TIME_WAIT for a minute — thousands of them on a supervisor checking thousands of apps.
-    if (reset && state === 'connected' && !socket.destroyed && !('encrypted' in socket)) {
-      // A reset that fails (the peer reset first) is reported as an error: nobody needs it.
-      socket.on('error', () => {});
-      socket.resetAndDestroy();
-    } else socket.destroy();
+    if (reset && state === 'connected') connection?.reset();
+    else connection?.destroy();
+    socket?.destroy();
   }
 
   private tryAddresses(addresses: readonly string[], index: number): void {
     const address = addresses[index] as string;
     this.address = address;
-    const { onData, readBuffer } = this;
-    const plainReads = onData !== undefined && readBuffer !== undefined && this.target.tls === undefined;
-    const socket: Socket = connect({
-      host: address,
-      port: this.target.port,
-      ...(plainReads
-        ? {
-            onread: {
-              buffer: readBuffer,
-              callback: (bytes: number) => {
-                if (this.socket === socket) onData(readBuffer.subarray(0, bytes));
-                return true;
-              },
-            },
-          }
-        : {}),
+    const next = index + 1 < addresses.length ? () => this.tryAddresses(addresses, index + 1) : undefined;
+    if (this.target.tls === undefined && this.target.socket !== true) this.plain(address, next);
+    else void this.viaNode(address, next);
+  }
+
+  /** A refusal moves on to the next address, if any. */
+  private plain(address: string, next: (() => void) | undefined): void {
+    const connection: Connection = openConnection(address, this.target.port, {
+      connected: () => {
+        if (this.connection !== connection || this.state !== 'dialing') return;
+        this.state = 'connected';
+        this.handlers.connected(undefined);
+      },
+      data: (bytes) => {
+        if (this.connection === connection && this.state === 'connected') this.onData?.(bytes);
+      },
+      ended: () => {
+        if (this.connection === connection && this.state === 'connected') this.handlers.ended?.();
+      },
+      failed: (err) => {
+        if (this.connection !== connection) return;
+        if (this.state === 'dialing' && next !== undefined) return next();
+        if (this.state !== 'closed') this.fail('connect', socketErrorReason(err));
+      },
     });
+    this.connection = connection;
+  }
+
+  private async viaNode(address: string, next: (() => void) | undefined): Promise<void> {
+    const { connect } = await import('node:net');
+    if (this.state !== 'dialing') return;
+    const socket: Socket = connect({ host: address, port: this.target.port });
     this.socket = socket;
     socket.on('error', (err) => {
       if (this.socket !== socket || this.state !== 'dialing') return;
       socket.destroy();
-      if (index + 1 < addresses.length) return this.tryAddresses(addresses, index + 1);
+      if (next !== undefined) return next();
       this.fail('connect', socketErrorReason(err));
     });
     socket.once('connect', () => {
@@ -160,20 +198,22 @@ export class Dialer {
   private connected(socket: Socket | TLSSocket): void {
     this.state = 'connected';
     socket.removeAllListeners('error');
-    const { onData } = this;
-    // A plain socket reads through onread already; a TLS one gives its cleartext as 'data'.
-    if (onData !== undefined && 'encrypted' in socket) {
-      socket.on('data', (chunk: Buffer) => {
-        if (this.socket === socket) onData(chunk);
-      });
-    }
-    this.handlers.connected(socket);
+    if (this.target.socket === true) return this.handlers.connected(socket);
+    // A TLS connection whose events stay here: its cleartext, its errors and its close.
+    socket.on('data', (chunk: Buffer) => {
+      if (this.socket === socket) this.onData?.(chunk);
+    });
+    socket.on('error', (err) => {
+      if (this.socket === socket && this.state === 'connected') this.fail('connect', socketErrorReason(err));
+    });
+    socket.on('end', () => {
+      if (this.socket === socket && this.state === 'connected') this.handlers.ended?.();
+    });
+    this.handlers.connected(undefined);
   }
 
   private fail(phase: DialPhase, reason: string): void {
-    this.socket?.destroy();
-    this.socket = undefined;
-    this.state = 'closed';
+    this.close();
     this.handlers.failed(phase, reason);
   }
 }
@@ -194,7 +234,7 @@ async function tlsOptions(target: DialTarget, options: TlsOptions): Promise<Conn
   if (typeof key === 'string') return key;
   return {
     rejectUnauthorized: !options.skipVerify,
-    ...(isIP(name) === 0 ? { servername: name } : {}),
+    ...(isIpLiteral(name) ? {} : { servername: name }),
     // Node checks the identity against `host`; the socket is already connected, so host is only that name here.
     host: name,
     ...(ca === undefined ? {} : { ca }),
@@ -208,6 +248,7 @@ async function tlsOptions(target: DialTarget, options: TlsOptions): Promise<Conn
 async function readPem(file: string | undefined, what: string): Promise<Buffer | string | undefined> {
   if (file === undefined) return undefined;
   try {
+    const { readFile } = await import('node:fs/promises');
     return await readFile(file);
   } catch (err) {
     return `tls: cannot read the ${what} '${file}' (${(err as NodeJS.ErrnoException).code ?? String(err)})`;

@@ -69,9 +69,9 @@ class GrpcAttempt {
     resolver: Resolver | undefined,
   ) {
     this.dialer = new Dialer(
-      { host, port: spec.port, ...(spec.tls === undefined ? {} : { tls: spec.tls, alpn: ['h2'] }) },
-      { connected: (socket) => this.onConnected(socket), failed: (phase, reason) => this.finish({ kind: 'failed', phase, reason }) },
-      undefined,
+      { host, port: spec.port, socket: true, ...(spec.tls === undefined ? {} : { tls: spec.tls, alpn: ['h2'] }) },
+      // Asked for, the socket is always given.
+      { connected: (socket) => this.onConnected(socket as Socket), failed: (phase, reason) => this.finish({ kind: 'failed', phase, reason }) },
       undefined,
       resolver,
     );

@@ -3,13 +3,7 @@ import { monotonicMs } from './clock.js';
 import { Dialer, type Resolver } from './dial.js';
 import { formatAddress, lifeguardError, type LifeguardError, type Resolved } from './errors.js';
 import { HEADER_NAME, INVALID_HEADER_VALUE, REQUEST_TARGET } from './parse.js';
-import {
-  CHECK_CANCELLED,
-  CLOSED_BEFORE_RESPONSE,
-  CLOSED_IN_HEADERS,
-  MAX_HEADER_BYTES,
-  socketErrorReason,
-} from './reason.js';
+import { CHECK_CANCELLED, CLOSED_BEFORE_RESPONSE, CLOSED_IN_HEADERS } from './reason.js';
 import { type HeadOutcome, ResponseHeadReader } from './response-head.js';
 import type { BodyExpectation, CheckResult, HttpCheckSpec, StatusRange } from './types.js';
 import { VERSION } from './version.js';
@@ -19,11 +13,6 @@ const REDIRECT_STATUSES: ReadonlySet<number> = new Set([301, 302, 303, 307, 308]
 /** Go's net/http limit, which the Cloud Foundry binary inherits. */
 const MAX_REDIRECTS = 10;
 
-/**
- * Every connection reads into this one buffer (net's `onread`), which spares a Buffer and the stream machinery
- * per read. Sharing is safe: reads are handled one at a time, and the reader copies whatever it keeps.
- */
-const readBuffer = Buffer.allocUnsafe(MAX_HEADER_BYTES);
 
 /**
  * One HTTP(S) check: `GET path` (or HEAD) on a fresh connection, verdict on the status line, and on the headers
@@ -95,15 +84,10 @@ class HttpAttempt {
     const dialer: Dialer = new Dialer(
       { host: this.host, port: this.spec.port, ...(this.spec.tls === undefined ? {} : { tls: this.spec.tls, alpn: ['http/1.1'] }) },
       {
-        connected: (socket) => {
-          socket.on('error', (err) => {
-            if (this.dialer === dialer) this.finish({ kind: 'failed', reason: socketErrorReason(err) });
-          });
-          socket.on('end', () => {
-            if (this.dialer === dialer) this.closed();
-          });
-          // Written, not ended: a half-close before the response makes some servers drop the request.
-          socket.write(request);
+        // Written, not ended: a half-close before the response makes some servers drop the request.
+        connected: () => dialer.write(request),
+        ended: () => {
+          if (this.dialer === dialer) this.closed();
         },
         failed: (_phase, reason) => {
           if (this.dialer === dialer) this.finish({ kind: 'failed', reason });
@@ -112,7 +96,6 @@ class HttpAttempt {
       (chunk) => {
         if (this.dialer === dialer) this.onBytes(chunk);
       },
-      readBuffer,
       this.resolver,
     );
     this.dialer = dialer;

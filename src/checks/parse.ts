@@ -3,9 +3,9 @@
  * operator used (`--port`, `-timeout`, `apps[0].startTimeout`) and the text they wrote, and either returns the
  * value or throws a usage error that quotes both, so that one line on stderr says exactly what to fix.
  */
-import { isIP } from 'node:net';
 import { formatDuration, parseDuration } from './duration.js';
 import { LifeguardFailure, usageError } from './errors.js';
+import { isIpLiteral } from './ip-literal.js';
 import {
   type BodyExpectation,
   type CheckSpec,
@@ -59,7 +59,7 @@ const HOST_NAME = /^(?=.{1,253}\.?$)[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9
 export function parseHost(name: string, text: string): string {
   const bracketed = text.startsWith('[') && text.endsWith(']');
   const host = bracketed ? text.slice(1, -1) : text;
-  if (isIP(host) !== 0 && (!bracketed || isIP(host) === 6)) return host;
+  if (isIpLiteral(host) && (!bracketed || host.includes(':'))) return host;
   // A name that looks like a mangled address (999.1.1.1) is refused rather than sent to the resolver.
   if (!bracketed && HOST_NAME.test(host) && !/^[\d.]+$/.test(host)) return host;
   return invalidValue(name, text, 'an IPv4 or IPv6 address such as 10.0.0.5 or ::1, or a host name such as localhost');

@@ -37,7 +37,6 @@ class TcpAttempt {
       { host, port: spec.port },
       { connected: () => this.finish('connected'), failed: (_phase, reason) => this.finish('error', reason) },
       undefined,
-      undefined,
       resolver,
     );
     this.deadline = setTimeout(() => this.finish('deadline'), spec.timeoutMs);

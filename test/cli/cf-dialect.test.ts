@@ -18,7 +18,7 @@ async function withServer(dir: string, statuses: string, args: readonly string[]
   const ended = await inNamespace(
     `"$NODE" "$SERVER" "$DIR" ${NS_ADDRESS} "$STATUSES" &
      for i in $(seq 100); do [ -e "$DIR/ready" ] && break; sleep 0.05; done
-     "$NODE" "$AGENT" "$@"`,
+     agent "$@"`,
     { veth: true, args, env: { SERVER, DIR: dir, STATUSES: statuses } },
   );
   let requests: { url: string; headers: Record<string, string> }[] = [];
@@ -119,10 +119,10 @@ t.test('in a namespace with an interface', { skip: netnsSkip }, async (t) => {
 });
 
 t.test('in a namespace with loopback only: exit 3', { skip: netnsSkip }, async (t) => {
-  const cf = await inNamespace('"$NODE" "$AGENT" "$@"', { veth: false, args: ['-port=8080', '-liveness-interval=1s'] });
+  const cf = await inNamespace('agent "$@"', { veth: false, args: ['-port=8080', '-liveness-interval=1s'] });
   t.same([cf.code, cf.stdout], [3, '']);
   t.equal(cf.stderr, 'Liveness check unsuccessful: failure to find suitable interface\n');
-  const native = await inNamespace('"$NODE" "$AGENT" "$@"', { veth: false, args: ['--port', '8080'] });
+  const native = await inNamespace('agent "$@"', { veth: false, args: ['--port', '8080'] });
   t.equal(native.code, 3);
   t.match(native.stdout, /\nfailure to find suitable interface\n$/);
 });

@@ -3,7 +3,7 @@
 import t, { type Test } from 'tap';
 import { VERSION } from '../../src/checks/version.js';
 import { blackholePort, closedPort, httpServer, tcpServer } from '../checks/fixtures.js';
-import { runAgent, startAgent } from '../helpers/agent.js';
+import { preloadEnv, runAgent, startAgent } from '../helpers/agent.js';
 
 const LOOPBACK = ['--host', '127.0.0.1'];
 
@@ -75,7 +75,7 @@ t.test('exit 65: HTTP timeout (accepted, never answered)', async (t) => {
 
 t.test('exit 127: an internal error is one line on stderr, no stack trace', async (t) => {
   const dir = t.testdir({ 'break.cjs': "require('os').networkInterfaces = () => { throw new Error('boom\\n  at nowhere'); };" });
-  const ended = await runAgent(['--port', '8080'], { env: { NODE_OPTIONS: `--require ${dir}/break.cjs` } });
+  const ended = await runAgent(['--port', '8080'], { env: preloadEnv(`${dir}/break.cjs`) });
   t.equal(ended.code, 127);
   t.equal(ended.stderr, 'unexpected error: boom\n');
   t.equal(ended.stdout, '');

@@ -6,7 +6,7 @@ import fc from 'fast-check';
 import t from 'tap';
 import { asLifeguardError, DOCUMENTED_EXIT_CODES, LifeguardFailure } from '../../src/checks/errors.js';
 import { parseAgentArgs } from '../../src/cli/agent-args.js';
-import { AGENT_BUNDLE, run } from '../helpers/agent.js';
+import { AGENT_COMMAND, run } from '../helpers/agent.js';
 import { seedFromEnv } from '../reliability/seed.js';
 import { agentArgv } from './argv.js';
 
@@ -66,5 +66,5 @@ t.test(`seed ${seed}: ${SPAWNED} vectors spawned end to end: a documented code, 
 /** The agent in a fresh network namespace with loopback up, SIGKILLed after 10s (which fails the vector). */
 function runAgentInNetns(argv: readonly string[]) {
   // The shell only brings lo up and execs the agent; the vector reaches the agent as argv, never the shell.
-  return run('unshare', ['-n', 'sh', '-c', 'ip link set lo up 2>/dev/null; exec "$0" "$@"', process.execPath, AGENT_BUNDLE, ...argv], { killAfterMs: 10_000 });
+  return run('unshare', ['-n', 'sh', '-c', 'ip link set lo up 2>/dev/null; exec "$0" "$@"', ...AGENT_COMMAND, ...argv], { killAfterMs: 10_000 });
 }

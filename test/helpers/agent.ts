@@ -1,10 +1,37 @@
-// Runs the built agent (dist/healthcheck.cjs, made by `npm run build`) or any command as a child process,
-// capturing what it says and how it ends. Each child gets its own process group, which is killed when the
-// child ends or its hard time limit passes, so that nothing it started (a shell's background server) outlives it.
+// Runs the built agent or any command as a child process, capturing what it says and how it ends. Each child
+// gets its own process group, which is killed when the child ends or its hard time limit passes, so that nothing
+// it started (a shell's background server) outlives it.
+//
+// The agent is `node dist/healthcheck.cjs` (made by `npm run build`), or, with LIFEGUARD_TEST_AGENT=FILE, that
+// executable: LIFEGUARD_TEST_AGENT=dist/healthcheck runs the agent's whole CLI suite against what ships
+// (`npm run test:executable`).
 import { spawn, type ChildProcess, type IOType } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const AGENT_BUNDLE = fileURLToPath(new URL('../../dist/healthcheck.cjs', import.meta.url));
+
+/** The agent's command line before its arguments: [node, bundle], or [executable]. */
+export const AGENT_COMMAND: readonly [string, ...string[]] = agentCommand(process.env['LIFEGUARD_TEST_AGENT']);
+
+function agentCommand(chosen: string | undefined): [string, ...string[]] {
+  if (chosen === undefined || chosen === '') return [process.execPath, AGENT_BUNDLE];
+  const executable = resolve(ROOT, chosen);
+  // A missing file would make every test fail with ENOENT; one clear line instead.
+  if (!existsSync(executable)) throw new Error(`LIFEGUARD_TEST_AGENT=${chosen}: ${executable} does not exist (npm run build:binary)`);
+  return [executable];
+}
+
+/**
+ * The environment that makes the agent under test load `file` before its own code, for fault injection:
+ * NODE_OPTIONS for node, LGD_OPTIONS for the Bun executable (BUN_OPTIONS renamed by scripts/lib/bun-base.mjs,
+ * so that an app's own BUN_OPTIONS never reaches it).
+ */
+export function preloadEnv(file: string): Record<string, string> {
+  return AGENT_COMMAND.length > 1 ? { NODE_OPTIONS: `--require ${file}` } : { LGD_OPTIONS: `--preload ${file}` };
+}
 
 export interface Ended {
   readonly code: number | null;
@@ -73,9 +100,10 @@ export function run(command: string, args: readonly string[], options?: RunOptio
   return start(command, args, options).ended;
 }
 
-/** The agent, as `node dist/healthcheck.cjs ...args`. */
+/** The agent under test (AGENT_COMMAND) with these arguments. */
 export function startAgent(args: readonly string[], options?: RunOptions): Started {
-  return start(process.execPath, [AGENT_BUNDLE, ...args], options);
+  const [command, ...rest] = AGENT_COMMAND;
+  return start(command, [...rest, ...args], options);
 }
 
 export function runAgent(args: readonly string[], options?: RunOptions): Promise<Ended> {

@@ -2,7 +2,7 @@
 // address without touching the machine's own interfaces, and all traffic stays inside the namespace, which
 // dies with the last process in it (the helper kills the whole process group when the shell exits).
 import { existsSync } from 'node:fs';
-import { AGENT_BUNDLE, run, runAgent, type Ended, type RunOptions } from './agent.js';
+import { AGENT_COMMAND, run, runAgent, type Ended, type RunOptions } from './agent.js';
 
 /** The address of the veth end inside the namespace: what the agent must discover. */
 export const NS_ADDRESS = '10.200.0.1';
@@ -28,17 +28,21 @@ export interface NamespaceOptions extends RunOptions {
   readonly veth: boolean;
   /** The script's "$@", so that arguments need no shell quoting. */
   readonly args?: readonly string[];
+  /** A mount namespace of its own too (private propagation): what the script mounts goes when it ends. */
+  readonly ownMounts?: boolean;
 }
 
 /**
- * Runs a shell script in a fresh network namespace. In the script, `$NODE` is this node binary and
- * `$AGENT` the built agent.
+ * Runs a shell script in a fresh network namespace. In the script, `$NODE` is this node binary and the shell
+ * function `agent` runs the agent under test (AGENT_COMMAND) with its arguments.
  */
 export function inNamespace(script: string, options: NamespaceOptions): Promise<Ended> {
   const setup = options.veth ? VETH(IP!) : `${IP!} link set lo up`;
-  return run(UNSHARE!, ['-n', 'sh', '-c', `set -e; ${setup}; ${script}`, 'sh', ...(options.args ?? [])], {
+  const agent = `agent() { ${AGENT_COMMAND.map((_, i) => `"$AGENT_${i}"`).join(' ')} "$@"; }`;
+  const namespaces = options.ownMounts ? ['-n', '-m', '--propagation', 'private'] : ['-n'];
+  return run(UNSHARE!, [...namespaces, 'sh', '-c', `set -e; ${setup}; ${agent}; ${script}`, 'sh', ...(options.args ?? [])], {
     ...options,
-    env: { ...options.env, NODE: process.execPath, AGENT: AGENT_BUNDLE },
+    env: { ...options.env, NODE: process.execPath, ...Object.fromEntries(AGENT_COMMAND.map((word, i) => [`AGENT_${i}`, word])) },
   });
 }
 
@@ -47,5 +51,5 @@ export function inNamespace(script: string, options: NamespaceOptions): Promise<
  * even if they got past the code under test: a check that should never have run finds no address (exit 3).
  */
 export function runAgentIsolated(args: readonly string[], options?: RunOptions): Promise<Ended> {
-  return netnsSkip ? runAgent(args, options) : run(UNSHARE!, ['-n', process.execPath, AGENT_BUNDLE, ...args], options);
+  return netnsSkip ? runAgent(args, options) : run(UNSHARE!, ['-n', ...AGENT_COMMAND, ...args], options);
 }

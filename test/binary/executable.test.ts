@@ -1,40 +1,22 @@
 // The single executable (dist/healthcheck), as users get it: copied alone into an empty directory and run there
 // with a minimal environment (PATH=/usr/bin:/bin, no node_modules, no NODE_OPTIONS), against loopback servers.
-// If the binary is missing or older than the bundle it is made from, this test builds it first
-// (scripts/build-binary.mjs), so that `npm test` always runs what `npm run build:binary` ships.
+// It is built first if it is not current (test/helpers/executable.ts).
 import t from 'tap';
 import { spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
-import { copyFileSync, existsSync, statSync, writeFileSync } from 'node:fs';
+import { copyFileSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { VERSION } from '../../src/checks/version.js';
 import { closedPort, httpServer, tcpServer } from '../checks/fixtures.js';
+import { ensureExecutable } from '../helpers/executable.js';
 
-const root = fileURLToPath(new URL('../../', import.meta.url));
-const BUNDLE = join(root, 'dist/healthcheck.cjs');
-const BINARY = join(root, 'dist/healthcheck');
 const LOOPBACK = ['--host', '127.0.0.1'];
 
-// Building takes a few seconds (copying, stripping and injecting a ~90 MB file); give it room.
+// Building takes a few seconds; give it room.
 t.setTimeout(300_000);
 
-function ensureBuilt(): void {
-  if (!existsSync(BUNDLE)) {
-    const bundled = spawnSync(process.execPath, ['scripts/bundle.mjs'], { cwd: root, encoding: 'utf8' });
-    if (bundled.status !== 0) throw new Error(`scripts/bundle.mjs failed: ${bundled.stderr}`);
-  }
-  if (existsSync(BINARY) && statSync(BINARY).mtimeMs >= statSync(BUNDLE).mtimeMs) return;
-  const built = spawnSync(process.execPath, ['scripts/build-binary.mjs', '--quiet'], {
-    cwd: root,
-    encoding: 'utf8',
-    timeout: 240_000,
-  });
-  if (built.status !== 0) throw new Error(`scripts/build-binary.mjs failed (${built.status}): ${built.stderr}`);
-}
-
-ensureBuilt();
+const BINARY = ensureExecutable();
 const dir = t.testdir({});
 const agent = join(dir, 'healthcheck');
 copyFileSync(BINARY, agent);

@@ -1,0 +1,36 @@
+// The runtime the Bun build embeds the agent in: a copy of the bun of @oven/bun-linux-x64 in which the names of
+// the environment variables that would steer a compiled executable from outside are renamed, BUN_ -> LGD_:
+//   BUN_OPTIONS    extra runtime flags (--preload FILE, --inspect, --smol...), Bun's NODE_OPTIONS, which Bun
+//                  applies to compiled executables too: `--require /app/otel.js` from an app's environment would
+//                  make the agent exit 1 with `preload not found`, before any of its code runs;
+//   BUN_BE_BUN     turns the executable into the plain bun CLI;
+//   BUN_INSPECT*   (and _CONNECT_TO, _NOTIFY, _PRELOAD) an inspector; with `?break=1` the agent hangs for good.
+// The agent inherits the app's environment (Cloud Foundry, Docker HEALTHCHECK), so none of these may reach it.
+// The names are replaced in place, byte for byte, wherever the binary holds them (its environment table, its
+// messages); the new names are ours, so that an operator debugging the agent can still say LGD_OPTIONS=--inspect.
+// scripts/lib/bun-compile.mjs compiles against this copy (compile.executablePath); test/binary/environment.test.ts
+// checks that each variable is ignored.
+import { readFileSync, writeFileSync, chmodSync } from 'node:fs';
+
+export const RENAMED = ['BUN_OPTIONS', 'BUN_BE_BUN', 'BUN_INSPECT'];
+
+/** Writes the renamed copy of `bun` to `out`; returns how many times each name was replaced. */
+export function writeBunBase(bun, out) {
+  const binary = readFileSync(bun);
+  const counts = {};
+  for (const name of RENAMED) {
+    const from = Buffer.from(name, 'latin1');
+    const to = Buffer.from(`LGD_${name.slice(4)}`, 'latin1');
+    let count = 0;
+    for (let at = binary.indexOf(from); at !== -1; at = binary.indexOf(from, at + from.length)) {
+      to.copy(binary, at);
+      count++;
+    }
+    // A bun without the name would mean this step no longer knows what the runtime reads: stop, do not guess.
+    if (count === 0) throw new Error(`${bun} holds no ${name}: check which variables this Bun version reads`);
+    counts[name] = count;
+  }
+  writeFileSync(out, binary);
+  chmodSync(out, 0o755);
+  return counts;
+}

@@ -1,0 +1,33 @@
+/**
+ * One TCP connection of a check, whichever runtime runs the agent: node:net under Node.js (connection-node.ts),
+ * Bun.connect in the single executable built with Bun (connection-bun.ts, swapped in at build time).
+ *
+ * The checks see events and two commands, nothing of either runtime's socket. `connected` comes at most once,
+ * then `data` any number of times; exactly one of `ended` (the peer's orderly close) and `failed` ends the
+ * stream of events, unless `destroy` or `reset` came first, after which nothing is delivered.
+ */
+export interface ConnectionEvents {
+  connected(): void;
+  /** A chunk read, valid only during the call (the reader copies whatever it keeps). */
+  data(bytes: Buffer): void;
+  ended(): void;
+  /** A socket error (ECONNREFUSED, ECONNRESET...), with the errno name in `code` and the call in `syscall`. */
+  failed(err: Error): void;
+}
+
+export interface Connection {
+  /** Queued until the connection is established, then sent whole. */
+  write(bytes: Uint8Array): void;
+  /**
+   * Closes the socket at once, wherever it is (connecting, writing, reading), and silences its events: a FIN
+   * with node:net; a reset with Bun, whose only immediate close is terminate().
+   */
+  destroy(): void;
+  /**
+   * The same, with a reset rather than a FIN (SO_LINGER 0), for a connection whose verdict is taken: no TIME_WAIT
+   * is left on the checker's side.
+   */
+  reset(): void;
+}
+
+export type Connect = (host: string, port: number, events: ConnectionEvents) => Connection;

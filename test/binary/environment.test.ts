@@ -1,0 +1,86 @@
+// The shipped executable behaves the same whatever the app's environment holds: in Cloud Foundry and under a
+// Docker HEALTHCHECK the agent inherits it. Each case runs a passing and a failing check and must end exactly as
+// in a clean environment (exit code, stdout, stderr): no trace, no warning, no other exit code, no hang.
+// The Bun runtime's own variables are renamed in the executable (scripts/lib/bun-base.mjs); NODE_OPTIONS is
+// not read by Bun at all. Also: the working directory's .env and bunfig.toml are not loaded (Bun's compiled
+// executables load both by default; scripts/lib/bun-compile.mjs turns that off).
+import t from 'tap';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { closedPort, tcpServer } from '../checks/fixtures.js';
+import { run, type Ended } from '../helpers/agent.js';
+import { ensureExecutable } from '../helpers/executable.js';
+
+t.setTimeout(300_000);
+const BINARY = ensureExecutable();
+
+// A preload that would announce itself, and leave a mark, if anything loaded it.
+const dir = t.testdir({
+  'otel.js': "require('fs').writeFileSync(__dirname + '/preloaded', 'yes'); console.error('PRELOADED');",
+});
+const preload = join(dir, 'otel.js');
+const mark = join(dir, 'preloaded');
+
+const ENVIRONMENTS: readonly Record<string, string>[] = [
+  { NODE_OPTIONS: '--require /app/otel.js' },
+  { NODE_OPTIONS: `--require ${preload}` },
+  { NODE_OPTIONS: '--inspect' },
+  { NODE_OPTIONS: '--max-old-space-size=4096' },
+  { NODE_EXTRA_CA_CERTS: '/etc/ssl/certs/ca-certificates.crt' },
+  { NODE_EXTRA_CA_CERTS: '/nonexistent.pem' },
+  { BUN_OPTIONS: '--require /app/otel.js' },
+  { BUN_OPTIONS: `--preload ${preload}` },
+  { BUN_OPTIONS: '--inspect' },
+  { BUN_OPTIONS: '--max-old-space-size=4096' },
+  { BUN_OPTIONS: '--smol --eval process.exit(9)' },
+  { BUN_INSPECT: 'ws://127.0.0.1:1/x?break=1' },
+  { BUN_INSPECT_PRELOAD: preload },
+  { BUN_BE_BUN: '1' },
+];
+
+const clean = { PATH: '/usr/bin:/bin' };
+const agent = (args: readonly string[], env: Record<string, string>, cwd?: string): Promise<Ended> =>
+  // `env` replaces this process's environment entirely (run() adds to it), so that only the case is in play.
+  // env -C: the working directory, where Bun would look for .env and bunfig.toml.
+  run('/usr/bin/env', ['-i', '-C', cwd ?? dir, ...Object.entries({ ...clean, ...env }).map(([k, v]) => `${k}=${v}`), BINARY, ...args], {
+    killAfterMs: 10_000,
+  });
+// Elapsed times in the report (`failed after 0.01s`) differ from run to run; nothing else may.
+const outcome = (ended: Ended) => ({
+  code: ended.code,
+  signal: ended.signal,
+  stdout: ended.stdout.replace(/\d+\.\d+s\b/g, 'N.NNs'),
+  stderr: ended.stderr,
+});
+
+t.test('each variable is ignored: the same outcome as in a clean environment', async (t) => {
+  const open = await tcpServer(t, (socket) => socket.destroy());
+  const closed = await closedPort();
+  const passing = ['--host', '127.0.0.1', '--port', String(open)];
+  const failing = ['--host', '127.0.0.1', '--port', String(closed)];
+  const expected = { passing: outcome(await agent(passing, {})), failing: outcome(await agent(failing, {})) };
+  t.same(expected.passing, { code: 0, signal: null, stdout: '', stderr: '' }, 'clean: passes silently');
+  t.equal(expected.failing.code, 4, 'clean: TCP failure');
+  for (const env of ENVIRONMENTS) {
+    const name = Object.entries(env).map(([k, v]) => `${k}='${v}'`).join(' ');
+    t.same(outcome(await agent(passing, env)), expected.passing, `${name}: passing check`);
+    t.same(outcome(await agent(failing, env)), expected.failing, `${name}: failing check`);
+  }
+  t.notOk(existsSync(mark), 'nothing was preloaded');
+});
+
+t.test('.env and bunfig.toml in the working directory have no effect', async (t) => {
+  const open = await tcpServer(t, (socket) => socket.destroy());
+  const closed = await closedPort();
+  const cwd = t.testdir({
+    // Bun would load these at start: .env would set PORT (which the agent checks when given no --port) and
+    // BUN_OPTIONS, bunfig.toml a preload.
+    '.env': `PORT=${closed}\nBUN_OPTIONS=--preload ${preload}\n`,
+    'bunfig.toml': `preload = ["${preload}"]\nsmol = true\n`,
+  });
+  const ended = await agent(['--host', '127.0.0.1'], { PORT: String(open) }, cwd);
+  t.same(outcome(ended), { code: 0, signal: null, stdout: '', stderr: '' }, 'checked $PORT from the environment, not .env');
+  const unset = await agent(['--host', '127.0.0.1', '--json'], {}, cwd);
+  t.match(unset.stdout, '"target":"tcp://127.0.0.1:8080"', 'without $PORT: the default 8080, not the PORT of .env');
+  t.notOk(existsSync(mark), 'bunfig.toml preloaded nothing');
+});
