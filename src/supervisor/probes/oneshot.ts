@@ -20,7 +20,7 @@ export class OneshotProbe extends LoopProbe {
 
   /** `agentPath`: the healthcheck executable, a .js/.cjs file run with this Node.js or a single executable. */
   constructor(agentPath: string) {
-    const runner = new LocalAgentRunner(agentPath);
+    const runner = new LocalAgentRunner(agentPath, false, [], false);
     super((checks, signal) => {
       const round = runOnce(runner, checks, signal);
       const gone = round.then(() => undefined);
