@@ -133,6 +133,9 @@ Cloud Foundry's flags (-port=8080 -uri=/health -startup-interval=2s ...) and grp
     .allowExcessArguments(false);
 }
 
+/** The flags that may be given more than once; any other given twice is refused rather than the last one taken. */
+const REPEATABLE: ReadonlySet<string> = new Set(['header', 'check']);
+
 export const parseNativeArgs: ParseArgs = async (argv, env, command) => {
   let out = '';
   let err = '';
@@ -141,6 +144,7 @@ export const parseNativeArgs: ParseArgs = async (argv, env, command) => {
     writeErr: (text) => (err += text),
     outputError: () => {}, // reported by the caller, as one line
   });
+  refuseRepeats(parsed);
   try {
     parsed.parse(argv, { from: 'user' });
   } catch (thrown) {
@@ -151,6 +155,22 @@ export const parseNativeArgs: ParseArgs = async (argv, env, command) => {
   }
   return invocation(parsed.opts<RawOptions>(), env, command);
 };
+
+/** commander emits `option:<name>` for every occurrence; a second one of a single-valued flag is a usage error. */
+function refuseRepeats(command: Command): void {
+  for (const option of command.options) {
+    const name = option.name();
+    if (REPEATABLE.has(name)) continue;
+    const values: string[] = [];
+    command.on(`option:${name}`, (value: unknown) => {
+      values.push(typeof value === 'string' ? `'${value}'` : '');
+      if (values.length < 2) return;
+      const quoted = values.every((text) => text !== '') ? ` (${values.join(', then ')})` : '';
+      const repeatable = [...REPEATABLE].map((flag) => `--${flag}`).join(' and ');
+      throw new LifeguardFailure(usageError(`--${name} given more than once${quoted}; only ${repeatable} may repeat`));
+    });
+  }
+}
 
 const METHODS = ['GET', 'HEAD'] as const;
 
