@@ -3,7 +3,7 @@
  * Every value is taken as text and checked by src/checks/parse.ts, so that a bad value is one usage line
  * (exit 2) naming the flag, whichever dialect or config file it came from.
  */
-import { accessSync, constants, fstatSync, readFileSync } from 'node:fs';
+import { accessSync, constants, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { Command, CommanderError } from 'commander';
 import { formatTextReport } from '../agent/report.js';
@@ -26,6 +26,7 @@ import {
 } from '../checks/parse.js';
 import type { CheckSpec, TlsOptions } from '../checks/types.js';
 import { VERSION } from '../checks/version.js';
+import { parseInheritedFd } from './inherited-fd.js';
 import type { Invocation, ParseArgs } from './invocation.js';
 
 const MODES: Readonly<Record<string, AgentMode>> = {
@@ -226,7 +227,7 @@ async function invocation(raw: RawOptions, env: NodeJS.ProcessEnv, command: read
   const interval = raw.interval === undefined ? undefined : parseDurationValue('--interval', raw.interval, false);
   const startupTimeoutMs = parseDurationValue('--startup-timeout', raw.startupTimeout, true);
   const startupIntervalMs = raw.startupInterval === undefined ? undefined : parseDurationValue('--startup-interval', raw.startupInterval, false);
-  const heartbeatFd = raw.heartbeatFd === undefined ? undefined : parseFd('--heartbeat-fd', raw.heartbeatFd);
+  const heartbeatFd = raw.heartbeatFd === undefined ? undefined : parseInheritedFd('--heartbeat-fd', raw.heartbeatFd);
   const options = {
     mode,
     checks,
@@ -278,17 +279,6 @@ function readableFile(name: string, file: string): string {
     invalidValue(name, file, `a readable file (${errnoOf(thrown)})`);
   }
   return file;
-}
-
-/** An inherited descriptor: one that is not open is refused now, not discovered as silence by the supervisor. */
-function parseFd(name: string, text: string): number {
-  const fd = parseInteger(name, text, 0);
-  try {
-    fstatSync(fd);
-  } catch {
-    invalidValue(name, text, 'an open file descriptor inherited from the parent');
-  }
-  return fd;
 }
 
 /** Checked now, so that a ready file that could never be written is a usage error, not a failure at readiness. */
