@@ -84,8 +84,10 @@ interface RawOptions {
   heartbeatFd?: string;
 }
 
+/** The parser of the repeatable flags: each occurrence adds a value. */
+const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
+
 function program(): Command {
-  const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
   return new Command('healthcheck')
     .description('Checks an app over TCP or HTTP and says what it found through its exit code.')
     .version(VERSION, '-V, --version', 'print the version')
@@ -134,9 +136,6 @@ Cloud Foundry's flags (-port=8080 -uri=/health -startup-interval=2s ...) and grp
     .allowExcessArguments(false);
 }
 
-/** The flags that may be given more than once; any other given twice is refused rather than the last one taken. */
-const REPEATABLE: ReadonlySet<string> = new Set(['header', 'check']);
-
 export const parseNativeArgs: ParseArgs = async (argv, env, command) => {
   let out = '';
   let err = '';
@@ -157,18 +156,22 @@ export const parseNativeArgs: ParseArgs = async (argv, env, command) => {
   return invocation(parsed.opts<RawOptions>(), env, command);
 };
 
-/** commander emits `option:<name>` for every occurrence; a second one of a single-valued flag is a usage error. */
+/**
+ * commander emits `option:<name>` for every occurrence; a second one of a flag that does not collect its values
+ * (`--header`, `--check`, `--readiness-check`) is a usage error rather than the last one silently taken.
+ */
 function refuseRepeats(command: Command): void {
+  const repeatable = command.options.filter((option) => option.parseArg === collect).map((option) => `--${option.name()}`);
   for (const option of command.options) {
+    if (option.parseArg === collect) continue;
     const name = option.name();
-    if (REPEATABLE.has(name)) continue;
     const values: string[] = [];
     command.on(`option:${name}`, (value: unknown) => {
       values.push(typeof value === 'string' ? `'${value}'` : '');
       if (values.length < 2) return;
       const quoted = values.every((text) => text !== '') ? ` (${values.join(', then ')})` : '';
-      const repeatable = [...REPEATABLE].map((flag) => `--${flag}`).join(' and ');
-      throw new LifeguardFailure(usageError(`--${name} given more than once${quoted}; only ${repeatable} may repeat`));
+      const list = `${repeatable.slice(0, -1).join(', ')} and ${repeatable.at(-1)}`;
+      throw new LifeguardFailure(usageError(`--${name} given more than once${quoted}; only ${list} may repeat`));
     });
   }
 }

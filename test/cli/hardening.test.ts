@@ -105,7 +105,7 @@ t.test('more than 10 checks in one round: no MaxListenersExceededWarning', async
   }
 });
 
-t.test('a flag given twice is refused, except the repeatable --header and --check', async (t) => {
+t.test('a flag given twice is refused, except the repeatable --header, --check and --readiness-check', async (t) => {
   usageError(t, await agent(['--mode', 'readiness', '--mode', 'liveness']), "--mode given more than once ('readiness', then 'liveness')");
   usageError(t, await agent(['--port=1', '--port=2']), "--port given more than once ('1', then '2')");
   usageError(t, await agent(['--json', '--json']), '--json given more than once');
@@ -115,6 +115,9 @@ t.test('a flag given twice is refused, except the repeatable --header and --chec
     '--header', 'A: 1', '--header', 'B: 2']);
   t.equal(repeated.code, 4, 'repeatable ones are taken');
   t.equal(repeated.stdout.split('\n').length, 4, 'both checks ran');
+  const lifecycle = await agent(['--mode=lifecycle', '--readiness-check', `tcp://127.0.0.1:${refused}`, '--readiness-check',
+    `tcp://127.0.0.1:${refused}`, '--check', `tcp://127.0.0.1:${refused}`, '--startup-timeout', '300ms', '--startup-interval', '100ms']);
+  t.equal(lifecycle.code, 4, '--readiness-check repeats too');
 });
 
 t.test('a single-dash flag among native ones: the error says that it selected the CF dialect', async (t) => {
