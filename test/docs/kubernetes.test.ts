@@ -6,7 +6,7 @@
 //     misspelt field. Every `healthcheck` command line in the manifests must also
 // (3) parse with the agent's own argument parser (with `$(POD_IP)` expanded as the kubelet expands it, to an IPv4
 //     and to an IPv6 pod address), and follow the page's rules: `--mode=once` with a per-check timeout clearly
-//     below the probe's timeoutSeconds in exec probes, `--mode=liveness` in a native sidecar, and the agent's
+//     below the probe's timeoutSeconds in exec probes, `--mode=lifecycle` (or liveness) in a native sidecar, and the agent's
 //     directory mounted from a volume of the pod, or the container running the carrier image itself.
 // Every pod must also (4) pass the "restricted" Pod Security level and set every container's resources.
 import t from 'tap';
@@ -251,8 +251,13 @@ function ruleViolations(invocation: Invocation, options: AgentOptions, spec: Obj
   } else if (mount === undefined) wrong.push(`no volume mounted at ${posix.dirname(path!)}`);
   else if (!((spec['volumes'] ?? []) as Obj[]).some((v) => v['name'] === mount['name'])) wrong.push(`mounts undefined volume ${mount['name']}`);
 
-  if (invocation.role === 'sidecar' && options.mode !== 'liveness') wrong.push(`a sidecar in --mode=${options.mode}, not liveness`);
-  if (invocation.role === 'init' && options.mode === 'liveness') wrong.push('a liveness agent in a plain init container: the app never starts');
+  // A sidecar must run for the pod's life: lifecycle (readiness, then liveness) or liveness.
+  if (invocation.role === 'sidecar' && options.mode !== 'lifecycle' && options.mode !== 'liveness') {
+    wrong.push(`a sidecar in --mode=${options.mode}, not lifecycle or liveness`);
+  }
+  if (invocation.role === 'init' && (options.mode === 'liveness' || options.mode === 'lifecycle')) {
+    wrong.push(`a ${options.mode} agent in a plain init container: the app never starts`);
+  }
   if (invocation.probe !== undefined) {
     if (options.mode !== 'once') wrong.push(`an exec probe in --mode=${options.mode}, not once`);
     const budgetMs = ((invocation.probe['timeoutSeconds'] as number | undefined) ?? 1) * 1000;
@@ -452,7 +457,7 @@ t.test('a healthcheck invocation the agent refuses, or one that breaks the rules
 
   const sidecar = invocationsOf({ where: 'negative', doc: sidecarPod({ command: [AGENT_PATH, '--mode=once'] }) });
   t.equal(sidecar[0]?.role, 'sidecar');
-  t.match(ruleViolations(sidecar[0]!, await agentOptions(sidecar[0]!.argv), podSpecOf(sidecarPod({}))!), [/a sidecar in --mode=once/]);
+  t.match(ruleViolations(sidecar[0]!, await agentOptions(sidecar[0]!.argv), podSpecOf(sidecarPod({}))!), [/a sidecar in --mode=once, not lifecycle or liveness/]);
   const plainInit = invocationsOf({ where: 'negative', doc: sidecarPod({ restartPolicy: undefined }) });
   t.equal(plainInit[0]?.role, 'init', 'without restartPolicy: Always it is a plain init container');
   t.match(ruleViolations(plainInit[0]!, await agentOptions(plainInit[0]!.argv), podSpecOf(sidecarPod({}))!), [/the app never starts/]);
