@@ -175,11 +175,11 @@ t.test("-external-port: the external build's CF_INSTANCE_PORTS mapping, only whe
   const mapped = await inNamespace(
     `"$NODE" "$SERVER" "$DIR" ${NS_ADDRESS} 200 &
      for i in $(seq 100); do [ -e "$DIR/ready" ] && break; sleep 0.05; done
-     "$NODE" "$AGENT" "$@"`,
+     agent "$@"`,
     { veth: true, args: ['-port=3000', '-uri=/', '-external-port'], env: { ...env, SERVER, DIR: t.testdir() } },
   );
   t.same([mapped.code, mapped.stderr], [0, ''], '3000 is checked on 8080, where the server is');
-  const unmapped = await inNamespace('"$NODE" "$AGENT" "$@"', { veth: true, args: ['-port=3000', '-uri=/'], env });
+  const unmapped = await inNamespace('agent "$@"', { veth: true, args: ['-port=3000', '-uri=/'], env });
   t.equal(unmapped.code, 5, 'without the flag, port 3000 itself');
   t.equal(unmapped.stderr, "failed to make HTTP request to '/' on port 3000: connect: connection refused\n", "Cloud Foundry's exact words");
 });
@@ -190,8 +190,8 @@ t.test('an address such as 10.99.0.1 on lo: used by the CF dialect, as by that b
   const script = `ip addr add 10.99.0.1/32 dev lo
      "$NODE" "$SERVER" "$DIR" 10.99.0.1 200 &
      for i in $(seq 100); do [ -e "$DIR/ready" ] && break; sleep 0.05; done
-     rc=0; "$NODE" "$AGENT" -port=8080 -uri=/cf || rc=$?; echo "cf=$rc"
-     rc=0; "$NODE" "$AGENT" --port 8080 --uri /native || rc=$?; echo "native=$rc"`;
+     rc=0; agent -port=8080 -uri=/cf || rc=$?; echo "cf=$rc"
+     rc=0; agent --port 8080 --uri /native || rc=$?; echo "native=$rc"`;
   const ended = await inNamespace(script, { veth: false, env: { SERVER, DIR: dir } });
   t.match(ended.stdout, /^cf=0\n[\s\S]*failure to find suitable interface\nnative=3\n$/);
   const requests = readFileSync(`${dir}/requests`, 'utf8').trimEnd().split('\n').map((line) => JSON.parse(line));

@@ -41,7 +41,10 @@ for (const exe of EXECUTABLES) {
     // 2,000 failing checks make a report of about 150 KB, more than a pipe holds; `sleep` never reads it.
     const checks = Array.from({ length: 2000 }, () => ['--check', `tcp://127.0.0.1:${refused}`]).flat();
     const script = '("$@"; echo "exit $?" >&2) | sleep 60';
-    const child = start('sh', ['-c', script, 'sh', exe.command, ...exe.prefix, '--mode=liveness', ...checks], { killAfterMs: 30_000 });
+    // A long --timeout: refused connects, thousands at once on a busy machine, must not turn into timeouts (64).
+    const child = start('sh', ['-c', script, 'sh', exe.command, ...exe.prefix, '--mode=liveness', '--timeout', '10s', ...checks], {
+      killAfterMs: 30_000,
+    });
     let stderr = '';
     const exited = await new Promise<string>((resolve) => {
       child.child.stderr!.on('data', (text: string) => {
@@ -61,7 +64,7 @@ for (const exe of EXECUTABLES) {
     const running = start(exe.command, [...exe.prefix, '--mode=until-ready', '--host', '127.0.0.1', '--port', String(refused), '--interval', '1s']);
     t.teardown(() => running.child.kill('SIGKILL'));
     let own: number[] = [];
-    for (let i = 0; i < 100 && own.length < 3; i++) {
+    for (let i = 0; i < 100 && own.length < 2; i++) {
       await new Promise((resolve) => setTimeout(resolve, 50));
       // A descriptor this test holds too (one leaked to it by its own parent) was handed over, not the runtime's.
       own = readdirSync(`/proc/${running.child.pid}/fd`).map(Number).filter((fd) => fd > 2 && !inherited(running.child.pid!, fd));
@@ -69,7 +72,7 @@ for (const exe of EXECUTABLES) {
     const kinds = own.map((fd) => readlinkSync(`/proc/${running.child.pid}/fd/${fd}`));
     running.child.kill('SIGKILL');
     await running.ended;
-    t.ok(own.length >= 3, `the runtime holds descriptors of its own: ${own.map((fd, i) => `${fd} ${kinds[i]}`).join(', ')}`);
+    t.ok(own.length >= 2, `the runtime holds descriptors of its own (Node about 16, Bun its epoll and eventfd): ${own.map((fd, i) => `${fd} ${kinds[i]}`).join(', ')}`);
     const candidates = [...new Set([...own, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13])].sort((a, b) => a - b);
     for (const fd of candidates) {
       const ended = await run(exe.command, [...exe.prefix, '--heartbeat-fd', String(fd), '--host', '127.0.0.1', '--port', String(refused)]);
@@ -84,14 +87,20 @@ for (const exe of EXECUTABLES) {
 
   t.test(`${exe.name}: --heartbeat-fd takes a descriptor the caller handed over`, async (t) => {
     const port = await tcpServer(t, (socket) => socket.end());
-    const args = [...exe.prefix, '--heartbeat-fd', '3', '--host', '127.0.0.1', '--port', String(port)];
+    const args = [...exe.prefix, '--heartbeat-fd', '3', '--mode=liveness', '--interval', '100ms', '--host', '127.0.0.1', '--port', String(port)];
     const handed = start(exe.command, args, { extraStdio: ['pipe'] });
-    let beat = '';
-    (handed.child.stdio[3] as NodeJS.ReadableStream).setEncoding('utf8').on('data', (text: string) => (beat += text));
+    t.teardown(() => handed.child.kill('SIGKILL'));
+    const beats = handed.child.stdio[3] as NodeJS.ReadableStream;
+    beats.setEncoding('utf8');
+    let text = '';
+    for await (const chunk of beats) {
+      text += chunk as string;
+      if (/"attempt":1,"passed":true/.test(text)) break;
+    }
+    handed.child.kill('SIGTERM');
     const ended = await handed.ended;
-    t.same([ended.code, ended.stderr], [0, '']);
-    const rounds = beat.trimEnd().split('\n').map((line) => JSON.parse(line)).filter((line) => 'attempt' in line);
-    t.match(rounds, [{ attempt: 1, passed: true }], 'the round was reported on the descriptor');
+    t.same([ended.code, ended.stderr], [143, '']);
+    t.match(text, /"attempt":1,"passed":true/, 'the round was reported on the descriptor');
   });
 }
 
