@@ -1,13 +1,19 @@
 #!/usr/bin/env node
-// The supervisor CLI, compiled by `npm run build`.
+// The supervisor CLI, compiled by `npm run build`, which `npm ci` and `npm pack` run (prepare).
 // Loaded with require(), which loads an ES module graph one file at a time (Node >= 20.19), not with import:
 // the asynchronous loader opens every file of zod's locales at once, and under a low `ulimit -n` (64) the
 // supervisor would die of EMFILE, with a stack trace, before it could say anything.
+import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 
+const main = new URL('../dist/cli/lifeguard-main.js', import.meta.url);
+if (!existsSync(main)) {
+  process.stderr.write(`lifeguard is not built (no ${main.pathname}): run npm run build\n`);
+  process.exit(1);
+}
 try {
-  createRequire(import.meta.url)('../dist/cli/lifeguard-main.js');
+  createRequire(import.meta.url)(main.pathname);
 } catch (error) {
   if (error?.code !== 'ERR_REQUIRE_ESM') throw error;
-  await import('../dist/cli/lifeguard-main.js'); // an older Node.js 20
+  await import(main.href); // an older Node.js 20
 }

@@ -5,7 +5,7 @@ import type { AgentOutcome, LoopMode } from '../engine/types.js';
  * failing check, one per line, so that a supervisor can quote the first line and an operator can grep the rest.
  *
  *   readiness timed out after 60.00s (30 attempts): 1 of 2 checks never passed
- *   failed to make HTTP request to '/ready' on port 8080: received status code 503 in 2ms
+ *   failed to make HTTP request to '/ready' on 10.0.0.5:8080: received status code 503 in 2ms
  */
 export function formatTextReport(outcome: AgentOutcome): string {
   if (outcome.passed) return '';

@@ -26,9 +26,9 @@ export const inProcessRound: RunRound = (checks, signal) => Promise.all(checks.m
  * missing when the agent starts in a container does not appear later.
  */
 export function runAgent(options: AgentOptions, ctx: AgentContext = {}): Promise<AgentOutcome> {
-  const { mode, checks, readinessChecks = checks, startupIntervalMs, ...common } = options;
+  const { mode, checks, readinessChecks = checks, startupIntervalMs, interfaceRule, ...common } = options;
   const needsHost = [...checks, ...readinessChecks].some((spec) => spec.host === undefined);
-  const address = needsHost ? findHostAddress() : undefined;
+  const address = needsHost ? findHostAddress(interfaceRule) : undefined;
   if (needsHost && address === undefined) return Promise.resolve(noInterface(options));
   const aim = (specs: readonly CheckSpec[]) => specs.map((spec): CheckSpec => (spec.host === undefined ? { ...spec, host: address } : spec));
   const specs = aim(checks);

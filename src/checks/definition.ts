@@ -215,9 +215,12 @@ function shortestInterval(entries: readonly CheckEntry[]): number | undefined {
 const plainMessage: z.core.$ZodErrorMap = (issue) =>
   issue.code === 'invalid_type' ? `expected ${issue.expected}` : undefined;
 
-/** `checks[1].http_check.port: expected a port number from 1 to 65535, got 0`: the first problem, on one line. */
+/**
+ * `checks[1].http_check.port: expected a port number from 1 to 65535, got 0`: the first problem, on one line.
+ * An unknown key comes first: it is usually a typo, and the missing key it stands for is then only its symptom.
+ */
 export function describeIssue(error: z.core.$ZodError): string {
-  const issue = error.issues[0]!;
+  const issue = error.issues.find((candidate) => candidate.code === 'unrecognized_keys') ?? error.issues[0]!;
   if (issue.code === 'unrecognized_keys') return `${fieldPath([...issue.path, issue.keys[0]!])}: unknown field`;
   // The value as given, unless it is a whole object (the path says which) or too long for one line.
   const got = issue.code === 'custom' || issue.input === undefined ? '' : `, got ${JSON.stringify(issue.input)}`;

@@ -4,11 +4,32 @@
  * live in one place so that the agent, the Cloud Foundry dialect and the supervisor agree.
  */
 
+import type { HttpCheckSpec } from './types.js';
+
 /** A host given by name, and the address it resolved to for this check: both go into the message. */
 export interface Resolved { name: string; address: string }
 export interface TcpFacts { host: string; port: number; resolved?: Resolved }
-export interface HttpFacts { uri: string; port: number; tls?: boolean; resolved?: Resolved }
+/** `wording`: Cloud Foundry's binary names the port only, and its dialect keeps those exact words. */
+export interface HttpFacts {
+  uri: string;
+  host: string;
+  port: number;
+  tls?: boolean;
+  resolved?: Resolved;
+  wording?: HttpCheckSpec['wording'];
+}
 export interface GrpcFacts { host: string; port: number; service: string; resolved?: Resolved }
+
+/** The facts of an HTTP check's failure, for whoever reports one (the check, or an agent that gave up on it). */
+export function httpFacts(spec: HttpCheckSpec, host: string): HttpFacts {
+  return {
+    uri: spec.path,
+    host,
+    port: spec.port,
+    ...(spec.tls === undefined ? {} : { tls: true }),
+    ...(spec.wording === undefined ? {} : { wording: spec.wording }),
+  };
+}
 
 const ERROR_TABLE = {
   usage: { exitCode: 2, format: (p: { detail: string }) => p.detail },
@@ -136,9 +157,11 @@ function tcpPrefix(p: TcpFacts): string {
   return `failed to make TCP connection to ${formatAddress(p.host, p.port)}${via(p.resolved)}`;
 }
 
+/** Where the agent looked: the address, as the TCP message gives it, except in Cloud Foundry's own words. */
 function httpPrefix(p: HttpFacts): string {
-  const of = p.resolved === undefined ? '' : ` of ${p.resolved.name}${via(p.resolved)}`;
-  return `failed to make HTTP${p.tls ? 'S' : ''} request to '${p.uri}' on port ${p.port}${of}`;
+  // Cloud Foundry's words name the port only; ours say where the agent looked, as the TCP message does.
+  const where = p.wording === 'cloud-foundry' ? `port ${p.port}` : formatAddress(p.host, p.port);
+  return `failed to make HTTP${p.tls ? 'S' : ''} request to '${p.uri}' on ${where}${via(p.resolved)}`;
 }
 
 function grpcPrefix(p: GrpcFacts): string {
@@ -151,8 +174,14 @@ function via(resolved: Resolved | undefined): string {
   return resolved === undefined ? '' : ` (${resolved.address})`;
 }
 
+/**
+ * Seconds to two places, as Cloud Foundry's binary prints them; a timeout under 10ms, which two places would
+ * show as 0.00, with two significant digits instead (`0.001 seconds` for 1ms).
+ */
 function timedOut(timeoutMs: number): string {
-  return `timed out after ${(timeoutMs / 1000).toFixed(2)} seconds`;
+  const seconds = timeoutMs / 1000;
+  const text = timeoutMs < 10 ? String(Number(seconds.toPrecision(2))) : seconds.toFixed(2);
+  return `timed out after ${text} seconds`;
 }
 
 /** host:port, with IPv6 literals bracketed as in a URL. */

@@ -4,16 +4,27 @@ import { networkInterfaces, type NetworkInterfaceInfo } from 'node:os';
 export type InterfaceSource = () => NodeJS.Dict<NetworkInterfaceInfo[]>;
 
 /**
- * Diego's rule for an agent given no host: the first non-loopback IPv4 address, in the kernel's interface order.
- * Inside a container that is the container's own address, which is where the app listens.
+ * Which addresses discovery passes over. `lifeguard`: every address of an interface flagged loopback, and any
+ * 127.0.0.0/8 address. `cloud-foundry`: only 127.0.0.0/8 addresses, as Cloud Foundry's binary does (Go's
+ * `IP.IsLoopback`), so that an address such as 10.99.0.1 placed on `lo` is used there too.
+ */
+export type InterfaceRule = 'lifeguard' | 'cloud-foundry';
+
+/**
+ * Diego's rule for an agent given no host: the first IPv4 address that is not loopback, in the kernel's interface
+ * order. Inside a container that is the container's own address, which is where the app listens.
  * Undefined when there is none (the caller reports `no-interface`, exit 3).
  */
-export function findHostAddress(source: InterfaceSource = networkInterfaces): string | undefined {
+export function findHostAddress(
+  rule: InterfaceRule = 'lifeguard',
+  source: InterfaceSource = networkInterfaces,
+): string | undefined {
   const interfaces = source();
   for (const name in interfaces) {
     for (const info of interfaces[name] ?? []) {
-      // `internal` is the loopback flag; the 127/8 test also covers a loopback address on an ordinary interface.
-      if (info.family === 'IPv4' && !info.internal && !info.address.startsWith('127.')) return info.address;
+      // `internal` is Node's name for the interface's loopback flag.
+      const skipped = info.address.startsWith('127.') || (rule === 'lifeguard' && info.internal);
+      if (info.family === 'IPv4' && !skipped) return info.address;
     }
   }
   return undefined;

@@ -1,7 +1,7 @@
 import { BodyReader, type BodyOutcome, framingOf } from './body-reader.js';
 import { monotonicMs } from './clock.js';
 import { Dialer, type Resolver } from './dial.js';
-import { formatAddress, lifeguardError, type LifeguardError, type Resolved } from './errors.js';
+import { formatAddress, httpFacts, lifeguardError, type LifeguardError, type Resolved } from './errors.js';
 import { HEADER_NAME, INVALID_HEADER_VALUE, REQUEST_TARGET } from './parse.js';
 import { CHECK_CANCELLED, CLOSED_BEFORE_RESPONSE, CLOSED_IN_HEADERS } from './reason.js';
 import { type HeadOutcome, ResponseHeadReader } from './response-head.js';
@@ -186,7 +186,7 @@ class HttpAttempt {
   }
 
   private failure(event: HttpEvent, latencyMs: number, resolved: { resolved?: Resolved }): LifeguardError {
-    const facts = { uri: this.spec.path, port: this.spec.port, ...(this.spec.tls === undefined ? {} : { tls: true }), ...resolved };
+    const facts = { ...httpFacts(this.spec, this.host), ...resolved };
     switch (event.kind) {
       case 'status':
         return lifeguardError('http-status', { ...facts, status: event.status, latencyMs });

@@ -1,4 +1,4 @@
-import { lifeguardError, type LifeguardError } from './errors.js';
+import { httpFacts, lifeguardError, type LifeguardError } from './errors.js';
 import { findHostAddress } from './host.js';
 import { httpCheck } from './http-check.js';
 import { tcpCheck } from './tcp-check.js';
@@ -39,7 +39,7 @@ export function timedOutAfter(spec: CheckSpec, waitedMs: number): LifeguardError
     case 'tcp':
       return lifeguardError('tcp-timeout', { host, port: spec.port, timeoutMs: waitedMs });
     case 'http':
-      return lifeguardError('http-timeout', { uri: spec.path, port: spec.port, timeoutMs: waitedMs });
+      return lifeguardError('http-timeout', { ...httpFacts(spec, host), timeoutMs: waitedMs });
     case 'grpc':
       return lifeguardError('grpc-rpc-timeout', { host, port: spec.port, service: spec.service, timeoutMs: waitedMs });
   }

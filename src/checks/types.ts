@@ -68,6 +68,8 @@ export interface HttpCheckSpec extends CheckSpecBase {
   readonly expectBody?: BodyExpectation;
   /** Headers the final response must carry; each must match. */
   readonly expectHeaders?: readonly HeaderExpectation[];
+  /** `cloud-foundry`: failure messages in that binary's words, naming the port only (the CF dialect). */
+  readonly wording?: 'cloud-foundry';
 }
 
 /** The path every gRPC health check is posted to: a gRPC call is an HTTP/2 POST of its method's path. */

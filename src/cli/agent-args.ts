@@ -5,9 +5,12 @@
 import { LifeguardFailure, usageError } from '../checks/errors.js';
 import type { ParseArgs } from './invocation.js';
 
-/** A single-dash long flag (`-port=8080`, `-uri`) marks Cloud Foundry's dialect; the native one has none. */
-function usesCfDialect(argv: readonly string[]): boolean {
-  return argv.some((arg) => /^-[A-Za-z][A-Za-z0-9-]+(=|$)/.test(arg));
+/**
+ * The first single-dash long flag (`-port=8080`, `-uri`), which marks Cloud Foundry's dialect (the native one has
+ * none); undefined for a native command line.
+ */
+export function dialectSelector(argv: readonly string[]): string | undefined {
+  return argv.find((arg) => /^-[A-Za-z][A-Za-z0-9-]+(=|$)/.test(arg));
 }
 
 /** grpc-health-probe's required `-addr` (or `--addr`, as Go's flag package takes both) marks its dialect. */
@@ -24,7 +27,7 @@ export const parseAgentArgs: ParseArgs = async (all, env) => {
     throw new LifeguardFailure(usageError('expected a command after --, such as -- ./server --flag'));
   }
   // Each dialect is loaded only when used: its parser library costs start-up time.
-  if (usesGrpcProbeDialect(argv) || usesCfDialect(argv)) {
+  if (usesGrpcProbeDialect(argv) || dialectSelector(argv) !== undefined) {
     if (command !== undefined) throw new LifeguardFailure(usageError('a command after -- needs the native flags (--mode=readiness --check ...)'));
     const parse: ParseArgs = usesGrpcProbeDialect(argv)
       ? (await import('./grpc-probe-dialect.js')).parseGrpcProbeArgs

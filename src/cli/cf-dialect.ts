@@ -1,9 +1,10 @@
 /**
  * Cloud Foundry's flag dialect (`-port=8080 -uri=/health -startup-interval=2s`), so that the agent can replace
- * diego-release's `healthcheck` binary where Diego runs it. Behaviour follows that binary: the mode comes from
- * which interval flag is set, one check on the first non-loopback IPv4 address, its request headers, its
- * messages on stderr. Where it misbehaves (a panic when the startup timeout fires during the first attempt,
- * "connection refused" for every HTTP error) the agent reports the real failure instead.
+ * diego-release's `healthcheck` binary where Diego runs it, whichever generation of Diego that is. Behaviour
+ * follows that binary: the mode comes from which interval flag is set, one check on the first IPv4 address
+ * outside 127.0.0.0/8, its request headers, its messages on stderr. Where it misbehaves (a panic when the startup
+ * timeout fires during the first attempt, "connection refused" for every HTTP error) the agent reports the real
+ * failure instead.
  */
 import parser from 'yargs-parser/browser';
 import type { AgentMode, AgentOutcome } from '../engine/types.js';
@@ -11,9 +12,13 @@ import { formatDuration } from '../checks/duration.js';
 import { LifeguardFailure, usageError } from '../checks/errors.js';
 import { invalidValue, parseDurationValue, parsePort, parseUri } from '../checks/parse.js';
 import type { CheckSpec } from '../checks/types.js';
+import { dialectSelector } from './agent-args.js';
 import type { Invocation, ParseArgs, Told } from './invocation.js';
 
-/** The binary's flags and defaults; every one takes a value (Go's flag package: `-f=v`, `-f v`, `--f=v`). */
+/**
+ * The binary's flags in both generations, and their defaults; every one but -external-port takes a value
+ * (Go's flag package: `-f=v`, `-f v`, `--f=v`). -external-port is lifeguard's, for the `external` build's mapping.
+ */
 const FLAGS = {
   network: 'tcp',
   uri: '',
@@ -24,8 +29,13 @@ const FLAGS = {
   'liveness-interval': '0',
   'readiness-interval': '0',
   'until-ready-interval': '0',
+  'readiness-timeout': '60s',
+  'external-port': 'false',
 } as const;
 type Flag = keyof typeof FLAGS;
+
+/** Go's boolean flags may stand alone; the others need a value. */
+const BOOLEAN_FLAGS: readonly string[] = ['external-port'];
 
 const USAGE = `Usage of healthcheck (Cloud Foundry flags; durations in Go syntax):
   -network string            network type to dial with: tcp (default "tcp")
@@ -37,19 +47,45 @@ const USAGE = `Usage of healthcheck (Cloud Foundry flags; durations in Go syntax
   -liveness-interval duration    liveness mode: check until it fails, every interval
   -readiness-interval duration   readiness mode: check until it fails, every interval
   -until-ready-interval duration until-ready mode: check until it passes, every interval, quietly
+  -readiness-timeout duration    Diego before May 2023: makes -readiness-interval the startup mode,
+                                 giving up after this, 0 never (default 1m0s)
+  -external-port                 map -port through CF_INSTANCE_PORTS, as the binary's external build does
 With no interval set, one check. Native flags (--mode, --port, ...): healthcheck --help.
 `;
 
-/** The modes of the binary, in the order it tries them, and how it prefixes the error it ends with. */
-const MODE_FLAGS: readonly { flag: Flag; mode: AgentMode; prefix: string }[] = [
-  { flag: 'startup-interval', mode: 'readiness', prefix: '' },
-  { flag: 'liveness-interval', mode: 'liveness', prefix: 'Liveness check unsuccessful: ' },
-  // Readiness, in the binary's sense, runs until the check fails: the agent's liveness with its own prefix.
-  { flag: 'readiness-interval', mode: 'liveness', prefix: 'Readiness check unsuccessful: ' },
-  { flag: 'until-ready-interval', mode: 'until-ready', prefix: '' },
-];
+/** A mode of the binary: the interval flag that selects it, and how it words the error it ends with. */
+interface ModeFlag {
+  readonly flag: Flag;
+  readonly mode: AgentMode;
+  readonly prefix: string;
+  /** Startup modes give up after a timeout, named in their timeout message. */
+  readonly startup?: { readonly timeout: 'startup-timeout' | 'readiness-timeout'; readonly name: string };
+}
 
-export const parseCfArgs: ParseArgs = async (argv) => {
+/**
+ * Cloud Foundry's binary renamed its startup flags in commit cf17159 (May 2023): before, `-readiness-interval`
+ * with `-readiness-timeout` was the startup mode; since, `-startup-interval` with `-startup-timeout` is, and
+ * `-readiness-interval` runs until the check fails. -readiness-timeout exists only before, so its presence
+ * picks the older generation. Each list is in the order that generation's binary tries its modes.
+ */
+const GENERATIONS = {
+  current: [
+    { flag: 'startup-interval', mode: 'readiness', prefix: '', startup: { timeout: 'startup-timeout', name: 'startup' } },
+    { flag: 'liveness-interval', mode: 'liveness', prefix: 'Liveness check unsuccessful: ' },
+    // Readiness, in the binary's sense, runs until the check fails: the agent's liveness with its own prefix.
+    { flag: 'readiness-interval', mode: 'liveness', prefix: 'Readiness check unsuccessful: ' },
+    { flag: 'until-ready-interval', mode: 'until-ready', prefix: '' },
+  ],
+  'before-2023-05': [
+    { flag: 'readiness-interval', mode: 'readiness', prefix: '', startup: { timeout: 'readiness-timeout', name: 'readiness' } },
+    { flag: 'liveness-interval', mode: 'liveness', prefix: 'Liveness check unsuccessful: ' },
+  ],
+} as const satisfies Record<string, readonly ModeFlag[]>;
+
+/** Flags only the current generation has; with -readiness-timeout they are as unknown as to that binary. */
+const CURRENT_ONLY: readonly Flag[] = ['startup-interval', 'startup-timeout', 'until-ready-interval'];
+
+export const parseCfArgs: ParseArgs = async (argv, env) => {
   const parsed = parser.detailed([...argv], {
     string: Object.keys(FLAGS),
     configuration: {
@@ -59,7 +95,7 @@ export const parseCfArgs: ParseArgs = async (argv) => {
       'parse-numbers': false,
       'parse-positional-numbers': false,
       'boolean-negation': false,
-      'duplicate-arguments-array': false, // Go's flag package: the last one wins
+      'duplicate-arguments-array': true, // refused below
     },
   });
   const given = parsed.argv as Record<string, unknown> & { _: (string | number)[] };
@@ -67,8 +103,18 @@ export const parseCfArgs: ParseArgs = async (argv) => {
   // Go's flag package answers -h and -help with the usage on stderr, and exit 0.
   if (names.includes('h') || names.includes('help')) return { kind: 'print', told: { stderr: USAGE } };
   const unknown = names.find((name) => !Object.hasOwn(FLAGS, name));
-  if (unknown !== undefined) usage(`flag provided but not defined: -${unknown}`);
+  if (unknown !== undefined) usage(`flag provided but not defined: -${unknown}${mixedDialects(argv)}`);
+  const generation = names.includes('readiness-timeout') ? 'before-2023-05' : 'current';
+  const newer = generation === 'before-2023-05' ? CURRENT_ONLY.find((flag) => names.includes(flag)) : undefined;
+  if (newer !== undefined) {
+    usage(`flag provided but not defined: -${newer} (-readiness-timeout selects Cloud Foundry's flags from before May 2023, which have no -${newer})`);
+  }
   missingArgument(argv);
+  // Go's flag package lets the last one win; two values for one flag are a mistake somewhere, so neither is guessed.
+  const repeated = names.find((name) => Array.isArray(given[name]));
+  if (repeated !== undefined) {
+    usage(`flag given more than once: -${repeated} (${(given[repeated] as string[]).map((v) => `'${v}'`).join(', ')})`);
+  }
   // The binary ignores anything after the first non-flag, flags included; refusing it is safer.
   if (given._.length > 0) usage(`unexpected argument '${String(given._[0])}'`);
 
@@ -77,7 +123,9 @@ export const parseCfArgs: ParseArgs = async (argv) => {
   if (!['tcp', 'tcp4'].includes(value('network'))) invalidValue('-network', value('network'), 'tcp');
 
   const timeoutMs = duration('timeout', false);
-  const port = parsePort('-port', value('port'));
+  const port = parseBoolean('-external-port', value('external-port'))
+    ? (await import('./cf-instance-ports.js')).externalPort(value('port'), env)
+    : parsePort('-port', value('port'));
   const uri = value('uri');
   const check: CheckSpec =
     uri === ''
@@ -92,41 +140,62 @@ export const parseCfArgs: ParseArgs = async (argv) => {
           userAgent: 'diego-healthcheck',
           // Go's HTTP client follows redirects (up to 10); the agent follows them to the same host only.
           followRedirects: true,
+          wording: 'cloud-foundry',
         };
 
   // An interval of 0 means "not set", as in the binary; the first one set picks the mode.
-  const chosen = MODE_FLAGS.map((entry) => ({ ...entry, intervalMs: duration(entry.flag, true) })).find(
+  const modes: readonly ModeFlag[] = GENERATIONS[generation];
+  const chosen = modes.map((entry) => ({ ...entry, intervalMs: duration(entry.flag, true) })).find(
     (entry) => entry.intervalMs > 0,
   );
-  const startupTimeoutMs = duration('startup-timeout', true);
+  // Both generations' timeouts are checked, so that a typo never passes unnoticed.
+  const timeouts = { 'startup-timeout': duration('startup-timeout', true), 'readiness-timeout': duration('readiness-timeout', true) };
+  const startup = chosen?.startup;
+  const startupTimeoutMs = startup === undefined ? 0 : timeouts[startup.timeout];
   const invocation: Invocation = {
     kind: 'run',
     options: {
       mode: chosen?.mode ?? 'once',
       checks: [check],
       intervalMs: chosen?.intervalMs ?? 1000, // once: one round, the interval is never used
-      startupTimeoutMs: chosen?.mode === 'readiness' ? startupTimeoutMs : 0,
+      startupTimeoutMs,
       initialDelayMs: 0,
       failureThreshold: 1,
+      interfaceRule: 'cloud-foundry',
     },
-    tell: (outcome) => tell(outcome, chosen?.prefix ?? '', startupTimeoutMs),
+    tell: (outcome) => tell(outcome, chosen?.prefix ?? '', startup?.name ?? '', startupTimeoutMs),
   };
   return invocation;
 };
 
 /** The binary's last words: nothing on success, else one line on stderr, prefixed as its mode does. */
-function tell(outcome: AgentOutcome, prefix: string, startupTimeoutMs: number): Told {
+function tell(outcome: AgentOutcome, prefix: string, startupName: string, startupTimeoutMs: number): Told {
   if (outcome.passed || outcome.failure === undefined) return {};
   const lead = outcome.timedOut
-    ? `Timed out after ${formatDuration(startupTimeoutMs)} (${outcome.attempts} attempts) waiting for startup check to succeed: `
+    ? `Timed out after ${formatDuration(startupTimeoutMs)} (${outcome.attempts} attempts) waiting for ${startupName} check to succeed: `
     : prefix;
   return { stderr: `${lead}${outcome.failure.message}\n` };
+}
+
+/** Go's `strconv.ParseBool`; a boolean flag given alone is true. */
+function parseBoolean(name: string, text: string): boolean {
+  if (['', '1', 't', 'T', 'true', 'TRUE', 'True'].includes(text)) return true;
+  if (['0', 'f', 'F', 'false', 'FALSE', 'False'].includes(text)) return false;
+  return invalidValue(name, text, 'true or false');
 }
 
 /** Go's `flag needs an argument: -port`, for a flag given last with no value. */
 function missingArgument(argv: readonly string[]): void {
   const last = argv.at(-1);
-  if (last !== undefined && /^--?[A-Za-z][A-Za-z0-9-]*$/.test(last)) usage(`flag needs an argument: ${last}`);
+  if (last === undefined || !/^--?[A-Za-z][A-Za-z0-9-]*$/.test(last)) return;
+  if (!BOOLEAN_FLAGS.includes(last.replace(/^--?/, ''))) usage(`flag needs an argument: ${last}`);
+}
+
+/** For a double-dash flag among single-dash ones: which argument made this Cloud Foundry's dialect. */
+function mixedDialects(argv: readonly string[]): string {
+  const selector = dialectSelector(argv);
+  if (selector === undefined || !argv.some((arg) => arg.startsWith('--'))) return '';
+  return ` (the single-dash flag '${selector}' selected Cloud Foundry's flags; for the native ones, write every flag with two dashes: healthcheck --help)`;
 }
 
 function usage(detail: string): never {

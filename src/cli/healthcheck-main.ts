@@ -45,7 +45,13 @@ async function main(argv: readonly string[]): Promise<void> {
   endAsCommand(end);
 }
 
-/** Writes what there is to say; resolves once it is flushed, or once its reader is found gone (EPIPE). */
+/** How long what there is to say may take to drain: a reader that never reads (a full pipe) must not withhold the exit code. */
+const FLUSH_DEADLINE_MS = 500;
+
+/**
+ * Writes what there is to say; resolves once it is flushed, once its reader is found gone (EPIPE), or at the
+ * deadline.
+ */
 function write(told: Told): Promise<void> {
   if (!told.stdout && !told.stderr) return Promise.resolve();
   return new Promise((resolve) => {
@@ -54,7 +60,12 @@ function write(told: Told): Promise<void> {
     process.stderr.on('error', () => {});
     if (told.stdout) process.stdout.write(told.stdout);
     if (told.stderr) process.stderr.write(told.stderr);
-    process.stdout.write('', () => process.stderr.write('', () => resolve()));
+    // Flushed, or given up on at the deadline: a reader that never reads must not withhold what comes next.
+    const deadline = setTimeout(resolve, FLUSH_DEADLINE_MS);
+    process.stdout.write('', () => process.stderr.write('', () => {
+      clearTimeout(deadline);
+      resolve();
+    }));
   });
 }
 
@@ -65,8 +76,8 @@ function markReady(file: string): void {
 }
 
 /**
- * Writes what there is to say, then exits once it is flushed, whatever sockets or timers are left.
- * The streams are touched only when there is something to write: a passing check says nothing, and making
+ * Writes what there is to say, then exits once it is flushed (or its deadline passes), whatever sockets or timers
+ * are left. The streams are touched only when there is something to write: a passing check says nothing, and making
  * process.stdout costs a start (Bun builds its stream machinery for it: about 10 ms of CPU).
  */
 function finish(told: Told, exitCode: number): void {

@@ -3,7 +3,7 @@
  * Every value is taken as text and checked by src/checks/parse.ts, so that a bad value is one usage line
  * (exit 2) naming the flag, whichever dialect or config file it came from.
  */
-import { accessSync, constants, fstatSync, readFileSync } from 'node:fs';
+import { accessSync, constants, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { Command, CommanderError } from 'commander';
 import { formatTextReport } from '../agent/report.js';
@@ -26,6 +26,7 @@ import {
 } from '../checks/parse.js';
 import type { CheckSpec, TlsOptions } from '../checks/types.js';
 import { VERSION } from '../checks/version.js';
+import { parseInheritedFd } from './inherited-fd.js';
 import type { Invocation, ParseArgs } from './invocation.js';
 
 const MODES: Readonly<Record<string, AgentMode>> = {
@@ -83,8 +84,10 @@ interface RawOptions {
   heartbeatFd?: string;
 }
 
+/** The parser of the repeatable flags: each occurrence adds a value. */
+const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
+
 function program(): Command {
-  const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
   return new Command('healthcheck')
     .description('Checks an app over TCP or HTTP and says what it found through its exit code.')
     .version(VERSION, '-V, --version', 'print the version')
@@ -141,6 +144,7 @@ export const parseNativeArgs: ParseArgs = async (argv, env, command) => {
     writeErr: (text) => (err += text),
     outputError: () => {}, // reported by the caller, as one line
   });
+  refuseRepeats(parsed);
   try {
     parsed.parse(argv, { from: 'user' });
   } catch (thrown) {
@@ -151,6 +155,26 @@ export const parseNativeArgs: ParseArgs = async (argv, env, command) => {
   }
   return invocation(parsed.opts<RawOptions>(), env, command);
 };
+
+/**
+ * commander emits `option:<name>` for every occurrence; a second one of a flag that does not collect its values
+ * (`--header`, `--check`, `--readiness-check`) is a usage error rather than the last one silently taken.
+ */
+function refuseRepeats(command: Command): void {
+  const repeatable = command.options.filter((option) => option.parseArg === collect).map((option) => `--${option.name()}`);
+  for (const option of command.options) {
+    if (option.parseArg === collect) continue;
+    const name = option.name();
+    const values: string[] = [];
+    command.on(`option:${name}`, (value: unknown) => {
+      values.push(typeof value === 'string' ? `'${value}'` : '');
+      if (values.length < 2) return;
+      const quoted = values.every((text) => text !== '') ? ` (${values.join(', then ')})` : '';
+      const list = `${repeatable.slice(0, -1).join(', ')} and ${repeatable.at(-1)}`;
+      throw new LifeguardFailure(usageError(`--${name} given more than once${quoted}; only ${list} may repeat`));
+    });
+  }
+}
 
 const METHODS = ['GET', 'HEAD'] as const;
 
@@ -206,7 +230,7 @@ async function invocation(raw: RawOptions, env: NodeJS.ProcessEnv, command: read
   const interval = raw.interval === undefined ? undefined : parseDurationValue('--interval', raw.interval, false);
   const startupTimeoutMs = parseDurationValue('--startup-timeout', raw.startupTimeout, true);
   const startupIntervalMs = raw.startupInterval === undefined ? undefined : parseDurationValue('--startup-interval', raw.startupInterval, false);
-  const heartbeatFd = raw.heartbeatFd === undefined ? undefined : parseFd('--heartbeat-fd', raw.heartbeatFd);
+  const heartbeatFd = raw.heartbeatFd === undefined ? undefined : parseInheritedFd('--heartbeat-fd', raw.heartbeatFd);
   const options = {
     mode,
     checks,
@@ -258,17 +282,6 @@ function readableFile(name: string, file: string): string {
     invalidValue(name, file, `a readable file (${errnoOf(thrown)})`);
   }
   return file;
-}
-
-/** An inherited descriptor: one that is not open is refused now, not discovered as silence by the supervisor. */
-function parseFd(name: string, text: string): number {
-  const fd = parseInteger(name, text, 0);
-  try {
-    fstatSync(fd);
-  } catch {
-    invalidValue(name, text, 'an open file descriptor inherited from the parent');
-  }
-  return fd;
 }
 
 /** Checked now, so that a ready file that could never be written is a usage error, not a failure at readiness. */

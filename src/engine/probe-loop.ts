@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { lifeguardError, type LifeguardError } from '../checks/errors.js';
 import type { CheckSpec } from '../checks/types.js';
 import { CheckCounter } from './check-counter.js';
@@ -98,6 +99,8 @@ class ProbeLoop {
     const successThreshold = Math.max(1, options.successThreshold ?? 1);
     this.counters = checks.map((spec) => new CheckCounter(spec, successThreshold));
     this.specs = checks;
+    // Each check in flight listens once on the round's signal: as many as there are checks, and never more.
+    setMaxListeners(Math.max(1, checks.length), this.controller.signal);
   }
 
   /** The caller's abort listener (an EventListener object). */

@@ -1,4 +1,5 @@
 import type { LifeguardError } from '../checks/errors.js';
+import type { InterfaceRule } from '../checks/host.js';
 import type { CheckResult, CheckSpec } from '../checks/types.js';
 
 /** `lifecycle`: readiness, then liveness in the same process (one agent per instance life). */
@@ -29,6 +30,8 @@ export interface AgentOptions extends Omit<LoopOptions, 'mode' | 'phaseShiftMs'>
   readonly readinessChecks?: readonly CheckSpec[];
   /** Lifecycle: the readiness phase's period (`intervalMs` is the liveness phase's). */
   readonly startupIntervalMs?: number;
+  /** How checks without a host find this machine's address; `lifeguard` when not given. */
+  readonly interfaceRule?: InterfaceRule;
 }
 
 /** Runs one round: every check given, side by side; one result per check, in order. Never rejects. */

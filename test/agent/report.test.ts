@@ -5,7 +5,7 @@ import type { AgentOutcome } from '../../src/engine/types.js';
 import { lifeguardError } from '../../src/checks/errors.js';
 
 const refused = lifeguardError('tcp-failed', { host: '10.0.0.5', port: 5432, reason: 'connect: connection refused' });
-const status = lifeguardError('http-status', { uri: '/ready', port: 8080, status: 503, latencyMs: 2 });
+const status = lifeguardError('http-status', { uri: '/ready', host: '10.0.0.5', port: 8080, status: 503, latencyMs: 2 });
 
 const readinessTimeout: AgentOutcome = {
   mode: 'readiness',
@@ -32,7 +32,7 @@ t.test('a summary line, then one line per failing check', async (t) => {
     formatTextReport(readinessTimeout),
     'readiness timed out after 60.00s (30 attempts): 2 of 3 checks never passed\n' +
       "failed to make TCP connection to 10.0.0.5:5432: connect: connection refused\n" +
-      "failed to make HTTP request to '/ready' on port 8080: received status code 503 in 2ms\n",
+      "failed to make HTTP request to '/ready' on 10.0.0.5:8080: received status code 503 in 2ms\n",
   );
   const liveness: AgentOutcome = { ...readinessTimeout, mode: 'liveness', timedOut: false, attempts: 1, checks: readinessTimeout.checks.slice(1) };
   t.equal(formatTextReport(liveness).split('\n')[0], 'liveness failed after 60.00s (1 attempt): 1 of 2 checks failing');

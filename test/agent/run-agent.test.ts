@@ -109,7 +109,7 @@ t.test('readiness startup timeout during the first attempt: the timeout code of 
   const elapsed = performance.now() - started;
   t.match(outcome, { passed: false, exitCode: 65, timedOut: true, attempts: 0 });
   t.ok(elapsed < 800, `ended after ${elapsed}ms, cancelling the check in flight`);
-  t.match(outcome.failure?.message, new RegExp(`^failed to make HTTP request to '/health' on port ${mute}: timed out after 0\\.[23]\\d seconds$`));
+  t.match(outcome.failure?.message, new RegExp(`^failed to make HTTP request to '/health' on 127.0.0.1:${mute}: timed out after 0\\.[23]\\d seconds$`));
   t.same(outcome.checks[0]?.lastError, outcome.failure);
 });
 

@@ -92,7 +92,7 @@ t.test('once: fails with the code of the table', async (t) => {
   const http = await statusServer(() => 500);
   const status = await runAgent([...LOOPBACK, '--port', String(http.port), '--uri', '/health']);
   t.equal(status.code, 6, 'HTTP unexpected status');
-  t.match(status.stdout, `failed to make HTTP request to '/health' on port ${http.port}: received status code 500`);
+  t.match(status.stdout, `failed to make HTTP request to '/health' on 127.0.0.1:${http.port}: received status code 500`);
 
   const usage = await runAgent(['--port', '65536']);
   t.equal(usage.code, 2, 'usage error');
@@ -147,7 +147,7 @@ t.test('liveness: fails when the app stops answering', async (t) => {
   await new Promise((resolve) => server.close(resolve));
   const ended = await run.ended;
   t.equal(ended.code, 5, 'HTTP connection-level failure');
-  t.match(ended.stdout, `failed to make HTTP request to '/health' on port ${port}`);
+  t.match(ended.stdout, `failed to make HTTP request to '/health' on 127.0.0.1:${port}`);
 });
 
 t.test('SIGTERM ends a liveness agent with 128+15', async (t) => {

@@ -34,7 +34,7 @@ t.test('HTTP by name: Host carries the name; a failure names name and address', 
   const spec = { kind: 'http', host: 'localhost', port, path: '/', timeoutMs: 1000, expectStatus: [{ min: 200, max: 200 }], headers: [], followRedirects: false } as const;
   t.match(await runCheck(spec), { passed: true });
   t.equal(host, `localhost:${port}`);
-  t.match(failure(await runCheck({ ...spec, path: '/bad' })), { message: new RegExp(`^failed to make HTTP request to '/bad' on port ${port} of localhost \\(127\\.0\\.0\\.1\\): received status code 500`) });
+  t.match(failure(await runCheck({ ...spec, path: '/bad' })), { message: new RegExp(`^failed to make HTTP request to '/bad' on localhost:${port} \\(127\\.0\\.0\\.1\\): received status code 500`) });
 });
 
 t.test("each address in the resolver's order: ::1 refused, then 127.0.0.1 accepts", async (t) => {

@@ -17,15 +17,26 @@ t.test('the first non-loopback IPv4 address, in interface order', async (t) => {
     eth0: [iface('fe80::1', 'IPv6'), iface('10.0.0.5', 'IPv4')],
     eth1: [iface('192.168.1.7', 'IPv4')],
   });
-  t.equal(findHostAddress(source), '10.0.0.5');
+  t.equal(findHostAddress('lifeguard', source), '10.0.0.5');
 });
 
 t.test('none: loopback only, IPv6 only, a 127/8 address on a non-loopback interface, or nothing', async (t) => {
-  t.equal(findHostAddress(() => ({ lo: [iface('127.0.0.1', 'IPv4', true)] })), undefined);
-  t.equal(findHostAddress(() => ({ eth0: [iface('2001:db8::1', 'IPv6')] })), undefined);
-  t.equal(findHostAddress(() => ({ dummy0: [iface('127.0.0.2', 'IPv4')] })), undefined);
-  t.equal(findHostAddress(() => ({})), undefined);
-  t.equal(findHostAddress(() => ({ eth0: undefined })), undefined);
+  t.equal(findHostAddress('lifeguard', () => ({ lo: [iface('127.0.0.1', 'IPv4', true)] })), undefined);
+  t.equal(findHostAddress('lifeguard', () => ({ eth0: [iface('2001:db8::1', 'IPv6')] })), undefined);
+  t.equal(findHostAddress('lifeguard', () => ({ dummy0: [iface('127.0.0.2', 'IPv4')] })), undefined);
+  t.equal(findHostAddress('lifeguard', () => ({})), undefined);
+  t.equal(findHostAddress('lifeguard', () => ({ eth0: undefined })), undefined);
+});
+
+t.test("Cloud Foundry's rule skips 127.0.0.0/8 addresses only, not interfaces flagged loopback", async (t) => {
+  const onLo = () => ({ lo: [iface('127.0.0.1', 'IPv4', true), iface('10.99.0.1', 'IPv4', true)] });
+  t.equal(findHostAddress('cloud-foundry', onLo), '10.99.0.1');
+  t.equal(findHostAddress('lifeguard', onLo), undefined);
+  const both = () => ({ lo: [iface('127.0.0.1', 'IPv4', true), iface('10.99.0.1', 'IPv4', true)], eth0: [iface('10.0.0.5', 'IPv4')] });
+  t.equal(findHostAddress('cloud-foundry', both), '10.99.0.1', 'in interface order, lo first as its index is');
+  t.equal(findHostAddress('lifeguard', both), '10.0.0.5');
+  t.equal(findHostAddress('cloud-foundry', () => ({ dummy0: [iface('127.0.0.2', 'IPv4')] })), undefined);
+  t.equal(findHostAddress('cloud-foundry', () => ({ lo: [iface('::1', 'IPv6', true)] })), undefined);
 });
 
 // The real os.networkInterfaces, inside network namespaces this test makes (never the machine's own interfaces).

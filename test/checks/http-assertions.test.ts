@@ -46,7 +46,7 @@ t.test('the body, however it is framed, is judged whole', async (t) => {
   t.match(failure(await runCheck(http(port, { path: '/close', ...substring('"db":"up"') }))), {
     code: 'http-unexpected',
     exitCode: 6,
-    message: new RegExp(`^failed to make HTTP request to '/close' on port ${port}: body does not contain "\\\\"db\\\\":\\\\"up\\\\"" \\(28 bytes read\\) in \\d+ms$`),
+    message: new RegExp(`^failed to make HTTP request to '/close' on 127.0.0.1:${port}: body does not contain "\\\\"db\\\\":\\\\"up\\\\"" \\(28 bytes read\\) in \\d+ms$`),
   });
   t.match(failure(await runCheck(http(port, { path: '/close', expectBody: { kind: 'regex', regex: /^down$/ } }))), {
     message: /body does not match \/\^down\$\/ \(28 bytes read\)/,

@@ -81,14 +81,14 @@ t.test('refused: exit 5 saying so', async (t) => {
   const port = await closedPort();
   const error = failure(await runCheck(http(port)));
   t.equal(error.exitCode, 5);
-  t.equal(error.message, `failed to make HTTP request to '/health' on port ${port}: connect: connection refused`);
+  t.equal(error.message, `failed to make HTTP request to '/health' on 127.0.0.1:${port}: connect: connection refused`);
 });
 
 t.test('reset by the server: exit 5 with the reset, not "refused"', async (t) => {
   const port = await tcpServer(t, (socket) => socket.once('data', () => socket.resetAndDestroy()));
   const error = failure(await runCheck(http(port)));
   t.equal(error.exitCode, 5);
-  t.equal(error.message, `failed to make HTTP request to '/health' on port ${port}: read: connection reset by peer`);
+  t.equal(error.message, `failed to make HTTP request to '/health' on 127.0.0.1:${port}: read: connection reset by peer`);
 });
 
 t.test('closed without an answer: exit 5', async (t) => {
@@ -103,7 +103,7 @@ t.test('an SSH banner: exit 5 with the real reason, at once', async (t) => {
   const [result, elapsed] = await timed(runCheck(http(port, { timeoutMs: 5000 })));
   const error = failure(result);
   t.equal(error.exitCode, 5);
-  t.match(error.message, `failed to make HTTP request to '/health' on port ${port}: malformed HTTP response: `);
+  t.match(error.message, `failed to make HTTP request to '/health' on 127.0.0.1:${port}: malformed HTTP response: `);
   t.match(error.message, /received "SSH-2\.0-OpenSSH_9\.6p1 Ubuntu-3ubuntu13"$/);
   t.ok(elapsed < 2000, `took ${elapsed}ms`);
 });
@@ -125,7 +125,7 @@ t.test('unexpected status: exit 6 with the status and the time taken', async (t)
   });
   const error = failure(await runCheck(http(port)));
   t.equal(error.exitCode, 6);
-  t.match(error.message, new RegExp(`^failed to make HTTP request to '/health' on port ${port}: received status code 503 in \\d+ms$`));
+  t.match(error.message, new RegExp(`^failed to make HTTP request to '/health' on 127.0.0.1:${port}: received status code 503 in \\d+ms$`));
 });
 
 t.test('expectStatus ranges', async (t) => {
@@ -147,7 +147,7 @@ t.test('accepts and never answers: exit 65 at the deadline', async (t) => {
   const [result, elapsed] = await timed(runCheck(http(port, { timeoutMs: 400 })));
   const error = failure(result);
   t.equal(error.exitCode, 65);
-  t.equal(error.message, `failed to make HTTP request to '/health' on port ${port}: timed out after 0.40 seconds`);
+  t.equal(error.message, `failed to make HTTP request to '/health' on 127.0.0.1:${port}: timed out after 0.40 seconds`);
   t.ok(elapsed >= 390 && elapsed < 900, `took ${elapsed}ms`);
 });
 
@@ -240,13 +240,13 @@ t.test('redirects', async (t) => {
 
   const tooMany = failure(await runCheck(http(port, { path: '/chain?hops=11', followRedirects: true })));
   t.equal(tooMany.exitCode, 5);
-  t.equal(tooMany.message, `failed to make HTTP request to '/chain?hops=11' on port ${port}: stopped after 10 redirects`);
+  t.equal(tooMany.message, `failed to make HTTP request to '/chain?hops=11' on 127.0.0.1:${port}: stopped after 10 redirects`);
 
   const elsewhere = failure(await runCheck(http(port, { path: '/elsewhere', followRedirects: true })));
   t.equal(elsewhere.exitCode, 5);
   t.equal(
     elsewhere.message,
-    `failed to make HTTP request to '/elsewhere' on port ${port}: redirect to http://127.0.0.1:${other}/ok leaves 127.0.0.1:${port}; not followed`,
+    `failed to make HTTP request to '/elsewhere' on 127.0.0.1:${port}: redirect to http://127.0.0.1:${other}/ok leaves 127.0.0.1:${port}; not followed`,
   );
 
   t.equal(failure(await runCheck(http(port, { path: '/nolocation', followRedirects: true }))).exitCode, 6);
@@ -369,7 +369,7 @@ t.test('anything but an HTTP/1.x status line fails at once, quoting it', async (
   for (const line of cases) {
     const port = await rawServer(t, `${line}\r\n\r\n`);
     const error = failure(await runCheck(http(port)));
-    t.equal(error.message, `failed to make HTTP request to '/health' on port ${port}: malformed HTTP response: expected an HTTP/1.x status line; received ${JSON.stringify(line)}`);
+    t.equal(error.message, `failed to make HTTP request to '/health' on 127.0.0.1:${port}: malformed HTTP response: expected an HTTP/1.x status line; received ${JSON.stringify(line)}`);
   }
   // A binary greeting with no line end (a database's, say) is not waited on until the deadline.
   const port = await tcpServer(t, (socket) => socket.write(Buffer.from([0x4a, 0x00, 0x00, 0x00, 0x0a, 0x38])));

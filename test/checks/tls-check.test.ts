@@ -33,7 +33,7 @@ t.test('HTTPS', { skip: tlsSkip }, async (t) => {
     t.match(failure(await runCheck(https(good, { skipVerify: false }))), {
       code: 'http-failed',
       exitCode: 5,
-      message: `failed to make HTTPS request to '/health' on port ${good}: tls: certificate signed by an unknown authority`,
+      message: `failed to make HTTPS request to '/health' on 127.0.0.1:${good}: tls: certificate signed by an unknown authority`,
     });
   });
 

@@ -13,7 +13,7 @@ async function options(parse: ParseArgs, argv: string[], env: NodeJS.ProcessEnv 
 }
 
 const native = (argv: string[], env?: NodeJS.ProcessEnv) => options(parseNativeArgs, argv, env);
-const cf = (argv: string[]) => options(parseCfArgs, argv);
+const cf = (argv: string[], env?: NodeJS.ProcessEnv) => options(parseCfArgs, argv, env);
 
 t.test('native defaults: once, TCP on $PORT else 8080, 1s timeout', async (t) => {
   t.same(await native([]), {
@@ -121,6 +121,7 @@ t.test('CF dialect: the mode comes from the first interval flag set, in the bina
     startupTimeoutMs: 0,
     initialDelayMs: 0,
     failureThreshold: 1,
+    interfaceRule: 'cloud-foundry',
   });
   const startup = await cf(['-startup-interval=2s', '-liveness-interval=5s']);
   t.same([startup.mode, startup.intervalMs, startup.startupTimeoutMs], ['readiness', 2000, 60_000], 'startup wins');
@@ -138,9 +139,32 @@ t.test('CF dialect: HTTP with the binary headers, exactly 200, redirects followe
   t.same(o.checks, [{
     kind: 'http', port: 9000, timeoutMs: 2000, path: '/health', expectStatus: [{ min: 200, max: 200 }],
     headers: [['X-Forwarded-Proto', 'https']], userAgent: 'diego-healthcheck', followRedirects: true,
+    wording: 'cloud-foundry',
   }]);
   t.equal((await cf(['-uri=', '-port=1'])).checks[0]!.kind, 'tcp', 'an empty -uri is a TCP check');
-  t.equal((await cf(['-port=1', '-port=2'])).checks[0]!.port, 2, 'the last flag wins, as in Go');
+});
+
+t.test('CF dialect before May 2023: -readiness-timeout makes -readiness-interval the startup mode', async (t) => {
+  const startup = await cf(['-port=8080', '-readiness-interval=2s', '-readiness-timeout=30s']);
+  t.same([startup.mode, startup.intervalMs, startup.startupTimeoutMs], ['readiness', 2000, 30_000]);
+  const never = await cf(['-readiness-interval=1s', '-readiness-timeout=0s']);
+  t.same([never.mode, never.startupTimeoutMs], ['readiness', 0], 'a 0s timeout never times out');
+  const liveness = await cf(['-liveness-interval=5s', '-readiness-timeout=60s']);
+  t.same([liveness.mode, liveness.intervalMs, liveness.startupTimeoutMs], ['liveness', 5000, 0], 'that binary tried liveness after startup');
+  t.equal((await cf(['-readiness-timeout=60s'])).mode, 'once');
+  const today = await cf(['-readiness-interval=2s']);
+  t.same([today.mode, today.startupTimeoutMs], ['liveness', 0], 'without -readiness-timeout: today\'s readiness, until a failure');
+});
+
+t.test('CF dialect: -external-port maps -port through CF_INSTANCE_PORTS; nothing is mapped without it', async (t) => {
+  const env = { CF_INSTANCE_PORTS: '[{"internal":8080,"external":61001},{"internal":2222,"external":61002}]' };
+  t.equal((await cf(['-port=8080', '-external-port'], env)).checks[0]!.port, 61001);
+  t.equal((await cf(['-external-port=true', '-port=2222'], env)).checks[0]!.port, 61002);
+  t.equal((await cf(['-port=9999', '-external-port'], env)).checks[0]!.port, 9999, 'a port with no mapping stays');
+  t.equal((await cf(['-port=8080'], env)).checks[0]!.port, 8080, 'never by default');
+  t.equal((await cf(['-port=8080', '-external-port=false'], env)).checks[0]!.port, 8080);
+  const chained = { CF_INSTANCE_PORTS: '[{"internal":8080,"external":61001},{"internal":61001,"external":61005}]' };
+  t.equal((await cf(['-port=8080', '-external-port'], chained)).checks[0]!.port, 61005, "each entry applies to the port left by the previous, as in that build");
 });
 
 t.test('CF dialect: what the binary says when its mode fails', async (t) => {
@@ -154,6 +178,9 @@ t.test('CF dialect: what the binary says when its mode fails', async (t) => {
   t.same(await told(['-startup-interval=2s'], true), {
     stderr: `Timed out after 1m0s (30 attempts) waiting for startup check to succeed: ${failure.message}\n`,
   });
+  t.same(await told(['-readiness-interval=2s', '-readiness-timeout=1m'], true), {
+    stderr: `Timed out after 1m0s (30 attempts) waiting for readiness check to succeed: ${failure.message}\n`,
+  }, 'before May 2023');
   t.same(await told(['-liveness-interval=2s'], false), { stderr: `Liveness check unsuccessful: ${failure.message}\n` });
   t.same(await told(['-readiness-interval=2s'], false), { stderr: `Readiness check unsuccessful: ${failure.message}\n` });
   t.same(await told(['-port=8080'], false), { stderr: `${failure.message}\n` });

@@ -56,6 +56,7 @@ const CASES: readonly (readonly [readonly string[], string])[] = [
   [['-port=8080', '--', 'true'], 'a command after -- needs the native flags'],
   [['--expect-status', '2xx'], "invalid --expect-status '2xx'"],
   [['--heartbeat-fd', '99'], "invalid --heartbeat-fd '99'"],
+  [['--mode', 'readiness', '--mode', 'liveness'], "--mode given more than once ('readiness', then 'liveness')"],
   [['--definition', '/nonexistent/checks.json'], "invalid --definition '/nonexistent/checks.json': cannot read it (ENOENT)"],
   [['--definition', '/'], "invalid --definition '/': cannot read it (EISDIR)"],
   // The Cloud Foundry dialect
@@ -69,11 +70,17 @@ const CASES: readonly (readonly [readonly string[], string])[] = [
   [['-port=8080', '-frobnicate=1'], 'flag provided but not defined: -frobnicate'],
   [['-port'], 'flag needs an argument: -port'],
   [['-port=8080', 'extra'], "unexpected argument 'extra'"],
+  [['-port=1', '-port=2'], "flag given more than once: -port ('1', '2')"],
+  [['-readiness-interval=1s', '-readiness-timeout=1s', '-startup-interval=1s'], 'flag provided but not defined: -startup-interval (-readiness-timeout selects'],
+  [['-readiness-timeout=5'], "invalid -readiness-timeout '5'"],
+  [['-port=8080', '-external-port'], "invalid CF_INSTANCE_PORTS ''"],
+  [['-port=8080', '-external-port=maybe'], "invalid -external-port 'maybe'"],
+  [['-port=8080', '--mode=readiness'], "flag provided but not defined: -mode (the single-dash flag '-port=8080' selected Cloud Foundry's flags"],
 ];
 
 for (const [argv, fragment] of CASES) {
   t.test(`${JSON.stringify(argv)}`, async (t) => {
-    const ended = await runAgentIsolated(argv, { env: { PORT: argv.length === 0 ? 'abc' : undefined } });
+    const ended = await runAgentIsolated(argv, { env: { PORT: argv.length === 0 ? 'abc' : undefined, CF_INSTANCE_PORTS: undefined } });
     t.equal(ended.code, 2, 'exit 2');
     t.equal(ended.stdout, '', 'nothing on stdout');
     t.match(ended.stderr, /^[^\n]+\n$/, 'one line on stderr');

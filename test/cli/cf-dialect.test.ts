@@ -131,3 +131,70 @@ t.test('an unknown flag exits 2', async (t) => {
   const ended = await runAgent(['-port=8080', '-frobnicate=yes']);
   t.same([ended.code, ended.stdout, ended.stderr], [2, '', 'flag provided but not defined: -frobnicate\n']);
 });
+
+// Diego's executors before May 2023 (Cloud Foundry's commit cf17159) passed `-readiness-interval` with
+// `-readiness-timeout` for what is now the startup mode.
+t.test('before May 2023: -readiness-interval with -readiness-timeout is the startup mode', { skip: netnsSkip }, async (t) => {
+  t.test('exit 0 once the check passes', async (t) => {
+    const ended = await withServer(t.testdir(), '503,503,200', ['-port=8080', '-uri=/', '-readiness-interval=100ms', '-readiness-timeout=10s']);
+    t.same([ended.code, ended.stdout, ended.stderr], [0, '', '']);
+    t.equal(ended.requests.length, 3);
+  });
+
+  t.test("the timeout, in that binary's words", async (t) => {
+    const ended = await withServer(t.testdir(), '200', ['-port=8081', '-readiness-interval=200ms', '-readiness-timeout=1s']);
+    t.equal(ended.code, 4);
+    t.match(
+      ended.stderr,
+      new RegExp(
+        `^Timed out after 1s \\(\\d+ attempts\\) waiting for readiness check to succeed: ` +
+          `failed to make TCP connection to ${ADDRESS}:8081: connect: connection refused\\n$`,
+      ),
+    );
+  });
+
+  t.test('a 0s timeout never times out: it waits past where 1s would have given up', async (t) => {
+    const statuses = [...Array(15).fill('503'), '200'].join(',');
+    const ended = await withServer(t.testdir(), statuses, ['-port=8080', '-uri=/', '-readiness-interval=100ms', '-readiness-timeout=0s']);
+    t.same([ended.code, ended.stderr], [0, '']);
+    t.equal(ended.requests.length, 16);
+    const bounded = await withServer(t.testdir(), statuses, ['-port=8080', '-uri=/', '-readiness-interval=100ms', '-readiness-timeout=1s']);
+    t.equal(bounded.code, 6, 'the same server with a 1s timeout: it gives up');
+  });
+
+  t.test("without -readiness-timeout, today's readiness: runs until a failure", async (t) => {
+    const ended = await withServer(t.testdir(), '200,200,500', ['-port=8080', '-uri=/', '-readiness-interval=100ms']);
+    t.equal(ended.code, 6);
+    t.match(ended.stderr, /^Readiness check unsuccessful: /);
+    t.equal(ended.requests.length, 3);
+  });
+});
+
+t.test("-external-port: the external build's CF_INSTANCE_PORTS mapping, only when asked for", { skip: netnsSkip }, async (t) => {
+  const env = { CF_INSTANCE_PORTS: '[{"internal":3000,"external":8080}]' };
+  const mapped = await inNamespace(
+    `"$NODE" "$SERVER" "$DIR" ${NS_ADDRESS} 200 &
+     for i in $(seq 100); do [ -e "$DIR/ready" ] && break; sleep 0.05; done
+     agent "$@"`,
+    { veth: true, args: ['-port=3000', '-uri=/', '-external-port'], env: { ...env, SERVER, DIR: t.testdir() } },
+  );
+  t.same([mapped.code, mapped.stderr], [0, ''], '3000 is checked on 8080, where the server is');
+  const unmapped = await inNamespace('agent "$@"', { veth: true, args: ['-port=3000', '-uri=/'], env });
+  t.equal(unmapped.code, 5, 'without the flag, port 3000 itself');
+  t.equal(unmapped.stderr, "failed to make HTTP request to '/' on port 3000: connect: connection refused\n", "Cloud Foundry's exact words");
+});
+
+// Cloud Foundry's binary skips 127.0.0.0/8 addresses, not interfaces flagged loopback; the native dialect skips both.
+t.test('an address such as 10.99.0.1 on lo: used by the CF dialect, as by that binary', { skip: netnsSkip }, async (t) => {
+  const dir = t.testdir();
+  const script = `ip addr add 10.99.0.1/32 dev lo
+     "$NODE" "$SERVER" "$DIR" 10.99.0.1 200 &
+     for i in $(seq 100); do [ -e "$DIR/ready" ] && break; sleep 0.05; done
+     rc=0; agent -port=8080 -uri=/cf || rc=$?; echo "cf=$rc"
+     rc=0; agent --port 8080 --uri /native || rc=$?; echo "native=$rc"`;
+  const ended = await inNamespace(script, { veth: false, env: { SERVER, DIR: dir } });
+  t.match(ended.stdout, /^cf=0\n[\s\S]*failure to find suitable interface\nnative=3\n$/);
+  const requests = readFileSync(`${dir}/requests`, 'utf8').trimEnd().split('\n').map((line) => JSON.parse(line));
+  t.match(requests, [{ url: '/cf', headers: { host: '10.99.0.1:8080' } }]);
+  t.equal(requests.length, 1);
+});

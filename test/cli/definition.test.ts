@@ -27,7 +27,7 @@ t.test('without readiness_checks, readiness uses checks; stdin with -', async (t
   const json = JSON.stringify({ checks: [{ http_check: { port: refused, path: '/health' } }] });
   const ended = await runAgent(['--host', '127.0.0.1', '--definition', '-'], { input: json });
   t.equal(ended.code, 5);
-  t.match(ended.stdout, `failed to make HTTP request to '/health' on port ${refused}`);
+  t.match(ended.stdout, `failed to make HTTP request to '/health' on 127.0.0.1:${refused}`);
 });
 
 t.test('--check adds to the definition', async (t) => {

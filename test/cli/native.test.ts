@@ -42,11 +42,11 @@ t.test('exit 5: HTTP connection-level failures give the real reason', async (t) 
   const refused = await closedPort();
   const ended = await runAgent([...LOOPBACK, '--port', String(refused), '--uri', '/health']);
   t.equal(ended.code, 5);
-  t.match(ended.stdout, `failed to make HTTP request to '/health' on port ${refused}: connect: connection refused\n`);
+  t.match(ended.stdout, `failed to make HTTP request to '/health' on 127.0.0.1:${refused}: connect: connection refused\n`);
   const banner = await tcpServer(t, (socket) => socket.write('SSH-2.0-OpenSSH_9.6\r\n'));
   const ssh = await runAgent([...LOOPBACK, '--port', String(banner), '--uri', '/health']);
   t.equal(ssh.code, 5);
-  t.match(ssh.stdout, `failed to make HTTP request to '/health' on port ${banner}: `);
+  t.match(ssh.stdout, `failed to make HTTP request to '/health' on 127.0.0.1:${banner}: `);
   t.notMatch(ssh.stdout, /connection refused/, 'not "connection refused" for every HTTP error');
 });
 
@@ -55,7 +55,7 @@ t.test('exit 6: unexpected status; --expect-status widens what passes', async (t
   const args = [...LOOPBACK, '--port', String(server.port), '--uri', '/health'];
   const ended = await runAgent(args);
   t.equal(ended.code, 6);
-  t.match(ended.stdout, new RegExp(`failed to make HTTP request to '/health' on port ${server.port}: received status code 304 in \\d+ms\\n`));
+  t.match(ended.stdout, new RegExp(`failed to make HTTP request to '/health' on 127.0.0.1:${server.port}: received status code 304 in \\d+ms\\n`));
   t.equal((await runAgent([...args, '--expect-status', '200-299,304'])).code, 0);
 });
 
@@ -70,7 +70,7 @@ t.test('exit 65: HTTP timeout (accepted, never answered)', async (t) => {
   const port = await tcpServer(t, () => {});
   const ended = await runAgent([...LOOPBACK, '--port', String(port), '--uri', '/slow', '--timeout', '500ms']);
   t.equal(ended.code, 65);
-  t.match(ended.stdout, `failed to make HTTP request to '/slow' on port ${port}: timed out after 0.50 seconds\n`);
+  t.match(ended.stdout, `failed to make HTTP request to '/slow' on 127.0.0.1:${port}: timed out after 0.50 seconds\n`);
 });
 
 t.test('exit 127: an internal error is one line on stderr, no stack trace', async (t) => {

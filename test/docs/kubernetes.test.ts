@@ -4,9 +4,11 @@
 //     properties, so each document is also
 // (2) type-checked against kubernetes-models' TypeScript interfaces, whose excess-property check catches a
 //     misspelt field. Every `healthcheck` command line in the manifests must also
-// (3) parse with the agent's own argument parser, and follow the page's rules: `--mode=once` with a per-check
-//     timeout clearly below the probe's timeoutSeconds in exec probes, `--mode=liveness` in a native sidecar,
-//     and the binary's directory mounted from a volume of the pod.
+// (3) parse with the agent's own argument parser (with `$(POD_IP)` expanded as the kubelet expands it, to an IPv4
+//     and to an IPv6 pod address), and follow the page's rules: `--mode=once` with a per-check timeout clearly
+//     below the probe's timeoutSeconds in exec probes, `--mode=lifecycle` (or liveness) in a native sidecar, and the agent's
+//     directory mounted from a volume of the pod, or the container running the carrier image itself.
+// Every pod must also (4) pass the "restricted" Pod Security level and set every container's resources.
 import t from 'tap';
 import { readFileSync } from 'node:fs';
 import { dirname, join, posix } from 'node:path';
@@ -22,7 +24,11 @@ import { parseNativeArgs } from '../../src/cli/healthcheck.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const PAGE = join(ROOT, 'docs', 'kubernetes.md');
-const AGENT_PATH = '/etc/lifeguard/healthcheck';
+const AGENT_PATH = '/etc/cf-assets/healthcheck/healthcheck';
+/** The carrier image (scripts/build-carrier-image.sh), as the page names it once pushed: the agent's directory alone. */
+const CARRIER = 'registry.example.com/lifeguard/healthcheck:0.1.0';
+/** Pod addresses the downward API may give (status.podIP): the agent must take both families. */
+const POD_IPS = ['10.244.1.7', 'fd00:10:244::7'] as const;
 /** What an exec probe needs beyond the agent's own timeout: process start on a busy node. */
 const PROBE_HEADROOM_MS = 500;
 
@@ -202,6 +208,30 @@ function invocationsOf(manifest: Manifest): Invocation[] {
   return found;
 }
 
+/**
+ * An invocation's argv with `$(VAR)` expanded as the kubelet does: in a container's command and args, from the
+ * container's env, downward-API `status.podIP` included; in an exec probe's command, from literal values only
+ * (kubernetes/kubernetes#42273), so a `$(POD_IP)` there would reach the agent as is. Returns what cannot expand.
+ */
+function expand(invocation: Invocation, podIP: string): { argv: string[]; wrong: string[] } {
+  const env = (invocation.container['env'] ?? []) as Obj[];
+  const wrong: string[] = [];
+  const argv = invocation.argv.map((arg) =>
+    arg.replace(/\$\(([A-Za-z_][A-Za-z0-9_]*)\)/g, (whole, name: string) => {
+      const variable = env.find((e) => e['name'] === name);
+      if (variable?.['value'] !== undefined) return String(variable['value']);
+      if (invocation.probe === undefined && variable?.['valueFrom']?.fieldRef?.fieldPath === 'status.podIP') return podIP;
+      wrong.push(
+        invocation.probe === undefined
+          ? `${whole}: not a literal or status.podIP variable of the container`
+          : `${whole} in an exec probe: the kubelet expands only literal env values there`,
+      );
+      return whole;
+    }),
+  );
+  return { argv, wrong };
+}
+
 /** What the agent makes of an invocation's arguments; throws the agent's own usage error. */
 async function agentOptions(argv: readonly string[]): Promise<AgentOptions> {
   const parsed = await parseNativeArgs(argv.slice(1), {});
@@ -214,19 +244,79 @@ function ruleViolations(invocation: Invocation, options: AgentOptions, spec: Obj
   const wrong: string[] = [];
   const [path] = invocation.argv;
   if (path !== AGENT_PATH) wrong.push(`runs ${path}, not ${AGENT_PATH}`);
+  // The carrier image holds the agent's directory itself; any other image needs it mounted from a volume.
   const mount = ((invocation.container['volumeMounts'] ?? []) as Obj[]).find((m) => m['mountPath'] === posix.dirname(path!));
-  if (mount === undefined) wrong.push(`no volume mounted at ${posix.dirname(path!)}`);
+  if (invocation.container['image'] === CARRIER && invocation.probe === undefined) {
+    if (mount !== undefined) wrong.push(`the carrier image's own ${posix.dirname(path!)} is hidden by a volume`);
+  } else if (mount === undefined) wrong.push(`no volume mounted at ${posix.dirname(path!)}`);
   else if (!((spec['volumes'] ?? []) as Obj[]).some((v) => v['name'] === mount['name'])) wrong.push(`mounts undefined volume ${mount['name']}`);
-  if (invocation.argv.some((arg) => arg.includes('$('))) wrong.push('uses $(VAR) expansion, which the test cannot check');
 
-  if (invocation.role === 'sidecar' && options.mode !== 'liveness') wrong.push(`a sidecar in --mode=${options.mode}, not liveness`);
-  if (invocation.role === 'init' && options.mode === 'liveness') wrong.push('a liveness agent in a plain init container: the app never starts');
+  // A sidecar must run for the pod's life: lifecycle (readiness, then liveness) or liveness.
+  if (invocation.role === 'sidecar' && options.mode !== 'lifecycle' && options.mode !== 'liveness') {
+    wrong.push(`a sidecar in --mode=${options.mode}, not lifecycle or liveness`);
+  }
+  if (invocation.role === 'init' && (options.mode === 'liveness' || options.mode === 'lifecycle')) {
+    wrong.push(`a ${options.mode} agent in a plain init container: the app never starts`);
+  }
   if (invocation.probe !== undefined) {
     if (options.mode !== 'once') wrong.push(`an exec probe in --mode=${options.mode}, not once`);
     const budgetMs = ((invocation.probe['timeoutSeconds'] as number | undefined) ?? 1) * 1000;
     const longestMs = options.initialDelayMs + Math.max(...options.checks.map((check) => check.timeoutMs));
     if (longestMs + PROBE_HEADROOM_MS > budgetMs) {
       wrong.push(`one round can take ${longestMs}ms, not ${PROBE_HEADROOM_MS}ms below timeoutSeconds (${budgetMs}ms)`);
+    }
+  }
+  return wrong;
+}
+
+/** Volume sources the "restricted" level allows (pod-security-admission's restrictedVolumes check, 1.33). */
+const RESTRICTED_VOLUMES: ReadonlySet<string> = new Set([
+  'configMap', 'csi', 'downwardAPI', 'emptyDir', 'ephemeral', 'image', 'persistentVolumeClaim', 'projected', 'secret',
+]);
+
+/**
+ * The "restricted" Pod Security level (which includes "baseline"), as Pod Security Admission enforces it; returns
+ * what is wrong. A container's own securityContext wins over the pod's, as the kubelet applies them.
+ */
+function restrictedViolations(doc: Obj): string[] {
+  const spec = podSpecOf(doc);
+  if (spec === undefined) return [];
+  const wrong: string[] = [];
+  for (const field of ['hostNetwork', 'hostPID', 'hostIPC'] as const) if (spec[field] === true) wrong.push(`${field}: true`);
+  for (const volume of (spec['volumes'] ?? []) as Obj[]) {
+    const kind = Object.keys(volume).find((key) => key !== 'name');
+    if (kind === undefined || !RESTRICTED_VOLUMES.has(kind)) wrong.push(`volume ${volume['name']}: ${kind} is not allowed`);
+  }
+  const pod = (spec['securityContext'] ?? {}) as Obj;
+  if (pod['runAsUser'] === 0) wrong.push('the pod runs as uid 0');
+  const containers = ['initContainers', 'containers', 'ephemeralContainers'].flatMap((key) => (spec[key] ?? []) as Obj[]);
+  for (const c of containers) {
+    const own = (c['securityContext'] ?? {}) as Obj;
+    const name = `container ${c['name']}`;
+    if (own['privileged'] === true) wrong.push(`${name}: privileged`);
+    if (own['allowPrivilegeEscalation'] !== false) wrong.push(`${name}: allowPrivilegeEscalation is not false`);
+    const capabilities = (own['capabilities'] ?? {}) as Obj;
+    if (!((capabilities['drop'] ?? []) as string[]).includes('ALL')) wrong.push(`${name}: capabilities do not drop ALL`);
+    const added = ((capabilities['add'] ?? []) as string[]).filter((cap) => cap !== 'NET_BIND_SERVICE');
+    if (added.length > 0) wrong.push(`${name}: adds capabilities ${added.join(', ')}`);
+    if ((own['runAsNonRoot'] ?? pod['runAsNonRoot']) !== true) wrong.push(`${name}: runAsNonRoot is not true`);
+    if (own['runAsUser'] === 0) wrong.push(`${name}: runs as uid 0`);
+    const seccomp = ((own['seccompProfile'] ?? pod['seccompProfile']) as Obj | undefined)?.['type'];
+    if (seccomp !== 'RuntimeDefault' && seccomp !== 'Localhost') wrong.push(`${name}: seccompProfile is ${seccomp ?? 'unset'}, not RuntimeDefault`);
+    for (const port of (c['ports'] ?? []) as Obj[]) if (port['hostPort']) wrong.push(`${name}: hostPort ${port['hostPort']}`);
+  }
+  return wrong;
+}
+
+/** Every container states what it needs: CPU and memory requests, and a memory limit. */
+function resourceViolations(doc: Obj): string[] {
+  const spec = podSpecOf(doc);
+  if (spec === undefined) return [];
+  const wrong: string[] = [];
+  for (const c of ['initContainers', 'containers'].flatMap((key) => (spec[key] ?? []) as Obj[])) {
+    const resources = (c['resources'] ?? {}) as Obj;
+    for (const [kind, name] of [['requests', 'cpu'], ['requests', 'memory'], ['limits', 'memory']] as const) {
+      if (resources[kind]?.[name] === undefined) wrong.push(`container ${c['name']}: no resources.${kind}.${name}`);
     }
   }
   return wrong;
@@ -240,7 +330,19 @@ t.test('the page has manifests: a native sidecar and all three exec probes', asy
   for (const role of ['sidecar', 'startupProbe', 'livenessProbe', 'readinessProbe'] as const) t.ok(roles.has(role), role);
   const volumes = manifests.flatMap((m) => (podSpecOf(m.doc)?.['volumes'] ?? []) as Obj[]);
   t.ok(volumes.some((v) => v['emptyDir'] !== undefined), 'an emptyDir delivery');
-  t.ok(volumes.some((v) => v['image'] !== undefined), 'an image-volume delivery');
+  t.ok(volumes.some((v) => v['image']?.reference === CARRIER), 'the carrier image as an image volume');
+  const sidecars = manifests.flatMap(invocationsOf).filter((i) => i.role === 'sidecar');
+  t.ok(sidecars.some((i) => i.container['image'] === CARRIER), 'a sidecar running the carrier image itself');
+  t.ok(sidecars.some((i) => i.argv.includes('$(POD_IP)')), "a sidecar given the pod's address, for IPv6-only pods");
+});
+
+t.test('every pod passes the "restricted" Pod Security level and sets its resources', async (t) => {
+  const pods = manifests.filter(({ doc }) => podSpecOf(doc) !== undefined);
+  t.ok(pods.length >= 3, `${pods.length} pods`);
+  for (const { where, doc } of pods) {
+    t.same(restrictedViolations(doc), [], `${where}: ${doc['kind']} ${doc['metadata']?.name} is restricted`);
+    t.same(resourceViolations(doc), [], `${where}: every container sets its resources`);
+  }
 });
 
 t.test('every document is a known kind and valid against the Kubernetes API schema', async (t) => {
@@ -260,14 +362,18 @@ t.test('every healthcheck invocation parses with the agent and follows the page'
   const invocations = manifests.flatMap((manifest) => invocationsOf(manifest).map((i) => ({ i, spec: podSpecOf(manifest.doc)! })));
   t.ok(invocations.length >= 5, `${invocations.length} invocations`);
   for (const { i, spec } of invocations) {
-    let options: AgentOptions | undefined;
-    try {
-      options = await agentOptions(i.argv);
-    } catch (thrown) {
-      t.fail(`${i.where}: ${(thrown as Error).message}`);
-      continue;
+    for (const podIP of POD_IPS) {
+      const { argv, wrong } = expand(i, podIP);
+      t.same(wrong, [], `${i.where}: every $(VAR) expands`);
+      let options: AgentOptions | undefined;
+      try {
+        options = await agentOptions(argv);
+      } catch (thrown) {
+        t.fail(`${i.where}: ${(thrown as Error).message}`);
+        continue;
+      }
+      t.same(ruleViolations(i, options, spec), [], `${i.where}: ${argv.slice(1).join(' ')}`);
     }
-    t.same(ruleViolations(i, options, spec), [], `${i.where}: ${i.argv.slice(1).join(' ')}`);
   }
 });
 
@@ -285,7 +391,7 @@ const sidecarPod = (sidecar: Obj, app: Obj = {}): Obj => ({
         image: 'example/runtime',
         restartPolicy: 'Always',
         command: [AGENT_PATH, '--mode=liveness', '--port', '8080'],
-        volumeMounts: [{ name: 'lifeguard', mountPath: '/etc/lifeguard' }],
+        volumeMounts: [{ name: 'lifeguard', mountPath: '/etc/cf-assets/healthcheck' }],
         ...sidecar,
       },
     ],
@@ -334,7 +440,7 @@ t.test('a healthcheck invocation the agent refuses, or one that breaks the rules
   const probe = (command: string[], timeoutSeconds?: number): Manifest => ({
     where: 'negative',
     doc: sidecarPod({}, {
-      volumeMounts: [{ name: 'lifeguard', mountPath: '/etc/lifeguard' }],
+      volumeMounts: [{ name: 'lifeguard', mountPath: '/etc/cf-assets/healthcheck' }],
       livenessProbe: { exec: { command }, ...(timeoutSeconds === undefined ? {} : { timeoutSeconds }) },
     }),
   });
@@ -347,12 +453,76 @@ t.test('a healthcheck invocation the agent refuses, or one that breaks the rules
   t.match(await violations(probe([AGENT_PATH, '--mode=once'])), [/not 500ms below timeoutSeconds \(1000ms\)/], 'default --timeout 1s in the default 1s');
   t.match(await violations(probe([AGENT_PATH, '--mode=once', '--timeout', '3s'], 3)), [/one round can take 3000ms/]);
   t.match(await violations(probe([AGENT_PATH, '--mode=readiness', '--timeout', '1s'], 3)), [/--mode=readiness, not once/]);
-  t.match(await violations(probe(['/usr/local/bin/healthcheck', '--mode=once'], 3)), [/not \/etc\/lifeguard\/healthcheck/, /no volume mounted at \/usr\/local\/bin/]);
+  t.match(await violations(probe(['/usr/local/bin/healthcheck', '--mode=once'], 3)), [/not \/etc\/cf-assets\/healthcheck\/healthcheck/, /no volume mounted at \/usr\/local\/bin/]);
 
   const sidecar = invocationsOf({ where: 'negative', doc: sidecarPod({ command: [AGENT_PATH, '--mode=once'] }) });
   t.equal(sidecar[0]?.role, 'sidecar');
-  t.match(ruleViolations(sidecar[0]!, await agentOptions(sidecar[0]!.argv), podSpecOf(sidecarPod({}))!), [/a sidecar in --mode=once/]);
+  t.match(ruleViolations(sidecar[0]!, await agentOptions(sidecar[0]!.argv), podSpecOf(sidecarPod({}))!), [/a sidecar in --mode=once, not lifecycle or liveness/]);
   const plainInit = invocationsOf({ where: 'negative', doc: sidecarPod({ restartPolicy: undefined }) });
   t.equal(plainInit[0]?.role, 'init', 'without restartPolicy: Always it is a plain init container');
   t.match(ruleViolations(plainInit[0]!, await agentOptions(plainInit[0]!.argv), podSpecOf(sidecarPod({}))!), [/the app never starts/]);
+});
+
+/** A pod that passes the restricted level and sets its resources, to break one field at a time. */
+function restrictedPod(): Obj {
+  const container = (name: string) => ({
+    name,
+    image: CARRIER,
+    securityContext: { allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } },
+    resources: { requests: { cpu: '10m', memory: '64Mi' }, limits: { memory: '128Mi' } },
+  });
+  return {
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name: 'restricted' },
+    spec: {
+      securityContext: { runAsNonRoot: true, runAsUser: 65532, seccompProfile: { type: 'RuntimeDefault' } },
+      volumes: [{ name: 'v', emptyDir: {} }],
+      initContainers: [container('init')],
+      containers: [container('app')],
+    },
+  };
+}
+
+t.test('each restricted-level rule and the resources rule can fail', async (t) => {
+  t.same(restrictedViolations(restrictedPod()), [], 'the good case');
+  t.same(resourceViolations(restrictedPod()), []);
+  const broken = (change: (spec: Obj) => void): string[] => {
+    const pod = restrictedPod();
+    change(pod['spec']);
+    return restrictedViolations(pod);
+  };
+  t.match(broken((s) => delete s['securityContext'].runAsNonRoot), [/init: runAsNonRoot is not true/, /app: runAsNonRoot is not true/]);
+  t.match(broken((s) => (s['containers'][0].securityContext.runAsNonRoot = false)), [/app: runAsNonRoot is not true/], 'a container overrides the pod');
+  t.match(broken((s) => (s['securityContext'].runAsUser = 0)), [/the pod runs as uid 0/]);
+  t.match(broken((s) => delete s['initContainers'][0].securityContext.allowPrivilegeEscalation), [/init: allowPrivilegeEscalation is not false/]);
+  t.match(broken((s) => (s['containers'][0].securityContext.capabilities = { drop: ['NET_RAW'] })), [/app: capabilities do not drop ALL/]);
+  t.match(broken((s) => (s['containers'][0].securityContext.capabilities.add = ['SYS_ADMIN'])), [/app: adds capabilities SYS_ADMIN/]);
+  t.same(broken((s) => (s['containers'][0].securityContext.capabilities.add = ['NET_BIND_SERVICE'])), [], 'NET_BIND_SERVICE is allowed');
+  t.match(broken((s) => delete s['securityContext'].seccompProfile), [/init: seccompProfile is unset/, /app: seccompProfile is unset/]);
+  t.match(broken((s) => (s['containers'][0].securityContext.seccompProfile = { type: 'Unconfined' })), [/app: seccompProfile is Unconfined/]);
+  t.match(broken((s) => (s['volumes'] = [{ name: 'host', hostPath: { path: '/' } }])), [/volume host: hostPath is not allowed/]);
+  t.match(broken((s) => (s['hostNetwork'] = true)), [/hostNetwork: true/]);
+  t.match(broken((s) => (s['containers'][0].securityContext.privileged = true)), [/app: privileged/]);
+  t.match(broken((s) => (s['containers'][0].ports = [{ containerPort: 80, hostPort: 80 }])), [/app: hostPort 80/]);
+  const noLimit = restrictedPod();
+  delete noLimit['spec'].containers[0].resources.limits;
+  t.match(resourceViolations(noLimit), [/app: no resources.limits.memory/]);
+});
+
+t.test("$(VAR) expands as the kubelet expands it: status.podIP in a container's args, never in an exec probe", async (t) => {
+  const env = [
+    { name: 'POD_IP', valueFrom: { fieldRef: { fieldPath: 'status.podIP' } } },
+    { name: 'PORT', value: '8080' },
+  ];
+  const doc = sidecarPod(
+    { image: CARRIER, volumeMounts: undefined, env, command: [AGENT_PATH, '--mode=liveness', '--host', '$(POD_IP)', '--port', '$(PORT)'] },
+    { env, volumeMounts: [{ name: 'lifeguard', mountPath: '/etc/cf-assets/healthcheck' }],
+      livenessProbe: { exec: { command: [AGENT_PATH, '--mode=once', '--host', '$(POD_IP)'] }, timeoutSeconds: 3 } },
+  );
+  const [sidecar, probe] = invocationsOf({ where: 'negative', doc });
+  t.same(expand(sidecar!, 'fd00::7'), { argv: [AGENT_PATH, '--mode=liveness', '--host', 'fd00::7', '--port', '8080'], wrong: [] });
+  t.same(ruleViolations(sidecar!, await agentOptions(expand(sidecar!, 'fd00::7').argv), podSpecOf(doc)!), [], 'the carrier needs no mount');
+  t.match(expand(probe!, 'fd00::7').wrong, [/\$\(POD_IP\) in an exec probe/]);
+  t.match(expand({ ...sidecar!, argv: [AGENT_PATH, '--host', '$(NODE_IP)'] }, 'fd00::7').wrong, [/\$\(NODE_IP\): not a literal or status.podIP/]);
 });

@@ -112,7 +112,7 @@ t.test('docker driver', { skip }, async (t) => {
   t.test('sidecar: a liveness failure destroys the instance and a replacement is scheduled', async (t) => {
     const h = await superviseContainers(t, [containerApp('sidecar', { env: { UNHEALTHY_AFTER: '3' } })]);
     const unhealthy = await h.until(to('unhealthy', 'web-1'), 30_000);
-    t.match(unhealthy.reason, /failed to make HTTP request to '\/health' on port 8080: received status code 404/);
+    t.match(unhealthy.reason, /failed to make HTTP request to '\/health' on [\d.]+:8080: received status code 404/);
     await h.until(to('destroyed', 'web-1'), 20_000);
     t.same(await owned(h.stateDir, ['lifeguard.instance=web-1']), [], 'its app and sidecar containers are removed');
     await h.until(to('healthy', 'web-2'), 30_000);

@@ -15,7 +15,7 @@ t.test('oneshot: a liveness failure (HTTP 500) carries the agent report and repl
   const once = `${tempDir(t)}/once`;
   const h = await supervise(t, [appSpec('oneshot', { startupIntervalMs: 200, livenessIntervalMs: 300, env: { UNHEALTHY_AFTER_MS: '1500', ONCE: once } })]);
   const unhealthy = await h.until(to('unhealthy', 'web-1'), 15_000);
-  t.match(unhealthy, { from: 'healthy', msg: 'Container became unhealthy', reason: /^failed to make HTTP request to '\/health' on port \d+: received status code 500/ });
+  t.match(unhealthy, { from: 'healthy', msg: 'Container became unhealthy', reason: /^failed to make HTTP request to '\/health' on 127\.0\.0\.1:\d+: received status code 500/ });
   await h.until(to('healthy', 'web-2'), 15_000);
 });
 

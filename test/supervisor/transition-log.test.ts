@@ -11,7 +11,7 @@ const unhealthy: Transition = {
   from: 'healthy',
   to: 'unhealthy',
   msg: 'Container became unhealthy',
-  reason: "failed to make HTTP request to '/health' on port 8080: received status code 500 in 3ms",
+  reason: "failed to make HTTP request to '/health' on 10.0.0.5:8080: received status code 500 in 3ms",
 };
 
 t.test('JSON lines: the fields of the log in a fixed order, reason only when there is one', async (t) => {

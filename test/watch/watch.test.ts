@@ -41,7 +41,7 @@ t.test('lifeguard watch on a real engine', { skip }, async (t) => {
     const t0 = Date.now();
     await Promise.all([exec(web, ['rm', '/www/health']), exec(stranger, ['rm', '/www/health'])]);
     const unhealthy = await log.until(to('unhealthy'));
-    t.match(unhealthy.reason, /failed to make HTTP request to '\/health' on port 8080: received status code 404/);
+    t.match(unhealthy.reason, /failed to make HTTP request to '\/health' on [\d.]+:8080: received status code 404/);
     const acting = await log.until(to('destroying'));
     t.match(acting, { msg: 'Restarting container (restart 1 of 200)', app: 'web', instance: `${token}-web` });
     const restarted = await log.until((x) => x.from === 'destroying' && x.to === 'starting');

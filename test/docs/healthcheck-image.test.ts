@@ -1,0 +1,65 @@
+// The README's Docker HEALTHCHECK recipe, built and run with Podman as the README says: its Dockerfile lines on
+// top of the test image (scripts/build-test-images.sh, which holds what dist/healthcheck links), built with
+// `--format docker`, which keeps the HEALTHCHECK (an OCI build drops it), and run with no network but loopback.
+// Needs root, podman, the test image and dist/healthcheck (npm run build:binary); skips with the reason otherwise.
+import { execFile } from 'node:child_process';
+import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import t from 'tap';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const BINARY = join(ROOT, 'dist', 'healthcheck');
+const BASE = process.env['LIFEGUARD_TEST_IMAGE'] ?? 'localhost/lifeguard-test:latest';
+const env = { ...process.env, CONTAINERS_CONF: join(ROOT, 'test', 'containers', 'containers.conf') };
+const exec = promisify(execFile);
+const podman = (...args: string[]) => exec('podman', args, { env, timeout: 120_000 });
+
+async function skipReason(): Promise<string | false> {
+  if (process.getuid?.() !== 0) return 'needs root (the tests use root podman)';
+  if (!existsSync(BINARY)) return 'needs dist/healthcheck (npm run build:binary)';
+  try {
+    await podman('image', 'exists', BASE);
+  } catch {
+    return `needs podman and ${BASE} (scripts/build-test-images.sh)`;
+  }
+  return false;
+}
+
+/** The recipe's Dockerfile lines, from the README. */
+function recipe(): string {
+  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+  const at = readme.indexOf('**Docker `HEALTHCHECK`.**');
+  const match = /```dockerfile\n([\s\S]*?)```/.exec(readme.slice(at));
+  if (at < 0 || match === null) throw new Error('README.md has no Docker HEALTHCHECK recipe');
+  return match[1]!;
+}
+
+t.test('the README HEALTHCHECK recipe, built with podman build --format docker', { skip: await skipReason() }, async (t) => {
+  const dir = t.testdir();
+  copyFileSync(BINARY, join(dir, 'healthcheck'));
+  // The test image's app serves /health on $PORT.
+  writeFileSync(join(dir, 'Dockerfile'), `FROM ${BASE}\nENV PORT=8080\n${recipe()}`);
+  const tag = `localhost/lifeguard-readme-healthcheck:${process.pid}`;
+  const name = `lifeguard-readme-healthcheck-${process.pid}`;
+  t.teardown(async () => {
+    await podman('rm', '-f', '-t', '0', name).catch(() => {});
+    await podman('rmi', '-f', tag, `${tag}-oci`).catch(() => {});
+  });
+
+  await podman('build', '-q', '--format', 'docker', '-t', tag, dir);
+  const [inspected] = JSON.parse((await podman('image', 'inspect', tag)).stdout);
+  t.match(inspected.Healthcheck?.Test, ['CMD', '/usr/local/bin/healthcheck', '--mode=once'], 'the image keeps its HEALTHCHECK');
+  const oci = await podman('build', '-q', '-t', `${tag}-oci`, dir);
+  t.match(oci.stderr, /HEALTHCHECK is not supported for OCI image format/, 'without --format docker it is dropped');
+
+  await podman('run', '-d', '--network', 'none', '--name', name, tag);
+  let verdict = '';
+  for (let attempt = 0; attempt < 50 && verdict !== 'healthy'; attempt++) {
+    // Exit 0 when the check passed (Podman prints nothing then).
+    verdict = await podman('healthcheck', 'run', name).then(() => 'healthy', () => 'unhealthy');
+    if (verdict !== 'healthy') await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  t.equal(verdict, 'healthy', 'podman healthcheck run: the agent in the image passed');
+});
