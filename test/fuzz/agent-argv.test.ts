@@ -14,6 +14,8 @@ const seed = seedFromEnv(20_000);
 const IN_PROCESS = 20_000;
 const SPAWNED = 150;
 const STACK_FRAME = /^\s+at .+[(:]\d+/m;
+// 150 spawned agents on a loaded 2-core machine take about 2 minutes: more than tap's default of 120s per file.
+t.setTimeout(360_000);
 
 t.test(`seed ${seed}: ${IN_PROCESS} vectors parse to an invocation or a one-line usage error`, async (t) => {
   const outcomes = { run: 0, print: 0, usage: 0 };
