@@ -4,7 +4,6 @@
  * live in one place so that the agent, the Cloud Foundry dialect and the supervisor agree.
  */
 
-import type { HttpCheckSpec } from './types.js';
 
 /** A host given by name, and the address it resolved to for this check: both go into the message. */
 export interface Resolved { name: string; address: string }
@@ -16,20 +15,12 @@ export interface HttpFacts {
   port: number;
   tls?: boolean;
   resolved?: Resolved;
-  wording?: HttpCheckSpec['wording'];
+  wording?: Wording;
 }
-export interface GrpcFacts { host: string; port: number; service: string; resolved?: Resolved }
+/** Whose words a message is in: ours by default, or Cloud Foundry's binary's exact text in its dialect. */
+export type Wording = 'cloud-foundry';
 
-/** The facts of an HTTP check's failure, for whoever reports one (the check, or an agent that gave up on it). */
-export function httpFacts(spec: HttpCheckSpec, host: string): HttpFacts {
-  return {
-    uri: spec.path,
-    host,
-    port: spec.port,
-    ...(spec.tls === undefined ? {} : { tls: true }),
-    ...(spec.wording === undefined ? {} : { wording: spec.wording }),
-  };
-}
+export interface GrpcFacts { host: string; port: number; service: string; resolved?: Resolved }
 
 const ERROR_TABLE = {
   usage: { exitCode: 2, format: (p: { detail: string }) => p.detail },

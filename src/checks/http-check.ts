@@ -1,7 +1,8 @@
 import { BodyReader, type BodyOutcome, framingOf } from './body-reader.js';
 import { monotonicMs } from './clock.js';
 import { Dialer, type Resolver } from './dial.js';
-import { formatAddress, httpFacts, lifeguardError, type LifeguardError, type Resolved } from './errors.js';
+import { formatAddress, lifeguardError, type LifeguardError, type Resolved } from './errors.js';
+import { httpFacts } from './http-facts.js';
 import { HEADER_NAME, INVALID_HEADER_VALUE, REQUEST_TARGET } from './parse.js';
 import { CHECK_CANCELLED, CLOSED_BEFORE_RESPONSE, CLOSED_IN_HEADERS } from './reason.js';
 import { type HeadOutcome, ResponseHeadReader } from './response-head.js';

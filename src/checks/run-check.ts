@@ -1,4 +1,5 @@
-import { httpFacts, lifeguardError, type LifeguardError } from './errors.js';
+import { lifeguardError, type LifeguardError } from './errors.js';
+import { httpFacts } from './http-facts.js';
 import { findHostAddress } from './host.js';
 import { httpCheck } from './http-check.js';
 import { tcpCheck } from './tcp-check.js';

@@ -1,4 +1,4 @@
-import type { LifeguardError } from './errors.js';
+import type { LifeguardError, Wording } from './errors.js';
 
 /** An inclusive range of HTTP status codes; `200` is {min: 200, max: 200}. */
 export interface StatusRange {
@@ -69,7 +69,7 @@ export interface HttpCheckSpec extends CheckSpecBase {
   /** Headers the final response must carry; each must match. */
   readonly expectHeaders?: readonly HeaderExpectation[];
   /** `cloud-foundry`: failure messages in that binary's words, naming the port only (the CF dialect). */
-  readonly wording?: 'cloud-foundry';
+  readonly wording?: Wording;
 }
 
 /** The path every gRPC health check is posted to: a gRPC call is an HTTP/2 POST of its method's path. */

@@ -3,15 +3,8 @@
  * It runs nothing and never exits, so that the entry point and the argv fuzz tests share one path.
  */
 import { LifeguardFailure, usageError } from '../checks/errors.js';
+import { dialectSelector } from './dialect.js';
 import type { ParseArgs } from './invocation.js';
-
-/**
- * The first single-dash long flag (`-port=8080`, `-uri`), which marks Cloud Foundry's dialect (the native one has
- * none); undefined for a native command line.
- */
-export function dialectSelector(argv: readonly string[]): string | undefined {
-  return argv.find((arg) => /^-[A-Za-z][A-Za-z0-9-]+(=|$)/.test(arg));
-}
 
 /** grpc-health-probe's required `-addr` (or `--addr`, as Go's flag package takes both) marks its dialect. */
 function usesGrpcProbeDialect(argv: readonly string[]): boolean {

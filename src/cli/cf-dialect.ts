@@ -12,7 +12,7 @@ import { formatDuration } from '../checks/duration.js';
 import { LifeguardFailure, usageError } from '../checks/errors.js';
 import { invalidValue, parseDurationValue, parsePort, parseUri } from '../checks/parse.js';
 import type { CheckSpec } from '../checks/types.js';
-import { dialectSelector } from './agent-args.js';
+import { dialectSelector } from './dialect.js';
 import type { Invocation, ParseArgs, Told } from './invocation.js';
 
 /**
