@@ -22,9 +22,10 @@ export interface HeartbeatWriter {
  * us queue lines without bound; a round beat that finds the previous one still pending is dropped, which the
  * reader sees as silence, the truth), and every error is swallowed (EPIPE when the reader is gone, EAGAIN on a
  * non-blocking pipe that is full, EBADF when no descriptor was inherited). Node ignores SIGPIPE, so EPIPE
- * arrives as an error rather than killing us.
+ * arrives as an error rather than killing us; it means the reader, the supervisor, is gone for good, and
+ * `readerGone` is told so (an agent no one listens to any more must end rather than check on for ever).
  */
-export function createHeartbeat(fd: number, writeLine: WriteToFd = writeToFd): HeartbeatWriter {
+export function createHeartbeat(fd: number, writeLine: WriteToFd = writeToFd, readerGone: () => void = () => {}): HeartbeatWriter {
   let writing = false;
   let held: string | undefined;
   const send = (line: string): void => {
@@ -36,8 +37,9 @@ export function createHeartbeat(fd: number, writeLine: WriteToFd = writeToFd): H
       writing = false;
     }
   };
-  const done = (): void => {
+  const done = (error: NodeJS.ErrnoException | null): void => {
     writing = false;
+    if (error?.code === 'EPIPE') return readerGone();
     const next = held;
     held = undefined;
     if (next !== undefined) send(next);

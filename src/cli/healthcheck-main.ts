@@ -6,12 +6,14 @@ import { rmSync, writeFileSync } from 'node:fs';
 import { constants } from 'node:os';
 import { createHeartbeat } from '../agent/heartbeat.js';
 import { runAgent } from '../agent/run-agent.js';
-import { asLifeguardError } from '../checks/errors.js';
+import { asLifeguardError, lifeguardError } from '../checks/errors.js';
 import { parseAgentArgs } from './agent-args.js';
 import type { Told } from './invocation.js';
 
 const STOP_SIGNALS = ['SIGTERM', 'SIGINT'] as const;
 const controller = new AbortController();
+const CANCELLED_EXIT = lifeguardError('cancelled', undefined).exitCode;
+const PARENT_POLL_MS = 1000;
 
 /** Cancel what is in flight and leave at once: a supervisor that stops the agent must not wait on a check. */
 function stop(signal: NodeJS.Signals): void {
@@ -24,7 +26,8 @@ async function main(argv: readonly string[]): Promise<void> {
   const invocation = await parseAgentArgs(argv, process.env);
   if (invocation.kind === 'print') return finish(invocation.told, invocation.told.exitCode ?? 0);
   const { heartbeatFd, readyFile, command } = invocation;
-  const heartbeat = heartbeatFd === undefined ? undefined : createHeartbeat(heartbeatFd);
+  const heartbeat = heartbeatFd === undefined ? undefined : createHeartbeat(heartbeatFd, undefined, supervisorGone);
+  if (heartbeatFd !== undefined) watchParent();
   heartbeat?.booted();
   const outcome = await runAgent(invocation.options, {
     signal: controller.signal,
@@ -67,6 +70,27 @@ function write(told: Told): Promise<void> {
       resolve();
     }));
   });
+}
+
+/**
+ * The supervisor that reads our heartbeat is gone (its pipe broke): no one acts on what we find, so end at once,
+ * with the exit code of a cancelled check (not a verdict on the app).
+ */
+function supervisorGone(): void {
+  controller.abort();
+  process.exit(CANCELLED_EXIT);
+}
+
+/**
+ * A supervised agent whose parent died is re-parented (to init or a subreaper): end then too, even in a phase
+ * that writes no heartbeat for a while (a long interval), rather than wait for the next write to fail.
+ * Inside a container the agent's parent is the container's runtime, which outlives it; ppid then never changes.
+ */
+function watchParent(): void {
+  const parent = process.ppid;
+  setInterval(() => {
+    if (process.ppid !== parent) supervisorGone();
+  }, PARENT_POLL_MS).unref();
 }
 
 /** The ready file exists from readiness to the agent's end, whichever way it ends. */

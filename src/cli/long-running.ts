@@ -2,12 +2,19 @@
  * The life of a long-running command (`lifeguard run`, `lifeguard watch`): bind the HTTP endpoint if asked for
  * (a port in use stops us before anything starts), start, run until asked to stop, then stop in order.
  *
- * Stop is asked by SIGTERM or SIGINT, the end of --duration, the log's reader gone, or a bug anywhere (so that
+ * Stop is asked by SIGTERM, SIGINT or any other signal whose default would kill us without cleanup (SIGHUP of a
+ * closed terminal, SIGQUIT, ...: see STOP_SIGNALS), the end of --duration, the log's reader gone, or a bug anywhere (so that
  * what was started is still stopped in order; the bug is then thrown, exit 127). Listened for before anything
  * starts, so that a signal during start-up still stops what was started.
  */
 import { startHttpEndpoint, type EndpointSource, type HttpEndpoint, type MetricsExposition } from '../supervisor/http-server.js';
 import type { HttpEndpointConfig } from '../supervisor/config.js';
+
+/**
+ * Every signal Node lets us catch whose default action ends the process. SIGUSR1 is left to Node (it starts the
+ * inspector), SIGPIPE is ignored by Node already, SIGSEGV and friends cannot be handled from JavaScript.
+ */
+export const STOP_SIGNALS = ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGQUIT', 'SIGUSR2', 'SIGALRM', 'SIGVTALRM', 'SIGXCPU', 'SIGXFSZ', 'SIGPWR', 'SIGTRAP', 'SIGSYS', 'SIGIO'] as const;
 
 export interface LongRunning {
   start(): Promise<void>;
@@ -26,7 +33,7 @@ export async function runUntilStopped(service: LongRunning, served: Served, dura
   const asked = new Promise<void>((resolve) => {
     // A second signal changes nothing: the stop under way is already bounded, and leaving before it ends
     // would orphan what was started.
-    for (const signal of ['SIGTERM', 'SIGINT'] as const) process.on(signal, () => resolve());
+    for (const signal of STOP_SIGNALS) process.on(signal, () => resolve());
     // The log is the account of what is done; with its reader gone (EPIPE), stop rather than run blind.
     process.stdout.on('error', () => resolve());
     const crashed = (thrown: unknown) => {

@@ -17,6 +17,7 @@ import { OneshotProbe } from './probes/oneshot.js';
 import type { LivenessPlan, Probe } from './probes/probe.js';
 import { SidecarProbe } from './probes/sidecar.js';
 import { StateDir } from './state-dir.js';
+import { StateLock } from './state-lock.js';
 import type { SupervisorOptions } from './options.js';
 import type { AppSpec, Claim, DriverName, ProbeStrategy, SupervisorEvents, SupervisorStatus } from './types.js';
 
@@ -37,6 +38,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   /** Sidecar agents booting at once, host-wide (Diego's rep bounds concurrent starts the same way). */
   private readonly agentStarts: Limit;
   private stopped: Promise<void> | undefined;
+  private lock: StateLock | undefined;
 
   constructor(options: SupervisorOptions) {
     super();
@@ -71,9 +73,13 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     );
   }
 
-  /** Kills whatever a previous supervisor on the same state directory left running, then starts every app. */
+  /**
+   * Takes the state directory's lock (a directory in use, or one that cannot be written, is refused with a usage
+   * error), kills whatever a previous supervisor on it left running, then starts every app.
+   */
   async start(): Promise<void> {
     if (this.phase !== 'new') throw new Error('bug: a Supervisor starts once');
+    this.lock = StateLock.acquire(this.records.root);
     this.phase = 'running';
     await this.records.reapLeftovers();
     // Then what process records do not cover: a previous supervisor's namespaces and containers.
@@ -112,6 +118,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     this.phase = 'stopping';
     await Promise.all([...this.apps.values()].map((app) => app.stop()));
     await Promise.all(Object.values(this.probes).map((probe) => probe.close()));
+    this.lock?.release();
     this.phase = 'stopped';
   }
 }

@@ -105,3 +105,14 @@ t.test('the ready beat is never dropped: it waits for a beat in flight', async (
   release();
   t.same(lines, ['{"attempt":1,"passed":true,"elapsedMs":5,"latencyMs":1}\n', '{"ready":true,"elapsedMs":6}\n']);
 });
+
+t.test('EPIPE tells that the reader is gone; other errors do not', async (t) => {
+  for (const [code, gone] of [['EPIPE', 1], ['EAGAIN', 0], ['EBADF', 0]] as const) {
+    let told = 0;
+    const failing: WriteToFd = (_fd, _line, done) => setImmediate(() => done(Object.assign(new Error(code), { code })));
+    const beat = createHeartbeat(3, failing, () => (told += 1));
+    beat.round({ attempt: 1, passed: true, elapsedMs: 1, latencyMs: 1, lateMs: 0 });
+    await settle();
+    t.equal(told, gone, code);
+  }
+});

@@ -95,14 +95,15 @@ export async function supervise(t: Test, apps: readonly AppSpec[], tuning: Super
   return { supervisor, stateDir, transitions, until, pids };
 }
 
-export function recordedPids(stateDir: string): number[] {
+export function recordedPids(stateDir: string, role?: 'app' | 'agent'): number[] {
   const dir = join(stateDir, 'instances');
   if (!existsSync(dir)) return [];
   return readdirSync(dir)
     .filter((name) => name.endsWith('.json'))
     .flatMap((name) => {
       try {
-        return (JSON.parse(readFileSync(join(dir, name), 'utf8')) as { processes: { pid: number }[] }).processes.map((p) => p.pid);
+        const { processes } = JSON.parse(readFileSync(join(dir, name), 'utf8')) as { processes: { pid: number; role: string }[] };
+        return processes.filter((p) => role === undefined || p.role === role).map((p) => p.pid);
       } catch {
         return [];
       }

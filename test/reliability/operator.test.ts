@@ -1,0 +1,101 @@
+// What an operator does to a running supervisor: a second one on the same state directory, a SIGKILL, a closed
+// terminal (SIGHUP), SIGQUIT, a state directory that cannot be used. Real CLI processes and real signals.
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import t from 'tap';
+import { isRunning } from '../../src/supervisor/state-dir.js';
+import { recordedPids } from '../supervisor/harness.js';
+import { run } from '../helpers/agent.js';
+import { tempDir } from '../helpers/temp-dir.js';
+import { CLI, FIXTURE_APP, markedProcesses, runCli, stopCleanly } from './cli-supervisor.js';
+
+function app(name: string, marker: string, probe = 'native'): Record<string, unknown> {
+  return {
+    name,
+    command: [process.execPath, FIXTURE_APP],
+    env: { OPERATOR_TEST: marker },
+    instances: 2,
+    checks: [{ tcp_check: { port: 8080 } }],
+    startupInterval: '100ms',
+    livenessInterval: '200ms',
+    probe,
+    gracePeriod: '2s',
+  };
+}
+
+const healthy = (n: number) => (all: readonly { to: string }[]) => all.filter((x) => x.to === 'healthy').length >= n;
+
+t.test('a state directory in use is refused with one line; a SIGKILLed owner leaves no stale lock', async (t) => {
+  const dir = tempDir(t);
+  const first = await runCli(t, dir, [app('web', 'lock')]);
+  await first.until(healthy(2));
+  const second = await runCli(t, dir, [app('web', 'lock')]);
+  const refused = await second.ended;
+  t.equal(refused.code, 2, 'the second supervisor exits 2');
+  t.match(refused.stderr, /^state directory '.*' is in use by another lifeguard \(pid \d+\); give each supervisor its own stateDir\n$/);
+  t.equal(refused.stderr.split('\n').length, 2, 'one line');
+  t.equal(refused.stdout, '', 'no transition: it started nothing');
+  await sleep(500);
+  t.notOk(first.transitions.some((x) => x.to === 'destroying'), 'the first one\'s instances were left alone');
+
+  first.child.kill('SIGKILL');
+  await first.ended;
+  const third = await runCli(t, dir, [app('web', 'lock')]);
+  await third.until(healthy(2));
+  t.pass('a successor takes the lock of a SIGKILLed supervisor');
+  for (const pid of first.pids) t.notOk(isRunning(pid), `the killed supervisor's process ${pid} was reaped`);
+  await stopCleanly(t, third, 'OPERATOR_TEST', 'lock');
+});
+
+for (const signal of ['SIGHUP', 'SIGQUIT', 'SIGUSR2'] as const) {
+  t.test(`${signal} stops the supervisor cleanly, agents included`, async (t) => {
+    const dir = tempDir(t);
+    const cli = await runCli(t, dir, [app('web', signal, 'sidecar')]);
+    await cli.until(healthy(2));
+    cli.child.kill(signal);
+    const ended = await cli.ended;
+    t.same([ended.code, ended.signal], [0, null], 'exit 0');
+    t.equal(ended.stderr, '');
+    t.ok(ended.stdout.includes('"cause":"stopping"'), 'every instance destroyed as the supervisor stops');
+    t.same(markedProcesses('OPERATOR_TEST', signal), [], 'no app left');
+    t.same([...cli.pids].filter(isRunning), [], 'no agent left');
+  });
+}
+
+t.test('agents end once their supervisor is SIGKILLed', async (t) => {
+  const dir = tempDir(t);
+  const cli = await runCli(t, dir, [app('web', 'orphans', 'sidecar')]);
+  await cli.until(healthy(2));
+  const agents = recordedPids(join(dir, 'state'), 'agent');
+  t.equal(agents.length, 2, 'one lifecycle agent per instance');
+  cli.child.kill('SIGKILL');
+  await cli.ended;
+  // Each agent's next heartbeat (every 200ms) meets a broken pipe; its parent check would also see init adopt it.
+  for (let waited = 0; waited < 10_000 && agents.some(isRunning); waited += 100) await sleep(100);
+  t.same(agents.filter(isRunning), [], 'no agent outlives its supervisor');
+  // The apps are the successor's to reap (cleanup, not adoption).
+  const successor = await runCli(t, dir, [app('web', 'orphans', 'sidecar')]);
+  await successor.until(healthy(2));
+  await stopCleanly(t, successor, 'OPERATOR_TEST', 'orphans');
+});
+
+t.test('a state directory that is a file: one line, exit 2, before anything starts', async (t) => {
+  const dir = tempDir(t);
+  writeFileSync(join(dir, 'state'), 'not a directory');
+  const cli = await runCli(t, dir, [app('web', 'file')]);
+  const ended = await cli.ended;
+  t.equal(ended.code, 2);
+  t.equal(ended.stderr, `state directory '${join(dir, 'state')}' cannot be used: a file is in the way (it, or a parent, is not a directory)\n`);
+  t.equal(ended.stdout, '');
+});
+
+t.test('a state directory on a read-only file system: one line, exit 2', { skip: process.getuid?.() !== 0 && 'needs root (a read-only mount in a mount namespace of its own)' }, async (t) => {
+  const dir = tempDir(t);
+  const config = join(dir, 'config.json');
+  writeFileSync(config, JSON.stringify({ apps: [app('web', 'ro')], stateDir: join(dir, 'ro', 'state') }));
+  const mount = join(dir, 'ro');
+  const ended = await run('unshare', ['-m', 'sh', '-c', 'mkdir "$1" && mount -t tmpfs -o ro tmpfs "$1" && exec "$2" "$3" run "$4"', 'sh', mount, process.execPath, CLI, config]);
+  t.equal(ended.code, 2);
+  t.equal(ended.stderr, `state directory '${join(dir, 'ro', 'state')}' cannot be used: on a read-only file system\n`);
+});
