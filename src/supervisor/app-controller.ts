@@ -49,6 +49,14 @@ export class AppController {
     return this.pool.claim();
   }
 
+  /** Ends a claimed instance at its claimer's request; false when `id` is no claimed instance of this app. */
+  async release(id: string): Promise<boolean> {
+    const instance = this.instances.get(id);
+    if (instance === undefined || instance.role !== 'claimed') return false;
+    await instance.destroy('released by its claimer', 'asked');
+    return true;
+  }
+
   /** Destroys every instance (each with its grace period) and resolves when all are gone. */
   async stop(): Promise<void> {
     this.stopping = true;
@@ -61,6 +69,7 @@ export class AppController {
     return {
       name: this.spec.name,
       desired: this.spec.instances,
+      prewarmDesired: this.spec.prewarm,
       instances: all.filter((i) => i.role !== 'prewarm').map((i) => i.status()),
       prewarm: all.filter((i) => i.role === 'prewarm').map((i) => i.status()),
     };

@@ -1,8 +1,10 @@
 /**
- * The supervisor's HTTP endpoint (README "HTTP endpoint and metrics"): `GET /status`, `GET /metrics` and
- * `POST /apps/<name>/claim`. It can start and hand out instances, so it binds loopback unless told otherwise,
- * can demand a bearer token, and bounds what a client may make it hold: header size and time, body size,
- * request time and connection count.
+ * The supervisor's HTTP endpoint (README "HTTP endpoint and metrics"): `GET /status`, `GET /healthz`,
+ * `GET /metrics`, `POST /apps/<name>/claim` and `DELETE /apps/<name>/claims/<id>`. It can start and hand out
+ * instances, so it binds loopback unless told otherwise, can demand a bearer token, and bounds what a client may
+ * make it hold: header size and time, body size, request time and connection count. The time limits are held
+ * to within a second (Node checks them on a sweep, every 30s by default), so that slow clients cannot fill the
+ * connection slots the operator's own requests need.
  */
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -24,6 +26,8 @@ export interface HttpEndpointOptions {
 export interface EndpointSource {
   status(): SupervisorStatus;
   claim?(app: string): Promise<Claim | undefined>;
+  /** Ends a claimed instance; false when `app` has no claimed instance `id`. */
+  release?(app: string, id: string): Promise<boolean>;
 }
 
 /** What the endpoint serves at /metrics: SupervisorMetrics, or the watcher's. */
@@ -46,10 +50,13 @@ const LIMITS = {
   keepAliveTimeout: 5_000,
   maxHeaderSize: 8 * 1024,
   maxHeadersCount: 50,
-  maxConnections: 64,
+  // Well under the default 1024 descriptors, well over what slow clients can hold within headersTimeout.
+  maxConnections: 512,
+  connectionsCheckingInterval: 1_000,
 };
 
 const CLAIM_PATH = /^\/apps\/([^/]+)\/claim$/;
+const RELEASE_PATH = /^\/apps\/([^/]+)\/claims\/([^/]+)$/;
 
 export async function startHttpEndpoint(
   source: EndpointSource,
@@ -63,8 +70,13 @@ export async function startHttpEndpoint(
   }
   const authorized = options.token === undefined ? () => true : bearerCheck(options.token);
 
-  const server = createServer({ maxHeaderSize: LIMITS.maxHeaderSize }, (req, res) => {
+  const server = createServer({ maxHeaderSize: LIMITS.maxHeaderSize, connectionsCheckingInterval: LIMITS.connectionsCheckingInterval }, (req, res) => {
     readBoundedBody(req, res, () => {
+      // The supervisor's own health says nothing about its apps: served without the token, for any prober.
+      if (req.url === '/healthz') {
+        if (allow(req, res, 'GET')) sendJson(res, 200, { status: 'ok' });
+        return;
+      }
       if (!authorized(req.headers.authorization)) {
         res.setHeader('WWW-Authenticate', 'Bearer');
         return sendJson(res, 401, { error: 'missing or wrong bearer token' });
@@ -83,6 +95,7 @@ export async function startHttpEndpoint(
   async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const path = new URL(req.url ?? '/', 'http://endpoint').pathname;
     const claim = CLAIM_PATH.exec(path);
+    const release = RELEASE_PATH.exec(path);
     if (path === '/status') {
       if (!allow(req, res, 'GET')) return;
       return sendJson(res, 200, statusBody(source.status()));
@@ -96,15 +109,25 @@ export async function startHttpEndpoint(
     if (claim !== null && source.claim !== undefined) {
       if (!allow(req, res, 'POST')) return;
       const app = decodeSegment(claim[1] as string);
-      if (app === undefined || !source.status().apps.some((a) => a.name === app)) {
-        return sendJson(res, 404, { error: `unknown app '${app ?? claim[1]}'` });
-      }
+      const known = source.status().apps.find((a) => a.name === app);
+      if (app === undefined || known === undefined) return sendJson(res, 404, { error: `unknown app '${app ?? claim[1]}'` });
+      // No pool: no instance will ever be ready to claim, so a Retry-After would have a client retry for ever.
+      if (known.prewarmDesired === 0) return sendJson(res, 409, { error: `app '${app}' has no prewarm pool (prewarm is 0)` });
       const claimed = await source.claim(app);
       if (claimed === undefined) {
         res.setHeader('Retry-After', '1');
         return sendJson(res, 503, { error: `no prewarmed instance of '${app}' is ready` });
       }
       return sendJson(res, 200, { id: claimed.id, address: claimed.address });
+    }
+    if (release !== null && source.release !== undefined) {
+      if (!allow(req, res, 'DELETE')) return;
+      const [app, id] = [decodeSegment(release[1] as string), decodeSegment(release[2] as string)];
+      if (app === undefined || id === undefined || !(await source.release(app, id))) {
+        return sendJson(res, 404, { error: `no claimed instance '${id ?? release[2]}' of app '${app ?? release[1]}'` });
+      }
+      res.writeHead(204);
+      return void res.end();
     }
     sendJson(res, 404, { error: `no such endpoint: ${path}` });
   }
@@ -167,8 +190,8 @@ function readBoundedBody(req: IncomingMessage, res: ServerResponse, then: () => 
   });
 }
 
-function allow(req: IncomingMessage, res: ServerResponse, method: 'GET' | 'POST'): boolean {
-  const allowed = method === 'GET' ? ['GET', 'HEAD'] : ['POST'];
+function allow(req: IncomingMessage, res: ServerResponse, method: 'GET' | 'POST' | 'DELETE'): boolean {
+  const allowed = method === 'GET' ? ['GET', 'HEAD'] : [method];
   if (allowed.includes(req.method ?? '')) return true;
   res.setHeader('Allow', allowed.join(', '));
   sendJson(res, 405, { error: `use ${allowed.join(' or ')}` });

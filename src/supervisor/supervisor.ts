@@ -114,6 +114,11 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     return controller.claim();
   }
 
+  /** Ends a claimed instance of `app`; resolves false when there is no such claim (nor app), once it is destroyed otherwise. */
+  release(app: string, id: string): Promise<boolean> {
+    return this.apps.get(app)?.release(id) ?? Promise.resolve(false);
+  }
+
   private async stopAll(): Promise<void> {
     this.phase = 'stopping';
     await Promise.all([...this.apps.values()].map((app) => app.stop()));

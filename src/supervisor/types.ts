@@ -97,6 +97,8 @@ export interface InstanceStatus {
 export interface AppStatus {
   readonly name: string;
   readonly desired: number;
+  /** The prewarm pool's size; 0: the app cannot be claimed from. */
+  readonly prewarmDesired: number;
   readonly instances: readonly InstanceStatus[];
   readonly prewarm: readonly InstanceStatus[];
 }

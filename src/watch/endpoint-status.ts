@@ -13,6 +13,7 @@ export function endpointStatus(watched: readonly WatchedStatus[]): SupervisorSta
     apps: [...apps.entries()].map(([name, containers]) => ({
       name,
       desired: containers.length,
+      prewarmDesired: 0,
       instances: containers.map((c) => ({
         id: c.name,
         state: c.state ?? 'starting',

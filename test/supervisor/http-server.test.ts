@@ -1,5 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { request } from 'node:http';
+import { connect, type Socket } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
 import t, { type Test } from 'tap';
 import { LifeguardFailure } from '../../src/checks/errors.js';
 import { startHttpEndpoint, type HttpEndpoint, type HttpEndpointOptions } from '../../src/supervisor/http-server.js';
@@ -14,8 +16,8 @@ class FakeSupervisor extends EventEmitter<SupervisorEvents> {
   status(): SupervisorStatus {
     return {
       apps: [
-        { name: 'web', desired: 1, instances: [{ id: 'web-1', state: 'healthy', address: '127.0.0.1:40001', pid: 123, restarts: 2, since }], prewarm: [] },
-        { name: 'pool', desired: 0, instances: [], prewarm: [{ id: 'pool-1', state: 'healthy', address: '127.0.0.1:40002', pid: 124, restarts: 0, since }] },
+        { name: 'web', desired: 1, prewarmDesired: 0, instances: [{ id: 'web-1', state: 'healthy', address: '127.0.0.1:40001', pid: 123, restarts: 2, since }], prewarm: [] },
+        { name: 'pool', desired: 0, prewarmDesired: 1, instances: [], prewarm: [{ id: 'pool-1', state: 'healthy', address: '127.0.0.1:40002', pid: 124, restarts: 0, since }] },
       ],
     };
   }
@@ -23,6 +25,11 @@ class FakeSupervisor extends EventEmitter<SupervisorEvents> {
     if (app !== 'pool' || this.claimable === 0) return undefined;
     this.claimable -= 1;
     return { id: 'pool-1', address: '127.0.0.1:40002' };
+  }
+  async release(app: string, id: string): Promise<boolean> {
+    if (app !== 'pool' || id !== 'pool-1' || this.claimable === 1) return false;
+    this.claimable = 1;
+    return true;
   }
 }
 
@@ -63,7 +70,7 @@ t.test('GET /status answers the documented shape', async (t) => {
       { name: 'web', desired: 1, instances: [{ id: 'web-1', state: 'healthy', address: '127.0.0.1:40001', pid: 123, restarts: 2, since }], prewarm: [] },
       { name: 'pool', desired: 0, instances: [], prewarm: [{ id: 'pool-1', state: 'healthy', address: '127.0.0.1:40002', pid: 124, restarts: 0, since }] },
     ],
-  });
+  }, 'prewarmDesired stays internal');
 });
 
 t.test('GET /metrics serves every lifeguard metric', async (t) => {
@@ -98,6 +105,57 @@ t.test('POST /apps/<name>/claim: 200 with the instance, 503 when none is ready, 
   t.match(JSON.parse(second.body), { error: /no prewarmed instance/ });
   t.equal((await call(endpoint, 'POST', '/apps/nope/claim')).status, 404);
   t.equal((await call(endpoint, 'POST', '/apps/%E0%A4%A/claim')).status, 404, 'a malformed name is unknown, not a crash');
+});
+
+t.test('claims: 409 for an app without a prewarm pool; DELETE /apps/<name>/claims/<id> releases a claim', async (t) => {
+  const { endpoint } = await serve(t);
+  const noPool = await call(endpoint, 'POST', '/apps/web/claim');
+  t.equal(noPool.status, 409);
+  t.equal(noPool.headers['retry-after'], undefined, 'nothing to retry');
+  t.same(JSON.parse(noPool.body), { error: "app 'web' has no prewarm pool (prewarm is 0)" });
+  t.equal((await call(endpoint, 'DELETE', '/apps/pool/claims/pool-1')).status, 404, 'not claimed yet');
+  t.equal((await call(endpoint, 'POST', '/apps/pool/claim')).status, 200);
+  const released = await call(endpoint, 'DELETE', '/apps/pool/claims/pool-1');
+  t.same([released.status, released.body], [204, '']);
+  t.equal((await call(endpoint, 'DELETE', '/apps/pool/claims/pool-1')).status, 404, 'released once');
+  t.equal((await call(endpoint, 'GET', '/apps/pool/claims/pool-1')).status, 405);
+});
+
+t.test('GET /healthz answers without the token', async (t) => {
+  const { endpoint } = await serve(t, { token: 's3cret' });
+  const reply = await call(endpoint, 'GET', '/healthz');
+  t.same([reply.status, JSON.parse(reply.body)], [200, { status: 'ok' }]);
+  t.equal((await call(endpoint, 'POST', '/healthz')).status, 405);
+});
+
+t.test('100 clients sending a byte a second: /status stays reachable, each is cut off at the headers timeout', async (t) => {
+  const { endpoint } = await serve(t);
+  const sockets: Socket[] = [];
+  const closedAt: number[] = [];
+  const began = performance.now();
+  for (let i = 0; i < 100; i++) {
+    const socket = connect(endpoint.address.port, '127.0.0.1');
+    socket.on('error', () => {});
+    socket.on('close', () => closedAt.push(performance.now() - began));
+    sockets.push(socket);
+  }
+  t.teardown(() => sockets.forEach((s) => s.destroy()));
+  const request = 'GET /status HTTP/1.1\r\nHost: x\r\n';
+  let sent = 0;
+  const dribble = setInterval(() => {
+    for (const socket of sockets) if (!socket.destroyed) socket.write(request[sent % request.length] as string);
+    sent += 1;
+  }, 1000);
+  t.teardown(() => clearInterval(dribble));
+  await sleep(1500);
+  const status = await call(endpoint, 'GET', '/status');
+  t.equal(status.status, 200, '/status answers while 100 slow clients are connected');
+  t.equal((await call(endpoint, 'GET', '/healthz')).status, 200);
+  // headersTimeout (5s), checked every second: all cut off by 7s, which 30s sweeps never did.
+  for (let waited = 0; waited < 10_000 && closedAt.length < 100; waited += 100) await sleep(100);
+  clearInterval(dribble);
+  t.equal(closedAt.length, 100, 'every slow client was disconnected');
+  t.ok(Math.max(...closedAt) < 7_500, `within the headers timeout and one check interval (last at ${Math.round(Math.max(...closedAt))}ms)`);
 });
 
 t.test('wrong methods, unknown paths and oversized bodies are refused', async (t) => {

@@ -26,6 +26,12 @@ for (const probe of STRATEGIES) t.test(`${probe} probing`, async (t) => {
     t.match(status?.instances, [{ id: 'web-1', state: 'claimed' }]);
     t.match(status?.prewarm, [{ id: 'web-2', state: 'healthy' }, { id: 'web-3', state: 'healthy' }]);
     await t.rejects(h.supervisor.claim('nope'), LifeguardFailure, 'an unknown app is an error, not an empty pool');
+    t.equal(await h.supervisor.release('web', 'web-2'), false, 'an unclaimed instance cannot be released');
+    t.equal(await h.supervisor.release('web', 'web-1'), true, 'the claimed one can, once destroyed');
+    t.match(h.transitions.find(to('destroying', 'web-1')), { from: 'claimed', cause: 'asked', reason: 'released by its claimer' });
+    t.match(h.transitions.find(to('destroyed', 'web-1')), { cause: 'asked' });
+    t.notOk(h.transitions.some((x) => x.replaces === 'web-1'), 'a released instance is not replaced');
+    t.equal(await h.supervisor.release('web', 'web-1'), false, 'released once');
   });
 
   t.test('a prewarmed instance that fails 3 pings in a row is destroyed and replaced', async (t) => {
