@@ -93,6 +93,10 @@ export class AppController {
       this.instances.delete(instance.id);
       return;
     }
+    if (cause === 'permanent') {
+      instance.giveUp('Gave up at once: the start cannot succeed on a retry (not rescheduling)', 'permanent');
+      return;
+    }
     const { maxRestarts } = this.spec.restart;
     const decision = decideRestart(this.spec.restart, instance.restarts, instance.healthyForMs);
     if (decision.kind === 'give-up') {

@@ -5,6 +5,7 @@
  * Every default is applied here; the supervisor only ever sees complete AppSpecs.
  */
 import { readFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
 import { checkSchema, describeIssue, entryCheck, parseCheckDefinition, port, type CheckEntry } from '../checks/definition.js';
 import { parseDuration } from '../checks/duration.js';
@@ -98,6 +99,8 @@ const appSchema = z.strictObject({
     .min(1, { error: 'expected at least the program to run' })
     .optional(),
   image: nonEmptyString('an image reference').optional(),
+  // Relative to the config file's directory, which is also the default: a config and its app travel together.
+  cwd: nonEmptyString('a directory').regex(NO_NUL, { error: NUL_ERROR }).optional(),
   env: z
     .record(z.string().regex(ENV_NAME), z.string({ error: 'expected a string' }).regex(NO_NUL, { error: NUL_ERROR }), {
       error: (issue) => (issue.code === 'invalid_key' ? 'expected a variable name without "="' : 'expected an object of strings'),
@@ -142,7 +145,10 @@ const configSchema = z.strictObject({
   stateDir: nonEmptyString('a directory').default(DEFAULT_STATE_DIR),
   // Sidecar agents booting at once on this host; absent: 2 per core.
   agentStartConcurrency: count(1).optional(),
-}, { error: 'expected an object' }).transform((config, ctx): LifeguardConfig => {
+}, { error: 'expected an object' });
+
+/** The schema's rules that span fields, and the paths resolved against `baseDir` (the config file's directory). */
+const configWithin = (baseDir: string | undefined) => configSchema.transform((config, ctx): LifeguardConfig => {
   const fail: Fail = (path, message) => ctx.addIssue({ code: 'custom', path, message });
   const names = new Set<string>();
   config.apps.forEach((app, i) => {
@@ -151,11 +157,13 @@ const configSchema = z.strictObject({
     checkApp(app, (path, message) => fail(['apps', i, ...path], message));
   });
   if (config.http !== undefined) checkHttp(config.http, fail);
+  const within = (path: string) => (baseDir === undefined ? path : resolve(baseDir, path));
+  const docker = config.docker?.agentBinary === undefined ? config.docker : { ...config.docker, agentBinary: within(config.docker.agentBinary) };
   return {
     supervisor: {
-      apps: config.apps.map(toAppSpec),
-      stateDir: config.stateDir,
-      ...(config.docker === undefined ? {} : { docker: config.docker }),
+      apps: config.apps.map((app) => toAppSpec(app, app.cwd === undefined ? baseDir : within(app.cwd))),
+      stateDir: within(config.stateDir),
+      ...(docker === undefined ? {} : { docker }),
       ...(config.agentStartConcurrency === undefined ? {} : { tuning: { agentStartConcurrency: config.agentStartConcurrency } }),
     },
     ...(config.http === undefined ? {} : { http: config.http }),
@@ -217,7 +225,7 @@ function notInCheckUrl(entry: CheckEntry): string | undefined {
   return Object.keys(check).find((key) => !carried.has(key));
 }
 
-function toAppSpec(app: RawApp): AppSpec {
+function toAppSpec(app: RawApp, cwd: string | undefined): AppSpec {
   const definition = parseCheckDefinition(
     { checks: app.checks, ...(app.readiness_checks === undefined ? {} : { readiness_checks: app.readiness_checks }) },
     CHECK_DEFAULTS,
@@ -228,6 +236,7 @@ function toAppSpec(app: RawApp): AppSpec {
   return {
     name: app.name,
     ...(app.command === undefined ? {} : { command: app.command }),
+    ...(cwd === undefined || app.driver === 'docker' ? {} : { cwd }),
     ...(app.image === undefined ? {} : { image: app.image }),
     env: app.env,
     instances: app.instances,
@@ -252,10 +261,13 @@ function toAppSpec(app: RawApp): AppSpec {
   };
 }
 
-/** Validates parsed JSON; throws LifeguardFailure (a usage error, exit 2) naming the first bad field. */
-export function parseConfig(json: unknown): LifeguardConfig {
+/**
+ * Validates parsed JSON; throws LifeguardFailure (a usage error, exit 2) naming the first bad field. With
+ * `baseDir`, stateDir, each app's cwd (default: baseDir itself) and docker.agentBinary are resolved against it.
+ */
+export function parseConfig(json: unknown, baseDir?: string): LifeguardConfig {
   if (typeof json !== 'object' || json === null || Array.isArray(json)) throw configError('expected a JSON object with "apps"');
-  const parsed = configSchema.safeParse(json, { reportInput: true });
+  const parsed = configWithin(baseDir).safeParse(json, { reportInput: true });
   if (!parsed.success) throw configError(describeIssue(withoutSecrets(parsed.error)));
   return parsed.data;
 }
@@ -274,7 +286,7 @@ export async function loadConfig(path: string): Promise<LifeguardConfig> {
   } catch (error) {
     throw configError(`'${path}' is not valid JSON: ${(error as Error).message.split('\n')[0]}`);
   }
-  return parseConfig(json);
+  return parseConfig(json, dirname(resolve(path)));
 }
 
 /**

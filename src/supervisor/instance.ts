@@ -10,7 +10,7 @@
  */
 import { formatDuration } from '../checks/duration.js';
 import { type Clock, realClock, type Timer } from '../engine/clock.js';
-import type { Driver, LaunchResult, RunningInstance } from './drivers/driver.js';
+import type { DestroyOutcome, Driver, LaunchResult, RunningInstance } from './drivers/driver.js';
 import { describeExit, type Exit } from './exit.js';
 import type { LivenessPlan, Phase, Probe, ProbeEnd, ProbeHandle, ProbeObserver, ProbeTarget } from './probes/probe.js';
 import { STATE_DIR_ENV, type StateDir, trackProcess } from './state-dir.js';
@@ -104,8 +104,8 @@ type Event =
   | { readonly type: 'probe-ended'; readonly watch: Watch; readonly end: ProbeEnd }
   | { readonly type: 'claim'; readonly decide: (passed: boolean) => void }
   | { readonly type: 'destroy'; readonly cause: DestroyCause; readonly reason: string }
-  | { readonly type: 'torn-down'; readonly forced: boolean }
-  | { readonly type: 'give-up'; readonly msg: string };
+  | { readonly type: 'torn-down'; readonly outcome: DestroyOutcome | undefined }
+  | { readonly type: 'give-up'; readonly msg: string; readonly cause: 'restart-limit' | 'permanent' };
 
 export class Instance {
   private life: Life = { state: 'new' };
@@ -171,9 +171,9 @@ export class Instance {
     return this.gone;
   }
 
-  /** The restart policy's last word on a destroyed instance: no replacement. */
-  giveUp(msg: string): void {
-    this.post({ type: 'give-up', msg });
+  /** The restart policy's last word on a destroyed instance, or a permanent failure's: no replacement. */
+  giveUp(msg: string, cause: 'restart-limit' | 'permanent' = 'restart-limit'): void {
+    this.post({ type: 'give-up', msg, cause });
   }
 
   private post(event: Event): void {
@@ -213,9 +213,9 @@ export class Instance {
         if (life.state !== 'destroying' && life.state !== 'destroyed' && life.state !== 'given-up') this.destroying(event.cause, event.reason);
         return;
       case 'torn-down':
-        return this.tornDown(event.forced);
+        return this.tornDown(event.outcome);
       case 'give-up':
-        return this.move({ state: 'given-up' }, event.msg, undefined, { cause: 'restart-limit' });
+        return this.move({ state: 'given-up' }, event.msg, undefined, { cause: event.cause });
     }
   }
 
@@ -230,7 +230,7 @@ export class Instance {
 
   private launched(result: LaunchResult): void {
     if (!result.ok) {
-      if (this.life.state === 'scheduled') this.fail('crashed', 'crashed', 'Container crashed', result.reason);
+      if (this.life.state === 'scheduled') this.fail('crashed', result.permanent === true ? 'permanent' : 'crashed', 'Container crashed', result.reason);
       return;
     }
     const { running } = result;
@@ -297,15 +297,16 @@ export class Instance {
     void (async () => {
       await this.launching;
       const outcome = await this.running?.destroy(gracePeriodMs);
-      this.post({ type: 'torn-down', forced: outcome?.forced === true });
+      this.post({ type: 'torn-down', outcome });
     })();
   }
 
-  private tornDown(forced: boolean): void {
+  private tornDown(outcome: DestroyOutcome | undefined): void {
     const life = this.life;
     if (life.state !== 'destroying') return;
     this.ctx.records.remove(this.id);
-    const reason = forced ? `still running ${formatDuration(this.ctx.spec.gracePeriodMs)} after SIGTERM: killed` : undefined;
+    const killed = outcome?.forced === true ? `still running ${formatDuration(this.ctx.spec.gracePeriodMs)} after SIGTERM: killed` : undefined;
+    const reason = outcome?.reason ?? killed;
     this.move({ state: 'destroyed' }, 'Container destroyed', reason, { cause: life.cause });
     this.resolveGone();
     this.ctx.destroyed(this, life.cause);

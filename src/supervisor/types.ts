@@ -34,6 +34,8 @@ export interface AppSpec {
   readonly name: string;
   /** argv, never a shell string. Required for process/netns; for docker, the container's command. */
   readonly command?: readonly string[];
+  /** The app's working directory (process and netns drivers); a relative command is found from it. Absent: the supervisor's. */
+  readonly cwd?: string;
   readonly image?: string;
   readonly env: Readonly<Record<string, string>>;
   readonly instances: number;
@@ -58,8 +60,10 @@ export interface AppSpec {
  * `backfill` and `restart` schedule an instance; `crashed`, `timed-out`, `unhealthy` and `agent-lost` (the probe
  * itself broke) end one; `asked` and `stopping` (the supervisor stops) destroy one on request; `restart-limit`
  * gives one up. A `destroying` and `destroyed` carry the cause of the failure or request that led to them.
+ * `permanent` is a start that no retry can fix (no such command, no such image): it crashes the instance, and gives
+ * it up at once.
  */
-export type TransitionCause = 'backfill' | 'restart' | 'crashed' | 'timed-out' | 'unhealthy' | 'agent-lost' | 'asked' | 'stopping' | 'restart-limit';
+export type TransitionCause = 'backfill' | 'restart' | 'crashed' | 'timed-out' | 'unhealthy' | 'agent-lost' | 'asked' | 'stopping' | 'restart-limit' | 'permanent';
 
 /** The facts a transition may carry beside its message. */
 export interface TransitionFacts {

@@ -48,6 +48,8 @@ export interface RunOptions {
   readonly input?: string;
   /** The child is SIGKILLed after this long (default 30s): a hung agent fails its test instead of hanging it. */
   readonly killAfterMs?: number;
+  /** The child's working directory; default this process's. */
+  readonly cwd?: string;
   /** Extra stdio beyond 0-2, e.g. ['pipe'] for a heartbeat on fd 3. */
   readonly extraStdio?: readonly (IOType | number)[];
 }
@@ -66,6 +68,7 @@ export function start(command: string, args: readonly string[], options: RunOpti
   }
   const child: ChildProcess = spawn(command, [...args], {
     env,
+    ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
     detached: true, // its own process group, killed as a whole below
     stdio: ['pipe', 'pipe', 'pipe', ...(options.extraStdio ?? [])],
   });

@@ -33,7 +33,7 @@ t.test('exits during start-up, readiness and liveness; a missing command; SIGTER
     ['exit-in-readiness', 'crashed while starting: code 4', (x) => x.from === 'starting' && x.to === 'crashed' && x.reason === 'exited with code 4'],
     ['exit-in-liveness', 'crashed while healthy: code 5', (x) => x.from === 'healthy' && x.to === 'crashed' && x.reason === 'exited with code 5'],
     ['no-such-command', 'crashed from scheduled: command not found', (x) => x.from === 'scheduled' && x.to === 'crashed' && x.reason === 'command not found: /nonexistent/lifeguard-app'],
-    ['no-such-command', 'given up after its restarts', (x) => x.to === 'given-up'],
+    ['no-such-command', 'given up at once: a permanent failure', (x) => x.to === 'given-up' && x.cause === 'permanent' && x.instance === 'no-such-command-1'],
     ['ignores-sigterm', 'unhealthy', (x) => x.to === 'unhealthy'],
     ['ignores-sigterm', 'killed after the grace period', (x) => x.to === 'destroyed' && x.reason === 'still running 300ms after SIGTERM: killed'],
     ['port-taken', 'crashed: its bind failed (exit 1)', (x) => x.to === 'crashed' && x.reason === 'exited with code 1'],

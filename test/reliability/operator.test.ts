@@ -1,12 +1,13 @@
 // What an operator does to a running supervisor: a second one on the same state directory, a SIGKILL, a closed
 // terminal (SIGHUP), SIGQUIT, a state directory that cannot be used. Real CLI processes and real signals.
-import { writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import t from 'tap';
 import { isRunning } from '../../src/supervisor/state-dir.js';
 import { recordedPids } from '../supervisor/harness.js';
-import { run } from '../helpers/agent.js';
+import { run, start } from '../helpers/agent.js';
+import { freePort } from '../helpers/ports.js';
 import { tempDir } from '../helpers/temp-dir.js';
 import { CLI, FIXTURE_APP, markedProcesses, runCli, stopCleanly } from './cli-supervisor.js';
 
@@ -78,6 +79,28 @@ t.test('agents end once their supervisor is SIGKILLed', async (t) => {
   const successor = await runCli(t, dir, [app('web', 'orphans', 'sidecar')]);
   await successor.until(healthy(2));
   await stopCleanly(t, successor, 'OPERATOR_TEST', 'orphans');
+});
+
+t.test('a relative command, cwd and stateDir are found from the config file\'s directory, wherever lifeguard runs', async (t) => {
+  const dir = tempDir(t);
+  mkdirSync(join(dir, 'site', 'bin'), { recursive: true });
+  copyFileSync(FIXTURE_APP, join(dir, 'site', 'bin', 'app.mjs'));
+  const port = await freePort();
+  const config = join(dir, 'site', 'lifeguard.json');
+  const apps = [
+    { ...app('here', 'relative'), command: ['node', 'bin/app.mjs'], instances: 1 },
+    { ...app('there', 'relative'), command: ['node', 'app.mjs'], cwd: 'bin', instances: 1 },
+  ];
+  writeFileSync(config, JSON.stringify({ apps, stateDir: 'state', http: { listen: `127.0.0.1:${port}` } }));
+  const cli = start(process.execPath, [CLI, 'run', config], { killAfterMs: 60_000, cwd: '/' });
+  const lines: string[] = [];
+  cli.child.stdout!.on('data', (chunk: Buffer) => lines.push(...chunk.toString().split('\n').filter(Boolean)));
+  for (let waited = 0; waited < 20_000 && lines.filter((l) => l.includes('"to":"healthy"')).length < 2; waited += 100) await sleep(100);
+  t.equal(lines.filter((l) => l.includes('"to":"healthy"')).length, 2, 'both apps healthy, started from /');
+  t.ok(existsSync(join(dir, 'site', 'state', 'lock')), 'the state directory is beside the config');
+  cli.child.kill('SIGTERM');
+  const ended = await cli.ended;
+  t.same([ended.code, ended.stderr], [0, '']);
 });
 
 t.test('a state directory that is a file: one line, exit 2, before anything starts', async (t) => {

@@ -78,14 +78,26 @@ for (const probe of STRATEGIES) t.test(`${probe} probing`, async (t) => {
     t.notOk(isRunning(pid));
   });
 
-  t.test(`${probe}: a command that cannot be started crashes with a clear reason, backs off, then is given up`, async (t) => {
+  t.test(`${probe}: a command that does not exist is a permanent failure: crashed, then given up at once`, async (t) => {
+    const h = await supervise(t, [appSpec(probe, { command: ['lifeguard-no-such-command'], instances: 2 })]);
+    await h.until(to('given-up', 'web-1'));
+    await h.until(to('given-up', 'web-2'));
+    for (const id of ['web-1', 'web-2']) {
+      const mine = h.transitions.filter((x) => x.instance === id).map((x) => [x.to, x.cause]);
+      t.same(mine, [['scheduled', 'backfill'], ['crashed', 'permanent'], ['destroying', 'permanent'], ['destroyed', 'permanent'], ['given-up', 'permanent']], id);
+    }
+    t.match(h.transitions.find(to('crashed')), { from: 'scheduled', reason: 'command not found: lifeguard-no-such-command' });
+    t.match(h.transitions.find(to('given-up')), { level: 'error', msg: 'Gave up at once: the start cannot succeed on a retry (not rescheduling)' });
+    t.notOk(h.transitions.some((x) => x.cause === 'restart'), 'never retried');
+    t.match(h.supervisor.status().apps[0]?.instances, [{ id: 'web-1', state: 'given-up' }, { id: 'web-2', state: 'given-up' }]);
+  });
+
+  t.test(`${probe}: a start that fails for a passing reason crashes, backs off, then is given up`, async (t) => {
     const restart = { immediate: 1, backoffMinMs: 100, backoffMaxMs: 200, maxRestarts: 3, resetAfterMs: 60_000 };
-    const h = await supervise(t, [appSpec(probe, { command: ['lifeguard-no-such-command'], restart })]);
+    const h = await supervise(t, [appSpec(probe, { env: { CRASH_AFTER_MS: '0' }, restart })]);
     const givenUp = await h.until(to('given-up'));
-    t.match(givenUp, { instance: 'web-4', from: 'destroyed', level: 'error', msg: 'Gave up after 3 restarts: not rescheduling' });
-    const crashes = h.transitions.filter(to('crashed'));
-    t.equal(crashes.length, 4);
-    for (const crash of crashes) t.match(crash, { from: 'scheduled', reason: 'command not found: lifeguard-no-such-command' });
+    t.match(givenUp, { instance: 'web-4', from: 'destroyed', level: 'error', msg: 'Gave up after 3 restarts: not rescheduling', cause: 'restart-limit' });
+    t.equal(h.transitions.filter(to('crashed')).length, 4);
     const delays = h.transitions.filter((x) => x.to === 'scheduled' && x.msg.startsWith('Rescheduled')).map((x) => x.msg.replace(/.*starting (.*) \(.*/, '$1'));
     t.same(delays, ['at once', 'in 100ms', 'in 200ms']);
     t.match(h.supervisor.status().apps[0]?.instances, [{ id: 'web-4', state: 'given-up', restarts: 3 }]);

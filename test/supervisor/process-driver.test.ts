@@ -44,9 +44,9 @@ t.test('argv goes to the program as is: no shell ever sees it', async (t) => {
 t.test('a start failure is a value with a clear reason', async (t) => {
   const driver = new ProcessDriver();
   const spec = appSpec('native');
-  t.same(await driver.launch({ instance: 'web-1', spec: { ...spec, command: ['no-such-lifeguard-cmd'] }, onExit: () => {} }), { ok: false, reason: 'command not found: no-such-lifeguard-cmd' });
+  t.same(await driver.launch({ instance: 'web-1', spec: { ...spec, command: ['no-such-lifeguard-cmd'] }, onExit: () => {} }), { ok: false, reason: 'command not found: no-such-lifeguard-cmd', permanent: true });
   const dir = t.testdir({ 'not-executable': 'x' });
-  t.same(await driver.launch({ instance: 'web-1', spec: { ...spec, command: [`${dir}/not-executable`] }, onExit: () => {} }), { ok: false, reason: `permission denied: ${dir}/not-executable` });
+  t.same(await driver.launch({ instance: 'web-1', spec: { ...spec, command: [`${dir}/not-executable`] }, onExit: () => {} }), { ok: false, reason: `permission denied: ${dir}/not-executable`, permanent: true });
 });
 
 t.test('its own process group; destroy takes the whole group, stopped or not', async (t) => {

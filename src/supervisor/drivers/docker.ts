@@ -73,7 +73,9 @@ export class DockerDriver implements Driver {
       return { ok: true, running: new ContainerInstance(this.docker, container, host, spec.ports[0] ?? 0, labels, agent, onExit) };
     } catch (error) {
       await container?.remove({ force: true }).catch(() => undefined);
-      return { ok: false, reason: `cannot start a container from ${spec.image}: ${engineMessage(error)}` };
+      // The engine has no such image (images are not pulled): no retry will find it.
+      const permanent = container === undefined && (error as { statusCode?: number }).statusCode === 404;
+      return { ok: false, reason: `cannot start a container from ${spec.image}: ${engineMessage(error)}`, permanent };
     }
   }
 
@@ -124,22 +126,33 @@ class ContainerInstance implements RunningInstance {
   async destroy(gracePeriodMs: number): Promise<DestroyOutcome> {
     await this.removeSidecars();
     let forced = false;
+    let reason: string | undefined;
     if (this.exit === undefined) {
+      // A paused container cannot be stopped (Podman: 500 "container state improper"): unpause it first, as the
+      // process driver sends SIGCONT with its SIGTERM.
+      const paused = await this.container.inspect().then((info) => info.State.Paused, () => false);
+      if (paused) await this.container.unpause().catch(() => undefined);
       // The API takes whole seconds; a grace period is rounded up, never cut short.
-      await this.container.stop({ t: Math.ceil(gracePeriodMs / 1000) }).catch(() => undefined);
+      const refused = await this.container.stop({ t: Math.ceil(gracePeriodMs / 1000) }).then(
+        () => undefined,
+        // 304: it stopped on its own meanwhile.
+        (error: unknown) => ((error as { statusCode?: number }).statusCode === 304 ? undefined : engineMessage(error)),
+      );
       let timer: NodeJS.Timeout | undefined;
       await Promise.race([this.exited, new Promise((resolve) => (timer = setTimeout(resolve, gracePeriodMs + STOP_SLACK_MS)))]);
       clearTimeout(timer);
       // Still no exit seen: the removal below is what ends it.
       const exit = this.exit as Exit | undefined; // set by the wait() above, which TypeScript cannot see
       forced = exit === undefined || exit.code === KILLED_STATUS;
+      if (refused !== undefined) reason = `the engine refused to stop it (${refused}): removed by force`;
+      else if (paused) reason = forced ? 'was paused: unpaused, still running after SIGTERM, killed' : 'was paused: unpaused, then stopped';
     }
     // A sidecar whose creation was in flight when its probe was cancelled may have appeared since: once more.
     await this.container.remove({ force: true }).catch(async () => {
       await this.removeSidecars();
       await this.container.remove({ force: true }).catch(() => undefined);
     });
-    return { forced };
+    return reason === undefined ? { forced } : { forced, reason };
   }
 
   /** A sidecar's probe is cancelled before destroy, but its removal may still be in flight: make sure of it. */

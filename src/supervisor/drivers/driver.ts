@@ -18,11 +18,14 @@ export interface LaunchRequest {
 
 export type LaunchResult =
   | { readonly ok: true; readonly running: RunningInstance }
-  | { readonly ok: false; readonly reason: string };
+  /** `permanent`: no retry can succeed (no such command, no such image); the instance is given up at once. */
+  | { readonly ok: false; readonly reason: string; readonly permanent?: boolean };
 
 export interface DestroyOutcome {
   /** The instance outlived its grace period and was killed. */
   readonly forced: boolean;
+  /** What happened, when it is more than a stop within the grace period or a kill at its end. */
+  readonly reason?: string;
 }
 
 export interface RunningInstance {

@@ -19,7 +19,7 @@ export class ProcessDriver implements Driver {
     if (command === undefined) return { ok: false, reason: 'no command given' };
     const hostPorts = await freePorts(spec.ports.length);
     const ports = new Map(spec.ports.map((containerPort, i) => [containerPort, hostPorts[i] as number]));
-    const started = await spawnApp([command, ...args], instance, spec.env, ports);
+    const started = await spawnApp([command, ...args], instance, spec.env, ports, spec.cwd);
     if (!started.ok) return started;
     return { ok: true, running: new ChildInstance(started.child, HOST, ports, onExit) };
   }
@@ -86,19 +86,23 @@ export async function spawnApp(
   instance: string,
   env: Readonly<Record<string, string>>,
   ports: ReadonlyMap<number, number>,
-): Promise<{ readonly ok: true; readonly child: ChildProcess } | { readonly ok: false; readonly reason: string }> {
+  cwd?: string,
+): Promise<{ readonly ok: true; readonly child: ChildProcess } | { readonly ok: false; readonly reason: string; readonly permanent: boolean }> {
   const [program, ...args] = argv;
   const child = spawn(program, args, {
     // Not the supervisor's environment: an app sees what its spec gives it, plus PATH to find its command.
     env: { PATH: process.env.PATH ?? '', ...env, ...portEnv(ports), LIFEGUARD_INSTANCE: instance },
+    ...(cwd === undefined ? {} : { cwd }),
     detached: true,
     stdio: 'ignore',
   });
-  const failure = await new Promise<string | undefined>((resolve) => {
+  const failure = await new Promise<NodeJS.ErrnoException | undefined>((resolve) => {
     child.once('spawn', () => resolve(undefined));
-    child.once('error', (error: NodeJS.ErrnoException) => resolve(spawnFailure(program, error)));
+    child.once('error', (error: NodeJS.ErrnoException) => resolve(error));
   });
-  return failure === undefined ? { ok: true, child } : { ok: false, reason: failure };
+  if (failure === undefined) return { ok: true, child };
+  // A missing or non-executable program stays so: retrying it 200 times only fills the log.
+  return { ok: false, reason: spawnFailure(program, failure), permanent: failure.code === 'ENOENT' || failure.code === 'EACCES' };
 }
 
 export function portEnv(ports: ReadonlyMap<number, number>): Record<string, string> {
