@@ -165,4 +165,24 @@ t.test('docker driver', { skip }, async (t) => {
     await second.start();
     t.same(await owned(stateDir), [], 'the next one on the same state directory removed them');
   });
+
+  t.test('a paused container is unpaused, then stopped within its grace period, and the log says so', async (t) => {
+    const h = await superviseContainers(t, [containerApp('native', { gracePeriodMs: 5_000 })]);
+    await h.until(to('healthy', 'web-1'), 30_000);
+    const [app] = await owned(h.stateDir, ['lifeguard.instance=web-1', 'lifeguard.role=app']);
+    await docker.getContainer(app?.Id as string).pause();
+    const began = performance.now();
+    await h.supervisor.stop();
+    t.ok(performance.now() - began < 15_000, 'not grace + 10s of a refused stop');
+    t.match(h.transitions.find(to('destroyed', 'web-1')), { cause: 'stopping', reason: 'was paused: unpaused, then stopped' });
+    t.same(await owned(h.stateDir), [], 'removed');
+  });
+
+  t.test('an image the engine does not have is a permanent failure: given up at once', async (t) => {
+    const h = await superviseContainers(t, [containerApp('native', { image: 'localhost/lifeguard-no-such-image:1' })]);
+    const givenUp = await h.until(to('given-up', 'web-1'), 30_000);
+    t.match(givenUp, { cause: 'permanent' });
+    t.match(h.transitions.find(to('crashed', 'web-1')), { cause: 'permanent', reason: /^cannot start a container from localhost\/lifeguard-no-such-image:1: / });
+    t.notOk(h.transitions.some((x) => x.cause === 'restart'), 'never retried');
+  });
 });
