@@ -3,7 +3,8 @@
  * --duration), stop every instance, exit 0; or watch an engine's containers (`lifeguard watch`) until then. stdout carries the transition log and nothing else; whatever goes
  * wrong ends as one line on stderr and a documented exit code, never a stack trace.
  */
-import { asLifeguardError } from '../checks/errors.js';
+import { asLifeguardError, LifeguardFailure, usageError } from '../checks/errors.js';
+import { preflight } from '../supervisor/preflight.js';
 import { loadConfig, type LifeguardConfig } from '../supervisor/config.js';
 import { SupervisorMetrics } from '../supervisor/metrics.js';
 import { Supervisor } from '../supervisor/supervisor.js';
@@ -26,6 +27,11 @@ async function main(argv: readonly string[]): Promise<void> {
   }
   const config = await loadConfig(invocation.configPath);
   if (invocation.kind === 'validate') {
+    const problems = await preflight(config.supervisor);
+    if (problems.length > 0) {
+      const more = problems.length > 1 ? ` (and ${problems.length - 1} more problem${problems.length > 2 ? 's' : ''})` : '';
+      throw new LifeguardFailure(usageError(`${invocation.configPath}: ${problems[0]}${more}`));
+    }
     const names = config.supervisor.apps.map((app) => app.name).join(', ');
     return finish({ stdout: `${invocation.configPath}: valid (${config.supervisor.apps.length} apps: ${names})\n` }, 0);
   }

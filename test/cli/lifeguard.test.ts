@@ -135,6 +135,26 @@ t.test('validate: exit 0 on a good config, without starting anything', async (t)
   t.equal(ended.stderr, '');
 });
 
+t.test('validate checks what a run would only find by giving up: commands, the engine, images', async (t) => {
+  const dir = await tempDir(t);
+  const docker = { name: 'box', driver: 'docker', image: 'localhost/lifeguard-no-such-image:1', checks: [{ tcp_check: { port: 8080 } }] };
+  const cases: [string, unknown, RegExp][] = [
+    ['a command not in PATH', { apps: [{ ...healthyApp('web', 1), command: ['lifeguard-no-such-command'] }] }, /^.*g\.json: apps\[0\]\.command: 'lifeguard-no-such-command' is not found in PATH$/],
+    ['a relative command not there, from the config\'s directory', { apps: [healthyApp('ok', 1), { ...healthyApp('web', 1), command: ['./bin/nope'] }] }, new RegExp(`^.*h\\.json: apps\\[1\\]\\.command: './bin/nope' is not an executable file \\(from ${dir}\\)$`)],
+    ['two problems', { apps: [{ ...healthyApp('a', 1), command: ['nope-1'] }, { ...healthyApp('b', 1), command: ['nope-2'] }] }, /apps\[0\]\.command: 'nope-1' is not found in PATH \(and 1 more problem\)$/],
+    ['an engine that does not answer', { apps: [docker], docker: { socketPath: join(dir, 'no.sock') } }, /cannot reach the Docker engine at .*no\.sock: .*\(set docker\.socketPath in the config, or DOCKER_HOST\)$/],
+  ];
+  for (const [i, [name, config, pattern]] of cases.entries()) {
+    const path = await writeConfig(dir, config, `${'ghij'[i]}.json`);
+    assertUsageError(t, await start(process.execPath, [CLI, 'validate', path]).ended, pattern, name);
+  }
+  const socket = process.env.LIFEGUARD_TEST_DOCKER_SOCKET;
+  if (socket !== undefined) {
+    const path = await writeConfig(dir, { apps: [docker], docker: { socketPath: socket } }, 'k.json');
+    assertUsageError(t, await start(process.execPath, [CLI, 'validate', path]).ended, /apps\[0\]\.image: the engine has no image 'localhost\/lifeguard-no-such-image:1' \(images are not pulled: pull it first\)$/, 'a missing image');
+  }
+});
+
 t.test('--help and --version exit 0', async (t) => {
   const help = await start(process.execPath, [CLI, 'run', '--help']).ended;
   t.equal(help.code, 0);

@@ -12,7 +12,7 @@
  */
 import { resolve } from 'node:path';
 import Docker from 'dockerode';
-import { LifeguardFailure, lifeguardError } from '../../checks/errors.js';
+import { LifeguardFailure, usageError } from '../../checks/errors.js';
 import { ContainerAgentRunner, engineMessage } from './docker-sidecar.js';
 import type { Exit } from '../exit.js';
 import type { Endpoint } from '../probes/probe.js';
@@ -82,13 +82,36 @@ export class DockerDriver implements Driver {
   /** Removes every container of this owner, sidecars first (an app container cannot go while one shares its network). */
   async cleanup(): Promise<void> {
     const left = await this.docker.listContainers({ all: true, filters: { label: [`lifeguard.supervisor=${this.owner}`] } }).catch((error: unknown) => {
-      const where = this.options.socketPath ?? process.env.DOCKER_HOST ?? '/var/run/docker.sock';
-      throw new LifeguardFailure(lifeguardError('internal', { detail: `cannot reach the Docker engine at ${where}: ${engineMessage(error)}` }));
+      throw new LifeguardFailure(usageError(engineUnreachable(this.options.socketPath, error)));
     });
     const order = (role: string | undefined) => (role === 'sidecar' ? 0 : 1);
     left.sort((a, b) => order(a.Labels['lifeguard.role']) - order(b.Labels['lifeguard.role']));
     for (const { Id } of left) await this.docker.getContainer(Id).remove({ force: true }).catch(() => undefined);
   }
+}
+
+/** The one line for an engine that does not answer, with where the socket path comes from. */
+export function engineUnreachable(socketPath: string | undefined, error: unknown): string {
+  const where = socketPath ?? process.env.DOCKER_HOST ?? '/var/run/docker.sock';
+  return `cannot reach the Docker engine at ${where}: ${engineMessage(error)} (set docker.socketPath in the config, or DOCKER_HOST)`;
+}
+
+/**
+ * What `lifeguard validate` can know of docker apps before any start: the engine answers, and it has every image
+ * an instance or a sidecar would run (images are never pulled). One line per problem.
+ */
+export async function checkEngine(socketPath: string | undefined, images: ReadonlyMap<string, string>): Promise<string[]> {
+  const docker = new Docker(socketPath === undefined ? undefined : { socketPath });
+  try {
+    await docker.ping();
+  } catch (error) {
+    return [engineUnreachable(socketPath, error)];
+  }
+  const problems: string[] = [];
+  for (const [image, field] of images) {
+    await docker.getImage(image).inspect().catch(() => problems.push(`${field}: the engine has no image '${image}' (images are not pulled: pull it first)`));
+  }
+  return problems;
 }
 
 /** One app container; it owns the wait() on it, and destroy takes its sidecars with it. */
