@@ -5,6 +5,11 @@
  */
 import { asLifeguardError, LifeguardFailure, usageError } from '../checks/errors.js';
 import { preflight } from '../supervisor/preflight.js';
+import { fetchStatus, renderStatus, selectApps, summarize } from '../supervisor/status-report.js';
+
+/** `lifeguard status` as a check: some app has fewer healthy instances than desired. */
+const BELOW_DESIRED_EXIT = 1;
+const STATUS_TIMEOUT_MS = 5000;
 import { loadConfig, type LifeguardConfig } from '../supervisor/config.js';
 import { SupervisorMetrics } from '../supervisor/metrics.js';
 import { Supervisor } from '../supervisor/supervisor.js';
@@ -18,8 +23,17 @@ import { parseLifeguardArgs } from './lifeguard.js';
 import { runUntilStopped } from './long-running.js';
 
 async function main(argv: readonly string[]): Promise<void> {
-  const invocation = parseLifeguardArgs(argv);
+  const invocation = parseLifeguardArgs(argv, process.env);
   if (invocation.kind === 'print') return finish(invocation.told, 0);
+  if (invocation.kind === 'status') {
+    const status = await fetchStatus({ endpoint: invocation.endpoint, ...(invocation.token === undefined ? {} : { token: invocation.token }), timeoutMs: STATUS_TIMEOUT_MS });
+    const apps = selectApps(status, invocation.app);
+    const below = apps.map(summarize).filter((app) => app.healthy < app.desired);
+    const text = invocation.json
+      ? `${JSON.stringify({ ok: below.length === 0, apps: apps.map((app) => ({ ...summarize(app), instances: app.instances, prewarm: app.prewarm })) })}\n`
+      : renderStatus(apps);
+    return finish({ stdout: text }, below.length === 0 ? 0 : BELOW_DESIRED_EXIT);
+  }
   if (invocation.kind === 'watch') {
     const section = invocation.configPath === undefined ? undefined : await readWatchFile(invocation.configPath);
     await watch(parseWatchSettings(section, invocation.flags), invocation.logFormat, invocation.durationMs);

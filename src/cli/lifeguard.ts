@@ -21,6 +21,15 @@ export type LifeguardInvocation =
       readonly durationMs?: number;
     }
   | {
+      readonly kind: 'status';
+      /** One app, or every app. */
+      readonly app?: string;
+      /** host:port of the supervisor's http.listen. */
+      readonly endpoint: string;
+      readonly token?: string;
+      readonly json: boolean;
+    }
+  | {
       readonly kind: 'watch';
       /** A JSON file with a `watch` section; its fields are the flags' defaults. */
       readonly configPath?: string;
@@ -52,7 +61,9 @@ const WATCH_FLAGS = [
 
 const LOG_FORMATS: readonly LogFormat[] = ['json', 'text'];
 
-export function parseLifeguardArgs(argv: readonly string[]): LifeguardInvocation {
+const DEFAULT_ENDPOINT = '127.0.0.1:9464';
+
+export function parseLifeguardArgs(argv: readonly string[], env: NodeJS.ProcessEnv = {}): LifeguardInvocation {
   let out = '';
   let err = '';
   let invocation: LifeguardInvocation | undefined;
@@ -114,6 +125,18 @@ export function parseLifeguardArgs(argv: readonly string[]): LifeguardInvocation
     });
 
   program
+    .command('status')
+    .description("a running supervisor's apps and instances, from its HTTP endpoint; exit 1 when an app has fewer healthy instances than desired")
+    .argument('[app]', 'only this app')
+    .option('--endpoint <host:port>', "the supervisor's http.listen", DEFAULT_ENDPOINT)
+    .option('--token <token>', 'the bearer token of http.token (default: $LIFEGUARD_TOKEN)')
+    .option('--json', 'print JSON instead of tables')
+    .action((app: string | undefined, options: { endpoint: string; token?: string; json?: boolean }) => {
+      const token = options.token ?? env.LIFEGUARD_TOKEN;
+      invocation = { kind: 'status', ...(app === undefined ? {} : { app }), endpoint: options.endpoint, ...(token === undefined || token === '' ? {} : { token }), json: options.json === true };
+    });
+
+  program
     .command('validate')
     .description('check CONFIG and exit: 0 when valid, 2 with the first bad field otherwise')
     .argument('<config>', 'config file (JSON)')
@@ -127,10 +150,10 @@ export function parseLifeguardArgs(argv: readonly string[]): LifeguardInvocation
     if (!(thrown instanceof CommanderError)) throw thrown;
     if (thrown.exitCode === 0) return { kind: 'print', told: { stdout: out, stderr: err } };
     // Help asked for by mistake (no command at all) is still a usage error: say what is missing.
-    const message = thrown.code === 'commander.help' ? 'missing command: run, validate or watch (see --help)' : thrown.message;
+    const message = thrown.code === 'commander.help' ? 'missing command: run, validate, status or watch (see --help)' : thrown.message;
     throw new LifeguardFailure(usageError(message.replace(/^error: /, '').replace(/\n/g, ' ')));
   }
-  if (invocation === undefined) throw new LifeguardFailure(usageError('missing command: run, validate or watch (see --help)'));
+  if (invocation === undefined) throw new LifeguardFailure(usageError('missing command: run, validate, status or watch (see --help)'));
   return invocation;
 }
 

@@ -21,6 +21,8 @@ export interface CliRun extends Started {
   readonly transitions: Transition[];
   /** Every app and agent pid its state directory ever recorded while we watched. */
   readonly pids: Set<number>;
+  /** The HTTP endpoint's loopback port. */
+  readonly port: number;
   /** Resolves once `predicate` holds for the transitions so far; rejects after `ms`. */
   until(predicate: (transitions: readonly Transition[]) => boolean, ms?: number): Promise<void>;
   status(): Promise<SupervisorStatus>;
@@ -32,6 +34,8 @@ export interface CliOptions {
   /** `ulimit -n` for the supervisor (applied by a fixed `sh -c` wrapper, no user input in it). */
   readonly maxFds?: number;
   readonly killAfterMs?: number;
+  /** http.token; status() then cannot read the endpoint. */
+  readonly token?: string;
 }
 
 /**
@@ -41,7 +45,8 @@ export interface CliOptions {
 export async function runCli(t: Test, dir: string, apps: readonly unknown[], options: CliOptions = {}): Promise<CliRun> {
   const port = await freePort();
   const config = join(dir, 'config.json');
-  writeFileSync(config, JSON.stringify({ apps, http: { listen: `127.0.0.1:${port}` }, stateDir: join(dir, 'state') }));
+  const http = { listen: `127.0.0.1:${port}`, ...(options.token === undefined ? {} : { token: options.token }) };
+  writeFileSync(config, JSON.stringify({ apps, http, stateDir: join(dir, 'state') }));
   const args = ['run', config];
   const started =
     options.maxFds === undefined
@@ -96,7 +101,7 @@ export async function runCli(t: Test, dir: string, apps: readonly unknown[], opt
     started.child.kill('SIGTERM');
     return started.ended;
   };
-  return { ...started, transitions, pids, until, status, stop };
+  return { ...started, port, transitions, pids, until, status, stop };
 }
 
 /**

@@ -1,0 +1,88 @@
+/**
+ * `lifeguard status`: a running supervisor's GET /status, fetched within a hard deadline, and what an operator
+ * reads from it — a table of apps and instances, and whether every app has its desired count healthy (so that
+ * the command can serve as a check itself).
+ */
+import { request } from 'node:http';
+import { LifeguardFailure, usageError } from '../checks/errors.js';
+import { formatAddress } from '../checks/errors.js';
+import { parseListenAddress } from './listen-address.js';
+import type { AppStatus, SupervisorStatus } from './types.js';
+
+export interface StatusQuery {
+  /** `host:port` of the supervisor's http.listen. */
+  readonly endpoint: string;
+  readonly token?: string;
+  /** The whole request, connect to last byte. */
+  readonly timeoutMs: number;
+}
+
+/** What `lifeguard status` reads of GET /status, checked, so that a wrong endpoint is one clear line. */
+export async function fetchStatus(query: StatusQuery): Promise<SupervisorStatus> {
+  const address = parseListenAddress(query.endpoint);
+  if (address === undefined) throw new LifeguardFailure(usageError(`--endpoint '${query.endpoint}': expected an IP address and port such as 127.0.0.1:9464`));
+  const where = formatAddress(address.host, address.port);
+  const { status, body } = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+    const headers = query.token === undefined ? {} : { Authorization: `Bearer ${query.token}` };
+    const req = request({ host: address.host, port: address.port, path: '/status', headers }, (res) => {
+      let text = '';
+      res.setEncoding('utf8').on('data', (chunk: string) => (text += chunk));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
+    });
+    const deadline = setTimeout(() => req.destroy(new Error(`no answer within ${query.timeoutMs}ms`)), query.timeoutMs);
+    req.on('close', () => clearTimeout(deadline));
+    req.on('error', reject);
+    req.end();
+  }).catch((error: NodeJS.ErrnoException) => {
+    throw unreachable(where, error.code ?? error.message);
+  });
+  if (status === 401) throw unreachable(where, 'the endpoint wants a bearer token: --token, or LIFEGUARD_TOKEN');
+  if (status !== 200) throw unreachable(where, `GET /status answered ${status}`);
+  try {
+    const parsed = JSON.parse(body) as SupervisorStatus;
+    if (!Array.isArray(parsed.apps)) throw new Error('no apps');
+    return parsed;
+  } catch {
+    throw unreachable(where, 'GET /status did not answer a lifeguard status');
+  }
+}
+
+export interface AppSummary {
+  readonly name: string;
+  readonly desired: number;
+  /** Members (not prewarm, not claimed) in state healthy. */
+  readonly healthy: number;
+}
+
+export function summarize(app: AppStatus): AppSummary {
+  return { name: app.name, desired: app.desired, healthy: app.instances.filter((i) => i.state === 'healthy').length };
+}
+
+/** The apps asked for: one by name (a usage error when there is none), or all. */
+export function selectApps(status: SupervisorStatus, app: string | undefined): readonly AppStatus[] {
+  if (app === undefined) return status.apps;
+  const found = status.apps.filter((a) => a.name === app);
+  if (found.length === 0) throw new LifeguardFailure(usageError(`no app named '${app}' (there are: ${status.apps.map((a) => a.name).join(', ') || 'none'})`));
+  return found;
+}
+
+/** Two tables, apps then instances, in columns. */
+export function renderStatus(apps: readonly AppStatus[]): string {
+  const appRows = apps.map((app) => {
+    const { healthy, desired } = summarize(app);
+    return [app.name, `${healthy}/${desired}`, healthy >= desired ? 'ok' : 'BELOW DESIRED', String(app.prewarm.length)];
+  });
+  const instanceRows = apps.flatMap((app) =>
+    [...app.instances, ...app.prewarm].map((i) => [i.id, app.name, app.prewarm.includes(i) ? `${i.state} (prewarm)` : i.state, i.address ?? '-', i.pid === null ? '-' : String(i.pid), String(i.restarts), i.since]),
+  );
+  return `${columns([['APP', 'HEALTHY', 'STATUS', 'PREWARM'], ...appRows])}\n${columns([['INSTANCE', 'APP', 'STATE', 'ADDRESS', 'PID', 'RESTARTS', 'SINCE'], ...instanceRows])}`;
+}
+
+function columns(rows: readonly (readonly string[])[]): string {
+  const widths = rows[0]!.map((_, c) => Math.max(...rows.map((row) => row[c]!.length)));
+  return rows.map((row) => row.map((cell, c) => (c === row.length - 1 ? cell : cell.padEnd(widths[c]!))).join('  ')).join('\n') + '\n';
+}
+
+function unreachable(where: string, why: string): LifeguardFailure {
+  return new LifeguardFailure(usageError(`status: cannot read lifeguard's status at ${where}: ${why}`));
+}
