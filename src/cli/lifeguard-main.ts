@@ -39,7 +39,7 @@ async function main(argv: readonly string[]): Promise<void> {
     await watch(parseWatchSettings(section, invocation.flags), invocation.logFormat, invocation.durationMs);
     return finish({}, 0);
   }
-  const config = await loadConfig(invocation.configPath);
+  const config = await loadConfig(invocation.configPath, invocation.stateDir === undefined ? {} : { stateDir: invocation.stateDir });
   if (invocation.kind === 'validate') {
     const problems = await preflight(config.supervisor);
     if (problems.length > 0) {

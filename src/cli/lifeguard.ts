@@ -12,10 +12,12 @@ import type { Told } from './invocation.js';
 
 export type LifeguardInvocation =
   | { readonly kind: 'print'; readonly told: Told }
-  | { readonly kind: 'validate'; readonly configPath: string }
+  | { readonly kind: 'validate'; readonly configPath: string; readonly stateDir?: string }
   | {
       readonly kind: 'run';
       readonly configPath: string;
+      /** Overrides the config's stateDir. */
+      readonly stateDir?: string;
       readonly logFormat: LogFormat;
       /** Stop on our own after this long, as if sent SIGTERM; undefined: run until a signal. */
       readonly durationMs?: number;
@@ -84,15 +86,16 @@ export function parseLifeguardArgs(argv: readonly string[], env: NodeJS.ProcessE
   program
     .command('run')
     .description('run the apps of CONFIG until SIGTERM or SIGINT, then stop every instance and exit 0')
-    .argument('<config>', 'config file (JSON)')
+    .argument('<config>', 'config file (JSON, or YAML when named .yaml or .yml)')
     .option('--log-format <format>', 'transition log format: json or text', 'json')
     .option('--duration <duration>', 'stop after this long, as on SIGTERM (Go syntax: 30s, 5m)')
+    .option('--state-dir <dir>', "instead of the config's stateDir (relative to the working directory)")
     .addHelpText('after', '\nThe transition log goes to stdout, one line per transition; errors go to stderr.')
-    .action((configPath: string, options: { logFormat: string; duration?: string }) => {
+    .action((configPath: string, options: { logFormat: string; duration?: string; stateDir?: string }) => {
       const logFormat = LOG_FORMATS.find((format) => format === options.logFormat);
       if (logFormat === undefined) invalidValue('--log-format', options.logFormat, 'json or text');
       const durationMs = options.duration === undefined ? undefined : parseDurationValue('--duration', options.duration, false);
-      invocation = { kind: 'run', configPath, logFormat, ...(durationMs === undefined ? {} : { durationMs }) };
+      invocation = { kind: 'run', configPath, logFormat, ...(durationMs === undefined ? {} : { durationMs }), ...stateDirOf(options) };
     });
 
   const watch = program
@@ -139,9 +142,10 @@ export function parseLifeguardArgs(argv: readonly string[], env: NodeJS.ProcessE
   program
     .command('validate')
     .description('check CONFIG and exit: 0 when valid, 2 with the first bad field otherwise')
-    .argument('<config>', 'config file (JSON)')
-    .action((configPath: string) => {
-      invocation = { kind: 'validate', configPath };
+    .argument('<config>', 'config file (JSON, or YAML when named .yaml or .yml)')
+    .option('--state-dir <dir>', "instead of the config's stateDir (relative to the working directory)")
+    .action((configPath: string, options: { stateDir?: string }) => {
+      invocation = { kind: 'validate', configPath, ...stateDirOf(options) };
     });
 
   try {
@@ -155,6 +159,11 @@ export function parseLifeguardArgs(argv: readonly string[], env: NodeJS.ProcessE
   }
   if (invocation === undefined) throw new LifeguardFailure(usageError('missing command: run, validate, status or watch (see --help)'));
   return invocation;
+}
+
+function stateDirOf(options: { stateDir?: string }): { stateDir?: string } {
+  if (options.stateDir === '') invalidValue('--state-dir', '', 'a directory');
+  return options.stateDir === undefined ? {} : { stateDir: options.stateDir };
 }
 
 /** Where commander puts a flag's value: `--min-unhealthy <d>` in `minUnhealthy`. */

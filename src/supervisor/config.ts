@@ -6,6 +6,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
+import { isNode, LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
 import { checkSchema, describeIssue, entryCheck, parseCheckDefinition, port, type CheckEntry } from '../checks/definition.js';
 import { parseDuration } from '../checks/duration.js';
@@ -13,7 +14,8 @@ import { LifeguardFailure, usageError } from '../checks/errors.js';
 import { MAX_DURATION_MS, type CheckDefaults } from '../checks/parse.js';
 import { isLoopback, parseListenAddress } from './listen-address.js';
 import type { SupervisorOptions } from './options.js';
-import type { AppSpec } from './types.js';
+import type { AppSpec, AppUser } from './types.js';
+import { lookupUser } from './users.js';
 
 export interface HttpEndpointConfig {
   /** `host:port`, an IP literal; loopback unless allowNonLoopback. */
@@ -101,11 +103,19 @@ const appSchema = z.strictObject({
   image: nonEmptyString('an image reference').optional(),
   // Relative to the config file's directory, which is also the default: a config and its app travel together.
   cwd: nonEmptyString('a directory').regex(NO_NUL, { error: NUL_ERROR }).optional(),
+  // A value, or {"fromEnv": "NAME"}: that variable of the supervisor's own environment, read when the config is.
   env: z
-    .record(z.string().regex(ENV_NAME), z.string({ error: 'expected a string' }).regex(NO_NUL, { error: NUL_ERROR }), {
-      error: (issue) => (issue.code === 'invalid_key' ? 'expected a variable name without "="' : 'expected an object of strings'),
-    })
+    .record(
+      z.string().regex(ENV_NAME),
+      z.union([
+        z.string().regex(NO_NUL, { error: NUL_ERROR }),
+        z.strictObject({ fromEnv: z.string().regex(ENV_NAME, { error: 'expected a variable name without "="' }) }),
+      ], { error: 'expected a string, or {"fromEnv": "NAME"}' }),
+      { error: (issue) => (issue.code === 'invalid_key' ? 'expected a variable name without "="' : 'expected an object of strings') },
+    )
     .default({}),
+  // Run as this user (a name or uid of /etc/passwd, with its primary group); only a supervisor running as root can.
+  user: nonEmptyString('a user name or uid').optional(),
   instances: count(0).default(APP_DEFAULTS.instances),
   ports: z.array(port, { error: 'expected an array of port numbers' }).min(1, { error: 'expected at least one port' }).optional(),
   // Diego's own field names, so that a CheckDefinition's lists paste in unchanged.
@@ -122,6 +132,7 @@ const appSchema = z.strictObject({
 }, { error: 'expected an object' });
 
 type RawApp = z.infer<typeof appSchema>;
+type ResolvedApp = Omit<RawApp, 'env'> & { readonly env: Readonly<Record<string, string>> };
 type Fail = (path: PropertyKey[], message: string) => void;
 
 export const httpSchema = z.strictObject({
@@ -147,22 +158,37 @@ const configSchema = z.strictObject({
   agentStartConcurrency: count(1).optional(),
 }, { error: 'expected an object' });
 
-/** The schema's rules that span fields, and the paths resolved against `baseDir` (the config file's directory). */
-const configWithin = (baseDir: string | undefined) => configSchema.transform((config, ctx): LifeguardConfig => {
+/** Where the config's relative paths start (the config file's directory), and whose environment `fromEnv` reads. */
+export interface ConfigContext {
+  readonly baseDir?: string;
+  readonly env?: NodeJS.ProcessEnv;
+  /** Overrides the file's stateDir (`--state-dir`); relative to the working directory, as a command-line path. */
+  readonly stateDir?: string;
+}
+
+/** Variables lifeguard sets itself; an app's env that names one would be overwritten, so it is refused. */
+const RESERVED_ENV = /^(PORT|PORT_\d+|LIFEGUARD_INSTANCE|LIFEGUARD_STATE_DIR)$/;
+
+/** The schema's rules that span fields, and the paths resolved against the context. */
+const configWithin = ({ baseDir, env = process.env, stateDir }: ConfigContext) => configSchema.transform((config, ctx): LifeguardConfig => {
   const fail: Fail = (path, message) => ctx.addIssue({ code: 'custom', path, message });
   const names = new Set<string>();
+  const envs: Record<string, string>[] = [];
+  const users: (AppUser | undefined)[] = [];
   config.apps.forEach((app, i) => {
     if (names.has(app.name)) fail(['apps', i, 'name'], `duplicate app name${got(app.name)}`);
     names.add(app.name);
     checkApp(app, (path, message) => fail(['apps', i, ...path], message));
+    envs.push(resolveEnv(app.env, env, (path, message) => fail(['apps', i, 'env', ...path], message)));
+    users.push(app.user === undefined ? undefined : resolveUser(app.user, (message) => fail(['apps', i, 'user'], message)));
   });
   if (config.http !== undefined) checkHttp(config.http, fail);
   const within = (path: string) => (baseDir === undefined ? path : resolve(baseDir, path));
   const docker = config.docker?.agentBinary === undefined ? config.docker : { ...config.docker, agentBinary: within(config.docker.agentBinary) };
   return {
     supervisor: {
-      apps: config.apps.map((app) => toAppSpec(app, app.cwd === undefined ? baseDir : within(app.cwd))),
-      stateDir: within(config.stateDir),
+      apps: config.apps.map((app, i) => toAppSpec({ ...app, env: envs[i] ?? {} }, app.cwd === undefined ? baseDir : within(app.cwd), users[i])),
+      stateDir: stateDir === undefined ? within(config.stateDir) : resolve(stateDir),
       ...(docker === undefined ? {} : { docker }),
       ...(config.agentStartConcurrency === undefined ? {} : { tuning: { agentStartConcurrency: config.agentStartConcurrency } }),
     },
@@ -204,6 +230,37 @@ export function checkHttp(http: z.infer<typeof httpSchema>, fail: Fail): void {
   }
 }
 
+/** Each value as given, or read from `from` (the supervisor's environment); reserved and unset names are refused. */
+function resolveEnv(entries: RawApp['env'], from: NodeJS.ProcessEnv, fail: Fail): Record<string, string> {
+  const resolved: Record<string, string> = {};
+  for (const [name, value] of Object.entries(entries)) {
+    if (RESERVED_ENV.test(name)) {
+      fail([name], 'set by lifeguard for every instance (PORT, PORT_<n>, LIFEGUARD_INSTANCE, LIFEGUARD_STATE_DIR); give the app another name');
+      continue;
+    }
+    if (typeof value === 'string') {
+      resolved[name] = value;
+      continue;
+    }
+    const passed = from[value.fromEnv];
+    if (passed === undefined) fail([name, 'fromEnv'], `${value.fromEnv} is not set in lifeguard's environment`);
+    else if (passed.includes('\0')) fail([name, 'fromEnv'], NUL_ERROR);
+    else resolved[name] = passed;
+  }
+  return resolved;
+}
+
+/** A user of /etc/passwd by name or uid, for a supervisor that runs as root. */
+function resolveUser(user: string, fail: (message: string) => void): AppUser | undefined {
+  if (process.getuid?.() !== 0) {
+    fail('only a supervisor running as root can run apps as another user');
+    return undefined;
+  }
+  const found = lookupUser(user);
+  if (found === undefined) fail(`no such user in /etc/passwd${got(user)}`);
+  return found;
+}
+
 /** The value as written, for custom issues (describeIssue quotes only the ones zod raises itself). */
 export function got(value: unknown): string {
   return value === undefined ? '' : `, got ${JSON.stringify(value)}`;
@@ -225,7 +282,7 @@ function notInCheckUrl(entry: CheckEntry): string | undefined {
   return Object.keys(check).find((key) => !carried.has(key));
 }
 
-function toAppSpec(app: RawApp, cwd: string | undefined): AppSpec {
+function toAppSpec(app: ResolvedApp, cwd: string | undefined, user: AppUser | undefined): AppSpec {
   const definition = parseCheckDefinition(
     { checks: app.checks, ...(app.readiness_checks === undefined ? {} : { readiness_checks: app.readiness_checks }) },
     CHECK_DEFAULTS,
@@ -237,6 +294,7 @@ function toAppSpec(app: RawApp, cwd: string | undefined): AppSpec {
     name: app.name,
     ...(app.command === undefined ? {} : { command: app.command }),
     ...(cwd === undefined || app.driver === 'docker' ? {} : { cwd }),
+    ...(user === undefined ? {} : { user }),
     ...(app.image === undefined ? {} : { image: app.image }),
     env: app.env,
     instances: app.instances,
@@ -261,24 +319,37 @@ function toAppSpec(app: RawApp, cwd: string | undefined): AppSpec {
   };
 }
 
+/** Where a field is in the file the config came from (`web.yaml:7:5`), when that is known. */
+type Locate = (path: readonly PropertyKey[]) => string | undefined;
+
 /**
  * Validates parsed JSON; throws LifeguardFailure (a usage error, exit 2) naming the first bad field. With
  * `baseDir`, stateDir, each app's cwd (default: baseDir itself) and docker.agentBinary are resolved against it.
  */
-export function parseConfig(json: unknown, baseDir?: string): LifeguardConfig {
-  if (typeof json !== 'object' || json === null || Array.isArray(json)) throw configError('expected a JSON object with "apps"');
-  const parsed = configWithin(baseDir).safeParse(json, { reportInput: true });
-  if (!parsed.success) throw configError(describeIssue(withoutSecrets(parsed.error)));
-  return parsed.data;
+export function parseConfig(json: unknown, context: ConfigContext = {}, locate?: Locate): LifeguardConfig {
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) throw configError('expected a JSON or YAML object with "apps"');
+  const parsed = configWithin(context).safeParse(json, { reportInput: true });
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0]!;
+  const where = locate?.(issue.code === 'unrecognized_keys' ? [...issue.path, issue.keys[0]!] : issue.path);
+  throw configError(`${where === undefined ? '' : `${where}: `}${describeIssue(withoutSecrets(parsed.error))}`);
 }
 
-/** Reads and validates a config file; unreadable files and bad JSON are usage errors too. */
-export async function loadConfig(path: string): Promise<LifeguardConfig> {
+/**
+ * Reads and validates a config file: YAML when its name ends in .yaml or .yml (the same schema; errors say the
+ * line and column), JSON otherwise. Unreadable files and bad syntax are usage errors too.
+ */
+export async function loadConfig(path: string, context: Omit<ConfigContext, 'baseDir'> = {}): Promise<LifeguardConfig> {
   let text: string;
   try {
     text = await readFile(path, 'utf8');
   } catch (error) {
     throw configError(`cannot read '${path}': ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+  }
+  const within = { ...context, baseDir: dirname(resolve(path)) };
+  if (/\.ya?ml$/i.test(path)) {
+    const { json, locate } = readYaml(path, text);
+    return parseConfig(json, within, locate);
   }
   let json: unknown;
   try {
@@ -286,7 +357,28 @@ export async function loadConfig(path: string): Promise<LifeguardConfig> {
   } catch (error) {
     throw configError(`'${path}' is not valid JSON: ${(error as Error).message.split('\n')[0]}`);
   }
-  return parseConfig(json, dirname(resolve(path)));
+  return parseConfig(json, within);
+}
+
+function readYaml(path: string, text: string): { json: unknown; locate: Locate } {
+  const lines = new LineCounter();
+  // uniqueKeys: a key given twice is an error, as a typo usually is; no custom tags, so nothing but data comes out.
+  const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false });
+  const position = (offset: number) => {
+    const { line, col } = lines.linePos(offset);
+    return `${path}:${line}:${col}`;
+  };
+  const error = doc.errors[0];
+  if (error !== undefined) throw configError(`${position(error.pos[0])}: not valid YAML: ${error.message.split('\n')[0]}`);
+  const locate: Locate = (fieldPath) => {
+    // The field itself, else the nearest enclosing one that is there (a missing field is reported at its parent).
+    for (let n = fieldPath.length; n >= 0; n--) {
+      const node = doc.getIn(fieldPath.slice(0, n) as unknown[], true);
+      if (isNode(node) && node.range !== undefined && node.range !== null) return position(node.range[0]);
+    }
+    return undefined;
+  };
+  return { json: doc.toJS({ maxAliasCount: 100 }) as unknown, locate };
 }
 
 /**

@@ -17,6 +17,12 @@ export type InstanceState =
 export type ProbeStrategy = 'sidecar' | 'native' | 'oneshot';
 export type DriverName = 'process' | 'netns' | 'docker';
 
+export interface AppUser {
+  readonly name: string;
+  readonly uid: number;
+  readonly gid: number;
+}
+
 /** Diego's restart policy; every number configurable. */
 export interface RestartPolicy {
   /** Crashes restarted at once before backoff starts. */
@@ -36,6 +42,8 @@ export interface AppSpec {
   readonly command?: readonly string[];
   /** The app's working directory (process and netns drivers); a relative command is found from it. Absent: the supervisor's. */
   readonly cwd?: string;
+  /** Run as this user (process and netns drivers; the supervisor must be root). Absent: the supervisor's own. */
+  readonly user?: AppUser;
   readonly image?: string;
   readonly env: Readonly<Record<string, string>>;
   readonly instances: number;

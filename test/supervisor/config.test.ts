@@ -88,7 +88,7 @@ t.test('a docker app needs an image and no command', async (t) => {
 
 t.test('each invalid field is a usage error (exit 2) naming its path', async (t) => {
   const cases: [string, unknown, RegExp][] = [
-    ['not an object', [], /^config: expected a JSON object/],
+    ['not an object', [], /^config: expected a JSON or YAML object with "apps"$/],
     ['no apps', {}, /^config: apps: /],
     ['empty apps', { apps: [] }, /^config: apps: expected at least one app/],
     ['unknown top-level field', { apps: [web], extra: 1 }, /^config: extra: unknown field$/],
@@ -176,4 +176,57 @@ t.test('agentStartConcurrency: a bound on agents booting at once, an integer of 
   t.same(parseConfig({ apps: [app], agentStartConcurrency: 8 }).supervisor.tuning, { agentStartConcurrency: 8 });
   t.equal(parseConfig({ apps: [app] }).supervisor.tuning, undefined, 'absent: the default, 2 per core');
   t.throws(() => parseConfig({ apps: [app], agentStartConcurrency: 0 }), /config: agentStartConcurrency: expected an integer of at least 1/);
+});
+
+t.test('env: a PORT lifeguard would overwrite is refused; fromEnv passes a variable of the supervisor through', async (t) => {
+  for (const name of ['PORT', 'PORT_8080', 'LIFEGUARD_INSTANCE', 'LIFEGUARD_STATE_DIR']) {
+    t.match(failureOf({ apps: [{ ...web, env: { [name]: '1' } }] }), { exitCode: 2, message: new RegExp(`^config: apps\\[0\\]\\.env\\.${name}: set by lifeguard for every instance`) }, name);
+  }
+  const env = { LG_TEST_SECRET: 'hunter2' };
+  const app = parseConfig({ apps: [{ ...web, env: { A: 'plain', DB: { fromEnv: 'LG_TEST_SECRET' } } }] }, { env }).supervisor.apps[0];
+  t.same(app?.env, { A: 'plain', DB: 'hunter2' });
+  t.throws(() => parseConfig({ apps: [{ ...web, env: { DB: { fromEnv: 'LG_TEST_UNSET' } } }] }, { env }), { message: "config: apps[0].env.DB.fromEnv: LG_TEST_UNSET is not set in lifeguard's environment" });
+  t.match(failureOf({ apps: [{ ...web, env: { DB: { from: 'X' } } }] }), { message: /^config: apps\[0\]\.env\.DB: expected a string, or \{"fromEnv": "NAME"\}/ });
+});
+
+t.test('user: a name or uid of /etc/passwd, only as root', async (t) => {
+  if (process.getuid?.() === 0) {
+    t.match(parseConfig({ apps: [{ ...web, user: 'nobody' }] }).supervisor.apps[0]?.user, { name: 'nobody', uid: 65534 });
+    t.match(parseConfig({ apps: [{ ...web, user: '65534' }] }).supervisor.apps[0]?.user, { name: 'nobody' });
+    t.match(failureOf({ apps: [{ ...web, user: 'lifeguard-no-such-user' }] }), { message: 'config: apps[0].user: no such user in /etc/passwd, got "lifeguard-no-such-user"' });
+  } else {
+    t.match(failureOf({ apps: [{ ...web, user: 'nobody' }] }), { message: 'config: apps[0].user: only a supervisor running as root can run apps as another user' });
+  }
+});
+
+t.test('YAML: the same schema, errors with the file, line and column; paths from the file and --state-dir', async (t) => {
+  const dir = await mkdtemp(join(tmpdir(), 'lifeguard-yaml-'));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  const good = `# an operator's config
+apps:
+  - name: web
+    command: [node, app.mjs]
+    cwd: site
+    instances: 2
+    checks:
+      - http_check: {port: 8080, path: /health}
+stateDir: state
+`;
+  await writeFile(join(dir, 'good.yaml'), good);
+  const config = await loadConfig(join(dir, 'good.yaml'));
+  t.match(config.supervisor.apps[0], { name: 'web', instances: 2, cwd: join(dir, 'site'), checks: [{ kind: 'http', port: 8080, path: '/health' }] });
+  t.equal(config.supervisor.stateDir, join(dir, 'state'));
+  t.equal((await loadConfig(join(dir, 'good.yaml'), { stateDir: 'elsewhere' })).supervisor.stateDir, join(process.cwd(), 'elsewhere'), '--state-dir wins');
+
+  const cases: [string, string, string][] = [
+    ['bad.yml', good.replace('instances: 2', 'instances: two'), `config: ${join(dir, 'bad.yml')}:6:16: apps[0].instances: expected an integer of at least 0, got "two"`],
+    ['unknown.yaml', good.replace('    instances: 2', '    replicas: 2'), `config: ${join(dir, 'unknown.yaml')}:6:15: apps[0].replicas: unknown field`],
+    ['missing.yaml', good.replace(/    checks:\n.*\n/, ''), `config: ${join(dir, 'missing.yaml')}:3:5: apps[0].checks: expected an array of checks`],
+    ['syntax.yaml', good.replace('[node, app.mjs]', '[node, app.mjs'), `config: ${join(dir, 'syntax.yaml')}:`],
+    ['twice.yaml', `${good}stateDir: again\n`, `config: ${join(dir, 'twice.yaml')}:10:1: not valid YAML: Map keys must be unique`],
+  ];
+  for (const [name, text, message] of cases) {
+    await writeFile(join(dir, name), text);
+    await t.rejects(loadConfig(join(dir, name)), { message: message.endsWith(':') ? new RegExp(`^${message.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\d+:\\d+: not valid YAML: `) : message }, name);
+  }
 });

@@ -57,7 +57,7 @@ export class NetnsDriver implements Driver {
     }
     // Container ports are the app's own ports here: nothing is remapped.
     const ports = new Map(spec.ports.map((port) => [port, port]));
-    const started = await spawnApp([ipPath, 'netns', 'exec', network.name, command, ...args], instance, spec.env, ports, spec.cwd);
+    const started = await spawnApp([ipPath, 'netns', 'exec', network.name, command, ...args], instance, spec.env, ports, spec.cwd, spec.user);
     if (!started.ok) {
       await deleteNetwork(network);
       return started;

@@ -9,6 +9,7 @@ import { createServer, type Server } from 'node:net';
 import { signalGroup, type TrackedProcess, trackProcess } from '../state-dir.js';
 import type { Exit } from '../exit.js';
 import type { Endpoint } from '../probes/probe.js';
+import type { AppUser } from '../types.js';
 import type { DestroyOutcome, Driver, LaunchRequest, LaunchResult, RunningInstance } from './driver.js';
 
 const HOST = '127.0.0.1';
@@ -19,7 +20,7 @@ export class ProcessDriver implements Driver {
     if (command === undefined) return { ok: false, reason: 'no command given' };
     const hostPorts = await freePorts(spec.ports.length);
     const ports = new Map(spec.ports.map((containerPort, i) => [containerPort, hostPorts[i] as number]));
-    const started = await spawnApp([command, ...args], instance, spec.env, ports, spec.cwd);
+    const started = await spawnApp([command, ...args], instance, spec.env, ports, spec.cwd, spec.user);
     if (!started.ok) return started;
     return { ok: true, running: new ChildInstance(started.child, HOST, ports, onExit) };
   }
@@ -87,12 +88,14 @@ export async function spawnApp(
   env: Readonly<Record<string, string>>,
   ports: ReadonlyMap<number, number>,
   cwd?: string,
+  user?: AppUser,
 ): Promise<{ readonly ok: true; readonly child: ChildProcess } | { readonly ok: false; readonly reason: string; readonly permanent: boolean }> {
   const [program, ...args] = argv;
   const child = spawn(program, args, {
     // Not the supervisor's environment: an app sees what its spec gives it, plus PATH to find its command.
     env: { PATH: process.env.PATH ?? '', ...env, ...portEnv(ports), LIFEGUARD_INSTANCE: instance },
     ...(cwd === undefined ? {} : { cwd }),
+    ...(user === undefined ? {} : { uid: user.uid, gid: user.gid }),
     detached: true,
     stdio: 'ignore',
   });
