@@ -1,6 +1,6 @@
 // What an operator does to a running supervisor: a second one on the same state directory, a SIGKILL, a closed
 // terminal (SIGHUP), SIGQUIT, a state directory that cannot be used. Real CLI processes and real signals.
-import { copyFileSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import t from 'tap';
@@ -101,6 +101,44 @@ t.test('a relative command, cwd and stateDir are found from the config file\'s d
   cli.child.kill('SIGTERM');
   const ended = await cli.ended;
   t.same([ended.code, ended.stderr], [0, '']);
+});
+
+t.test('a YAML config with --state-dir, a user to run as and a variable passed through, as an operator writes it', { skip: process.getuid?.() !== 0 && 'needs root (user)' }, async (t) => {
+  const dir = tempDir(t);
+  const port = await freePort();
+  const config = join(dir, 'lifeguard.yaml');
+  writeFileSync(config, `apps:
+  - name: web
+    command: [${JSON.stringify(process.execPath)}, ${JSON.stringify(FIXTURE_APP)}]
+    user: nobody
+    env:
+      OPERATOR_TEST: yaml
+      PASSED: {fromEnv: LG_OPERATOR_PASSED}
+    checks:
+      - tcp_check: {port: 8080}
+    startupInterval: 100ms
+    gracePeriod: 2s
+    probe: native
+http: {listen: "127.0.0.1:${port}"}
+stateDir: not-this-one
+`);
+  const cli = start(process.execPath, [CLI, 'run', config, '--state-dir', join(dir, 'chosen')], { killAfterMs: 60_000, env: { LG_OPERATOR_PASSED: 'through' } });
+  let pid: number | undefined;
+  for (let waited = 0; waited < 20_000 && pid === undefined; waited += 100) {
+    await sleep(100);
+    [pid] = markedProcesses('OPERATOR_TEST', 'yaml');
+  }
+  t.ok(pid !== undefined, 'the app runs');
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  t.match(status, /^Uid:\s+65534\s/m, 'as nobody');
+  t.match(status, /^Gid:\s+65534\s/m, "with nobody's group");
+  t.ok(readFileSync(`/proc/${pid}/environ`, 'latin1').split('\0').includes('PASSED=through'), 'the named variable passed through');
+  t.ok(existsSync(join(dir, 'chosen', 'lock')), '--state-dir wins over the file');
+  t.notOk(existsSync(join(dir, 'not-this-one')));
+  cli.child.kill('SIGTERM');
+  const ended = await cli.ended;
+  t.same([ended.code, ended.stderr], [0, '']);
+  t.same(markedProcesses('OPERATOR_TEST', 'yaml'), []);
 });
 
 t.test('a state directory that is a file: one line, exit 2, before anything starts', async (t) => {
