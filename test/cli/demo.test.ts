@@ -16,7 +16,9 @@ t.test('the demo shows every transition, claims once, and stops cleanly', async 
   t.teardown(() => rm(dir, { recursive: true, force: true }));
   const demo = JSON.parse(await readFile(join(ROOT, 'examples/demo.json'), 'utf8')) as Record<string, unknown>;
   const config = join(dir, 'demo.json');
-  await writeFile(config, JSON.stringify({ ...demo, http: { listen: `127.0.0.1:${await freePort()}` }, stateDir: join(dir, 'state') }));
+  // Moved out of examples/, the apps still run from there: a config's relative commands are its own directory's.
+  const apps = (demo.apps as Record<string, unknown>[]).map((app) => ({ ...app, cwd: join(ROOT, 'examples') }));
+  await writeFile(config, JSON.stringify({ ...demo, apps, http: { listen: `127.0.0.1:${await freePort()}` }, stateDir: join(dir, 'state') }));
 
   const ended = await start(process.execPath, [join(ROOT, 'scripts/demo.mjs')], {
     env: { LIFEGUARD_DEMO_CONFIG: config, LIFEGUARD_DEMO_SECONDS: '24' },
