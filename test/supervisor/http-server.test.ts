@@ -151,11 +151,12 @@ t.test('100 clients sending a byte a second: /status stays reachable, each is cu
   const status = await call(endpoint, 'GET', '/status');
   t.equal(status.status, 200, '/status answers while 100 slow clients are connected');
   t.equal((await call(endpoint, 'GET', '/healthz')).status, 200);
-  // headersTimeout (5s), checked every second: all cut off by 7s, which 30s sweeps never did.
-  for (let waited = 0; waited < 10_000 && closedAt.length < 100; waited += 100) await sleep(100);
+  // headersTimeout (5s), checked every second: all cut off at about 6s (10s allows for a loaded machine), where
+  // Node's default 30s sweep left them connected for up to 35s.
+  for (let waited = 0; waited < 12_000 && closedAt.length < 100; waited += 100) await sleep(100);
   clearInterval(dribble);
   t.equal(closedAt.length, 100, 'every slow client was disconnected');
-  t.ok(Math.max(...closedAt) < 7_500, `within the headers timeout and one check interval (last at ${Math.round(Math.max(...closedAt))}ms)`);
+  t.ok(Math.max(...closedAt) < 10_000, `within the headers timeout and the check interval (last at ${Math.round(Math.max(...closedAt))}ms)`);
 });
 
 t.test('wrong methods, unknown paths and oversized bodies are refused', async (t) => {

@@ -21,7 +21,8 @@ t.test('environment: app env, PORT and PORT_<n> per mapped port, the instance id
   const out = `${t.testdir({})}/env.json`;
   const dump = `require('fs').writeFileSync(${JSON.stringify(out)}, JSON.stringify(process.env))`;
   const { running, exits } = await launch(t, [process.execPath, '-e', dump], { ports: [8080, 9090], env: { GREETING: 'hi' } });
-  for (let i = 0; i < 100 && exits.length === 0; i++) await sleep(20);
+  // A node process may take seconds to start on a loaded machine: wait (bounded) for its exit, not a fixed 2s.
+  for (let i = 0; i < 500 && exits.length === 0; i++) await sleep(20);
   const env = JSON.parse(readFileSync(out, 'utf8')) as Record<string, string>;
   const web = running.endpoint(8080);
   const admin = running.endpoint(9090);
