@@ -10,6 +10,7 @@ import { checkSchema, describeIssue, entryCheck, parseCheckDefinition, port, typ
 import { parseDuration } from '../checks/duration.js';
 import { LifeguardFailure, usageError } from '../checks/errors.js';
 import { MAX_DURATION_MS, type CheckDefaults } from '../checks/parse.js';
+import { CPU_PERIOD_US } from './cgroup.js';
 import { isLoopback, parseListenAddress } from './listen-address.js';
 import type { SupervisorOptions } from './options.js';
 import type { AppSpec } from './types.js';
@@ -86,6 +87,24 @@ export const restartSchema = z.strictObject({
   resetAfter: duration(false).default(APP_DEFAULTS.restart.resetAfterMs),
 }, { error: 'expected an object' });
 
+const MEMORY = /^(\d+)(K|M|G|Ki|Mi|Gi)?$/;
+const MEMORY_UNIT: Readonly<Record<string, number>> = { '': 1, K: 1024, M: 1024 ** 2, G: 1024 ** 3, Ki: 1024, Mi: 1024 ** 2, Gi: 1024 ** 3 };
+
+// Per-instance cgroup limits (process and netns drivers): memory.max, cpu.max (in cores), pids.max.
+const limitsSchema = z.strictObject({
+  memory: z.union([z.int(), z.string()], { error: 'expected bytes, or a size such as 64M or 1G' }).transform((value, ctx) => {
+    const match = MEMORY.exec(String(value));
+    const bytes = match === null ? NaN : Number(match[1]) * (MEMORY_UNIT[match[2] ?? ''] as number);
+    if (!(bytes >= 4096) || !Number.isSafeInteger(bytes)) {
+      ctx.addIssue({ code: 'custom', message: `expected bytes, or a size such as 64M or 1G, of at least 4096 bytes${got(value)}` });
+      return z.NEVER;
+    }
+    return bytes;
+  }).optional(),
+  cpu: z.number({ error: 'expected a number of cores such as 0.5 or 2' }).min(0.01, { error: 'expected at least 0.01 cores' }).max(1024, { error: 'expected at most 1024 cores' }).optional(),
+  pids: count(1).optional(),
+}, { error: 'expected an object' });
+
 const checkList = z.array(checkSchema, { error: 'expected an array of checks' });
 
 const appSchema = z.strictObject({
@@ -116,6 +135,7 @@ const appSchema = z.strictObject({
   gracePeriod: duration(true).default(APP_DEFAULTS.gracePeriodMs),
   prewarm: count(0).default(APP_DEFAULTS.prewarm),
   restart: restartSchema.prefault({}),
+  limits: limitsSchema.optional(),
 }, { error: 'expected an object' });
 
 type RawApp = z.infer<typeof appSchema>;
@@ -169,6 +189,7 @@ function checkApp(app: RawApp, fail: Fail): void {
     if (app.command === undefined) fail(['command'], `required by the ${app.driver} driver`);
     if (app.image !== undefined) fail(['image'], 'only the docker driver runs images');
   }
+  if (app.driver === 'docker' && app.limits !== undefined) fail(['limits'], 'only the process and netns drivers apply limits');
   app.ports?.forEach((p, j) => {
     if (app.ports?.indexOf(p) !== j) fail(['ports', j], `duplicate port${got(p)}`);
   });
@@ -249,6 +270,11 @@ function toAppSpec(app: RawApp): AppSpec {
       maxRestarts: app.restart.maxRestarts,
       resetAfterMs: app.restart.resetAfter,
     },
+    ...(app.limits === undefined ? {} : { limits: {
+      ...(app.limits.memory === undefined ? {} : { memoryBytes: app.limits.memory }),
+      ...(app.limits.cpu === undefined ? {} : { cpuQuotaUs: Math.round(app.limits.cpu * CPU_PERIOD_US) }),
+      ...(app.limits.pids === undefined ? {} : { pids: app.limits.pids }),
+    } }),
   };
 }
 

@@ -1,4 +1,5 @@
 import type { CheckSpec } from '../checks/types.js';
+import type { CgroupLimits } from './cgroup.js';
 
 /** The `to` of a transition, and the state an instance is in (ARCHITECTURE.md "The instance state machine"). */
 export type InstanceState =
@@ -51,6 +52,8 @@ export interface AppSpec {
   readonly gracePeriodMs: number;
   readonly prewarm: number;
   readonly restart: RestartPolicy;
+  /** memory.max, cpu.max, pids.max of each instance's cgroup (process and netns drivers); absent: none. */
+  readonly limits?: CgroupLimits;
 }
 
 /**

@@ -6,22 +6,31 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:net';
+import { type Contained, type Containment, INSTANCE_ENV } from '../containment.js';
 import { signalGroup, type TrackedProcess, trackProcess } from '../state-dir.js';
 import type { Exit } from '../exit.js';
+import type { AppSpec } from '../types.js';
 import type { Endpoint } from '../probes/probe.js';
 import type { DestroyOutcome, Driver, LaunchRequest, LaunchResult, RunningInstance } from './driver.js';
 
 const HOST = '127.0.0.1';
 
 export class ProcessDriver implements Driver {
+  constructor(private readonly containment: Containment) {}
+
   async launch({ instance, spec, onExit }: LaunchRequest): Promise<LaunchResult> {
     const [command, ...args] = spec.command ?? [];
     if (command === undefined) return { ok: false, reason: 'no command given' };
     const hostPorts = await freePorts(spec.ports.length);
     const ports = new Map(spec.ports.map((containerPort, i) => [containerPort, hostPorts[i] as number]));
-    const started = await spawnApp([command, ...args], instance, spec.env, ports);
+    const started = await spawnApp([command, ...args], instance, spec, ports, this.containment);
     if (!started.ok) return started;
-    return { ok: true, running: new ChildInstance(started.child, HOST, ports, onExit) };
+    return { ok: true, running: new ChildInstance(started.child, started.contained, HOST, ports, onExit) };
+  }
+
+  /** A predecessor's instance cgroups; its marked processes are the state directory's to reap. */
+  cleanup(): Promise<void> {
+    return this.containment.reap();
   }
 }
 
@@ -35,6 +44,8 @@ export class ChildInstance implements RunningInstance {
 
   constructor(
     child: ChildProcess,
+    /** Where the instance's processes are, the app's own and whatever it forked. */
+    readonly contained: Contained,
     private readonly host: string,
     private readonly ports: ReadonlyMap<number, number>,
     onExit: (exit: Exit) => void,
@@ -46,7 +57,7 @@ export class ChildInstance implements RunningInstance {
     this.tracked = tracked === undefined ? [] : [tracked];
     this.exited = new Promise((resolve) =>
       child.once('exit', (code, signal) => {
-        this.exit = { code, signal };
+        this.exit = { code, signal, ...(contained.outOfMemory() ? { outOfMemory: true } : {}) };
         resolve();
         onExit(this.exit);
       }),
@@ -71,8 +82,9 @@ export class ChildInstance implements RunningInstance {
       await this.exited;
       clearTimeout(timer);
     }
-    // The leader is gone; whatever it forked into its group is an orphan now.
+    // The leader is gone; whatever it forked is an orphan now, in its group or out of it.
     signalGroup(this.pid, 'SIGKILL');
+    await this.contained.killAll();
     return { forced };
   }
 }
@@ -84,21 +96,27 @@ export class ChildInstance implements RunningInstance {
 export async function spawnApp(
   argv: readonly [string, ...string[]],
   instance: string,
-  env: Readonly<Record<string, string>>,
+  spec: AppSpec,
   ports: ReadonlyMap<number, number>,
-): Promise<{ readonly ok: true; readonly child: ChildProcess } | { readonly ok: false; readonly reason: string }> {
+  containment: Containment,
+): Promise<{ readonly ok: true; readonly child: ChildProcess; readonly contained: Contained } | { readonly ok: false; readonly reason: string }> {
   const [program, ...args] = argv;
-  const child = spawn(program, args, {
-    // Not the supervisor's environment: an app sees what its spec gives it, plus PATH to find its command.
-    env: { PATH: process.env.PATH ?? '', ...env, ...portEnv(ports), LIFEGUARD_INSTANCE: instance },
-    detached: true,
-    stdio: 'ignore',
-  });
+  // Not the supervisor's environment: an app sees what its spec gives it, plus PATH to find its command.
+  const env = { PATH: process.env.PATH ?? '', ...spec.env, ...portEnv(ports), [INSTANCE_ENV]: instance };
+  let contained: Contained;
+  try {
+    contained = containment.instance(instance, env, spec.limits ?? {});
+  } catch (error) {
+    return { ok: false, reason: `cannot create the instance's cgroup: ${(error as Error).message}` };
+  }
+  const child = contained.spawn(() => spawn(program, args, { env, detached: true, stdio: 'ignore' }));
   const failure = await new Promise<string | undefined>((resolve) => {
     child.once('spawn', () => resolve(undefined));
     child.once('error', (error: NodeJS.ErrnoException) => resolve(spawnFailure(program, error)));
   });
-  return failure === undefined ? { ok: true, child } : { ok: false, reason: failure };
+  if (failure === undefined) return { ok: true, child, contained };
+  await contained.killAll();
+  return { ok: false, reason: failure };
 }
 
 export function portEnv(ports: ReadonlyMap<number, number>): Record<string, string> {
