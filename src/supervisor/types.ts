@@ -1,5 +1,6 @@
 import type { CheckSpec } from '../checks/types.js';
 import type { CgroupLimits } from './cgroup.js';
+import type { OutputSpec } from './output.js';
 
 /** The `to` of a transition, and the state an instance is in (ARCHITECTURE.md "The instance state machine"). */
 export type InstanceState =
@@ -54,6 +55,8 @@ export interface AppSpec {
   readonly restart: RestartPolicy;
   /** memory.max, cpu.max, pids.max of each instance's cgroup (process and netns drivers); absent: none. */
   readonly limits?: CgroupLimits;
+  /** Where the app's stdout and stderr go (process and netns drivers); absent: DEFAULT_OUTPUT. */
+  readonly output?: OutputSpec;
 }
 
 /**

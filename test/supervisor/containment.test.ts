@@ -52,7 +52,7 @@ for (const mode of MODES) {
     const containment = new Containment(stateDir, mode);
     t.teardown(() => containment.close());
     const spec = appSpec('native', { env: { SETSID_PIDFILE: pidFile, [STATE_DIR_ENV]: stateDir } });
-    const result = await new ProcessDriver(containment).launch({ instance: 'web-1', spec, onExit: () => {} });
+    const result = await new ProcessDriver({ containment, outputDir: stateDir }).launch({ instance: 'web-1', spec, onExit: () => {} });
     if (!result.ok) throw new Error(result.reason);
     const daemon = await daemonPid(pidFile);
     t.ok(isRunning(daemon), 'the daemon runs, in a session of its own');
@@ -84,13 +84,13 @@ t.test('auto: a successor kills and removes the instance cgroups a killed superv
   const stateDir = tempDir(t);
   const pidFile = join(stateDir, 'daemon.pid');
   const first = new Containment(stateDir);
-  const launched = await new ProcessDriver(first).launch({ instance: 'web-3', spec: appSpec('native', { env: { SETSID_PIDFILE: pidFile } }), onExit: () => {} });
+  const launched = await new ProcessDriver({ containment: first, outputDir: stateDir }).launch({ instance: 'web-3', spec: appSpec('native', { env: { SETSID_PIDFILE: pidFile } }), onExit: () => {} });
   if (!launched.ok) throw new Error(launched.reason);
   const daemon = await daemonPid(pidFile);
   // The first supervisor "dies": no destroy. Its successor on the same state directory cleans up.
   const successor = new Containment(stateDir);
   t.teardown(() => successor.close());
-  await new ProcessDriver(successor).cleanup();
+  await new ProcessDriver({ containment: successor, outputDir: stateDir }).cleanup();
   t.ok(await gone(daemon), 'the daemon is gone');
   t.ok(await gone(launched.running.pid as number), 'the app is gone');
   t.notOk(existsSync(instanceCgroup(stateDir, 'web-3')), 'its cgroup is removed');

@@ -11,7 +11,7 @@ import { appSpec } from './harness.js';
 
 async function launch(t: Test, command: string[], extra: Parameters<typeof appSpec>[1] = {}): Promise<{ running: RunningInstance; exits: Exit[] }> {
   const exits: Exit[] = [];
-  const result = await new ProcessDriver(new Containment(t.testdir({}))).launch({ instance: 'web-7', spec: appSpec('native', { command, ...extra }), onExit: (exit) => exits.push(exit) });
+  const result = await new ProcessDriver({ containment: new Containment(t.testdir({})), outputDir: t.testdir({}) }).launch({ instance: 'web-7', spec: appSpec('native', { command, ...extra }), onExit: (exit) => exits.push(exit) });
   if (!result.ok) throw new Error(result.reason);
   t.teardown(() => result.running.destroy(0));
   return { running: result.running, exits };
@@ -43,7 +43,7 @@ t.test('argv goes to the program as is: no shell ever sees it', async (t) => {
 });
 
 t.test('a start failure is a value with a clear reason', async (t) => {
-  const driver = new ProcessDriver(new Containment(t.testdir({})));
+  const driver = new ProcessDriver({ containment: new Containment(t.testdir({})), outputDir: t.testdir({}) });
   const spec = appSpec('native');
   t.same(await driver.launch({ instance: 'web-1', spec: { ...spec, command: ['no-such-lifeguard-cmd'] }, onExit: () => {} }), { ok: false, reason: 'command not found: no-such-lifeguard-cmd' });
   const dir = t.testdir({ 'not-executable': 'x' });

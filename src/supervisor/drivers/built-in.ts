@@ -3,6 +3,7 @@
  * its apps use, so that a config without docker apps never needs an engine and one without netns apps never
  * needs root. A driver that cannot work here is refused up front, naming the app's field.
  */
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LifeguardFailure, usageError } from '../../checks/errors.js';
 import { Containment } from '../containment.js';
@@ -32,10 +33,10 @@ export function builtInDrivers(options: SupervisorOptions, agentPath: string, co
 function create(name: DriverName, options: SupervisorOptions, agentPath: string, containment: Containment, field: string): Driver {
   switch (name) {
     case 'process':
-      return new ProcessDriver(containment);
+      return new ProcessDriver({ containment, outputDir: outputDir(options) });
     case 'netns':
       if (process.getuid?.() !== 0) throw new LifeguardFailure(usageError(`${field}: 'netns' needs root (it creates network namespaces and veth pairs); run as root or use 'process'`));
-      return new NetnsDriver({ agentPath, stateDir: options.stateDir, containment });
+      return new NetnsDriver({ agentPath, stateDir: options.stateDir, child: { containment, outputDir: outputDir(options) } });
     case 'docker':
       return new DockerDriver({
         ...options.docker,
@@ -43,4 +44,9 @@ function create(name: DriverName, options: SupervisorOptions, agentPath: string,
         stateDir: options.stateDir,
       });
   }
+}
+
+/** Where `output: file` keeps each app's instance logs: the state directory's `output/<app>/`. */
+function outputDir(options: SupervisorOptions): string {
+  return join(options.stateDir, 'output');
 }
