@@ -11,6 +11,7 @@ import { parseDuration } from '../checks/duration.js';
 import { LifeguardFailure, usageError } from '../checks/errors.js';
 import { MAX_DURATION_MS, type CheckDefaults } from '../checks/parse.js';
 import { CPU_PERIOD_US } from './cgroup.js';
+import { DEFAULT_CHECK_HISTORY } from './history.js';
 import { DEFAULT_OUTPUT } from './output.js';
 import { isLoopback, parseListenAddress } from './listen-address.js';
 import type { SupervisorOptions } from './options.js';
@@ -150,6 +151,8 @@ const appSchema = z.strictObject({
   restart: restartSchema.prefault({}),
   limits: limitsSchema.optional(),
   output: outputSchema.prefault({}),
+  // Probe rounds kept per instance for /status and the status page (Docker keeps 5).
+  checkHistory: count(1).max(1000, { error: 'expected an integer of at most 1000' }).default(DEFAULT_CHECK_HISTORY),
 }, { error: 'expected an object' });
 
 type RawApp = z.infer<typeof appSchema>;
@@ -285,6 +288,7 @@ function toAppSpec(app: RawApp): AppSpec {
       resetAfterMs: app.restart.resetAfter,
     },
     output: { to: app.output.to, maxBytes: app.output.maxSize },
+    checkHistory: app.checkHistory,
     ...(app.limits === undefined ? {} : { limits: {
       ...(app.limits.memory === undefined ? {} : { memoryBytes: app.limits.memory }),
       ...(app.limits.cpu === undefined ? {} : { cpuQuotaUs: Math.round(app.limits.cpu * CPU_PERIOD_US) }),

@@ -134,6 +134,7 @@ export async function startHttpEndpoint(
 function statusBody(status: SupervisorStatus): unknown {
   const instance = (i: InstanceStatus) => ({
     id: i.id, state: i.state, address: i.address, pid: i.pid, restarts: i.restarts, since: i.since,
+    ...(i.checks === undefined ? {} : { checks: i.checks.map((c) => ({ time: c.time, phase: c.phase, passed: c.passed, latencyMs: c.latencyMs })) }),
   });
   const app = (a: AppStatus) => ({
     name: a.name, desired: a.desired, instances: a.instances.map(instance), prewarm: a.prewarm.map(instance),

@@ -1,5 +1,6 @@
 import type { CheckSpec } from '../checks/types.js';
 import type { CgroupLimits } from './cgroup.js';
+import type { CheckRecord } from './history.js';
 import type { OutputSpec } from './output.js';
 
 /** The `to` of a transition, and the state an instance is in (ARCHITECTURE.md "The instance state machine"). */
@@ -57,6 +58,8 @@ export interface AppSpec {
   readonly limits?: CgroupLimits;
   /** Where the app's stdout and stderr go (process and netns drivers); absent: DEFAULT_OUTPUT. */
   readonly output?: OutputSpec;
+  /** Probe rounds kept per instance for /status and the status page; absent: DEFAULT_CHECK_HISTORY. */
+  readonly checkHistory?: number;
 }
 
 /**
@@ -98,6 +101,8 @@ export interface InstanceStatus {
   readonly restarts: number;
   /** ISO 8601 time of the last transition. */
   readonly since: string;
+  /** Its last probe rounds, oldest first (the supervisor's instances; `lifeguard watch` keeps none). */
+  readonly checks?: readonly CheckRecord[];
 }
 
 export interface AppStatus {

@@ -39,6 +39,7 @@ t.test('applies every default to a minimal app', async (t) => {
     prewarm: 0,
     restart: { immediate: 3, backoffMinMs: 30_000, backoffMaxMs: 960_000, maxRestarts: 200, resetAfterMs: 300_000 },
     output: { to: 'file', maxBytes: 10 * 1024 * 1024 },
+    checkHistory: 10,
   });
   t.equal(APP_DEFAULTS.instances, 1);
 });
