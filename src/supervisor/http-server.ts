@@ -9,6 +9,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { LifeguardFailure, usageError } from '../checks/errors.js';
 import { isLoopback, parseListenAddress, type ListenAddress } from './listen-address.js';
+import type { PageRoutes } from './status-page.js';
 import type { AppStatus, Claim, InstanceStatus, SupervisorStatus } from './types.js';
 
 export interface HttpEndpointOptions {
@@ -55,17 +56,20 @@ export async function startHttpEndpoint(
   source: EndpointSource,
   metrics: MetricsExposition,
   options: HttpEndpointOptions,
+  /** The status page at `/` and `/events` (`lifeguard run`); absent: no page. */
+  page?: PageRoutes,
 ): Promise<HttpEndpoint> {
   const wanted = parseListenAddress(options.listen);
   if (wanted === undefined) throw failure(options.listen, 'expected an IP address and port such as 127.0.0.1:9464');
   if (!isLoopback(wanted.host) && options.allowNonLoopback !== true) {
     throw failure(options.listen, 'not a loopback address; set allowNonLoopback to expose the endpoint');
   }
-  const authorized = options.token === undefined ? () => true : bearerCheck(options.token);
+  const authorized = options.token === undefined ? () => true : tokenCheck(options.token);
 
   const server = createServer({ maxHeaderSize: LIMITS.maxHeaderSize }, (req, res) => {
     readBoundedBody(req, res, () => {
-      if (!authorized(req.headers.authorization)) {
+      // A browser cannot send the header: the page's own routes also take the token from a cookie (status-page.ts).
+      if (!authorized(bearer(req.headers.authorization) ?? page?.pageToken(req, pathOf(req)))) {
         res.setHeader('WWW-Authenticate', 'Bearer');
         return sendJson(res, 401, { error: 'missing or wrong bearer token' });
       }
@@ -81,7 +85,7 @@ export async function startHttpEndpoint(
   server.maxConnections = LIMITS.maxConnections;
 
   async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const path = new URL(req.url ?? '/', 'http://endpoint').pathname;
+    const path = pathOf(req);
     const claim = CLAIM_PATH.exec(path);
     if (path === '/status') {
       if (!allow(req, res, 'GET')) return;
@@ -106,6 +110,7 @@ export async function startHttpEndpoint(
       }
       return sendJson(res, 200, { id: claimed.id, address: claimed.address });
     }
+    if (page?.handle(req, res, path) === true) return;
     sendJson(res, 404, { error: `no such endpoint: ${path}` });
   }
 
@@ -143,13 +148,19 @@ function statusBody(status: SupervisorStatus): unknown {
 }
 
 /** Compares digests so that neither the token's content nor its length shows in the response time. */
-function bearerCheck(token: string): (header: string | undefined) => boolean {
+function tokenCheck(token: string): (candidate: string | undefined) => boolean {
   const digest = (text: string) => createHash('sha256').update(text).digest();
   const expected = digest(token);
-  return (header) => {
-    const match = /^Bearer +(\S+) *$/i.exec(header ?? '');
-    return timingSafeEqual(digest(match?.[1] ?? ''), expected) && match !== null;
-  };
+  return (candidate) => timingSafeEqual(digest(candidate ?? ''), expected) && candidate !== undefined;
+}
+
+/** The token of an `Authorization: Bearer <token>` header. */
+function bearer(header: string | undefined): string | undefined {
+  return /^Bearer +(\S+) *$/i.exec(header ?? '')?.[1];
+}
+
+function pathOf(req: IncomingMessage): string {
+  return new URL(req.url ?? '/', 'http://endpoint').pathname;
 }
 
 /** Requests carry no body worth reading; one that is too large is refused before it costs memory. */
