@@ -245,6 +245,7 @@ events.onerror = () => { $('conn').textContent = 'disconnected, retrying…'; };
 const PAGE = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>lifeguard</title>
 <meta name="viewport" content="width=device-width, initial-scale=1">
+<link rel="icon" href="data:,">
 <style>${STYLE}</style></head>
 <body>
 <h1>lifeguard</h1><div id="conn">connecting…</div>
@@ -260,4 +261,4 @@ const PAGE = `<!doctype html>
 `;
 
 const hash = (text: string) => `'sha256-${createHash('sha256').update(text).digest('base64')}'`;
-const CSP = `default-src 'none'; script-src ${hash(SCRIPT)}; style-src ${hash(STYLE)}; connect-src 'self'; img-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'`;
+const CSP = `default-src 'none'; script-src ${hash(SCRIPT)}; style-src ${hash(STYLE)}; connect-src 'self'; img-src data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'`;
