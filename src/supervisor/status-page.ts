@@ -197,9 +197,12 @@ function svg(tag, attrs) {
   return node;
 }
 function chart(app, buckets, now) {
-  const W = 320, H = 90, P = 4, span = 600000;
+  const W = 360, H = 90, P = 4;
+  // Up to the last 10 minutes; a supervisor younger than that shows what it has, at least a minute.
+  const first = buckets.length === 0 ? now : buckets[0].start;
+  const span = Math.min(600000, Math.max(60000, now - first + 10000));
   const box = svg('svg', { width: W, height: H + 18, viewBox: '0 0 ' + W + ' ' + (H + 18), role: 'img' });
-  const title = svg('title', {}); title.textContent = app + ': check latency, last 10 minutes'; box.append(title);
+  const title = svg('title', {}); title.textContent = app + ': check latency, last ' + ago(span); box.append(title);
   const top = Math.max(1, ...buckets.map((b) => b.maxMs));
   const x = (t) => P + ((t - (now - span)) / span) * (W - 2 * P);
   const y = (ms) => H - P - (ms / top) * (H - 2 * P);
@@ -208,8 +211,8 @@ function chart(app, buckets, now) {
   box.append(svg('polyline', { points: max, fill: 'none', stroke: '#e0a040', 'stroke-width': 1 }));
   box.append(svg('polyline', { points: mean, fill: 'none', stroke: '#3060c0', 'stroke-width': 2 }));
   for (const b of buckets) if (b.failed > 0) box.append(svg('circle', { cx: x(b.start + 5000), cy: H - P, r: 3, fill: '#d04545' }));
-  const label = svg('text', { x: P, y: H + 14, 'font-size': 11, fill: '#555' });
-  label.textContent = app + ' — mean (blue), max (orange) up to ' + Math.round(top) + 'ms; red: failures';
+  const label = svg('text', { x: P, y: H + 14, 'font-size': 10, fill: '#555' });
+  label.textContent = app + ', last ' + ago(span) + ': mean (blue), max (orange), top ' + Math.round(top) + 'ms; red: failures';
   box.append(label);
   return el('div', { class: 'chart' }, box);
 }
