@@ -30,15 +30,6 @@ export class Ring<T> {
   }
 }
 
-/** One probe round of an instance, as /status shows it. */
-export interface CheckRecord {
-  /** ISO 8601. */
-  readonly time: string;
-  readonly phase: CheckEvent['phase'];
-  readonly passed: boolean;
-  readonly latencyMs: number;
-}
-
 /** One bucket of an app's check latency. */
 export interface LatencyBucket {
   /** Start of the bucket, ms since the epoch. */

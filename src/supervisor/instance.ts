@@ -12,10 +12,10 @@ import { formatDuration } from '../checks/duration.js';
 import { type Clock, realClock, type Timer } from '../engine/clock.js';
 import type { Driver, LaunchResult, RunningInstance } from './drivers/driver.js';
 import { describeExit, type Exit } from './exit.js';
-import { type CheckRecord, DEFAULT_CHECK_HISTORY, Ring } from './history.js';
+import { DEFAULT_CHECK_HISTORY, Ring } from './history.js';
 import type { LivenessPlan, Phase, Probe, ProbeEnd, ProbeHandle, ProbeObserver, ProbeTarget } from './probes/probe.js';
 import { STATE_DIR_ENV, type StateDir, trackProcess } from './state-dir.js';
-import type { AppSpec, InstanceState, InstanceStatus, Transition, TransitionCause, TransitionFacts } from './types.js';
+import type { AppSpec, CheckRecord, InstanceState, InstanceStatus, Transition, TransitionCause, TransitionFacts } from './types.js';
 
 const NEXT: { readonly [S in InstanceState | 'new']: readonly InstanceState[] } = {
   new: ['scheduled'],

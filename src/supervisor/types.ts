@@ -1,6 +1,5 @@
 import type { CheckSpec } from '../checks/types.js';
 import type { CgroupLimits } from './cgroup.js';
-import type { CheckRecord } from './history.js';
 import type { OutputSpec } from './output.js';
 
 /** The `to` of a transition, and the state an instance is in (ARCHITECTURE.md "The instance state machine"). */
@@ -103,6 +102,15 @@ export interface InstanceStatus {
   readonly since: string;
   /** Its last probe rounds, oldest first (the supervisor's instances; `lifeguard watch` keeps none). */
   readonly checks?: readonly CheckRecord[];
+}
+
+/** One probe round of an instance, as /status shows it. */
+export interface CheckRecord {
+  /** ISO 8601. */
+  readonly time: string;
+  readonly phase: CheckEvent['phase'];
+  readonly passed: boolean;
+  readonly latencyMs: number;
 }
 
 export interface AppStatus {
