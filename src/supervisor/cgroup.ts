@@ -91,24 +91,11 @@ export class CgroupTree {
     return new CgroupTree(path, controllers);
   }
 
-  /** A new cgroup for one instance, with its limits written; throws with the file that refused. */
-  create(instance: string, limits: CgroupLimits): InstanceCgroup {
+  /** A new, empty cgroup for one instance; throws when it cannot be made. */
+  create(instance: string): InstanceCgroup {
     const path = join(this.path, instance);
     mkdirSync(path);
-    const cgroup = new InstanceCgroup(path);
-    try {
-      if (limits.memoryBytes !== undefined) {
-        writeFileSync(join(path, 'memory.max'), String(limits.memoryBytes));
-        // No swap to hide in, so that memory.max means what it says and the OOM killer acts at it.
-        writeIfPresent(join(path, 'memory.swap.max'), '0');
-      }
-      if (limits.cpuQuotaUs !== undefined) writeFileSync(join(path, 'cpu.max'), `${limits.cpuQuotaUs} ${CPU_PERIOD_US}`);
-      if (limits.pids !== undefined) writeFileSync(join(path, 'pids.max'), String(limits.pids));
-    } catch (error) {
-      rmdirSync(path);
-      throw error;
-    }
-    return cgroup;
+    return new InstanceCgroup(path);
   }
 
   /** Which of `limits` this tree cannot apply, as the controller each needs. */
@@ -156,6 +143,20 @@ export class InstanceCgroup {
     }
   }
 
+  /**
+   * Writes the limits; throws with the file that refused. Called once the app is in and the supervisor is out:
+   * the supervisor's own threads would count against pids.max, and its allocations against memory.max.
+   */
+  limit(limits: CgroupLimits): void {
+    if (limits.memoryBytes !== undefined) {
+      writeFileSync(join(this.path, 'memory.max'), String(limits.memoryBytes));
+      // No swap to hide in, so that memory.max means what it says and the OOM killer acts at it.
+      writeIfPresent(join(this.path, 'memory.swap.max'), '0');
+    }
+    if (limits.cpuQuotaUs !== undefined) writeFileSync(join(this.path, 'cpu.max'), `${limits.cpuQuotaUs} ${CPU_PERIOD_US}`);
+    if (limits.pids !== undefined) writeFileSync(join(this.path, 'pids.max'), String(limits.pids));
+  }
+
   /** How many times the OOM killer killed a process in it (memory.events oom_kill). */
   oomKills(): number {
     return Number(/^oom_kill (\d+)$/m.exec(readQuiet(join(this.path, 'memory.events')))?.[1] ?? 0);
@@ -171,6 +172,8 @@ export class InstanceCgroup {
 
   /** SIGKILL to every process in it at once (cgroup.kill), then, once it is empty, removes it. */
   async killAndRemove(): Promise<void> {
+    // Never while the supervisor is inside (a spawn that failed to step out): cgroup.kill would end it too.
+    if (this.pids().includes(process.pid)) throw new Error(`bug: the supervisor is still in ${this.path}`);
     try {
       writeFileSync(join(this.path, 'cgroup.kill'), '1');
     } catch (error) {

@@ -17,6 +17,11 @@ export const INSTANCE_ENV = 'LIFEGUARD_INSTANCE';
 export interface Contained {
   /** Runs the (synchronous) spawn so that the child is born contained. */
   spawn<T>(start: () => T): T;
+  /**
+   * Applies the app's limits, right after the spawn: the supervisor, inside for the spawn, would count against
+   * pids.max and memory.max itself. Throws with the file that refused.
+   */
+  limit(): void;
   /** Kills every process of the instance that is left and waits until all are gone (bounded). */
   killAll(): Promise<void>;
   /** The kernel's OOM killer killed one of its processes. */
@@ -54,7 +59,7 @@ export class Containment {
 
   /** Containment for one instance; `env` is what it is spawned with (the marker's values). Throws if its cgroup cannot be made. */
   instance(instance: string, env: Readonly<Record<string, string>>, limits: CgroupLimits): Contained {
-    if (this.tree !== undefined) return inCgroup(this.tree.create(instance, limits));
+    if (this.tree !== undefined) return inCgroup(this.tree.create(instance), limits);
     // The instance id alone is not unique across supervisors: without the state directory there is no marker.
     const stateDir = env[STATE_DIR_ENV];
     return byMarker(stateDir === undefined ? undefined : [`${INSTANCE_ENV}=${instance}`, `${STATE_DIR_ENV}=${stateDir}`]);
@@ -72,10 +77,11 @@ export class Containment {
   }
 }
 
-function inCgroup(cgroup: InstanceCgroup): Contained {
+function inCgroup(cgroup: InstanceCgroup, limits: CgroupLimits): Contained {
   return {
     cgroup,
     spawn: (start) => cgroup.spawnInside(start),
+    limit: () => cgroup.limit(limits),
     killAll: () => cgroup.killAndRemove(),
     outOfMemory: () => cgroup.oomKills() > 0,
   };
@@ -85,6 +91,7 @@ function byMarker(marker: readonly string[] | undefined): Contained {
   return {
     cgroup: undefined,
     spawn: (start) => start(),
+    limit: () => {},
     killAll: async () => {
       const pids = marker === undefined ? [] : marked(marker);
       for (const pid of pids) signal(pid, 'SIGKILL');

@@ -4,11 +4,12 @@ import { existsSync, rmSync, writeFileSync, mkdtempSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { chromium } from 'playwright-core';
-import { startHttpEndpoint } from '../../src/supervisor/http-server.js';
+import { type HttpEndpoint, startHttpEndpoint } from '../../src/supervisor/http-server.js';
 import { SupervisorMetrics } from '../../src/supervisor/metrics.js';
 import { StatusPage } from '../../src/supervisor/status-page.js';
+import type { Supervisor } from '../../src/supervisor/supervisor.js';
 import { tempDir } from '../helpers/temp-dir.js';
 import { appSpec, supervise, to } from './harness.js';
 
@@ -28,8 +29,8 @@ function get(port: number, path: string, headers: Record<string, string> = {}): 
   });
 }
 
-t.test('the token: refused without it, taken once from ?token= and kept as a cookie for the page only', async (t) => {
-  const { supervisor } = await supervise(t, [appSpec('native')]);
+/** The endpoint with the page, on a free loopback port, with TOKEN; stopped at the test's end. */
+async function servePage(t: Test, supervisor: Supervisor): Promise<HttpEndpoint> {
   const page = new StatusPage(supervisor);
   const metrics = new SupervisorMetrics(supervisor);
   const endpoint = await startHttpEndpoint(supervisor, metrics, { listen: '127.0.0.1:0', token: TOKEN }, page);
@@ -38,7 +39,12 @@ t.test('the token: refused without it, taken once from ?token= and kept as a coo
     await endpoint.close();
     metrics.close();
   });
-  const port = endpoint.address.port;
+  return endpoint;
+}
+
+t.test('the token: refused without it, taken once from ?token= and kept as a cookie for the page only', async (t) => {
+  const { supervisor } = await supervise(t, [appSpec('native')]);
+  const port = (await servePage(t, supervisor)).address.port;
   t.equal((await get(port, '/')).status, 401);
   t.equal((await get(port, '/?token=wrong')).status, 401);
   const login = await get(port, `/?token=${TOKEN}`);
@@ -57,14 +63,7 @@ t.test('the token: refused without it, taken once from ?token= and kept as a coo
 t.test('in Chromium: the fleet, its check history and latency, and a transition within a second', { skip: existsSync(CHROMIUM) ? undefined : `no ${CHROMIUM} (apt-get install chromium)` }, async (t) => {
   const sick = tempDir(t);
   const { supervisor, until } = await supervise(t, [appSpec('native', { env: { SICK_DIR: sick }, instances: 2 })]);
-  const page = new StatusPage(supervisor);
-  const metrics = new SupervisorMetrics(supervisor);
-  const endpoint = await startHttpEndpoint(supervisor, metrics, { listen: '127.0.0.1:0', token: TOKEN }, page);
-  t.teardown(async () => {
-    page.close();
-    await endpoint.close();
-    metrics.close();
-  });
+  const endpoint = await servePage(t, supervisor);
   await until(to('healthy', 'web-1'));
   await until(to('healthy', 'web-2'));
 

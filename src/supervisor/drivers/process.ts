@@ -138,10 +138,19 @@ export async function spawnApp(
   // stderr is read even when discarded: its last lines are the crash reason.
   const stdio = ['ignore', output.to === 'discard' ? 'ignore' : 'pipe', 'pipe'] as const;
   const child = contained.spawn(() => spawn(program, args, { env, detached: true, stdio: [...stdio] }));
-  const failure = await new Promise<string | undefined>((resolve) => {
+  const started = new Promise<string | undefined>((resolve) => {
     child.once('spawn', () => resolve(undefined));
     child.once('error', (error: NodeJS.ErrnoException) => resolve(spawnFailure(program, error)));
   });
+  try {
+    // The app has barely begun (exec'ing, at most): the limits are in place before it does anything.
+    contained.limit();
+  } catch (error) {
+    await started;
+    await contained.killAll();
+    return { ok: false, reason: `cannot apply the limits: ${(error as Error).message}` };
+  }
+  const failure = await started;
   if (failure === undefined) return { ok: true, started: { child, contained, output: new InstanceOutput(instance, output, outputDir, spec.name, child.stdout, child.stderr) } };
   await contained.killAll();
   return { ok: false, reason: failure };
