@@ -5,7 +5,10 @@ import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
+import { Containment } from '../../src/supervisor/containment.js';
+import { ProcessDriver } from '../../src/supervisor/drivers/process.js';
 import { lastLines } from '../../src/supervisor/output.js';
+import { isRunning } from '../../src/supervisor/state-dir.js';
 import { tempDir } from '../helpers/temp-dir.js';
 import { appSpec, ensureAgent, FIXTURE_APP, ROOT, supervise, to } from './harness.js';
 
@@ -83,4 +86,17 @@ t.test('a flood of output: files stay bounded, and another app\'s transitions ke
   t.same(files, ['flood-1.log', 'flood-1.log.1'], 'one file and one rotated file', { transitions: transitions.filter((x) => x.app === 'flood').map((x) => `${x.to} ${x.reason ?? ''}`) });
   for (const file of files) t.ok(statSync(join(dir, file)).size <= maxBytes, `${file} is within maxSize`);
   t.match(readFileSync(join(dir, 'flood-1.log'), 'utf8'), /^line \d{10} x{100}$/m, 'the app\'s lines, as written');
+});
+
+t.test('no file for the output: the start fails with a reason, and the app does not run unheard', async (t) => {
+  const dir = tempDir(t);
+  const notADir = join(dir, 'output');
+  writeFileSync(notADir, '');
+  const pidFile = join(dir, 'app.pid');
+  const script = `require('fs').writeFileSync(${JSON.stringify(pidFile)}, String(process.pid)); setInterval(() => {}, 1000)`;
+  const driver = new ProcessDriver({ containment: new Containment(dir, 'environ'), outputDir: notADir });
+  const result = await driver.launch({ instance: 'web-1', spec: appSpec('native', { command: [process.execPath, '-e', script] }), onExit: () => {} });
+  t.match(result, { ok: false, reason: /^cannot keep the app's output: ENOTDIR/ });
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  if (existsSync(pidFile)) t.notOk(isRunning(Number(readFileSync(pidFile, 'utf8'))), 'the app was killed');
 });

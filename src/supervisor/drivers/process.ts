@@ -151,9 +151,18 @@ export async function spawnApp(
     return { ok: false, reason: `cannot apply the limits: ${(error as Error).message}` };
   }
   const failure = await started;
-  if (failure === undefined) return { ok: true, started: { child, contained, output: new InstanceOutput(instance, output, outputDir, spec.name, child.stdout, child.stderr) } };
-  await contained.killAll();
-  return { ok: false, reason: failure };
+  if (failure !== undefined) {
+    await contained.killAll();
+    return { ok: false, reason: failure };
+  }
+  try {
+    return { ok: true, started: { child, contained, output: new InstanceOutput(instance, output, outputDir, spec.name, child.stdout, child.stderr) } };
+  } catch (error) {
+    // No file for its output (a full disk, no descriptor left): the app does not run unheard.
+    signalGroup(child.pid as number, 'SIGKILL');
+    await contained.killAll();
+    return { ok: false, reason: `cannot keep the app's output: ${(error as Error).message}` };
+  }
 }
 
 export function portEnv(ports: ReadonlyMap<number, number>): Record<string, string> {
