@@ -2,7 +2,7 @@
 // (test/fixtures/flood.mjs) beside an app that crashes every 300ms, once per output mode, side by side in one run.
 // Prints, per mode: the supervisor's peak RSS (VmHWM), its RSS sampled every 100ms (median, max), what is kept on
 // disk, the transition lines seen and how late they reached stdout (receipt time minus the line's own time:
-// median and max). Writes the table as JSON to bench-output.json.
+// median and max), and how often the flood app itself failed (0: it flooded throughout). Writes the table as JSON to bench-output.json.
 // Two reference rows: `quiet` (the same apps, the flood app writing nothing, output to files) and, with
 // --compare <checkout>, `before` (that checkout's lifeguard, which discards all output, under the same flood).
 //   node scripts/bench-output.mjs [--seconds 10] [--mbps 60] [--compare /path/to/other/checkout] [--json path]
@@ -50,12 +50,18 @@ async function run([name, mode, mbps, checkout]) {
     stdio: ['ignore', 'pipe', 'ignore'],
   });
   const lags = [];
+  let floodFailures = 0;
   let partial = '';
   child.stdout.on('data', (chunk) => {
     const now = Date.now();
     const lines = (partial + chunk.toString()).split('\n');
     partial = lines.pop();
-    for (const line of lines) lags.push(now - Date.parse(JSON.parse(line).time));
+    for (const line of lines) {
+      const transition = JSON.parse(line);
+      lags.push(now - Date.parse(transition.time));
+      // The flood must have run throughout: an app that failed would have flooded less.
+      if (transition.app === 'flood' && ['crashed', 'unhealthy', 'timed-out'].includes(transition.to)) floodFailures++;
+    }
   });
   const rss = [];
   let peak = NaN;
@@ -89,6 +95,7 @@ async function run([name, mode, mbps, checkout]) {
     transitions: lags.length,
     lagMedianMs: median(lags),
     lagMaxMs: Math.max(...lags),
+    floodFailures,
   };
 }
 
