@@ -11,8 +11,11 @@ import { appSpec } from './harness.js';
 
 async function launch(t: Test, command: string[], extra: Parameters<typeof appSpec>[1] = {}): Promise<{ running: RunningInstance; exits: Exit[] }> {
   const exits: Exit[] = [];
-  const result = await new ProcessDriver({ containment: new Containment(t.testdir({})), outputDir: t.testdir({}) }).launch({ instance: 'web-7', spec: appSpec('native', { command, ...extra }), onExit: (exit) => exits.push(exit) });
+  const containment = new Containment(t.testdir({}));
+  const result = await new ProcessDriver({ containment, outputDir: t.testdir({}) }).launch({ instance: 'web-7', spec: appSpec('native', { command, ...extra }), onExit: (exit) => exits.push(exit) });
   if (!result.ok) throw new Error(result.reason);
+  // Last-registered first: the instance goes, then its owner's cgroup subtree.
+  t.teardown(() => containment.close());
   t.teardown(() => result.running.destroy(0));
   return { running: result.running, exits };
 }
@@ -43,7 +46,9 @@ t.test('argv goes to the program as is: no shell ever sees it', async (t) => {
 });
 
 t.test('a start failure is a value with a clear reason', async (t) => {
-  const driver = new ProcessDriver({ containment: new Containment(t.testdir({})), outputDir: t.testdir({}) });
+  const containment = new Containment(t.testdir({}));
+  t.teardown(() => containment.close());
+  const driver = new ProcessDriver({ containment, outputDir: t.testdir({}) });
   const spec = appSpec('native');
   t.same(await driver.launch({ instance: 'web-1', spec: { ...spec, command: ['no-such-lifeguard-cmd'] }, onExit: () => {} }), { ok: false, reason: 'command not found: no-such-lifeguard-cmd' });
   const dir = t.testdir({ 'not-executable': 'x' });
