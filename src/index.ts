@@ -4,6 +4,7 @@ export { TransitionLog, type LogFormat } from './supervisor/transition-log.js';
 export { loadConfig, parseConfig, type LifeguardConfig, type HttpEndpointConfig } from './supervisor/config.js';
 export { SupervisorMetrics } from './supervisor/metrics.js';
 export { startHttpEndpoint, type HttpEndpoint, type HttpEndpointOptions } from './supervisor/http-server.js';
+export { StatusPage } from './supervisor/status-page.js';
 export type * from './supervisor/types.js';
 export type { SupervisorOptions, DockerSettings, SupervisorTuning } from './supervisor/options.js';
 export type { DestroyOutcome, Driver, LaunchRequest, LaunchResult, RunningInstance } from './supervisor/drivers/driver.js';

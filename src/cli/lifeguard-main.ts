@@ -12,6 +12,7 @@ const BELOW_DESIRED_EXIT = 1;
 const STATUS_TIMEOUT_MS = 5000;
 import { loadConfig, type LifeguardConfig } from '../supervisor/config.js';
 import { SupervisorMetrics } from '../supervisor/metrics.js';
+import { StatusPage } from '../supervisor/status-page.js';
 import { Supervisor } from '../supervisor/supervisor.js';
 import { TransitionLog, type LogFormat } from '../supervisor/transition-log.js';
 import { createWatcher } from '../watch/create-watcher.js';
@@ -56,7 +57,8 @@ async function main(argv: readonly string[]): Promise<void> {
 async function run(config: LifeguardConfig, logFormat: LogFormat, durationMs: number | undefined): Promise<void> {
   const supervisor = new Supervisor(config.supervisor);
   supervisor.on('transition', new TransitionLog(process.stdout, logFormat).write);
-  await runUntilStopped(supervisor, { source: supervisor, metrics: new SupervisorMetrics(supervisor), http: config.http }, durationMs);
+  const page = config.http === undefined ? undefined : new StatusPage(supervisor);
+  await runUntilStopped(supervisor, { source: supervisor, metrics: new SupervisorMetrics(supervisor), http: config.http, ...(page === undefined ? {} : { page }) }, durationMs);
 }
 
 /** `lifeguard watch`: the containers are left as they are when it stops. */

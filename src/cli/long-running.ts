@@ -9,6 +9,7 @@
  */
 import { startHttpEndpoint, type EndpointSource, type HttpEndpoint, type MetricsExposition } from '../supervisor/http-server.js';
 import type { HttpEndpointConfig } from '../supervisor/config.js';
+import type { PageRoutes } from '../supervisor/status-page.js';
 
 /**
  * Every signal Node lets us catch whose default action ends the process. SIGUSR1 is left to Node (it starts the
@@ -26,6 +27,8 @@ export interface Served {
   readonly metrics: MetricsExposition & { close(): void };
   /** Absent: no endpoint. */
   readonly http: HttpEndpointConfig | undefined;
+  /** The status page served at `/`; absent: none. */
+  readonly page?: PageRoutes;
 }
 
 export async function runUntilStopped(service: LongRunning, served: Served, durationMs: number | undefined): Promise<void> {
@@ -48,12 +51,13 @@ export async function runUntilStopped(service: LongRunning, served: Served, dura
   const keepAlive = setInterval(() => {}, 2 ** 30);
   let endpoint: HttpEndpoint | undefined;
   try {
-    if (served.http !== undefined) endpoint = await startHttpEndpoint(served.source, served.metrics, served.http);
+    if (served.http !== undefined) endpoint = await startHttpEndpoint(served.source, served.metrics, served.http, served.page);
     await service.start();
     await asked;
   } finally {
     clearInterval(keepAlive);
     await service.stop();
+    served.page?.close();
     await endpoint?.close();
     served.metrics.close();
   }

@@ -12,6 +12,9 @@ import { checkSchema, describeIssue, entryCheck, parseCheckDefinition, port, typ
 import { parseDuration } from '../checks/duration.js';
 import { LifeguardFailure, usageError } from '../checks/errors.js';
 import { MAX_DURATION_MS, type CheckDefaults } from '../checks/parse.js';
+import { CPU_PERIOD_US } from './cgroup.js';
+import { DEFAULT_CHECK_HISTORY } from './history.js';
+import { DEFAULT_OUTPUT } from './output.js';
 import { isLoopback, parseListenAddress } from './listen-address.js';
 import type { SupervisorOptions } from './options.js';
 import type { AppSpec, AppUser } from './types.js';
@@ -89,6 +92,36 @@ export const restartSchema = z.strictObject({
   resetAfter: duration(false).default(APP_DEFAULTS.restart.resetAfterMs),
 }, { error: 'expected an object' });
 
+const MEMORY = /^(\d+)(K|M|G|Ki|Mi|Gi)?$/;
+const MEMORY_UNIT: Readonly<Record<string, number>> = { '': 1, K: 1024, M: 1024 ** 2, G: 1024 ** 3, Ki: 1024, Mi: 1024 ** 2, Gi: 1024 ** 3 };
+
+/** A size in bytes: a number, or a string such as 64M or 1G (powers of 1024). */
+function size(min: number) {
+  const expected = 'expected bytes, or a size such as 64M or 1G';
+  return z.union([z.int(), z.string()], { error: expected }).transform((value, ctx) => {
+    const match = MEMORY.exec(String(value));
+    const bytes = match === null ? NaN : Number(match[1]) * (MEMORY_UNIT[match[2] ?? ''] as number);
+    if (!(bytes >= min) || !Number.isSafeInteger(bytes)) {
+      ctx.addIssue({ code: 'custom', message: `${expected}, of at least ${min} bytes${got(value)}` });
+      return z.NEVER;
+    }
+    return bytes;
+  });
+}
+
+// Per-instance cgroup limits (process and netns drivers): memory.max, cpu.max (in cores), pids.max.
+const limitsSchema = z.strictObject({
+  memory: size(4096).optional(),
+  cpu: z.number({ error: 'expected a number of cores such as 0.5 or 2' }).min(0.01, { error: 'expected at least 0.01 cores' }).max(1024, { error: 'expected at most 1024 cores' }).optional(),
+  pids: count(1).optional(),
+}, { error: 'expected an object' });
+
+// Where an app's stdout and stderr go (process and netns drivers).
+const outputSchema = z.strictObject({
+  to: z.enum(['file', 'stderr', 'discard'], { error: 'expected "file", "stderr" or "discard"' }).default(DEFAULT_OUTPUT.to),
+  maxSize: size(1024).default(DEFAULT_OUTPUT.maxBytes),
+}, { error: 'expected an object' });
+
 const checkList = z.array(checkSchema, { error: 'expected an array of checks' });
 
 const appSchema = z.strictObject({
@@ -129,6 +162,10 @@ const appSchema = z.strictObject({
   gracePeriod: duration(true).default(APP_DEFAULTS.gracePeriodMs),
   prewarm: count(0).default(APP_DEFAULTS.prewarm),
   restart: restartSchema.prefault({}),
+  limits: limitsSchema.optional(),
+  output: outputSchema.prefault({}),
+  // Probe rounds kept per instance for /status and the status page (Docker keeps 5).
+  checkHistory: count(1).max(1000, { error: 'expected an integer of at most 1000' }).default(DEFAULT_CHECK_HISTORY),
 }, { error: 'expected an object' });
 
 type RawApp = z.infer<typeof appSchema>;
@@ -203,6 +240,7 @@ function checkApp(app: RawApp, fail: Fail): void {
     if (app.command === undefined) fail(['command'], `required by the ${app.driver} driver`);
     if (app.image !== undefined) fail(['image'], 'only the docker driver runs images');
   }
+  if (app.driver === 'docker' && app.limits !== undefined) fail(['limits'], 'only the process and netns drivers apply limits');
   app.ports?.forEach((p, j) => {
     if (app.ports?.indexOf(p) !== j) fail(['ports', j], `duplicate port${got(p)}`);
   });
@@ -316,6 +354,13 @@ function toAppSpec(app: ResolvedApp, cwd: string | undefined, user: AppUser | un
       maxRestarts: app.restart.maxRestarts,
       resetAfterMs: app.restart.resetAfter,
     },
+    output: { to: app.output.to, maxBytes: app.output.maxSize },
+    checkHistory: app.checkHistory,
+    ...(app.limits === undefined ? {} : { limits: {
+      ...(app.limits.memory === undefined ? {} : { memoryBytes: app.limits.memory }),
+      ...(app.limits.cpu === undefined ? {} : { cpuQuotaUs: Math.round(app.limits.cpu * CPU_PERIOD_US) }),
+      ...(app.limits.pids === undefined ? {} : { pids: app.limits.pids }),
+    } }),
   };
 }
 

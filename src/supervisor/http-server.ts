@@ -11,6 +11,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { LifeguardFailure, usageError } from '../checks/errors.js';
 import { isLoopback, parseListenAddress, type ListenAddress } from './listen-address.js';
+import type { PageRoutes } from './status-page.js';
 import type { AppStatus, Claim, InstanceStatus, SupervisorStatus } from './types.js';
 
 export interface HttpEndpointOptions {
@@ -62,13 +63,15 @@ export async function startHttpEndpoint(
   source: EndpointSource,
   metrics: MetricsExposition,
   options: HttpEndpointOptions,
+  /** The status page at `/` and `/events` (`lifeguard run`); absent: no page. */
+  page?: PageRoutes,
 ): Promise<HttpEndpoint> {
   const wanted = parseListenAddress(options.listen);
   if (wanted === undefined) throw failure(options.listen, 'expected an IP address and port such as 127.0.0.1:9464');
   if (!isLoopback(wanted.host) && options.allowNonLoopback !== true) {
     throw failure(options.listen, 'not a loopback address; set allowNonLoopback to expose the endpoint');
   }
-  const authorized = options.token === undefined ? () => true : bearerCheck(options.token);
+  const authorized = options.token === undefined ? () => true : tokenCheck(options.token);
 
   const server = createServer({ maxHeaderSize: LIMITS.maxHeaderSize, connectionsCheckingInterval: LIMITS.connectionsCheckingInterval }, (req, res) => {
     readBoundedBody(req, res, () => {
@@ -77,7 +80,8 @@ export async function startHttpEndpoint(
         if (allow(req, res, 'GET')) sendJson(res, 200, { status: 'ok' });
         return;
       }
-      if (!authorized(req.headers.authorization)) {
+      // A browser cannot send the header: the page's own routes also take the token from a cookie (status-page.ts).
+      if (!authorized(bearer(req.headers.authorization) ?? page?.pageToken(req, pathOf(req)))) {
         res.setHeader('WWW-Authenticate', 'Bearer');
         return sendJson(res, 401, { error: 'missing or wrong bearer token' });
       }
@@ -93,7 +97,7 @@ export async function startHttpEndpoint(
   server.maxConnections = LIMITS.maxConnections;
 
   async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const path = new URL(req.url ?? '/', 'http://endpoint').pathname;
+    const path = pathOf(req);
     const claim = CLAIM_PATH.exec(path);
     const release = RELEASE_PATH.exec(path);
     if (path === '/status') {
@@ -129,6 +133,7 @@ export async function startHttpEndpoint(
       res.writeHead(204);
       return void res.end();
     }
+    if (page?.handle(req, res, path) === true) return;
     sendJson(res, 404, { error: `no such endpoint: ${path}` });
   }
 
@@ -157,6 +162,7 @@ export async function startHttpEndpoint(
 function statusBody(status: SupervisorStatus): unknown {
   const instance = (i: InstanceStatus) => ({
     id: i.id, state: i.state, address: i.address, pid: i.pid, restarts: i.restarts, since: i.since,
+    ...(i.checks === undefined ? {} : { checks: i.checks.map((c) => ({ time: c.time, phase: c.phase, passed: c.passed, latencyMs: c.latencyMs })) }),
   });
   const app = (a: AppStatus) => ({
     name: a.name, desired: a.desired, instances: a.instances.map(instance), prewarm: a.prewarm.map(instance),
@@ -165,13 +171,19 @@ function statusBody(status: SupervisorStatus): unknown {
 }
 
 /** Compares digests so that neither the token's content nor its length shows in the response time. */
-function bearerCheck(token: string): (header: string | undefined) => boolean {
+function tokenCheck(token: string): (candidate: string | undefined) => boolean {
   const digest = (text: string) => createHash('sha256').update(text).digest();
   const expected = digest(token);
-  return (header) => {
-    const match = /^Bearer +(\S+) *$/i.exec(header ?? '');
-    return timingSafeEqual(digest(match?.[1] ?? ''), expected) && match !== null;
-  };
+  return (candidate) => timingSafeEqual(digest(candidate ?? ''), expected) && candidate !== undefined;
+}
+
+/** The token of an `Authorization: Bearer <token>` header. */
+function bearer(header: string | undefined): string | undefined {
+  return /^Bearer +(\S+) *$/i.exec(header ?? '')?.[1];
+}
+
+function pathOf(req: IncomingMessage): string {
+  return new URL(req.url ?? '/', 'http://endpoint').pathname;
 }
 
 /** Requests carry no body worth reading; one that is too large is refused before it costs memory. */

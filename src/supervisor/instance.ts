@@ -12,9 +12,10 @@ import { formatDuration } from '../checks/duration.js';
 import { type Clock, realClock, type Timer } from '../engine/clock.js';
 import type { DestroyOutcome, Driver, LaunchResult, RunningInstance } from './drivers/driver.js';
 import { describeExit, type Exit } from './exit.js';
+import { DEFAULT_CHECK_HISTORY, Ring } from './history.js';
 import type { LivenessPlan, Phase, Probe, ProbeEnd, ProbeHandle, ProbeObserver, ProbeTarget } from './probes/probe.js';
 import { STATE_DIR_ENV, type StateDir, trackProcess } from './state-dir.js';
-import type { AppSpec, InstanceState, InstanceStatus, Transition, TransitionCause, TransitionFacts } from './types.js';
+import type { AppSpec, CheckRecord, InstanceState, InstanceStatus, Transition, TransitionCause, TransitionFacts } from './types.js';
 
 const NEXT: { readonly [S in InstanceState | 'new']: readonly InstanceState[] } = {
   new: ['scheduled'],
@@ -120,6 +121,8 @@ export class Instance {
   private resolveGone!: () => void;
   /** How long the instance stayed healthy before it last stopped being so; the restart policy forgives long stretches. */
   healthyForMs = 0;
+  /** Its last probe rounds, for /status and the status page. */
+  private readonly checks: Ring<CheckRecord>;
 
   constructor(
     readonly id: string,
@@ -129,6 +132,7 @@ export class Instance {
     private readonly ctx: InstanceContext,
   ) {
     this.clock = ctx.clock ?? realClock;
+    this.checks = new Ring(ctx.spec.checkHistory ?? DEFAULT_CHECK_HISTORY);
     this.gone = new Promise((resolve) => (this.resolveGone = resolve));
   }
 
@@ -148,6 +152,7 @@ export class Instance {
       pid: this.running?.pid ?? null,
       restarts: this.restarts,
       since: this.since.toISOString(),
+      checks: this.checks.toArray(),
     };
   }
 
@@ -254,7 +259,9 @@ export class Instance {
   private round(event: Extract<Event, { type: 'round' }>): void {
     const life = this.life;
     if (!('watch' in life) || life.watch !== event.watch) return;
-    this.ctx.checked(this, event.phase === 'liveness' ? event.watch.liveness : event.phase, event.passed, event.latencyMs, event.lateMs);
+    const phase = event.phase === 'liveness' ? event.watch.liveness : event.phase;
+    this.checks.push({ time: new Date(this.clock.now()).toISOString(), phase, passed: event.passed, latencyMs: event.latencyMs });
+    this.ctx.checked(this, phase, event.passed, event.latencyMs, event.lateMs);
     if (life.state === 'claimed' && life.decide !== undefined) {
       life.decide(event.passed);
       life.decide = undefined;

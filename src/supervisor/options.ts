@@ -1,5 +1,6 @@
 /** How a Supervisor is made: its apps, where it keeps records, and what an embedder may swap in. */
 import type { Clock } from '../engine/clock.js';
+import type { ContainmentMode } from './containment.js';
 import type { Driver } from './drivers/driver.js';
 import type { AppSpec } from './types.js';
 
@@ -20,6 +21,8 @@ export interface SupervisorOptions {
   readonly tuning?: SupervisorTuning;
   /** Time for instances, probes, restarts and claims; tests pass a fake one. Default: the real clock. */
   readonly clock?: Clock;
+  /** How the process and netns drivers contain an instance: `auto` (a cgroup where possible) or `environ`. */
+  readonly containment?: ContainmentMode;
 }
 
 export interface DockerSettings {

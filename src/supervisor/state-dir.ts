@@ -63,7 +63,7 @@ export class StateDir {
    */
   async reapLeftovers(): Promise<readonly number[]> {
     const records = this.readAll();
-    const killed = unrecorded(`${STATE_DIR_ENV}=${this.root}\0`);
+    const killed = marked([`${STATE_DIR_ENV}=${this.root}`]);
     // One by one, not by group: what an app forked carries the variable too, whichever group it is in.
     for (const pid of killed) signal(pid, 'SIGKILL');
     if (records.length === 0) {
@@ -150,7 +150,7 @@ export function signalGroup(pgid: number, name: NodeJS.Signals): void {
 }
 
 /** process.kill, for a pid or (negative) a group that may be gone already. */
-function signal(pid: number, name: NodeJS.Signals): void {
+export function signal(pid: number, name: NodeJS.Signals): void {
   try {
     process.kill(pid, name);
   } catch (error) {
@@ -180,13 +180,15 @@ function processGroups(): Map<number, ProcStat[]> {
   return groups;
 }
 
-/** Live processes other than this one whose environment holds `entry` (`NAME=value\0`). */
-function unrecorded(entry: string): number[] {
+/** Live processes other than this one whose environment holds every one of `entries` (`NAME=value`). */
+export function marked(entries: readonly string[]): number[] {
   const found: number[] = [];
   for (const name of readdirSync('/proc')) {
     if (!/^\d+$/.test(name) || Number(name) === process.pid) continue;
     try {
-      if (readFileSync(`/proc/${name}/environ`, 'latin1').includes(entry) && isRunning(Number(name))) found.push(Number(name));
+      // NUL-framed on both sides, so that `A=1` never matches `XA=1` or `A=10`.
+      const environ = `\0${readFileSync(`/proc/${name}/environ`, 'latin1')}`;
+      if (entries.every((entry) => environ.includes(`\0${entry}\0`)) && isRunning(Number(name))) found.push(Number(name));
     } catch {
       // gone meanwhile, or not ours to read
     }
@@ -194,6 +196,6 @@ function unrecorded(entry: string): number[] {
   return found;
 }
 
-async function waitGone(pids: readonly number[]): Promise<void> {
+export async function waitGone(pids: readonly number[]): Promise<void> {
   for (let waited = 0; waited < REAP_WAIT_MS && pids.some(isRunning); waited += REAP_POLL_MS) await sleep(REAP_POLL_MS);
 }

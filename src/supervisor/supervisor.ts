@@ -11,6 +11,7 @@ import type { CheckSpec } from '../checks/types.js';
 import { AppController } from './app-controller.js';
 import type { Driver } from './drivers/driver.js';
 import { builtInDrivers } from './drivers/built-in.js';
+import { Containment } from './containment.js';
 import { Limit } from './probes/limit.js';
 import { NativeProbe } from './probes/native.js';
 import { OneshotProbe } from './probes/oneshot.js';
@@ -34,6 +35,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   private readonly records: StateDir;
   private readonly probes: Readonly<Record<ProbeStrategy, Probe>>;
   private readonly drivers: readonly Driver[];
+  /** Each instance's cgroup (or marker) under the built-in process and netns drivers. */
+  private readonly containment: Containment | undefined;
   private phase: Phase = 'new';
   /** Sidecar agents booting at once, host-wide (Diego's rep bounds concurrent starts the same way). */
   private readonly agentStarts: Limit;
@@ -53,7 +56,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     };
     // An embedder's own driver runs every app, whatever driver its spec names; else each app's names a built-in one.
     const custom = options.driver;
-    const builtIn = custom === undefined ? builtInDrivers(options, agentPath) : new Map<DriverName, Driver>();
+    this.containment = custom === undefined ? new Containment(options.stateDir, options.containment) : undefined;
+    const builtIn = this.containment === undefined ? new Map<DriverName, Driver>() : builtInDrivers(options, agentPath, this.containment);
     this.drivers = custom === undefined ? [...builtIn.values()] : [custom];
     const pingIntervalMs = tuning.prewarmPingIntervalMs ?? PREWARM_PING_INTERVAL_MS;
     const pingFailures = tuning.prewarmPingFailures ?? PREWARM_PING_FAILURES;
@@ -123,6 +127,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     this.phase = 'stopping';
     await Promise.all([...this.apps.values()].map((app) => app.stop()));
     await Promise.all(Object.values(this.probes).map((probe) => probe.close()));
+    this.containment?.close();
     this.lock?.release();
     this.phase = 'stopped';
   }

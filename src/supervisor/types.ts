@@ -1,4 +1,6 @@
 import type { CheckSpec } from '../checks/types.js';
+import type { CgroupLimits } from './cgroup.js';
+import type { OutputSpec } from './output.js';
 
 /** The `to` of a transition, and the state an instance is in (ARCHITECTURE.md "The instance state machine"). */
 export type InstanceState =
@@ -61,6 +63,12 @@ export interface AppSpec {
   readonly gracePeriodMs: number;
   readonly prewarm: number;
   readonly restart: RestartPolicy;
+  /** memory.max, cpu.max, pids.max of each instance's cgroup (process and netns drivers); absent: none. */
+  readonly limits?: CgroupLimits;
+  /** Where the app's stdout and stderr go (process and netns drivers); absent: DEFAULT_OUTPUT. */
+  readonly output?: OutputSpec;
+  /** Probe rounds kept per instance for /status and the status page; absent: DEFAULT_CHECK_HISTORY. */
+  readonly checkHistory?: number;
 }
 
 /**
@@ -104,6 +112,17 @@ export interface InstanceStatus {
   readonly restarts: number;
   /** ISO 8601 time of the last transition. */
   readonly since: string;
+  /** Its last probe rounds, oldest first (the supervisor's instances; `lifeguard watch` keeps none). */
+  readonly checks?: readonly CheckRecord[];
+}
+
+/** One probe round of an instance, as /status shows it. */
+export interface CheckRecord {
+  /** ISO 8601. */
+  readonly time: string;
+  readonly phase: CheckEvent['phase'];
+  readonly passed: boolean;
+  readonly latencyMs: number;
 }
 
 export interface AppStatus {

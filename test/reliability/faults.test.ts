@@ -36,7 +36,8 @@ t.test('exits during start-up, readiness and liveness; a missing command; SIGTER
     ['no-such-command', 'given up at once: a permanent failure', (x) => x.to === 'given-up' && x.cause === 'permanent' && x.instance === 'no-such-command-1'],
     ['ignores-sigterm', 'unhealthy', (x) => x.to === 'unhealthy'],
     ['ignores-sigterm', 'killed after the grace period', (x) => x.to === 'destroyed' && x.reason === 'still running 300ms after SIGTERM: killed'],
-    ['port-taken', 'crashed: its bind failed (exit 1)', (x) => x.to === 'crashed' && x.reason === 'exited with code 1'],
+    // Node's report of the uncaught EADDRINUSE ends the reason, from the app's stderr.
+    ['port-taken', 'crashed: its bind failed (exit 1)', (x) => x.to === 'crashed' && x.reason?.startsWith('exited with code 1; stderr: ') === true],
   ];
   for (const [app, what, match] of expectations) {
     await cli.until(seen(app, match));

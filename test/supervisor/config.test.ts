@@ -38,8 +38,18 @@ t.test('applies every default to a minimal app', async (t) => {
     gracePeriodMs: 10_000,
     prewarm: 0,
     restart: { immediate: 3, backoffMinMs: 30_000, backoffMaxMs: 960_000, maxRestarts: 200, resetAfterMs: 300_000 },
+    output: { to: 'file', maxBytes: 10 * 1024 * 1024 },
+    checkHistory: 10,
   });
   t.equal(APP_DEFAULTS.instances, 1);
+});
+
+t.test('limits and output: sizes in bytes or with a unit, cpu in cores', async (t) => {
+  const app = parseConfig({ apps: [{ ...web, limits: { memory: '64M', cpu: 0.5, pids: 100 }, output: { to: 'stderr', maxSize: '1Mi' } }] }).supervisor.apps[0]!;
+  t.same(app.limits, { memoryBytes: 64 * 1024 * 1024, cpuQuotaUs: 50_000, pids: 100 });
+  t.same(app.output, { to: 'stderr', maxBytes: 1024 * 1024 });
+  t.same(parseConfig({ apps: [{ ...web, limits: { memory: 1 << 30 } }] }).supervisor.apps[0]!.limits, { memoryBytes: 1 << 30 });
+  t.equal(parseConfig({ apps: [web] }).supervisor.apps[0]!.limits, undefined, 'no limits unless asked');
 });
 
 t.test('takes every field of the README example', async (t) => {
@@ -126,6 +136,15 @@ t.test('each invalid field is a usage error (exit 2) naming its path', async (t)
     ['empty token', { apps: [web], http: { listen: '127.0.0.1:9464', token: '' } }, /^config: http\.token: /],
     ['unknown http field', { apps: [web], http: { listen: '127.0.0.1:1', tls: true } }, /^config: http\.tls: unknown field$/],
     ['empty stateDir', { apps: [web], stateDir: '' }, /^config: stateDir: /],
+    ['memory without a known unit', { apps: [{ ...web, limits: { memory: '64MB' } }] }, /^config: apps\[0\]\.limits\.memory: expected bytes, or a size such as 64M or 1G, of at least 4096 bytes, got "64MB"$/],
+    ['memory too small', { apps: [{ ...web, limits: { memory: 10 } }] }, /^config: apps\[0\]\.limits\.memory: .*at least 4096 bytes, got 10$/],
+    ['cpu as a string', { apps: [{ ...web, limits: { cpu: '1' } }] }, /^config: apps\[0\]\.limits\.cpu: expected a number of cores/],
+    ['cpu zero', { apps: [{ ...web, limits: { cpu: 0 } }] }, /^config: apps\[0\]\.limits\.cpu: expected at least 0\.01 cores/],
+    ['pids zero', { apps: [{ ...web, limits: { pids: 0 } }] }, /^config: apps\[0\]\.limits\.pids: expected an integer of at least 1/],
+    ['unknown limit', { apps: [{ ...web, limits: { swap: 1 } }] }, /^config: apps\[0\]\.limits\.swap: unknown field$/],
+    ['limits on docker', { apps: [{ name: 'db', image: 'x', driver: 'docker', checks: web.checks, limits: { pids: 5 } }] }, /^config: apps\[0\]\.limits: only the process and netns drivers apply limits$/],
+    ['unknown output target', { apps: [{ ...web, output: { to: 'syslog' } }] }, /^config: apps\[0\]\.output\.to: expected "file", "stderr" or "discard"/],
+    ['output size too small', { apps: [{ ...web, output: { maxSize: 10 } }] }, /^config: apps\[0\]\.output\.maxSize: .*at least 1024 bytes/],
   ];
   for (const [name, json, expected] of cases) {
     const { exitCode, message } = failureOf(json);

@@ -8,7 +8,7 @@ import type { Test } from 'tap';
 import { isRunning } from '../../src/supervisor/state-dir.js';
 import type { Driver } from '../../src/supervisor/drivers/driver.js';
 import { Supervisor } from '../../src/supervisor/supervisor.js';
-import type { SupervisorTuning } from '../../src/supervisor/options.js';
+import type { SupervisorOptions, SupervisorTuning } from '../../src/supervisor/options.js';
 import type { AppSpec, ProbeStrategy, Transition } from '../../src/supervisor/types.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
@@ -55,9 +55,9 @@ export interface Harness {
 }
 
 /** A started supervisor; t.teardown stops it and checks that every process it ever ran is gone. */
-export async function supervise(t: Test, apps: readonly AppSpec[], tuning: SupervisorTuning = {}, beforeStart?: (supervisor: Supervisor) => void, driver?: Driver): Promise<Harness> {
+export async function supervise(t: Test, apps: readonly AppSpec[], tuning: SupervisorTuning = {}, beforeStart?: (supervisor: Supervisor) => void, driver?: Driver, extra: Partial<SupervisorOptions> = {}): Promise<Harness> {
   const stateDir = tempDir(t);
-  const supervisor = new Supervisor({ apps, stateDir, agentPath: AGENT, tuning, driver });
+  const supervisor = new Supervisor({ apps, stateDir, agentPath: AGENT, tuning, driver, ...extra });
   const transitions: Transition[] = [];
   const pids = new Set<number>();
   const waiters = new Set<(t: Transition) => void>();

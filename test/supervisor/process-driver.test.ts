@@ -4,14 +4,18 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import t, { type Test } from 'tap';
 import type { RunningInstance } from '../../src/supervisor/drivers/driver.js';
 import type { Exit } from '../../src/supervisor/exit.js';
+import { Containment } from '../../src/supervisor/containment.js';
 import { ProcessDriver } from '../../src/supervisor/drivers/process.js';
 import { isRunning, readProcStat } from '../../src/supervisor/state-dir.js';
 import { appSpec } from './harness.js';
 
 async function launch(t: Test, command: string[], extra: Parameters<typeof appSpec>[1] = {}): Promise<{ running: RunningInstance; exits: Exit[] }> {
   const exits: Exit[] = [];
-  const result = await new ProcessDriver().launch({ instance: 'web-7', spec: appSpec('native', { command, ...extra }), onExit: (exit) => exits.push(exit) });
+  const containment = new Containment(t.testdir({}));
+  const result = await new ProcessDriver({ containment, outputDir: t.testdir({}) }).launch({ instance: 'web-7', spec: appSpec('native', { command, ...extra }), onExit: (exit) => exits.push(exit) });
   if (!result.ok) throw new Error(result.reason);
+  // Last-registered first: the instance goes, then its owner's cgroup subtree.
+  t.teardown(() => containment.close());
   t.teardown(() => result.running.destroy(0));
   return { running: result.running, exits };
 }
@@ -43,7 +47,9 @@ t.test('argv goes to the program as is: no shell ever sees it', async (t) => {
 });
 
 t.test('a start failure is a value with a clear reason', async (t) => {
-  const driver = new ProcessDriver();
+  const containment = new Containment(t.testdir({}));
+  t.teardown(() => containment.close());
+  const driver = new ProcessDriver({ containment, outputDir: t.testdir({}) });
   const spec = appSpec('native');
   t.same(await driver.launch({ instance: 'web-1', spec: { ...spec, command: ['no-such-lifeguard-cmd'] }, onExit: () => {} }), { ok: false, reason: 'command not found: no-such-lifeguard-cmd', permanent: true });
   const dir = t.testdir({ 'not-executable': 'x' });

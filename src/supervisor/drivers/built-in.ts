@@ -3,8 +3,10 @@
  * its apps use, so that a config without docker apps never needs an engine and one without netns apps never
  * needs root. A driver that cannot work here is refused up front, naming the app's field.
  */
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LifeguardFailure, usageError } from '../../checks/errors.js';
+import { Containment } from '../containment.js';
 import type { SupervisorOptions } from '../options.js';
 import type { DriverName } from '../types.js';
 import { DockerDriver } from './docker.js';
@@ -14,22 +16,27 @@ import { ProcessDriver } from './process.js';
 
 const DEFAULT_AGENT_BINARY = fileURLToPath(new URL('../../../dist/healthcheck', import.meta.url));
 
-export function builtInDrivers(options: SupervisorOptions, agentPath: string): ReadonlyMap<DriverName, Driver> {
+export function builtInDrivers(options: SupervisorOptions, agentPath: string, containment: Containment): ReadonlyMap<DriverName, Driver> {
   const drivers = new Map<DriverName, Driver>();
   options.apps.forEach((app, i) => {
+    const unlimitable = app.limits === undefined || app.driver === 'docker' ? undefined : containment.cannotLimit(app.limits);
+    if (unlimitable !== undefined) {
+      containment.close();
+      throw new LifeguardFailure(usageError(`apps[${i}].limits: ${unlimitable}`));
+    }
     if (drivers.has(app.driver)) return;
-    drivers.set(app.driver, create(app.driver, options, agentPath, `apps[${i}].driver`));
+    drivers.set(app.driver, create(app.driver, options, agentPath, containment, `apps[${i}].driver`));
   });
   return drivers;
 }
 
-function create(name: DriverName, options: SupervisorOptions, agentPath: string, field: string): Driver {
+function create(name: DriverName, options: SupervisorOptions, agentPath: string, containment: Containment, field: string): Driver {
   switch (name) {
     case 'process':
-      return new ProcessDriver();
+      return new ProcessDriver({ containment, outputDir: outputDir(options) });
     case 'netns':
       if (process.getuid?.() !== 0) throw new LifeguardFailure(usageError(`${field}: 'netns' needs root (it creates network namespaces and veth pairs); run as root or use 'process'`));
-      return new NetnsDriver({ agentPath, stateDir: options.stateDir });
+      return new NetnsDriver({ agentPath, stateDir: options.stateDir, child: { containment, outputDir: outputDir(options) } });
     case 'docker':
       return new DockerDriver({
         ...options.docker,
@@ -37,4 +44,9 @@ function create(name: DriverName, options: SupervisorOptions, agentPath: string,
         stateDir: options.stateDir,
       });
   }
+}
+
+/** Where `output: file` keeps each app's instance logs: the state directory's `output/<app>/`. */
+function outputDir(options: SupervisorOptions): string {
+  return join(options.stateDir, 'output');
 }

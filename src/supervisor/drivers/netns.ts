@@ -14,7 +14,7 @@ import { ownerTag } from './owner.js';
 import { LocalAgentRunner } from '../probes/agent-process.js';
 import type { DestroyOutcome, Driver, LaunchRequest, LaunchResult, RunningInstance } from './driver.js';
 import { IP_PATH, ip, ipQuiet } from './ip-command.js';
-import { ChildInstance, spawnApp } from './process.js';
+import { ChildInstance, type ChildSettings, spawnApp } from './process.js';
 
 const SLOTS = 16384;
 const SUBNET_BASE = (10 << 24) | (213 << 16);
@@ -26,6 +26,8 @@ export interface NetnsOptions {
   readonly agentPath: string;
   /** Names the namespaces, so that a supervisor on the same state directory finds them again. */
   readonly stateDir: string;
+  /** Each instance's processes contained and their output kept, as under the process driver. */
+  readonly child: ChildSettings;
 }
 
 /** One instance's namespace and veth pair. */
@@ -57,17 +59,18 @@ export class NetnsDriver implements Driver {
     }
     // Container ports are the app's own ports here: nothing is remapped.
     const ports = new Map(spec.ports.map((port) => [port, port]));
-    const started = await spawnApp([ipPath, 'netns', 'exec', network.name, command, ...args], instance, spec.env, ports, spec.cwd, spec.user);
+    const started = await spawnApp([ipPath, 'netns', 'exec', network.name, command, ...args], instance, spec, ports, this.options.child);
     if (!started.ok) {
       await deleteNetwork(network);
       return started;
     }
     const agent = new LocalAgentRunner(this.options.agentPath, true, [ipPath, 'netns', 'exec', network.name]);
-    return { ok: true, running: new NamespacedInstance(new ChildInstance(started.child, network.address, ports, onExit), network, agent) };
+    return { ok: true, running: new NamespacedInstance(new ChildInstance(started.started, network.address, ports, onExit), network, agent) };
   }
 
   /** Deletes every namespace of this owner, with what runs in it and its host link. */
   async cleanup(): Promise<void> {
+    await this.options.child.containment.reap();
     if (IP_PATH === undefined) return;
     const listed = await ip('netns', 'list').catch(() => '');
     const names = listed

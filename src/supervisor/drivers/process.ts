@@ -6,23 +6,48 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:net';
+import { type Contained, type Containment, INSTANCE_ENV } from '../containment.js';
+import { DEFAULT_OUTPUT, InstanceOutput } from '../output.js';
 import { signalGroup, type TrackedProcess, trackProcess } from '../state-dir.js';
 import type { Exit } from '../exit.js';
+import type { AppSpec } from '../types.js';
 import type { Endpoint } from '../probes/probe.js';
-import type { AppUser } from '../types.js';
 import type { DestroyOutcome, Driver, LaunchRequest, LaunchResult, RunningInstance } from './driver.js';
 
 const HOST = '127.0.0.1';
+/** How long an exit waits for the rest of stderr to be read, for the crash reason. */
+const STDERR_TAIL_WAIT_MS = 100;
+
+/** What every app child process of a supervisor shares (the process and netns drivers). */
+export interface ChildSettings {
+  readonly containment: Containment;
+  /** Where `output: file` writes, one directory per app. */
+  readonly outputDir: string;
+}
+
+/** An app child that has started, contained, its output read. */
+interface Started {
+  readonly child: ChildProcess;
+  readonly contained: Contained;
+  readonly output: InstanceOutput;
+}
 
 export class ProcessDriver implements Driver {
+  constructor(private readonly settings: ChildSettings) {}
+
   async launch({ instance, spec, onExit }: LaunchRequest): Promise<LaunchResult> {
     const [command, ...args] = spec.command ?? [];
     if (command === undefined) return { ok: false, reason: 'no command given' };
     const hostPorts = await freePorts(spec.ports.length);
     const ports = new Map(spec.ports.map((containerPort, i) => [containerPort, hostPorts[i] as number]));
-    const started = await spawnApp([command, ...args], instance, spec.env, ports, spec.cwd, spec.user);
+    const started = await spawnApp([command, ...args], instance, spec, ports, this.settings);
     if (!started.ok) return started;
-    return { ok: true, running: new ChildInstance(started.child, HOST, ports, onExit) };
+    return { ok: true, running: new ChildInstance(started.started, HOST, ports, onExit) };
+  }
+
+  /** A predecessor's instance cgroups; its marked processes are the state directory's to reap. */
+  cleanup(): Promise<void> {
+    return this.settings.containment.reap();
   }
 }
 
@@ -31,15 +56,20 @@ export class ChildInstance implements RunningInstance {
   readonly pid: number;
   readonly address: string;
   readonly tracked: readonly TrackedProcess[];
-  private exit: Exit | undefined;
+  /** Where the instance's processes are, the app's own and whatever it forked. */
+  readonly contained: Contained;
+  private readonly output: InstanceOutput;
+  private leaderGone = false;
   private readonly exited: Promise<void>;
 
   constructor(
-    child: ChildProcess,
+    { child, contained, output }: Started,
     private readonly host: string,
     private readonly ports: ReadonlyMap<number, number>,
     onExit: (exit: Exit) => void,
   ) {
+    this.contained = contained;
+    this.output = output;
     this.pid = child.pid as number;
     const first = ports.values().next();
     this.address = `${host}:${first.done === true ? '' : first.value}`;
@@ -47,9 +77,13 @@ export class ChildInstance implements RunningInstance {
     this.tracked = tracked === undefined ? [] : [tracked];
     this.exited = new Promise((resolve) =>
       child.once('exit', (code, signal) => {
-        this.exit = { code, signal };
-        resolve();
-        onExit(this.exit);
+        this.leaderGone = true;
+        const outOfMemory = contained.outOfMemory();
+        void output.lastLines(STDERR_TAIL_WAIT_MS).then((stderr) => {
+          const exit: Exit = { code, signal, ...(outOfMemory ? { outOfMemory } : {}), ...(stderr.length > 0 ? { stderr } : {}) };
+          resolve();
+          onExit(exit);
+        });
       }),
     );
   }
@@ -61,7 +95,7 @@ export class ChildInstance implements RunningInstance {
 
   async destroy(gracePeriodMs: number): Promise<DestroyOutcome> {
     let forced = false;
-    if (this.exit === undefined) {
+    if (!this.leaderGone) {
       signalGroup(this.pid, 'SIGTERM');
       // A stopped (SIGSTOP) process only acts on SIGTERM once it runs again.
       signalGroup(this.pid, 'SIGCONT');
@@ -72,8 +106,10 @@ export class ChildInstance implements RunningInstance {
       await this.exited;
       clearTimeout(timer);
     }
-    // The leader is gone; whatever it forked into its group is an orphan now.
+    // The leader is gone; whatever it forked is an orphan now, in its group or out of it.
     signalGroup(this.pid, 'SIGKILL');
+    await this.contained.killAll();
+    this.output.close();
     return { forced };
   }
 }
@@ -85,27 +121,58 @@ export class ChildInstance implements RunningInstance {
 export async function spawnApp(
   argv: readonly [string, ...string[]],
   instance: string,
-  env: Readonly<Record<string, string>>,
+  spec: AppSpec,
   ports: ReadonlyMap<number, number>,
-  cwd?: string,
-  user?: AppUser,
-): Promise<{ readonly ok: true; readonly child: ChildProcess } | { readonly ok: false; readonly reason: string; readonly permanent: boolean }> {
+  { containment, outputDir }: ChildSettings,
+): Promise<{ readonly ok: true; readonly started: Started } | { readonly ok: false; readonly reason: string; readonly permanent: boolean }> {
   const [program, ...args] = argv;
-  const child = spawn(program, args, {
-    // Not the supervisor's environment: an app sees what its spec gives it, plus PATH to find its command.
-    env: { PATH: process.env.PATH ?? '', ...env, ...portEnv(ports), LIFEGUARD_INSTANCE: instance },
-    ...(cwd === undefined ? {} : { cwd }),
-    ...(user === undefined ? {} : { uid: user.uid, gid: user.gid }),
-    detached: true,
-    stdio: 'ignore',
-  });
-  const failure = await new Promise<NodeJS.ErrnoException | undefined>((resolve) => {
+  // Not the supervisor's environment: an app sees what its spec gives it, plus PATH to find its command.
+  const env = { PATH: process.env.PATH ?? '', ...spec.env, ...portEnv(ports), [INSTANCE_ENV]: instance };
+  let contained: Contained;
+  try {
+    contained = containment.instance(instance, env, spec.limits ?? {});
+  } catch (error) {
+    return { ok: false, reason: `cannot create the instance's cgroup: ${(error as Error).message}`, permanent: false };
+  }
+  const output = spec.output ?? DEFAULT_OUTPUT;
+  // stderr is read even when discarded: its last lines are the crash reason.
+  const stdio = ['ignore', output.to === 'discard' ? 'ignore' : 'pipe', 'pipe'] as const;
+  const { cwd, user } = spec;
+  const child = contained.spawn(() =>
+    spawn(program, args, {
+      env,
+      ...(cwd === undefined ? {} : { cwd }),
+      ...(user === undefined ? {} : { uid: user.uid, gid: user.gid }),
+      detached: true,
+      stdio: [...stdio],
+    }),
+  );
+  const started = new Promise<NodeJS.ErrnoException | undefined>((resolve) => {
     child.once('spawn', () => resolve(undefined));
     child.once('error', (error: NodeJS.ErrnoException) => resolve(error));
   });
-  if (failure === undefined) return { ok: true, child };
-  // A missing or non-executable program stays so: retrying it 200 times only fills the log.
-  return { ok: false, reason: spawnFailure(program, failure), permanent: failure.code === 'ENOENT' || failure.code === 'EACCES' };
+  try {
+    // The app has barely begun (exec'ing, at most): the limits are in place before it does anything.
+    contained.limit();
+  } catch (error) {
+    await started;
+    await contained.killAll();
+    return { ok: false, reason: `cannot apply the limits: ${(error as Error).message}`, permanent: false };
+  }
+  const failure = await started;
+  if (failure !== undefined) {
+    await contained.killAll();
+    // A missing or non-executable program stays so: retrying it 200 times only fills the log.
+    return { ok: false, reason: spawnFailure(program, failure), permanent: failure.code === 'ENOENT' || failure.code === 'EACCES' };
+  }
+  try {
+    return { ok: true, started: { child, contained, output: new InstanceOutput(instance, output, outputDir, spec.name, child.stdout, child.stderr) } };
+  } catch (error) {
+    // No file for its output (a full disk, no descriptor left): the app does not run unheard.
+    signalGroup(child.pid as number, 'SIGKILL');
+    await contained.killAll();
+    return { ok: false, reason: `cannot keep the app's output: ${(error as Error).message}`, permanent: false };
+  }
 }
 
 export function portEnv(ports: ReadonlyMap<number, number>): Record<string, string> {
