@@ -116,6 +116,8 @@ export const checkDefinitionSchema = z.strictObject({
   checks: z.optional(z.array(checkSchema)),
   readiness_checks: z.optional(z.array(checkSchema)),
   log_source: z.optional(z.string()),
+  // Our extension (Diego has none): passes in a row before a readiness check counts as passed.
+  success_threshold: z.optional(z.int().check(z.minimum(1))),
 });
 
 export type CheckEntry = z.infer<typeof checkSchema>;
@@ -128,6 +130,8 @@ export interface CheckDefinition {
   /** The shortest `interval_ms` among the checks of each list, if any names one: the agent runs rounds. */
   readonly checksIntervalMs?: number;
   readonly readinessIntervalMs?: number;
+  /** `success_threshold`, when given. */
+  readonly successThreshold?: number;
 }
 
 /** The entry's one check, whichever kind it is. */
@@ -203,6 +207,7 @@ export function parseCheckDefinition(json: unknown, defaults: CheckDefaults, sou
     readinessChecks: readiness.map((entry) => toCheckSpec(entry, defaults)),
     ...(checksIntervalMs === undefined ? {} : { checksIntervalMs }),
     ...(readinessIntervalMs === undefined ? {} : { readinessIntervalMs }),
+    ...(parsed.data.success_threshold === undefined ? {} : { successThreshold: parsed.data.success_threshold }),
   };
 }
 

@@ -238,7 +238,7 @@ async function invocation(raw: RawOptions, env: NodeJS.ProcessEnv, command: read
     startupTimeoutMs: mode === 'readiness' || mode === 'lifecycle' ? startupTimeoutMs : 0,
     initialDelayMs: parseDurationValue('--initial-delay', raw.initialDelay, true),
     failureThreshold: parseInteger('--failure-threshold', raw.failureThreshold, 1),
-    ...(raw.successThreshold === undefined ? {} : { successThreshold: parseInteger('--success-threshold', raw.successThreshold, 1) }),
+    ...successThreshold(raw.successThreshold, defined?.successThreshold),
     ...(mode === 'lifecycle' ? { startupIntervalMs: startupIntervalMs ?? defined?.startupIntervalMs ?? DEFAULT_STARTUP_INTERVAL_MS } : {}),
     ...(readinessChecks.length > 0 ? { readinessChecks } : {}),
   };
@@ -282,6 +282,12 @@ function readableFile(name: string, file: string): string {
     invalidValue(name, file, `a readable file (${errnoOf(thrown)})`);
   }
   return file;
+}
+
+/** `--success-threshold` wins over the definition's `success_threshold`; neither: the default, 1. */
+function successThreshold(flag: string | undefined, defined: number | undefined): { successThreshold?: number } {
+  const n = flag === undefined ? defined : parseInteger('--success-threshold', flag, 1);
+  return n === undefined ? {} : { successThreshold: n };
 }
 
 /** Checked now, so that a ready file that could never be written is a usage error, not a failure at readiness. */
@@ -332,6 +338,7 @@ async function loadDefinition(file: string, mode: AgentMode, defaults: CheckDefa
     ...(intervalMs === undefined ? {} : { intervalMs }),
     ...(mode === 'lifecycle' ? { readinessChecks: definition.readinessChecks } : {}),
     ...(mode === 'lifecycle' && definition.readinessIntervalMs !== undefined ? { startupIntervalMs: definition.readinessIntervalMs } : {}),
+    ...(definition.successThreshold === undefined ? {} : { successThreshold: definition.successThreshold }),
   };
 }
 
@@ -340,6 +347,7 @@ interface Defined {
   readonly intervalMs?: number;
   readonly readinessChecks?: CheckSpec[];
   readonly startupIntervalMs?: number;
+  readonly successThreshold?: number;
 }
 
 function errnoOf(thrown: unknown): string {

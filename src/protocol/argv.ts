@@ -22,6 +22,7 @@ export interface AgentRequest {
   readonly startupTimeoutMs?: number;
   readonly initialDelayMs?: number;
   readonly failureThreshold?: number;
+  readonly successThreshold?: number;
   /** The inherited descriptor the heartbeat goes to. */
   readonly heartbeatFd?: number;
 }
@@ -37,6 +38,7 @@ export function agentArgv(request: AgentRequest): string[] {
   if (request.startupTimeoutMs !== undefined) args.push(`--startup-timeout=${millis(request.startupTimeoutMs)}`);
   if (request.initialDelayMs !== undefined) args.push(`--initial-delay=${millis(request.initialDelayMs)}`);
   if (request.failureThreshold !== undefined) args.push(`--failure-threshold=${request.failureThreshold}`);
+  if (request.successThreshold !== undefined) args.push(`--success-threshold=${request.successThreshold}`);
   const http = all.find((check): check is HttpCheckSpec => check.kind === 'http');
   if (http !== undefined) args.push(...httpArgs(http));
   args.push('--json');

@@ -156,6 +156,8 @@ const appSchema = z.strictObject({
   readiness_checks: checkList.optional(),
   startTimeout: duration(true).optional(),
   startupInterval: duration(false).optional(),
+  // Passes in a row before a readiness check counts as passed (Consul's success_before_passing).
+  successThreshold: count(1).optional(),
   livenessInterval: duration(false).optional(),
   probe: z.enum(['sidecar', 'native', 'oneshot'], { error: 'expected "sidecar", "native" or "oneshot"' }).default(APP_DEFAULTS.probe),
   driver: z.enum(['process', 'netns', 'docker'], { error: 'expected "process", "netns" or "docker"' }).default(APP_DEFAULTS.driver),
@@ -342,6 +344,7 @@ function toAppSpec(app: ResolvedApp, cwd: string | undefined, user: AppUser | un
     startTimeoutMs: app.startTimeout ?? APP_DEFAULTS.startTimeoutMs,
     // An interval the app names wins; else the checks' own interval_ms (Diego's per-check setting); else the default.
     startupIntervalMs: app.startupInterval ?? definition.readinessIntervalMs ?? APP_DEFAULTS.startupIntervalMs,
+    ...(app.successThreshold === undefined ? {} : { successThreshold: app.successThreshold }),
     livenessIntervalMs: app.livenessInterval ?? definition.checksIntervalMs ?? APP_DEFAULTS.livenessIntervalMs,
     probe: app.probe,
     driver: app.driver,

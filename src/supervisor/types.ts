@@ -56,6 +56,8 @@ export interface AppSpec {
   /** Readiness checks; the liveness checks when the definition gives none. */
   readonly readinessChecks: readonly CheckSpec[];
   readonly startTimeoutMs: number;
+  /** Readiness: passes in a row before a check counts as passed (default 1). */
+  readonly successThreshold?: number;
   readonly startupIntervalMs: number;
   readonly livenessIntervalMs: number;
   readonly probe: ProbeStrategy;

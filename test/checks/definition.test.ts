@@ -140,3 +140,10 @@ t.test('invalid extension fields: one line naming the field', async (t) => {
   ];
   for (const [json, detail] of cases) t.equal(failure(json), `invalid ${source}: ${detail}`, detail);
 });
+
+t.test('success_threshold: our extension field, an integer of at least 1', async (t) => {
+  const defaults = { timeoutMs: 1000, http: { expectStatus: [{ min: 200, max: 200 }], headers: [], followRedirects: false } };
+  t.equal(parseCheckDefinition({ checks: [{ tcp_check: { port: 1 } }], success_threshold: 2 }, defaults, 'x').successThreshold, 2);
+  t.equal(parseCheckDefinition({ checks: [{ tcp_check: { port: 1 } }] }, defaults, 'x').successThreshold, undefined);
+  t.throws(() => parseCheckDefinition({ checks: [{ tcp_check: { port: 1 } }], success_threshold: 0 }, defaults, 'x'), /success_threshold/);
+});

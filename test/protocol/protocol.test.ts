@@ -38,6 +38,7 @@ t.test('argv round trip: what the supervisor writes is what the agent parses', a
       intervalMs: durationMs,
       initialDelayMs: fc.nat({ max: 60_000 }),
       failureThreshold: fc.integer({ min: 1, max: 10 }),
+      successThreshold: fc.integer({ min: 1, max: 10 }),
     },
     { requiredKeys: ['mode', 'checks', 'intervalMs'] },
   );
@@ -56,6 +57,7 @@ t.test('argv round trip: what the supervisor writes is what the agent parses', a
       t.equal(options.intervalMs, req.intervalMs);
       t.equal(options.failureThreshold, req.failureThreshold ?? 1);
       t.equal(options.initialDelayMs, req.initialDelayMs ?? 0);
+      t.equal(options.successThreshold, req.successThreshold);
       if (req.mode === 'lifecycle') t.match(options, { startupIntervalMs: 500, startupTimeoutMs: 30_000, readinessChecks: [checks[0]] });
       t.equal(invocation.heartbeatFd, 1);
     }),

@@ -249,3 +249,10 @@ stateDir: state
     await t.rejects(loadConfig(join(dir, name)), { message: message.endsWith(':') ? new RegExp(`^${message.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\d+:\\d+: not valid YAML: `) : message }, name);
   }
 });
+
+t.test('successThreshold: passes in a row before a readiness check counts as passed', async (t) => {
+  const app = { name: 'web', command: ['x'], checks: [{ tcp_check: { port: 8080 } }] };
+  t.equal(parseConfig({ apps: [{ ...app, successThreshold: 3 }] }).supervisor.apps[0]?.successThreshold, 3);
+  t.equal(parseConfig({ apps: [app] }).supervisor.apps[0]?.successThreshold, undefined, 'absent: 1, the engine default');
+  t.throws(() => parseConfig({ apps: [{ ...app, successThreshold: 0 }] }), /config: apps\[0\]\.successThreshold: expected an integer of at least 1/);
+});

@@ -36,3 +36,26 @@ t.test('readiness spreads its later rounds, liveness its first; every round repo
   t.same(events, ['readiness', 'readiness', 'readiness', 'ready at 175', 'liveness', 'liveness']);
   t.ok(late.every((ms) => ms === 0), 'on an idle clock no round is late');
 });
+
+t.test('native readiness counts a check passed only after successThreshold passes in a row', async (t) => {
+  const clock = new FakeClock();
+  const verdicts = [true, false, true, true];
+  let calls = 0;
+  const probe = new LoopProbe(
+    async (checks) => {
+      const passed = verdicts[calls++] ?? true;
+      return checks.map((): CheckResult => (passed ? { passed: true, latencyMs: 1 } : { passed: false, latencyMs: 1, error: { code: 'tcp-failed', exitCode: 4, message: 'refused' } }));
+    },
+    clock,
+    () => 0,
+  );
+  let readyAfter = 0;
+  const handle = probe.lifecycle(
+    target,
+    { readiness: { checks: [check], intervalMs: 100, startTimeoutMs: 0, successThreshold: 2 }, liveness: { checks: [check], intervalMs: 10_000, failureThreshold: 1 } },
+    { round: () => {}, ready: () => (readyAfter = calls), end: () => {} },
+  );
+  t.teardown(() => handle.cancel());
+  await clock.advance(1000);
+  t.equal(readyAfter, 4, 'pass, fail (the count starts again), pass, pass: ready');
+});

@@ -33,6 +33,7 @@ export class LoopProbe implements Probe {
       startupTimeoutMs: readiness.startTimeoutMs,
       initialDelayMs: 0,
       failureThreshold: 1,
+      ...(readiness.successThreshold === undefined ? {} : { successThreshold: readiness.successThreshold }),
       phaseShiftMs: this.random() * readiness.intervalMs,
     };
     return this.watch(observer, () => phase, (ctx) =>

@@ -29,6 +29,8 @@ export interface ReadinessPlan {
   readonly intervalMs: number;
   /** 0 = never give up. */
   readonly startTimeoutMs: number;
+  /** Passes in a row before a check counts as passed (default 1). */
+  readonly successThreshold?: number;
 }
 
 export interface LivenessPlan {

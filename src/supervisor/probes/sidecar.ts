@@ -46,6 +46,7 @@ export class SidecarProbe implements Probe {
       startupIntervalMs: readiness.intervalMs,
       startupTimeoutMs: readiness.startTimeoutMs,
       failureThreshold: liveness.failureThreshold,
+      ...(readiness.successThreshold === undefined ? {} : { successThreshold: readiness.successThreshold }),
     };
     // The readiness verdict is due at the start timeout anyway, so silence is tolerated until then: an agent that
     // boots slowly on a loaded machine (an evacuation storm: hundreds of agents start at once) is not taken for a
