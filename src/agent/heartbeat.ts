@@ -18,16 +18,17 @@ export interface HeartbeatWriter {
  * Writes the heartbeat (src/protocol/heartbeat.ts) to an inherited file descriptor.
  *
  * The heartbeat must never hurt the checks it reports on. Writes are asynchronous (a blocking pipe whose reader
- * stalls would otherwise freeze the agent), at most one is in flight (a reader that stopped reading must not make
- * us queue lines without bound; a round beat that finds the previous one still pending is dropped, which the
- * reader sees as silence, the truth), and every error is swallowed (EPIPE when the reader is gone, EAGAIN on a
+ * stalls would otherwise freeze the agent), at most one is in flight and at most one waits behind it (a reader
+ * that stopped reading must not make us queue lines without bound: a round beat that finds one waiting takes its
+ * place, so the reader gets the latest round, and silence while it reads nothing, the truth), and every error is swallowed (EPIPE when the reader is gone, EAGAIN on a
  * non-blocking pipe that is full, EBADF when no descriptor was inherited). Node ignores SIGPIPE, so EPIPE
  * arrives as an error rather than killing us; it means the reader, the supervisor, is gone for good, and
  * `readerGone` is told so (an agent no one listens to any more must end rather than check on for ever).
  */
 export function createHeartbeat(fd: number, writeLine: WriteToFd = writeToFd, readerGone: () => void = () => {}): HeartbeatWriter {
   let writing = false;
-  let held: string | undefined;
+  /** The line waiting for the one in flight; a round there gives way to a later round, never to a lost `ready`. */
+  let held: { readonly line: string; readonly must: boolean } | undefined;
   const send = (line: string): void => {
     writing = true;
     try {
@@ -42,16 +43,17 @@ export function createHeartbeat(fd: number, writeLine: WriteToFd = writeToFd, re
     if (error?.code === 'EPIPE') return readerGone();
     const next = held;
     held = undefined;
-    if (next !== undefined) send(next);
+    if (next !== undefined) send(next.line);
   };
   const must = (line: string): void => {
-    if (writing) held = line;
+    if (writing) held = { line, must: true };
     else send(line);
   };
   return {
     booted: () => must(BOOTED_BEAT),
     round: (round) => {
       if (!writing) send(roundBeat(round));
+      else if (held?.must !== true) held = { line: roundBeat(round), must: false };
     },
     ready: (elapsedMs) => must(readyBeat(elapsedMs)),
   };

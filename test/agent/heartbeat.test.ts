@@ -116,3 +116,18 @@ t.test('EPIPE tells that the reader is gone; other errors do not', async (t) => 
     t.equal(told, gone, code);
   }
 });
+
+t.test('a round that finds a beat in flight waits behind it, the latest one only: the first round is not lost to the booted line', async (t) => {
+  const lines: string[] = [];
+  let release: () => void = () => {};
+  const slow: WriteToFd = (_fd, line, done) => {
+    lines.push(line);
+    release = () => done(null);
+  };
+  const beat = createHeartbeat(3, slow);
+  beat.booted();
+  beat.round({ attempt: 1, passed: true, elapsedMs: 1, latencyMs: 1, lateMs: 0 });
+  beat.round({ attempt: 2, passed: true, elapsedMs: 2, latencyMs: 1, lateMs: 0 });
+  release();
+  t.same(lines, ['{"booted":true}\n', '{"attempt":2,"passed":true,"elapsedMs":2,"latencyMs":1}\n'], 'booted, then the latest round');
+});
