@@ -91,14 +91,20 @@ t.test('a real pipe whose reader is gone (EPIPE) does not crash us', async (t) =
   t.equal(out.trim(), 'alive');
 });
 
-t.test('the ready beat is never dropped: it waits for a beat in flight', async (t) => {
+/** A descriptor whose writes complete only when the test releases them. */
+function slowWriter() {
   const lines: string[] = [];
-  let release: () => void = () => {};
-  const slow: WriteToFd = (_fd, line, done) => {
+  let done: ((err: null) => void) | undefined;
+  const write: WriteToFd = (_fd, line, callback) => {
     lines.push(line);
-    release = () => done(null);
+    done = callback;
   };
-  const beat = createHeartbeat(3, slow);
+  return { lines, write, release: () => done?.(null) };
+}
+
+t.test('the ready beat is never dropped: it waits for a beat in flight', async (t) => {
+  const { lines, write, release } = slowWriter();
+  const beat = createHeartbeat(3, write);
   beat.round({ attempt: 1, passed: true, elapsedMs: 5, latencyMs: 1, lateMs: 0 });
   beat.ready(6);
   t.equal(lines.length, 1, 'held while the round beat is in flight');
@@ -118,13 +124,8 @@ t.test('EPIPE tells that the reader is gone; other errors do not', async (t) => 
 });
 
 t.test('a round that finds a beat in flight waits behind it, the latest one only: the first round is not lost to the booted line', async (t) => {
-  const lines: string[] = [];
-  let release: () => void = () => {};
-  const slow: WriteToFd = (_fd, line, done) => {
-    lines.push(line);
-    release = () => done(null);
-  };
-  const beat = createHeartbeat(3, slow);
+  const { lines, write, release } = slowWriter();
+  const beat = createHeartbeat(3, write);
   beat.booted();
   beat.round({ attempt: 1, passed: true, elapsedMs: 1, latencyMs: 1, lateMs: 0 });
   beat.round({ attempt: 2, passed: true, elapsedMs: 2, latencyMs: 1, lateMs: 0 });

@@ -3,7 +3,7 @@
 // queue is in /metrics), and a round's latency is what the agent measured, not its time since the start.
 import { EventEmitter } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { SupervisorMetrics } from '../../src/supervisor/metrics.js';
 import type { AgentRun, AgentRunner, AgentSink } from '../../src/supervisor/probes/agent-runner.js';
 import { Limit } from '../../src/supervisor/probes/limit.js';
@@ -34,15 +34,21 @@ class SlowBootingAgents implements AgentRunner {
   }
 }
 
-t.test('one agent boots at a time; the last one to start does not time out for having waited', async (t) => {
+/** A sidecar probe that lets one agent boot at a time, its agents taking `bootMs` to boot; a plan with `startTimeoutMs`. */
+function pacedRig(t: Test, bootMs: number, startTimeoutMs: number) {
   const gate = new Limit(1);
   const probe = new SidecarProbe({ agentPath: '/nonexistent', heartbeatGraceMs: 100, startGate: gate });
   t.teardown(() => probe.close());
-  const runner = new SlowBootingAgents(150);
+  const runner = new SlowBootingAgents(bootMs);
   const target = { app: 'web', instance: 'web-1', endpoint: (port: number) => ({ host: '127.0.0.1', port }), agent: runner };
   const check = { kind: 'tcp', port: 8080, timeoutMs: 100 } as const;
+  const plan = { readiness: { checks: [check], intervalMs: 50, startTimeoutMs }, liveness: { checks: [check], intervalMs: 10_000, failureThreshold: 1 } };
+  return { gate, probe, runner, target, plan };
+}
+
+t.test('one agent boots at a time; the last one to start does not time out for having waited', async (t) => {
   // A start timeout shorter than the wait of the last agent in line (3 × 150ms).
-  const plan = { readiness: { checks: [check], intervalMs: 50, startTimeoutMs: 250 }, liveness: { checks: [check], intervalMs: 10_000, failureThreshold: 1 } };
+  const { gate, probe, runner, target, plan } = pacedRig(t, 150, 250);
   const ready: number[] = [];
   const ends: ProbeEnd[] = [];
   for (let i = 0; i < 4; i++) probe.lifecycle(target, plan, { round: () => {}, ready: () => ready.push(i), end: (end) => ends.push(end) });
@@ -56,13 +62,7 @@ t.test('one agent boots at a time; the last one to start does not time out for h
 });
 
 t.test('an agent cancelled while it waits for its turn is never started', async (t) => {
-  const gate = new Limit(1);
-  const probe = new SidecarProbe({ agentPath: '/nonexistent', heartbeatGraceMs: 100, startGate: gate });
-  t.teardown(() => probe.close());
-  const runner = new SlowBootingAgents(100);
-  const target = { app: 'web', instance: 'web-1', endpoint: (port: number) => ({ host: '127.0.0.1', port }), agent: runner };
-  const check = { kind: 'tcp', port: 8080, timeoutMs: 100 } as const;
-  const plan = { readiness: { checks: [check], intervalMs: 50, startTimeoutMs: 0 }, liveness: { checks: [check], intervalMs: 10_000, failureThreshold: 1 } };
+  const { probe, runner, target, plan } = pacedRig(t, 100, 0);
   const observer = { round: () => {}, ready: () => {}, end: () => {} };
   probe.lifecycle(target, plan, observer);
   probe.lifecycle(target, plan, observer).cancel();
