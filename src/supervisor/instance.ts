@@ -229,7 +229,7 @@ export class Instance {
     this.launching = this.ctx.driver
       .launch({ instance: this.id, spec: this.markedSpec(), onExit: (exit: Exit) => this.post({ type: 'exited', reason: describeExit(exit) }) })
       // A driver that throws (no descriptor left to reserve a port) fails this start, never the supervisor.
-      .catch((thrown: unknown): LaunchResult => ({ ok: false, reason: launchFailure(thrown) }))
+      .catch((thrown: unknown): LaunchResult => ({ ok: false, reason: `cannot start: ${driverFailure(thrown)}` }))
       .then((result) => this.post({ type: 'launched', result }));
   }
 
@@ -303,7 +303,9 @@ export class Instance {
     const { gracePeriodMs } = this.ctx.spec;
     void (async () => {
       await this.launching;
-      const outcome = await this.running?.destroy(gracePeriodMs);
+      // A driver whose destroy throws (no descriptor left to read /proc with) must not leave the instance
+      // destroying for ever: it is torn down with what went wrong as the reason.
+      const outcome = await this.running?.destroy(gracePeriodMs).catch((thrown: unknown): DestroyOutcome => ({ forced: false, reason: `destroy failed: ${driverFailure(thrown)}` }));
       this.post({ type: 'torn-down', outcome });
     })();
   }
@@ -398,7 +400,7 @@ export class Instance {
  * A system error's own message names the call and the errno (`listen EMFILE: too many open files`); anything
  * else thrown may quote the spawn options, the app's environment included, which must never reach the log.
  */
-function launchFailure(thrown: unknown): string {
+function driverFailure(thrown: unknown): string {
   const error = thrown as NodeJS.ErrnoException;
-  return typeof error?.code === 'string' && typeof error.syscall === 'string' ? `cannot start: ${error.message}` : 'cannot start: the driver failed unexpectedly';
+  return typeof error?.code === 'string' && typeof error.syscall === 'string' ? error.message : 'the driver failed unexpectedly';
 }

@@ -18,7 +18,8 @@ interface Rig {
   readonly settled: () => Promise<void>;
 }
 
-function rig(t: Test, launch: 'ok' | 'fails' = 'ok', more: Partial<InstanceContext> = {}): Rig {
+/** `destroyFails`: the running instance's destroy rejects, as a scan of /proc with no descriptor left would. */
+function rig(t: Test, launch: 'ok' | 'fails' = 'ok', more: Partial<InstanceContext> = {}, destroyFails = false): Rig {
   const transitions: Transition[] = [];
   const observers: ProbeObserver[] = [];
   const cancelled: number[] = [];
@@ -28,7 +29,7 @@ function rig(t: Test, launch: 'ok' | 'fails' = 'ok', more: Partial<InstanceConte
     address: '127.0.0.1:1',
     tracked: [],
     endpoint: (port) => ({ host: '127.0.0.1', port }),
-    destroy: async () => ({ forced: false }),
+    destroy: destroyFails ? async () => Promise.reject(Object.assign(new Error('scandir /proc: EMFILE: too many open files'), { code: 'EMFILE', syscall: 'scandir' })) : async () => ({ forced: false }),
   };
   const driver: Driver = {
     launch: async (request) => {
@@ -157,4 +158,13 @@ t.test('a probe that speaks after it was stopped is not heard', async (t) => {
   stale?.ready();
   stale?.end({ phase: 'readiness', cause: 'timed-out', reason: 'late' });
   t.same(path(r), ['scheduled', 'starting', 'crashed', 'destroying', 'destroyed']);
+});
+
+t.test('a driver whose destroy throws still brings the instance to destroyed, saying why', async (t) => {
+  const r = rig(t, 'ok', {}, true);
+  r.instance.schedule(0, 'Backfilling', { cause: 'backfill' });
+  await r.settled();
+  await r.instance.destroy('stop', 'asked');
+  t.same(path(r), ['scheduled', 'starting', 'destroying', 'destroyed']);
+  t.match(r.transitions.at(-1), { reason: 'destroy failed: scandir /proc: EMFILE: too many open files' });
 });
