@@ -1,7 +1,7 @@
 // Loopback servers for the check tests, each closed by the test that starts it.
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer as createHttpServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
 import { connect, createServer, type AddressInfo, type Socket } from 'node:net';
 
 export interface Teardown {
@@ -34,7 +34,11 @@ export async function httpServer(
   onRequest: (req: IncomingMessage, res: ServerResponse) => void,
   host = '127.0.0.1',
 ): Promise<number> {
-  const server = createHttpServer(onRequest);
+  return serveOnLoopback(t, createHttpServer(onRequest), host);
+}
+
+/** Listens on an ephemeral port of `host`; at teardown destroys its connections and closes it. */
+export async function serveOnLoopback(t: Teardown, server: HttpServer, host: string): Promise<number> {
   server.listen(0, host);
   await once(server, 'listening');
   t.teardown(() => {

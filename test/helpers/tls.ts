@@ -1,13 +1,12 @@
 // Certificates made for a test by openssl (in a directory removed at teardown), and TLS servers on loopback.
 // openssl is needed: tests that use these skip with the reason when it is missing (tlsSkip).
 import { execFileSync, spawnSync } from 'node:child_process';
-import { once } from 'node:events';
 import { writeFileSync } from 'node:fs';
 import { createServer as createHttpsServer, type ServerOptions } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { Test } from 'tap';
+import { serveOnLoopback } from '../checks/fixtures.js';
 import { tempDir } from './temp-dir.js';
 
 /** false when openssl can make certificates here; else why the test skips. */
@@ -76,11 +75,5 @@ export async function httpsServer(
 ): Promise<number> {
   const server = createHttpsServer(options, onRequest);
   server.on('tlsClientError', () => {});
-  server.listen(0, host);
-  await once(server, 'listening');
-  t.teardown(() => {
-    server.closeAllConnections();
-    return new Promise((resolve) => server.close(resolve));
-  });
-  return (server.address() as AddressInfo).port;
+  return serveOnLoopback(t, server, host);
 }

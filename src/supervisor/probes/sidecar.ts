@@ -170,14 +170,12 @@ class Agent implements ProbeHandle {
     }
     this.upAndRunning();
     if (this.done) return;
+    // A ready beat moves the agent to liveness first, so that the deadline armed below is liveness's.
+    const becameReady = beat.kind === 'ready' && this.phase === 'readiness';
+    if (becameReady) this.phase = 'liveness';
     this.arm();
-    if (beat.kind === 'booted') return;
-    if (beat.kind === 'round') return this.observer.round(this.phase, beat.passed, beat.latencyMs);
-    if (this.phase === 'readiness') {
-      this.phase = 'liveness';
-      this.arm();
-      this.observer.ready();
-    }
+    if (beat.kind === 'round') this.observer.round(this.phase, beat.passed, beat.latencyMs);
+    if (becameReady) this.observer.ready();
   }
 
   private arm(allowanceMs = 0): void {
