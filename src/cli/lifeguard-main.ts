@@ -3,7 +3,11 @@
  * --duration), stop every instance, exit 0; or watch an engine's containers (`lifeguard watch`) until then. stdout carries the transition log and nothing else; whatever goes
  * wrong ends as one line on stderr and a documented exit code, never a stack trace.
  */
-import { asLifeguardError, LifeguardFailure, usageError } from '../checks/errors.js';
+import { resolve } from 'node:path';
+import { formatDuration } from '../checks/duration.js';
+import { asLifeguardError, lifeguardError, LifeguardFailure, usageError } from '../checks/errors.js';
+import { awaitAnswer, postRequest } from '../supervisor/apply-mailbox.js';
+import { StateLock } from '../supervisor/state-lock.js';
 import { preflight } from '../supervisor/preflight.js';
 import { fetchStatus, renderStatus, selectApps, summarize } from '../supervisor/status-report.js';
 
@@ -20,7 +24,8 @@ import { endpointStatus } from '../watch/endpoint-status.js';
 import { WatchMetrics } from '../watch/metrics.js';
 import { parseWatchSettings, readWatchFile, type WatchSettings } from '../watch/settings.js';
 import type { Told } from './invocation.js';
-import { parseLifeguardArgs } from './lifeguard.js';
+import { parseLifeguardArgs, type LifeguardInvocation } from './lifeguard.js';
+import { describeChanges, Reloader } from './reload.js';
 import { runUntilStopped } from './long-running.js';
 
 async function main(argv: readonly string[]): Promise<void> {
@@ -42,23 +47,52 @@ async function main(argv: readonly string[]): Promise<void> {
   }
   const config = await loadConfig(invocation.configPath, invocation.stateDir === undefined ? {} : { stateDir: invocation.stateDir });
   if (invocation.kind === 'validate') {
-    const problems = await preflight(config.supervisor);
-    if (problems.length > 0) {
-      const more = problems.length > 1 ? ` (and ${problems.length - 1} more problem${problems.length > 2 ? 's' : ''})` : '';
-      throw new LifeguardFailure(usageError(`${invocation.configPath}: ${problems[0]}${more}`));
-    }
+    await refuseProblems(invocation.configPath, config);
     const names = config.supervisor.apps.map((app) => app.name).join(', ');
     return finish({ stdout: `${invocation.configPath}: valid (${config.supervisor.apps.length} apps: ${names})\n` }, 0);
   }
-  await run(config, invocation.logFormat, invocation.durationMs);
+  if (invocation.kind === 'apply') return finish(await apply(invocation.configPath, config, invocation.timeoutMs), 0);
+  await run(invocation, config);
   finish({}, 0);
 }
 
-async function run(config: LifeguardConfig, logFormat: LogFormat, durationMs: number | undefined): Promise<void> {
+async function run(invocation: Extract<LifeguardInvocation, { kind: 'run' }>, config: LifeguardConfig): Promise<void> {
   const supervisor = new Supervisor(config.supervisor);
-  supervisor.on('transition', new TransitionLog(process.stdout, logFormat).write);
+  supervisor.on('transition', new TransitionLog(process.stdout, invocation.logFormat).write);
   const page = config.http === undefined ? undefined : new StatusPage(supervisor);
-  await runUntilStopped(supervisor, { source: supervisor, metrics: new SupervisorMetrics(supervisor), http: config.http, ...(page === undefined ? {} : { page }) }, durationMs);
+  const context = invocation.stateDir === undefined ? {} : { stateDir: invocation.stateDir };
+  const reloader = new Reloader(supervisor, { configPath: invocation.configPath, config, context }, (line) => process.stderr.write(`${line}\n`));
+  const served = { source: supervisor, metrics: new SupervisorMetrics(supervisor), http: config.http, ...(page === undefined ? {} : { page }) };
+  await runUntilStopped(supervisor, served, invocation.durationMs, () => reloader.reload());
+}
+
+/**
+ * `lifeguard apply`: the config is checked here first (an invalid one is never sent), then handed to the supervisor
+ * that holds its state directory, which checks it again against what runs and answers.
+ */
+async function apply(configPath: string, config: LifeguardConfig, timeoutMs: number): Promise<Told> {
+  await refuseProblems(configPath, config);
+  const { stateDir } = config.supervisor;
+  const pid = StateLock.owner(stateDir);
+  if (pid === undefined) throw new LifeguardFailure(lifeguardError('not-running', { detail: `no lifeguard is running on state directory '${stateDir}' (start one with: lifeguard run ${configPath})` }));
+  const id = postRequest(stateDir, resolve(configPath));
+  try {
+    process.kill(pid, 'SIGHUP');
+  } catch (error) {
+    throw new LifeguardFailure(lifeguardError('not-running', { detail: `cannot signal the lifeguard on '${stateDir}' (pid ${pid}): ${(error as NodeJS.ErrnoException).code ?? String(error)}` }));
+  }
+  const given = await awaitAnswer(stateDir, id, timeoutMs);
+  if (given === undefined) throw new LifeguardFailure(lifeguardError('not-running', { detail: `the lifeguard on '${stateDir}' (pid ${pid}) did not answer within ${formatDuration(timeoutMs)}` }));
+  if (!given.ok) throw new LifeguardFailure(usageError(given.error));
+  return { stdout: `${configPath}: applied: ${describeChanges(given.changes)}\n` };
+}
+
+/** Preflight's problems (a command or image that is not there) as one usage error: the first, and how many more. */
+async function refuseProblems(configPath: string, config: LifeguardConfig): Promise<void> {
+  const problems = await preflight(config.supervisor);
+  if (problems.length === 0) return;
+  const more = problems.length > 1 ? ` (and ${problems.length - 1} more problem${problems.length > 2 ? 's' : ''})` : '';
+  throw new LifeguardFailure(usageError(`${configPath}: ${problems[0]}${more}`));
 }
 
 /** `lifeguard watch`: the containers are left as they are when it stops. */

@@ -14,6 +14,14 @@ export type LifeguardInvocation =
   | { readonly kind: 'print'; readonly told: Told }
   | { readonly kind: 'validate'; readonly configPath: string; readonly stateDir?: string }
   | {
+      readonly kind: 'apply';
+      readonly configPath: string;
+      /** Overrides the config's stateDir: where the running supervisor is found. */
+      readonly stateDir?: string;
+      /** How long to wait for the supervisor's answer. */
+      readonly timeoutMs: number;
+    }
+  | {
       readonly kind: 'run';
       readonly configPath: string;
       /** Overrides the config's stateDir. */
@@ -64,6 +72,7 @@ const WATCH_FLAGS = [
 const LOG_FORMATS: readonly LogFormat[] = ['json', 'text'];
 
 const DEFAULT_ENDPOINT = '127.0.0.1:9464';
+const DEFAULT_APPLY_TIMEOUT = '30s';
 
 export function parseLifeguardArgs(argv: readonly string[], env: NodeJS.ProcessEnv = {}): LifeguardInvocation {
   let out = '';
@@ -85,7 +94,7 @@ export function parseLifeguardArgs(argv: readonly string[], env: NodeJS.ProcessE
 
   program
     .command('run')
-    .description('run the apps of CONFIG until SIGTERM or SIGINT, then stop every instance and exit 0')
+    .description('run the apps of CONFIG until SIGTERM or SIGINT, then stop every instance and exit 0; SIGHUP reloads CONFIG')
     .argument('<config>', 'config file (JSON, or YAML when named .yaml or .yml)')
     .option('--log-format <format>', 'transition log format: json or text', 'json')
     .option('--duration <duration>', 'stop after this long, as on SIGTERM (Go syntax: 30s, 5m)')
@@ -140,6 +149,18 @@ export function parseLifeguardArgs(argv: readonly string[], env: NodeJS.ProcessE
     });
 
   program
+    .command('apply')
+    .description('apply CONFIG to the lifeguard running on its state directory: new apps start, removed ones drain, changed ones roll')
+    .argument('<config>', 'config file (JSON, or YAML when named .yaml or .yml)')
+    .option('--state-dir <dir>', "instead of the config's stateDir (relative to the working directory)")
+    .option('--timeout <duration>', "how long to wait for the supervisor's answer", DEFAULT_APPLY_TIMEOUT)
+    .addHelpText('after', '\nExit 0 applied, 2 invalid or refused (nothing changed), 3 no lifeguard runs there or none answered.')
+    .action((configPath: string, options: { stateDir?: string; timeout: string }) => {
+      const timeoutMs = parseDurationValue('--timeout', options.timeout, false);
+      invocation = { kind: 'apply', configPath, timeoutMs, ...stateDirOf(options) };
+    });
+
+  program
     .command('validate')
     .description('check CONFIG and exit: 0 when valid, 2 with the first bad field otherwise')
     .argument('<config>', 'config file (JSON, or YAML when named .yaml or .yml)')
@@ -154,10 +175,10 @@ export function parseLifeguardArgs(argv: readonly string[], env: NodeJS.ProcessE
     if (!(thrown instanceof CommanderError)) throw thrown;
     if (thrown.exitCode === 0) return { kind: 'print', told: { stdout: out, stderr: err } };
     // Help asked for by mistake (no command at all) is still a usage error: say what is missing.
-    const message = thrown.code === 'commander.help' ? 'missing command: run, validate, status or watch (see --help)' : thrown.message;
+    const message = thrown.code === 'commander.help' ? 'missing command: run, apply, validate, status or watch (see --help)' : thrown.message;
     throw new LifeguardFailure(usageError(message.replace(/^error: /, '').replace(/\n/g, ' ')));
   }
-  if (invocation === undefined) throw new LifeguardFailure(usageError('missing command: run, validate, status or watch (see --help)'));
+  if (invocation === undefined) throw new LifeguardFailure(usageError('missing command: run, apply, validate, status or watch (see --help)'));
   return invocation;
 }
 

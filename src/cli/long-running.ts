@@ -2,8 +2,8 @@
  * The life of a long-running command (`lifeguard run`, `lifeguard watch`): bind the HTTP endpoint if asked for
  * (a port in use stops us before anything starts), start, run until asked to stop, then stop in order.
  *
- * Stop is asked by SIGTERM, SIGINT or any other signal whose default would kill us without cleanup (SIGHUP of a
- * closed terminal, SIGQUIT, ...: see STOP_SIGNALS), the end of --duration, the log's reader gone, or a bug anywhere (so that
+ * Stop is asked by SIGTERM, SIGINT or any other signal whose default would kill us without cleanup (SIGQUIT, and
+ * SIGHUP unless the service reloads on it, as `lifeguard run` does: see STOP_SIGNALS), the end of --duration, the log's reader gone, or a bug anywhere (so that
  * what was started is still stopped in order; the bug is then thrown, exit 127). Listened for before anything
  * starts, so that a signal during start-up still stops what was started.
  */
@@ -31,12 +31,23 @@ export interface Served {
   readonly page?: PageRoutes;
 }
 
-export async function runUntilStopped(service: LongRunning, served: Served, durationMs: number | undefined): Promise<void> {
+/**
+ * `reload`: what SIGHUP does instead of stopping, as a daemon's operators expect; it runs once the service has
+ * started, one reload at a time (a closed terminal's SIGHUP is then a harmless reload, and the log's reader gone
+ * stops us as below).
+ */
+export async function runUntilStopped(service: LongRunning, served: Served, durationMs: number | undefined, reload?: () => Promise<void>): Promise<void> {
   let crash: unknown;
+  let started!: () => void;
+  const running = new Promise<void>((resolve) => (started = resolve));
+  let reloads = running;
   const asked = new Promise<void>((resolve) => {
     // A second signal changes nothing: the stop under way is already bounded, and leaving before it ends
     // would orphan what was started.
-    for (const signal of STOP_SIGNALS) process.on(signal, () => resolve());
+    for (const signal of STOP_SIGNALS) {
+      if (signal === 'SIGHUP' && reload !== undefined) process.on(signal, () => void (reloads = reloads.then(reload)));
+      else process.on(signal, () => resolve());
+    }
     // The log is the account of what is done; with its reader gone (EPIPE), stop rather than run blind.
     process.stdout.on('error', () => resolve());
     const crashed = (thrown: unknown) => {
@@ -53,6 +64,7 @@ export async function runUntilStopped(service: LongRunning, served: Served, dura
   try {
     if (served.http !== undefined) endpoint = await startHttpEndpoint(served.source, served.metrics, served.http, served.page);
     await service.start();
+    started();
     await asked;
   } finally {
     clearInterval(keepAlive);

@@ -15,6 +15,7 @@ import { MAX_DURATION_MS, type CheckDefaults } from '../checks/parse.js';
 import { CPU_PERIOD_US } from './cgroup.js';
 import { DEFAULT_CHECK_HISTORY } from './history.js';
 import { DEFAULT_OUTPUT } from './output.js';
+import { DEFAULT_ROLLOUT } from './rollout.js';
 import { isLoopback, parseListenAddress } from './listen-address.js';
 import type { SupervisorOptions } from './options.js';
 import type { AppSpec, AppUser } from './types.js';
@@ -92,6 +93,12 @@ export const restartSchema = z.strictObject({
   resetAfter: duration(false).default(APP_DEFAULTS.restart.resetAfterMs),
 }, { error: 'expected an object' });
 
+// How a changed app is rolled: Kubernetes' RollingUpdate numbers, as counts of instances.
+const rolloutSchema = z.strictObject({
+  maxSurge: count(0).default(DEFAULT_ROLLOUT.maxSurge),
+  maxUnavailable: count(0).default(DEFAULT_ROLLOUT.maxUnavailable),
+}, { error: 'expected an object' });
+
 const MEMORY = /^(\d+)(K|M|G|Ki|Mi|Gi)?$/;
 const MEMORY_UNIT: Readonly<Record<string, number>> = { '': 1, K: 1024, M: 1024 ** 2, G: 1024 ** 3, Ki: 1024, Mi: 1024 ** 2, Gi: 1024 ** 3 };
 
@@ -164,6 +171,7 @@ const appSchema = z.strictObject({
   gracePeriod: duration(true).default(APP_DEFAULTS.gracePeriodMs),
   prewarm: count(0).default(APP_DEFAULTS.prewarm),
   restart: restartSchema.prefault({}),
+  rollout: rolloutSchema.prefault({}),
   limits: limitsSchema.optional(),
   output: outputSchema.prefault({}),
   // Probe rounds kept per instance for /status and the status page (Docker keeps 5).
@@ -259,6 +267,7 @@ function checkApp(app: RawApp, fail: Fail): void {
     });
   }
   if (app.restart.backoffMax < app.restart.backoffMin) fail(['restart', 'backoffMax'], 'expected at least backoffMin');
+  if (app.rollout.maxSurge === 0 && app.rollout.maxUnavailable === 0) fail(['rollout'], 'maxSurge and maxUnavailable cannot both be 0 (a roll could then never start a replacement nor stop an instance)');
 }
 
 export function checkHttp(http: z.infer<typeof httpSchema>, fail: Fail): void {
@@ -357,6 +366,7 @@ function toAppSpec(app: ResolvedApp, cwd: string | undefined, user: AppUser | un
       maxRestarts: app.restart.maxRestarts,
       resetAfterMs: app.restart.resetAfter,
     },
+    rollout: { maxSurge: app.rollout.maxSurge, maxUnavailable: app.rollout.maxUnavailable },
     output: { to: app.output.to, maxBytes: app.output.maxSize },
     checkHistory: app.checkHistory,
     ...(app.limits === undefined ? {} : { limits: {

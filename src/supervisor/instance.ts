@@ -52,8 +52,11 @@ const DESTROY_REASON: Readonly<Record<Failure, string>> = {
 /** A member counts toward the app's instances, a prewarm instance toward its pool; a claimed one belongs to its claimer. */
 export type Role = 'member' | 'prewarm' | 'claimed';
 
-/** Why an instance is destroyed on request. */
-export type DestroyCause = 'asked' | 'stopping';
+/** Why an instance is destroyed on request: a claimer's release, the supervisor stopping, or an applied config. */
+export type DestroyCause = 'asked' | 'stopping' | 'rolled' | 'scaled-down' | 'removed';
+
+/** Why a destroyed instance gets no replacement. */
+export type GiveUpCause = 'restart-limit' | 'permanent' | 'roll-halted';
 
 export interface InstanceContext {
   readonly spec: AppSpec;
@@ -106,7 +109,7 @@ type Event =
   | { readonly type: 'claim'; readonly decide: (passed: boolean) => void }
   | { readonly type: 'destroy'; readonly cause: DestroyCause; readonly reason: string }
   | { readonly type: 'torn-down'; readonly outcome: DestroyOutcome | undefined }
-  | { readonly type: 'give-up'; readonly msg: string; readonly cause: 'restart-limit' | 'permanent' };
+  | { readonly type: 'give-up'; readonly msg: string; readonly cause: GiveUpCause };
 
 export class Instance {
   private life: Life = { state: 'new' };
@@ -121,6 +124,8 @@ export class Instance {
   private resolveGone!: () => void;
   /** How long the instance stayed healthy before it last stopped being so; the restart policy forgives long stretches. */
   healthyForMs = 0;
+  /** It passed readiness once: a rolling update's replacement that never did halts the roll. */
+  everHealthy = false;
   /** Its last probe rounds, for /status and the status page. */
   private readonly checks: Ring<CheckRecord>;
 
@@ -138,6 +143,16 @@ export class Instance {
 
   get state(): InstanceState | null {
     return this.life.state === 'new' ? null : this.life.state;
+  }
+
+  /** What its destroy was for, while it is being destroyed. */
+  get destroyCause(): TransitionCause | undefined {
+    return this.life.state === 'destroying' ? this.life.cause : undefined;
+  }
+
+  /** The spec it was started with, which a rolling update tells from its app's current one. */
+  get spec(): AppSpec {
+    return this.ctx.spec;
   }
 
   get address(): string | null {
@@ -177,7 +192,7 @@ export class Instance {
   }
 
   /** The restart policy's last word on a destroyed instance, or a permanent failure's: no replacement. */
-  giveUp(msg: string, cause: 'restart-limit' | 'permanent' = 'restart-limit'): void {
+  giveUp(msg: string, cause: GiveUpCause = 'restart-limit'): void {
     this.post({ type: 'give-up', msg, cause });
   }
 
@@ -251,6 +266,7 @@ export class Instance {
   }
 
   private becameHealthy(running: RunningInstance, watch: Watch): void {
+    this.everHealthy = true;
     this.move({ state: 'healthy', running, watch, since: this.clock.now() }, 'Container became healthy');
     // A waiting claim may take this instance now; its claim is handled once this transition is done.
     if (this.role === 'prewarm') this.ctx.ready(this);

@@ -37,6 +37,12 @@ export class StateLock {
     return lock;
   }
 
+  /** The pid of the live supervisor holding `dir`'s lock, or undefined when none does. */
+  static owner(dir: string): number | undefined {
+    const owner = readOwner(join(dir, 'lock'));
+    return owner !== undefined && isAlive(owner) ? owner.pid : undefined;
+  }
+
   /** Removes the lock file, if it is still ours. Idempotent. */
   release(): void {
     if (!this.held) return;

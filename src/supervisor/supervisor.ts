@@ -4,19 +4,22 @@
  * (for metrics, never logged).
  */
 import { EventEmitter } from 'node:events';
+import { resolve } from 'node:path';
+import { isDeepStrictEqual } from 'node:util';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { LifeguardFailure, usageError } from '../checks/errors.js';
 import type { CheckSpec } from '../checks/types.js';
-import { AppController } from './app-controller.js';
+import { type AppChange, AppController } from './app-controller.js';
 import type { Driver } from './drivers/driver.js';
-import { builtInDrivers } from './drivers/built-in.js';
+import { addBuiltInDrivers } from './drivers/built-in.js';
 import { Containment } from './containment.js';
 import { Limit } from './probes/limit.js';
 import { NativeProbe } from './probes/native.js';
 import { OneshotProbe } from './probes/oneshot.js';
 import type { LivenessPlan, Probe } from './probes/probe.js';
 import { SidecarProbe } from './probes/sidecar.js';
+import { preflight } from './preflight.js';
 import { StateDir } from './state-dir.js';
 import { StateLock } from './state-lock.js';
 import type { SupervisorOptions } from './options.js';
@@ -31,10 +34,14 @@ const HEARTBEAT_GRACE_MS = 1000;
 type Phase = 'new' | 'running' | 'stopping' | 'stopped';
 
 export class Supervisor extends EventEmitter<SupervisorEvents> {
-  private readonly apps: ReadonlyMap<string, AppController>;
+  private readonly apps = new Map<string, AppController>();
   private readonly records: StateDir;
   private readonly probes: Readonly<Record<ProbeStrategy, Probe>>;
-  private readonly drivers: readonly Driver[];
+  /** An embedder's own driver, which runs every app whatever its spec names. */
+  private readonly custom: Driver | undefined;
+  /** The built-in drivers the apps name, made as apps that need them arrive. */
+  private readonly builtIn = new Map<DriverName, Driver>();
+  private readonly agentPath: string;
   /** Each instance's cgroup (or marker) under the built-in process and netns drivers. */
   private readonly containment: Containment | undefined;
   private phase: Phase = 'new';
@@ -42,39 +49,40 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   private readonly agentStarts: Limit;
   private stopped: Promise<void> | undefined;
   private lock: StateLock | undefined;
+  /** The options last applied: what a reload compares the next config with. */
+  private options: SupervisorOptions;
+  /** Apps removed by an applied config, until their instances are gone. */
+  private readonly removing = new Set<AppController>();
+  /** One apply at a time, in the order asked. */
+  private applying: Promise<unknown> = Promise.resolve();
+  private readonly pingIntervalMs: number;
+  private readonly pingFailures: number;
 
   constructor(options: SupervisorOptions) {
     super();
+    this.options = options;
     const tuning = options.tuning ?? {};
     this.records = new StateDir(options.stateDir);
-    const agentPath = options.agentPath ?? DEFAULT_AGENT;
+    this.agentPath = options.agentPath ?? DEFAULT_AGENT;
     this.agentStarts = new Limit(tuning.agentStartConcurrency ?? defaultAgentStartConcurrency());
     this.probes = {
       native: new NativeProbe(undefined, options.clock),
-      oneshot: new OneshotProbe(agentPath),
-      sidecar: new SidecarProbe({ agentPath, heartbeatGraceMs: tuning.heartbeatGraceMs ?? HEARTBEAT_GRACE_MS, startGate: this.agentStarts }),
+      oneshot: new OneshotProbe(this.agentPath),
+      sidecar: new SidecarProbe({ agentPath: this.agentPath, heartbeatGraceMs: tuning.heartbeatGraceMs ?? HEARTBEAT_GRACE_MS, startGate: this.agentStarts }),
     };
-    // An embedder's own driver runs every app, whatever driver its spec names; else each app's names a built-in one.
-    const custom = options.driver;
-    this.containment = custom === undefined ? new Containment(options.stateDir, options.containment) : undefined;
-    const builtIn = this.containment === undefined ? new Map<DriverName, Driver>() : builtInDrivers(options, agentPath, this.containment);
-    this.drivers = custom === undefined ? [...builtIn.values()] : [custom];
-    const pingIntervalMs = tuning.prewarmPingIntervalMs ?? PREWARM_PING_INTERVAL_MS;
-    const pingFailures = tuning.prewarmPingFailures ?? PREWARM_PING_FAILURES;
-    this.apps = new Map(
-      options.apps.map((spec) => [
-        spec.name,
-        new AppController(spec, {
-          driver: custom ?? (builtIn.get(spec.driver) as Driver),
-          probe: this.probes[spec.probe],
-          records: this.records,
-          ...(options.clock === undefined ? {} : { clock: options.clock }),
-          pingPlan: pingPlan(spec, pingIntervalMs, pingFailures),
-          transition: (transition) => this.emit('transition', transition),
-          checked: (instance, phase, passed, latencyMs, lateMs) => this.emit('check', { app: spec.name, instance: instance.id, passed, latencyMs, phase, lateMs }),
-        }),
-      ]),
-    );
+    this.custom = options.driver;
+    this.containment = this.custom === undefined ? new Containment(options.stateDir, options.containment) : undefined;
+    if (this.containment !== undefined) {
+      try {
+        addBuiltInDrivers(this.builtIn, options, this.agentPath, this.containment);
+      } catch (thrown) {
+        this.containment.close();
+        throw thrown;
+      }
+    }
+    this.pingIntervalMs = tuning.prewarmPingIntervalMs ?? PREWARM_PING_INTERVAL_MS;
+    this.pingFailures = tuning.prewarmPingFailures ?? PREWARM_PING_FAILURES;
+    for (const spec of options.apps) this.apps.set(spec.name, this.controller(spec));
   }
 
   /**
@@ -87,9 +95,21 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     this.phase = 'running';
     await this.records.reapLeftovers();
     // Then what process records do not cover: a previous supervisor's namespaces and containers.
-    for (const driver of this.drivers) await driver.cleanup?.();
+    for (const driver of this.drivers()) await driver.cleanup?.();
     if (this.phase !== 'running') return; // stop() came during the cleanup
     for (const app of this.apps.values()) app.start();
+  }
+
+  /**
+   * Moves the running apps to `next` (README "Reload and apply"): new apps start, removed ones are drained, the
+   * others are scaled or rolled, and an app that did not change is not touched. What cannot be applied to a
+   * running supervisor (another state directory, other engine settings) or cannot run (preflight's problems)
+   * refuses the whole config with a usage error, before anything changes. Applies run one at a time.
+   */
+  apply(next: SupervisorOptions): Promise<AppliedChange[]> {
+    const applied = this.applying.then(() => this.applyNow(next));
+    this.applying = applied.catch(() => {});
+    return applied;
   }
 
   /** Destroys every instance, each within its grace period; resolves when all are gone. Idempotent. */
@@ -123,14 +143,89 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     return this.apps.get(app)?.release(id) ?? Promise.resolve(false);
   }
 
+  private async applyNow(next: SupervisorOptions): Promise<AppliedChange[]> {
+    if (this.phase !== 'running') throw refused('lifeguard is not running (it is starting or stopping)');
+    const fixed = fixedSettingChanged(this.options, next);
+    if (fixed !== undefined) throw refused(`${fixed} cannot change while lifeguard runs; restart it to change ${fixed}`);
+    const problems = await preflight(next);
+    if (problems.length > 0) throw refused(problems[0] as string);
+    const added = this.containment === undefined ? [] : addBuiltInDrivers(this.builtIn, next, this.agentPath, this.containment);
+    for (const driver of added) await driver.cleanup?.();
+    if (this.phase !== 'running') throw refused('lifeguard is stopping');
+    this.options = next;
+    const changes: AppliedChange[] = [];
+    const wanted = new Set(next.apps.map((spec) => spec.name));
+    for (const [name, app] of this.apps) {
+      if (wanted.has(name)) continue;
+      changes.push({ app: name, change: 'removed' });
+      this.apps.delete(name);
+      this.removing.add(app);
+      void app.stop('removed').then(() => this.removing.delete(app));
+    }
+    for (const spec of next.apps) {
+      const app = this.apps.get(spec.name);
+      if (app !== undefined) {
+        changes.push({ app: spec.name, change: app.update(spec) });
+        continue;
+      }
+      // An app removed and given back: its instance names are free again once its old instances are gone.
+      await [...this.removing].find((old) => old.spec.name === spec.name)?.stop();
+      const fresh = this.controller(spec);
+      this.apps.set(spec.name, fresh);
+      changes.push({ app: spec.name, change: 'added' });
+      fresh.start();
+    }
+    return changes;
+  }
+
+  private controller(spec: AppSpec): AppController {
+    const { name } = spec;
+    return new AppController(spec, {
+      records: this.records,
+      ...(this.options.clock === undefined ? {} : { clock: this.options.clock }),
+      // An embedder's own driver runs every app, whatever driver its spec names; else each spec names a built-in one.
+      resources: (of) => ({
+        driver: this.custom ?? (this.builtIn.get(of.driver) as Driver),
+        probe: this.probes[of.probe],
+        pingPlan: pingPlan(of, this.pingIntervalMs, this.pingFailures),
+      }),
+      transition: (transition) => this.emit('transition', transition),
+      checked: (instance, phase, passed, latencyMs, lateMs) => this.emit('check', { app: name, instance: instance.id, passed, latencyMs, phase, lateMs }),
+    });
+  }
+
+  private drivers(): Driver[] {
+    return this.custom === undefined ? [...this.builtIn.values()] : [this.custom];
+  }
+
   private async stopAll(): Promise<void> {
     this.phase = 'stopping';
-    await Promise.all([...this.apps.values()].map((app) => app.stop()));
+    // A removed app still draining is stopped with the rest: its controller's stop() is the one under way.
+    await this.applying;
+    await Promise.all([...this.apps.values(), ...this.removing].map((app) => app.stop()));
     await Promise.all(Object.values(this.probes).map((probe) => probe.close()));
     this.containment?.close();
     this.lock?.release();
     this.phase = 'stopped';
   }
+}
+
+/** One app's part in an applied config. */
+export interface AppliedChange {
+  readonly app: string;
+  readonly change: AppChange | 'added' | 'removed';
+}
+
+/** The settings a running supervisor is built around: its state directory, its engine, its agent. */
+function fixedSettingChanged(was: SupervisorOptions, next: SupervisorOptions): string | undefined {
+  if (resolve(was.stateDir) !== resolve(next.stateDir)) return 'stateDir';
+  if (!isDeepStrictEqual(was.docker ?? {}, next.docker ?? {})) return 'docker';
+  if (was.tuning?.agentStartConcurrency !== next.tuning?.agentStartConcurrency) return 'agentStartConcurrency';
+  return undefined;
+}
+
+function refused(detail: string): LifeguardFailure {
+  return new LifeguardFailure(usageError(detail));
 }
 
 /**

@@ -25,6 +25,14 @@ export interface AppUser {
   readonly gid: number;
 }
 
+/** How a changed app is rolled (Kubernetes' RollingUpdate): instances over, and healthy instances under, its count. */
+export interface RolloutPolicy {
+  /** Replacements started beyond the desired count at once (default 1). */
+  readonly maxSurge: number;
+  /** How far the healthy count may drop below the desired count (default 0); never both 0. */
+  readonly maxUnavailable: number;
+}
+
 /** Diego's restart policy; every number configurable. */
 export interface RestartPolicy {
   /** Crashes restarted at once before backoff starts. */
@@ -65,6 +73,8 @@ export interface AppSpec {
   readonly gracePeriodMs: number;
   readonly prewarm: number;
   readonly restart: RestartPolicy;
+  /** How a change of this app's spec is rolled out; absent: DEFAULT_ROLLOUT. */
+  readonly rollout?: RolloutPolicy;
   /** memory.max, cpu.max, pids.max of each instance's cgroup (process and netns drivers); absent: none. */
   readonly limits?: CgroupLimits;
   /** Where the app's stdout and stderr go (process and netns drivers); absent: DEFAULT_OUTPUT. */
@@ -79,9 +89,26 @@ export interface AppSpec {
  * itself broke) end one; `asked` and `stopping` (the supervisor stops) destroy one on request; `restart-limit`
  * gives one up. A `destroying` and `destroyed` carry the cause of the failure or request that led to them.
  * `permanent` is a start that no retry can fix (no such command, no such image): it crashes the instance, and gives
- * it up at once.
+ * it up at once. A config applied to a running supervisor (README "Reload and apply") schedules replacements with
+ * `roll`, destroys with `rolled` (replaced by a rolling update), `scaled-down` or `removed` (its app left the config),
+ * and gives up with `roll-halted` the replacement that never became healthy, which halts the roll.
  */
-export type TransitionCause = 'backfill' | 'restart' | 'crashed' | 'timed-out' | 'unhealthy' | 'agent-lost' | 'asked' | 'stopping' | 'restart-limit' | 'permanent';
+export type TransitionCause =
+  | 'backfill'
+  | 'restart'
+  | 'crashed'
+  | 'timed-out'
+  | 'unhealthy'
+  | 'agent-lost'
+  | 'asked'
+  | 'stopping'
+  | 'restart-limit'
+  | 'permanent'
+  | 'roll'
+  | 'rolled'
+  | 'scaled-down'
+  | 'removed'
+  | 'roll-halted';
 
 /** The facts a transition may carry beside its message. */
 export interface TransitionFacts {
@@ -134,6 +161,17 @@ export interface AppStatus {
   readonly prewarmDesired: number;
   readonly instances: readonly InstanceStatus[];
   readonly prewarm: readonly InstanceStatus[];
+  /** A rolling update under way or halted; absent: every instance runs the app's current spec. */
+  readonly rollout?: RolloutStatus;
+}
+
+export interface RolloutStatus {
+  readonly state: 'rolling' | 'halted';
+  /** Member instances on the current spec, and on an earlier one. */
+  readonly updated: number;
+  readonly outdated: number;
+  /** Why it halted. */
+  readonly reason?: string;
 }
 
 export interface SupervisorStatus {

@@ -14,11 +14,9 @@ const running: RunningInstance = { pid: null, address: '127.0.0.1:1', tracked: [
 function controller(t: Test, driver: Driver, probe: Probe, clock: FakeClock, overrides: Parameters<typeof appSpec>[1] = {}) {
   const transitions: Transition[] = [];
   const app = new AppController(appSpec('native', overrides), {
-    driver,
-    probe,
+    resources: () => ({ driver, probe, pingPlan: { checks: [], intervalMs: 100, failureThreshold: 3 } }),
     clock,
     records: new StateDir(t.testdir({})),
-    pingPlan: { checks: [], intervalMs: 100, failureThreshold: 3 },
     transition: (transition) => transitions.push(transition),
     checked: () => {},
   });

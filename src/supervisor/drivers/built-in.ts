@@ -16,18 +16,21 @@ import { ProcessDriver } from './process.js';
 
 const DEFAULT_AGENT_BINARY = fileURLToPath(new URL('../../../dist/healthcheck', import.meta.url));
 
-export function builtInDrivers(options: SupervisorOptions, agentPath: string, containment: Containment): ReadonlyMap<DriverName, Driver> {
-  const drivers = new Map<DriverName, Driver>();
+/**
+ * Adds to `drivers` the built-in ones that `options.apps` name and it lacks, and returns those it added (a config
+ * applied to a running supervisor may name one its first config did not). Throws, having added none, when an
+ * app cannot run here.
+ */
+export function addBuiltInDrivers(drivers: Map<DriverName, Driver>, options: SupervisorOptions, agentPath: string, containment: Containment): Driver[] {
+  const added = new Map<DriverName, Driver>();
   options.apps.forEach((app, i) => {
     const unlimitable = app.limits === undefined || app.driver === 'docker' ? undefined : containment.cannotLimit(app.limits);
-    if (unlimitable !== undefined) {
-      containment.close();
-      throw new LifeguardFailure(usageError(`apps[${i}].limits: ${unlimitable}`));
-    }
-    if (drivers.has(app.driver)) return;
-    drivers.set(app.driver, create(app.driver, options, agentPath, containment, `apps[${i}].driver`));
+    if (unlimitable !== undefined) throw new LifeguardFailure(usageError(`apps[${i}].limits: ${unlimitable}`));
+    if (drivers.has(app.driver) || added.has(app.driver)) return;
+    added.set(app.driver, create(app.driver, options, agentPath, containment, `apps[${i}].driver`));
   });
-  return drivers;
+  for (const [name, driver] of added) drivers.set(name, driver);
+  return [...added.values()];
 }
 
 function create(name: DriverName, options: SupervisorOptions, agentPath: string, containment: Containment, field: string): Driver {
