@@ -48,8 +48,10 @@ export async function runUntilStopped(service: LongRunning, served: Served, dura
       if (signal === 'SIGHUP' && reload !== undefined) process.on(signal, () => void (reloads = reloads.then(reload)));
       else process.on(signal, () => resolve());
     }
-    // The log is the account of what is done; with its reader gone (EPIPE), stop rather than run blind.
+    // The log is the account of what is done; with its reader gone (EPIPE, or EIO from a closed terminal), stop
+    // rather than run blind. stderr, where reloads report, is the same terminal more often than not.
     process.stdout.on('error', () => resolve());
+    process.stderr.on('error', () => resolve());
     const crashed = (thrown: unknown) => {
       crash ??= thrown;
       resolve();

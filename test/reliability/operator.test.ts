@@ -1,5 +1,5 @@
-// What an operator does to a running supervisor: a second one on the same state directory, a SIGKILL, a closed
-// terminal (SIGHUP), SIGQUIT, a state directory that cannot be used. Real CLI processes and real signals.
+// What an operator does to a running supervisor: a second one on the same state directory, a SIGKILL, SIGQUIT,
+// a state directory that cannot be used. Real CLI processes and real signals.
 import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -49,7 +49,8 @@ t.test('a state directory in use is refused with one line; a SIGKILLed owner lea
   await stopCleanly(t, third, 'OPERATOR_TEST', 'lock');
 });
 
-for (const signal of ['SIGHUP', 'SIGQUIT', 'SIGUSR2'] as const) {
+// SIGHUP reloads instead (test/reliability/reload.test.ts).
+for (const signal of ['SIGQUIT', 'SIGUSR2'] as const) {
   t.test(`${signal} stops the supervisor cleanly, agents included`, async (t) => {
     const dir = tempDir(t);
     const cli = await runCli(t, dir, [app('web', signal, 'sidecar')]);
