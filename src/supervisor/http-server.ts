@@ -166,6 +166,7 @@ function statusBody(status: SupervisorStatus): unknown {
   });
   const app = (a: AppStatus) => ({
     name: a.name, desired: a.desired, instances: a.instances.map(instance), prewarm: a.prewarm.map(instance),
+    ...(a.rollout === undefined ? {} : { rollout: { state: a.rollout.state, updated: a.rollout.updated, outdated: a.rollout.outdated, ...(a.rollout.reason === undefined ? {} : { reason: a.rollout.reason }) } }),
   });
   return { apps: status.apps.map(app) };
 }

@@ -70,12 +70,18 @@ export function selectApps(status: SupervisorStatus, app: string | undefined): r
 export function renderStatus(apps: readonly AppStatus[]): string {
   const appRows = apps.map((app) => {
     const { healthy, desired } = summarize(app);
-    return [app.name, `${healthy}/${desired}`, healthy >= desired ? 'ok' : 'BELOW DESIRED', String(app.prewarm.length)];
+    const state = healthy >= desired ? 'ok' : 'BELOW DESIRED';
+    return [app.name, `${healthy}/${desired}`, app.rollout === undefined ? state : `${state}, ${describeRollout(app.rollout)}`, String(app.prewarm.length)];
   });
   const instanceRows = apps.flatMap((app) =>
     [...app.instances, ...app.prewarm].map((i) => [i.id, app.name, app.prewarm.includes(i) ? `${i.state} (prewarm)` : i.state, i.address ?? '-', i.pid === null ? '-' : String(i.pid), String(i.restarts), i.since]),
   );
   return `${columns([['APP', 'HEALTHY', 'STATUS', 'PREWARM'], ...appRows])}\n${columns([['INSTANCE', 'APP', 'STATE', 'ADDRESS', 'PID', 'RESTARTS', 'SINCE'], ...instanceRows])}`;
+}
+
+function describeRollout(rollout: NonNullable<AppStatus['rollout']>): string {
+  const progress = `${rollout.updated} updated, ${rollout.outdated} outdated`;
+  return rollout.state === 'rolling' ? `rolling (${progress})` : `ROLL HALTED (${progress}): ${rollout.reason ?? 'unknown'}`;
 }
 
 function columns(rows: readonly (readonly string[])[]): string {

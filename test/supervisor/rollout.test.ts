@@ -3,6 +3,7 @@
 // healthy and resumed by the next apply, apps added and removed, and configs refused whole.
 import t from 'tap';
 import { planRollout } from '../../src/supervisor/rollout.js';
+import { renderStatus } from '../../src/supervisor/status-report.js';
 import type { Supervisor } from '../../src/supervisor/supervisor.js';
 import type { AppSpec, Transition } from '../../src/supervisor/types.js';
 import { appSpec, show, supervise, to, type Harness } from './harness.js';
@@ -72,6 +73,7 @@ t.test('a replacement that never becomes healthy halts the roll; the next apply 
   t.match(app?.rollout, { state: 'halted', updated: 1, outdated: 3, reason: 'replacement web-4 never became healthy (crashed)' });
   t.same(app?.instances.filter((i) => i.state === 'healthy').map((i) => i.id), ['web-1', 'web-2', 'web-3']);
   t.notOk(h.transitions.some((x) => x.instance === 'web-5'), 'no further replacement');
+  t.match(renderStatus(h.supervisor.status().apps), /^web +3\/3 +ok, ROLL HALTED \(1 updated, 3 outdated\): replacement web-4 never became healthy \(crashed\)/m, 'lifeguard status shows it');
 
   const fixed = v('3');
   t.same(await h.supervisor.apply({ apps: [fixed], stateDir: h.stateDir }), [{ app: 'web', change: 'rolling' }]);
