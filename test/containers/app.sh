@@ -12,7 +12,8 @@ if [ -n "$UNHEALTHY_AFTER" ]; then (sleep "$UNHEALTHY_AFTER" && rm -f /www/healt
 if [ -n "$CRASH_AFTER" ]; then
   # `wait` on a background sleep, so that the trap runs at once on SIGTERM rather than after the sleep.
   sleep "$CRASH_AFTER" & wait $!
-  kill $server
+  # No kill of the server first: a check landing between that and the exit would see an unhealthy app, not a crash.
+  # PID 1 exiting ends every process of the container at once.
   exit "${CRASH_CODE:-1}"
 fi
 wait $server

@@ -178,6 +178,27 @@ t.test('docker driver', { skip }, async (t) => {
     t.same(await owned(h.stateDir), [], 'removed');
   });
 
+  t.test('an applied config rolls containers: a replacement healthy before each old container is removed', async (t) => {
+    const stateDir = stateDirFor(t);
+    const driver = new DockerDriver({ socketPath: SOCKET as string, agentBinary: AGENT_BINARY, stateDir });
+    const engine = { socketPath: SOCKET as string };
+    const v1 = containerApp('sidecar', { instances: 2, env: { VERSION: '1' } });
+    const h = await supervise(t, [v1], {}, undefined, driver, { stateDir, docker: engine });
+    await h.until(to('healthy', 'web-2'), 30_000);
+    const changes = await h.supervisor.apply({ apps: [{ ...v1, env: { VERSION: '2' } }], stateDir, docker: engine });
+    t.same(changes, [{ app: 'web', change: 'rolling' }]);
+    await h.until(to('healthy', 'web-4'), 60_000);
+    await h.until(to('destroyed', 'web-2'), 30_000);
+    for (const [old, fresh] of [['web-1', 'web-3'], ['web-2', 'web-4']]) {
+      const at = (state: Transition['to'], id: string) => h.transitions.findIndex(to(state, id));
+      t.ok(at('healthy', fresh) < at('destroying', old), `${fresh} healthy before ${old} is destroyed`, { transitions: h.transitions.map((x) => `${x.instance} ${x.to} ${x.cause ?? ''} ${x.reason ?? ''}`) });
+    }
+    const apps = await owned(stateDir, ['lifeguard.role=app']);
+    t.same(apps.map((c) => c.Labels['lifeguard.instance']).sort(), ['web-3', 'web-4'], 'only the replacements\' containers are left');
+    const env = await Promise.all(apps.map(async (c) => (await docker.getContainer(c.Id).inspect()).Config.Env.find((e) => e.startsWith('VERSION='))));
+    t.same(env, ['VERSION=2', 'VERSION=2'], 'running the new spec');
+  });
+
   t.test('an image the engine does not have is a permanent failure: given up at once', async (t) => {
     const h = await superviseContainers(t, [containerApp('native', { image: 'localhost/lifeguard-no-such-image:1' })]);
     const givenUp = await h.until(to('given-up', 'web-1'), 30_000);
