@@ -38,6 +38,7 @@ t.test('applies every default to a minimal app', async (t) => {
     gracePeriodMs: 10_000,
     prewarm: 0,
     restart: { immediate: 3, backoffMinMs: 30_000, backoffMaxMs: 960_000, maxRestarts: 200, resetAfterMs: 300_000 },
+    rollout: { maxSurge: 1, maxUnavailable: 0 },
     output: { to: 'file', maxBytes: 10 * 1024 * 1024 },
     checkHistory: 10,
   });
@@ -113,6 +114,9 @@ t.test('each invalid field is a usage error (exit 2) naming its path', async (t)
     ['image without docker', { apps: [{ ...web, image: 'x' }] }, /^config: apps\[0\]\.image: /],
     ['docker without image', { apps: [{ ...web, driver: 'docker' }] }, /^config: apps\[0\]\.image: required by the docker driver/],
     ['no checks', { apps: [{ name: 'web', command: ['x'] }] }, /^config: apps\[0\]\.checks: /],
+    ['a roll that could never move', { apps: [{ ...web, rollout: { maxSurge: 0, maxUnavailable: 0 } }] }, /^config: apps\[0\]\.rollout: maxSurge and maxUnavailable cannot both be 0/],
+    ['a negative surge', { apps: [{ ...web, rollout: { maxSurge: -1 } }] }, /^config: apps\[0\]\.rollout\.maxSurge: expected an integer of at least 0/],
+    ['unknown rollout field', { apps: [{ ...web, rollout: { strategy: 'recreate' } }] }, /^config: apps\[0\]\.rollout\.strategy: unknown field$/],
     ['empty checks', { apps: [{ ...web, checks: [] }] }, /^config: apps\[0\]\.checks: expected at least one check/],
     ['bad check port', { apps: [{ ...web, checks: [{ tcp_check: { port: 70000 } }] }] }, /^config: apps\[0\]\.checks\[0\]\.tcp_check\.port: /],
     ['check entry with both kinds', { apps: [{ ...web, checks: [{ tcp_check: { port: 1 }, http_check: { port: 1, path: '/' } }] }] }, /^config: apps\[0\]\.checks\[0\]: /],
