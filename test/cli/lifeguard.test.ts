@@ -152,6 +152,9 @@ t.test('validate checks what a run would only find by giving up: commands, the e
   if (socket !== undefined) {
     const path = await writeConfig(dir, { apps: [docker], docker: { socketPath: socket } }, 'k.json');
     assertUsageError(t, await start(process.execPath, [CLI, 'validate', path]).ended, /apps\[0\]\.image: the engine has no image 'localhost\/lifeguard-no-such-image:1' \(images are not pulled: pull it first\)$/, 'a missing image');
+    const image = process.env.LIFEGUARD_TEST_IMAGE ?? 'localhost/lifeguard-test:latest';
+    const sidecar = await writeConfig(dir, { apps: [{ ...docker, image }], docker: { socketPath: socket, sidecarImage: 'localhost/lifeguard-no-such-sidecar:1' } }, 'l.json');
+    assertUsageError(t, await start(process.execPath, [CLI, 'validate', sidecar]).ended, /l\.json: docker\.sidecarImage: the engine has no image 'localhost\/lifeguard-no-such-sidecar:1' \(images are not pulled: pull it first\)$/, 'a missing sidecar image');
   }
 });
 
