@@ -1,5 +1,5 @@
 // The built `lifeguard` CLI (bin/lifeguard.js, made by `npm run build`), run as an operator runs it.
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { freePort } from '../helpers/ports.js';
 import { tmpdir } from 'node:os';
@@ -133,6 +133,15 @@ t.test('validate: exit 0 on a good config, without starting anything', async (t)
   t.equal(ended.code, 0);
   t.match(ended.stdout, /valid \(2 apps: web, api\)/);
   t.equal(ended.stderr, '');
+});
+
+t.test("validate looks for a bare command in the PATH the app is given, as its start does", async (t) => {
+  const dir = await tempDir(t);
+  await mkdir(join(dir, 'tools'));
+  await writeFile(join(dir, 'tools', 'lifeguard-own-tool'), '#!/bin/sh\n', { mode: 0o755 });
+  const app = { ...healthyApp('web', 1), command: ['lifeguard-own-tool'], env: { PATH: join(dir, 'tools') } };
+  const ended = await start(process.execPath, [CLI, 'validate', await writeConfig(dir, { apps: [app] })]).ended;
+  t.equal(ended.code, 0, ended.stderr);
 });
 
 t.test('validate checks what a run would only find by giving up: commands, the engine, images', async (t) => {
