@@ -16,3 +16,7 @@ export { runAgent, type AgentContext } from './agent/run-agent.js';
 export type { AgentMode, AgentOptions, AgentOutcome, CheckReport, LoopEnd } from './engine/types.js';
 export type { CheckResult, CheckSpec, HttpCheckSpec, StatusRange, TcpCheckSpec } from './checks/types.js';
 export { LifeguardFailure, type LifeguardError } from './checks/errors.js';
+export { createWatcher } from './watch/create-watcher.js';
+export { parseWatchSettings, type WatchSettings } from './watch/settings.js';
+export { WatchMetrics } from './watch/metrics.js';
+export type { ActionEvent, EngineState, Watcher, WatcherEvents, WatchedStatus } from './watch/watcher.js';

@@ -9,6 +9,7 @@ import { runAgent } from '../agent/run-agent.js';
 import { asLifeguardError, lifeguardError } from '../checks/errors.js';
 import { parseAgentArgs } from './agent-args.js';
 import type { Told } from './invocation.js';
+import { writeWithin } from './last-words.js';
 
 const STOP_SIGNALS = ['SIGTERM', 'SIGINT'] as const;
 const controller = new AbortController();
@@ -51,25 +52,9 @@ async function main(argv: readonly string[]): Promise<void> {
 /** How long what there is to say may take to drain: a reader that never reads (a full pipe) must not withhold the exit code. */
 const FLUSH_DEADLINE_MS = 500;
 
-/**
- * Writes what there is to say; resolves once it is flushed, once its reader is found gone (EPIPE), or at the
- * deadline.
- */
+/** Writes what there is to say (see last-words.ts); nothing to say touches no stream. */
 function write(told: Told): Promise<void> {
-  if (!told.stdout && !told.stderr) return Promise.resolve();
-  return new Promise((resolve) => {
-    // A reader that went away leaves no one to tell; the exit code still says it all.
-    process.stdout.on('error', () => resolve());
-    process.stderr.on('error', () => {});
-    if (told.stdout) process.stdout.write(told.stdout);
-    if (told.stderr) process.stderr.write(told.stderr);
-    // Flushed, or given up on at the deadline: a reader that never reads must not withhold what comes next.
-    const deadline = setTimeout(resolve, FLUSH_DEADLINE_MS);
-    process.stdout.write('', () => process.stderr.write('', () => {
-      clearTimeout(deadline);
-      resolve();
-    }));
-  });
+  return told.stdout || told.stderr ? writeWithin(told, FLUSH_DEADLINE_MS) : Promise.resolve();
 }
 
 /**

@@ -24,6 +24,7 @@ import { endpointStatus } from '../watch/endpoint-status.js';
 import { WatchMetrics } from '../watch/metrics.js';
 import { parseWatchSettings, readWatchFile, type WatchSettings } from '../watch/settings.js';
 import type { Told } from './invocation.js';
+import { writeWithin } from './last-words.js';
 import { parseLifeguardArgs, type LifeguardInvocation } from './lifeguard.js';
 import { describeChanges, Reloader } from './reload.js';
 import { runUntilStopped } from './long-running.js';
@@ -114,11 +115,15 @@ async function watch(settings: WatchSettings, logFormat: LogFormat, durationMs: 
   await runUntilStopped(watcher, { source, metrics: new WatchMetrics(watcher), http: settings.http }, durationMs);
 }
 
-/** Writes what there is to say, then exits once it is flushed, whatever sockets or timers are left. */
+/**
+ * How long the transition log's last lines (and any last words) may take to drain at exit: a log reader that stopped
+ * reading must not keep a stopped supervisor, or watch, alive for ever.
+ */
+const FLUSH_DEADLINE_MS = 2000;
+
+/** Writes what there is to say, then exits once it is flushed or its deadline has passed, whatever sockets or timers are left. */
 function finish(told: Told, exitCode: number): void {
-  if (told.stdout) process.stdout.write(told.stdout);
-  if (told.stderr) process.stderr.write(told.stderr);
-  process.stdout.write('', () => process.stderr.write('', () => process.exit(exitCode)));
+  void writeWithin(told, FLUSH_DEADLINE_MS).then(() => process.exit(exitCode));
 }
 
 main(process.argv.slice(2)).catch((thrown: unknown) => {

@@ -3,9 +3,8 @@
  * be run, an engine that does not answer, an image it does not have. A config can be valid and still point at
  * nothing; these are the permanent failures a run would only find by giving up its instances.
  */
-import { accessSync, constants, statSync } from 'node:fs';
-import { delimiter, isAbsolute, join, resolve } from 'node:path';
 import { checkEngine } from './drivers/docker.js';
+import { locateAppProgram } from './drivers/program.js';
 import type { SupervisorOptions } from './options.js';
 
 /** One line per problem, each naming its field; empty when everything is in place. */
@@ -20,31 +19,11 @@ export async function preflight(options: SupervisorOptions): Promise<string[]> {
       return;
     }
     const program = app.command?.[0];
-    if (program !== undefined && findProgram(program, app.cwd ?? process.cwd()) === undefined) {
+    if (program !== undefined && 'problem' in locateAppProgram(program, app)) {
       const where = program.includes('/') ? `is not an executable file (from ${app.cwd ?? process.cwd()})` : 'is not found in PATH';
       problems.push(`apps[${i}].command: '${program}' ${where}`);
     }
   });
   if (images.size > 0) problems.push(...(await checkEngine(options.docker?.socketPath, images)));
   return problems;
-}
-
-/** Where execvp would find `program`: a path (from `cwd`) as is, a bare name in PATH; undefined when nowhere. */
-export function findProgram(program: string, cwd: string): string | undefined {
-  if (program.includes('/')) return executable(isAbsolute(program) ? program : resolve(cwd, program));
-  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
-    if (dir === '') continue;
-    const found = executable(join(resolve(cwd, dir), program));
-    if (found !== undefined) return found;
-  }
-  return undefined;
-}
-
-function executable(path: string): string | undefined {
-  try {
-    accessSync(path, constants.X_OK);
-    return statSync(path).isFile() ? path : undefined;
-  } catch {
-    return undefined;
-  }
 }

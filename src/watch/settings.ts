@@ -136,11 +136,14 @@ export interface FlagValues {
   readonly flagOf: Readonly<Record<string, string>>;
 }
 
+/** A library user's: settings from an object alone. */
+const NO_FLAGS: FlagValues = { values: {}, flagOf: {} };
+
 /**
  * The settings from a file's `watch` section (undefined: no file) and the flags. The flags win field by field;
  * a selection given by flag (`--label` or `--all`) replaces the file's whole.
  */
-export function parseWatchSettings(section: unknown, flags: FlagValues): WatchSettings {
+export function parseWatchSettings(section: unknown, flags: FlagValues = NO_FLAGS): WatchSettings {
   if (section !== undefined && (typeof section !== 'object' || section === null || Array.isArray(section))) {
     throw watchError('watch: expected an object');
   }

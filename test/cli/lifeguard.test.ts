@@ -1,5 +1,5 @@
 // The built `lifeguard` CLI (bin/lifeguard.js, made by `npm run build`), run as an operator runs it.
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { freePort } from '../helpers/ports.js';
 import { tmpdir } from 'node:os';
@@ -135,6 +135,15 @@ t.test('validate: exit 0 on a good config, without starting anything', async (t)
   t.equal(ended.stderr, '');
 });
 
+t.test("validate looks for a bare command in the PATH the app is given, as its start does", async (t) => {
+  const dir = await tempDir(t);
+  await mkdir(join(dir, 'tools'));
+  await writeFile(join(dir, 'tools', 'lifeguard-own-tool'), '#!/bin/sh\n', { mode: 0o755 });
+  const app = { ...healthyApp('web', 1), command: ['lifeguard-own-tool'], env: { PATH: join(dir, 'tools') } };
+  const ended = await start(process.execPath, [CLI, 'validate', await writeConfig(dir, { apps: [app] })]).ended;
+  t.equal(ended.code, 0, ended.stderr);
+});
+
 t.test('validate checks what a run would only find by giving up: commands, the engine, images', async (t) => {
   const dir = await tempDir(t);
   const docker = { name: 'box', driver: 'docker', image: 'localhost/lifeguard-no-such-image:1', checks: [{ tcp_check: { port: 8080 } }] };
@@ -152,6 +161,9 @@ t.test('validate checks what a run would only find by giving up: commands, the e
   if (socket !== undefined) {
     const path = await writeConfig(dir, { apps: [docker], docker: { socketPath: socket } }, 'k.json');
     assertUsageError(t, await start(process.execPath, [CLI, 'validate', path]).ended, /apps\[0\]\.image: the engine has no image 'localhost\/lifeguard-no-such-image:1' \(images are not pulled: pull it first\)$/, 'a missing image');
+    const image = process.env.LIFEGUARD_TEST_IMAGE ?? 'localhost/lifeguard-test:latest';
+    const sidecar = await writeConfig(dir, { apps: [{ ...docker, image }], docker: { socketPath: socket, sidecarImage: 'localhost/lifeguard-no-such-sidecar:1' } }, 'l.json');
+    assertUsageError(t, await start(process.execPath, [CLI, 'validate', sidecar]).ended, /l\.json: docker\.sidecarImage: the engine has no image 'localhost\/lifeguard-no-such-sidecar:1' \(images are not pulled: pull it first\)$/, 'a missing sidecar image');
   }
 });
 

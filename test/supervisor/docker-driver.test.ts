@@ -69,9 +69,9 @@ function stateDirFor(t: Test): string {
   return stateDir;
 }
 
-async function superviseContainers(t: Test, apps: readonly AppSpec[]) {
+async function superviseContainers(t: Test, apps: readonly AppSpec[], sidecarImage?: string) {
   const stateDir = stateDirFor(t);
-  const driver = new DockerDriver({ socketPath: SOCKET as string, agentBinary: AGENT_BINARY, stateDir });
+  const driver = new DockerDriver({ socketPath: SOCKET as string, agentBinary: AGENT_BINARY, stateDir, ...(sidecarImage === undefined ? {} : { sidecarImage }) });
   const h = await supervise(t, apps, {}, undefined, driver);
   return { ...h, stateDir };
 }
@@ -205,5 +205,17 @@ t.test('docker driver', { skip }, async (t) => {
     t.match(givenUp, { cause: 'permanent' });
     t.match(h.transitions.find(to('crashed', 'web-1')), { cause: 'permanent', reason: /^cannot start a container from localhost\/lifeguard-no-such-image:1: / });
     t.notOk(h.transitions.some((x) => x.cause === 'restart'), 'never retried');
+  });
+
+  t.test('a sidecar image the engine does not have is a permanent failure: given up at once, the image named', async (t) => {
+    const missing = 'localhost/lifeguard-no-such-sidecar:1';
+    const h = await superviseContainers(t, [containerApp('sidecar')], missing);
+    const givenUp = await h.until(to('given-up', 'web-1'), 30_000);
+    t.match(givenUp, { cause: 'permanent' });
+    const crashed = h.transitions.filter((x) => x.instance === 'web-1' && x.to === 'crashed');
+    t.equal(crashed.length, 1, 'one crash, one reason');
+    t.match(crashed[0], { cause: 'permanent', reason: `cannot start the health check sidecar (docker.sidecarImage): the engine has no image '${missing}' (images are not pulled: pull it first)` });
+    t.notOk(h.transitions.some((x) => x.cause === 'restart' || x.to === 'timed-out' || x.to === 'starting'), 'never started, never retried');
+    t.same(await owned(h.stateDir), [], 'no container of its own is left');
   });
 });

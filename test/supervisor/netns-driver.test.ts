@@ -82,6 +82,20 @@ t.test('netns driver', { skip: netnsSkip }, async (t) => {
     t.same(await leftovers(h.stateDir), { namespaces: [], links: [] });
   });
 
+  t.test('a command that does not exist, or is not executable, is a permanent failure: given up at once', async (t) => {
+    const dir = t.testdir({ 'not-executable': 'x' });
+    const h = await supervise(t, [nsApp('native', { command: ['lifeguard-no-such-command'] }), { ...nsApp('native', { command: ['./not-executable'], cwd: dir }), name: 'api' }]);
+    await h.until(to('given-up', 'web-1'));
+    await h.until(to('given-up', 'api-1'));
+    for (const [id, reason] of [['web-1', 'command not found: lifeguard-no-such-command'], ['api-1', 'permission denied: ./not-executable']] as const) {
+      const mine = h.transitions.filter((x) => x.instance === id);
+      t.same(mine.map((x) => [x.to, x.cause]), [['scheduled', 'backfill'], ['crashed', 'permanent'], ['destroying', 'permanent'], ['destroyed', 'permanent'], ['given-up', 'permanent']], id);
+      t.match(mine.find(to('crashed')), { from: 'scheduled', reason }, `${id}: one clear reason`);
+    }
+    t.notOk(h.transitions.some((x) => x.cause === 'restart'), 'never retried');
+    t.same(await leftovers(h.stateDir), { namespaces: [], links: [] }, 'no namespace is left behind');
+  });
+
   t.test('a supervisor started after a SIGKILLed one deletes the namespaces it left', async (t) => {
     const stateDir = tempDir(t);
     const options: SupervisorOptions = { apps: [nsApp('native')], stateDir, agentPath: AGENT };

@@ -47,6 +47,20 @@ export class DockerDriver implements Driver {
 
   async launch({ instance, spec, onExit }: LaunchRequest): Promise<LaunchResult> {
     if (spec.image === undefined) return { ok: false, reason: 'no image given' };
+    const sidecarImage = this.options.sidecarImage ?? spec.image;
+    // The sidecar is created only once the probe starts, when a missing image would read as a failed health check
+    // and be retried; asked first, it is a failed start, permanent as a missing app image is.
+    if (spec.probe === 'sidecar' && sidecarImage !== spec.image) {
+      const refused = await this.docker.getImage(sidecarImage).inspect().then(
+        () => undefined,
+        (error: unknown): LaunchResult => {
+          const permanent = (error as { statusCode?: number }).statusCode === 404;
+          const why = permanent ? noImage(sidecarImage) : engineMessage(error);
+          return { ok: false, reason: `cannot start the health check sidecar (docker.sidecarImage): ${why}`, permanent };
+        },
+      );
+      if (refused !== undefined) return refused;
+    }
     const labels = { 'lifeguard.supervisor': this.owner, 'lifeguard.app': spec.name, 'lifeguard.instance': instance };
     const env = { ...spec.env, ...portEnv(new Map(spec.ports.map((port) => [port, port]))), LIFEGUARD_INSTANCE: instance };
     let container: Docker.Container | undefined;
@@ -66,7 +80,7 @@ export class DockerDriver implements Driver {
       const agent = new ContainerAgentRunner({
         docker: this.docker,
         appContainerId: container.id,
-        image: this.options.sidecarImage ?? spec.image,
+        image: sidecarImage,
         agentBinary: resolve(this.options.agentBinary),
         labels: { ...labels, 'lifeguard.role': 'sidecar' },
       });
@@ -109,9 +123,13 @@ export async function checkEngine(socketPath: string | undefined, images: Readon
   }
   const problems: string[] = [];
   for (const [image, field] of images) {
-    await docker.getImage(image).inspect().catch(() => problems.push(`${field}: the engine has no image '${image}' (images are not pulled: pull it first)`));
+    await docker.getImage(image).inspect().catch(() => problems.push(`${field}: ${noImage(image)}`));
   }
   return problems;
+}
+
+function noImage(image: string): string {
+  return `the engine has no image '${image}' (images are not pulled: pull it first)`;
 }
 
 /** One app container; it owns the wait() on it, and destroy takes its sidecars with it. */

@@ -15,6 +15,7 @@ import { LocalAgentRunner } from '../probes/agent-process.js';
 import type { DestroyOutcome, Driver, LaunchRequest, LaunchResult, RunningInstance } from './driver.js';
 import { IP_PATH, ip, ipQuiet } from './ip-command.js';
 import { ChildInstance, type ChildSettings, spawnApp } from './process.js';
+import { locateAppProgram, programFailure } from './program.js';
 
 const SLOTS = 16384;
 const SUBNET_BASE = (10 << 24) | (213 << 16);
@@ -51,6 +52,9 @@ export class NetnsDriver implements Driver {
     if (command === undefined) return { ok: false, reason: 'no command given' };
     const ipPath = IP_PATH;
     if (ipPath === undefined) return { ok: false, reason: 'the netns driver needs ip (iproute2)' };
+    // What is spawned is `ip`, which would only fail to exec the program later, as an exit like any crash.
+    const located = locateAppProgram(command, spec);
+    if ('problem' in located) return { ok: false, reason: programFailure(command, located.problem), permanent: true };
     let network: Network;
     try {
       network = await this.createNetwork();

@@ -13,6 +13,7 @@ import type { Exit } from '../exit.js';
 import type { AppSpec } from '../types.js';
 import type { Endpoint } from '../probes/probe.js';
 import type { DestroyOutcome, Driver, LaunchRequest, LaunchResult, RunningInstance } from './driver.js';
+import { programFailure } from './program.js';
 
 const HOST = '127.0.0.1';
 /** How long an exit waits for the rest of stderr to be read, for the crash reason. */
@@ -185,14 +186,7 @@ export function portEnv(ports: ReadonlyMap<number, number>): Record<string, stri
 }
 
 function spawnFailure(command: string, error: NodeJS.ErrnoException): string {
-  switch (error.code) {
-    case 'ENOENT':
-      return `command not found: ${command}`;
-    case 'EACCES':
-      return `permission denied: ${command}`;
-    default:
-      return `cannot start ${command}: ${error.message}`;
-  }
+  return error.code === 'ENOENT' || error.code === 'EACCES' ? programFailure(command, error.code) : `cannot start ${command}: ${error.message}`;
 }
 
 /** Distinct free loopback ports: every listener stays open until all are bound, so none is handed out twice. */

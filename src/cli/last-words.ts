@@ -1,0 +1,22 @@
+/**
+ * A command's last words: what it has to say is written, then waited for until it is flushed, its reader is found
+ * gone (EPIPE), or a deadline passes. A reader that stopped reading but keeps its end open (a full pipe) would
+ * otherwise keep the process alive for ever, its exit code withheld; what that reader has not taken by the
+ * deadline is lost, the exit code is not. The agent and lifeguard each choose their deadline.
+ */
+import type { Told } from './invocation.js';
+
+export function writeWithin(told: Told, deadlineMs: number): Promise<void> {
+  return new Promise((resolve) => {
+    // A reader that went away leaves no one to tell; the exit code still says it all.
+    process.stdout.on('error', () => resolve());
+    process.stderr.on('error', () => {});
+    if (told.stdout) process.stdout.write(told.stdout);
+    if (told.stderr) process.stderr.write(told.stderr);
+    const deadline = setTimeout(resolve, deadlineMs);
+    process.stdout.write('', () => process.stderr.write('', () => {
+      clearTimeout(deadline);
+      resolve();
+    }));
+  });
+}
