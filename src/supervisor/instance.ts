@@ -276,7 +276,7 @@ export class Instance {
     const life = this.life;
     if (!('watch' in life) || life.watch !== event.watch) return;
     const phase = event.phase === 'liveness' ? event.watch.liveness : event.phase;
-    this.checks.push({ time: new Date(this.clock.now()).toISOString(), phase, passed: event.passed, latencyMs: event.latencyMs });
+    this.checks.push({ time: new Date().toISOString(), phase, passed: event.passed, latencyMs: event.latencyMs });
     this.ctx.checked(this, phase, event.passed, event.latencyMs, event.lateMs);
     if (life.state === 'claimed' && life.decide !== undefined) {
       life.decide(event.passed);

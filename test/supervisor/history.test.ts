@@ -19,6 +19,7 @@ t.test('an instance keeps its last checkHistory rounds, oldest first, in status(
   t.equal(checks.length, 3, 'bounded');
   t.ok(checks.every((c) => c.phase === 'liveness' && c.passed && c.latencyMs >= 0), 'the latest rounds: liveness, passed');
   t.ok(Date.parse(checks[0]!.time) <= Date.parse(checks[2]!.time), 'oldest first');
+  t.ok(checks.every((c) => Math.abs(Date.parse(c.time) - Date.now()) < 60_000), `wall-clock times, not a monotonic clock's (${checks[0]!.time})`);
   const metrics = new SupervisorMetrics(supervisor);
   const endpoint = await startHttpEndpoint(supervisor, metrics, { listen: '127.0.0.1:0' });
   t.teardown(async () => {
