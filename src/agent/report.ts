@@ -28,4 +28,5 @@ const FAILING: Readonly<Record<LoopMode, string>> = {
   'until-ready': 'never passed',
   liveness: 'failing',
   once: 'failed',
+  routing: 'failing',
 };

@@ -28,6 +28,11 @@ export class CheckCounter {
     this.target = formatTarget(spec);
   }
 
+  /** The passes in a row reach the success threshold now (routing's way back to a pass). */
+  get atSuccessThreshold(): boolean {
+    return this.successesInARow >= this.successThreshold;
+  }
+
   get lastResult(): CheckResult | undefined {
     return this.last;
   }

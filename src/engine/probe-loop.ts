@@ -4,7 +4,7 @@ import type { CheckSpec } from '../checks/types.js';
 import { CheckCounter } from './check-counter.js';
 import { type Clock, realClock, type Timer } from './clock.js';
 import { TickClock } from './ticks.js';
-import type { AgentOutcome, LoopEnd, LoopMode, LoopOptions, RoundObserver, RunRound } from './types.js';
+import type { AgentOutcome, LoopEnd, LoopMode, LoopOptions, RoundObserver, RunRound, VerdictObserver } from './types.js';
 
 /**
  * The probe loop, the one place where rounds, thresholds and deadlines are decided. The agent runs it in its own
@@ -20,6 +20,8 @@ export interface LoopContext {
   /** Cancels everything in flight; the loop then resolves at once with the `cancelled` end. */
   readonly signal?: AbortSignal;
   readonly onRound?: RoundObserver;
+  /** The `routing` mode's verdict after every round that has one; the other modes end on theirs instead. */
+  readonly onVerdict?: VerdictObserver;
 }
 
 type Verdict = { readonly end: 'passed' } | { readonly end: 'failed'; readonly failure: LifeguardError };
@@ -31,15 +33,18 @@ interface ModePolicy {
   readonly sticky: boolean;
   /** The startup timeout applies. */
   readonly startupDeadline: boolean;
-  /** After each round: a verdict ends the run, undefined goes on. */
-  judge(counters: readonly CheckCounter[], failureThreshold: number): Verdict | undefined;
+  /** A verdict ends the run; otherwise it is told (onVerdict) and the loop goes on until cancelled. */
+  readonly endsOnVerdict: boolean;
+  /** After each round, given the verdict before it: a verdict, or undefined (none yet). */
+  judge(counters: readonly CheckCounter[], failureThreshold: number, previous: Verdict | undefined): Verdict | undefined;
 }
 
 const MODES: Readonly<Record<LoopMode, ModePolicy>> = {
-  readiness: { sticky: true, startupDeadline: true, judge: everyPassedOnce },
-  'until-ready': { sticky: true, startupDeadline: false, judge: everyPassedOnce },
-  liveness: { sticky: false, startupDeadline: false, judge: firstAtThreshold },
-  once: { sticky: false, startupDeadline: false, judge: firstFailure },
+  readiness: { sticky: true, startupDeadline: true, endsOnVerdict: true, judge: everyPassedOnce },
+  'until-ready': { sticky: true, startupDeadline: false, endsOnVerdict: true, judge: everyPassedOnce },
+  liveness: { sticky: false, startupDeadline: false, endsOnVerdict: true, judge: firstAtThreshold },
+  once: { sticky: false, startupDeadline: false, endsOnVerdict: true, judge: firstFailure },
+  routing: { sticky: false, startupDeadline: false, endsOnVerdict: false, judge: withHysteresis },
 };
 
 function everyPassedOnce(counters: readonly CheckCounter[]): Verdict | undefined {
@@ -52,6 +57,15 @@ function firstAtThreshold(counters: readonly CheckCounter[], failureThreshold: n
     if (last !== undefined && !last.passed && counter.failuresInARow >= failureThreshold) return { end: 'failed', failure: last.error };
   }
   return undefined;
+}
+
+/**
+ * Routing's verdict moves only at a threshold, in the manner of a Kubernetes readiness probe: a failure once one
+ * check has failed failureThreshold times in a row, a pass once every check has passed successThreshold times
+ * in a row; in between, the verdict stays what it was (none before the first).
+ */
+function withHysteresis(counters: readonly CheckCounter[], failureThreshold: number, previous: Verdict | undefined): Verdict | undefined {
+  return firstAtThreshold(counters, failureThreshold) ?? (counters.every((counter) => counter.atSuccessThreshold) ? PASSED : previous);
 }
 
 function firstFailure(counters: readonly CheckCounter[]): Verdict {
@@ -127,6 +141,7 @@ class ProbeLoop {
     await this.sleep(this.options.initialDelayMs);
     const ticks = new TickClock(clock.now(), this.options.intervalMs, this.options.phaseShiftMs ?? 0);
     const threshold = Math.max(1, this.options.failureThreshold);
+    let verdict: Verdict | undefined;
     for (;;) {
       if (this.state !== 'running') return this.stopped();
       const roundStart = clock.now();
@@ -136,8 +151,11 @@ class ProbeLoop {
       this.attempts += 1;
       const now = clock.now();
       this.ctx.onRound?.({ attempt: this.attempts, passed, elapsedMs: now - this.started, latencyMs: now - roundStart, lateMs });
-      const verdict = this.policy.judge(this.counters, threshold);
-      if (verdict !== undefined) return this.outcome(verdict.end, verdict.end === 'failed' ? verdict.failure : undefined);
+      verdict = this.policy.judge(this.counters, threshold, verdict);
+      if (verdict !== undefined) {
+        if (this.policy.endsOnVerdict) return this.outcome(verdict.end, verdict.end === 'failed' ? verdict.failure : undefined);
+        this.ctx.onVerdict?.({ passed: verdict.end === 'passed', checks: this.reports() });
+      }
       await this.sleep(ticks.delayToNextRound(clock.now()));
     }
   }
@@ -199,6 +217,11 @@ class ProbeLoop {
     return (latest ?? unpassed[0])?.lastError(now, this.started) ?? CANCELLED;
   }
 
+  private reports(): AgentOutcome['checks'] {
+    const now = this.clock.now();
+    return this.counters.map((counter) => counter.report(this.policy.sticky, now, this.started));
+  }
+
   private outcome(end: LoopEnd, failure: LifeguardError | undefined): AgentOutcome {
     const now = this.clock.now();
     const outcome = {
@@ -209,7 +232,7 @@ class ProbeLoop {
       exitCode: end === 'passed' ? 0 : (failure ?? CANCELLED).exitCode,
       elapsedMs: now - this.started,
       attempts: this.attempts,
-      checks: this.counters.map((counter) => counter.report(this.policy.sticky, now, this.started)),
+      checks: this.reports(),
     };
     return failure === undefined ? outcome : { ...outcome, failure };
   }

@@ -4,8 +4,11 @@ import type { CheckResult, CheckSpec } from '../checks/types.js';
 
 /** `lifecycle`: readiness, then liveness in the same process (one agent per instance life). */
 export type AgentMode = 'readiness' | 'liveness' | 'until-ready' | 'once' | 'lifecycle';
-/** The modes one loop runs; lifecycle is two of them in a row. */
-export type LoopMode = Exclude<AgentMode, 'lifecycle'>;
+/**
+ * The modes one loop runs; lifecycle is two of them in a row. `routing` is the supervisor's alone (an agent is
+ * never given it): it never ends, and tells each round's verdict instead (see `LoopContext.onVerdict`).
+ */
+export type LoopMode = Exclude<AgentMode, 'lifecycle'> | 'routing';
 
 export interface LoopOptions {
   readonly mode: LoopMode;
@@ -14,9 +17,9 @@ export interface LoopOptions {
   /** Readiness only; 0 = never give up. Counts from the loop's start, initial delay included. */
   readonly startupTimeoutMs: number;
   readonly initialDelayMs: number;
-  /** Liveness: consecutive failures of one check that end the run. */
+  /** Liveness: consecutive failures of one check that end the run; routing: that make the verdict a failure. */
   readonly failureThreshold: number;
-  /** Readiness: consecutive passes before a check counts as passed (default 1). */
+  /** Readiness: consecutive passes before a check counts as passed (default 1); routing: of every check, before the verdict is a pass. */
   readonly successThreshold?: number;
   /** Brings every round after the first this much closer to it (below the interval); default 0. */
   readonly phaseShiftMs?: number;
@@ -78,3 +81,15 @@ export interface Round {
 
 /** Told after every completed round; the sidecar heartbeat is written from here. */
 export type RoundObserver = (round: Round) => void;
+
+/**
+ * A routing loop's verdict after a round: `passed` once every check has passed successThreshold times in a row,
+ * failed once one check has failed failureThreshold times in a row, else the verdict before (none before the first).
+ * `checks` are the per-check reports of the round, for the failure's reason.
+ */
+export interface RoundVerdict {
+  readonly passed: boolean;
+  readonly checks: readonly CheckReport[];
+}
+
+export type VerdictObserver = (verdict: RoundVerdict) => void;

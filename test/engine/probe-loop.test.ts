@@ -133,3 +133,41 @@ t.test('cancel: everything in flight stops at once and no timer is left', async 
   t.match(await done, { end: 'cancelled', passed: false, timedOut: false, attempts: 0 });
   t.equal(clock.timers, 1, 'only the aborted round\'s own sleep is left, and it is harmless');
 });
+
+t.test('routing: never ends, tells each round its verdict, and moves it only at a threshold', async (t) => {
+  const clock = new FakeClock();
+  // Rounds 1-2 pass, 3 fails, 4 passes, 5-6 fail, 7 passes, 8-9 pass.
+  const failing = new Set([3, 5, 6]);
+  const { round } = scripted(clock, (_port, call) => !failing.has(call));
+  const verdicts: (boolean | undefined)[] = [];
+  const controller = new AbortController();
+  const done = runLoop(options('routing', { failureThreshold: 2, successThreshold: 2 }), [check(1)], round, {
+    clock,
+    signal: controller.signal,
+    onVerdict: (verdict) => verdicts.push(verdict.passed),
+  });
+  await clock.advance(850);
+  controller.abort();
+  const outcome = await done;
+  // No verdict after round 1 (one pass of two); a pass at 2; one failure is not two (3, 4 stay passed); a failure
+  // at 6; one pass is not two (7); a pass again at 8.
+  t.same(verdicts, [true, true, true, true, false, false, true, true]);
+  t.equal(outcome.end, 'cancelled', 'only its caller ends it');
+  t.equal(outcome.attempts, 9);
+});
+
+t.test('routing: a failing verdict carries the failing checks for its reason; a failure at the threshold wins over other passes', async (t) => {
+  const clock = new FakeClock();
+  const { round } = scripted(clock, (port) => port === 1);
+  const controller = new AbortController();
+  const seen: { passed: boolean; failing: string[] }[] = [];
+  const done = runLoop(options('routing'), [check(1), check(2)], round, {
+    clock,
+    signal: controller.signal,
+    onVerdict: (v) => seen.push({ passed: v.passed, failing: v.checks.filter((c) => !c.passed).map((c) => c.lastError?.message ?? '') }),
+  });
+  await clock.advance(150);
+  controller.abort();
+  await done;
+  t.same(seen, [0, 1].map(() => ({ passed: false, failing: [refused(2).message] })));
+});
