@@ -13,9 +13,9 @@ import { type Clock, realClock, type Timer } from '../engine/clock.js';
 import type { DestroyOutcome, Driver, LaunchResult, RunningInstance } from './drivers/driver.js';
 import { describeExit, type Exit } from './exit.js';
 import { DEFAULT_CHECK_HISTORY, Ring } from './history.js';
-import type { LivenessPlan, Phase, Probe, ProbeEnd, ProbeHandle, ProbeObserver, ProbeTarget } from './probes/probe.js';
+import type { LivenessPlan, Phase, Probe, ProbeEnd, ProbeHandle, ProbeObserver, ProbeTarget, RoutingProbe } from './probes/probe.js';
 import { STATE_DIR_ENV, type StateDir, trackProcess } from './state-dir.js';
-import type { AppSpec, CheckRecord, InstanceState, InstanceStatus, Transition, TransitionCause, TransitionFacts } from './types.js';
+import type { AppSpec, CheckRecord, InstanceState, InstanceStatus, RoutingCause, RoutingState, Transition, TransitionCause, TransitionFacts } from './types.js';
 
 const NEXT: { readonly [S in InstanceState | 'new']: readonly InstanceState[] } = {
   new: ['scheduled'],
@@ -62,12 +62,14 @@ export interface InstanceContext {
   readonly spec: AppSpec;
   readonly driver: Driver;
   readonly probe: Probe;
+  /** Runs the app's routing checks, whatever `probe` is: in the supervisor, where a load balancer stands. */
+  readonly routing: RoutingProbe;
   readonly records: StateDir;
   /** The TCP ping of an unclaimed prewarmed instance. */
   readonly pingPlan: LivenessPlan;
   readonly clock?: Clock;
   readonly transition: (transition: Transition) => void;
-  readonly checked: (instance: Instance, phase: Phase | 'prewarm', passed: boolean, latencyMs: number, lateMs?: number) => void;
+  readonly checked: (instance: Instance, phase: CheckRecord['phase'], passed: boolean, latencyMs: number, lateMs?: number) => void;
   /** A prewarmed instance became healthy: a waiting claim may take it. */
   readonly ready: (instance: Instance) => void;
   /** Told once, at `destroyed`, with what led there. */
@@ -84,18 +86,29 @@ interface Watch {
   readonly liveness: 'liveness' | 'prewarm';
 }
 
+/**
+ * A healthy member's routing probe and the routing state it has led to: null until its first verdict (an
+ * instance is not listed before that), then routable or unroutable. Its words are tagged with it, as a Watch's.
+ */
+interface RoutingWatch {
+  handle: ProbeHandle | undefined;
+  state: RoutingState | null;
+}
+
 /** The states and the data each one holds. */
 type Life =
   | { readonly state: 'new' }
   /** `delay` until the start is due; undefined once the driver is launching. */
   | { readonly state: 'scheduled'; readonly delay: Timer | undefined }
   | { readonly state: 'starting'; readonly running: RunningInstance; readonly watch: Watch; readonly since: number }
-  | { readonly state: 'healthy'; readonly running: RunningInstance; readonly watch: Watch; readonly since: number }
+  /** `routing`: absent when the app has no routing checks (then a healthy member is routable) or for a prewarm instance. */
+  | { readonly state: 'healthy'; readonly running: RunningInstance; readonly watch: Watch; readonly since: number; readonly routing: RoutingWatch | undefined }
   /** `decide`: the claim waiting for the first check's verdict after it. */
   | { readonly state: 'claimed'; readonly running: RunningInstance; readonly watch: Watch; readonly since: number; decide: ((passed: boolean) => void) | undefined }
   /** A failure, on its way to destroying within the same event. */
   | { readonly state: Failure; readonly cause: TransitionCause }
-  | { readonly state: 'destroying'; readonly cause: TransitionCause }
+  /** `drain`: the wait between leaving the endpoints and the driver's destroy, while it runs. */
+  | { readonly state: 'destroying'; readonly cause: TransitionCause; drain: Timer | undefined }
   | { readonly state: 'destroyed' }
   | { readonly state: 'given-up' };
 
@@ -106,6 +119,9 @@ type Event =
   | { readonly type: 'ready'; readonly watch: Watch }
   | { readonly type: 'round'; readonly watch: Watch; readonly phase: Phase; readonly passed: boolean; readonly latencyMs: number; readonly lateMs: number | undefined }
   | { readonly type: 'probe-ended'; readonly watch: Watch; readonly end: ProbeEnd }
+  | { readonly type: 'routing-round'; readonly routing: RoutingWatch; readonly passed: boolean; readonly latencyMs: number; readonly lateMs: number | undefined }
+  | { readonly type: 'routing-verdict'; readonly routing: RoutingWatch; readonly routable: boolean; readonly reason: string }
+  | { readonly type: 'drained' }
   | { readonly type: 'claim'; readonly decide: (passed: boolean) => void }
   | { readonly type: 'destroy'; readonly cause: DestroyCause; readonly reason: string }
   | { readonly type: 'torn-down'; readonly outcome: DestroyOutcome | undefined }
@@ -159,6 +175,12 @@ export class Instance {
     return this.running?.address ?? null;
   }
 
+  /** In its app's endpoints: a healthy member whose routing checks, if it has any, pass. */
+  get routable(): boolean {
+    const life = this.life;
+    return this.role === 'member' && life.state === 'healthy' && (life.routing === undefined || life.routing.state === 'routable');
+  }
+
   status(): InstanceStatus {
     return {
       id: this.id,
@@ -168,6 +190,7 @@ export class Instance {
       restarts: this.restarts,
       since: this.since.toISOString(),
       checks: this.checks.toArray(),
+      routable: this.routable,
     };
   }
 
@@ -227,10 +250,22 @@ export class Instance {
         return this.round(event);
       case 'probe-ended':
         return this.probeEnded(event.watch, event.end);
+      case 'routing-round':
+        if (life.state === 'healthy' && life.routing === event.routing) this.recordRound('routing', event.passed, event.latencyMs, event.lateMs);
+        return;
+      case 'routing-verdict':
+        if (life.state === 'healthy' && life.routing === event.routing) this.routingVerdict(event.routing, event.routable, event.reason);
+        return;
+      case 'drained':
+        if (life.state === 'destroying' && life.drain !== undefined) {
+          life.drain = undefined;
+          this.tearDown();
+        }
+        return;
       case 'claim':
         return this.claimed(event.decide);
       case 'destroy':
-        if (life.state !== 'destroying' && life.state !== 'destroyed' && life.state !== 'given-up') this.destroying(event.cause, event.reason);
+        if (life.state !== 'destroying' && life.state !== 'destroyed' && life.state !== 'given-up') this.destroying(event.cause, event.reason, true);
         return;
       case 'torn-down':
         return this.tornDown(event.outcome);
@@ -267,7 +302,9 @@ export class Instance {
 
   private becameHealthy(running: RunningInstance, watch: Watch): void {
     this.everHealthy = true;
-    this.move({ state: 'healthy', running, watch, since: this.clock.now() }, 'Container became healthy');
+    const plan = this.ctx.spec.routing;
+    const routing = this.role === 'member' && plan !== undefined && plan.checks.length > 0 ? this.routingWatch(running) : undefined;
+    this.move({ state: 'healthy', running, watch, since: this.clock.now(), routing }, 'Container became healthy');
     // A waiting claim may take this instance now; its claim is handled once this transition is done.
     if (this.role === 'prewarm') this.ctx.ready(this);
   }
@@ -275,13 +312,22 @@ export class Instance {
   private round(event: Extract<Event, { type: 'round' }>): void {
     const life = this.life;
     if (!('watch' in life) || life.watch !== event.watch) return;
-    const phase = event.phase === 'liveness' ? event.watch.liveness : event.phase;
-    this.checks.push({ time: new Date().toISOString(), phase, passed: event.passed, latencyMs: event.latencyMs });
-    this.ctx.checked(this, phase, event.passed, event.latencyMs, event.lateMs);
+    this.recordRound(event.phase === 'liveness' ? event.watch.liveness : event.phase, event.passed, event.latencyMs, event.lateMs);
     if (life.state === 'claimed' && life.decide !== undefined) {
       life.decide(event.passed);
       life.decide = undefined;
     }
+  }
+
+  private recordRound(phase: CheckRecord['phase'], passed: boolean, latencyMs: number, lateMs: number | undefined): void {
+    this.checks.push({ time: new Date().toISOString(), phase, passed, latencyMs });
+    this.ctx.checked(this, phase, passed, latencyMs, lateMs);
+  }
+
+  /** A routing verdict moves the routing state only when it differs; the first one is logged whichever it is. */
+  private routingVerdict(routing: RoutingWatch, routable: boolean, reason: string): void {
+    const to: RoutingState = routable ? 'routable' : 'unroutable';
+    if (routing.state !== to) this.routingMove(routing, to, routable ? 'checks-passed' : 'checks-failed', routable ? undefined : reason);
   }
 
   private probeEnded(watch: Watch, end: ProbeEnd): void {
@@ -308,14 +354,35 @@ export class Instance {
   }
 
   private fail(to: Failure, why: TransitionCause, msg: string, reason: string): void {
+    const left = this.life;
     this.endWatch();
     this.move({ state: to, cause: why }, msg, reason, { cause: why });
-    this.destroying(why, DESTROY_REASON[to]);
+    this.leftHealthy(left, why);
+    this.destroying(why, DESTROY_REASON[to], false);
   }
 
-  private destroying(why: TransitionCause, reason: string): void {
+  /**
+   * `requested`: a destroy someone asked for (whatever its cause), which drains a routable instance: it leaves the
+   * endpoints here, at once, and the driver's destroy waits `drain` so that a load balancer following the
+   * endpoints stops sending first. A failure never drains: the instance is no use to anyone any more.
+   */
+  private destroying(why: TransitionCause, reason: string, requested: boolean): void {
+    const left = this.life;
+    const drainMs = requested && this.routable ? (this.ctx.spec.routing?.drainMs ?? 0) : 0;
     this.endWatch();
-    this.move({ state: 'destroying', cause: why }, 'Destroying container', reason, { cause: why });
+    const drain = drainMs > 0 ? this.clock.setTimeout(() => this.post({ type: 'drained' }), drainMs) : undefined;
+    this.move({ state: 'destroying', cause: why, drain }, 'Destroying container', drain === undefined ? reason : `${reason}; draining for ${formatDuration(drainMs)} first`, { cause: why });
+    this.leftHealthy(left, why);
+    if (drain === undefined) this.tearDown();
+  }
+
+  /** A routable instance that leaves `healthy` leaves the endpoints with it; its routing line says why. */
+  private leftHealthy(left: Life, why: TransitionCause): void {
+    if (left.state === 'healthy' && left.routing?.state === 'routable') this.routingMove(left.routing, 'unroutable', why, `left healthy for ${this.life.state}`);
+  }
+
+  /** The driver's destroy (SIGTERM, the grace period, SIGKILL), once the driver's launch has settled. */
+  private tearDown(): void {
     const { gracePeriodMs } = this.ctx.spec;
     void (async () => {
       await this.launching;
@@ -337,11 +404,12 @@ export class Instance {
     this.ctx.destroyed(this, life.cause);
   }
 
-  /** Stops whatever the state watches (the start delay, the probe) and settles a waiting claim. */
+  /** Stops whatever the state watches (the start delay, the probes) and settles a waiting claim. */
   private endWatch(): void {
     const life = this.life;
     if (life.state === 'scheduled') this.clock.clearTimeout(life.delay);
     if ('watch' in life) life.watch.handle?.cancel();
+    if (life.state === 'healthy') life.routing?.handle?.cancel();
     if (life.state === 'healthy' || life.state === 'claimed') this.healthyForMs = this.clock.now() - life.since;
     if (life.state === 'claimed' && life.decide !== undefined) {
       life.decide(false);
@@ -362,6 +430,34 @@ export class Instance {
       end: (end) => this.post({ type: 'probe-ended', watch, end }),
     });
     return watch;
+  }
+
+  /** Starts the routing probe of a member becoming healthy; its words come back through the inbox, tagged with it. */
+  private routingWatch(running: RunningInstance): RoutingWatch {
+    const plan = this.ctx.spec.routing!;
+    const routing: RoutingWatch = { handle: undefined, state: null };
+    routing.handle = this.ctx.routing.routing(this.target(running), plan, {
+      round: (passed, latencyMs, lateMs) => this.post({ type: 'routing-round', routing, passed, latencyMs, lateMs }),
+      verdict: (routable, reason) => this.post({ type: 'routing-verdict', routing, routable, reason }),
+    });
+    return routing;
+  }
+
+  /** A move of the routing state machine: a line of its own in the transition log, the instance's state unchanged. */
+  private routingMove(routing: RoutingWatch, to: RoutingState, cause: RoutingCause, reason: string | undefined): void {
+    const from = routing.state;
+    routing.state = to;
+    this.ctx.transition({
+      time: new Date().toISOString(),
+      level: cause === 'checks-failed' ? 'warn' : 'info',
+      app: this.ctx.spec.name,
+      instance: this.id,
+      from,
+      to,
+      msg: to === 'routable' ? 'Instance became routable' : 'Instance became unroutable',
+      ...(reason === undefined ? {} : { reason }),
+      cause,
+    });
   }
 
   private target(running: RunningInstance): ProbeTarget {

@@ -36,7 +36,8 @@ type Phase = 'new' | 'running' | 'stopping' | 'stopped';
 export class Supervisor extends EventEmitter<SupervisorEvents> {
   private readonly apps = new Map<string, AppController>();
   private readonly records: StateDir;
-  private readonly probes: Readonly<Record<ProbeStrategy, Probe>>;
+  // native also runs every app's routing checks, whatever its strategy.
+  private readonly probes: Readonly<Record<ProbeStrategy, Probe>> & { readonly native: NativeProbe };
   /** An embedder's own driver, which runs every app whatever its spec names. */
   private readonly custom: Driver | undefined;
   /** The built-in drivers the apps name, made as apps that need them arrive. */
@@ -182,6 +183,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     const { name } = spec;
     return new AppController(spec, {
       records: this.records,
+      routing: this.probes.native,
       ...(this.options.clock === undefined ? {} : { clock: this.options.clock }),
       // An embedder's own driver runs every app, whatever driver its spec names; else each spec names a built-in one.
       resources: (of) => ({

@@ -45,6 +45,23 @@ export interface RestartPolicy {
   readonly resetAfterMs: number;
 }
 
+/**
+ * An app's `routing` section (README "Routing"): checks that decide whether a healthy instance is in the app's
+ * endpoints, never whether it lives. They run in the supervisor over the check engine whatever the app's probe
+ * strategy, from the moment the instance is healthy, in a loop that never ends the instance.
+ */
+export interface RoutingPlan {
+  /** Empty: a healthy member is routable. */
+  readonly checks: readonly CheckSpec[];
+  readonly intervalMs: number;
+  /** Failures in a row of one check that make the instance unroutable. */
+  readonly failureThreshold: number;
+  /** Passes in a row of every check that make it routable (again). */
+  readonly successThreshold: number;
+  /** A requested destroy of a routable instance leaves the endpoints at once, then waits this long before the driver's destroy. */
+  readonly drainMs: number;
+}
+
 /** One app, with every default already applied (the config layer does that). */
 export interface AppSpec {
   readonly name: string;
@@ -81,6 +98,8 @@ export interface AppSpec {
   readonly output?: OutputSpec;
   /** Probe rounds kept per instance for /status and the status page; absent: DEFAULT_CHECK_HISTORY. */
   readonly checkHistory?: number;
+  /** Absent: no routing checks (a healthy member is routable) and no drain. */
+  readonly routing?: RoutingPlan;
 }
 
 /**
@@ -120,16 +139,52 @@ export interface TransitionFacts {
   readonly restartLimit?: number;
 }
 
-export interface Transition extends TransitionFacts {
+/**
+ * Whether an instance is in its app's endpoints: a second small state machine beside InstanceState, for apps with
+ * routing checks only (without them, `healthy` is routable and the log says nothing more). Its first verdict
+ * comes from null; it goes back and forth on its routing checks' verdicts, and to `unroutable` when a routable
+ * instance leaves `healthy`.
+ */
+export type RoutingState = 'routable' | 'unroutable';
+
+/**
+ * Why an instance's routability changed: its routing checks' verdict (`checks-passed`, `checks-failed`), or the
+ * cause of the transition that took a routable instance out of `healthy` (`unhealthy`, `crashed`, `asked`, ...).
+ */
+export type RoutingCause = 'checks-passed' | 'checks-failed' | TransitionCause;
+
+/** What every line of the transition log has. */
+interface TransitionLine {
   /** ISO 8601. */
   readonly time: string;
   readonly level: 'info' | 'warn' | 'error';
   readonly app: string;
   readonly instance: string;
-  readonly from: InstanceState | null;
-  readonly to: InstanceState;
   readonly msg: string;
   readonly reason?: string;
+}
+
+/** A move of the instance state machine. */
+export interface StateTransition extends TransitionLine, TransitionFacts {
+  readonly from: InstanceState | null;
+  readonly to: InstanceState;
+}
+
+/** A move of the routing state machine. */
+export interface RoutingTransition extends TransitionLine {
+  readonly from: RoutingState | null;
+  readonly to: RoutingState;
+  readonly cause: RoutingCause;
+  /** The instance machine's facts, never on a routing move (so that readers of the log need not tell the two apart to read them). */
+  readonly replaces?: undefined;
+  readonly restart?: undefined;
+  readonly restartLimit?: undefined;
+}
+
+export type Transition = StateTransition | RoutingTransition;
+
+export function isRoutingTransition(t: Transition): t is RoutingTransition {
+  return t.to === 'routable' || t.to === 'unroutable';
 }
 
 export interface InstanceStatus {
@@ -143,6 +198,8 @@ export interface InstanceStatus {
   readonly since: string;
   /** Its last probe rounds, oldest first (the supervisor's instances; `lifeguard watch` keeps none). */
   readonly checks?: readonly CheckRecord[];
+  /** In its app's endpoints now (the supervisor's instances; `lifeguard watch` routes nothing). */
+  readonly routable?: boolean;
 }
 
 /** One probe round of an instance, as /status shows it. */
@@ -178,6 +235,19 @@ export interface SupervisorStatus {
   readonly apps: readonly AppStatus[];
 }
 
+/** A routable instance, as GET /apps/<name>/endpoints lists it. */
+export interface RoutedEndpoint {
+  readonly instance: string;
+  /** host:port of the instance's first port. */
+  readonly address: string;
+}
+
+/** An app's routable instances, sorted by instance id. */
+export interface AppEndpoints {
+  readonly app: string;
+  readonly endpoints: readonly RoutedEndpoint[];
+}
+
 export interface Claim {
   readonly id: string;
   readonly address: string;
@@ -189,7 +259,8 @@ export interface CheckEvent {
   readonly instance: string;
   readonly passed: boolean;
   readonly latencyMs: number;
-  readonly phase: 'readiness' | 'liveness' | 'prewarm';
+  /** `routing`: a routing check round (README "Routing"), which never ends the instance. */
+  readonly phase: 'readiness' | 'liveness' | 'prewarm' | 'routing';
   /** How far behind its schedule the round started (native and oneshot probing, where the supervisor keeps the clock). */
   readonly lateMs?: number;
 }
@@ -199,4 +270,8 @@ export interface SupervisorEvents {
   transition: [Transition];
   /** A check result under native probing or a report line from a sidecar, for metrics; never logged. */
   check: [CheckEvent];
+  /** An app's routable instances changed (told once per change, in the turn of the transition that made it). */
+  endpoints: [AppEndpoints];
+  /** stop() is done: every instance is gone. */
+  stopped: [];
 }

@@ -15,6 +15,7 @@ function controller(t: Test, driver: Driver, probe: Probe, clock: FakeClock, ove
   const transitions: Transition[] = [];
   const app = new AppController(appSpec('native', overrides), {
     resources: () => ({ driver, probe, pingPlan: { checks: [], intervalMs: 100, failureThreshold: 3 } }),
+    routing: { routing: () => ({ agentPid: null, cancel: () => {} }) },
     clock,
     records: new StateDir(t.testdir({})),
     transition: (transition) => transitions.push(transition),

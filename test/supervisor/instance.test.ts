@@ -3,7 +3,7 @@ import t, { type Test } from 'tap';
 import type { Driver, RunningInstance } from '../../src/supervisor/drivers/driver.js';
 import type { Exit } from '../../src/supervisor/exit.js';
 import { Instance, type InstanceContext } from '../../src/supervisor/instance.js';
-import type { Probe, ProbeObserver } from '../../src/supervisor/probes/probe.js';
+import type { Probe, ProbeObserver, RoutingObserver } from '../../src/supervisor/probes/probe.js';
 import { StateDir } from '../../src/supervisor/state-dir.js';
 import type { Transition } from '../../src/supervisor/types.js';
 import { FakeClock } from '../helpers/fake-clock.js';
@@ -14,6 +14,11 @@ interface Rig {
   readonly transitions: Transition[];
   readonly observers: ProbeObserver[];
   readonly cancelled: number[];
+  /** The routing probes started, in order, and which of them were cancelled. */
+  readonly routers: RoutingObserver[];
+  readonly routersCancelled: number[];
+  /** When the driver's destroy was called, on the rig's clock. */
+  readonly destroyedAt: number[];
   exit(exit: Exit): void;
   readonly settled: () => Promise<void>;
 }
@@ -23,13 +28,19 @@ function rig(t: Test, launch: 'ok' | 'fails' = 'ok', more: Partial<InstanceConte
   const transitions: Transition[] = [];
   const observers: ProbeObserver[] = [];
   const cancelled: number[] = [];
+  const routers: RoutingObserver[] = [];
+  const routersCancelled: number[] = [];
+  const destroyedAt: number[] = [];
+  const now = () => more.clock?.now() ?? 0;
   let onExit: (exit: Exit) => void = () => {};
   const running: RunningInstance = {
     pid: null,
     address: '127.0.0.1:1',
     tracked: [],
     endpoint: (port) => ({ host: '127.0.0.1', port }),
-    destroy: destroyFails ? async () => Promise.reject(Object.assign(new Error('scandir /proc: EMFILE: too many open files'), { code: 'EMFILE', syscall: 'scandir' })) : async () => ({ forced: false }),
+    destroy: destroyFails
+      ? async () => Promise.reject(Object.assign(new Error('scandir /proc: EMFILE: too many open files'), { code: 'EMFILE', syscall: 'scandir' }))
+      : async () => (destroyedAt.push(now()), { forced: false }),
   };
   const driver: Driver = {
     launch: async (request) => {
@@ -50,6 +61,12 @@ function rig(t: Test, launch: 'ok' | 'fails' = 'ok', more: Partial<InstanceConte
     spec: appSpec('native'),
     driver,
     probe,
+    routing: {
+      routing: (_target, _plan, observer) => {
+        const n = routers.push(observer) - 1;
+        return { agentPid: null, cancel: () => routersCancelled.push(n) };
+      },
+    },
     records: new StateDir(t.testdir({})),
     pingPlan: { checks: [], intervalMs: 100, failureThreshold: 3 },
     transition: (transition) => transitions.push(transition),
@@ -60,7 +77,7 @@ function rig(t: Test, launch: 'ok' | 'fails' = 'ok', more: Partial<InstanceConte
   };
   const instance = new Instance('web-1', 'member', 0, ctx);
   const settled = () => new Promise<void>((resolve) => setTimeout(resolve, 20));
-  return { instance, transitions, observers, cancelled, exit: (exit) => onExit(exit), settled };
+  return { instance, transitions, observers, cancelled, routers, routersCancelled, destroyedAt, exit: (exit) => onExit(exit), settled };
 }
 
 const path = (r: Rig) => r.transitions.map((x) => x.to);
@@ -167,4 +184,99 @@ t.test('a driver whose destroy throws still brings the instance to destroyed, sa
   await r.instance.destroy('stop', 'asked');
   t.same(path(r), ['scheduled', 'starting', 'destroying', 'destroyed']);
   t.match(r.transitions.at(-1), { reason: 'destroy failed: scandir /proc: EMFILE: too many open files' });
+});
+
+const ROUTING = { checks: [{ kind: 'tcp', port: 8080, timeoutMs: 100 }], intervalMs: 100, failureThreshold: 1, successThreshold: 1, drainMs: 0 } as const;
+const lines = (r: Rig) => r.transitions.map((x) => `${x.from ?? '-'}>${x.to}${x.cause === undefined ? '' : `:${x.cause}`}`);
+
+t.test('routing: a healthy member is listed from its first passing verdict, and routing verdicts never end it', async (t) => {
+  const r = rig(t, 'ok', { spec: appSpec('native', { routing: ROUTING }) });
+  r.instance.schedule(0, 'Backfilling', { cause: 'backfill' });
+  await r.settled();
+  t.equal(r.routers.length, 0, 'no routing probe while starting');
+  r.observers[0]?.ready();
+  await r.settled();
+  t.equal(r.routers.length, 1, 'routing checks start with healthy');
+  t.equal(r.instance.routable, false, 'not listed before a verdict');
+  const router = r.routers[0]!;
+  router.round(true, 3);
+  router.verdict(true, '');
+  router.verdict(true, '');
+  t.equal(r.instance.routable, true);
+  t.match(r.instance.status(), { state: 'healthy', routable: true });
+  router.verdict(false, 'failed to make TCP connection to 127.0.0.1:8080: connection refused');
+  t.equal(r.instance.routable, false);
+  router.verdict(true, '');
+  t.same(lines(r).slice(3), ['->routable:checks-passed', 'routable>unroutable:checks-failed', 'unroutable>routable:checks-passed'], 'one line per change, the first from null');
+  t.match(r.transitions[4], { level: 'warn', msg: 'Instance became unroutable', reason: /connection refused/ });
+  t.match(r.instance.status().checks, [{ phase: 'routing', passed: true, latencyMs: 3 }], 'routing rounds are in the check history');
+  t.equal(r.instance.state, 'healthy', 'routing verdicts neither destroy nor restart');
+  // Liveness fails: out of the endpoints at once, with the failure's cause; the routing probe is stopped.
+  r.observers[0]?.end({ phase: 'liveness', cause: 'unhealthy', reason: 'boom' });
+  await r.settled();
+  t.same(lines(r).slice(6), ['healthy>unhealthy:unhealthy', 'routable>unroutable:unhealthy', 'unhealthy>destroying:unhealthy', 'destroying>destroyed:unhealthy']);
+  t.same(r.routersCancelled, [0]);
+  router.verdict(true, '');
+  t.equal(r.transitions.length, 10, 'a stopped routing probe\'s words are dropped');
+});
+
+t.test('routing: without routing checks a healthy member is routable and the log says nothing more', async (t) => {
+  const r = rig(t);
+  r.instance.schedule(0, 'Backfilling', { cause: 'backfill' });
+  await r.settled();
+  r.observers[0]?.ready();
+  t.equal(r.instance.routable, true);
+  t.equal(r.routers.length, 0);
+  await r.instance.destroy('asked', 'asked');
+  t.same(path(r), ['scheduled', 'starting', 'healthy', 'destroying', 'destroyed']);
+  t.equal(r.instance.routable, false);
+});
+
+t.test('drain: a requested destroy of a routable instance leaves the endpoints at once and destroys after drain', async (t) => {
+  const clock = new FakeClock();
+  const r = rig(t, 'ok', { clock, spec: appSpec('native', { routing: { ...ROUTING, drainMs: 5000 } }) });
+  r.instance.schedule(0, 'Backfilling', { cause: 'backfill' });
+  await clock.advance(0);
+  await r.settled();
+  r.observers[0]?.ready();
+  r.routers[0]?.verdict(true, '');
+  await clock.advance(1000);
+  let gone = false;
+  void r.instance.destroy('scaled down', 'asked').then(() => (gone = true));
+  await clock.advance(0);
+  t.equal(r.instance.routable, false, 'out of the endpoints at destroying');
+  t.same(lines(r).slice(3), ['->routable:checks-passed', 'healthy>destroying:asked', 'routable>unroutable:asked']);
+  t.match(r.transitions[4], { reason: 'scaled down; draining for 5s first' });
+  // A stop during the drain joins it: the drain still runs out before the driver's destroy.
+  void r.instance.destroy('supervisor stopping', 'stopping');
+  await clock.advance(4999);
+  t.same(r.destroyedAt, [], 'the driver is not asked to destroy during the drain');
+  await clock.advance(1);
+  await r.settled();
+  t.same(r.destroyedAt, [6000], 'drain after leaving the endpoints, then the driver');
+  t.ok(gone);
+  t.equal(clock.timers, 0, 'no timer left behind');
+});
+
+t.test('drain: failures, and instances that were not routable, are destroyed at once', async (t) => {
+  const spec = appSpec('native', { routing: { ...ROUTING, drainMs: 5000 } });
+  for (const how of ['failure', 'unroutable', 'no verdict yet'] as const) {
+    const clock = new FakeClock();
+    const r = rig(t, 'ok', { clock, spec });
+    r.instance.schedule(0, 'Backfilling', { cause: 'backfill' });
+    await clock.advance(0);
+    await r.settled();
+    r.observers[0]?.ready();
+    if (how === 'failure') {
+      r.routers[0]?.verdict(true, '');
+      r.observers[0]?.end({ phase: 'liveness', cause: 'unhealthy', reason: 'boom' });
+    } else {
+      if (how === 'unroutable') r.routers[0]?.verdict(false, 'refused');
+      void r.instance.destroy('asked', 'asked');
+    }
+    await clock.advance(0);
+    await r.settled();
+    t.same(r.destroyedAt, [0], `${how}: no drain`);
+    t.equal(r.instance.state, 'destroyed', how);
+  }
 });

@@ -6,11 +6,15 @@
 import type { CheckSpec } from '../../checks/types.js';
 import type { Clock } from '../../engine/clock.js';
 import { runLifecycle } from '../../engine/lifecycle.js';
-import { runLoop } from '../../engine/probe-loop.js';
-import type { AgentOutcome, LoopOptions, RunRound } from '../../engine/types.js';
-import { aimed, type LifecyclePlan, type LivenessPlan, loopEnd, type Phase, type Probe, type ProbeHandle, type ProbeObserver, type ProbeTarget } from './probe.js';
+import { type LoopContext, runLoop } from '../../engine/probe-loop.js';
+import type { AgentOutcome, LoopOptions, RoundObserver, RunRound } from '../../engine/types.js';
+import { failureReason } from '../../protocol/report.js';
+import {
+  aimed, type LifecyclePlan, type LivenessPlan, loopEnd, type Phase, type Probe, type ProbeHandle, type ProbeObserver, type ProbeTarget,
+  type RoutingChecksPlan, type RoutingObserver, type RoutingProbe,
+} from './probe.js';
 
-export class LoopProbe implements Probe {
+export class LoopProbe implements Probe, RoutingProbe {
   private readonly running = new Set<AbortController>();
 
   constructor(
@@ -36,19 +40,43 @@ export class LoopProbe implements Probe {
       ...(readiness.successThreshold === undefined ? {} : { successThreshold: readiness.successThreshold }),
       phaseShiftMs: this.random() * readiness.intervalMs,
     };
-    return this.watch(observer, () => phase, (ctx) =>
-      runLifecycle({ options: ready, checks: this.aim(readiness.checks, target) }, { options: this.live(liveness, true), checks: this.aim(liveness.checks, target) }, this.runRound, {
-        ...ctx,
-        onReady: () => {
-          phase = 'liveness';
-          observer.ready();
-        },
-      }),
+    return this.watch(
+      (ctx) =>
+        runLifecycle({ options: ready, checks: this.aim(readiness.checks, target) }, { options: this.live(liveness, true), checks: this.aim(liveness.checks, target) }, this.runRound, {
+          ...ctx,
+          onReady: () => {
+            phase = 'liveness';
+            observer.ready();
+          },
+        }),
+      (round) => observer.round(phase, round.passed, round.latencyMs, round.lateMs),
+      (outcome) => observer.end(loopEnd(phase, outcome.checks)),
     );
   }
 
   liveness(target: ProbeTarget, plan: LivenessPlan, observer: ProbeObserver): ProbeHandle {
-    return this.watch(observer, () => 'liveness', (ctx) => runLoop(this.live(plan, false), this.aim(plan.checks, target), this.runRound, ctx));
+    return this.watch(
+      (ctx) => runLoop(this.live(plan, false), this.aim(plan.checks, target), this.runRound, ctx),
+      (round) => observer.round('liveness', round.passed, round.latencyMs, round.lateMs),
+      (outcome) => observer.end(loopEnd('liveness', outcome.checks)),
+    );
+  }
+
+  /** The routing loop: the first round at once (a healthy instance may be routable already), later ones at a random phase. */
+  routing(target: ProbeTarget, plan: RoutingChecksPlan, observer: RoutingObserver): ProbeHandle {
+    const options: LoopOptions = {
+      mode: 'routing',
+      intervalMs: plan.intervalMs,
+      startupTimeoutMs: 0,
+      initialDelayMs: 0,
+      failureThreshold: plan.failureThreshold,
+      successThreshold: plan.successThreshold,
+      phaseShiftMs: this.random() * plan.intervalMs,
+    };
+    return this.watch(
+      (ctx) => runLoop(options, this.aim(plan.checks, target), this.runRound, { ...ctx, onVerdict: (verdict) => observer.verdict(verdict.passed, failureReason(verdict.checks)) }),
+      (round) => observer.round(round.passed, round.latencyMs, round.lateMs),
+    );
   }
 
   async close(): Promise<void> {
@@ -65,23 +93,15 @@ export class LoopProbe implements Probe {
     return checks.map((check) => aimed(check, target));
   }
 
-  private watch(
-    observer: ProbeObserver,
-    phase: () => Phase,
-    run: (ctx: { clock?: Clock; signal: AbortSignal; onRound: (round: { passed: boolean; latencyMs: number; lateMs: number }) => void }) => Promise<AgentOutcome>,
-  ): ProbeHandle {
+  /** Runs a loop under a controller of its own; `onEnd` hears how it ended unless it was cancelled (a routing loop has none). */
+  private watch(run: (ctx: LoopContext) => Promise<AgentOutcome>, onRound: RoundObserver, onEnd?: (outcome: AgentOutcome) => void): ProbeHandle {
     const controller = new AbortController();
     const { signal } = controller;
     this.running.add(controller);
-    const ctx = {
-      ...(this.clock === undefined ? {} : { clock: this.clock }),
-      signal,
-      onRound: (round: { passed: boolean; latencyMs: number; lateMs: number }) => observer.round(phase(), round.passed, round.latencyMs, round.lateMs),
-    };
-    void run(ctx).then((outcome) => {
+    void run({ ...(this.clock === undefined ? {} : { clock: this.clock }), signal, onRound }).then((outcome) => {
       this.running.delete(controller);
       // A loop that ended just as it was cancelled says nothing: cancel() promises silence.
-      if (!signal.aborted && outcome.end !== 'cancelled') observer.end(loopEnd(phase(), outcome.checks));
+      if (!signal.aborted && outcome.end !== 'cancelled') onEnd?.(outcome);
     });
     return {
       agentPid: null,

@@ -40,6 +40,16 @@ export interface LivenessPlan {
   readonly failureThreshold: number;
 }
 
+/** Routing checks (README "Routing"): a verdict after every round, never an end. */
+export interface RoutingChecksPlan {
+  readonly checks: readonly CheckSpec[];
+  readonly intervalMs: number;
+  /** Failures in a row of one check that make the verdict unroutable. */
+  readonly failureThreshold: number;
+  /** Passes in a row of every check that make it routable. */
+  readonly successThreshold: number;
+}
+
 export interface LifecyclePlan {
   readonly readiness: ReadinessPlan;
   readonly liveness: LivenessPlan;
@@ -72,6 +82,12 @@ export interface ProbeObserver {
   end(end: ProbeEnd): void;
 }
 
+export interface RoutingObserver {
+  round(passed: boolean, latencyMs: number, lateMs?: number): void;
+  /** After every round that has a verdict (none until a threshold is first reached); `reason`: the failing checks'. */
+  verdict(routable: boolean, reason: string): void;
+}
+
 export interface ProbeHandle {
   /** The agent process beside the instance, for the state directory; null when checks run in-process. */
   readonly agentPid: number | null;
@@ -85,6 +101,14 @@ export interface Probe {
   liveness(target: ProbeTarget, plan: LivenessPlan, observer: ProbeObserver): ProbeHandle;
   /** Cancels every probe still running and resolves once their processes are gone. */
   close(): Promise<void>;
+}
+
+/**
+ * Routing checks, run where the load balancer stands: in the supervisor, whatever the app's probe strategy
+ * (LoopProbe over the check engine). A routing probe never ends on its own; only cancel() stops it.
+ */
+export interface RoutingProbe {
+  routing(target: ProbeTarget, plan: RoutingChecksPlan, observer: RoutingObserver): ProbeHandle;
 }
 
 /** A check aimed at where the driver put its container port. */
