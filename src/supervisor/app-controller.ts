@@ -16,7 +16,7 @@ import { PrewarmPool } from './prewarm-pool.js';
 import type { LivenessPlan, Probe } from './probes/probe.js';
 import { decideRestart } from './restart-policy.js';
 import { DEFAULT_ROLLOUT, planRollout } from './rollout.js';
-import type { AppSpec, AppStatus, Claim, TransitionCause, TransitionFacts } from './types.js';
+import type { AppSpec, AppStatus, Claim, RoutedEndpoint, TransitionCause, TransitionFacts } from './types.js';
 
 /** What a spec runs on: its driver, its probing strategy, the ping of its prewarmed instances. */
 export interface SpecResources {
@@ -36,6 +36,8 @@ export type AppChange = 'unchanged' | 'scaled' | 'rolling' | 'updated';
 type Roll = { readonly state: 'idle' } | { readonly state: 'rolling' } | { readonly state: 'halted'; readonly reason: string };
 
 const REQUESTED: ReadonlySet<TransitionCause> = new Set<DestroyCause>(['asked', 'stopping', 'rolled', 'scaled-down', 'removed']);
+
+const ID_ORDER = new Intl.Collator('en', { numeric: true });
 
 export class AppController {
   private readonly instances = new Map<string, Instance>();
@@ -133,6 +135,12 @@ export class AppController {
       prewarm: all.filter((i) => i.role === 'prewarm').map((i) => i.status()),
       ...(roll.state === 'idle' ? {} : { rollout: { state: roll.state, updated: members.length - outdated, outdated, ...(roll.state === 'halted' ? { reason: roll.reason } : {}) } }),
     };
+  }
+
+  /** The routable instances, sorted by instance id (web-2 before web-10). */
+  endpoints(): RoutedEndpoint[] {
+    const routed = [...this.instances.values()].filter((i) => i.routable && i.address !== null);
+    return routed.sort((a, b) => ID_ORDER.compare(a.id, b.id)).map((i) => ({ instance: i.id, address: i.address as string }));
   }
 
   /**

@@ -18,7 +18,7 @@ import { DEFAULT_OUTPUT } from './output.js';
 import { DEFAULT_ROLLOUT } from './rollout.js';
 import { isLoopback, parseListenAddress } from './listen-address.js';
 import type { SupervisorOptions } from './options.js';
-import type { AppSpec, AppUser } from './types.js';
+import type { AppSpec, AppUser, RoutingPlan } from './types.js';
 import { lookupUser } from './users.js';
 
 export interface HttpEndpointConfig {
@@ -49,6 +49,9 @@ export const APP_DEFAULTS = {
   prewarm: 0,
   restart: { immediate: 3, backoffMinMs: 30_000, backoffMaxMs: 16 * 60_000, maxRestarts: 200, resetAfterMs: 5 * 60_000 },
 } as const satisfies Partial<AppSpec>;
+
+/** An app's `routing` section, field by field. Durations in ms. */
+export const ROUTING_DEFAULTS = { intervalMs: 2_000, failureThreshold: 1, successThreshold: 1, drainMs: 0 } as const;
 
 export const DEFAULT_STATE_DIR = '.lifeguard';
 
@@ -131,6 +134,15 @@ const outputSchema = z.strictObject({
 
 const checkList = z.array(checkSchema, { error: 'expected an array of checks' });
 
+// Checks that decide whether a healthy instance is routable (README "Routing"), and the drain of a requested destroy.
+const routingSchema = z.strictObject({
+  checks: checkList.default([]),
+  interval: duration(false).optional(),
+  failureThreshold: count(1).default(ROUTING_DEFAULTS.failureThreshold),
+  successThreshold: count(1).default(ROUTING_DEFAULTS.successThreshold),
+  drain: duration(true).default(ROUTING_DEFAULTS.drainMs),
+}, { error: 'expected an object' });
+
 const appSchema = z.strictObject({
   name: z.string({ error: 'expected a name' }).regex(APP_NAME, {
     error: 'expected 1 to 63 letters, digits, ".", "_" or "-", starting with a letter or digit',
@@ -176,6 +188,7 @@ const appSchema = z.strictObject({
   output: outputSchema.prefault({}),
   // Probe rounds kept per instance for /status and the status page (Docker keeps 5).
   checkHistory: count(1).max(1000, { error: 'expected an integer of at most 1000' }).default(DEFAULT_CHECK_HISTORY),
+  routing: routingSchema.optional(),
 }, { error: 'expected an object' });
 
 type RawApp = z.infer<typeof appSchema>;
@@ -254,15 +267,21 @@ function checkApp(app: RawApp, fail: Fail): void {
   app.ports?.forEach((p, j) => {
     if (app.ports?.indexOf(p) !== j) fail(['ports', j], `duplicate port${got(p)}`);
   });
-  for (const list of ['checks', 'readiness_checks'] as const) {
-    app[list]?.forEach((entry, j) => {
+  // Routing checks always run in the supervisor (native), whatever the probe: an agent never carries them.
+  const lists: readonly [readonly string[], readonly CheckEntry[] | undefined, boolean][] = [
+    [['checks'], app.checks, app.probe !== 'native'],
+    [['readiness_checks'], app.readiness_checks, app.probe !== 'native'],
+    [['routing', 'checks'], app.routing?.checks, false],
+  ];
+  for (const [path, entries, byAgent] of lists) {
+    entries?.forEach((entry, j) => {
       const { kind, port: checkPort } = entryCheck(entry);
       if (app.ports !== undefined && !app.ports.includes(checkPort)) {
-        fail([list, j, kind, 'port'], `expected one of the app's ports (${app.ports.join(', ')})${got(checkPort)}`);
+        fail([...path, j, kind, 'port'], `expected one of the app's ports (${app.ports.join(', ')})${got(checkPort)}`);
       }
       const lost = notInCheckUrl(entry);
-      if (app.probe !== 'native' && lost !== undefined) {
-        fail([list, j, kind, lost], `needs "probe": "native" (sidecar and oneshot agents are given the check as a --check URL, which cannot carry it)`);
+      if (byAgent && lost !== undefined) {
+        fail([...path, j, kind, lost], `needs "probe": "native" (sidecar and oneshot agents are given the check as a --check URL, which cannot carry it)`);
       }
     });
   }
@@ -338,7 +357,7 @@ function toAppSpec(app: ResolvedApp, cwd: string | undefined, user: AppUser | un
     `apps '${app.name}' checks`,
   );
   // Without `ports`, the app listens where its checks look: container ports in the order the checks name them.
-  const ports = app.ports ?? [...new Set([...app.checks, ...(app.readiness_checks ?? [])].map(entryPort))];
+  const ports = app.ports ?? [...new Set([...app.checks, ...(app.readiness_checks ?? []), ...(app.routing?.checks ?? [])].map(entryPort))];
   return {
     name: app.name,
     ...(app.command === undefined ? {} : { command: app.command }),
@@ -369,11 +388,23 @@ function toAppSpec(app: ResolvedApp, cwd: string | undefined, user: AppUser | un
     rollout: { maxSurge: app.rollout.maxSurge, maxUnavailable: app.rollout.maxUnavailable },
     output: { to: app.output.to, maxBytes: app.output.maxSize },
     checkHistory: app.checkHistory,
+    ...(app.routing === undefined ? {} : { routing: toRoutingPlan(app.name, app.routing) }),
     ...(app.limits === undefined ? {} : { limits: {
       ...(app.limits.memory === undefined ? {} : { memoryBytes: app.limits.memory }),
       ...(app.limits.cpu === undefined ? {} : { cpuQuotaUs: Math.round(app.limits.cpu * CPU_PERIOD_US) }),
       ...(app.limits.pids === undefined ? {} : { pids: app.limits.pids }),
     } }),
+  };
+}
+
+function toRoutingPlan(name: string, routing: NonNullable<RawApp['routing']>): RoutingPlan {
+  const definition = parseCheckDefinition({ checks: routing.checks }, CHECK_DEFAULTS, `apps '${name}' routing checks`);
+  return {
+    checks: definition.checks,
+    intervalMs: routing.interval ?? definition.checksIntervalMs ?? ROUTING_DEFAULTS.intervalMs,
+    failureThreshold: routing.failureThreshold,
+    successThreshold: routing.successThreshold,
+    drainMs: routing.drain,
   };
 }
 

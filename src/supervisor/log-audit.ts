@@ -1,10 +1,10 @@
 /**
  * Audits a transition log against its own contract (README "The transition log"), for the reliability tests
  * and the soak run: one line per transition, so each instance's lines chain (`from` is the previous `to`, the
- * first from null); every failure (crashed, unhealthy, timed-out) reaches `destroyed`; and every failed instance's
+ * first from null; routing lines chain among themselves, the routing state machine's own); every failure (crashed, unhealthy, timed-out) reaches `destroyed`; and every failed instance's
  * `destroyed` is followed by a reschedule or a give-up, unless the supervisor was stopping by then.
  */
-import type { Transition } from './types.js';
+import { isRoutingTransition, type Transition } from './types.js';
 
 const FAILURES: ReadonlySet<string> = new Set(['crashed', 'unhealthy', 'timed-out']);
 
@@ -15,14 +15,16 @@ const FAILURES: ReadonlySet<string> = new Set(['crashed', 'unhealthy', 'timed-ou
 export function auditLog(transitions: readonly Transition[], complete: boolean): string[] {
   const violations: string[] = [];
   const last = new Map<string, Transition>();
+  const lastRouting = new Map<string, Transition>();
   const failed = new Set<string>();
   const replaced = new Set<string>();
   const destroyedAt = new Map<string, number>();
   let stoppingAt = Infinity;
   transitions.forEach((t, index) => {
-    const previous = last.get(t.instance);
+    const chain = isRoutingTransition(t) ? lastRouting : last;
+    const previous = chain.get(t.instance);
     if ((previous?.to ?? null) !== t.from) violations.push(`${t.instance}: ${t.from} -> ${t.to} after ${previous?.to ?? 'nothing'}`);
-    last.set(t.instance, t);
+    chain.set(t.instance, t);
     if (FAILURES.has(t.to)) failed.add(t.instance);
     if (t.to === 'destroyed') destroyedAt.set(t.instance, index);
     if (t.cause === 'stopping') stoppingAt = Math.min(stoppingAt, index);

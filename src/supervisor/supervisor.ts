@@ -23,7 +23,7 @@ import { preflight } from './preflight.js';
 import { StateDir } from './state-dir.js';
 import { StateLock } from './state-lock.js';
 import type { SupervisorOptions } from './options.js';
-import type { AppSpec, Claim, DriverName, ProbeStrategy, SupervisorEvents, SupervisorStatus } from './types.js';
+import { type AppEndpoints, type AppSpec, type Claim, type DriverName, isRoutingTransition, type ProbeStrategy, type SupervisorEvents, type SupervisorStatus, type Transition } from './types.js';
 
 const DEFAULT_AGENT = fileURLToPath(new URL('../../bin/healthcheck.cjs', import.meta.url));
 const PREWARM_PING_INTERVAL_MS = 3000;
@@ -58,6 +58,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   private applying: Promise<unknown> = Promise.resolve();
   private readonly pingIntervalMs: number;
   private readonly pingFailures: number;
+  /** Each app's endpoints as last told in an 'endpoints' event, so that only changes are told. */
+  private readonly toldEndpoints = new Map<string, string>();
 
   constructor(options: SupervisorOptions) {
     super();
@@ -128,6 +130,12 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     return { apps: [...this.apps.values()].map((app) => app.status()) };
   }
 
+  /** The routable instances of `app` (README "Routing"); undefined when there is no such app. */
+  endpoints(app: string): AppEndpoints | undefined {
+    const controller = this.apps.get(app);
+    return controller === undefined ? undefined : { app, endpoints: controller.endpoints() };
+  }
+
   /**
    * A prewarmed instance of `app`, or undefined when none is ready. Rejects with a LifeguardFailure when there
    * is no such app, so that an HTTP front can tell 404 from 503.
@@ -181,7 +189,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
 
   private controller(spec: AppSpec): AppController {
     const { name } = spec;
-    return new AppController(spec, {
+    const controller: AppController = new AppController(spec, {
       records: this.records,
       routing: this.probes.native,
       ...(this.options.clock === undefined ? {} : { clock: this.options.clock }),
@@ -191,9 +199,13 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
         probe: this.probes[of.probe],
         pingPlan: pingPlan(of, this.pingIntervalMs, this.pingFailures),
       }),
-      transition: (transition) => this.emit('transition', transition),
+      transition: (transition) => {
+        this.emit('transition', transition);
+        this.endpointsMayHaveChanged(controller, transition);
+      },
       checked: (instance, phase, passed, latencyMs, lateMs) => this.emit('check', { app: name, instance: instance.id, passed, latencyMs, phase, lateMs }),
     });
+    return controller;
   }
 
   private drivers(): Driver[] {
@@ -209,6 +221,20 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     this.containment?.close();
     this.lock?.release();
     this.phase = 'stopped';
+    this.emit('stopped');
+  }
+
+  /**
+   * Routability changes only with `healthy` and with routing lines; an 'endpoints' event is told only on a change.
+   * A removed app's controller tells its instances leaving too (an app of its name comes back only once they are gone).
+   */
+  private endpointsMayHaveChanged(controller: AppController, t: Transition): void {
+    if (t.from !== 'healthy' && t.to !== 'healthy' && !isRoutingTransition(t)) return;
+    const now: AppEndpoints = { app: t.app, endpoints: controller.endpoints() };
+    const key = JSON.stringify(now.endpoints);
+    if ((this.toldEndpoints.get(t.app) ?? '[]') === key) return;
+    this.toldEndpoints.set(t.app, key);
+    this.emit('endpoints', now);
   }
 }
 

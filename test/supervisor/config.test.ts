@@ -260,3 +260,30 @@ t.test('successThreshold: passes in a row before a readiness check counts as pas
   t.equal(parseConfig({ apps: [app] }).supervisor.apps[0]?.successThreshold, undefined, 'absent: 1, the engine default');
   t.throws(() => parseConfig({ apps: [{ ...app, successThreshold: 0 }] }), /config: apps\[0\]\.successThreshold: expected an integer of at least 1/);
 });
+
+t.test('routing: checks, interval, thresholds and drain, with defaults; its checks name the app\'s ports and may use native-only fields', async (t) => {
+  const ready = { http_check: { port: 8081, path: '/ready', expect_body: 'ok' } };
+  const [app] = parseConfig({ apps: [{ ...web, routing: { checks: [ready] } }] }).supervisor.apps;
+  t.same(app?.routing, {
+    checks: [{ kind: 'http', port: 8081, path: '/ready', timeoutMs: 1000, expectStatus: [{ min: 200, max: 200 }], headers: [], followRedirects: false, expectBody: { kind: 'substring', text: 'ok' } }],
+    intervalMs: 2000, failureThreshold: 1, successThreshold: 1, drainMs: 0,
+  }, 'defaults applied; a sidecar app\'s routing check may assert on the body (routing runs in the supervisor)');
+  t.same(app?.ports, [8080, 8081], 'ports default to the routing checks\' too');
+  const full = parseConfig({ apps: [{ ...web, routing: { checks: [{ tcp_check: { port: 8080, interval_ms: 700 } }], failureThreshold: 3, successThreshold: 2, drain: '5s' } }] }).supervisor.apps[0];
+  t.match(full?.routing, { intervalMs: 700, failureThreshold: 3, successThreshold: 2, drainMs: 5000 }, 'interval_ms stands in for a missing interval');
+  t.match(parseConfig({ apps: [{ ...web, routing: { drain: '2s', interval: '500ms' } }] }).supervisor.apps[0]?.routing, { checks: [], intervalMs: 500, drainMs: 2000 }, 'a drain without routing checks');
+  t.equal(parseConfig({ apps: [web] }).supervisor.apps[0]?.routing, undefined, 'no section, no routing');
+  const bad: [unknown, string][] = [
+    ['yes', 'config: apps[0].routing: expected an object, got "yes"'],
+    [{ checks: {} }, 'config: apps[0].routing.checks: expected an array of checks'],
+    [{ checks: [{ tcp_check: { port: 9090 } }] }, "config: apps[0].routing.checks[0].tcp_check.port: expected one of the app's ports (8080), got 9090"],
+    [{ interval: '0s' }, 'config: apps[0].routing.interval: expected a Go duration such as 500ms, 2s or 1m30s, above 0, got "0s"'],
+    [{ failureThreshold: 0 }, 'config: apps[0].routing.failureThreshold: expected an integer of at least 1, got 0'],
+    [{ successThreshold: 1.5 }, 'config: apps[0].routing.successThreshold: expected an integer of at least 1, got 1.5'],
+    [{ drain: 5 }, 'config: apps[0].routing.drain: expected a Go duration such as 500ms, 2s or 1m30s, got 5'],
+    [{ drian: '1s' }, 'config: apps[0].routing.drian: unknown field'],
+  ];
+  for (const [routing, message] of bad) {
+    t.same(failureOf({ apps: [{ ...web, ports: [8080], routing }] }), { exitCode: 2, message }, message);
+  }
+});
