@@ -1,6 +1,7 @@
 /**
  * The supervisor's HTTP endpoint (README "HTTP endpoint and metrics"): `GET /status`, `GET /healthz`,
- * `GET /metrics`, `POST /apps/<name>/claim` and `DELETE /apps/<name>/claims/<id>`. It can start and hand out
+ * `GET /metrics`, `GET /apps/<name>/endpoints` (and its watch), `POST /apps/<name>/claim` and
+ * `DELETE /apps/<name>/claims/<id>`. It can start and hand out
  * instances, so it binds loopback unless told otherwise, can demand a bearer token, and bounds what a client may
  * make it hold: header size and time, body size, request time and connection count. The time limits are held
  * to within a second (Node checks them on a sweep, every 30s by default), so that slow clients cannot fill the
@@ -11,8 +12,9 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { LifeguardFailure, usageError } from '../checks/errors.js';
 import { isLoopback, parseListenAddress, type ListenAddress } from './listen-address.js';
+import { type EndpointFeed, endpointsBody, EndpointWatches } from './endpoint-watch.js';
 import type { PageRoutes } from './status-page.js';
-import type { AppStatus, Claim, InstanceStatus, SupervisorStatus } from './types.js';
+import type { AppEndpoints, AppStatus, Claim, InstanceStatus, SupervisorStatus } from './types.js';
 
 export interface HttpEndpointOptions {
   /** `127.0.0.1:9464`, `[::1]:9464`; port 0 picks a free one (see HttpEndpoint.address). */
@@ -29,6 +31,13 @@ export interface EndpointSource {
   claim?(app: string): Promise<Claim | undefined>;
   /** Ends a claimed instance; false when `app` has no claimed instance `id`. */
   release?(app: string, id: string): Promise<boolean>;
+  /**
+   * An app's routable instances (undefined: no such app), with `on`/`off` for their changes and the supervisor's
+   * stop (EndpointFeed); without them (`lifeguard watch`), there is no endpoints route.
+   */
+  endpoints?(app: string): AppEndpoints | undefined;
+  on?: EndpointFeed['on'];
+  off?: EndpointFeed['off'];
 }
 
 /** What the endpoint serves at /metrics: SupervisorMetrics, or the watcher's. */
@@ -58,6 +67,7 @@ const LIMITS = {
 
 const CLAIM_PATH = /^\/apps\/([^/]+)\/claim$/;
 const RELEASE_PATH = /^\/apps\/([^/]+)\/claims\/([^/]+)$/;
+const ENDPOINTS_PATH = /^\/apps\/([^/]+)\/endpoints$/;
 
 export async function startHttpEndpoint(
   source: EndpointSource,
@@ -72,6 +82,8 @@ export async function startHttpEndpoint(
     throw failure(options.listen, 'not a loopback address; set allowNonLoopback to expose the endpoint');
   }
   const authorized = options.token === undefined ? () => true : tokenCheck(options.token);
+  const feed = endpointFeed(source);
+  const watches = feed === undefined ? undefined : new EndpointWatches(feed);
 
   const server = createServer({ maxHeaderSize: LIMITS.maxHeaderSize, connectionsCheckingInterval: LIMITS.connectionsCheckingInterval }, (req, res) => {
     readBoundedBody(req, res, () => {
@@ -100,6 +112,7 @@ export async function startHttpEndpoint(
     const path = pathOf(req);
     const claim = CLAIM_PATH.exec(path);
     const release = RELEASE_PATH.exec(path);
+    const endpoints = ENDPOINTS_PATH.exec(path);
     if (path === '/status') {
       if (!allow(req, res, 'GET')) return;
       return sendJson(res, 200, statusBody(source.status()));
@@ -133,6 +146,14 @@ export async function startHttpEndpoint(
       res.writeHead(204);
       return void res.end();
     }
+    if (endpoints !== null && feed !== undefined && watches !== undefined) {
+      if (!allow(req, res, 'GET')) return;
+      const app = decodeSegment(endpoints[1] as string);
+      const list = app === undefined ? undefined : feed.endpoints(app);
+      if (list === undefined) return sendJson(res, 404, { error: `unknown app '${app ?? endpoints[1]}'` });
+      if (wantsWatch(req)) return watches.serve(req, res, list);
+      return sendJson(res, 200, endpointsBody(list));
+    }
     if (page?.handle(req, res, path) === true) return;
     sendJson(res, 404, { error: `no such endpoint: ${path}` });
   }
@@ -152,6 +173,8 @@ export async function startHttpEndpoint(
     address: { host: wanted.host, port: bound.port },
     close: () =>
       new Promise<void>((resolve) => {
+        // Watches end with their last chunk rather than a cut connection.
+        watches?.close();
         server.close(() => resolve());
         server.closeAllConnections();
       }),
@@ -162,6 +185,7 @@ export async function startHttpEndpoint(
 function statusBody(status: SupervisorStatus): unknown {
   const instance = (i: InstanceStatus) => ({
     id: i.id, state: i.state, address: i.address, pid: i.pid, restarts: i.restarts, since: i.since,
+    ...(i.routable === undefined ? {} : { routable: i.routable }),
     ...(i.checks === undefined ? {} : { checks: i.checks.map((c) => ({ time: c.time, phase: c.phase, passed: c.passed, latencyMs: c.latencyMs })) }),
   });
   const app = (a: AppStatus) => ({
@@ -169,6 +193,18 @@ function statusBody(status: SupervisorStatus): unknown {
     ...(a.rollout === undefined ? {} : { rollout: { state: a.rollout.state, updated: a.rollout.updated, outdated: a.rollout.outdated, ...(a.rollout.reason === undefined ? {} : { reason: a.rollout.reason }) } }),
   });
   return { apps: status.apps.map(app) };
+}
+
+function endpointFeed(source: EndpointSource): EndpointFeed | undefined {
+  const { endpoints, on, off } = source;
+  if (endpoints === undefined || on === undefined || off === undefined) return undefined;
+  return { endpoints: endpoints.bind(source), on: on.bind(source), off: off.bind(source) } as EndpointFeed;
+}
+
+/** `?watch=1` (or `true`), or an EventSource's `Accept: text/event-stream`. */
+function wantsWatch(req: IncomingMessage): boolean {
+  const watch = new URL(req.url ?? '/', 'http://endpoint').searchParams.get('watch');
+  return watch === '1' || watch === 'true' || /\btext\/event-stream\b/.test(req.headers.accept ?? '');
 }
 
 /** Compares digests so that neither the token's content nor its length shows in the response time. */
