@@ -227,7 +227,7 @@ function render(s) {
     for (const i of all) {
       const checks = el('span', { class: 'checks' });
       for (const c of i.checks || []) checks.append(el('span', { class: c.passed ? 'pass' : 'fail', title: c.phase + ' ' + Math.round(c.latencyMs) + 'ms at ' + c.time }));
-      instances.append(el('tr', { 'data-instance': i.id }, el('td', {}, i.id), el('td', {}, el('span', { class: 'state ' + i.state }, i.state)),
+      instances.append(el('tr', { 'data-instance': i.id }, el('td', {}, i.id), el('td', {}, el('span', { class: 'state ' + i.state }, i.state), i.state === 'healthy' && i.routable === false ? ' unroutable' : ''),
         el('td', {}, ago(s.now - Date.parse(i.since))), el('td', {}, i.restarts), el('td', {}, i.address || ''), el('td', {}, checks)));
     }
   }
