@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -286,4 +287,12 @@ t.test('routing: checks, interval, thresholds and drain, with defaults; its chec
   for (const [routing, message] of bad) {
     t.same(failureOf({ apps: [{ ...web, ports: [8080], routing }] }), { exitCode: 2, message }, message);
   }
+});
+
+t.test("README's routing example is a valid config", async (t) => {
+  const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+  const section = readme.slice(readme.indexOf('### Routing: readiness apart from liveness'));
+  const block = /^```json\n([\s\S]*?)^```$/m.exec(section)?.[1];
+  const app = parseConfig(JSON.parse(block ?? 'null')).supervisor.apps[0];
+  t.match(app?.routing, { checks: [{ kind: 'http', port: 8080, path: '/ready' }], intervalMs: 2000, failureThreshold: 1, successThreshold: 1, drainMs: 5000 });
 });
