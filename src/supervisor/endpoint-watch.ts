@@ -7,13 +7,12 @@
  * Node's requestTimeout does not cut it: it bounds receiving the request, which ended before the stream began.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { writeEvent } from './event-stream.js';
 import type { AppEndpoints } from './types.js';
 
 export const KEEPALIVE_MS = 15_000;
 /** Watches at once; each costs a socket and a timer, and they are load balancers, not browsers. */
 const MAX_WATCHES = 64;
-/** A client this far behind is dropped instead of buffered for. */
-const MAX_BACKLOG_BYTES = 1024 * 1024;
 
 /** What the watch needs of a Supervisor: the list, its changes, and the end. */
 export interface EndpointFeed {
@@ -51,10 +50,10 @@ export class EndpointWatches {
     const first = event(list);
     // A supervisor that has stopped has nothing more to tell: the (empty) list, and the end.
     if (req.method === 'HEAD' || this.stopped) return void res.end(req.method === 'HEAD' ? undefined : first);
-    const keepalive = setInterval(() => this.send(res, ': keepalive\n\n'), KEEPALIVE_MS);
+    const keepalive = setInterval(() => writeEvent(res, ': keepalive\n\n'), KEEPALIVE_MS);
     this.watches.set(res, { app: list.app, last: first, keepalive });
     res.once('close', () => this.forget(res));
-    this.send(res, first);
+    writeEvent(res, first);
   }
 
   /** Ends every watch (the supervisor stopped, or the endpoint closes) and stops listening. */
@@ -73,17 +72,9 @@ export class EndpointWatches {
     for (const [res, watch] of this.watches) {
       if (watch.app !== change.app || watch.last === text) continue;
       watch.last = text;
-      this.send(res, text);
+      writeEvent(res, text);
     }
   };
-
-  private send(res: ServerResponse, text: string): void {
-    if (res.writableLength > MAX_BACKLOG_BYTES) {
-      res.destroy(); // not reading: it would only make the supervisor hold events for it
-      return;
-    }
-    res.write(text);
-  }
 
   private forget(res: ServerResponse): void {
     const watch = this.watches.get(res);

@@ -10,6 +10,7 @@
  */
 import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { writeEvent } from './event-stream.js';
 import { FleetHistory } from './history.js';
 import type { SupervisorEvents, SupervisorStatus } from './types.js';
 import type { EventEmitter } from 'node:events';
@@ -18,8 +19,6 @@ const COOKIE = 'lifeguard_token';
 const SNAPSHOT_EVERY_MS = 1000;
 /** Event-stream clients at once; each costs a snapshot a second. */
 const MAX_STREAMS = 8;
-/** A client this far behind is dropped instead of buffered for. */
-const MAX_BACKLOG_BYTES = 1024 * 1024;
 const TRANSITIONS_SHOWN = 50;
 
 export interface StatusSource extends EventEmitter<SupervisorEvents> {
@@ -118,21 +117,13 @@ export class StatusPage implements PageRoutes {
       }
     });
     this.timer ??= setInterval(() => this.broadcast(), SNAPSHOT_EVERY_MS);
-    this.send(res, this.snapshot());
+    writeEvent(res, this.snapshot());
   }
 
   private broadcast(): void {
     if (this.streams.size === 0) return;
     const text = this.snapshot();
-    for (const res of this.streams) this.send(res, text);
-  }
-
-  private send(res: ServerResponse, text: string): void {
-    if (res.writableLength > MAX_BACKLOG_BYTES) {
-      res.destroy(); // not reading: it would only make the supervisor hold snapshots for it
-      return;
-    }
-    res.write(text);
+    for (const res of this.streams) writeEvent(res, text);
   }
 
   private snapshot(): string {
