@@ -291,9 +291,12 @@ function isTemplate(a: AppSpec, b: AppSpec): boolean {
   return isDeepStrictEqual(template(a), template(b));
 }
 
-/** It serves: healthy, so that it takes the place of an instance a roll destroys. */
+/**
+ * It serves: a member that is routable (healthy, and passing its routing checks where the app has them), as
+ * Kubernetes counts ready pods; a prewarmed instance that is healthy.
+ */
 function serving(instance: Instance): boolean {
-  return instance.state === 'healthy';
+  return instance.role === 'member' ? instance.routable : instance.state === 'healthy';
 }
 
 /** Being destroyed on request, or gone: it holds no place in its app's count. */

@@ -1,11 +1,14 @@
 // Applying a config to a running supervisor: the roll's step as a table, then real processes scaled, rolled
 // (never below the healthy count allowed, never over the surge), halted by a replacement that never becomes
 // healthy and resumed by the next apply, apps added and removed, and configs refused whole.
+import { rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import t from 'tap';
 import { planRollout } from '../../src/supervisor/rollout.js';
 import { renderStatus } from '../../src/supervisor/status-report.js';
 import type { Supervisor } from '../../src/supervisor/supervisor.js';
 import type { AppSpec, Transition } from '../../src/supervisor/types.js';
+import { tempDir } from '../helpers/temp-dir.js';
 import { appSpec, show, supervise, to, type Harness } from './harness.js';
 
 t.test('planRollout: each step as counts', async (t) => {
@@ -118,4 +121,25 @@ t.test('a config that cannot be applied is refused whole, and nothing changes', 
   await new Promise((resolve) => setTimeout(resolve, 300));
   t.same(h.transitions.slice(before).map(show), [], 'no transition: the count change beside the bad app was not applied either');
   t.same(h.supervisor.status().apps.map((a) => [a.name, a.desired]), [['web', 1]]);
+});
+
+t.test('with routing checks, a roll waits for each replacement to be routable, not only healthy', async (t) => {
+  const dir = tempDir(t);
+  const ready = { kind: 'http', port: 8080, path: '/ready', timeoutMs: 300, expectStatus: [{ min: 200, max: 200 }], headers: [], followRedirects: false } as const;
+  const routed = (version: string) => v(version, { instances: 2, env: { VERSION: version, UNREADY_DIR: dir }, routing: { checks: [ready], intervalMs: 100, failureThreshold: 1, successThreshold: 1, drainMs: 0 } });
+  const h = await supervise(t, [routed('1')]);
+  // Both routable first: an old instance that is not (yet) goes at once, as one that does not serve.
+  for (const id of ['web-1', 'web-2']) await h.until((x) => x.to === 'routable' && x.instance === id);
+  // The first replacement will be healthy (its /health passes) but not routable (its /ready answers 503).
+  writeFileSync(join(dir, 'web-3'), '');
+  await h.supervisor.apply({ apps: [routed('2')], stateDir: h.stateDir });
+  await h.until(to('healthy', 'web-3'));
+  await new Promise((resolve) => setTimeout(resolve, 800));
+  t.notOk(h.transitions.some((x) => x.to === 'destroying'), 'no old instance destroyed while its replacement is unroutable', { seen: h.transitions.map(show) });
+  t.match(h.supervisor.status().apps[0]?.rollout, { state: 'rolling', updated: 1, outdated: 2 });
+  rmSync(join(dir, 'web-3'));
+  await h.until((x) => x.to === 'routable' && x.instance === 'web-4');
+  await h.until(to('destroyed', 'web-2'));
+  const at = (match: (x: Transition) => boolean) => h.transitions.findIndex(match);
+  t.ok(at((x) => x.to === 'routable' && x.instance === 'web-3') < at((x) => x.to === 'destroying' && x.instance === 'web-1'), 'web-1 went once web-3 was routable');
 });
