@@ -6,20 +6,10 @@ import t from 'tap';
 import { run } from '../helpers/agent.js';
 import { freePort } from '../helpers/ports.js';
 import { tempDir } from '../helpers/temp-dir.js';
-import { CLI, FIXTURE_APP, runCli, stopCleanly } from '../reliability/cli-supervisor.js';
+import { CLI, fixtureApp, runCli, stopCleanly } from '../reliability/cli-supervisor.js';
 
-const app = (name: string, instances: number, env: Record<string, string>) => ({
-  name,
-  command: [process.execPath, FIXTURE_APP],
-  env: { STATUS_TEST: '1', ...env },
-  instances,
-  checks: [{ tcp_check: { port: 8080 } }],
-  startupInterval: '100ms',
-  livenessInterval: '200ms',
-  probe: 'native',
-  gracePeriod: '2s',
-  restart: { immediate: 0, backoffMin: '1m' },
-});
+const app = (name: string, instances: number, env: Record<string, string>) =>
+  fixtureApp(name, { STATUS_TEST: '1', ...env }, { instances, restart: { immediate: 0, backoffMin: '1m' } });
 
 t.test('lifeguard status', async (t) => {
   const dir = tempDir(t);

@@ -16,6 +16,25 @@ export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const CLI = join(ROOT, 'bin/lifeguard.js');
 export const FIXTURE_APP = join(ROOT, 'test/fixtures/app.mjs');
 
+/**
+ * An app of the fixture, as a config file names it: quick to start and to check (a TCP check every 200ms), marked
+ * by its env so that a test can find its processes; `fields` adds or replaces any field.
+ */
+export function fixtureApp(name: string, env: Record<string, string>, fields: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    name,
+    command: [process.execPath, FIXTURE_APP],
+    env,
+    instances: 2,
+    checks: [{ tcp_check: { port: 8080 } }],
+    startupInterval: '100ms',
+    livenessInterval: '200ms',
+    probe: 'native',
+    gracePeriod: '2s',
+    ...fields,
+  };
+}
+
 export interface CliRun extends Started {
   /** Transitions so far, parsed; a line that does not parse fails the run at once. */
   readonly transitions: Transition[];

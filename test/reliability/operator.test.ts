@@ -9,20 +9,10 @@ import { recordedPids } from '../supervisor/harness.js';
 import { run, start } from '../helpers/agent.js';
 import { freePort } from '../helpers/ports.js';
 import { tempDir } from '../helpers/temp-dir.js';
-import { CLI, FIXTURE_APP, markedProcesses, runCli, stopCleanly } from './cli-supervisor.js';
+import { CLI, FIXTURE_APP, fixtureApp, markedProcesses, runCli, stopCleanly } from './cli-supervisor.js';
 
 function app(name: string, marker: string, probe = 'native'): Record<string, unknown> {
-  return {
-    name,
-    command: [process.execPath, FIXTURE_APP],
-    env: { OPERATOR_TEST: marker },
-    instances: 2,
-    checks: [{ tcp_check: { port: 8080 } }],
-    startupInterval: '100ms',
-    livenessInterval: '200ms',
-    probe,
-    gracePeriod: '2s',
-  };
+  return fixtureApp(name, { OPERATOR_TEST: marker }, { probe });
 }
 
 const healthy = (n: number) => (all: readonly { to: string }[]) => all.filter((x) => x.to === 'healthy').length >= n;

@@ -9,21 +9,10 @@ import t, { type Test } from 'tap';
 import { isRunning } from '../../src/supervisor/state-dir.js';
 import { run, start } from '../helpers/agent.js';
 import { tempDir } from '../helpers/temp-dir.js';
-import { CLI, FIXTURE_APP, markedProcesses, runCli, type CliRun } from './cli-supervisor.js';
+import { CLI, fixtureApp, markedProcesses, runCli, type CliRun } from './cli-supervisor.js';
 
 function app(marker: string, version: string, instances = 2, extra: Record<string, unknown> = {}): Record<string, unknown> {
-  return {
-    name: 'web',
-    command: [process.execPath, FIXTURE_APP],
-    env: { RELOAD_TEST: marker, VERSION: version },
-    instances,
-    checks: [{ tcp_check: { port: 8080 } }],
-    startupInterval: '100ms',
-    livenessInterval: '200ms',
-    probe: 'native',
-    gracePeriod: '2s',
-    ...extra,
-  };
+  return fixtureApp('web', { RELOAD_TEST: marker, VERSION: version }, { instances, ...extra });
 }
 
 /** Rewrites the config runCli wrote, keeping its endpoint and state directory. */
