@@ -122,6 +122,7 @@ type Event =
   | { readonly type: 'routing-round'; readonly routing: RoutingWatch; readonly passed: boolean; readonly latencyMs: number; readonly lateMs: number | undefined }
   | { readonly type: 'routing-verdict'; readonly routing: RoutingWatch; readonly routable: boolean; readonly reason: string }
   | { readonly type: 'drained' }
+  | { readonly type: 'agent-started'; readonly watch: Watch }
   | { readonly type: 'claim'; readonly decide: (passed: boolean) => void }
   | { readonly type: 'destroy'; readonly cause: DestroyCause; readonly reason: string }
   | { readonly type: 'torn-down'; readonly outcome: DestroyOutcome | undefined }
@@ -261,6 +262,10 @@ export class Instance {
           life.drain = undefined;
           this.tearDown();
         }
+        return;
+      case 'agent-started':
+        // The state directory must know every agent, so that a successor can stop one a crash left behind.
+        if ('watch' in life && life.watch === event.watch) this.record(event.watch);
         return;
       case 'claim':
         return this.claimed(event.decide);
@@ -428,6 +433,7 @@ export class Instance {
       round: (phase, passed, latencyMs, lateMs) => this.post({ type: 'round', watch, phase, passed, latencyMs, lateMs }),
       ready: () => this.post({ type: 'ready', watch }),
       end: (end) => this.post({ type: 'probe-ended', watch, end }),
+      agentStarted: () => this.post({ type: 'agent-started', watch }),
     });
     return watch;
   }

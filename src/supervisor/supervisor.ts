@@ -68,10 +68,11 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     this.records = new StateDir(options.stateDir);
     this.agentPath = options.agentPath ?? DEFAULT_AGENT;
     this.agentStarts = new Limit(tuning.agentStartConcurrency ?? defaultAgentStartConcurrency());
+    const native = new NativeProbe(undefined, options.clock);
     this.probes = {
-      native: new NativeProbe(undefined, options.clock),
+      native,
       oneshot: new OneshotProbe(this.agentPath),
-      sidecar: new SidecarProbe({ agentPath: this.agentPath, heartbeatGraceMs: tuning.heartbeatGraceMs ?? HEARTBEAT_GRACE_MS, startGate: this.agentStarts }),
+      sidecar: new SidecarProbe({ agentPath: this.agentPath, heartbeatGraceMs: tuning.heartbeatGraceMs ?? HEARTBEAT_GRACE_MS, startGate: this.agentStarts, handoff: native }),
     };
     this.custom = options.driver;
     this.containment = this.custom === undefined ? new Containment(options.stateDir, options.containment) : undefined;

@@ -20,6 +20,7 @@ export class Limit {
     return this.waiting.length;
   }
 
+  /** With a slot free, `work` starts before run() returns (a caller can tell that it did not wait). */
   async run<T>(work: () => Promise<T>): Promise<T> {
     if (this.active >= this.max) await new Promise<void>((resolve) => this.waiting.push(resolve));
     else this.active++;

@@ -4,14 +4,14 @@
  * (oneshot). A probe costs the loop's timer and the round in flight.
  */
 import type { CheckSpec } from '../../checks/types.js';
-import type { Clock } from '../../engine/clock.js';
+import { type Clock, realClock } from '../../engine/clock.js';
 import { runLifecycle } from '../../engine/lifecycle.js';
 import { type LoopContext, runLoop } from '../../engine/probe-loop.js';
 import type { AgentOutcome, LoopOptions, RoundObserver, RunRound } from '../../engine/types.js';
 import { failureReason } from '../../protocol/report.js';
 import {
   aimed, type LifecyclePlan, type LivenessPlan, loopEnd, type Phase, type Probe, type ProbeHandle, type ProbeObserver, type ProbeTarget,
-  type RoutingChecksPlan, type RoutingObserver, type RoutingProbe,
+  type ReadinessPlan, type RoutingChecksPlan, type RoutingObserver, type RoutingProbe,
 } from './probe.js';
 
 export class LoopProbe implements Probe, RoutingProbe {
@@ -19,7 +19,8 @@ export class LoopProbe implements Probe, RoutingProbe {
 
   constructor(
     private readonly runRound: RunRound,
-    private readonly clock?: Clock,
+    /** The loops' time; a sidecar hand-off (handoff.ts) counts its readiness deadline on it too. */
+    readonly clock: Clock = realClock,
     /** Where the spread of rounds comes from; tests pin it. */
     private readonly random: () => number = Math.random,
   ) {}
@@ -27,19 +28,7 @@ export class LoopProbe implements Probe, RoutingProbe {
   lifecycle(target: ProbeTarget, plan: LifecyclePlan, observer: ProbeObserver): ProbeHandle {
     const { readiness, liveness } = plan;
     let phase: Phase = 'readiness';
-    // The first readiness round at once (an app may be ready already); the later ones at a random phase, and the
-    // first liveness round at a random moment of its interval, so that instances started or made healthy
-    // together (an evacuation) do not check in one burst at every tick, which would make the burst's last
-    // checks late by the time the burst takes.
-    const ready: LoopOptions = {
-      mode: 'readiness',
-      intervalMs: readiness.intervalMs,
-      startupTimeoutMs: readiness.startTimeoutMs,
-      initialDelayMs: 0,
-      failureThreshold: 1,
-      ...(readiness.successThreshold === undefined ? {} : { successThreshold: readiness.successThreshold }),
-      phaseShiftMs: this.random() * readiness.intervalMs,
-    };
+    const ready = this.ready(readiness);
     return this.watch(
       (ctx) =>
         runLifecycle({ options: ready, checks: this.aim(readiness.checks, target) }, { options: this.live(liveness, true), checks: this.aim(liveness.checks, target) }, this.runRound, {
@@ -51,6 +40,18 @@ export class LoopProbe implements Probe, RoutingProbe {
         }),
       (round) => observer.round(phase, round.passed, round.latencyMs, round.lateMs),
       (outcome) => observer.end(loopEnd(phase, outcome.checks)),
+    );
+  }
+
+  /**
+   * Readiness alone: `ready` when it passed, `end` when it timed out, and nothing after. A sidecar's readiness
+   * while its agent waits its turn to boot (handoff.ts); the agent goes on with liveness.
+   */
+  readiness(target: ProbeTarget, plan: ReadinessPlan, observer: ProbeObserver): ProbeHandle {
+    return this.watch(
+      (ctx) => runLoop(this.ready(plan), this.aim(plan.checks, target), this.runRound, ctx),
+      (round) => observer.round('readiness', round.passed, round.latencyMs, round.lateMs),
+      (outcome) => (outcome.passed ? observer.ready() : observer.end(loopEnd('readiness', outcome.checks))),
     );
   }
 
@@ -83,6 +84,24 @@ export class LoopProbe implements Probe, RoutingProbe {
     for (const controller of this.running) controller.abort();
   }
 
+  /**
+   * The first readiness round at once (an app may be ready already); the later ones at a random phase, and the
+   * first liveness round at a random moment of its interval (live()), so that instances started or made healthy
+   * together (an evacuation) do not check in one burst at every tick, which would make the burst's last checks
+   * late by the time the burst takes.
+   */
+  private ready(readiness: ReadinessPlan): LoopOptions {
+    return {
+      mode: 'readiness',
+      intervalMs: readiness.intervalMs,
+      startupTimeoutMs: readiness.startTimeoutMs,
+      initialDelayMs: 0,
+      failureThreshold: 1,
+      ...(readiness.successThreshold === undefined ? {} : { successThreshold: readiness.successThreshold }),
+      phaseShiftMs: this.random() * readiness.intervalMs,
+    };
+  }
+
   /** `spread`: the first round at a random moment of the interval; otherwise at once (a claim wants a verdict). */
   private live(plan: LivenessPlan, spread: boolean): LoopOptions {
     const initialDelayMs = spread ? Math.floor(this.random() * plan.intervalMs) : 0;
@@ -98,7 +117,7 @@ export class LoopProbe implements Probe, RoutingProbe {
     const controller = new AbortController();
     const { signal } = controller;
     this.running.add(controller);
-    void run({ ...(this.clock === undefined ? {} : { clock: this.clock }), signal, onRound }).then((outcome) => {
+    void run({ clock: this.clock, signal, onRound }).then((outcome) => {
       this.running.delete(controller);
       // A loop that ended just as it was cancelled says nothing: cancel() promises silence.
       if (!signal.aborted && outcome.end !== 'cancelled') onEnd?.(outcome);

@@ -80,6 +80,11 @@ export interface ProbeObserver {
   ready(): void;
   /** Told at most once; never after cancel(). */
   end(end: ProbeEnd): void;
+  /**
+   * The probe's agent process started after the probe did (it waited its turn to boot): `agentPid` has changed,
+   * for whoever records the processes to stop after a crash.
+   */
+  agentStarted?(): void;
 }
 
 export interface RoutingObserver {

@@ -15,7 +15,9 @@ import { readJsonReport } from '../../protocol/report.js';
 import { describeExit, type Exit } from '../exit.js';
 import { LocalAgentRunner } from './agent-process.js';
 import type { AgentRun, AgentRunner } from './agent-runner.js';
+import { type BootingAgent, Handoff } from './handoff.js';
 import type { Limit } from './limit.js';
+import type { LoopProbe } from './loop-probe.js';
 import { aimed, type LifecyclePlan, type LivenessPlan, loopEnd, type Phase, type Probe, type ProbeEnd, type ProbeHandle, type ProbeObserver, type ProbeTarget } from './probe.js';
 
 export interface SidecarOptions {
@@ -25,10 +27,16 @@ export interface SidecarOptions {
   readonly heartbeatGraceMs: number;
   /** Agents booting at once, host-wide; the others wait their turn (see Limit). */
   readonly startGate: Limit;
+  /**
+   * The supervisor's own probe engine, which checks readiness while a local agent waits its turn (handoff.ts);
+   * absent: agents do all the checking, however long they wait.
+   */
+  readonly handoff?: LoopProbe;
 }
 
 export class SidecarProbe implements Probe {
   private readonly agents = new Set<Agent>();
+  private readonly handoffs = new Set<Handoff>();
   private readonly localRunner: AgentRunner;
 
   constructor(private readonly options: SidecarOptions) {
@@ -36,32 +44,31 @@ export class SidecarProbe implements Probe {
   }
 
   lifecycle(target: ProbeTarget, plan: LifecyclePlan, observer: ProbeObserver): ProbeHandle {
-    const { readiness, liveness } = plan;
     const runner = this.runner(target);
-    const request: AgentRequest = {
-      mode: 'lifecycle',
-      checks: this.aim(runner, liveness.checks, target),
-      readinessChecks: this.aim(runner, readiness.checks, target),
-      intervalMs: liveness.intervalMs,
-      startupIntervalMs: readiness.intervalMs,
-      startupTimeoutMs: readiness.startTimeoutMs,
-      failureThreshold: liveness.failureThreshold,
-      ...(readiness.successThreshold === undefined ? {} : { successThreshold: readiness.successThreshold }),
-    };
-    // The readiness verdict is due at the start timeout anyway, so silence is tolerated until then: an agent that
-    // boots slowly on a loaded machine (an evacuation storm: hundreds of agents start at once) is not taken for a
-    // lost one and its instance does not time out early; a stuck one is still found when the start timeout passes.
-    const startingMs = readiness.startTimeoutMs > 0 ? readiness.startTimeoutMs + this.options.heartbeatGraceMs : undefined;
-    return this.run(runner, request, observer, 'readiness', startingMs);
+    const { handoff, startGate } = this.options;
+    // An agent in the instance's own context (a network namespace, a container) may check addresses the supervisor
+    // cannot reach, or reach differently: there the agent alone can say the app is ready.
+    if (handoff === undefined || runner.inContext) return this.gated(this.lifecycleAgent(runner, target, plan, plan.readiness.startTimeoutMs, observer), observer);
+    const watch: Handoff = new Handoff({
+      gate: startGate,
+      native: handoff,
+      target,
+      plan,
+      observer,
+      agent: (rest) => (rest.mode === 'lifecycle' ? this.lifecycleAgent(runner, target, plan, rest.startTimeoutMs, observer) : this.livenessAgent(runner, target, plan.liveness, observer)),
+      forget: () => this.handoffs.delete(watch),
+    });
+    this.handoffs.add(watch);
+    watch.start();
+    return watch;
   }
 
   liveness(target: ProbeTarget, plan: LivenessPlan, observer: ProbeObserver): ProbeHandle {
-    const runner = this.runner(target);
-    const request: AgentRequest = { mode: 'liveness', checks: this.aim(runner, plan.checks, target), intervalMs: plan.intervalMs, failureThreshold: plan.failureThreshold };
-    return this.run(runner, request, observer, 'liveness', undefined);
+    return this.gated(this.livenessAgent(this.runner(target), target, plan, observer), observer);
   }
 
   async close(): Promise<void> {
+    for (const watch of this.handoffs) watch.cancel();
     await Promise.all([...this.agents].map((agent) => agent.cancelAndWait()));
   }
 
@@ -74,15 +81,54 @@ export class SidecarProbe implements Probe {
     return runner.inContext ? checks : checks.map((check) => aimed(check, target));
   }
 
-  private run(runner: AgentRunner, request: AgentRequest, observer: ProbeObserver, phase: Phase, startingMs: number | undefined): ProbeHandle {
+  /** Readiness, then liveness, in one agent; `startTimeoutMs`: the readiness time left (all of it, unless handed over). */
+  private lifecycleAgent(runner: AgentRunner, target: ProbeTarget, plan: LifecyclePlan, startTimeoutMs: number, observer: ProbeObserver): Agent {
+    const { readiness, liveness } = plan;
+    const request: AgentRequest = {
+      mode: 'lifecycle',
+      checks: this.aim(runner, liveness.checks, target),
+      readinessChecks: this.aim(runner, readiness.checks, target),
+      intervalMs: liveness.intervalMs,
+      startupIntervalMs: readiness.intervalMs,
+      startupTimeoutMs: startTimeoutMs,
+      failureThreshold: liveness.failureThreshold,
+      ...(readiness.successThreshold === undefined ? {} : { successThreshold: readiness.successThreshold }),
+    };
+    // The readiness verdict is due at the start timeout anyway, so silence is tolerated until then: an agent that
+    // boots slowly on a loaded machine (an evacuation storm: hundreds of agents start at once) is not taken for a
+    // lost one and its instance does not time out early; a stuck one is still found when the start timeout passes.
+    const startingMs = startTimeoutMs > 0 ? startTimeoutMs + this.options.heartbeatGraceMs : undefined;
+    return this.agent(runner, request, observer, 'readiness', startingMs);
+  }
+
+  private livenessAgent(runner: AgentRunner, target: ProbeTarget, plan: LivenessPlan, observer: ProbeObserver): Agent {
+    const request: AgentRequest = { mode: 'liveness', checks: this.aim(runner, plan.checks, target), intervalMs: plan.intervalMs, failureThreshold: plan.failureThreshold };
+    return this.agent(runner, request, observer, 'liveness', undefined);
+  }
+
+  private agent(runner: AgentRunner, request: AgentRequest, observer: ProbeObserver, phase: Phase, startingMs: number | undefined): Agent {
     const timeoutMs = Math.max(...request.checks.map((check) => check.timeoutMs), ...(request.readinessChecks ?? []).map((check) => check.timeoutMs));
     const intervalMs = request.intervalMs ?? 0;
     const livingMs = intervalMs + timeoutMs + this.options.heartbeatGraceMs;
-    const agent = new Agent(phase, { starting: startingMs ?? (request.startupIntervalMs ?? intervalMs) + timeoutMs + this.options.heartbeatGraceMs, living: livingMs }, observer);
+    const silences = { starting: startingMs ?? (request.startupIntervalMs ?? intervalMs) + timeoutMs + this.options.heartbeatGraceMs, living: livingMs };
+    const agent: Agent = new Agent(runner, agentArgv(request), phase, silences, observer, () => this.agents.delete(agent));
     this.agents.add(agent);
-    // An agent waits for its turn to boot before it is started, so that a storm of instances does not boot a
-    // thousand agents at once on a few cores; its deadlines count from its own start, never from the wait.
-    void this.options.startGate.run(() => agent.boot(runner, agentArgv(request), () => this.agents.delete(agent)));
+    return agent;
+  }
+
+  /**
+   * An agent waits for its turn to boot before it is started, so that a storm of instances does not boot a
+   * thousand agents at once on a few cores; its deadlines count from its own start, never from the wait.
+   */
+  private gated(agent: Agent, observer: ProbeObserver): Agent {
+    let waited = false;
+    void this.options.startGate.run(() => {
+      const booting = agent.boot();
+      if (waited && agent.agentPid !== null) observer.agentStarted?.();
+      return booting;
+    });
+    // A free gate started the agent within run(); otherwise it is still waiting.
+    waited = true;
     return agent;
   }
 }
@@ -94,7 +140,7 @@ interface Silences {
 }
 
 /** One agent and its heartbeat deadline; cancel() ends both. */
-class Agent implements ProbeHandle {
+class Agent implements BootingAgent {
   private run: AgentRun | undefined;
   private watchdog: NodeJS.Timeout | undefined;
   private stdout = '';
@@ -104,9 +150,13 @@ class Agent implements ProbeHandle {
   private bootTimer: NodeJS.Timeout | undefined;
 
   constructor(
+    private readonly runner: AgentRunner,
+    private readonly args: readonly string[],
     private phase: Phase,
     private readonly silences: Silences,
     private readonly observer: ProbeObserver,
+    /** Called once the agent is gone, or at once if it is never started. */
+    private readonly forget: () => void,
   ) {}
 
   get agentPid(): number | null {
@@ -117,14 +167,15 @@ class Agent implements ProbeHandle {
    * Starts the agent; resolves once it has booted (its first line), ended, or had its start-up allowance, which is
    * when its turn to boot is over. An agent cancelled while it waited for its turn is never started.
    */
-  boot(runner: AgentRunner, args: readonly string[], forget: () => void): Promise<void> {
+  boot(): Promise<void> {
+    const { runner, forget } = this;
     if (this.done) {
       forget();
       return Promise.resolve();
     }
     return new Promise((booted) => {
       this.booted = booted;
-      this.run = runner.start(args, {
+      this.run = runner.start(this.args, {
         line: (line) => this.heard(line),
         stdout: (text) => (this.stdout += text),
         stderr: (text) => (this.stderr += text),
