@@ -28,3 +28,17 @@ t.test('a failing job frees its slot', async (t) => {
   await t.rejects(limit.run(async () => Promise.reject(new Error('boom'))));
   t.equal(await limit.run(async () => 42), 42);
 });
+
+t.test('with a slot free, work starts within run(); with none, it waits', async (t) => {
+  const limit = new Limit(1);
+  let release = (): void => {};
+  let first = false;
+  const running = limit.run(() => ((first = true), new Promise<void>((resolve) => (release = resolve))));
+  t.ok(first, 'started before run() returned');
+  let second = false;
+  const waiting = limit.run(async () => void (second = true));
+  t.notOk(second, 'queued behind the first');
+  release();
+  await Promise.all([running, waiting]);
+  t.ok(second);
+});
