@@ -96,6 +96,15 @@ function agentChildren(): number[] {
     });
 }
 
+/** Frees the gate, lets the queued turn come and go, and checks that it started no agent. */
+async function noAgentOnceFree(t: Test, release: () => void, gate: Limit, handle: ProbeHandle): Promise<void> {
+  release();
+  await until('the gate empty', () => gate.running === 0 && gate.queued === 0);
+  await sleep(200);
+  t.equal(handle.agentPid, null);
+  t.same(agentChildren(), [], 'no agent process was started');
+}
+
 const has = (heard: readonly Heard[], kind: Heard['kind']) => heard.some((h) => h.kind === kind);
 
 t.test('gate full, app ready: healthy before any agent exists; then a liveness agent, whose failure ends the watch', async (t) => {
@@ -180,11 +189,7 @@ t.test('cancel while queued: no more checks, no word, and the agent is never sta
       const [said, requests] = [heard.length, health.requests];
       await sleep(400);
       t.equal(health.requests, requests, 'no request after cancel (the loop and its timer are gone)');
-      release();
-      await until('the gate empty', () => gate.running === 0 && gate.queued === 0);
-      await sleep(200);
-      t.equal(handle.agentPid, null);
-      t.same(agentChildren(), [], 'no agent process');
+      await noAgentOnceFree(t, release, gate, handle);
       t.equal(heard.length, said, 'nothing heard after cancel');
     });
   }
@@ -202,11 +207,7 @@ t.test('gate full, app never ready: timed out at the start timeout, and no agent
   t.ok(after >= 590, `not before the start timeout (${Math.round(after)}ms)`);
   t.equal(gate.running, 1, 'while the gate was still full');
   const requests = health.requests;
-  release();
-  await until('the gate empty', () => gate.running === 0 && gate.queued === 0);
-  await sleep(200);
-  t.equal(handle.agentPid, null);
-  t.same(agentChildren(), [], 'no agent was started');
+  await noAgentOnceFree(t, release, gate, handle);
   t.equal(health.requests, requests, 'and nothing checked after the end');
   t.notOk(has(heard, 'ready'));
 });
