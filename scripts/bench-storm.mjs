@@ -6,6 +6,7 @@
 //   legacy-500ms  oneshot probe: one `healthcheck --mode=once` process per check, every 500ms (Diego before sidecars)
 //   legacy-2s     the same every 2s
 //   sidecar       one `healthcheck --mode=lifecycle` agent per instance life, startup interval 500ms, agent starts paced
+//                 (readiness checked by the supervisor while an agent waits its turn; then a liveness agent)
 //   native        the check engine in the supervisor process, startup interval 500ms
 // The agent is the single executable dist/healthcheck, as a platform would bind-mount it.
 //
@@ -227,7 +228,7 @@ const table = markdownTable(
 const ratios = counts
   .filter((n) => native(n) && legacy(n))
   .map((n) => `N=${n}: native used ${fmt((100 * native(n).cpuSeconds.total) / legacy(n).cpuSeconds.total)}% of legacy-500ms's checking CPU`);
-const intervals = `Intervals: legacy-500ms = a oneshot check process every 500ms; legacy-2s = every 2s; sidecar (one lifecycle agent per instance, ${agentStarts ?? `the supervisor's default of ${Math.max(2, 2 * os.availableParallelism())}`} booting at once) and native: startup interval 500ms. Liveness interval 30s; start timeout ${fmt(startTimeoutMs / 1000)}s; apps ready at a random moment in [0, ${fmt(readyMaxMs / 1000)}s). Each run starts once the machine is at least 90% idle (waiting at most 30s), so that it does not pay for the previous run's teardown.`;
+const intervals = `Intervals: legacy-500ms = a oneshot check process every 500ms; legacy-2s = every 2s; sidecar (one agent per instance, ${agentStarts ?? `the supervisor's default of ${Math.max(2, 2 * os.availableParallelism())}`} booting at once; while an agent waits its turn the supervisor checks readiness, and an instance found ready gets a liveness agent) and native: startup interval 500ms. Liveness interval 30s; start timeout ${fmt(startTimeoutMs / 1000)}s; apps ready at a random moment in [0, ${fmt(readyMaxMs / 1000)}s). Each run starts once the machine is at least 90% idle (waiting at most 30s), so that it does not pay for the previous run's teardown.`;
 const fixtureNote = 'The apps are one fixture process serving N ports on 127.0.0.1 (HTTP /health: 503, then 200), so that the machine measures checking, not app start-up.';
 const md = [`### Evacuation storm (npm run bench:storm)`, '', `Machine: ${machineLine(m)}.`, '', intervals, fixtureNote, '', table, '', ...ratios.map((r) => `- ${r}`), ''].join('\n');
 process.stdout.write(`\n${md}\n`);
