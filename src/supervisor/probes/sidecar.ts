@@ -5,7 +5,8 @@
  * passed. Its exit is a failure, the reason its --json report.
  * The agent is not trusted blindly: an agent that stays silent past its deadline (stopped, stuck) is killed and
  * counted as a failure — no news is never good news. Where the agent runs (a local child, a network namespace,
- * a sidecar container) is the driver's AgentRunner; this file only judges what the agent says.
+ * a sidecar container) is the driver's AgentRunner; this file only judges what the agent says. While a local
+ * agent waits its turn to boot, the supervisor checks readiness meanwhile (handoff.ts).
  */
 import { formatDuration } from '../../checks/duration.js';
 import type { CheckSpec } from '../../checks/types.js';
