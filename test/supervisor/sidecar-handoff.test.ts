@@ -3,7 +3,8 @@
 // with the rest of readiness (it did not), and is never started when readiness timed out or the watch was
 // cancelled. With a free gate the agent does it all, as before. Real agents (dist/healthcheck.cjs), a real app.
 import { once } from 'node:events';
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { createServer } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import t, { type Test } from 'tap';
@@ -14,6 +15,7 @@ import { LoopProbe } from '../../src/supervisor/probes/loop-probe.js';
 import type { LifecyclePlan, Phase, ProbeEnd, ProbeHandle } from '../../src/supervisor/probes/probe.js';
 import { SidecarProbe } from '../../src/supervisor/probes/sidecar.js';
 import { isRunning } from '../../src/supervisor/state-dir.js';
+import { tempDir } from '../helpers/temp-dir.js';
 import { AGENT, agentPid, appSpec, ensureAgent, supervise, to } from './harness.js';
 
 t.before(ensureAgent);
@@ -80,8 +82,8 @@ function argv(pid: number): string[] {
   return readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter((arg) => arg !== '');
 }
 
-/** Live agent processes this test process started. */
-function agentChildren(): number[] {
+/** Live agent processes this test process started (`command`: how they were run). */
+function agentChildren(command = AGENT): number[] {
   return readdirSync('/proc')
     .filter((name) => /^\d+$/.test(name))
     .map(Number)
@@ -89,7 +91,7 @@ function agentChildren(): number[] {
       try {
         const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
         const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-        return ppid === process.pid && isRunning(pid) && argv(pid).includes(AGENT);
+        return ppid === process.pid && isRunning(pid) && argv(pid).includes(command);
       } catch {
         return false;
       }
@@ -212,14 +214,40 @@ t.test('gate full, app never ready: timed out at the start timeout, and no agent
   t.notOk(has(heard, 'ready'));
 });
 
-t.test('supervisor: agents that waited their turn are in the state directory', async (t) => {
-  // One agent boots at a time: the others wait, and under the process driver the supervisor checks meanwhile.
-  const h = await supervise(t, [appSpec('sidecar', { instances: 4 })], { agentStartConcurrency: 1 });
-  const names = ['web-1', 'web-2', 'web-3', 'web-4'];
-  for (const name of names) await h.until(to('healthy', name));
-  await until('every agent recorded', () => names.every((name) => agentPid(h.stateDir, name) !== undefined));
-  for (const name of names) {
-    const pid = agentPid(h.stateDir, name) ?? 0;
-    t.ok(isRunning(pid) && argv(pid).includes(AGENT), `${name}'s recorded agent (pid ${pid}) is running`);
+t.test('supervisor: instances found ready while the first agent holds the gate; their agents come later, in liveness mode, recorded', async (t) => {
+  // One agent boots at a time, and the first one takes 3s (past its 2s start-up allowance, which then ends its
+  // turn): meanwhile the other instances' agents wait, and the supervisor checks their apps itself.
+  const dir = tempDir(t);
+  const sick = join(dir, 'sick');
+  mkdirSync(sick);
+  const slowFirst = join(dir, 'agent.sh');
+  writeFileSync(slowFirst, `#!/bin/sh\nif mkdir ${join(dir, 'first')} 2>/dev/null; then sleep 3; fi\nexec ${process.execPath} ${AGENT} "$@"\n`, { mode: 0o755 });
+  // An agent for an instance is one whose checks go to the instance's address (before exec: the script; after: node).
+  const agentsOf = (address: string) => [...agentChildren(slowFirst), ...agentChildren(AGENT)].filter((pid) => argv(pid).some((arg) => arg.includes(address)));
+  const atHealthy = new Map<string, number[]>();
+  const h = await supervise(t, [appSpec('sidecar', { instances: 3, env: { SICK_DIR: sick } })], { agentStartConcurrency: 1 }, (supervisor) =>
+    supervisor.on('transition', (tr) => {
+      const address = supervisor.status().apps[0]?.instances.find((i) => i.id === tr.instance)?.address;
+      if (tr.to === 'healthy' && address) atHealthy.set(tr.instance, agentsOf(address));
+    }),
+    undefined,
+    { agentPath: slowFirst },
+  );
+  for (const name of ['web-2', 'web-3']) {
+    await h.until(to('healthy', name));
+    t.same(atHealthy.get(name), [], `${name} became healthy before any agent for it existed`);
   }
+  await h.until(to('healthy', 'web-1'));
+  await until('every agent recorded', () => ['web-1', 'web-2', 'web-3'].every((name) => agentPid(h.stateDir, name) !== undefined));
+  const mode = (name: string) => argv(agentPid(h.stateDir, name) ?? 0).find((arg) => arg.startsWith('--mode='));
+  t.equal(mode('web-1'), '--mode=lifecycle', 'web-1 had its turn at once: a lifecycle agent');
+  t.equal(mode('web-2'), '--mode=liveness', 'web-2 was ready before its turn: a liveness agent');
+  t.equal(mode('web-3'), '--mode=liveness');
+
+  const agent = agentPid(h.stateDir, 'web-2') ?? 0;
+  await new Promise<void>((resolve) => h.supervisor.on('check', (c) => c.instance === 'web-2' && c.phase === 'liveness' && resolve()));
+  writeFileSync(join(sick, 'web-2'), '');
+  const unhealthy = await h.until(to('unhealthy', 'web-2'));
+  t.match(unhealthy, { cause: 'unhealthy', reason: /500/ }, "the liveness agent's verdict ends the instance");
+  await until('its agent gone', () => !isRunning(agent), 3000);
 });
