@@ -76,7 +76,12 @@ async function apply(configPath: string, config: LifeguardConfig, timeoutMs: num
   const { stateDir } = config.supervisor;
   const pid = StateLock.owner(stateDir);
   if (pid === undefined) throw new LifeguardFailure(lifeguardError('not-running', { detail: `no lifeguard is running on state directory '${stateDir}' (start one with: lifeguard run ${configPath})` }));
-  const id = postRequest(stateDir, resolve(configPath));
+  let id: string;
+  try {
+    id = postRequest(stateDir, resolve(configPath));
+  } catch (error) {
+    throw new LifeguardFailure(usageError(`cannot leave a request in '${stateDir}': ${(error as NodeJS.ErrnoException).code ?? String(error)} (run apply as the user lifeguard runs as)`));
+  }
   try {
     process.kill(pid, 'SIGHUP');
   } catch (error) {
