@@ -87,11 +87,12 @@ export class AppController {
     const sameTemplate = isTemplate(next, this.current);
     const counts = next.instances !== this.current.instances || next.prewarm !== this.current.prewarm;
     const outdatedBefore = this.members().some((i) => !this.isCurrent(i));
-    if (sameTemplate && !counts && !outdatedBefore) return 'unchanged';
     const earlier = [...this.generations].find(([spec]) => isTemplate(spec, next))?.[1];
     this.generation = earlier ?? Math.max(...this.generations.values()) + 1;
     this.generations.set(next, this.generation);
     this.current = next;
+    // Nothing to move (a rollout policy changed at most, kept for the next roll): no instance is touched.
+    if (sameTemplate && !counts && !outdatedBefore) return 'unchanged';
     for (const instance of this.instances.values()) if (instance.state === 'given-up') this.instances.delete(instance.id);
     const rolling = this.members().some((i) => !this.isCurrent(i));
     this.roll = rolling ? { state: 'rolling' } : { state: 'idle' };

@@ -143,3 +143,17 @@ t.test('with routing checks, a roll waits for each replacement to be routable, n
   const at = (match: (x: Transition) => boolean) => h.transitions.findIndex(match);
   t.ok(at((x) => x.to === 'routable' && x.instance === 'web-3') < at((x) => x.to === 'destroying' && x.instance === 'web-1'), 'web-1 went once web-3 was routable');
 });
+
+t.test('a rollout policy changed alone touches nothing, and the next roll follows it', async (t) => {
+  const h = await supervise(t, [v('1', { instances: 2 })]);
+  await allHealthy(h, ['web-1', 'web-2']);
+  const before = h.transitions.length;
+  const wider = { maxSurge: 2, maxUnavailable: 0 };
+  t.same(await h.supervisor.apply({ apps: [v('1', { instances: 2, rollout: wider })], stateDir: h.stateDir }), [{ app: 'web', change: 'unchanged' }]);
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  t.equal(h.transitions.length, before, 'no transition');
+  await h.supervisor.apply({ apps: [v('2', { instances: 2, rollout: wider })], stateDir: h.stateDir });
+  await h.until(to('destroyed', 'web-2'));
+  const moves = h.transitions.slice(before).filter((x) => x.cause === 'roll' || x.cause === 'rolled').map((x) => `${x.instance} ${x.to}`);
+  t.same(moves.slice(0, 2), ['web-3 scheduled', 'web-4 scheduled'], 'surge 2: both replacements at once');
+});
