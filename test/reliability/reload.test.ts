@@ -35,6 +35,7 @@ async function stopped(t: Test, cli: CliRun, marker: string): Promise<string> {
 t.test('SIGHUP reloads the config file: a changed app rolls; an invalid edit changes nothing', async (t) => {
   const dir = tempDir(t);
   const cli = await runCli(t, dir, [app('hup', '1')]);
+  await cli.until(healthy('web-1'));
   await cli.until(healthy('web-2'));
   rewrite(dir, cli, [app('hup', '2')]);
   cli.child.kill('SIGHUP');

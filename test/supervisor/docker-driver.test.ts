@@ -184,7 +184,8 @@ t.test('docker driver', { skip }, async (t) => {
     const engine = { socketPath: SOCKET as string };
     const v1 = containerApp('sidecar', { instances: 2, env: { VERSION: '1' } });
     const h = await supervise(t, [v1], {}, undefined, driver, { stateDir, docker: engine });
-    await h.until(to('healthy', 'web-2'), 30_000);
+    // Both serving first: an old instance still starting would go at once, as one that does not serve.
+    for (const id of ['web-1', 'web-2']) await h.until(to('healthy', id), 30_000);
     const changes = await h.supervisor.apply({ apps: [{ ...v1, env: { VERSION: '2' } }], stateDir, docker: engine });
     t.same(changes, [{ app: 'web', change: 'rolling' }]);
     await h.until(to('healthy', 'web-4'), 60_000);
