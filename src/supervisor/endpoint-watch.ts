@@ -35,7 +35,7 @@ export class EndpointWatches {
   private stopped = false;
 
   constructor(private readonly feed: EndpointFeed) {
-    feed.on('endpoints', this.changed);
+    // Listened to only while a watch is open: the supervisor makes no list for nobody.
     feed.on('stopped', this.close);
   }
 
@@ -51,6 +51,7 @@ export class EndpointWatches {
     // A supervisor that has stopped has nothing more to tell: the (empty) list, and the end.
     if (req.method === 'HEAD' || this.stopped) return void res.end(req.method === 'HEAD' ? undefined : first);
     const keepalive = setInterval(() => writeEvent(res, ': keepalive\n\n'), KEEPALIVE_MS);
+    if (this.watches.size === 0) this.feed.on('endpoints', this.changed);
     this.watches.set(res, { app: list.app, last: first, keepalive });
     res.once('close', () => this.forget(res));
     writeEvent(res, first);
@@ -81,6 +82,7 @@ export class EndpointWatches {
     if (watch === undefined) return;
     clearInterval(watch.keepalive);
     this.watches.delete(res);
+    if (this.watches.size === 0) this.feed.off('endpoints', this.changed);
   }
 }
 

@@ -58,8 +58,9 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   private applying: Promise<unknown> = Promise.resolve();
   private readonly pingIntervalMs: number;
   private readonly pingFailures: number;
-  /** Each app's endpoints as last told in an 'endpoints' event, so that only changes are told. */
-  private readonly toldEndpoints = new Map<string, string>();
+  /** Apps whose endpoints may have changed since the last 'endpoints' events, told together on the next turn. */
+  private readonly endpointsDirty = new Map<string, AppController>();
+  private endpointsFlush: NodeJS.Immediate | undefined;
 
   constructor(options: SupervisorOptions) {
     super();
@@ -221,21 +222,31 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     await Promise.all(Object.values(this.probes).map((probe) => probe.close()));
     this.containment?.close();
     this.lock?.release();
+    // The last lists (every instance gone) are told before the end.
+    this.tellEndpoints();
     this.phase = 'stopped';
     this.emit('stopped');
   }
 
   /**
-   * Routability changes only with `healthy` and with routing lines; an 'endpoints' event is told only on a change.
+   * Routability changes only with `healthy` and with routing lines. A watch sends only what changed (endpoint-watch.ts).
    * A removed app's controller tells its instances leaving too (an app of its name comes back only once they are gone).
    */
   private endpointsMayHaveChanged(controller: AppController, t: Transition): void {
+    // A list costs O(instances): made only for someone listening, once per turn of the event loop whatever the
+    // number of transitions in it (10,000 instances becoming healthy must not cost 10,000 lists).
+    if (this.listenerCount('endpoints') === 0) return;
     if (t.from !== 'healthy' && t.to !== 'healthy' && !isRoutingTransition(t)) return;
-    const now: AppEndpoints = { app: t.app, endpoints: controller.endpoints() };
-    const key = JSON.stringify(now.endpoints);
-    if ((this.toldEndpoints.get(t.app) ?? '[]') === key) return;
-    this.toldEndpoints.set(t.app, key);
-    this.emit('endpoints', now);
+    this.endpointsDirty.set(t.app, controller);
+    this.endpointsFlush ??= setImmediate(() => this.tellEndpoints());
+  }
+
+  private tellEndpoints(): void {
+    clearImmediate(this.endpointsFlush);
+    this.endpointsFlush = undefined;
+    const dirty = [...this.endpointsDirty];
+    this.endpointsDirty.clear();
+    for (const [app, of] of dirty) this.emit('endpoints', { app, endpoints: of.endpoints() } satisfies AppEndpoints);
   }
 }
 
