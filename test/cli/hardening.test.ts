@@ -4,7 +4,7 @@
 import { existsSync, readdirSync, readlinkSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import t, { type Test } from 'tap';
-import { AGENT_BUNDLE, run, start, type RunOptions } from '../helpers/agent.js';
+import { AGENT_BUNDLE, readDescriptor, run, start, type RunOptions } from '../helpers/agent.js';
 import { closedPort, tcpServer } from '../checks/fixtures.js';
 
 const BINARY = fileURLToPath(new URL('../../dist/healthcheck', import.meta.url));
@@ -97,13 +97,7 @@ for (const exe of EXECUTABLES) {
     const args = [...exe.prefix, '--heartbeat-fd', '3', '--mode=liveness', '--interval', '100ms', '--host', '127.0.0.1', '--port', String(port)];
     const handed = start(exe.command, args, { extraStdio: ['pipe'] });
     t.teardown(() => handed.child.kill('SIGKILL'));
-    const beats = handed.child.stdio[3] as NodeJS.ReadableStream;
-    beats.setEncoding('utf8');
-    let text = '';
-    for await (const chunk of beats) {
-      text += chunk as string;
-      if (/"attempt":1,"passed":true/.test(text)) break;
-    }
+    const text = await readDescriptor(handed, 3, (sofar) => /"attempt":1,"passed":true/.test(sofar));
     handed.child.kill('SIGTERM');
     const ended = await handed.ended;
     t.same([ended.code, ended.stderr], [143, '']);

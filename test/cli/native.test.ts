@@ -3,7 +3,7 @@
 import t, { type Test } from 'tap';
 import { VERSION } from '../../src/checks/version.js';
 import { blackholePort, closedPort, httpServer, tcpServer } from '../checks/fixtures.js';
-import { preloadEnv, runAgent, startAgent } from '../helpers/agent.js';
+import { preloadEnv, readDescriptor, runAgent, startAgent } from '../helpers/agent.js';
 
 const LOOPBACK = ['--host', '127.0.0.1'];
 
@@ -206,13 +206,7 @@ t.test('--heartbeat-fd: a booted line, then one JSON line per completed round on
     extraStdio: ['pipe'],
   });
   t.teardown(() => agent.child.kill('SIGKILL'));
-  const beats = agent.child.stdio[3] as NodeJS.ReadableStream;
-  beats.setEncoding('utf8');
-  let text = '';
-  for await (const chunk of beats) {
-    text += chunk as string;
-    if (text.split('\n').length > 4) break; // four complete lines
-  }
+  const text = await readDescriptor(agent, 3, (sofar) => sofar.split('\n').length > 4); // four complete lines
   agent.child.kill('SIGTERM');
   const lines = text.split('\n').slice(0, 4).map((line) => JSON.parse(line));
   t.match(lines, [{ booted: true }, { attempt: 1, passed: true, elapsedMs: Number, latencyMs: Number }, { attempt: 2, passed: true }, { attempt: 3, passed: true }]);

@@ -112,3 +112,18 @@ export function startAgent(args: readonly string[], options?: RunOptions): Start
 export function runAgent(args: readonly string[], options?: RunOptions): Promise<Ended> {
   return startAgent(args, options).ended;
 }
+
+/**
+ * What an agent wrote on the extra descriptor `fd` (a heartbeat pipe handed over with extraStdio), read until
+ * `done` holds for it or the agent closes the pipe.
+ */
+export async function readDescriptor(started: Started, fd: number, done: (text: string) => boolean): Promise<string> {
+  const stream = started.child.stdio[fd] as NodeJS.ReadableStream;
+  stream.setEncoding('utf8');
+  let text = '';
+  for await (const chunk of stream) {
+    text += chunk as string;
+    if (done(text)) break;
+  }
+  return text;
+}
