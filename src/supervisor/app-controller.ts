@@ -86,15 +86,19 @@ export class AppController {
   update(next: AppSpec): AppChange {
     const sameTemplate = isTemplate(next, this.current);
     const counts = next.instances !== this.current.instances || next.prewarm !== this.current.prewarm;
-    const outdatedBefore = this.members().some((i) => !this.isCurrent(i));
+    const outdatedBefore = this.outdated().length > 0;
     const earlier = [...this.generations].find(([spec]) => isTemplate(spec, next))?.[1];
     this.generation = earlier ?? Math.max(...this.generations.values()) + 1;
     this.generations.set(next, this.generation);
     this.current = next;
-    // Nothing to move (a rollout policy changed at most, kept for the next roll): no instance is touched.
-    if (sameTemplate && !counts && !outdatedBefore) return 'unchanged';
+    // Nothing to move (a rollout policy changed at most, kept for the next roll): no instance is touched, and the
+    // spec it replaces is dropped (reload after unchanged reload must not pile up specs).
+    if (sameTemplate && !counts && !outdatedBefore) {
+      this.forgetUnusedSpecs();
+      return 'unchanged';
+    }
     for (const instance of this.instances.values()) if (instance.state === 'given-up') this.instances.delete(instance.id);
-    const rolling = this.members().some((i) => !this.isCurrent(i));
+    const rolling = this.outdated().length > 0;
     this.roll = rolling ? { state: 'rolling' } : { state: 'idle' };
     this.step();
     return rolling ? 'rolling' : sameTemplate ? 'scaled' : 'updated';
@@ -126,7 +130,7 @@ export class AppController {
   status(): AppStatus {
     const all = [...this.instances.values()];
     const members = this.members();
-    const outdated = members.filter((i) => !this.isCurrent(i)).length;
+    const outdated = this.outdated().length;
     const roll = this.roll;
     return {
       name: this.current.name,
@@ -225,7 +229,7 @@ export class AppController {
 
   /** A replacement never became healthy: the roll stops where it is, and says why on the replacement's last line. */
   private halt(instance: Instance, cause: TransitionCause): void {
-    const outdated = this.members().filter((i) => !this.isCurrent(i)).length;
+    const outdated = this.outdated().length;
     const reason = `replacement ${instance.id} never became healthy (${cause})`;
     this.roll = { state: 'halted', reason };
     instance.giveUp(`Rolling update halted: ${reason}; ${outdated} instances keep the previous spec (apply a config again to retry)`, 'roll-halted');
@@ -269,6 +273,11 @@ export class AppController {
   /** Members that hold a place: all but those being destroyed on request, which nothing will replace. */
   private members(): Instance[] {
     return [...this.instances.values()].filter((i) => i.role === 'member' && !leaving(i));
+  }
+
+  /** Members on an earlier spec than the current one: what a roll replaces. */
+  private outdated(): Instance[] {
+    return this.members().filter((i) => !this.isCurrent(i));
   }
 
   private isCurrent(instance: Instance): boolean {
