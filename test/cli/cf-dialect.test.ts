@@ -3,7 +3,7 @@
 // leaves the namespace. Parsing alone is in args.test.ts; usage errors in bad-input.test.ts.
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { runAgent } from '../helpers/agent.js';
 import { inNamespace, netnsSkip, NS_ADDRESS } from '../helpers/netns.js';
 
@@ -28,6 +28,19 @@ async function withServer(dir: string, statuses: string, args: readonly string[]
     // no request was made
   }
   return { ...ended, requests };
+}
+
+/** A 1s startup deadline on a port nothing listens on: exit 4 and Cloud Foundry's words, naming `check`. */
+async function assertTimedOut(t: Test, flags: readonly string[], check: 'startup' | 'readiness'): Promise<void> {
+  const ended = await withServer(t.testdir(), '200', ['-port=8081', ...flags]);
+  t.equal(ended.code, 4);
+  t.match(
+    ended.stderr,
+    new RegExp(
+      `^Timed out after 1s \\(\\d+ attempts\\) waiting for ${check} check to succeed: ` +
+        `failed to make TCP connection to ${ADDRESS}:8081: connect: connection refused\\n$`,
+    ),
+  );
 }
 
 t.test('in a namespace with an interface', { skip: netnsSkip }, async (t) => {
@@ -67,15 +80,7 @@ t.test('in a namespace with an interface', { skip: netnsSkip }, async (t) => {
   });
 
   t.test('startup mode: the timeout message', async (t) => {
-    const ended = await withServer(t.testdir(), '200', ['-port=8081', '-startup-interval=200ms', '-startup-timeout=1s']);
-    t.equal(ended.code, 4);
-    t.match(
-      ended.stderr,
-      new RegExp(
-        `^Timed out after 1s \\(\\d+ attempts\\) waiting for startup check to succeed: ` +
-          `failed to make TCP connection to ${ADDRESS}:8081: connect: connection refused\\n$`,
-      ),
-    );
+    await assertTimedOut(t, ['-startup-interval=200ms', '-startup-timeout=1s'], 'startup');
   });
 
   t.test('startup timeout during the first attempt: a timeout, not a panic', async (t) => {
@@ -142,15 +147,7 @@ t.test('before May 2023: -readiness-interval with -readiness-timeout is the star
   });
 
   t.test("the timeout, in that binary's words", async (t) => {
-    const ended = await withServer(t.testdir(), '200', ['-port=8081', '-readiness-interval=200ms', '-readiness-timeout=1s']);
-    t.equal(ended.code, 4);
-    t.match(
-      ended.stderr,
-      new RegExp(
-        `^Timed out after 1s \\(\\d+ attempts\\) waiting for readiness check to succeed: ` +
-          `failed to make TCP connection to ${ADDRESS}:8081: connect: connection refused\\n$`,
-      ),
-    );
+    await assertTimedOut(t, ['-readiness-interval=200ms', '-readiness-timeout=1s'], 'readiness');
   });
 
   t.test('a 0s timeout never times out: it waits past where 1s would have given up', async (t) => {
