@@ -37,8 +37,8 @@ async function main(argv: readonly string[]): Promise<void> {
     const apps = selectApps(status, invocation.app);
     const below = apps.map(summarize).filter((app) => app.healthy < app.desired);
     const text = invocation.json
-      ? `${JSON.stringify({ ok: below.length === 0, apps: apps.map((app) => ({ ...summarize(app), instances: app.instances, prewarm: app.prewarm, ...(app.rollout === undefined ? {} : { rollout: app.rollout }) })) })}\n`
-      : renderStatus(apps);
+      ? `${JSON.stringify({ ok: below.length === 0, apps: apps.map((app) => ({ ...summarize(app), instances: app.instances, prewarm: app.prewarm, ...(app.rollout === undefined ? {} : { rollout: app.rollout }) })), ...(status.containment === undefined ? {} : { containment: status.containment }) })}\n`
+      : renderStatus(apps, status.containment);
     return finish({ stdout: text }, below.length === 0 ? 0 : BELOW_DESIRED_EXIT);
   }
   if (invocation.kind === 'watch') {

@@ -1,15 +1,23 @@
 /**
  * How the process and netns drivers make sure that nothing an instance started outlives it: its own cgroup where
- * one can be made (cgroup.ts), else its environment marker — every process it forks inherits
- * `LIFEGUARD_STATE_DIR` and `LIFEGUARD_INSTANCE`, whatever session or group it moved to, and /proc/<pid>/environ
- * finds it. (A process that rewrites its own environment escapes the marker; it cannot escape a cgroup.)
+ * one can be made — cgroup v2 (cgroup-v2.ts), or the v1 hierarchies of a legacy or hybrid host (cgroup-v1.ts) —
+ * else its environment marker: every process it forks inherits `LIFEGUARD_STATE_DIR` and `LIFEGUARD_INSTANCE`,
+ * whatever session or group it moved to, and /proc/<pid>/environ finds it. (A process that rewrites its own
+ * environment escapes the marker; it cannot escape a cgroup.)
  */
-import { CgroupTree, type CgroupLimits, type InstanceCgroup } from './cgroup.js';
+import { type CgroupLimits, type CgroupTree, type CgroupVersion, type InstanceCgroup, neededControllers } from './cgroup.js';
+import { type CgroupHost, CONTROLLERS, readCgroupHost, unifiedControllers } from './cgroup-host.js';
+import { CgroupV1Tree } from './cgroup-v1.js';
+import { CgroupV2Tree } from './cgroup-v2.js';
 import { ownerTag } from './drivers/owner.js';
 import { marked, signal, STATE_DIR_ENV, waitGone } from './state-dir.js';
+import type { ContainmentStatus } from './types.js';
 
-/** `auto`: a cgroup where one can be made, else the marker; `environ`: the marker only (tests force it). */
-export type ContainmentMode = 'auto' | 'environ';
+/**
+ * `auto`: the cgroup flavour this host uses for its controllers, else the marker; `cgroup-v1`, `cgroup-v2`: that
+ * flavour or the marker (tests run both on a hybrid host); `environ`: the marker only.
+ */
+export type ContainmentMode = 'auto' | 'cgroup-v1' | 'cgroup-v2' | 'environ';
 
 export const INSTANCE_ENV = 'LIFEGUARD_INSTANCE';
 
@@ -40,8 +48,16 @@ export class Containment {
   ) {}
 
   private get tree(): CgroupTree | undefined {
-    this.opened ??= this.mode === 'auto' ? CgroupTree.open(ownerTag(this.stateDir)) : 'the environ marker was asked for';
+    this.opened ??= this.open();
     return typeof this.opened === 'string' ? undefined : this.opened;
+  }
+
+  private open(): CgroupTree | string {
+    const host = readCgroupHost();
+    const version = chooseVersion(this.mode, host);
+    if (version.reason !== undefined) return version.reason;
+    const owner = ownerTag(this.stateDir);
+    return version.version === 'v1' ? CgroupV1Tree.open(owner, host) : CgroupV2Tree.open(owner, host);
   }
 
   /** Why there is no cgroup tree (the marker is used), or undefined when there is one. */
@@ -49,12 +65,19 @@ export class Containment {
     return this.tree === undefined ? (this.opened as string) : undefined;
   }
 
+  /** What contains instances: the opened tree, or, before the first instance, what would be tried. */
+  status(): ContainmentStatus {
+    if (typeof this.opened === 'object') return { kind: `cgroup ${this.opened.version}`, path: this.opened.path, controllers: [...this.opened.controllers] };
+    if (typeof this.opened === 'string') return { kind: 'environ', reason: this.opened };
+    const choice = chooseVersion(this.mode, readCgroupHost());
+    return choice.reason === undefined ? { kind: `cgroup ${choice.version}` } : { kind: 'environ', reason: choice.reason };
+  }
+
   /** What keeps `limits` from being applied here (no cgroup, a controller missing), or undefined. */
   cannotLimit(limits: CgroupLimits): string | undefined {
-    if (Object.values(limits).every((v) => v === undefined)) return undefined;
-    if (this.tree === undefined) return `limits need a cgroup v2 of its own per instance, and there is none: ${this.fallbackReason}`;
-    const missing = this.tree.missing(limits);
-    return missing.length === 0 ? undefined : `limits need the ${missing.join(', ')} controller${missing.length > 1 ? 's' : ''}, not enabled for ${this.tree.path}`;
+    if (neededControllers(limits).length === 0) return undefined;
+    if (this.tree === undefined) return noCgroupForLimits(this.fallbackReason as string);
+    return missingControllers(neededControllers(limits).filter((c) => !this.tree?.controllers.has(c)), `for ${this.tree.path}`);
   }
 
   /** Containment for one instance; `env` is what it is spawned with (the marker's values). Throws if its cgroup cannot be made. */
@@ -75,6 +98,53 @@ export class Containment {
     if (typeof this.opened === 'object') this.opened.removeIfEmpty();
     this.opened = undefined;
   }
+}
+
+/**
+ * Whether this host could apply `limits`, read without creating anything (`lifeguard validate`, preflight); a
+ * running supervisor's own answer is Containment.cannotLimit, from the cgroups it made.
+ */
+export function limitsUnsupported(limits: CgroupLimits, mode: ContainmentMode = 'auto'): string | undefined {
+  const needed = neededControllers(limits);
+  if (needed.length === 0) return undefined;
+  const host = readCgroupHost();
+  const choice = chooseVersion(mode, host);
+  if (choice.reason !== undefined) return noCgroupForLimits(choice.reason);
+  if (choice.version === 'v1') return missingControllers(needed.filter((c) => !host.v1.has(c)), 'as a mounted cgroup v1 hierarchy');
+  const offered = unifiedControllers(host);
+  return missingControllers(needed.filter((c) => !offered.has(c)), `for ${host.unified as string}`);
+}
+
+/**
+ * The flavour `mode` gets on `host`. `auto` takes the unified hierarchy where it offers every controller (a v2
+ * host), else the v1 hierarchies where the freezer is mounted (legacy and hybrid hosts, whose unified hierarchy
+ * is empty), else the unified hierarchy for containment without limits.
+ */
+function chooseVersion(mode: ContainmentMode, host: CgroupHost): { readonly version: CgroupVersion; readonly reason?: undefined } | { readonly reason: string } {
+  const v1 = host.v1.has('freezer');
+  const v2 = host.unified !== undefined;
+  switch (mode) {
+    case 'environ':
+      return { reason: 'the environ marker was asked for' };
+    case 'cgroup-v1':
+      return v1 ? { version: 'v1' } : { reason: 'no cgroup v1 freezer hierarchy is mounted' };
+    case 'cgroup-v2':
+      return v2 ? { version: 'v2' } : { reason: 'no cgroup2 file system is mounted' };
+    case 'auto': {
+      const offered = unifiedControllers(host);
+      if (v2 && CONTROLLERS.every((c) => offered.has(c))) return { version: 'v2' };
+      if (v1) return { version: 'v1' };
+      return v2 ? { version: 'v2' } : { reason: 'no cgroup file system is mounted' };
+    }
+  }
+}
+
+function noCgroupForLimits(reason: string): string {
+  return `limits need a cgroup of its own per instance, and there is none: ${reason}`;
+}
+
+function missingControllers(missing: readonly string[], where: string): string | undefined {
+  return missing.length === 0 ? undefined : `limits need the ${missing.join(', ')} controller${missing.length > 1 ? 's' : ''}, not available ${where}`;
 }
 
 function inCgroup(cgroup: InstanceCgroup, limits: CgroupLimits): Contained {

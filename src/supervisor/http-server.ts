@@ -192,7 +192,11 @@ function statusBody(status: SupervisorStatus): unknown {
     name: a.name, desired: a.desired, instances: a.instances.map(instance), prewarm: a.prewarm.map(instance),
     ...(a.rollout === undefined ? {} : { rollout: { state: a.rollout.state, updated: a.rollout.updated, outdated: a.rollout.outdated, ...(a.rollout.reason === undefined ? {} : { reason: a.rollout.reason }) } }),
   });
-  return { apps: status.apps.map(app) };
+  const containment = status.containment;
+  return {
+    apps: status.apps.map(app),
+    ...(containment === undefined ? {} : { containment: { kind: containment.kind, ...(containment.path === undefined ? {} : { path: containment.path }), ...(containment.controllers === undefined ? {} : { controllers: containment.controllers }), ...(containment.reason === undefined ? {} : { reason: containment.reason }) } }),
+  };
 }
 
 function endpointFeed(source: EndpointSource): EndpointFeed | undefined {

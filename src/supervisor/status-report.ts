@@ -7,7 +7,7 @@ import { request } from 'node:http';
 import { LifeguardFailure, usageError } from '../checks/errors.js';
 import { formatAddress } from '../checks/errors.js';
 import { parseListenAddress } from './listen-address.js';
-import type { AppStatus, SupervisorStatus } from './types.js';
+import type { AppStatus, ContainmentStatus, SupervisorStatus } from './types.js';
 
 export interface StatusQuery {
   /** `host:port` of the supervisor's http.listen. */
@@ -66,8 +66,8 @@ export function selectApps(status: SupervisorStatus, app: string | undefined): r
   return found;
 }
 
-/** Two tables, apps then instances, in columns. */
-export function renderStatus(apps: readonly AppStatus[]): string {
+/** Two tables, apps then instances, in columns; then which containment is in force. */
+export function renderStatus(apps: readonly AppStatus[], containment?: ContainmentStatus): string {
   const appRows = apps.map((app) => {
     const { healthy, desired } = summarize(app);
     const state = healthy >= desired ? 'ok' : 'BELOW DESIRED';
@@ -76,7 +76,16 @@ export function renderStatus(apps: readonly AppStatus[]): string {
   const instanceRows = apps.flatMap((app) =>
     [...app.instances, ...app.prewarm].map((i) => [i.id, app.name, app.prewarm.includes(i) ? `${i.state} (prewarm)` : i.state, i.address ?? '-', i.pid === null ? '-' : String(i.pid), String(i.restarts), i.since]),
   );
-  return `${columns([['APP', 'HEALTHY', 'STATUS', 'PREWARM'], ...appRows])}\n${columns([['INSTANCE', 'APP', 'STATE', 'ADDRESS', 'PID', 'RESTARTS', 'SINCE'], ...instanceRows])}`;
+  const tables = `${columns([['APP', 'HEALTHY', 'STATUS', 'PREWARM'], ...appRows])}\n${columns([['INSTANCE', 'APP', 'STATE', 'ADDRESS', 'PID', 'RESTARTS', 'SINCE'], ...instanceRows])}`;
+  return containment === undefined ? tables : `${tables}\ncontainment: ${describeContainment(containment)}\n`;
+}
+
+/** `cgroup v1 at <path> (limits: memory, cpu, pids)`, or the marker and why. */
+export function describeContainment(containment: ContainmentStatus): string {
+  if (containment.kind === 'environ') return `environment marker only (no cgroup: ${containment.reason ?? 'unknown'})`;
+  const at = containment.path === undefined ? '' : ` at ${containment.path}`;
+  const limits = containment.controllers === undefined ? '' : ` (limits: ${containment.controllers.join(', ') || 'none'})`;
+  return `${containment.kind}${at}${limits}`;
 }
 
 function describeRollout(rollout: NonNullable<AppStatus['rollout']>): string {

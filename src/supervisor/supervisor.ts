@@ -129,7 +129,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   }
 
   status(): SupervisorStatus {
-    return { apps: [...this.apps.values()].map((app) => app.status()) };
+    const apps = [...this.apps.values()].map((app) => app.status());
+    return this.containment === undefined ? { apps } : { apps, containment: this.containment.status() };
   }
 
   /** The routable instances of `app` (README "Routing"); undefined when there is no such app. */

@@ -233,6 +233,20 @@ export interface RolloutStatus {
 
 export interface SupervisorStatus {
   readonly apps: readonly AppStatus[];
+  /** What contains the process and netns drivers' instances; absent with a custom driver. */
+  readonly containment?: ContainmentStatus;
+}
+
+/** Which containment is in force (README "Drivers"). */
+export interface ContainmentStatus {
+  /** A cgroup per instance (v1: one per hierarchy), or the environment marker alone. */
+  readonly kind: 'cgroup v1' | 'cgroup v2' | 'environ';
+  /** Where instance cgroups are made (v1: the freezer hierarchy's); once the first is. */
+  readonly path?: string;
+  /** The controllers limits can use there; once the first instance cgroup is made. */
+  readonly controllers?: readonly string[];
+  /** Why no cgroup, for `environ`. */
+  readonly reason?: string;
 }
 
 /** A routable instance, as GET /apps/<name>/endpoints lists it. */

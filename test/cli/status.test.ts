@@ -25,6 +25,7 @@ t.test('lifeguard status', async (t) => {
   t.match(apps, /^APP +HEALTHY +STATUS +PREWARM\nweb +2\/2 +ok +0\n$/);
   t.match(instances, /\nweb-1 +web +healthy +127\.0\.0\.1:\d+ +\d+ +0 +\d{4}-\d\d-\d\dT/);
   t.match(instances, /\nweb-2 +web +healthy /);
+  t.match(instances, /\n\ncontainment: (cgroup v[12] at \/\S+ \(limits: [a-z, ]+\)|environment marker only \(no cgroup: .+\))\n$/, 'which containment is in force');
 
   const all = await status([], { LIFEGUARD_TOKEN: 's3cret' });
   t.equal(all.code, 1, 'an app below its desired count: exit 1 (the token from LIFEGUARD_TOKEN)');
@@ -35,6 +36,7 @@ t.test('lifeguard status', async (t) => {
   t.equal(json.code, 1);
   const parsed = JSON.parse(json.stdout) as { ok: boolean; apps: { name: string; desired: number; healthy: number; instances: unknown[] }[] };
   t.equal(parsed.ok, false);
+  t.match(parsed, { containment: { kind: /^(cgroup v[12]|environ)$/ } });
   t.match(parsed.apps, [{ name: 'web', desired: 2, healthy: 2, instances: [{ id: 'web-1', state: 'healthy' }, { id: 'web-2' }] }, { name: 'broken', desired: 1, healthy: 0 }]);
 
   const noToken = await status(['web']);

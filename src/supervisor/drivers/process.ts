@@ -100,12 +100,17 @@ export class ChildInstance implements RunningInstance {
       signalGroup(this.pid, 'SIGTERM');
       // A stopped (SIGSTOP) process only acts on SIGTERM once it runs again.
       signalGroup(this.pid, 'SIGCONT');
+      let killing: Promise<void> | undefined;
       const timer = setTimeout(() => {
         forced = true;
         signalGroup(this.pid, 'SIGKILL');
+        // A process in a frozen v1 freezer cgroup acts on no signal until thawed: killAll thaws after its kills.
+        // Its failure, if any, is the final killAll's to tell.
+        killing = this.contained.killAll().catch(() => {});
       }, gracePeriodMs);
       await this.exited;
       clearTimeout(timer);
+      await killing;
     }
     // The leader is gone; whatever it forked is an orphan now, in its group or out of it.
     signalGroup(this.pid, 'SIGKILL');
