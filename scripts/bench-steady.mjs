@@ -1,25 +1,33 @@
-// npm run bench:steady — what native probing costs the supervisor once a large fleet is healthy.
+// npm run bench:steady — what native probing costs the supervisor once a large fleet is healthy, beside HAProxy.
 //
 // Cases (default 10,000 instances at a 30s liveness interval over a 90s window, so that every instance is checked
 // at least twice, and 1,000 at 1s over 30s): the instances are ports of ONE fixture process on 127.0.0.1 (GET
 // /health answers 200), run by the library's Supervisor alone in a child process (scripts/lib/supervisor-runner.mjs)
 // with native probing. Once every instance is healthy and --settle has passed, the window opens; over it:
 // - supervisor CPU as a share of one core: the scheduler's nanosecond counters of all its threads
-//   (/proc/<pid>/task/*/schedstat), delta over the window's wall time;
+//   (/proc/<pid>/task/*/schedstat), delta over the window's wall time; and per check (CPU time / checks run);
 // - RSS of the supervisor process (peak and at the end of the window, sampled every second);
 // - checks per second sustained: rounds completed in the window / its length;
 // - lateness of checks against their schedule, p50 / p99 / max: how long after its tick each round started, as
 //   the native probe reports it on every 'check' event.
-// Both processes get an open-file limit of their own through prlimit(1) (10,000 listening ports, and the
-// readiness burst puts one socket per instance in flight at once). Every run is bounded; both processes are
+//
+// The anchor: whenever `haproxy` is on PATH (Debian's package), HAProxy checks the same fixture ports in the same
+// window (scripts/lib/haproxy.mjs: one backend of N servers, `check inter` at the same interval, `option httpchk
+// GET /health`, `http-check expect status 200`, `nbthread 1`), measured the same way (schedstat, RSS); its checks
+// are the fixture's 200s to its source address 127.0.0.2, its failures the growth of its servers' chkfail. The
+// ratio is our CPU per check over HAProxy's, measured side by side, so the machine's load weighs on both alike.
+// TIME_WAIT sockets are counted at the end apart: HAProxy's (127.0.0.2 at one end) and the rest (ours).
+// Both our processes and HAProxy get an open-file limit of their own (10,000 listening ports, and the
+// readiness burst puts one socket per instance in flight at once). Every run is bounded; every process is
 // stopped and checked gone.
 //
 // Flags: --cases 10000:30s:90s,1000:1s:30s (count:liveness interval:window, optionally :tcp for TCP checks instead
-//        of HTTP ones)  --settle 5s  --out bench/results
+//        of HTTP ones)  --settle 5s  --haproxy auto|off  --out bench/results
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { HAPROXY_SOURCE, haproxyOnPath, startHaproxy } from './lib/haproxy.mjs';
 import { cpuSecondsExact, memory, timeWaitSockets } from './lib/proc.mjs';
 import { startFixture, startRunner, stopAndVerify } from './lib/processes.mjs';
 import { fmt, flags, machine, machineLine, markdownTable, ms, RESULTS, svgPanels, usage, write } from './lib/report.mjs';
@@ -30,13 +38,22 @@ const HEALTHY_BOUND_MS = 120_000;
 const SAMPLE_MS = 1000;
 const MiB = 2 ** 20;
 
-const opts = flags({ cases: '10000:30s:90s,1000:1s:30s', settle: '5s', out: RESULTS });
+const opts = flags({ cases: '10000:30s:90s,1000:1s:30s', settle: '5s', haproxy: 'auto', out: RESULTS });
 const cases = opts.cases.split(',').map((c) => {
   const [count, interval, window, check = 'http'] = c.split(':');
   if (check !== 'http' && check !== 'tcp') usage(`check kind ${check}: expected http or tcp`);
   return { count: Number(count), intervalMs: ms(interval), windowMs: ms(window), check };
 });
 const settleMs = ms(opts.settle);
+if (opts.haproxy !== 'auto' && opts.haproxy !== 'off') usage(`--haproxy ${opts.haproxy}: expected auto or off`);
+const haproxyPath = opts.haproxy === 'off' ? undefined : haproxyOnPath();
+const anchorNote =
+  haproxyPath !== undefined
+    ? `HAProxy (${haproxyPath}) checked the same ports in the same window: one backend, check inter at the same interval, option httpchk GET /health, http-check expect status 200, nbthread 1; its lateness is not observable.`
+    : opts.haproxy === 'off'
+      ? 'HAProxy was left out (--haproxy off): no anchor, no ratio.'
+      : 'HAProxy is not on PATH (apt-get install haproxy): no anchor, no ratio.';
+if (haproxyPath === undefined) process.stderr.write(`steady: ${anchorNote}\n`);
 
 async function steady({ count, intervalMs, windowMs, check }) {
   const nofile = 2 * count + 4096;
@@ -60,6 +77,8 @@ async function steady({ count, intervalMs, windowMs, check }) {
   await fixture.go();
   const goAt = Date.now();
   runner.send('go');
+  // HAProxy's checks are HTTP ones: beside a TCP case it would not measure the same thing.
+  const haproxy = haproxyPath !== undefined && check === 'http' ? await startHaproxy({ executable: haproxyPath, ports: fixture.ports, intervalMs, dir: stateDir, nofile }) : undefined;
   while (healthy < count && Date.now() - goAt < HEALTHY_BOUND_MS) await sleep(100);
   const allHealthyMs = Date.now() - goAt;
   await sleep(settleMs);
@@ -67,25 +86,61 @@ async function steady({ count, intervalMs, windowMs, check }) {
   const logBefore = logLines;
   const loadBefore = os.loadavg()[0];
   runner.send('mark');
+  const hapFailures0 = haproxy === undefined ? 0 : sum(await haproxy.servers(), (s) => s.checkFailures);
+  const served0 = (await fixture.served())[HAPROXY_SOURCE] ?? 0;
   const cpu0 = cpuSecondsExact(pid);
+  const hapCpu0 = haproxy === undefined ? 0 : cpuSecondsExact(haproxy.child.pid);
   const t0 = performance.now();
-  let peakRss = 0;
-  let rss = 0;
+  const rss = { ours: 0, oursPeak: 0, haproxy: 0, haproxyPeak: 0 };
   while (performance.now() - t0 < windowMs) {
     await sleep(Math.min(SAMPLE_MS, windowMs - (performance.now() - t0)));
-    rss = memory(pid)?.rss ?? 0;
-    peakRss = Math.max(peakRss, rss);
+    rss.ours = memory(pid)?.rss ?? 0;
+    rss.oursPeak = Math.max(rss.oursPeak, rss.ours);
+    if (haproxy === undefined) continue;
+    rss.haproxy = memory(haproxy.child.pid)?.rss ?? 0;
+    rss.haproxyPeak = Math.max(rss.haproxyPeak, rss.haproxy);
   }
   const stats = await runner.stats();
   const cpu1 = cpuSecondsExact(pid);
-  const timeWait = timeWaitSockets();
+  const hapCpu1 = haproxy === undefined ? 0 : cpuSecondsExact(haproxy.child.pid);
   const seconds = (performance.now() - t0) / 1000;
+  const served1 = (await fixture.served())[HAPROXY_SOURCE] ?? 0;
+  const hapServers = haproxy === undefined ? [] : await haproxy.servers();
+  const timeWait = timeWaitSockets();
+  const hapTimeWait = timeWaitSockets(HAPROXY_SOURCE);
   const logLinesInWindow = logLines - logBefore;
 
   const leftovers = await stopAndVerify(runner.child, new Map(), 30_000);
+  if (haproxy !== undefined) leftovers.push(...(await stopAndVerify(haproxy.child, new Map(), 10_000)));
   leftovers.push(...(await stopAndVerify(fixture.child, new Map(), 10_000)));
   rmSync(stateDir, { recursive: true, force: true });
   const [p50, p99, max] = stats.late;
+  const ours = {
+    cpuShareOfOneCorePct: (100 * (cpu1 - cpu0)) / seconds,
+    cpuPerCheckMs: stats.checks > 0 ? (1000 * (cpu1 - cpu0)) / stats.checks : null,
+    rssMiB: rss.ours / MiB,
+    peakRssMiB: rss.oursPeak / MiB,
+    checksPerSecond: stats.checks / seconds,
+    latenessMs: { p50, p99, max },
+    failures,
+    failureReasons: [...reasons],
+    timeWaitSocketsAtEnd: timeWait - hapTimeWait,
+  };
+  const hapChecks = served1 - served0;
+  const anchor =
+    haproxy === undefined
+      ? null
+      : {
+          cpuShareOfOneCorePct: (100 * (hapCpu1 - hapCpu0)) / seconds,
+          cpuPerCheckMs: hapChecks > 0 ? (1000 * (hapCpu1 - hapCpu0)) / hapChecks : null,
+          rssMiB: rss.haproxy / MiB,
+          peakRssMiB: rss.haproxyPeak / MiB,
+          checksPerSecond: hapChecks / seconds,
+          // Failed checks in the window, and servers not UP at its end.
+          failures: sum(hapServers, (s) => s.checkFailures) - hapFailures0,
+          serversNotUp: hapServers.filter((s) => !s.status.startsWith('UP')).length,
+          timeWaitSocketsAtEnd: hapTimeWait,
+        };
   return {
     n: count,
     check,
@@ -93,20 +148,21 @@ async function steady({ count, intervalMs, windowMs, check }) {
     windowS: seconds,
     healthy,
     allHealthyAfterMs: healthy >= count ? allHealthyMs : null,
-    failures,
-    failureReasons: [...reasons],
-    cpuShareOfOneCorePct: (100 * (cpu1 - cpu0)) / seconds,
-    rssMiB: rss / MiB,
-    peakRssMiB: peakRss / MiB,
-    checksPerSecond: stats.checks / seconds,
     expectedChecksPerSecond: count / (intervalMs / 1000),
-    latenessMs: { p50, p99, max },
     logLinesInWindow,
-    timeWaitSocketsAtEnd: timeWait,
+    ours,
+    haproxy: anchor,
+    ratioPerCheck: anchor?.cpuPerCheckMs && ours.cpuPerCheckMs ? ours.cpuPerCheckMs / anchor.cpuPerCheckMs : null,
     // The machine is shared: the 1-minute load average before and after the window says whether others competed.
     loadAverage: { before: loadBefore, end: os.loadavg()[0] },
     leftovers,
   };
+}
+
+function sum(items, value) {
+  let total = 0;
+  for (const item of items) total += value(item);
+  return total;
 }
 
 const results = [];
@@ -114,27 +170,54 @@ for (const c of cases) {
   process.stderr.write(`steady: ${c.count} instances @ ${fmt(c.intervalMs / 1000)}s for ${fmt(c.windowMs / 1000)}s… `);
   const r = await steady(c);
   results.push(r);
-  process.stderr.write(`CPU ${fmt(r.cpuShareOfOneCorePct)}% of a core, RSS ${fmt(r.peakRssMiB)} MiB, ${fmt(r.checksPerSecond)} checks/s, p99 late ${fmt(r.latenessMs.p99)}ms\n`);
+  const hap = r.haproxy === null ? '' : `; HAProxy ${fmt(r.haproxy.cpuShareOfOneCorePct)}%, ratio per check ${fmt(r.ratioPerCheck)}×`;
+  process.stderr.write(`CPU ${fmt(r.ours.cpuShareOfOneCorePct)}% of a core, RSS ${fmt(r.ours.peakRssMiB)} MiB, ${fmt(r.ours.checksPerSecond)} checks/s, p99 late ${fmt(r.ours.latenessMs.p99)}ms${hap}\n`);
   if (r.leftovers.length > 0) throw new Error(`processes outlived the run: ${r.leftovers.join(', ')}`);
 }
 
 const m = machine();
 const label = (r) => `${r.n} @ ${fmt(r.livenessIntervalMs / 1000)}s${r.check === 'tcp' ? ' (TCP)' : ''}`;
-const note = 'Native probing, HTTP GET /health on a fresh connection per check (TCP: connect only, where marked); the apps are one fixture process serving every port on 127.0.0.1.';
-const table = markdownTable(
-  ['instances @ liveness interval', 'window', 'supervisor CPU (% of one core)', 'RSS MiB (peak)', 'checks/s (expected)', 'lateness p50 / p99 / max (ms)', 'failures', 'log lines in window', 'TIME_WAIT sockets at end', 'load avg'],
-  results.map((r) => [
+const note = `Native probing, HTTP GET /health on a fresh connection per check (TCP: connect only, where marked); the apps are one fixture process serving every port on 127.0.0.1. ${anchorNote}`;
+const na = 'n/a';
+const rows = [];
+for (const r of results) {
+  const o = r.ours;
+  rows.push([
     label(r),
+    'lifeguard',
     `${fmt(r.windowS)}s`,
-    fmt(r.cpuShareOfOneCorePct),
-    `${fmt(r.rssMiB)} (${fmt(r.peakRssMiB)})`,
-    `${fmt(r.checksPerSecond)} (${fmt(r.expectedChecksPerSecond)})`,
-    `${fmt(r.latenessMs.p50)} / ${fmt(r.latenessMs.p99)} / ${fmt(r.latenessMs.max)}`,
-    r.failures,
+    fmt(o.cpuShareOfOneCorePct),
+    o.cpuPerCheckMs === null ? na : fmt(o.cpuPerCheckMs),
+    r.ratioPerCheck === null ? na : `${fmt(r.ratioPerCheck)}×`,
+    `${fmt(o.rssMiB)} (${fmt(o.peakRssMiB)})`,
+    `${fmt(o.checksPerSecond)} (${fmt(r.expectedChecksPerSecond)})`,
+    `${fmt(o.latenessMs.p50)} / ${fmt(o.latenessMs.p99)} / ${fmt(o.latenessMs.max)}`,
+    o.failures,
     r.logLinesInWindow,
-    r.timeWaitSocketsAtEnd,
+    o.timeWaitSocketsAtEnd,
     `${fmt(r.loadAverage.before)} → ${fmt(r.loadAverage.end)}`,
-  ]),
+  ]);
+  const h = r.haproxy;
+  if (h === null) continue;
+  rows.push([
+    label(r),
+    'HAProxy',
+    `${fmt(r.windowS)}s`,
+    fmt(h.cpuShareOfOneCorePct),
+    h.cpuPerCheckMs === null ? na : fmt(h.cpuPerCheckMs),
+    '1×',
+    `${fmt(h.rssMiB)} (${fmt(h.peakRssMiB)})`,
+    `${fmt(h.checksPerSecond)} (${fmt(r.expectedChecksPerSecond)})`,
+    na,
+    `${h.failures}${h.serversNotUp > 0 ? ` (${h.serversNotUp} servers not UP)` : ''}`,
+    na,
+    h.timeWaitSocketsAtEnd,
+    'same window',
+  ]);
+}
+const table = markdownTable(
+  ['instances @ liveness interval', 'checker', 'window', 'CPU (% of one core)', 'CPU per check (ms)', 'per check vs HAProxy', 'RSS MiB (peak)', 'checks/s (expected)', 'lateness p50 / p99 / max (ms)', 'failures', 'log lines in window', 'TIME_WAIT sockets at end', 'load avg'],
+  rows,
 );
 const md = ['### Steady state (npm run bench:steady)', '', `Machine: ${machineLine(m)}.`, '', note, '', table, ''].join('\n');
 process.stdout.write(`\n${md}\n`);
@@ -142,13 +225,16 @@ const out = resolve(opts.out);
 write(join(out, 'steady.md'), md);
 write(join(out, 'steady.json'), `${JSON.stringify({ machine: m, note, settleMs, results }, null, 2)}\n`);
 const groups = results.map(label);
-const one = (name, value) => [{ name, values: results.map(value) }];
+const both = (value) => [
+  { name: 'lifeguard', values: results.map((r) => value(r.ours)) },
+  { name: 'HAProxy', values: results.map((r) => (r.haproxy === null ? null : value(r.haproxy))) },
+];
 write(
   join(out, 'steady.svg'),
-  svgPanels('Steady state: a healthy fleet under native probing', machineLine(m), [
-    { title: 'Supervisor CPU', unit: '% of one core', log: false, groups, series: one('CPU', (r) => r.cpuShareOfOneCorePct) },
-    { title: 'Supervisor RSS (peak)', unit: 'MiB', log: false, groups, series: one('RSS', (r) => r.peakRssMiB) },
-    { title: 'Check lateness p99', unit: 'ms', log: false, groups, series: one('p99 lateness', (r) => r.latenessMs.p99) },
+  svgPanels('Steady state: a healthy fleet under native probing, beside HAProxy', machineLine(m), [
+    { title: 'CPU per check', unit: 'ms', log: false, groups, series: both((x) => x.cpuPerCheckMs) },
+    { title: 'RSS (peak)', unit: 'MiB', log: false, groups, series: both((x) => x.peakRssMiB) },
+    { title: 'Check lateness p99', unit: 'ms', log: false, groups, series: [{ name: 'lifeguard', values: results.map((r) => r.ours.latenessMs.p99) }] },
   ]),
 );
 process.stderr.write(`wrote ${out}/steady.{md,json,svg}\n`);

@@ -4,8 +4,9 @@
 //   node fixture.mjs COUNT READY_MAX_MS SEED
 // Prints {"ports":[...]} once every port listens. On the stdin line "go" every app starts at that moment: port i
 // is ready at go + a delay drawn uniformly from [0, READY_MAX_MS) (a seeded generator, so runs are comparable),
-// and the fixture prints {"goAt": ms, "readyAt": [...]} (epoch ms, one per port). It exits on SIGTERM or when
-// stdin closes.
+// and the fixture prints {"goAt": ms, "readyAt": [...]} (epoch ms, one per port). On "served" it prints
+// {"served": {address: n}}: the 200s answered so far per client address (bench:steady tells HAProxy's checks from
+// the supervisor's by theirs). It exits on SIGTERM or when stdin closes.
 import { once } from 'node:events';
 import { createServer } from 'node:http';
 import { createInterface } from 'node:readline';
@@ -24,9 +25,15 @@ function random(state) {
 
 /** Ready moment by port; Infinity until "go". */
 const readyAt = new Map();
+/** 200s answered, by client address. */
+const served = new Map();
 // One handler for every port: the port a request came in on says which app it is.
 const handle = (req, res) => {
   const ready = Date.now() >= readyAt.get(req.socket.localPort);
+  if (ready) {
+    const from = req.socket.remoteAddress;
+    served.set(from, (served.get(from) ?? 0) + 1);
+  }
   res.writeHead(ready ? 200 : 503, { 'content-length': '0', connection: 'close' }).end();
 };
 
@@ -44,6 +51,10 @@ process.stdout.write(`${JSON.stringify({ ports })}\n`);
 const draw = random(seed);
 createInterface({ input: process.stdin })
   .on('line', (line) => {
+    if (line.trim() === 'served') {
+      process.stdout.write(`${JSON.stringify({ served: Object.fromEntries(served) })}\n`);
+      return;
+    }
     if (line.trim() !== 'go') return;
     const goAt = Date.now();
     const moments = ports.map((port) => {

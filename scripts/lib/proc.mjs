@@ -129,8 +129,11 @@ export async function idleShare(ms) {
 /**
  * Sockets in TIME_WAIT in this network namespace (/proc/net/tcp and tcp6, state 06), whoever holds them: a
  * checker that closes its checks with a FIN leaves one per check for a minute; one that resets leaves none.
+ * `involving` (an IPv4 address): only those with that address at either end.
  */
-export function timeWaitSockets() {
+export function timeWaitSockets(involving) {
+  // /proc/net/tcp writes an IPv4 address as the hex of its 32 bits in host (little-endian) order.
+  const hex = involving === undefined ? undefined : Buffer.from(involving.split('.').map(Number).reverse()).toString('hex').toUpperCase();
   let count = 0;
   for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
     let text = '';
@@ -139,7 +142,11 @@ export function timeWaitSockets() {
     } catch {
       continue;
     }
-    for (const line of text.split('\n').slice(1)) if (line.trim().split(/\s+/)[3] === '06') count++;
+    for (const line of text.split('\n').slice(1)) {
+      const [, local, remote, state] = line.trim().split(/\s+/);
+      if (state !== '06') continue;
+      if (hex === undefined || local.startsWith(`${hex}:`) || remote.startsWith(`${hex}:`)) count++;
+    }
   }
   return count;
 }

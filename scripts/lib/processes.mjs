@@ -74,6 +74,12 @@ export async function startFixture({ count, readyMaxMs, seed, nofile }) {
       child.stdin.write('go\n');
       return moments;
     },
+    /** The 200s answered so far, by client address: {address: n}. */
+    served() {
+      const answer = out.next((m) => m.served, 10_000, 'served counts');
+      child.stdin.write('served\n');
+      return answer;
+    },
   };
 }
 
