@@ -22,8 +22,9 @@
 // stopped and checked gone.
 //
 // Flags: --cases 10000:30s:90s,1000:1s:30s (count:liveness interval:window, optionally :tcp for TCP checks instead
-//        of HTTP ones)  --settle 5s  --haproxy auto|off  --out bench/results
-import { mkdtempSync, rmSync } from 'node:fs';
+//        of HTTP ones)  --settle 5s  --haproxy auto|off  --profile DIR (the supervisor's CPU profile and heap
+//        sampling over each window, written to DIR/steady-<count>.{cpuprofile,heapprofile})  --out bench/results
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -38,7 +39,7 @@ const HEALTHY_BOUND_MS = 120_000;
 const SAMPLE_MS = 1000;
 const MiB = 2 ** 20;
 
-const opts = flags({ cases: '10000:30s:90s,1000:1s:30s', settle: '5s', haproxy: 'auto', out: RESULTS });
+const opts = flags({ cases: '10000:30s:90s,1000:1s:30s', settle: '5s', haproxy: 'auto', profile: '', out: RESULTS });
 const cases = opts.cases.split(',').map((c) => {
   const [count, interval, window, check = 'http'] = c.split(':');
   if (check !== 'http' && check !== 'tcp') usage(`check kind ${check}: expected http or tcp`);
@@ -53,13 +54,14 @@ const anchorNote =
     : opts.haproxy === 'off'
       ? 'HAProxy was left out (--haproxy off): no anchor, no ratio.'
       : 'HAProxy is not on PATH (apt-get install haproxy): no anchor, no ratio.';
+if (opts.profile !== '') mkdirSync(resolve(opts.profile), { recursive: true });
 if (haproxyPath === undefined) process.stderr.write(`steady: ${anchorNote}\n`);
 
 async function steady({ count, intervalMs, windowMs, check }) {
   const nofile = 2 * count + 4096;
   const fixture = await startFixture({ count, readyMaxMs: 0, seed: 1, nofile });
   const stateDir = mkdtempSync(join(os.tmpdir(), 'lifeguard-steady-'));
-  const runner = await startRunner({ probe: 'native', ports: fixture.ports, startupIntervalMs: STARTUP_INTERVAL_MS, livenessIntervalMs: intervalMs, startTimeoutMs: START_TIMEOUT_MS, stateDir, check }, nofile);
+  const runner = await startRunner({ probe: 'native', ports: fixture.ports, startupIntervalMs: STARTUP_INTERVAL_MS, livenessIntervalMs: intervalMs, startTimeoutMs: START_TIMEOUT_MS, stateDir, check, ...(opts.profile === '' ? {} : { profile: join(resolve(opts.profile), `steady-${count}`) }) }, nofile);
   const pid = runner.child.pid;
   let healthy = 0;
   let logLines = 0;
@@ -78,7 +80,15 @@ async function steady({ count, intervalMs, windowMs, check }) {
   const goAt = Date.now();
   runner.send('go');
   // HAProxy's checks are HTTP ones: beside a TCP case it would not measure the same thing.
-  const haproxy = haproxyPath !== undefined && check === 'http' ? await startHaproxy({ executable: haproxyPath, ports: fixture.ports, intervalMs, dir: stateDir, nofile }) : undefined;
+  let haproxy;
+  try {
+    haproxy = haproxyPath !== undefined && check === 'http' ? await startHaproxy({ executable: haproxyPath, ports: fixture.ports, intervalMs, dir: stateDir, nofile }) : undefined;
+  } catch (err) {
+    await stopAndVerify(runner.child, new Map(), 30_000);
+    await stopAndVerify(fixture.child, new Map(), 10_000);
+    rmSync(stateDir, { recursive: true, force: true });
+    throw err;
+  }
   while (healthy < count && Date.now() - goAt < HEALTHY_BOUND_MS) await sleep(100);
   const allHealthyMs = Date.now() - goAt;
   await sleep(settleMs);
@@ -106,8 +116,7 @@ async function steady({ count, intervalMs, windowMs, check }) {
   const seconds = (performance.now() - t0) / 1000;
   const served1 = (await fixture.served())[HAPROXY_SOURCE] ?? 0;
   const hapServers = haproxy === undefined ? [] : await haproxy.servers();
-  const timeWait = timeWaitSockets();
-  const hapTimeWait = timeWaitSockets(HAPROXY_SOURCE);
+  const { all: timeWait, involving: hapTimeWait } = timeWaitSockets(HAPROXY_SOURCE);
   const logLinesInWindow = logLines - logBefore;
 
   const leftovers = await stopAndVerify(runner.child, new Map(), 30_000);
@@ -125,6 +134,13 @@ async function steady({ count, intervalMs, windowMs, check }) {
     failures,
     failureReasons: [...reasons],
     timeWaitSocketsAtEnd: timeWait - hapTimeWait,
+    garbageCollections: stats.gc,
+    heapMiB: {
+      used: stats.heap.heapUsed / MiB,
+      total: stats.heap.heapTotal / MiB,
+      external: stats.heap.external / MiB,
+      spaces: Object.fromEntries(Object.entries(stats.heap.spaces).map(([name, s]) => [name, { size: s.size / MiB, used: s.used / MiB }])),
+    },
   };
   const hapChecks = served1 - served0;
   const anchor =

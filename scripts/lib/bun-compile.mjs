@@ -11,7 +11,8 @@
 // - a JIT tier-up threshold 1000 times JavaScriptCore's: an agent's code runs a few times per check, and compiling
 //   it costs more than interpreting it (measured: ~0.5 ms less CPU per `once` start with the native flags, ~2.5 ms
 //   with CF's, and 0.89 -> 0.69 ms of CPU per check in liveness, 4.9 -> 4.0 MiB Private_Dirty);
-// - src/checks/connection-node.ts (node:net) replaced by connection-bun.ts (Bun.connect);
+// - src/checks/connection-handle.ts (libuv's TCP handle, node:net as its fallback) replaced by connection-bun.ts
+//   (Bun.connect);
 // - commander's node:child_process (for executable subcommands, which the agent has none of) loaded only on a
 //   spawn, which never comes, as scripts/bundle.mjs does for the Node bundle.
 import { resolve } from 'node:path';
@@ -25,7 +26,7 @@ if (!entry || !outfile || !base || typeof Bun === 'undefined') {
 const bunConnection = {
   name: 'bun-connection',
   setup(build) {
-    build.onResolve({ filter: /[\\/]connection-node\.js$/ }, (args) => ({
+    build.onResolve({ filter: /[\\/]connection-handle\.js$/ }, (args) => ({
       path: resolve(args.resolveDir, 'connection-bun.ts'),
     }));
   },

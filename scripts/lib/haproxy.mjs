@@ -6,6 +6,7 @@ import { spawn } from 'node:child_process';
 import { accessSync, constants, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { delimiter, join } from 'node:path';
+import { hardFileLimit } from './processes.mjs';
 
 export const HAPROXY_SOURCE = '127.0.0.2';
 
@@ -31,11 +32,14 @@ export function haproxyOnPath() {
 export async function startHaproxy({ executable, ports, intervalMs, dir, nofile }) {
   const socket = join(dir, 'haproxy.sock');
   const config = join(dir, 'haproxy.cfg');
+  // haproxy raises its own limit, as far as the hard one allows (a container may hold it below `nofile`).
+  const limit = Math.min(nofile, hardFileLimit());
   const lines = [
     'global',
     '  nbthread 1',
-    `  ulimit-n ${nofile}`,
-    `  maxconn ${Math.floor(nofile / 2)}`,
+    `  ulimit-n ${limit}`,
+    // haproxy wants two descriptors per connection and one per server's check (and a few) under its limit.
+    `  maxconn ${Math.max(100, Math.floor((limit - ports.length - 256) / 2))}`,
     `  stats socket ${socket} mode 600 level admin`,
     'defaults',
     '  mode http',
@@ -59,7 +63,7 @@ export async function startHaproxy({ executable, ports, intervalMs, dir, nofile 
   });
   const bound = Date.now() + 30_000;
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`haproxy exited (${child.exitCode}): ${stderr.trim().split('\n')[0] ?? ''}`);
+    if (child.exitCode !== null) throw new Error(`haproxy exited (${child.exitCode}): ${stderr.split('\n').find((line) => line.includes('ALERT')) ?? stderr.trim()}`);
     try {
       await command(socket, 'show info');
       break;

@@ -129,12 +129,13 @@ export async function idleShare(ms) {
 /**
  * Sockets in TIME_WAIT in this network namespace (/proc/net/tcp and tcp6, state 06), whoever holds them: a
  * checker that closes its checks with a FIN leaves one per check for a minute; one that resets leaves none.
- * `involving` (an IPv4 address): only those with that address at either end.
+ * `involving` (an IPv4 address): also counted apart, in the same reading, those with that address at either end.
+ * Returns {all, involving}.
  */
 export function timeWaitSockets(involving) {
   // /proc/net/tcp writes an IPv4 address as the hex of its 32 bits in host (little-endian) order.
   const hex = involving === undefined ? undefined : Buffer.from(involving.split('.').map(Number).reverse()).toString('hex').toUpperCase();
-  let count = 0;
+  const count = { all: 0, involving: 0 };
   for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
     let text = '';
     try {
@@ -145,7 +146,8 @@ export function timeWaitSockets(involving) {
     for (const line of text.split('\n').slice(1)) {
       const [, local, remote, state] = line.trim().split(/\s+/);
       if (state !== '06') continue;
-      if (hex === undefined || local.startsWith(`${hex}:`) || remote.startsWith(`${hex}:`)) count++;
+      count.all++;
+      if (hex !== undefined && (local.startsWith(`${hex}:`) || remote.startsWith(`${hex}:`))) count.involving++;
     }
   }
   return count;

@@ -20,7 +20,7 @@ function node(script, args, stdio, nofile) {
 }
 
 /** The hard open-file limit this process may raise its children to (a container may forbid more, even to root). */
-function hardFileLimit() {
+export function hardFileLimit() {
   const line = readFileSync('/proc/self/limits', 'utf8').split('\n').find((l) => l.startsWith('Max open files'));
   const hard = line?.trim().split(/\s+/)[4];
   return hard === undefined || hard === 'unlimited' ? Infinity : Number(hard);

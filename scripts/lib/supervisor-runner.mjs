@@ -5,13 +5,18 @@
 //
 //   node supervisor-runner.mjs '<json plan>'
 // plan: {probe, ports, startupIntervalMs, livenessIntervalMs, startTimeoutMs, agentPath, stateDir, check?: 'http'|'tcp',
-//        agentStartConcurrency?}
+//        agentStartConcurrency?, profile?: path prefix}
+// With `profile`, the window from "mark" to "stats" is profiled in-process (node:inspector): its CPU profile to
+// <profile>.cpuprofile, its allocations (heap sampling) to <profile>.heapprofile, for Chrome's DevTools.
 // stdout: the transition log (JSON lines), exactly as `lifeguard run` writes it.
 // fd 3:   the benchmark's own events, JSON lines: {e:"ready"} once built; {e:"launch",instance,port};
-//         {e:"stats",checks,late:[p50,p99,max]} in answer to stdin "stats" (checks and lateness since the last
-//         "mark" line). stdin "go" starts the supervisor. SIGTERM stops it gracefully, then the process exits.
-import { createWriteStream } from 'node:fs';
+//         {e:"stats",checks,late:[p50,p99,max],gc:{count,ms},heap:{heapUsed,heapTotal,external,spaces}} in answer to
+//         stdin "stats" (checks, lateness and garbage collections since the last "mark" line; the heap now). stdin "go" starts the supervisor. SIGTERM stops it gracefully, then the process exits.
+import { createWriteStream, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
+import { PerformanceObserver } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
+import { getHeapSpaceStatistics } from 'node:v8';
 import { Supervisor, TransitionLog } from '../../dist/index.js';
 import { percentiles } from './stats.mjs';
 
@@ -90,10 +95,44 @@ supervisor.on('check', (check) => {
   late[lateCount++] = check.lateMs;
 });
 
+// Garbage collections since the last "mark": how much a check allocates shows here first.
+const gc = { count: 0, ms: 0 };
+new PerformanceObserver((list) => {
+  for (const entry of list.getEntries()) {
+    gc.count++;
+    gc.ms += entry.duration;
+  }
+}).observe({ entryTypes: ['gc'] });
+
+const session = plan.profile === undefined ? undefined : new Session();
+session?.connect();
+async function startProfiling() {
+  await session.post('Profiler.enable');
+  await session.post('Profiler.start');
+  await session.post('HeapProfiler.enable');
+  await session.post('HeapProfiler.startSampling', { samplingInterval: 4096 });
+}
+async function stopProfiling() {
+  const { profile } = await session.post('Profiler.stop');
+  writeFileSync(`${plan.profile}.cpuprofile`, JSON.stringify(profile));
+  const { profile: heap } = await session.post('HeapProfiler.stopSampling');
+  writeFileSync(`${plan.profile}.heapprofile`, JSON.stringify(heap));
+}
+
+const stats = () => {
+  const { heapUsed, heapTotal, external } = process.memoryUsage();
+  const spaces = Object.fromEntries(getHeapSpaceStatistics().map((s) => [s.space_name, { size: s.space_size, used: s.space_used_size }]));
+  emit({ e: 'stats', checks, late: percentiles(late.subarray(0, lateCount), [50, 99, 100]), gc, heap: { heapUsed, heapTotal, external, spaces } });
+};
 createInterface({ input: process.stdin }).on('line', (line) => {
   if (line === 'go') void supervisor.start();
-  else if (line === 'mark') checks = lateCount = 0;
-  else if (line === 'stats') emit({ e: 'stats', checks, late: percentiles(late.subarray(0, lateCount), [50, 99, 100]) });
+  else if (line === 'mark') {
+    checks = lateCount = gc.count = gc.ms = 0;
+    if (session !== undefined) void startProfiling();
+  } else if (line === 'stats') {
+    if (session === undefined) stats();
+    else void stopProfiling().then(stats);
+  }
 });
 process.on('SIGTERM', () => {
   void supervisor.stop().then(() => events.end(() => process.exit(0)));

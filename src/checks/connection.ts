@@ -1,6 +1,7 @@
 /**
- * One TCP connection of a check, whichever runtime runs the agent: node:net under Node.js (connection-node.ts),
- * Bun.connect in the single executable built with Bun (connection-bun.ts, swapped in at build time).
+ * One TCP connection of a check, whichever runtime runs the agent: libuv's TCP handle under Node.js
+ * (connection-handle.ts; node:net, connection-node.ts, where the handle cannot be had), Bun.connect in the single
+ * executable built with Bun (connection-bun.ts, swapped in at build time).
  *
  * The checks see events and two commands, nothing of either runtime's socket. `connected` comes at most once,
  * then `data` any number of times; exactly one of `ended` (the peer's orderly close) and `failed` ends the

@@ -1,8 +1,9 @@
 import type { Socket } from 'node:net';
 import type { ConnectionOptions, TLSSocket } from 'node:tls';
 import type { Connection } from './connection.js';
-// node:net; the Bun build (scripts/lib/bun-compile.mjs) puts connection-bun.ts (Bun.connect) in its place.
-import { openConnection } from './connection-node.js';
+// libuv's TCP handle (node:net where it cannot be had); the Bun build (scripts/lib/bun-compile.mjs) puts
+// connection-bun.ts (Bun.connect) in its place.
+import { openConnection } from './connection-handle.js';
 import type { Resolved } from './errors.js';
 import { isIpLiteral } from './ip-literal.js';
 import { lookupErrorReason, socketErrorReason, tlsErrorReason } from './reason.js';

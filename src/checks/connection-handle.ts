@@ -1,0 +1,175 @@
+/**
+ * A check's TCP connection on libuv's TCP handle itself, for Node.js: the one node:net wraps in a net.Socket.
+ * A check writes one request and reads one response head, and the Socket around the handle (a Duplex stream
+ * with its two states, its event emitter, its write queue, its destroy machinery) costs more CPU than the
+ * connection: measured on one loopback GET, ~150 µs of CPU through net.Socket against ~63 µs on the handle.
+ * A supervisor checking thousands of apps pays that difference all day.
+ *
+ * The handle is reached through process.binding('tcp_wrap'), which Node deprecates in its documentation only
+ * (DEP0111) and still offers; where it is missing, or where asking for it would print a warning
+ * (--pending-deprecation), connections go through node:net (connection-node.ts). The Bun build replaces this
+ * file with connection-bun.ts. The contract is connection.ts's.
+ */
+import { getSystemErrorName } from 'node:util';
+import type { Connect, Connection, ConnectionEvents } from './connection.js';
+import { openConnection as openSocketConnection } from './connection-node.js';
+import { MAX_HEADER_BYTES } from './reason.js';
+
+/** The part of libuv's TCP handle (src/tcp_wrap.cc, src/stream_base.cc) used here. */
+interface TcpHandle {
+  onread: () => void;
+  connect(req: ConnectRequest, address: string, port: number): number;
+  connect6(req: ConnectRequest, address: string, port: number): number;
+  useUserBuffer(buffer: Buffer): void;
+  readStart(): number;
+  writeBuffer(req: WriteRequest, bytes: Uint8Array): number;
+  reset(): number;
+  close(): void;
+}
+interface ConnectRequest {
+  oncomplete: (status: number) => void;
+  address: string;
+  port: number;
+}
+interface WriteRequest {
+  handle: TcpHandle;
+  oncomplete: (status: number) => void;
+  async: boolean;
+  buffer: Uint8Array | null;
+}
+interface Bindings {
+  readonly TCP: new (type: number) => TcpHandle;
+  readonly TCPConnectWrap: new () => ConnectRequest;
+  readonly WriteWrap: new () => WriteRequest;
+  readonly socketType: number;
+  /** Where a read's byte count (or error) and whether a write went asynchronous are left (stream_base.h). */
+  readonly state: Int32Array;
+  readonly readBytesOrError: number;
+  readonly lastWriteWasAsync: number;
+  readonly eof: number;
+}
+
+function bindings(): Bindings | undefined {
+  const legacy = (process as unknown as { binding?: (name: string) => Record<string, unknown> }).binding;
+  const pending = process.execArgv.includes('--pending-deprecation') || (process.env.NODE_OPTIONS ?? '').includes('--pending-deprecation') || process.env.NODE_PENDING_DEPRECATION === '1';
+  if (typeof legacy !== 'function' || pending) return undefined;
+  try {
+    const tcp = legacy('tcp_wrap') as { TCP?: Bindings['TCP']; TCPConnectWrap?: Bindings['TCPConnectWrap']; constants?: { SOCKET?: number } };
+    const stream = legacy('stream_wrap') as { WriteWrap?: Bindings['WriteWrap']; streamBaseState?: Int32Array; kReadBytesOrError?: number; kLastWriteWasAsync?: number };
+    const uv = legacy('uv') as { UV_EOF?: number };
+    const { TCP, TCPConnectWrap, constants } = tcp;
+    const { WriteWrap, streamBaseState, kReadBytesOrError, kLastWriteWasAsync } = stream;
+    if (TCP === undefined || TCPConnectWrap === undefined || constants?.SOCKET === undefined || WriteWrap === undefined || streamBaseState === undefined) return undefined;
+    if (kReadBytesOrError === undefined || kLastWriteWasAsync === undefined || uv.UV_EOF === undefined) return undefined;
+    return { TCP, TCPConnectWrap, WriteWrap, socketType: constants.SOCKET, state: streamBaseState, readBytesOrError: kReadBytesOrError, lastWriteWasAsync: kLastWriteWasAsync, eof: uv.UV_EOF };
+  } catch {
+    return undefined;
+  }
+}
+
+const uv = bindings();
+
+/** Every connection reads into this one buffer, as connection-node.ts's do; the reader copies whatever it keeps. */
+const readBuffer = Buffer.allocUnsafe(MAX_HEADER_BYTES);
+
+export const openConnection: Connect = uv === undefined ? openSocketConnection : (host, port, events) => new HandleConnection(uv, host, port, events);
+
+/** An error as node:net makes one: the errno's name in `code`, the call in `syscall`. */
+function uvError(status: number, syscall: string): Error {
+  const code = getSystemErrorName(status);
+  return Object.assign(new Error(`${syscall} ${code}`), { code, errno: status, syscall });
+}
+
+/**
+ * Owns one handle from its creation to its close. `connecting` queues what is written; `open` reads and
+ * writes; `closed` is for good and delivers nothing more: once closed, libuv calls nothing back.
+ */
+class HandleConnection implements Connection {
+  private state: 'connecting' | 'open' | 'closed' = 'connecting';
+  private readonly handle: TcpHandle;
+  private pending: Uint8Array | undefined;
+
+  constructor(
+    private readonly uv: Bindings,
+    host: string,
+    port: number,
+    private readonly events: ConnectionEvents,
+  ) {
+    const handle = new uv.TCP(uv.socketType);
+    this.handle = handle;
+    const req = new uv.TCPConnectWrap();
+    req.oncomplete = (status) => this.connected(status);
+    req.address = host;
+    req.port = port;
+    const err = host.includes(':') ? handle.connect6(req, host, port) : handle.connect(req, host, port);
+    // A synchronous refusal (a bad address) is told like an asynchronous one, after the caller has the connection.
+    if (err !== 0) queueMicrotask(() => this.fail(err, 'connect'));
+  }
+
+  write(bytes: Uint8Array): void {
+    if (this.state === 'connecting') this.pending = this.pending === undefined ? bytes : Buffer.concat([this.pending, bytes]);
+    else if (this.state === 'open') this.send(bytes);
+  }
+
+  destroy(): void {
+    if (this.state === 'closed') return;
+    this.state = 'closed';
+    this.handle.close();
+  }
+
+  reset(): void {
+    if (this.state === 'closed') return;
+    this.state = 'closed';
+    // uv_tcp_close_reset: SO_LINGER 0, then close; it refuses a handle that is shutting down, which is closed as is.
+    if (this.handle.reset() !== 0) this.handle.close();
+  }
+
+  private connected(status: number): void {
+    if (this.state !== 'connecting') return;
+    if (status < 0) return this.fail(status, 'connect');
+    this.state = 'open';
+    const { handle, uv } = this;
+    handle.useUserBuffer(readBuffer);
+    handle.onread = () => this.read(uv.state[uv.readBytesOrError] as number);
+    const err = handle.readStart();
+    if (err !== 0) return this.fail(err, 'read');
+    this.events.connected();
+    const pending = this.pending;
+    this.pending = undefined;
+    if (pending !== undefined && this.state === 'open') this.send(pending);
+  }
+
+  private read(bytes: number): void {
+    if (this.state !== 'open') return;
+    if (bytes > 0) return this.events.data(readBuffer.subarray(0, bytes));
+    if (bytes === this.uv.eof) {
+      this.destroy();
+      return this.events.ended();
+    }
+    if (bytes < 0) this.fail(bytes, 'read');
+  }
+
+  private send(bytes: Uint8Array): void {
+    const { uv } = this;
+    const req = new uv.WriteWrap();
+    req.handle = this.handle;
+    req.oncomplete = (status) => {
+      if (status < 0 && this.state === 'open') this.fail(status, 'write');
+    };
+    req.async = false;
+    req.buffer = null;
+    const err = this.handle.writeBuffer(req, bytes);
+    if (err !== 0) return this.fail(err, 'write');
+    // The kernel did not take it all at once: the bytes must live until the write completes.
+    if (uv.state[uv.lastWriteWasAsync] !== 0) {
+      req.async = true;
+      req.buffer = bytes;
+    }
+  }
+
+  private fail(status: number, syscall: string): void {
+    if (this.state === 'closed') return;
+    this.destroy();
+    this.events.failed(uvError(status, syscall));
+  }
+}
