@@ -6,10 +6,13 @@
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 
+// First, before the program is loaded: a SIGUSR1 ends lifeguard (exit 138) instead of opening Node's inspector
+// on 127.0.0.1:9229 (src/cli/early-signals.ts says why; `run` and `watch` then stop in order on it).
+process.on('SIGUSR1', () => process.exit(138));
 const main = new URL('../dist/cli/lifeguard-main.js', import.meta.url);
 if (!existsSync(main)) {
   process.stderr.write(`lifeguard is not built (no ${main.pathname}): run npm run build\n`);
-  process.exit(1);
+  process.exit(2);
 }
 try {
   createRequire(import.meta.url)(main.pathname);

@@ -2,28 +2,23 @@
  * The agent's entry point, bundled into dist/healthcheck.cjs: pick the dialect, parse, run, tell, exit.
  * Whatever goes wrong ends as one line on stderr and a documented exit code, never a stack trace.
  */
+import './early-signals.js';
 import { rmSync, writeFileSync } from 'node:fs';
-import { constants } from 'node:os';
 import { createHeartbeat } from '../agent/heartbeat.js';
 import { runAgent } from '../agent/run-agent.js';
 import { asLifeguardError, lifeguardError } from '../checks/errors.js';
 import { parseAgentArgs } from './agent-args.js';
+import { AgentSignals } from './agent-signals.js';
 import type { Told } from './invocation.js';
 import { writeWithin } from './last-words.js';
 
-const STOP_SIGNALS = ['SIGTERM', 'SIGINT'] as const;
 const controller = new AbortController();
 const CANCELLED_EXIT = lifeguardError('cancelled', undefined).exitCode;
 const PARENT_POLL_MS = 1000;
 
-/** Cancel what is in flight and leave at once: a supervisor that stops the agent must not wait on a check. */
-function stop(signal: NodeJS.Signals): void {
-  controller.abort();
-  process.exit(128 + constants.signals[signal]);
-}
-
 async function main(argv: readonly string[]): Promise<void> {
-  for (const signal of STOP_SIGNALS) process.once(signal, stop);
+  // A signal cancels what is in flight and leaves at once: a supervisor that stops the agent must not wait on a check.
+  const signals = new AgentSignals(() => controller.abort());
   const invocation = await parseAgentArgs(argv, process.env);
   if (invocation.kind === 'print') return finish(invocation.told, invocation.told.exitCode ?? 0);
   const { heartbeatFd, readyFile, command } = invocation;
@@ -40,11 +35,9 @@ async function main(argv: readonly string[]): Promise<void> {
   });
   const told = invocation.tell(outcome);
   if (command === undefined || !outcome.passed) return finish(told, told.exitCode ?? outcome.exitCode);
-  // Ready: the checks' signal handling gives way to the command's, which forwards instead of exiting.
-  for (const signal of STOP_SIGNALS) process.removeListener(signal, stop);
   await write(told);
   const { endAsCommand, runCommand } = await import('./run-command.js');
-  const end = await runCommand(command);
+  const end = await runCommand(command, signals);
   if (end.kind === 'not-started') return finish({ stderr: `${end.error.message}\n` }, end.error.exitCode);
   endAsCommand(end);
 }

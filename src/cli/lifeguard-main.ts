@@ -3,12 +3,14 @@
  * --duration), stop every instance, exit 0; or watch an engine's containers (`lifeguard watch`) until then. stdout carries the transition log and nothing else; whatever goes
  * wrong ends as one line on stderr and a documented exit code, never a stack trace.
  */
+import './early-signals.js';
 import { resolve } from 'node:path';
 import { formatDuration } from '../checks/duration.js';
 import { asLifeguardError, lifeguardError, LifeguardFailure, usageError } from '../checks/errors.js';
 import { awaitAnswer, postRequest } from '../supervisor/apply-mailbox.js';
 import { StateLock } from '../supervisor/state-lock.js';
-import { preflight } from '../supervisor/preflight.js';
+import { Containment } from '../supervisor/containment.js';
+import { preflight, refuseProblems } from '../supervisor/preflight.js';
 import { fetchStatus, renderStatus, selectApps, summarize } from '../supervisor/status-report.js';
 
 /** `lifeguard status` as a check: some app has fewer healthy instances than desired. */
@@ -48,7 +50,7 @@ async function main(argv: readonly string[]): Promise<void> {
   }
   const config = await loadConfig(invocation.configPath, invocation.stateDir === undefined ? {} : { stateDir: invocation.stateDir });
   if (invocation.kind === 'validate') {
-    await refuseProblems(invocation.configPath, config);
+    await checkConfig(invocation.configPath, config);
     const names = config.supervisor.apps.map((app) => app.name).join(', ');
     return finish({ stdout: `${invocation.configPath}: valid (${config.supervisor.apps.length} apps: ${names})\n` }, 0);
   }
@@ -64,7 +66,16 @@ async function run(invocation: Extract<LifeguardInvocation, { kind: 'run' }>, co
   const context = invocation.stateDir === undefined ? {} : { stateDir: invocation.stateDir };
   const reloader = new Reloader(supervisor, { configPath: invocation.configPath, config, context }, (line) => process.stderr.write(`${line}\n`));
   const served = { source: supervisor, metrics: new SupervisorMetrics(supervisor), http: config.http, ...(page === undefined ? {} : { page }) };
-  await runUntilStopped(supervisor, served, invocation.durationMs, () => reloader.reload());
+  const service = {
+    // The lock first: a second supervisor on this directory is told so, not that the port is taken.
+    prepare: async () => {
+      supervisor.takeStateDir();
+      refuseProblems(await supervisor.preflight(), invocation.configPath);
+    },
+    start: () => supervisor.start(),
+    stop: () => supervisor.stop(),
+  };
+  await runUntilStopped(service, served, invocation.durationMs, () => reloader.reload());
 }
 
 /**
@@ -72,7 +83,7 @@ async function run(invocation: Extract<LifeguardInvocation, { kind: 'run' }>, co
  * that holds its state directory, which checks it again against what runs and answers.
  */
 async function apply(configPath: string, config: LifeguardConfig, timeoutMs: number): Promise<Told> {
-  await refuseProblems(configPath, config);
+  await checkConfig(configPath, config);
   const { stateDir } = config.supervisor;
   const pid = StateLock.owner(stateDir);
   if (pid === undefined) throw new LifeguardFailure(lifeguardError('not-running', { detail: `no lifeguard is running on state directory '${stateDir}' (start one with: lifeguard run ${configPath})` }));
@@ -93,12 +104,14 @@ async function apply(configPath: string, config: LifeguardConfig, timeoutMs: num
   return { stdout: `${configPath}: applied: ${describeChanges(given.changes)}\n` };
 }
 
-/** Preflight's problems (a command or image that is not there) as one usage error: the first, and how many more. */
-async function refuseProblems(configPath: string, config: LifeguardConfig): Promise<void> {
-  const problems = await preflight(config.supervisor);
-  if (problems.length === 0) return;
-  const more = problems.length > 1 ? ` (and ${problems.length - 1} more problem${problems.length > 2 ? 's' : ''})` : '';
-  throw new LifeguardFailure(usageError(`${configPath}: ${problems[0]}${more}`));
+/** The preflight `run` does, for a config no supervisor runs yet: its problems as one usage error. */
+async function checkConfig(configPath: string, config: LifeguardConfig): Promise<void> {
+  const containment = new Containment(config.supervisor.stateDir);
+  try {
+    refuseProblems(await preflight(config.supervisor, containment), configPath);
+  } finally {
+    containment.close();
+  }
 }
 
 /** `lifeguard watch`: the containers are left as they are when it stops. */

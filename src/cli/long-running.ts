@@ -2,22 +2,20 @@
  * The life of a long-running command (`lifeguard run`, `lifeguard watch`): bind the HTTP endpoint if asked for
  * (a port in use stops us before anything starts), start, run until asked to stop, then stop in order.
  *
- * Stop is asked by SIGTERM, SIGINT or any other signal whose default would kill us without cleanup (SIGQUIT, and
- * SIGHUP unless the service reloads on it, as `lifeguard run` does: see STOP_SIGNALS), the end of --duration, the log's reader gone, or a bug anywhere (so that
+ * Stop is asked by SIGTERM, SIGINT or any other signal whose default would kill us without cleanup (SIGQUIT,
+ * SIGUSR1, and SIGHUP unless the service reloads on it, as `lifeguard run` does: see ./signals.ts), the end of
+ * --duration, the log's reader gone, or a bug anywhere (so that
  * what was started is still stopped in order; the bug is then thrown, exit 127). Listened for before anything
  * starts, so that a signal during start-up still stops what was started.
  */
 import { startHttpEndpoint, type EndpointSource, type HttpEndpoint, type MetricsExposition } from '../supervisor/http-server.js';
 import type { HttpEndpointConfig } from '../supervisor/config.js';
 import type { PageRoutes } from '../supervisor/status-page.js';
-
-/**
- * Every signal Node lets us catch whose default action ends the process. SIGUSR1 is left to Node (it starts the
- * inspector), SIGPIPE is ignored by Node already, SIGSEGV and friends cannot be handled from JavaScript.
- */
-export const STOP_SIGNALS = ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGQUIT', 'SIGUSR2', 'SIGALRM', 'SIGVTALRM', 'SIGXCPU', 'SIGXFSZ', 'SIGPWR', 'SIGTRAP', 'SIGSYS', 'SIGIO'] as const;
+import { takeSignal, TERMINATING_SIGNALS } from './signals.js';
 
 export interface LongRunning {
+  /** What must hold before the endpoint is bound or anything starts (the state directory's lock); throws if it does not. */
+  prepare?(): Promise<void>;
   start(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -44,9 +42,9 @@ export async function runUntilStopped(service: LongRunning, served: Served, dura
   const asked = new Promise<void>((resolve) => {
     // A second signal changes nothing: the stop under way is already bounded, and leaving before it ends
     // would orphan what was started.
-    for (const signal of STOP_SIGNALS) {
-      if (signal === 'SIGHUP' && reload !== undefined) process.on(signal, () => void (reloads = reloads.then(reload)));
-      else process.on(signal, () => resolve());
+    for (const signal of TERMINATING_SIGNALS) {
+      if (signal === 'SIGHUP' && reload !== undefined) takeSignal(signal, () => void (reloads = reloads.then(reload)));
+      else takeSignal(signal, () => resolve());
     }
     // The log is the account of what is done; with its reader gone (EPIPE, or EIO from a closed terminal), stop
     // rather than run blind. stderr, where reloads report, is the same terminal more often than not.
@@ -64,6 +62,7 @@ export async function runUntilStopped(service: LongRunning, served: Served, dura
   const keepAlive = setInterval(() => {}, 2 ** 30);
   let endpoint: HttpEndpoint | undefined;
   try {
+    await service.prepare?.();
     if (served.http !== undefined) endpoint = await startHttpEndpoint(served.source, served.metrics, served.http, served.page);
     await service.start();
     started();

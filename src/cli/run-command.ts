@@ -2,50 +2,34 @@
  * The command a readiness gate starts once every check has passed (`healthcheck --mode=readiness ... -- ./server`).
  * Node.js has no way to replace its process image (no execve), so the agent stays as the command's parent and
  * behaves like a minimal init: the command runs in a process group of its own with the agent's stdio and
- * environment, every signal an operator or an
- * orchestrator sends the agent (TERM, INT, HUP, QUIT, USR1, USR2) is passed on to that group once, and the agent
+ * environment, every signal an operator or an orchestrator sends the agent (./agent-signals.ts) is passed on to
+ * that group once, and the agent
  * ends as the command did: its exit status, or the same signal raised on itself, so that a parent sees what it
  * would have seen after an exec.
  */
 import { spawn } from 'node:child_process';
 import { constants } from 'node:os';
 import { lifeguardError, type LifeguardError } from '../checks/errors.js';
-
-export const FORWARDED_SIGNALS = ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2'] as const;
+import type { AgentSignals } from './agent-signals.js';
 
 export type CommandEnd =
   | { readonly kind: 'exited'; readonly code: number }
   | { readonly kind: 'signalled'; readonly signal: NodeJS.Signals }
   | { readonly kind: 'not-started'; readonly error: LifeguardError };
 
-/**
- * Starts the command and resolves when it has ended; signals are forwarded meanwhile, and the forwarding is
- * removed before the promise resolves.
- */
-export function runCommand(command: readonly string[]): Promise<CommandEnd> {
+/** Starts the command and resolves when it has ended; `signals` forwards to it from its spawn on. */
+export function runCommand(command: readonly string[], signals: AgentSignals): Promise<CommandEnd> {
   const [file = '', ...args] = command;
   return new Promise((resolve) => {
     // Its own group: a terminal's Ctrl-C reaches the agent alone, which passes it on once (not twice, as it would
     // to a child sharing the terminal's foreground group). The price: the command cannot read the terminal.
     const child = spawn(file, args, { stdio: 'inherit', detached: true });
-    const forward = (signal: NodeJS.Signals): void => {
-      if (child.pid === undefined) return;
-      try {
-        process.kill(-child.pid, signal);
-      } catch {
-        // The group is gone: the command is ending, and its exit is on its way.
-      }
-    };
-    const release = (): void => {
-      for (const signal of FORWARDED_SIGNALS) process.removeListener(signal, forward);
-    };
-    for (const signal of FORWARDED_SIGNALS) process.on(signal, forward);
+    // No pid: it did not start, and 'error' says why; signals meanwhile still stop the agent.
+    if (child.pid !== undefined) signals.forwardTo(child.pid);
     child.once('error', (err: NodeJS.ErrnoException) => {
-      release();
       resolve({ kind: 'not-started', error: startError(file, err) });
     });
     child.once('exit', (code, signal) => {
-      release();
       resolve(signal !== null ? { kind: 'signalled', signal } : { kind: 'exited', code: code ?? 0 });
     });
   });

@@ -5,9 +5,10 @@
  * trust than the directory does: no socket to bind, no token to hand out, and it works without the HTTP endpoint.
  */
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { makeDirectory } from './make-directory.js';
 import type { AppliedChange } from './supervisor.js';
 
 export interface ApplyRequest {
@@ -77,7 +78,7 @@ function mailbox(stateDir: string): string {
 
 /** Written aside and renamed into place, so that a reader never sees half of it. */
 function writeWhole(file: string, value: unknown): void {
-  mkdirSync(join(file, '..'), { recursive: true });
+  makeDirectory(join(file, '..'));
   writeFileSync(`${file}.tmp`, `${JSON.stringify(value)}\n`);
   renameSync(`${file}.tmp`, file);
 }

@@ -8,9 +8,10 @@
  * is read (files), or dropped when the supervisor's stderr is not keeping up, so an app writing faster than the
  * disk or the reader slows itself down on its own full pipe, and the supervisor's memory stays flat.
  */
-import { closeSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import { closeSync, openSync, readdirSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
+import { makeDirectory } from './make-directory.js';
 
 export type OutputTarget = 'file' | 'stderr' | 'discard';
 
@@ -108,7 +109,7 @@ class FileSink implements Sink {
     instance: string,
     private readonly maxBytes: number,
   ) {
-    mkdirSync(dir, { recursive: true });
+    makeDirectory(dir);
     pruneOldInstances(dir);
     this.file = join(dir, `${instance}.log`);
     this.fd = openSync(this.file, 'w');

@@ -4,9 +4,10 @@
  * A PID is trusted only together with its start time (/proc/<pid>/stat field 22): a PID the kernel handed to
  * some unrelated process since then is never signalled.
  */
-import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { makeDirectory } from './make-directory.js';
 
 export interface TrackedProcess {
   readonly role: 'app' | 'agent';
@@ -46,7 +47,7 @@ export class StateDir {
 
   /** Replaces the instance's record; synchronous so that the window in which a started process is untracked stays tiny. */
   write(record: InstanceRecord): void {
-    mkdirSync(this.dir, { recursive: true });
+    makeDirectory(this.dir);
     const file = this.file(record.instance);
     writeFileSync(`${file}.tmp`, JSON.stringify(record));
     // rename is atomic: a SIGKILL mid-write leaves the old record or the new one, never half of one.

@@ -10,9 +10,10 @@
  * The same call checks the directory up front: one that is a file, on a read-only file system or not writable
  * is refused here with one line, rather than found out by every instance failing to record itself.
  */
-import { existsSync, linkSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { accessSync, constants, linkSync, readFileSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { LifeguardFailure, usageError } from '../checks/errors.js';
+import { makeDirectory } from './make-directory.js';
 import { readProcStat } from './state-dir.js';
 
 interface LockOwner {
@@ -28,13 +29,30 @@ export class StateLock {
   /** Takes the lock of `dir` (creating the directory), or throws a usage error saying why it cannot. */
   static acquire(dir: string): StateLock {
     try {
-      mkdirSync(dir, { recursive: true });
+      makeDirectory(dir);
     } catch (error) {
-      throw unusable(dir, realCause(dir, error));
+      throw unusable(dir, error);
     }
     const lock = new StateLock(join(dir, 'lock'));
     lock.take(dir);
     return lock;
+  }
+
+  /**
+   * Why a lock could not be taken in `dir` (a usage error's words), or undefined when it could; nothing is left
+   * behind (directories made to find out are removed). For `lifeguard validate`, which takes no lock.
+   */
+  static problem(dir: string): string | undefined {
+    let made: string[] = [];
+    try {
+      made = makeDirectory(dir);
+      accessSync(dir, constants.W_OK | constants.X_OK);
+      return undefined;
+    } catch (error) {
+      return unusable(dir, error).message;
+    } finally {
+      for (const path of made.reverse()) rmdirSync(path);
+    }
   }
 
   /** The pid of the live supervisor holding `dir`'s lock, or undefined when none does. */
@@ -99,22 +117,6 @@ function isAlive(owner: LockOwner): boolean {
   return stat !== undefined && stat.startTime === owner.startTime && stat.state !== 'Z' && stat.state !== 'X';
 }
 
-/**
- * A recursive mkdir on a read-only file system says ENOENT (it takes the first failure for a missing parent);
- * the first directory that really is missing, made on its own, says why.
- */
-function realCause(dir: string, error: unknown): unknown {
-  if ((error as NodeJS.ErrnoException).code !== 'ENOENT') return error;
-  let missing = resolve(dir);
-  while (!existsSync(dirname(missing)) && dirname(missing) !== missing) missing = dirname(missing);
-  try {
-    mkdirSync(missing);
-    return error;
-  } catch (cause) {
-    return cause;
-  }
-}
-
 function unusable(dir: string, error: unknown): LifeguardFailure {
   const code = (error as NodeJS.ErrnoException).code;
   const why: Record<string, string> = {
@@ -122,8 +124,10 @@ function unusable(dir: string, error: unknown): LifeguardFailure {
     EEXIST: 'a file is in the way (it, or a parent, is not a directory)',
     EROFS: 'on a read-only file system',
     EACCES: 'not writable by this user',
-    EPERM: 'not writable by this user',
+    EPERM: 'not permitted here (EPERM)',
     ENOSPC: 'no space left on its device',
+    // mkdir(2) in a directory that exists: a file system that makes nothing there (/proc, /sys).
+    ENOENT: 'its file system does not allow making it',
   };
   return new LifeguardFailure(usageError(`state directory '${dir}' cannot be used: ${why[code ?? ''] ?? code ?? String(error)}`));
 }

@@ -91,12 +91,23 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   }
 
   /**
-   * Takes the state directory's lock (a directory in use, or one that cannot be written, is refused with a usage
-   * error), kills whatever a previous supervisor on it left running, then starts every app.
+   * Takes the state directory's lock now, if start() has not: a directory in use, or one that cannot be written,
+   * is refused with a usage error. `lifeguard run` takes it before anything else, so that this is the first thing
+   * a second supervisor on the same directory is told.
    */
+  takeStateDir(): void {
+    this.lock ??= StateLock.acquire(this.records.root);
+  }
+
+  /** What keeps this supervisor's config from running here (preflight.ts), one line per problem. */
+  preflight(): Promise<string[]> {
+    return preflight(this.options, this.containment);
+  }
+
+  /** Takes the state directory's lock, kills whatever a previous supervisor on it left running, then starts every app. */
   async start(): Promise<void> {
     if (this.phase !== 'new') throw new Error('bug: a Supervisor starts once');
-    this.lock = StateLock.acquire(this.records.root);
+    this.takeStateDir();
     this.phase = 'running';
     await this.records.reapLeftovers();
     // Then what process records do not cover: a previous supervisor's namespaces and containers.
@@ -159,7 +170,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     if (this.phase !== 'running') throw refused('lifeguard is not running (it is starting or stopping)');
     const fixed = fixedSettingChanged(this.options, next);
     if (fixed !== undefined) throw refused(`${fixed} cannot change while lifeguard runs; restart it to change ${fixed}`);
-    const problems = await preflight(next);
+    const problems = await preflight(next, this.containment);
     if (problems.length > 0) throw refused(problems[0] as string);
     const added = this.containment === undefined ? [] : addBuiltInDrivers(this.builtIn, next, this.agentPath, this.containment);
     for (const driver of added) await driver.cleanup?.();

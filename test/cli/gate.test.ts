@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import t from 'tap';
 import { closedPort, tcpServer } from '../checks/fixtures.js';
 import { runAgent, startAgent } from '../helpers/agent.js';
+import { listeningPorts } from '../helpers/listening.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
 t.test('the checks pass: the command runs with its arguments and stdio, and its exit status is the agent\'s', async (t) => {
@@ -48,19 +49,37 @@ t.test('readiness waits for the check, then runs the command', async (t) => {
 for (const signal of ['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGUSR1'] as const) {
   t.test(`${signal} to the agent reaches the command once; its exit is the agent's`, async (t) => {
     const port = await tcpServer(t, () => {});
-    // The command traps the signal, says so and exits 42; it counts how often the trap ran.
-    const script = `n=0; trap 'n=$((n+1)); echo "got ${signal.slice(3)} $n"; sleep 0.2; exit 42' ${signal.slice(3)}; echo ready; while :; do sleep 0.05; done`;
+    // The command traps the signal, says so and exits 42 half a second later; it counts how often the trap ran.
+    const name = signal.slice(3);
+    const script = `n=0; trap 'n=$((n+1)); echo "got ${name} $n"; sleep 0.5; exit 42' ${name}; echo ready; while :; do sleep 0.05; done`;
     const agent = startAgent(['--check', `tcp://127.0.0.1:${port}`, '--', 'sh', '-c', script]);
     t.teardown(() => agent.child.kill('SIGKILL'));
     let said = '';
     agent.child.stdout?.on('data', (text: string) => (said += text));
     await waitFor(() => said.includes('ready'));
     agent.child.kill(signal);
+    await waitFor(() => said.includes('got'));
+    // Node opens its inspector on a SIGUSR1 that finds no listener; the agent forwards it instead and opens nothing.
+    t.same(listeningPorts(agent.child.pid!), [], 'the agent listens on nothing');
     const ended = await agent.ended;
     t.same([ended.code, ended.signal], [42, null]);
-    t.equal(ended.stdout, `ready\ngot ${signal.slice(3)} 1\n`, 'delivered once');
+    t.equal(ended.stdout, `ready\ngot ${name} 1\n`, 'delivered once');
+    t.notMatch(ended.stderr, /Debugger|inspector/, 'no debugger');
   });
 }
+
+// The command signals the agent the moment it starts: the signal meets the agent between spawn(2) and the
+// forwarding (where a SIGUSR1 once opened Node's inspector, and the command waited for ever). It must reach the
+// command, once, whenever it comes.
+t.test('a signal sent while the command is being started reaches it once', async (t) => {
+  const port = await tcpServer(t, () => {});
+  for (const signal of ['USR1', 'TERM'] as const) {
+    const script = `n=0; trap 'n=$((n+1)); echo "got $n"; exit 42' ${signal}; kill -${signal} $PPID; i=0; while [ $i -lt 200 ]; do sleep 0.05; i=$((i+1)); done; echo never`;
+    const ended = await runAgent(['--check', `tcp://127.0.0.1:${port}`, '--', 'sh', '-c', script]);
+    t.same([ended.code, ended.signal, ended.stdout], [42, null, 'got 1\n'], `SIG${signal}`);
+    t.notMatch(ended.stderr, /Debugger|inspector/, 'no debugger');
+  }
+});
 
 t.test('a command killed by a signal: the agent ends by the same signal, as after an exec', async (t) => {
   const port = await tcpServer(t, () => {});

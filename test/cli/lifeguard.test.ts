@@ -204,7 +204,8 @@ t.test('run, then SIGTERM: every instance is stopped and the CLI exits 0', async
 
 t.test('--log-format text, SIGINT, and an instance that can never start', async (t) => {
   const dir = await tempDir(t);
-  const missing = { ...healthyApp('missing', 1), command: ['lifeguard-test-no-such-command'], restart: { immediate: 1, backoffMin: '100ms', backoffMax: '200ms', maxRestarts: 1 } };
+  // It starts, and exits at once, every time (a command that is not there at all is refused before anything starts).
+  const missing = { ...healthyApp('missing', 1), command: [process.execPath, '-e', "console.error('lifeguard-test-never-starts'); process.exit(3)"], restart: { immediate: 1, backoffMin: '100ms', backoffMax: '200ms', maxRestarts: 1 } };
   const path = await writeConfig(dir, { apps: [healthyApp('web', 1), missing], stateDir: join(dir, 'state') });
   const cli = lifeguard(t, ['run', path, '--log-format', 'text']);
   await cli.linesUntil((l) => l.some((line) => / web-\d+ starting -> healthy: /.test(line)) && l.some((line) => /-> given-up: /.test(line)));
@@ -213,7 +214,7 @@ t.test('--log-format text, SIGINT, and an instance that can never start', async 
   t.equal(ended.code, 0);
   const lines = ended.stdout.trimEnd().split('\n');
   for (const line of lines) t.match(line, /^\S+ (INFO|WARN|ERROR) +\S+ \S+ -> [a-z-]+: /, 'a text transition line');
-  t.ok(lines.some((line) => /missing-\d+ scheduled -> crashed: .*lifeguard-test-no-such-command/.test(line)), 'the crash names the command');
+  t.ok(lines.some((line) => /missing-\d+ \S+ -> crashed: .*lifeguard-test-never-starts/.test(line)), 'the crash says what the app said');
 });
 
 t.test('--duration stops on its own, like SIGTERM', async (t) => {

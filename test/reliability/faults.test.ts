@@ -9,7 +9,9 @@ import { auditLog } from '../../src/supervisor/log-audit.js';
 import { runCli, stopCleanly } from './cli-supervisor.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
-t.test('exits during start-up, readiness and liveness; a missing command; SIGTERM ignored; a port taken', async (t) => {
+// A command that is not there is refused before anything starts (test/reliability/new-operator.test.ts); one
+// that goes missing later is given up at once (test/supervisor/lifecycle.test.ts).
+t.test('exits during start-up, readiness and liveness; SIGTERM ignored; a port taken', async (t) => {
   const run = randomUUID();
   // The port an app insists on, held here: the app's bind fails as it would behind any port conflict.
   const holder = createServer().listen(0, '127.0.0.1');
@@ -22,7 +24,6 @@ t.test('exits during start-up, readiness and liveness; a missing command; SIGTER
     fixtureApp('exit-at-start', run, { command: [process.execPath, '-e', 'process.exit(3)'] }),
     fixtureApp('exit-in-readiness', run, { env: { READY_AFTER_MS: '10000', CRASH_AFTER_MS: '500', CRASH_CODE: '4' } }),
     fixtureApp('exit-in-liveness', run, { env: { CRASH_AFTER_MS: '1500', CRASH_CODE: '5' } }),
-    fixtureApp('no-such-command', run, { command: ['/nonexistent/lifeguard-app', '--serve'] }),
     fixtureApp('ignores-sigterm', run, { env: { IGNORE_SIGTERM: '1', UNHEALTHY_AFTER_MS: '300' } }),
     fixtureApp('port-taken', run, { command: [process.execPath, '-e', bindTaken] }),
   ];
@@ -32,8 +33,6 @@ t.test('exits during start-up, readiness and liveness; a missing command; SIGTER
     ['exit-at-start', 'crashed: exited with code 3', (x) => x.to === 'crashed' && x.reason === 'exited with code 3'],
     ['exit-in-readiness', 'crashed while starting: code 4', (x) => x.from === 'starting' && x.to === 'crashed' && x.reason === 'exited with code 4'],
     ['exit-in-liveness', 'crashed while healthy: code 5', (x) => x.from === 'healthy' && x.to === 'crashed' && x.reason === 'exited with code 5'],
-    ['no-such-command', 'crashed from scheduled: command not found', (x) => x.from === 'scheduled' && x.to === 'crashed' && x.reason === 'command not found: /nonexistent/lifeguard-app'],
-    ['no-such-command', 'given up at once: a permanent failure', (x) => x.to === 'given-up' && x.cause === 'permanent' && x.instance === 'no-such-command-1'],
     ['ignores-sigterm', 'unhealthy', (x) => x.to === 'unhealthy'],
     ['ignores-sigterm', 'killed after the grace period', (x) => x.to === 'destroyed' && x.reason === 'still running 300ms after SIGTERM: killed'],
     // Node's report of the uncaught EADDRINUSE ends the reason, from the app's stderr.

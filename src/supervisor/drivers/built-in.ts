@@ -5,9 +5,9 @@
  */
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { LifeguardFailure, usageError } from '../../checks/errors.js';
-import { Containment } from '../containment.js';
+import type { Containment } from '../containment.js';
 import type { SupervisorOptions } from '../options.js';
+import { driverProblems, refuseProblems } from '../preflight.js';
 import type { DriverName } from '../types.js';
 import { DockerDriver } from './docker.js';
 import type { Driver } from './driver.js';
@@ -22,23 +22,20 @@ const DEFAULT_AGENT_BINARY = fileURLToPath(new URL('../../../dist/healthcheck', 
  * app cannot run here.
  */
 export function addBuiltInDrivers(drivers: Map<DriverName, Driver>, options: SupervisorOptions, agentPath: string, containment: Containment): Driver[] {
+  refuseProblems(driverProblems(options, containment));
   const added = new Map<DriverName, Driver>();
-  options.apps.forEach((app, i) => {
-    const unlimitable = app.limits === undefined || app.driver === 'docker' ? undefined : containment.cannotLimit(app.limits);
-    if (unlimitable !== undefined) throw new LifeguardFailure(usageError(`apps[${i}].limits: ${unlimitable}`));
-    if (drivers.has(app.driver) || added.has(app.driver)) return;
-    added.set(app.driver, create(app.driver, options, agentPath, containment, `apps[${i}].driver`));
-  });
+  for (const app of options.apps) {
+    if (!drivers.has(app.driver) && !added.has(app.driver)) added.set(app.driver, create(app.driver, options, agentPath, containment));
+  }
   for (const [name, driver] of added) drivers.set(name, driver);
   return [...added.values()];
 }
 
-function create(name: DriverName, options: SupervisorOptions, agentPath: string, containment: Containment, field: string): Driver {
+function create(name: DriverName, options: SupervisorOptions, agentPath: string, containment: Containment): Driver {
   switch (name) {
     case 'process':
       return new ProcessDriver({ containment, outputDir: outputDir(options) });
     case 'netns':
-      if (process.getuid?.() !== 0) throw new LifeguardFailure(usageError(`${field}: 'netns' needs root (it creates network namespaces and veth pairs); run as root or use 'process'`));
       return new NetnsDriver({ agentPath, stateDir: options.stateDir, child: { containment, outputDir: outputDir(options) } });
     case 'docker':
       return new DockerDriver({

@@ -1,0 +1,110 @@
+// What a new operator met (issue 23): bad state directories, commands and limits that `run` and `validate` must
+// judge alike, the lock before the port, and a SIGUSR1 that must not open a debugger. Real CLI processes.
+import { writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
+import { join } from 'node:path';
+import t from 'tap';
+import { makeDirectory } from '../../src/supervisor/make-directory.js';
+import { run, start } from '../helpers/agent.js';
+import { tempDir } from '../helpers/temp-dir.js';
+import { CLI, fixtureApp, markedProcesses, runCli, stopCleanly } from './cli-supervisor.js';
+
+/** `lifeguard ARGS`, killed after 20s: a hang fails the test instead of hanging it. */
+const lifeguard = (args: readonly string[]) => run(process.execPath, [CLI, ...args], { killAfterMs: 20_000 });
+
+function configFile(dir: string, config: Record<string, unknown>): string {
+  const file = join(dir, 'config.json');
+  writeFileSync(file, JSON.stringify(config));
+  return file;
+}
+
+t.test('makeDirectory: a file system that makes nothing is an error at once, not a loop (Node\'s recursive mkdir spins on /proc/nope)', async (t) => {
+  for (const path of ['/proc/nope', '/proc/self/nope/deeper']) t.throws(() => makeDirectory(path), { code: 'ENOENT' }, path);
+  const dir = tempDir(t);
+  t.same(makeDirectory(join(dir, 'a', 'b')), [join(dir, 'a'), join(dir, 'a', 'b')], 'the missing ones, parents first');
+  t.same(makeDirectory(join(dir, 'a', 'b')), [], 'made already');
+  writeFileSync(join(dir, 'file'), '');
+  t.throws(() => makeDirectory(join(dir, 'file', 'x')), { code: 'ENOTDIR' });
+});
+
+t.test('a state directory where nothing can be made: run and validate say so in one line, exit 2', async (t) => {
+  const dir = tempDir(t);
+  const config = configFile(dir, { apps: [fixtureApp('web', {})] });
+  const cases = [
+    ['/proc/nope', 'its file system does not allow making it'],
+    ['/proc/self/nope', 'its file system does not allow making it'],
+    ['/sys/kernel/nope', process.getuid?.() === 0 ? 'not permitted here (EPERM)' : 'not writable by this user'],
+  ] as const;
+  // Side by side: each is a process of its own.
+  const ends = await Promise.all(cases.flatMap(([stateDir]) => [lifeguard(['run', config, '--state-dir', stateDir, '--duration', '30s']), lifeguard(['validate', config, '--state-dir', stateDir])]));
+  cases.forEach(([stateDir, why], i) => {
+    const [ran, validated] = [ends[2 * i]!, ends[2 * i + 1]!];
+    t.same([ran.code, ran.stderr, ran.stdout], [2, `state directory '${stateDir}' cannot be used: ${why}\n`, ''], `run --state-dir ${stateDir}`);
+    t.same([validated.code, validated.stderr], [2, `${config}: state directory '${stateDir}' cannot be used: ${why}\n`], `validate --state-dir ${stateDir}`);
+  });
+  const made = join(dir, 'new', 'state');
+  const valid = await lifeguard(['validate', config, '--state-dir', made]);
+  t.equal(valid.code, 0, 'a state directory that can be made is valid');
+  t.same(makeDirectory(join(dir, 'new')), [join(dir, 'new')], 'and validate left nothing behind');
+});
+
+t.test('a command that is not there: run refuses it as validate does, before anything starts', async (t) => {
+  const dir = tempDir(t);
+  const config = configFile(dir, { apps: [fixtureApp('web', {}, { command: ['no-such-command-i23'] })], stateDir: join(dir, 'state') });
+  const problem = `${config}: apps[0].command: 'no-such-command-i23' is not found in PATH\n`;
+  const [validated, ran] = await Promise.all([lifeguard(['validate', config]), lifeguard(['run', config, '--duration', '30s'])]);
+  t.same([validated.code, validated.stderr], [2, problem]);
+  t.same([ran.code, ran.stderr, ran.stdout], [2, problem, ''], 'not exit 0 with nothing running');
+});
+
+t.test('limits: validate and run judge them alike on this host', async (t) => {
+  const dir = tempDir(t);
+  const config = configFile(dir, { apps: [fixtureApp('web', {}, { instances: 1, limits: { memory: '256Mi', pids: 64 } })], stateDir: join(dir, 'state') });
+  const [validated, ran] = await Promise.all([lifeguard(['validate', config]), lifeguard(['run', config, '--duration', '1ms'])]);
+  if (validated.code === 0) {
+    t.same([ran.code, ran.stderr], [0, ''], 'valid, and run runs it');
+  } else {
+    t.equal(validated.code, 2);
+    t.equal(ran.code, 2, 'refused by both');
+    t.equal(ran.stderr.replace(/^.*?apps\[0\]\.limits: /, ''), validated.stderr.replace(/^.*?apps\[0\]\.limits: /, ''), 'with the same reason');
+  }
+});
+
+t.test('a second run on a state directory in use is told so first, even when the port is taken too', async (t) => {
+  const dir = tempDir(t);
+  const first = await runCli(t, dir, [fixtureApp('web', { OPERATOR_23: 'lock' }, { instances: 1 })]);
+  await first.until((all) => all.some((x) => x.to === 'healthy'));
+  // The same file again: the same stateDir and the same http.listen, which the first one holds.
+  const second = await lifeguard(['run', join(dir, 'config.json')]);
+  t.equal(second.code, 2);
+  t.match(second.stderr, /^state directory '.*' is in use by another lifeguard \(pid \d+\); give each supervisor its own stateDir\n$/);
+  await stopCleanly(t, first, 'OPERATOR_23', 'lock');
+});
+
+t.test('SIGUSR1 stops lifeguard run in order and opens no debugger', async (t) => {
+  const dir = tempDir(t);
+  const cli = await runCli(t, dir, [fixtureApp('web', { OPERATOR_23: 'usr1' }, { instances: 1 })]);
+  await cli.until((all) => all.some((x) => x.to === 'healthy'));
+  cli.child.kill('SIGUSR1');
+  const ended = await cli.ended;
+  t.same([ended.code, ended.signal, ended.stderr], [0, null, ''], 'stopped as on SIGTERM, nothing on stderr');
+  t.same(markedProcesses('OPERATOR_23', 'usr1'), [], 'its instance was stopped');
+});
+
+t.test('SIGUSR1 to lifeguard in a command that does not stop on it: exit 138, no debugger', async (t) => {
+  // `status` waits on an endpoint that accepts and never answers, long enough to be signalled.
+  const held: Socket[] = [];
+  const server = createServer((socket) => held.push(socket)).listen(0, '127.0.0.1');
+  await new Promise((resolve) => server.once('listening', resolve));
+  t.teardown(() => {
+    for (const socket of held) socket.destroy();
+    server.close();
+  });
+  const port = (server.address() as AddressInfo).port;
+  const cli = start(process.execPath, [CLI, 'status', '--endpoint', `127.0.0.1:${port}`], { killAfterMs: 20_000 });
+  await new Promise((resolve) => server.once('connection', resolve));
+  cli.child.kill('SIGUSR1');
+  const ended = await cli.ended;
+  t.same([ended.code, ended.signal], [138, null]);
+  t.notMatch(ended.stderr, /Debugger|inspector/);
+});
