@@ -48,7 +48,9 @@ async function main(argv: readonly string[]): Promise<void> {
     await watch(parseWatchSettings(section, invocation.flags), invocation.logFormat, invocation.durationMs);
     return finish({}, 0);
   }
-  const config = await loadConfig(invocation.configPath, invocation.stateDir === undefined ? {} : { stateDir: invocation.stateDir });
+  // apply's fromEnv values are the supervisor's to read: the operator's shell need not hold the secrets.
+  const secrets = invocation.kind === 'apply' ? { env: 'deferred' as const } : {};
+  const config = await loadConfig(invocation.configPath, { ...secrets, ...(invocation.stateDir === undefined ? {} : { stateDir: invocation.stateDir }) });
   if (invocation.kind === 'validate') {
     await checkConfig(invocation.configPath, config);
     const names = config.supervisor.apps.map((app) => app.name).join(', ');

@@ -221,7 +221,11 @@ const configSchema = z.strictObject({
 /** Where the config's relative paths start (the config file's directory), and whose environment `fromEnv` reads. */
 export interface ConfigContext {
   readonly baseDir?: string;
-  readonly env?: NodeJS.ProcessEnv;
+  /**
+   * Where `fromEnv` values are read; 'deferred': not here, by the supervisor the config is sent to (`lifeguard
+   * apply`'s client checks their names only, and needs no secret in its own environment).
+   */
+  readonly env?: NodeJS.ProcessEnv | 'deferred';
   /** Overrides the file's stateDir (`--state-dir`); relative to the working directory, as a command-line path. */
   readonly stateDir?: string;
 }
@@ -298,8 +302,8 @@ export function checkHttp(http: z.infer<typeof httpSchema>, fail: Fail): void {
   }
 }
 
-/** Each value as given, or read from `from` (the supervisor's environment); reserved and unset names are refused. */
-function resolveEnv(entries: RawApp['env'], from: NodeJS.ProcessEnv, fail: Fail): Record<string, string> {
+/** Each value as given, or read from `from` (the supervisor's environment), or left out when deferred; reserved and unset names are refused. */
+function resolveEnv(entries: RawApp['env'], from: NodeJS.ProcessEnv | 'deferred', fail: Fail): Record<string, string> {
   const resolved: Record<string, string> = {};
   for (const [name, value] of Object.entries(entries)) {
     if (RESERVED_ENV.test(name)) {
@@ -310,6 +314,7 @@ function resolveEnv(entries: RawApp['env'], from: NodeJS.ProcessEnv, fail: Fail)
       resolved[name] = value;
       continue;
     }
+    if (from === 'deferred') continue;
     const passed = from[value.fromEnv];
     if (passed === undefined) fail([name, 'fromEnv'], `${value.fromEnv} is not set in lifeguard's environment`);
     else if (passed.includes('\0')) fail([name, 'fromEnv'], NUL_ERROR);

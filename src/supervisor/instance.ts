@@ -472,6 +472,7 @@ export class Instance {
       instance: this.id,
       endpoint: (port) => running.endpoint(port),
       ...(running.agent === undefined ? {} : { agent: running.agent }),
+      ...(this.ctx.spec.user === undefined ? {} : { user: this.ctx.spec.user }),
     };
   }
 

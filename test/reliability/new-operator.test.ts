@@ -1,12 +1,13 @@
 // What a new operator met (issue 23): bad state directories, commands and limits that `run` and `validate` must
 // judge alike, the lock before the port, and a SIGUSR1 that must not open a debugger. Real CLI processes.
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { join } from 'node:path';
 import t from 'tap';
 import { makeDirectory } from '../../src/supervisor/make-directory.js';
 import { run, start } from '../helpers/agent.js';
 import { tempDir } from '../helpers/temp-dir.js';
+import { recordedPids } from '../supervisor/harness.js';
 import { CLI, fixtureApp, markedProcesses, runCli, stopCleanly } from './cli-supervisor.js';
 
 /** `lifeguard ARGS`, killed after 20s: a hang fails the test instead of hanging it. */
@@ -107,4 +108,35 @@ t.test('SIGUSR1 to lifeguard in a command that does not stop on it: exit 138, no
   const ended = await cli.ended;
   t.same([ended.code, ended.signal], [138, null]);
   t.notMatch(ended.stderr, /Debugger|inspector/);
+});
+
+t.test('a sidecar agent runs as its app\'s user, not as root', { skip: process.getuid?.() !== 0 && 'needs root (user)' }, async (t) => {
+  const dir = tempDir(t);
+  const cli = await runCli(t, dir, [fixtureApp('web', { OPERATOR_23: 'user' }, { instances: 1, user: 'nobody', probe: 'sidecar' })]);
+  await cli.until((all) => all.some((x) => x.to === 'healthy'));
+  const owners = (role: 'app' | 'agent') => recordedPids(join(dir, 'state'), role).map((pid) => /^Uid:\s+(\d+)\s/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]);
+  t.same(owners('app'), ['65534'], 'the app as nobody');
+  t.same(owners('agent'), ['65534'], 'and its agent too');
+  await stopCleanly(t, cli, 'OPERATOR_23', 'user');
+});
+
+t.test('lifeguard apply needs no fromEnv secret in its own environment: the supervisor reads its own', async (t) => {
+  const dir = tempDir(t);
+  const secret = 'LG_I23_SECRET';
+  const app = (instances: number) => fixtureApp('web', { OPERATOR_23: 'apply', SECRET: { fromEnv: secret } } as unknown as Record<string, string>, { instances });
+  // The supervisor's environment holds the secret (it inherits this process's); the operator's shell below does not.
+  process.env[secret] = 'from-the-supervisor';
+  const cli = await runCli(t, dir, [app(1)]);
+  delete process.env[secret];
+  await cli.until((all) => all.some((x) => x.to === 'healthy'));
+  const scaled = configFile(dir, { apps: [app(2)], http: { listen: `127.0.0.1:${cli.port}` }, stateDir: join(dir, 'state') });
+  const applied = await run(process.execPath, [CLI, 'apply', scaled], { killAfterMs: 20_000, env: { [secret]: undefined } });
+  t.same([applied.code, applied.stderr], [0, ''], 'applied');
+  await cli.until((all) => all.filter((x) => x.to === 'healthy').length >= 2);
+  const environs = markedProcesses('OPERATOR_23', 'apply').map((pid) => readFileSync(`/proc/${pid}/environ`, 'latin1').split('\0'));
+  t.equal(environs.length, 2);
+  for (const environ of environs) t.ok(environ.includes('SECRET=from-the-supervisor'), "each instance has the supervisor's value");
+  const ended = await cli.stop();
+  t.equal(ended.code, 0);
+  t.match(ended.stderr, /^\S* ?lifeguard: applied .*: web scaled\n/, 'the apply said on stderr');
 });

@@ -2,11 +2,13 @@
  * The one way an agent process is run on this machine, for sidecar and oneshot probing alike: its own process
  * group (a terminal's Ctrl-C reaches the supervisor, which then stops agents in order; a kill reaches whatever
  * the agent is doing), no environment beyond PATH (an agent needs none of the supervisor's, and must not take a
- * proxy or NODE_OPTIONS from it), the heartbeat on an inherited pipe (fd 3), and SIGKILL to end it.
+ * proxy or NODE_OPTIONS from it), the app's user when it has one (as its app is started: spawn's uid and gid),
+ * the heartbeat on an inherited pipe (fd 3), and SIGKILL to end it.
  */
 import { type ChildProcess, spawn, type StdioOptions } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { signalGroup } from '../state-dir.js';
+import type { AppUser } from '../types.js';
 import type { AgentRun, AgentRunner, AgentSink } from './agent-runner.js';
 
 /** The first word from a local agent may wait for its own start, which a loaded machine slows. */
@@ -28,7 +30,7 @@ export class LocalAgentRunner implements AgentRunner {
     private readonly heartbeat = true,
   ) {}
 
-  start(args: readonly string[], sink: AgentSink): AgentRun {
+  start(args: readonly string[], sink: AgentSink, user?: AppUser): AgentRun {
     const agent = /\.[cm]?js$/.test(this.agentPath) ? [process.execPath, this.agentPath] : [this.agentPath];
     const [command = '', ...argv] = [...this.prefix, ...agent, ...args, ...(this.heartbeat ? [`--heartbeat-fd=${HEARTBEAT_FD}`] : [])];
     const stdio: StdioOptions = this.heartbeat ? ['ignore', 'pipe', 'pipe', 'pipe'] : ['ignore', 'pipe', 'ignore'];
@@ -38,7 +40,8 @@ export class LocalAgentRunner implements AgentRunner {
     const closed = new Promise<void>((resolve) => {
       let child: ChildProcess;
       try {
-        child = spawn(command, argv, { stdio, detached: true, env: { PATH: process.env.PATH ?? '' } });
+        const as = user === undefined ? {} : { uid: user.uid, gid: user.gid };
+        child = spawn(command, argv, { stdio, detached: true, env: { PATH: process.env.PATH ?? '' }, ...as });
       } catch (error) {
         // Told later, never from inside the caller's own call.
         queueMicrotask(() => sink.failed(`cannot start health check agent ${this.agentPath}: ${(error as Error).message}`));

@@ -6,6 +6,7 @@
  * nothing.
  */
 import type { Exit } from '../exit.js';
+import type { AppUser } from '../types.js';
 
 /** What an agent says, told as it happens. After exited() or failed(), nothing more. */
 export interface AgentSink {
@@ -39,6 +40,9 @@ export interface AgentRunner {
   readonly inContext: boolean;
   /** Extra silence allowed before the first word from the agent: its own start (a process, a container). */
   readonly startupAllowanceMs: number;
-  /** `args`: the agent's command line (src/protocol/argv.ts) without the heartbeat descriptor, which is the runner's. */
-  start(args: readonly string[], sink: AgentSink): AgentRun;
+  /**
+   * `args`: the agent's command line (src/protocol/argv.ts) without the heartbeat descriptor, which is the runner's.
+   * `user`: the app's, which a local agent runs as (a check needs no privilege the app does not have).
+   */
+  start(args: readonly string[], sink: AgentSink, user?: AppUser): AgentRun;
 }

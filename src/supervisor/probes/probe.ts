@@ -9,6 +9,7 @@ import type { CheckSpec } from '../../checks/types.js';
 import type { AgentOutcome } from '../../engine/types.js';
 import { failureReason } from '../../protocol/report.js';
 import type { AgentRunner } from './agent-runner.js';
+import type { AppUser } from '../types.js';
 
 export interface Endpoint {
   readonly host: string;
@@ -22,6 +23,8 @@ export interface ProbeTarget {
   endpoint(containerPort: number): Endpoint;
   /** Where a sidecar agent runs, when the driver puts it in the instance's context; absent: a local child. */
   readonly agent?: AgentRunner;
+  /** The user the app runs as, when not lifeguard's own: its sidecar agent runs as that user too. */
+  readonly user?: AppUser;
 }
 
 export interface ReadinessPlan {

@@ -14,6 +14,7 @@ import { type AgentRequest, agentArgv } from '../../protocol/argv.js';
 import { readHeartbeat } from '../../protocol/heartbeat.js';
 import { readJsonReport } from '../../protocol/report.js';
 import { describeExit, type Exit } from '../exit.js';
+import type { AppUser } from '../types.js';
 import { LocalAgentRunner } from './agent-process.js';
 import type { AgentRun, AgentRunner } from './agent-runner.js';
 import { type BootingAgent, Handoff } from './handoff.js';
@@ -99,20 +100,20 @@ export class SidecarProbe implements Probe {
     // boots slowly on a loaded machine (an evacuation storm: hundreds of agents start at once) is not taken for a
     // lost one and its instance does not time out early; a stuck one is still found when the start timeout passes.
     const startingMs = startTimeoutMs > 0 ? startTimeoutMs + this.options.heartbeatGraceMs : undefined;
-    return this.agent(runner, request, observer, 'readiness', startingMs);
+    return this.agent(runner, target, request, observer, 'readiness', startingMs);
   }
 
   private livenessAgent(runner: AgentRunner, target: ProbeTarget, plan: LivenessPlan, observer: ProbeObserver): Agent {
     const request: AgentRequest = { mode: 'liveness', checks: this.aim(runner, plan.checks, target), intervalMs: plan.intervalMs, failureThreshold: plan.failureThreshold };
-    return this.agent(runner, request, observer, 'liveness', undefined);
+    return this.agent(runner, target, request, observer, 'liveness', undefined);
   }
 
-  private agent(runner: AgentRunner, request: AgentRequest, observer: ProbeObserver, phase: Phase, startingMs: number | undefined): Agent {
+  private agent(runner: AgentRunner, target: ProbeTarget, request: AgentRequest, observer: ProbeObserver, phase: Phase, startingMs: number | undefined): Agent {
     const timeoutMs = Math.max(...request.checks.map((check) => check.timeoutMs), ...(request.readinessChecks ?? []).map((check) => check.timeoutMs));
     const intervalMs = request.intervalMs ?? 0;
     const livingMs = intervalMs + timeoutMs + this.options.heartbeatGraceMs;
     const silences = { starting: startingMs ?? (request.startupIntervalMs ?? intervalMs) + timeoutMs + this.options.heartbeatGraceMs, living: livingMs };
-    const agent: Agent = new Agent(runner, agentArgv(request), phase, silences, observer, () => this.agents.delete(agent));
+    const agent: Agent = new Agent(runner, agentArgv(request), target.user, phase, silences, observer, () => this.agents.delete(agent));
     this.agents.add(agent);
     return agent;
   }
@@ -153,6 +154,8 @@ class Agent implements BootingAgent {
   constructor(
     private readonly runner: AgentRunner,
     private readonly args: readonly string[],
+    /** The app's user, which the agent runs as; undefined: lifeguard's own. */
+    private readonly user: AppUser | undefined,
     private phase: Phase,
     private readonly silences: Silences,
     private readonly observer: ProbeObserver,
@@ -182,7 +185,7 @@ class Agent implements BootingAgent {
         stderr: (text) => (this.stderr += text),
         exited: (exit) => this.exited(exit),
         failed: (reason) => this.finish({ phase: this.phase, cause: 'agent-lost', reason }),
-      });
+      }, this.user);
       // The probe forgets the agent only once it is gone, so that close() waits for agents cancelled earlier too.
       void this.run.closed.then(() => {
         this.upAndRunning();
