@@ -2,24 +2,6 @@
 // resolve), and the input of the single executable (scripts/build-binary.mjs).
 import { build } from 'esbuild';
 
-/**
- * commander requires node:child_process when it loads, for executable subcommands, which the agent has none
- * of; loading it (with dgram and the process bindings it pulls in) costs every start ~0.5 ms. Within commander
- * it becomes a stand-in that loads the real module on the first spawn, which never comes.
- */
-const lazyChildProcess = {
-  name: 'lazy-child-process',
-  setup(build) {
-    build.onResolve({ filter: /^node:child_process$/ }, (args) =>
-      /[\\/]node_modules[\\/]commander[\\/]/.test(args.importer) ? { path: 'child_process', namespace: 'lazy' } : undefined,
-    );
-    build.onLoad({ filter: /.*/, namespace: 'lazy' }, () => ({
-      contents: "exports.spawn = (...args) => require('node:child_process').spawn(...args);",
-      loader: 'js',
-    }));
-  },
-};
-
 await build({
   entryPoints: ['src/cli/healthcheck-main.ts'],
   outfile: 'dist/healthcheck.cjs',
@@ -30,5 +12,4 @@ await build({
   minify: true,
   legalComments: 'none',
   logLevel: 'warning',
-  plugins: [lazyChildProcess],
 });

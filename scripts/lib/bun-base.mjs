@@ -6,15 +6,18 @@
 //   BUN_BE_BUN     turns the executable into the plain bun CLI;
 //   BUN_INSPECT*   (and _CONNECT_TO, _NOTIFY, _PRELOAD) an inspector; with `?break=1` the agent hangs for good.
 // The agent inherits the app's environment (Cloud Foundry, Docker HEALTHCHECK), so none of these may reach it.
+// BUN_JSC_* (JavaScriptCore's options) is not a name but a prefix, tested in code: that loop is replaced by the
+// options the agent runs with, fixed at build time (scripts/lib/bun-jsc-options.mjs).
 // The names are replaced in place, byte for byte, wherever the binary holds them (its environment table, its
 // messages); the new names are ours, so that an operator debugging the agent can still say LGD_OPTIONS=--inspect.
 // scripts/lib/bun-compile.mjs compiles against this copy (compile.executablePath); test/binary/environment.test.ts
 // checks that each variable is ignored.
 import { readFileSync, writeFileSync, chmodSync } from 'node:fs';
+import { bakeJscOptions } from './bun-jsc-options.mjs';
 
 export const RENAMED = ['BUN_OPTIONS', 'BUN_BE_BUN', 'BUN_INSPECT'];
 
-/** Writes the renamed copy of `bun` to `out`; returns how many times each name was replaced. */
+/** Writes the renamed copy of `bun`, its JSC options baked, to `out`; returns how many times each name was replaced. */
 export function writeBunBase(bun, out) {
   const binary = readFileSync(bun);
   const counts = {};
@@ -30,6 +33,7 @@ export function writeBunBase(bun, out) {
     if (count === 0) throw new Error(`${bun} holds no ${name}: check which variables this Bun version reads`);
     counts[name] = count;
   }
+  bakeJscOptions(binary);
   writeFileSync(out, binary);
   chmodSync(out, 0o755);
   return counts;

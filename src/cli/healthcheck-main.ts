@@ -1,10 +1,10 @@
 /**
  * The agent's entry point, bundled into dist/healthcheck.cjs: pick the dialect, parse, run, tell, exit.
  * Whatever goes wrong ends as one line on stderr and a documented exit code, never a stack trace.
+ * node:fs and the heartbeat are loaded only by the agents that use them (a ready file, a supervisor): every
+ * module loaded at start costs each start (`npm run bench:agent` measures it).
  */
 import './early-signals.js';
-import { rmSync, writeFileSync } from 'node:fs';
-import { createHeartbeat } from '../agent/heartbeat.js';
 import { runAgent } from '../agent/run-agent.js';
 import { asLifeguardError, lifeguardError } from '../checks/errors.js';
 import { parseAgentArgs } from './agent-args.js';
@@ -22,15 +22,16 @@ async function main(argv: readonly string[]): Promise<void> {
   const invocation = await parseAgentArgs(argv, process.env);
   if (invocation.kind === 'print') return finish(invocation.told, invocation.told.exitCode ?? 0);
   const { heartbeatFd, readyFile, command } = invocation;
-  const heartbeat = heartbeatFd === undefined ? undefined : createHeartbeat(heartbeatFd, undefined, supervisorGone);
+  const heartbeat = heartbeatFd === undefined ? undefined : (await import('../agent/heartbeat.js')).createHeartbeat(heartbeatFd, undefined, supervisorGone);
   if (heartbeatFd !== undefined) watchParent();
   heartbeat?.booted();
+  const fs = readyFile === undefined ? undefined : await import('node:fs');
   const outcome = await runAgent(invocation.options, {
     signal: controller.signal,
     ...(heartbeat === undefined ? {} : { onRound: heartbeat.round }),
     onReady: (elapsedMs) => {
       heartbeat?.ready(elapsedMs);
-      if (readyFile !== undefined) markReady(readyFile);
+      if (readyFile !== undefined && fs !== undefined) markReady(fs, readyFile);
     },
   });
   const told = invocation.tell(outcome);
@@ -72,9 +73,9 @@ function watchParent(): void {
 }
 
 /** The ready file exists from readiness to the agent's end, whichever way it ends. */
-function markReady(file: string): void {
-  writeFileSync(file, '');
-  process.once('exit', () => rmSync(file, { force: true }));
+function markReady(fs: typeof import('node:fs'), file: string): void {
+  fs.writeFileSync(file, '');
+  process.once('exit', () => fs.rmSync(file, { force: true }));
 }
 
 /**

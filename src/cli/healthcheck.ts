@@ -1,11 +1,9 @@
 /**
- * The agent's native command line (`healthcheck --mode=readiness --port 8080`), parsed with commander.
+ * The agent's native command line (`healthcheck --mode=readiness --port 8080`), parsed by long-flags.ts.
  * Every value is taken as text and checked by src/checks/parse.ts, so that a bad value is one usage line
- * (exit 2) naming the flag, whichever dialect or config file it came from.
+ * (exit 2) naming the flag, whichever dialect or config file it came from. node:fs and node:path are loaded only
+ * by the flags that name files: a plain check does not pay for them at start.
  */
-import { accessSync, constants, readFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
-import { Command, CommanderError } from 'commander';
 import { formatTextReport } from '../agent/report.js';
 import type { AgentMode } from '../engine/types.js';
 import { toJsonReport } from '../protocol/report.js';
@@ -28,6 +26,7 @@ import type { CheckSpec, TlsOptions } from '../checks/types.js';
 import { VERSION } from '../checks/version.js';
 import { parseInheritedFd } from './inherited-fd.js';
 import type { Invocation, ParseArgs } from './invocation.js';
+import { formatLongFlagsHelp, type LongFlag, parseLongFlags } from './long-flags.js';
 
 const MODES: Readonly<Record<string, AgentMode>> = {
   readiness: 'readiness',
@@ -51,7 +50,7 @@ const DEFAULT_INTERVAL_MS: Readonly<Record<AgentMode, number>> = {
 /** Lifecycle's readiness phase, as readiness alone. */
 const DEFAULT_STARTUP_INTERVAL_MS = 2000;
 
-/** What commander hands back: raw text, checked below. */
+/** The flags as given: raw text, checked below (keys are the flags' names in camelCase). */
 interface RawOptions {
   mode: string;
   port?: string;
@@ -84,97 +83,57 @@ interface RawOptions {
   heartbeatFd?: string;
 }
 
-/** The parser of the repeatable flags: each occurrence adds a value. */
-const collect = (value: string, previous: string[] = []): string[] => [...previous, value];
+const FLAGS: readonly LongFlag[] = [
+  { name: 'mode', value: '<mode>', help: 'readiness|starting|startup, liveness|running, lifecycle, until-ready, once', fallback: 'once' },
+  { name: 'port', value: '<port>', help: 'port to check (default: $PORT, else 8080)' },
+  { name: 'uri', value: '<path>', help: 'HTTP path to GET (none: a TCP check)' },
+  { name: 'host', value: '<host>', help: 'IPv4 or IPv6 address, or a name resolved at each check (default: the first non-loopback IPv4)' },
+  { name: 'timeout', value: '<duration>', help: 'deadline of one check', fallback: '1s' },
+  { name: 'interval', value: '<duration>', help: 'period of rounds (default: readiness 2s, liveness and lifecycle 30s)' },
+  { name: 'startup-interval', value: '<duration>', help: "lifecycle: period of the readiness phase's rounds (default 2s)" },
+  { name: 'startup-timeout', value: '<duration>', help: 'readiness gives up after this (0: never)', fallback: '60s' },
+  { name: 'initial-delay', value: '<duration>', help: 'wait before the first round', fallback: '0' },
+  { name: 'failure-threshold', value: '<n>', help: 'liveness: consecutive failures of one check that end it', fallback: '1' },
+  { name: 'success-threshold', value: '<n>', help: 'readiness: consecutive passes before a check counts as passed (default 1)' },
+  { name: 'ready-file', value: '<path>', help: 'lifecycle: create this file once readiness has passed; removed when the agent ends' },
+  { name: 'expect-status', value: '<list>', help: 'statuses that pass, e.g. 200-299,304', fallback: '200' },
+  { name: 'header', value: '<header>', help: "extra request header 'Name: value' (repeatable)", repeatable: true },
+  { name: 'follow-redirects', help: 'follow up to 10 redirects to the same host' },
+  { name: 'check', value: '<url>', help: 'tcp://[host]:port, http(s)://[host]:port/path or grpc(s)://[host]:port[/service] (repeatable; replaces --port/--uri)', repeatable: true },
+  { name: 'readiness-check', value: '<url>', help: "lifecycle: the readiness phase's checks, if not the --check ones (repeatable)", repeatable: true },
+  { name: 'tls-skip-verify', help: 'https/grpcs: accept any server certificate' },
+  { name: 'ca-file', value: '<pem>', help: 'https/grpcs: trust these certificate authorities' },
+  { name: 'server-name', value: '<name>', help: 'https/grpcs: SNI and the name the certificate must carry' },
+  { name: 'client-cert', value: '<pem>', help: 'https/grpcs: client certificate (with --client-key)' },
+  { name: 'client-key', value: '<pem>', help: 'https/grpcs: client key (with --client-cert)' },
+  { name: 'method', value: '<method>', help: 'HTTP method: GET or HEAD', fallback: 'GET' },
+  { name: 'expect-body', value: '<text>', help: 'HTTP: the body (first 64 KiB) must contain this' },
+  { name: 'expect-body-regex', value: '<re>', help: 'HTTP: the body (first 64 KiB) must match this' },
+  { name: 'expect-header', value: '<header>', help: "HTTP: 'Name: regex' the response must carry (repeatable)", repeatable: true },
+  { name: 'definition', value: '<file>', help: "Diego CheckDefinition JSON ('-': stdin)" },
+  { name: 'json', help: 'report as one JSON object on stdout' },
+  { name: 'heartbeat-fd', value: '<fd>', help: 'for the supervisor: write a JSON line per completed round to this inherited fd' },
+];
 
-function program(): Command {
-  return new Command('healthcheck')
-    .description('Checks an app over TCP or HTTP and says what it found through its exit code.')
-    .version(VERSION, '-V, --version', 'print the version')
-    .helpOption('-h, --help', 'print this help')
-    .option('--mode <mode>', 'readiness|starting|startup, liveness|running, lifecycle, until-ready, once', 'once')
-    .option('--port <port>', 'port to check (default: $PORT, else 8080)')
-    .option('--uri <path>', 'HTTP path to GET (none: a TCP check)')
-    .option('--host <host>', 'IPv4 or IPv6 address, or a name resolved at each check (default: the first non-loopback IPv4)')
-    .option('--timeout <duration>', 'deadline of one check', '1s')
-    .option('--interval <duration>', 'period of rounds (default: readiness 2s, liveness and lifecycle 30s)')
-    .option('--startup-interval <duration>', "lifecycle: period of the readiness phase's rounds (default 2s)")
-    .option('--startup-timeout <duration>', 'readiness gives up after this (0: never)', '60s')
-    .option('--initial-delay <duration>', 'wait before the first round', '0')
-    .option('--failure-threshold <n>', 'liveness: consecutive failures of one check that end it', '1')
-    .option('--success-threshold <n>', 'readiness: consecutive passes before a check counts as passed (default 1)')
-    .option('--ready-file <path>', 'lifecycle: create this file once readiness has passed; removed when the agent ends')
-    .option('--expect-status <list>', 'statuses that pass, e.g. 200-299,304', '200')
-    .option('--header <header>', "extra request header 'Name: value' (repeatable)", collect)
-    .option('--follow-redirects', 'follow up to 10 redirects to the same host')
-    .option('--check <url>', 'tcp://[host]:port, http(s)://[host]:port/path or grpc(s)://[host]:port[/service] (repeatable; replaces --port/--uri)', collect)
-    .option('--readiness-check <url>', "lifecycle: the readiness phase's checks, if not the --check ones (repeatable)", collect)
-    .option('--tls-skip-verify', 'https/grpcs: accept any server certificate')
-    .option('--ca-file <pem>', 'https/grpcs: trust these certificate authorities')
-    .option('--server-name <name>', 'https/grpcs: SNI and the name the certificate must carry')
-    .option('--client-cert <pem>', 'https/grpcs: client certificate (with --client-key)')
-    .option('--client-key <pem>', 'https/grpcs: client key (with --client-cert)')
-    .option('--method <method>', 'HTTP method: GET or HEAD', 'GET')
-    .option('--expect-body <text>', 'HTTP: the body (first 64 KiB) must contain this')
-    .option('--expect-body-regex <re>', 'HTTP: the body (first 64 KiB) must match this')
-    .option('--expect-header <header>', "HTTP: 'Name: regex' the response must carry (repeatable)", collect)
-    .option('--definition <file>', "Diego CheckDefinition JSON ('-': stdin)")
-    .option('--json', 'report as one JSON object on stdout')
-    .option('--heartbeat-fd <fd>', 'for the supervisor: write a JSON line per completed round to this inherited fd')
-    .addHelpText(
-      'after',
-      `
+const AFTER_HELP = `
 Durations take Go syntax (500ms, 2s, 1m30s). Success is silent; a failure is reported on stdout.
 Exit codes: 0 passed, 2 usage, 3 no suitable interface, 4 TCP failed, 5 HTTP/gRPC failed (TLS included),
 6 HTTP status or assertion / gRPC not serving, 64 TCP timeout, 65 HTTP/gRPC timeout, 127 internal error,
 128+n killed by signal n. After the checks, '-- command args...' runs a command once they have passed
 (readiness, until-ready, once), exiting with its status (126/127: it could not be run).
 Cloud Foundry's flags (-port=8080 -uri=/health -startup-interval=2s ...) and grpc-health-probe's
-(-addr=:50051 -service=x) are understood too.`,
-    )
-    .exitOverride()
-    .allowExcessArguments(false);
-}
+(-addr=:50051 -service=x) are understood too.`;
 
 export const parseNativeArgs: ParseArgs = async (argv, env, command) => {
-  let out = '';
-  let err = '';
-  const parsed = program().configureOutput({
-    writeOut: (text) => (out += text),
-    writeErr: (text) => (err += text),
-    outputError: () => {}, // reported by the caller, as one line
-  });
-  refuseRepeats(parsed);
-  try {
-    parsed.parse(argv, { from: 'user' });
-  } catch (thrown) {
-    if (!(thrown instanceof CommanderError)) throw thrown;
-    if (thrown.exitCode === 0) return { kind: 'print', told: { stdout: out, stderr: err } };
-    // commander says `error: unknown option '--prot'\n(Did you mean --port?)`: one line, without its prefix.
-    throw new LifeguardFailure(usageError(thrown.message.replace(/^error: /, '').replace(/\n/g, ' ')));
+  const parsed = parseLongFlags(FLAGS, argv);
+  if (parsed.kind === 'help') {
+    const help = formatLongFlagsHelp('healthcheck', 'Checks an app over TCP or HTTP and says what it found through its exit code.', FLAGS, AFTER_HELP);
+    return { kind: 'print', told: { stdout: help } };
   }
-  return invocation(parsed.opts<RawOptions>(), env, command);
+  if (parsed.kind === 'version') return { kind: 'print', told: { stdout: `${VERSION}\n` } };
+  const raw = Object.fromEntries(Object.entries(parsed.values).map(([name, value]) => [name.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase()), value]));
+  return invocation(raw as unknown as RawOptions, env, command);
 };
-
-/**
- * commander emits `option:<name>` for every occurrence; a second one of a flag that does not collect its values
- * (`--header`, `--check`, `--readiness-check`) is a usage error rather than the last one silently taken.
- */
-function refuseRepeats(command: Command): void {
-  const repeatable = command.options.filter((option) => option.parseArg === collect).map((option) => `--${option.name()}`);
-  for (const option of command.options) {
-    if (option.parseArg === collect) continue;
-    const name = option.name();
-    const values: string[] = [];
-    command.on(`option:${name}`, (value: unknown) => {
-      values.push(typeof value === 'string' ? `'${value}'` : '');
-      if (values.length < 2) return;
-      const quoted = values.every((text) => text !== '') ? ` (${values.join(', then ')})` : '';
-      const list = `${repeatable.slice(0, -1).join(', ')} and ${repeatable.at(-1)}`;
-      throw new LifeguardFailure(usageError(`--${name} given more than once${quoted}; only ${list} may repeat`));
-    });
-  }
-}
 
 const METHODS = ['GET', 'HEAD'] as const;
 
@@ -193,7 +152,7 @@ async function invocation(raw: RawOptions, env: NodeJS.ProcessEnv, command: read
   }
   const expectHeaders = (raw.expectHeader ?? []).map((text) => parseHeaderExpectation('--expect-header', text));
   const headers = (raw.header ?? []).map((text) => parseHeader('--header', text));
-  const tls = tlsOptions(raw);
+  const tls = await tlsOptions(raw);
   const defaults: CheckDefaults = {
     ...(host === undefined ? {} : { host }),
     timeoutMs: parseDurationValue('--timeout', raw.timeout, false),
@@ -246,7 +205,7 @@ async function invocation(raw: RawOptions, env: NodeJS.ProcessEnv, command: read
     kind: 'run',
     options,
     ...(heartbeatFd === undefined ? {} : { heartbeatFd }),
-    ...(raw.readyFile === undefined ? {} : { readyFile: parseReadyFile(raw.readyFile, mode) }),
+    ...(raw.readyFile === undefined ? {} : { readyFile: await parseReadyFile(raw.readyFile, mode) }),
     ...(command === undefined ? {} : { command }),
     tell: (outcome) => {
       if (raw.json) return { stdout: `${JSON.stringify(toJsonReport(outcome))}\n` };
@@ -257,7 +216,7 @@ async function invocation(raw: RawOptions, env: NodeJS.ProcessEnv, command: read
 }
 
 /** The TLS flags as options for https:// and grpcs:// checks; undefined when none is given. Files must be readable now. */
-function tlsOptions(raw: RawOptions): TlsOptions | undefined {
+async function tlsOptions(raw: RawOptions): Promise<TlsOptions | undefined> {
   if (raw.tlsSkipVerify === undefined && raw.caFile === undefined && raw.serverName === undefined && raw.clientCert === undefined && raw.clientKey === undefined) {
     return undefined;
   }
@@ -265,19 +224,20 @@ function tlsOptions(raw: RawOptions): TlsOptions | undefined {
     throw new LifeguardFailure(usageError('--client-cert and --client-key go together: give both or neither'));
   }
   const serverName = raw.serverName === undefined ? undefined : parseHost('--server-name', raw.serverName);
+  const fs = await import('node:fs');
   return {
     skipVerify: raw.tlsSkipVerify === true,
-    ...(raw.caFile === undefined ? {} : { caFile: readableFile('--ca-file', raw.caFile) }),
+    ...(raw.caFile === undefined ? {} : { caFile: readableFile(fs, '--ca-file', raw.caFile) }),
     ...(serverName === undefined ? {} : { serverName }),
-    ...(raw.clientCert === undefined ? {} : { clientCertFile: readableFile('--client-cert', raw.clientCert) }),
-    ...(raw.clientKey === undefined ? {} : { clientKeyFile: readableFile('--client-key', raw.clientKey) }),
+    ...(raw.clientCert === undefined ? {} : { clientCertFile: readableFile(fs, '--client-cert', raw.clientCert) }),
+    ...(raw.clientKey === undefined ? {} : { clientKeyFile: readableFile(fs, '--client-key', raw.clientKey) }),
   };
 }
 
 /** A file the agent will read at every check: one that cannot be read now is a usage error, not a failed check. */
-function readableFile(name: string, file: string): string {
+function readableFile(fs: typeof import('node:fs'), name: string, file: string): string {
   try {
-    accessSync(file, constants.R_OK);
+    fs.accessSync(file, fs.constants.R_OK);
   } catch (thrown) {
     invalidValue(name, file, `a readable file (${errnoOf(thrown)})`);
   }
@@ -291,10 +251,11 @@ function successThreshold(flag: string | undefined, defined: number | undefined)
 }
 
 /** Checked now, so that a ready file that could never be written is a usage error, not a failure at readiness. */
-function parseReadyFile(file: string, mode: AgentMode): string {
+async function parseReadyFile(file: string, mode: AgentMode): Promise<string> {
   if (mode !== 'lifecycle') throw new LifeguardFailure(usageError('--ready-file is for --mode=lifecycle only'));
+  const [fs, path] = await Promise.all([import('node:fs'), import('node:path')]);
   try {
-    accessSync(dirname(resolve(file)), constants.W_OK);
+    fs.accessSync(path.dirname(path.resolve(file)), fs.constants.W_OK);
   } catch {
     invalidValue('--ready-file', file, 'a path in a directory the agent can write');
   }
@@ -316,6 +277,7 @@ function portCheck(port: number, uri: string | undefined, defaults: CheckDefault
  */
 async function loadDefinition(file: string, mode: AgentMode, defaults: CheckDefaults): Promise<Defined> {
   const source = `--definition '${file}'`;
+  const { readFileSync } = await import('node:fs');
   let json: unknown;
   try {
     json = JSON.parse(readFileSync(file === '-' ? 0 : file, 'utf8'));

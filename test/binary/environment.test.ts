@@ -1,8 +1,8 @@
 // The shipped executable behaves the same whatever the app's environment holds: in Cloud Foundry and under a
 // Docker HEALTHCHECK the agent inherits it. Each case runs a passing and a failing check and must end exactly as
 // in a clean environment (exit code, stdout, stderr): no trace, no warning, no other exit code, no hang.
-// The Bun runtime's own variables are renamed in the executable (scripts/lib/bun-base.mjs); NODE_OPTIONS is
-// not read by Bun at all. Also: the working directory's .env and bunfig.toml are not loaded (Bun's compiled
+// The Bun runtime's own variables are renamed in the executable (scripts/lib/bun-base.mjs), JavaScriptCore's
+// options baked in (scripts/lib/bun-jsc-options.mjs); NODE_OPTIONS is not read by Bun at all. Also: the working directory's .env and bunfig.toml are not loaded (Bun's compiled
 // executables load both by default; scripts/lib/bun-compile.mjs turns that off).
 import t from 'tap';
 import { existsSync } from 'node:fs';
@@ -36,6 +36,11 @@ const ENVIRONMENTS: readonly Record<string, string>[] = [
   { BUN_INSPECT: 'ws://127.0.0.1:1/x?break=1' },
   { BUN_INSPECT_PRELOAD: preload },
   { BUN_BE_BUN: '1' },
+  // JavaScriptCore's options: Bun reads every BUN_JSC_<option>; the executable reads none (they are baked in).
+  { BUN_JSC_useJIT: 'abc' },
+  { BUN_JSC_dumpOptions: '2' },
+  { BUN_JSC_useJIT: '1', BUN_JSC_useWarmUpMarkedBlocks: '1' },
+  { JSC_useJIT: 'abc', JSC_dumpOptions: '2' },
 ];
 
 const clean = { PATH: '/usr/bin:/bin' };

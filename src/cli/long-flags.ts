@@ -1,0 +1,117 @@
+/**
+ * The native dialect's flag syntax: `--name value`, `--name=value`, `--flag`, `-h`/`--help`, `-V`/`--version`,
+ * no positional arguments. Written here rather than taken from a library because this parser runs at every start
+ * of a one-shot agent, where each kilobyte of code loaded costs page faults (`npm run bench:agent`): commander,
+ * which parsed these flags before, was about 45 KB of the agent's start. The messages are commander's, which users
+ * and scripts already know.
+ *
+ * Values are taken as text; what they mean is checked by the dialect (src/cli/healthcheck.ts).
+ */
+import { LifeguardFailure, usageError } from '../checks/errors.js';
+
+export interface LongFlag {
+  /** Without its dashes: `port`. */
+  readonly name: string;
+  /** The value's placeholder in help (`<port>`); absent for a flag that takes none. */
+  readonly value?: string;
+  readonly help: string;
+  /** The text taken when the flag is absent. */
+  readonly fallback?: string;
+  /** Each occurrence adds a value; any other flag given twice is a usage error. */
+  readonly repeatable?: true;
+}
+
+/** What was given: text for a valued flag, a list for a repeatable one, true for a flag without value. */
+export type LongFlagValues = Readonly<Record<string, string | readonly string[] | true | undefined>>;
+
+export type LongFlagsParse =
+  | { readonly kind: 'values'; readonly values: LongFlagValues }
+  | { readonly kind: 'help' }
+  | { readonly kind: 'version' };
+
+const fail = (message: string): never => {
+  throw new LifeguardFailure(usageError(message));
+};
+
+export function parseLongFlags(flags: readonly LongFlag[], argv: readonly string[]): LongFlagsParse {
+  const byName = new Map(flags.map((flag) => [flag.name, flag]));
+  const values: Record<string, string | string[] | true> = {};
+  const repeatable = flags.filter((flag) => flag.repeatable).map((flag) => `--${flag.name}`);
+  const seen = new Map<string, string[]>();
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i] as string;
+    if (arg === '-h' || arg === '--help') return { kind: 'help' };
+    if (arg === '-V' || arg === '--version') return { kind: 'version' };
+    if (!arg.startsWith('-') || arg === '-') fail(`too many arguments: expected none, got '${arg}'`);
+    const equals = arg.startsWith('--') ? arg.indexOf('=') : -1;
+    const name = equals === -1 ? arg.slice(2) : arg.slice(2, equals);
+    const flag = arg.startsWith('--') ? byName.get(name) : undefined;
+    if (flag === undefined) fail(`unknown option '${equals === -1 ? arg : arg.slice(0, equals)}'${suggestion(flags, arg)}`);
+    const known = flag as LongFlag;
+    let value: string | true = true;
+    if (known.value === undefined) {
+      if (equals !== -1) fail(`option '--${name}' takes no value, got '${arg.slice(equals + 1)}'`);
+    } else if (equals !== -1) {
+      value = arg.slice(equals + 1);
+    } else {
+      // As commander: the next argument is the value, whatever it looks like.
+      if (i + 1 >= argv.length) fail(`option '--${name} ${known.value}' argument missing`);
+      value = argv[++i] as string;
+    }
+    if (known.repeatable) {
+      values[name] = [...((values[name] as string[] | undefined) ?? []), value as string];
+      continue;
+    }
+    const given = [...(seen.get(name) ?? []), value === true ? '' : `'${value}'`];
+    seen.set(name, given);
+    if (given.length > 1) {
+      const quoted = given.every((text) => text !== '') ? ` (${given.join(', then ')})` : '';
+      fail(`--${name} given more than once${quoted}; only ${repeatable.slice(0, -1).join(', ')} and ${repeatable.at(-1)} may repeat`);
+    }
+    values[name] = value;
+  }
+  for (const flag of flags) if (flag.fallback !== undefined && values[flag.name] === undefined) values[flag.name] = flag.fallback;
+  return { kind: 'values', values };
+}
+
+/** ` (Did you mean --port?)` for a near miss of a known flag (at most two edits away), else nothing. */
+function suggestion(flags: readonly LongFlag[], arg: string): string {
+  const typed = arg.replace(/^-+/, '').split('=')[0] as string;
+  let best: { name: string; distance: number } | undefined;
+  for (const { name } of [...flags, { name: 'help' }, { name: 'version' }]) {
+    const distance = editDistance(typed, name);
+    if (distance <= Math.min(2, Math.floor(name.length / 3)) && (best === undefined || distance < best.distance)) best = { name, distance };
+  }
+  return best === undefined ? '' : ` (Did you mean --${best.name}?)`;
+}
+
+/** Levenshtein distance, with a swap of two neighbours counted as one edit. */
+function editDistance(a: string, b: string): number {
+  const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array<number>(b.length).fill(0)]);
+  for (let j = 1; j <= b.length; j++) (d[0] as number[])[j] = j;
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const row = d[i] as number[];
+      const up = d[i - 1] as number[];
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      row[j] = Math.min((up[j] as number) + 1, (row[j - 1] as number) + 1, (up[j - 1] as number) + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) row[j] = Math.min(row[j] as number, ((d[i - 2] as number[])[j - 2] as number) + 1);
+    }
+  }
+  return (d[a.length] as number[])[b.length] as number;
+}
+
+/** Help in commander's layout: usage, description, one line per flag (with its default), then `after`. */
+export function formatLongFlagsHelp(command: string, description: string, flags: readonly LongFlag[], after: string): string {
+  const rows: [string, string][] = [
+    ['-V, --version', 'print the version'],
+    ...flags.map((flag): [string, string] => [
+      `--${flag.name}${flag.value === undefined ? '' : ` ${flag.value}`}`,
+      `${flag.help}${flag.fallback === undefined ? '' : ` (default: "${flag.fallback}")`}`,
+    ]),
+    ['-h, --help', 'print this help'],
+  ];
+  const width = Math.max(...rows.map(([left]) => left.length)) + 2;
+  const lines = rows.map(([left, right]) => `  ${left.padEnd(width)}${right}`);
+  return `Usage: ${command} [options]\n\n${description}\n\nOptions:\n${lines.join('\n')}\n${after}\n`;
+}
