@@ -1,7 +1,6 @@
 import { lifeguardError, type LifeguardError } from './errors.js';
 import { httpFacts } from './http-facts.js';
 import { findHostAddress } from './host.js';
-import { httpCheck } from './http-check.js';
 import { tcpCheck } from './tcp-check.js';
 import type { CheckResult, CheckSpec } from './types.js';
 
@@ -15,7 +14,8 @@ const NO_INTERFACE = lifeguardError('no-interface', undefined);
  * (a container's address can appear after the agent starts). Callers that probe often resolve it once and
  * pass a spec with the host set. A host that is a name is resolved by the check itself, at every call.
  *
- * The gRPC check is imported on first use: node:http2 is loaded only by agents and supervisors that need it.
+ * The HTTP and gRPC checks are imported on first use: an agent that checks a port loads neither (each kilobyte
+ * of code loaded costs a one-shot agent's start), and node:http2 is loaded only by those that check gRPC.
  */
 export function runCheck(spec: CheckSpec, signal?: AbortSignal): Promise<CheckResult> {
   const host = spec.host ?? findHostAddress();
@@ -24,7 +24,7 @@ export function runCheck(spec: CheckSpec, signal?: AbortSignal): Promise<CheckRe
     case 'tcp':
       return tcpCheck(spec, host, signal);
     case 'http':
-      return httpCheck(spec, host, signal);
+      return import('./http-check.js').then(({ httpCheck }) => httpCheck(spec, host, signal));
     case 'grpc':
       return import('./grpc-check.js').then(({ grpcCheck }) => grpcCheck(spec, host, signal));
   }

@@ -24,7 +24,6 @@ import {
 } from '../checks/parse.js';
 import type { CheckSpec, TlsOptions } from '../checks/types.js';
 import { VERSION } from '../checks/version.js';
-import { parseInheritedFd } from './inherited-fd.js';
 import type { Invocation, ParseArgs } from './invocation.js';
 import { formatLongFlagsHelp, type LongFlag, parseLongFlags } from './long-flags.js';
 
@@ -189,7 +188,8 @@ async function invocation(raw: RawOptions, env: NodeJS.ProcessEnv, command: read
   const interval = raw.interval === undefined ? undefined : parseDurationValue('--interval', raw.interval, false);
   const startupTimeoutMs = parseDurationValue('--startup-timeout', raw.startupTimeout, true);
   const startupIntervalMs = raw.startupInterval === undefined ? undefined : parseDurationValue('--startup-interval', raw.startupInterval, false);
-  const heartbeatFd = raw.heartbeatFd === undefined ? undefined : parseInheritedFd('--heartbeat-fd', raw.heartbeatFd);
+  // inherited-fd.ts reads /proc with node:fs: loaded only for a supervised agent.
+  const heartbeatFd = raw.heartbeatFd === undefined ? undefined : (await import('./inherited-fd.js')).parseInheritedFd('--heartbeat-fd', raw.heartbeatFd);
   const options = {
     mode,
     checks,

@@ -59,7 +59,8 @@ export function parseLongFlags(flags: readonly LongFlag[], argv: readonly string
       value = argv[++i] as string;
     }
     if (known.repeatable) {
-      values[name] = [...((values[name] as string[] | undefined) ?? []), value as string];
+      const list = (values[name] ??= []) as string[];
+      list.push(value as string);
       continue;
     }
     const given = [...(seen.get(name) ?? []), value === true ? '' : `'${value}'`];
