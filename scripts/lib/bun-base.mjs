@@ -4,7 +4,9 @@
 //                  applies to compiled executables too: `--require /app/otel.js` from an app's environment would
 //                  make the agent exit 1 with `preload not found`, before any of its code runs;
 //   BUN_BE_BUN     turns the executable into the plain bun CLI;
-//   BUN_INSPECT*   (and _CONNECT_TO, _NOTIFY, _PRELOAD) an inspector; with `?break=1` the agent hangs for good.
+//   BUN_INSPECT*   (and _CONNECT_TO, _NOTIFY, _PRELOAD) an inspector; with `?break=1` the agent hangs for good;
+//   BUN_BYTECODE_ORDER_OUT, BUN_BYTECODE_ORDER_NAMES_OUT, BUN_BYTECODE_DIGEST_OUT  a file the runtime writes at exit,
+//                  wherever the variable says (about 100 KB for the order).
 // The agent inherits the app's environment (Cloud Foundry, Docker HEALTHCHECK), so none of these may reach it.
 // BUN_JSC_* (JavaScriptCore's options) is not a name but a prefix, tested in code: that loop is replaced by the
 // options the agent runs with, fixed at build time (scripts/lib/bun-jsc-options.mjs).
@@ -15,7 +17,7 @@
 import { readFileSync, writeFileSync, chmodSync } from 'node:fs';
 import { bakeJscOptions } from './bun-jsc-options.mjs';
 
-export const RENAMED = ['BUN_OPTIONS', 'BUN_BE_BUN', 'BUN_INSPECT'];
+export const RENAMED = ['BUN_OPTIONS', 'BUN_BE_BUN', 'BUN_INSPECT', 'BUN_BYTECODE_ORDER_OUT', 'BUN_BYTECODE_ORDER_NAMES_OUT', 'BUN_BYTECODE_DIGEST_OUT'];
 
 /** Writes the renamed copy of `bun`, its JSC options baked, to `out`; returns how many times each name was replaced. */
 export function writeBunBase(bun, out) {

@@ -20,6 +20,8 @@ const dir = t.testdir({
 });
 const preload = join(dir, 'otel.js');
 const mark = join(dir, 'preloaded');
+// Where Bun would write files at exit if the variables naming them reached it.
+const written = ['order', 'order-names', 'digest'].map((name) => join(dir, name));
 
 const ENVIRONMENTS: readonly Record<string, string>[] = [
   { NODE_OPTIONS: '--require /app/otel.js' },
@@ -41,6 +43,7 @@ const ENVIRONMENTS: readonly Record<string, string>[] = [
   { BUN_JSC_dumpOptions: '2' },
   { BUN_JSC_useJIT: '1', BUN_JSC_useWarmUpMarkedBlocks: '1' },
   { JSC_useJIT: 'abc', JSC_dumpOptions: '2' },
+  { BUN_BYTECODE_ORDER_OUT: written[0]!, BUN_BYTECODE_ORDER_NAMES_OUT: written[1]!, BUN_BYTECODE_DIGEST_OUT: written[2]! },
 ];
 
 const clean = { PATH: '/usr/bin:/bin' };
@@ -72,6 +75,7 @@ t.test('each variable is ignored: the same outcome as in a clean environment', a
     t.same(outcome(await agent(failing, env)), expected.failing, `${name}: failing check`);
   }
   t.notOk(existsSync(mark), 'nothing was preloaded');
+  t.same(written.filter((file) => existsSync(file)), [], 'no file written where the environment said');
 });
 
 t.test('.env and bunfig.toml in the working directory have no effect', async (t) => {
