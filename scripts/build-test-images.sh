@@ -3,9 +3,17 @@
 #   localhost/lifeguard-test:latest  busybox-static (+ applet links), the test app (test/containers/app.sh), and
 #                                    what the single executable dist/healthcheck needs to run (its dynamic loader
 #                                    and libraries, from ldd), so that it serves both as app and as sidecar image.
-# Needs: podman, busybox-static, dist/healthcheck (npm run build:binary). Run as root (the tests' podman is root's).
+# Usage: build-test-images.sh [podman|docker]   (default podman; docker imports into the engine DOCKER_HOST names)
+# Needs: the engine's CLI, busybox-static, dist/healthcheck (npm run build:binary). Run as root (the tests' engines
+# are root's).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+ENGINE=${1:-podman}
+case "$ENGINE" in
+  podman | docker) ;;
+  *) echo "build-test-images: unknown engine '$ENGINE' (podman or docker)" >&2; exit 2 ;;
+esac
 
 IMAGE=${LIFEGUARD_TEST_IMAGE:-localhost/lifeguard-test:latest}
 BUSYBOX=$(command -v busybox || true)
@@ -29,5 +37,5 @@ for lib in $(ldd dist/healthcheck | grep -o '/[^ ]*'); do
   cp -L "$lib" "$root$lib"
 done
 
-tar -C "$root" -c . | podman import --change 'CMD ["/bin/lifeguard-test-app"]' - "$IMAGE" >/dev/null
-echo "built $IMAGE"
+tar -C "$root" -c . | "$ENGINE" import --change 'CMD ["/bin/lifeguard-test-app"]' - "$IMAGE" >/dev/null
+echo "built $IMAGE ($ENGINE)"

@@ -74,6 +74,8 @@ const EVENTS: ReadonlySet<string> = new Set(['start', 'restart', 'die', 'stop', 
 
 /** A listing or an inspect that takes longer than this is an engine in trouble: a hard deadline, then an error. */
 const QUERY_DEADLINE_MS = 10_000;
+/** A failed HEALTHCHECK's output kept in a reason (the engine keeps 4 KiB of it). */
+const HEALTHCHECK_OUTPUT_CHARS = 500;
 /** A stop or restart takes its grace period, then this much more at most. */
 const ACTION_SLACK_MS = 15_000;
 
@@ -191,11 +193,15 @@ function toHealth(health: Docker.ContainerInspectInfo['State']['Health'] | undef
   }
 }
 
-/** The newest failed probe's output (first line), or its exit code when it printed nothing. */
+/**
+ * The newest failed probe's output, every line (our agent's first line is its summary, the next ones say why),
+ * joined as the run driver joins an app's stderr; or its exit code when it printed nothing.
+ */
 function lastFailure(log: readonly { ExitCode: number; Output: string }[]): string {
   const failed = [...log].reverse().find((entry) => entry.ExitCode !== 0);
   if (failed === undefined) return 'the engine reports it unhealthy';
-  const output = failed.Output.trim().split('\n')[0]?.trim();
+  const lines = failed.Output.split('\n').map((line) => line.trim()).filter(Boolean).join(' | ');
+  const output = lines.length > HEALTHCHECK_OUTPUT_CHARS ? `${lines.slice(0, HEALTHCHECK_OUTPUT_CHARS)}…` : lines;
   return `HEALTHCHECK exited with code ${failed.ExitCode}${output ? `: ${output}` : ''}`;
 }
 

@@ -32,6 +32,7 @@ export class WatchSidecars {
     return new ContainerAgentRunner({
       docker: this.docker,
       appContainerId: facts.id,
+      appContainerName: facts.name,
       image: this.settings.image ?? facts.image,
       agentBinary: resolve(this.settings.agentBinary),
       labels: { [ROLE_LABEL]: 'sidecar', [WATCHER_LABEL]: this.tag, 'lifeguard.watched': facts.id },

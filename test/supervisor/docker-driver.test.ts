@@ -103,6 +103,7 @@ t.test('docker driver', { skip }, async (t) => {
         t.ok(sidecar, 'a sidecar container runs beside it');
         const info = await docker.getContainer(sidecar?.Id as string).inspect();
         t.equal(info.HostConfig.NetworkMode, `container:${app[0]?.Id}`, "in the app container's network");
+        t.match(info.Name, new RegExp(`^/${app[0]?.Names[0]?.slice(1)}-healthcheck-[0-9a-f]{6}$`), 'named after the container it serves');
         t.match(info.Mounts, [{ Destination: '/etc/lifeguard/healthcheck', RW: false }], 'the agent bind-mounted read-only');
         t.ok(info.Config.Cmd.includes('http://:8080/health'), 'given no host: it finds the address itself');
       }

@@ -25,6 +25,17 @@ function watcherFor(t: Test, token: string, settings: Record<string, unknown>): 
   return watcher;
 }
 
+/**
+ * Podman runs HEALTHCHECKs from systemd timers; without systemd (as in CI) the test plays the timer, asking the
+ * engine to run the container's HEALTHCHECK every interval. Docker runs them itself (the path is Podman's: 404).
+ */
+function playHealthcheckTimer(t: Test, id: string): void {
+  const timer = setInterval(() => {
+    docker.modem.dial({ path: `/v4.0.0/libpod/containers/${id}/healthcheck?`, method: 'GET', statusCodes: { 200: true, 409: true, 404: true, 500: true } }, () => {});
+  }, INTERVAL_MS);
+  t.teardown(() => clearInterval(timer));
+}
+
 t.test('lifeguard watch on a real engine', { skip }, async (t) => {
   t.test('native checks: an unhealthy container is restarted, an unlabelled one is left alone', async (t) => {
     const token = project(t);
@@ -57,16 +68,12 @@ t.test('lifeguard watch on a real engine', { skip }, async (t) => {
 
   t.test("engine health: one that keeps failing backs off and is given up, left running", async (t) => {
     const token = project(t);
-    // Unhealthy right after every start. Podman runs HEALTHCHECKs from systemd timers; without systemd (as in CI)
-    // this test plays the timer, asking the engine to run the container's HEALTHCHECK every interval.
+    // Unhealthy right after every start.
     const sick = await startApp(token, 'sick', {
       env: { UNHEALTHY_AFTER: '0' },
       healthcheck: { test: ['CMD-SHELL', 'test -f /www/health'], intervalMs: INTERVAL_MS, retries: 2 },
     });
-    const timer = setInterval(() => {
-      docker.modem.dial({ path: `/v4.0.0/libpod/containers/${sick.id}/healthcheck?`, method: 'GET', statusCodes: { 200: true, 409: true, 404: true, 500: true } }, () => {});
-    }, INTERVAL_MS);
-    t.teardown(() => clearInterval(timer));
+    playHealthcheckTimer(t, sick.id);
     const watcher = watcherFor(t, token, { restart: { immediate: 1, backoffMin: '1s', backoffMax: '2s', maxRestarts: 3 } });
     const log = record(watcher);
     await watcher.start();
@@ -86,6 +93,18 @@ t.test('lifeguard watch on a real engine', { skip }, async (t) => {
     t.equal((await sick.inspect()).State.Running, true, 'left running after the give-up');
   });
 
+  t.test('engine health: every line of a failed HEALTHCHECK\'s output is in the reason, not just its first', async (t) => {
+    const token = project(t);
+    // As our agent prints: a summary first, then why.
+    const probe = 'echo "healthcheck failed"; echo "received status code 404"; exit 1';
+    const sick = await startApp(token, 'sick', { healthcheck: { test: ['CMD-SHELL', probe], intervalMs: INTERVAL_MS, retries: 1 } });
+    playHealthcheckTimer(t, sick.id);
+    const watcher = watcherFor(t, token, { dryRun: true });
+    const log = record(watcher);
+    await watcher.start();
+    t.match(await log.until(to('unhealthy'), 30_000), { reason: 'HEALTHCHECK exited with code 1: healthcheck failed | received status code 404' });
+  });
+
   t.test('sidecar health: the agent runs in the container\'s network namespace', { skip: agentBinaryMissing() }, async (t) => {
     const token = project(t);
     const web = await startApp(token, 'web');
@@ -99,6 +118,7 @@ t.test('lifeguard watch on a real engine', { skip }, async (t) => {
     t.equal(sidecars.length, 1, 'one sidecar container');
     const info = await docker.getContainer(sidecars[0]!.Id).inspect();
     t.equal(info.HostConfig.NetworkMode, `container:${web.id}`, "in the watched container's network");
+    t.match(info.Name, new RegExp(`^/${token}-web-healthcheck-[0-9a-f]{6}$`), 'named after the container it serves');
     t.match(info.Mounts, [{ Destination: '/etc/lifeguard/healthcheck', RW: false }], 'the agent bind-mounted read-only');
     t.equal(info.Config.Labels['lifeguard.role'], 'sidecar', 'labelled, so that no watcher watches it');
     await exec(web, ['rm', '/www/health']);

@@ -9,6 +9,7 @@
  * line is missed. The exit code comes from wait(); the verdict is given only once the stream has ended too, so
  * that the report is complete. A container that stops sending lines (paused, stuck) is the watchdog's to judge.
  */
+import { randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import { PassThrough } from 'node:stream';
 import { createInterface } from 'node:readline';
@@ -24,6 +25,8 @@ export interface SidecarContainerSpec {
   readonly docker: Docker;
   /** The app container whose network the sidecar joins. */
   readonly appContainerId: string;
+  /** Its name: the sidecar's is `<it>-healthcheck-<6 hex>`, so that `docker ps` shows which serves which. */
+  readonly appContainerName: string;
   readonly image: string;
   /** Absolute path of the single executable on the engine's host. */
   readonly agentBinary: string;
@@ -70,9 +73,11 @@ class SidecarContainer implements AgentRun {
   }
 
   private async run(args: readonly string[]): Promise<void> {
-    const { docker, appContainerId, image, agentBinary, labels } = this.spec;
+    const { docker, appContainerId, appContainerName, image, agentBinary, labels } = this.spec;
     try {
       this.container = await docker.createContainer({
+        // A suffix of its own: the one this replaces may still be on its way out under the same prefix.
+        name: `${appContainerName}-healthcheck-${randomBytes(3).toString('hex')}`,
         Image: image,
         Entrypoint: [AGENT_MOUNT],
         Cmd: [...args, '--heartbeat-fd=2'],

@@ -64,9 +64,10 @@ export class DockerDriver implements Driver {
     const labels = { 'lifeguard.supervisor': this.owner, 'lifeguard.app': spec.name, 'lifeguard.instance': instance };
     const env = { ...spec.env, ...portEnv(new Map(spec.ports.map((port) => [port, port]))), LIFEGUARD_INSTANCE: instance };
     let container: Docker.Container | undefined;
+    const name = `lg-${this.owner}-${instance}`;
     try {
       container = await this.docker.createContainer({
-        name: `lg-${this.owner}-${instance}`,
+        name,
         Image: spec.image,
         ...(spec.command === undefined ? {} : { Cmd: [...spec.command] }),
         Env: Object.entries(env).map(([name, value]) => `${name}=${value}`),
@@ -80,6 +81,7 @@ export class DockerDriver implements Driver {
       const agent = new ContainerAgentRunner({
         docker: this.docker,
         appContainerId: container.id,
+        appContainerName: name,
         image: sidecarImage,
         agentBinary: resolve(this.options.agentBinary),
         labels: { ...labels, 'lifeguard.role': 'sidecar' },
