@@ -51,7 +51,7 @@ export type LifeguardInvocation =
 
 /** `watch`'s flags and the settings field each one sets; the field's value is validated with the file's. */
 const WATCH_FLAGS = [
-  ['--socket <path>', 'socketPath', 'the Docker Engine API socket (default: DOCKER_HOST, else /var/run/docker.sock)'],
+  ['--socket <path>', 'socketPath', 'the Docker Engine API socket: a path, or unix:///path (default: DOCKER_HOST, else /var/run/docker.sock)'],
   ['--label <key[=value]>', 'label', 'watch containers carrying this label (default: lifeguard.watch=true)'],
   ['--all', 'all', 'watch every container instead (lifeguard\'s own excepted)'],
   ['--project <name>', 'project', 'only containers of this compose project'],

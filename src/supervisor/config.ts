@@ -13,6 +13,7 @@ import { parseDuration } from '../checks/duration.js';
 import { LifeguardFailure, usageError } from '../checks/errors.js';
 import { MAX_DURATION_MS, type CheckDefaults } from '../checks/parse.js';
 import { CPU_PERIOD_US } from './cgroup.js';
+import { socketSetting } from './engine-socket.js';
 import { DEFAULT_CHECK_HISTORY } from './history.js';
 import { DEFAULT_OUTPUT } from './output.js';
 import { DEFAULT_ROLLOUT } from './rollout.js';
@@ -87,6 +88,15 @@ export function count(min: number) {
 }
 
 export const nonEmptyString = (what: string) => z.string({ error: `expected ${what}` }).min(1, { error: `expected ${what}` });
+
+/** The engine's socket, as a path or Docker's `unix:///path` (engine-socket.ts); parsed to the path. */
+export const socketPathSchema = (example: string) =>
+  nonEmptyString(`a unix socket path such as ${example}`).transform((value, ctx) => {
+    const parsed = socketSetting(value);
+    if ('path' in parsed) return parsed.path;
+    ctx.addIssue({ code: 'custom', message: parsed.problem, input: value });
+    return z.NEVER;
+  });
 
 export const restartSchema = z.strictObject({
   immediate: count(0).default(APP_DEFAULTS.restart.immediate),
@@ -203,7 +213,7 @@ export const httpSchema = z.strictObject({
 
 // The docker driver's engine and sidecars (DockerSettings); absent fields take dockerode's and the driver's defaults.
 const dockerSchema = z.strictObject({
-  socketPath: nonEmptyString('a unix socket path such as /run/podman/podman.sock').optional(),
+  socketPath: socketPathSchema('/run/podman/podman.sock').optional(),
   agentBinary: nonEmptyString('the path of the single executable (dist/healthcheck)').optional(),
   sidecarImage: nonEmptyString('an image reference').optional(),
 }, { error: 'expected an object' });

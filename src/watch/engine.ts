@@ -6,6 +6,7 @@
 import { createInterface } from 'node:readline';
 import Docker from 'dockerode';
 import { engineMessage } from '../supervisor/drivers/docker-sidecar.js';
+import { engineSocket } from '../supervisor/engine-socket.js';
 import type { Selector } from './selector.js';
 
 export type EngineHealth =
@@ -84,9 +85,10 @@ export class DockerEngine implements Engine {
   /** For the sidecars, which need the API itself. */
   readonly docker: Docker;
 
+  /** Throws a usage error for a DOCKER_HOST that names no unix socket. */
   constructor(socketPath?: string) {
-    this.docker = new Docker(socketPath === undefined ? undefined : { socketPath });
-    this.where = socketPath ?? process.env.DOCKER_HOST ?? '/var/run/docker.sock';
+    this.where = engineSocket(socketPath);
+    this.docker = new Docker({ socketPath: this.where });
   }
 
   async listRunning(selector: Selector): Promise<string[]> {

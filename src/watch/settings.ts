@@ -10,7 +10,7 @@ import { checkSchema, describeIssue, toCheckSpec } from '../checks/definition.js
 import { LifeguardFailure, usageError } from '../checks/errors.js';
 import { parseCheckUrl } from '../checks/parse.js';
 import type { CheckSpec } from '../checks/types.js';
-import { CHECK_DEFAULTS, checkHttp, count, duration, got, httpSchema, nonEmptyString, restartSchema, type HttpEndpointConfig } from '../supervisor/config.js';
+import { CHECK_DEFAULTS, checkHttp, count, duration, got, httpSchema, nonEmptyString, restartSchema, socketPathSchema, type HttpEndpointConfig } from '../supervisor/config.js';
 import type { RestartPolicy } from '../supervisor/types.js';
 import type { WatchRules } from './container-watch.js';
 import type { CheckPlan } from './probe-health.js';
@@ -42,7 +42,7 @@ export const WATCH_DEFAULTS = {
 } as const;
 
 const watchSchema = z.strictObject({
-  socketPath: nonEmptyString('a unix socket path such as /var/run/docker.sock').optional(),
+  socketPath: socketPathSchema('/var/run/docker.sock').optional(),
   label: nonEmptyString('a label such as lifeguard.watch=true').optional(),
   all: z.boolean({ error: 'expected true or false' }).optional(),
   project: nonEmptyString('a compose project name').optional(),

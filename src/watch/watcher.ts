@@ -13,7 +13,8 @@
  * selector and is still the same run (same start time) that was judged.
  */
 import { EventEmitter } from 'node:events';
-import { LifeguardFailure, lifeguardError } from '../checks/errors.js';
+import { LifeguardFailure, usageError } from '../checks/errors.js';
+import { engineUnreachable } from '../supervisor/drivers/docker.js';
 import { engineMessage } from '../supervisor/drivers/docker-sidecar.js';
 import type { Transition } from '../supervisor/types.js';
 import type { Clock, Timer } from '../engine/clock.js';
@@ -104,7 +105,7 @@ export class Watcher extends EventEmitter<WatcherEvents> {
       await this.options.beforeStart?.();
       await this.connect();
     } catch (error) {
-      throw new LifeguardFailure(lifeguardError('internal', { detail: `cannot reach the container engine at ${this.options.engine.where}: ${engineMessage(error)}` }));
+      throw new LifeguardFailure(usageError(engineUnreachable(this.options.engine.where, error, '--socket (socketPath)')));
     }
   }
 

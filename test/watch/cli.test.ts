@@ -1,5 +1,5 @@
 // `lifeguard watch` refuses bad input before it touches an engine: exit 2, nothing on stdout, one line on stderr
-// naming the flag (or the file's field) — and an engine it cannot reach is one line too.
+// naming the flag (or the file's field) — and an engine it cannot reach is one line too, naming the socket, exit 2.
 import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -8,8 +8,8 @@ import { ROOT } from '../supervisor/harness.js';
 
 const LIFEGUARD = join(ROOT, 'bin/lifeguard.js');
 
-function watch(args: readonly string[]) {
-  const run = spawnSync(process.execPath, [LIFEGUARD, 'watch', ...args], { encoding: 'utf8', timeout: 20_000 });
+function watch(args: readonly string[], env: Record<string, string | undefined> = {}) {
+  const run = spawnSync(process.execPath, [LIFEGUARD, 'watch', ...args], { encoding: 'utf8', timeout: 20_000, env: { ...process.env, DOCKER_HOST: undefined, ...env } });
   return { code: run.status, stdout: run.stdout, stderr: run.stderr };
 }
 
@@ -30,6 +30,8 @@ const FLAG_CASES: readonly (readonly [readonly string[], string])[] = [
   [['--log-format', 'xml'], "invalid --log-format 'xml': expected json or text"],
   [['--frobnicate'], "unknown option '--frobnicate'"],
   [['--config', '/nonexistent/watch.json'], "config: cannot read '/nonexistent/watch.json': ENOENT"],
+  [['--socket', 'tcp://127.0.0.1:2375'], "--socket: lifeguard reaches the engine over its unix socket only: a path such as /var/run/docker.sock, or unix:///var/run/docker.sock, not 'tcp://127.0.0.1:2375'"],
+  [['--socket', 'ssh://me@host'], '--socket: lifeguard reaches the engine over its unix socket only'],
 ];
 
 for (const [args, fragment] of FLAG_CASES) {
@@ -71,8 +73,31 @@ t.test('a flag wins over the file', async (t) => {
   t.ok(run.stderr.startsWith('--retries: expected an integer of at least 1, got 0'), run.stderr);
 });
 
-t.test('an engine that cannot be reached: one line, exit 127', async (t) => {
-  const run = watch(['--socket', join(t.testdir(), 'no.sock')]);
-  t.equal(run.code, 127);
-  t.match(run.stderr, /^unexpected error: cannot reach the container engine at .*no\.sock: connect ENOENT .*\n$/);
+t.test('an engine that cannot be reached: one line naming the socket, exit 2', async (t) => {
+  const dir = t.testdir();
+  const sock = join(dir, 'no.sock');
+  const line = `cannot reach the Docker engine at ${sock}: connect ENOENT ${sock} (set --socket (socketPath), or DOCKER_HOST)\n`;
+  for (const [how, args, env] of [
+    ['--socket PATH', ['--socket', sock], {}],
+    ['--socket unix:///PATH, as Docker\'s CLI takes it', ['--socket', `unix://${sock}`], {}],
+    ['DOCKER_HOST=unix:///PATH', [], { DOCKER_HOST: `unix://${sock}` }],
+  ] as const) {
+    const run = watch(args, env);
+    t.same([run.code, run.stdout, run.stderr], [2, '', line], how);
+  }
+});
+
+t.test('a config file\'s socketPath takes Docker\'s URL form too', async (t) => {
+  const dir = t.testdir();
+  const file = join(dir, 'watch.json');
+  writeFileSync(file, JSON.stringify({ watch: { socketPath: `unix://${join(dir, 'no.sock')}` } }));
+  const run = watch(['--config', file]);
+  t.same([run.code, run.stderr], [2, `cannot reach the Docker engine at ${join(dir, 'no.sock')}: connect ENOENT ${join(dir, 'no.sock')} (set --socket (socketPath), or DOCKER_HOST)\n`]);
+});
+
+t.test('a DOCKER_HOST Docker\'s CLI would refuse is refused in one line', async (t) => {
+  const bare = watch([], { DOCKER_HOST: '/var/run/docker.sock' });
+  t.same([bare.code, bare.stdout, bare.stderr], [2, '', "DOCKER_HOST '/var/run/docker.sock': expected a URL, as Docker's CLI reads it: unix:///var/run/docker.sock\n"]);
+  const tcp = watch([], { DOCKER_HOST: 'tcp://127.0.0.1:2375' });
+  t.same([tcp.code, tcp.stderr], [2, "DOCKER_HOST 'tcp://127.0.0.1:2375': lifeguard reaches the engine over its unix socket only: a path such as /var/run/docker.sock, or unix:///var/run/docker.sock\n"]);
 });

@@ -17,6 +17,7 @@ import { ContainerAgentRunner, engineMessage } from './docker-sidecar.js';
 import type { Exit } from '../exit.js';
 import type { Endpoint } from '../probes/probe.js';
 import type { DestroyOutcome, Driver, LaunchRequest, LaunchResult, RunningInstance } from './driver.js';
+import { engineSocket } from '../engine-socket.js';
 import { ownerTag } from './owner.js';
 import { portEnv } from './process.js';
 
@@ -38,10 +39,12 @@ export interface DockerDriverOptions {
 
 export class DockerDriver implements Driver {
   private readonly docker: Docker;
+  private readonly socket: string;
   private readonly owner: string;
 
   constructor(private readonly options: DockerDriverOptions) {
-    this.docker = new Docker(options.socketPath === undefined ? undefined : { socketPath: options.socketPath });
+    this.socket = engineSocket(options.socketPath);
+    this.docker = new Docker({ socketPath: this.socket });
     this.owner = ownerTag(options.stateDir);
   }
 
@@ -98,7 +101,7 @@ export class DockerDriver implements Driver {
   /** Removes every container of this owner, sidecars first (an app container cannot go while one shares its network). */
   async cleanup(): Promise<void> {
     const left = await this.docker.listContainers({ all: true, filters: { label: [`lifeguard.supervisor=${this.owner}`] } }).catch((error: unknown) => {
-      throw new LifeguardFailure(usageError(engineUnreachable(this.options.socketPath, error)));
+      throw new LifeguardFailure(usageError(engineUnreachable(this.socket, error, CONFIG_SETTING)));
     });
     const order = (role: string | undefined) => (role === 'sidecar' ? 0 : 1);
     left.sort((a, b) => order(a.Labels['lifeguard.role']) - order(b.Labels['lifeguard.role']));
@@ -106,10 +109,11 @@ export class DockerDriver implements Driver {
   }
 }
 
-/** The one line for an engine that does not answer, with where the socket path comes from. */
-export function engineUnreachable(socketPath: string | undefined, error: unknown): string {
-  const where = socketPath ?? process.env.DOCKER_HOST ?? '/var/run/docker.sock';
-  return `cannot reach the Docker engine at ${where}: ${engineMessage(error)} (set docker.socketPath in the config, or DOCKER_HOST)`;
+const CONFIG_SETTING = 'docker.socketPath in the config';
+
+/** The one line for an engine that does not answer, and where its socket is set (`setting`, or DOCKER_HOST). */
+export function engineUnreachable(socket: string, error: unknown, setting: string): string {
+  return `cannot reach the Docker engine at ${socket}: ${engineMessage(error)} (set ${setting}, or DOCKER_HOST)`;
 }
 
 /**
@@ -117,11 +121,17 @@ export function engineUnreachable(socketPath: string | undefined, error: unknown
  * an instance or a sidecar would run (images are never pulled). One line per problem.
  */
 export async function checkEngine(socketPath: string | undefined, images: ReadonlyMap<string, string>): Promise<string[]> {
-  const docker = new Docker(socketPath === undefined ? undefined : { socketPath });
+  let socket: string;
+  try {
+    socket = engineSocket(socketPath);
+  } catch (error) {
+    return [(error as Error).message];
+  }
+  const docker = new Docker({ socketPath: socket });
   try {
     await docker.ping();
   } catch (error) {
-    return [engineUnreachable(socketPath, error)];
+    return [engineUnreachable(socket, error, CONFIG_SETTING)];
   }
   const problems: string[] = [];
   for (const [image, field] of images) {
