@@ -22,6 +22,7 @@ import { StatusPage } from '../supervisor/status-page.js';
 import { Supervisor } from '../supervisor/supervisor.js';
 import { TransitionLog, type LogFormat } from '../supervisor/transition-log.js';
 import { createWatcher } from '../watch/create-watcher.js';
+import { EngineLog } from '../watch/engine-log.js';
 import { endpointStatus } from '../watch/endpoint-status.js';
 import { WatchMetrics } from '../watch/metrics.js';
 import { parseWatchSettings, readWatchFile, type WatchSettings } from '../watch/settings.js';
@@ -120,17 +121,8 @@ async function checkConfig(configPath: string, config: LifeguardConfig): Promise
 async function watch(settings: WatchSettings, logFormat: LogFormat, durationMs: number | undefined): Promise<void> {
   const watcher = createWatcher(settings);
   watcher.on('transition', new TransitionLog(process.stdout, logFormat).write);
-  // stdout is the transition log's; the engine going away and coming back is said on stderr.
-  let lost = false;
-  watcher.on('engine', (state) => {
-    if (!state.connected) {
-      lost = true;
-      process.stderr.write(`lifeguard watch: lost the engine (${state.reason}); reconnecting in ${state.retryInMs}ms\n`);
-    } else if (lost) {
-      lost = false;
-      process.stderr.write('lifeguard watch: reconnected to the engine; listing the containers again\n');
-    }
-  });
+  // stdout is the transition log's; the engine going away and coming back is said on stderr, timed as the log is.
+  watcher.on('engine', new EngineLog(process.stderr).write);
   const source = { status: () => endpointStatus(watcher.status()) };
   await runUntilStopped(watcher, { source, metrics: new WatchMetrics(watcher), http: settings.http }, durationMs);
 }

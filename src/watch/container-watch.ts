@@ -153,6 +153,11 @@ export class ContainerWatch {
     this.end('Container exited (not stopped by lifeguard); watched again if it starts', reason);
   }
 
+  /** Stopped by the engine as it shut down (the event stream broke right after): not the app's doing. */
+  stoppedByEngine(): void {
+    this.end('Container stopped by the engine shutting down; watched again if it starts');
+  }
+
   /** Paused by someone: nothing is judged while it is frozen. */
   paused(): void {
     this.end('Container paused (not by lifeguard); watched again when unpaused');

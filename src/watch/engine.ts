@@ -129,9 +129,10 @@ export class DockerEngine implements Engine {
       closed = true;
       onEnd(reason);
     };
-    stream.on('error', (error: unknown) => end(engineMessage(error)));
-    stream.on('end', () => end('the engine closed the event stream'));
-    stream.on('close', () => end('the engine closed the event stream'));
+    // A socket closed mid-response says `aborted` (or ECONNRESET): the engine went away, as an ended stream says.
+    stream.on('error', (error: unknown) => end(streamBroken(error) ? STREAM_CLOSED : engineMessage(error)));
+    stream.on('end', () => end(STREAM_CLOSED));
+    stream.on('close', () => end(STREAM_CLOSED));
     const lines = createInterface({ input: stream });
     lines.on('line', (line) => {
       const event = toEvent(line);
@@ -146,6 +147,13 @@ export class DockerEngine implements Engine {
       },
     };
   }
+}
+
+const STREAM_CLOSED = 'the engine closed the event stream';
+
+function streamBroken(error: unknown): boolean {
+  const { code, message } = error as { code?: string; message?: string };
+  return code === 'ECONNRESET' || code === 'ERR_STREAM_PREMATURE_CLOSE' || message === 'aborted';
 }
 
 function toEvent(line: string): EngineEvent | undefined {

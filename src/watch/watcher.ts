@@ -79,7 +79,16 @@ interface Entry {
   readonly name: string;
   address: string | null;
   probe?: ProbeRun;
+  /** Seen not running: the exit is said once EXIT_SETTLE_MS pass without it starting again (see refresh). */
+  exiting?: Timer;
 }
+
+/**
+ * How long an exit waits to be said. `docker restart` is a die and then a start: within this, it is one restart
+ * (not by lifeguard), not an exit followed by a new container. And an engine that stops its containers as it
+ * shuts down breaks the event stream within this: those exits are the engine's.
+ */
+export const EXIT_SETTLE_MS = 2000;
 
 export class Watcher extends EventEmitter<WatcherEvents> {
   private readonly entries = new Map<string, Entry>();
@@ -146,6 +155,8 @@ export class Watcher extends EventEmitter<WatcherEvents> {
   private lost(reason: string): void {
     this.subscription = undefined;
     if (this.stopped) return;
+    // Exits just before the stream broke: the engine stopped them as it shut down.
+    for (const entry of [...this.entries.values()]) if (entry.exiting !== undefined) this.drop(entry, () => entry.watch.stoppedByEngine());
     const retryInMs = this.reconnectDelayMs;
     this.emit('engine', { connected: false, reason, retryInMs });
     this.reconnectDelayMs = Math.min(this.reconnectDelayMs * 2, this.backoff.maxMs);
@@ -192,9 +203,14 @@ export class Watcher extends EventEmitter<WatcherEvents> {
       return;
     }
     if (!facts.running) {
-      if (entry !== undefined) this.drop(entry, () => entry.watch.exited(facts.exitCode === null ? 'stopped' : `exited with code ${facts.exitCode}`));
+      if (entry !== undefined && entry.exiting === undefined) {
+        const reason = facts.exitCode === null ? 'stopped' : `exited with code ${facts.exitCode}`;
+        this.stopHealth(entry);
+        entry.exiting = this.options.clock.setTimeout(() => this.drop(entry, () => entry.watch.exited(reason)), EXIT_SETTLE_MS);
+      }
       return;
     }
+    if (entry !== undefined) this.settled(entry);
     if (facts.paused) {
       if (entry !== undefined) this.drop(entry, () => entry.watch.paused());
       return;
@@ -301,7 +317,14 @@ export class Watcher extends EventEmitter<WatcherEvents> {
     last();
   }
 
+  /** Running after all: an exit waiting to be said is not one (a restart, said as such by the caller). */
+  private settled(entry: Entry): void {
+    this.options.clock.clearTimeout(entry.exiting);
+    entry.exiting = undefined;
+  }
+
   private forget(entry: Entry): void {
+    this.settled(entry);
     this.stopHealth(entry);
     entry.watch.close();
   }

@@ -105,6 +105,20 @@ t.test('lifeguard watch on a real engine', { skip }, async (t) => {
     t.match(await log.until(to('unhealthy'), 30_000), { reason: 'HEALTHCHECK exited with code 1: healthcheck failed | received status code 404' });
   });
 
+  t.test('a restart by someone else (docker restart) is one line, not an exit and a new container', async (t) => {
+    const token = project(t);
+    const web = await startApp(token, 'web');
+    const watcher = watcherFor(t, token, { health: 'native', checks: ['http://:8080/health'], interval: `${INTERVAL_MS}ms`, retries: RETRIES });
+    const log = record(watcher);
+    await watcher.start();
+    await log.until(to('healthy', `${token}-web`));
+    const from = log.transitions.length;
+    await web.restart({ t: 1 });
+    const restarted = await log.until((x) => x.to === 'starting' && x.msg === 'Container restarted (not by lifeguard); waiting for it to become healthy', 20_000, from);
+    await log.until(to('healthy'), 20_000, log.transitions.indexOf(restarted));
+    t.same(log.transitions.slice(from).map((x) => x.to), ['starting', 'healthy'], 'no exit, no new watch');
+  });
+
   t.test('sidecar health: the agent runs in the container\'s network namespace', { skip: agentBinaryMissing() }, async (t) => {
     const token = project(t);
     const web = await startApp(token, 'web');

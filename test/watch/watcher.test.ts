@@ -4,7 +4,7 @@
 import t, { type Test } from 'tap';
 import type { ContainerFacts, Engine, EngineEvent, EventSubscription } from '../../src/watch/engine.js';
 import { Selector } from '../../src/watch/selector.js';
-import { Watcher, type EngineState } from '../../src/watch/watcher.js';
+import { EXIT_SETTLE_MS, Watcher, type EngineState } from '../../src/watch/watcher.js';
 import type { WatchRules } from '../../src/watch/container-watch.js';
 import type { Transition } from '../../src/supervisor/types.js';
 import { FakeClock, settle } from '../helpers/fake-clock.js';
@@ -170,4 +170,54 @@ t.test('a restart through the engine: inspected, restarted, watched again', asyn
   await settle();
   t.match(log.at(-1), { to: 'destroyed', msg: 'Container removed' });
   t.same(watcher.status(), []);
+});
+
+t.test('docker restart (a die, then a start) is one restart not by lifeguard, not an exit and a new container', async (t) => {
+  const { clock, engine, watcher, log } = setup(t);
+  const facts = engine.add('a', { watch: 'yes' }, { status: 'healthy' });
+  await watcher.start();
+  await settle();
+  engine.containers.set('a', { ...facts, running: false, exitCode: 0 });
+  engine.emit('a', 'die');
+  await settle();
+  await clock.advance(300);
+  engine.containers.set('a', { ...facts, startedAtMs: 500 });
+  engine.emit('a', 'start');
+  await settle();
+  await clock.advance(EXIT_SETTLE_MS * 2);
+  t.same(log.map((x) => `${x.to}: ${x.msg}`), [
+    'starting: Watching container',
+    'healthy: Container became healthy',
+    'starting: Container restarted (not by lifeguard); waiting for it to become healthy',
+    'healthy: Container became healthy',
+  ]);
+});
+
+t.test('an exit with no start after it is said once EXIT_SETTLE_MS have passed', async (t) => {
+  const { clock, engine, watcher, log } = setup(t);
+  const facts = engine.add('a', { watch: 'yes' }, { status: 'healthy' });
+  await watcher.start();
+  await settle();
+  engine.containers.set('a', { ...facts, running: false, exitCode: 3 });
+  engine.emit('a', 'die');
+  await settle();
+  await clock.advance(EXIT_SETTLE_MS - 1);
+  t.equal(log.at(-1)?.to, 'healthy', 'not yet');
+  await clock.advance(1);
+  t.match(log.at(-1), { to: 'destroyed', msg: 'Container exited (not stopped by lifeguard); watched again if it starts', reason: 'exited with code 3' });
+  t.same(watcher.status(), []);
+});
+
+t.test('containers the engine stops as it shuts down (the stream breaks right after) are said to be the engine\'s', async (t) => {
+  const { clock, engine, watcher, log } = setup(t);
+  const facts = engine.add('a', { watch: 'yes' }, { status: 'healthy' });
+  await watcher.start();
+  await settle();
+  engine.containers.set('a', { ...facts, running: false, exitCode: 0 });
+  engine.emit('a', 'die');
+  await settle();
+  await clock.advance(100);
+  engine.breakStream();
+  t.match(log.at(-1), { to: 'destroyed', msg: 'Container stopped by the engine shutting down; watched again if it starts' });
+  t.notOk(log.some((x) => /exited/.test(x.msg)), 'not an exit of its own');
 });
