@@ -11,7 +11,7 @@
  */
 import * as z from 'zod/mini';
 import { LifeguardFailure, usageError } from './errors.js';
-import { type CheckDefaults, HEADER_NAME, MAX_DURATION_MS, REQUEST_TARGET } from './parse.js';
+import { type CheckDefaults, HEADER_NAME, isHostName, MAX_DURATION_MS, REQUEST_TARGET } from './parse.js';
 import { type CheckSpec, GRPC_HEALTH_PATH, type HttpCheckSpec, type TlsOptions } from './types.js';
 
 const PORT = 'expected a port number from 1 to 65535';
@@ -40,7 +40,7 @@ const tls = z.strictObject(
   {
     skip_verify: z.optional(z.boolean({ error: 'expected true or false' })),
     ca_file: z.optional(file),
-    server_name: z.optional(z.string({ error: 'expected a host name' }).check(z.minLength(1, { error: 'expected a host name' }))),
+    server_name: z.optional(z.string({ error: 'expected a host name' }).check(z.refine(isHostName, { error: 'expected a host name such as api.internal' }))),
     client_cert: z.optional(file),
     client_key: z.optional(file),
   },

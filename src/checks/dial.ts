@@ -6,7 +6,8 @@ import type { Connection } from './connection.js';
 import { openConnection } from './connection-handle.js';
 import type { Resolved } from './errors.js';
 import { isIpLiteral } from './ip-literal.js';
-import { lookupErrorReason, socketErrorReason, tlsErrorReason } from './reason.js';
+import { lookupErrorReason, oneLine, socketErrorReason, tlsErrorReason } from './reason.js';
+import type { TlsMaterial } from './tls-material.js';
 import type { TlsOptions } from './types.js';
 
 /**
@@ -16,12 +17,15 @@ import type { TlsOptions } from './types.js';
 export interface DialTarget {
   readonly host: string;
   readonly port: number;
+  /** A Unix domain socket to connect to instead of host and port (which then only name the peer); needs `socket`. */
+  readonly unixSocket?: string;
   readonly tls?: TlsOptions;
   readonly alpn?: readonly string[];
   readonly socket?: boolean;
 }
 
-export type DialPhase = 'lookup' | 'connect' | 'tls';
+/** `credentials`: the check's own TLS files cannot be used; `tls`: the handshake failed, or would with these files. */
+export type DialPhase = 'lookup' | 'connect' | 'credentials' | 'tls';
 
 export interface DialHandlers {
   /**
@@ -93,7 +97,8 @@ export class Dialer {
   }
 
   start(): void {
-    const { host } = this.target;
+    const { host, unixSocket } = this.target;
+    if (unixSocket !== undefined) return void this.viaNode(undefined, undefined);
     if (isIpLiteral(host)) return this.tryAddresses([host], 0);
     this.resolver(host).then(
       (addresses) => {
@@ -159,10 +164,12 @@ export class Dialer {
     this.connection = connection;
   }
 
-  private async viaNode(address: string, next: (() => void) | undefined): Promise<void> {
+  /** `address` undefined: the target's Unix socket. */
+  private async viaNode(address: string | undefined, next: (() => void) | undefined): Promise<void> {
     const { connect } = await import('node:net');
     if (this.state !== 'dialing') return;
-    const socket: Socket = connect({ host: address, port: this.target.port });
+    const { port, unixSocket } = this.target;
+    const socket: Socket = address === undefined && unixSocket !== undefined ? connect({ path: unixSocket }) : connect({ host: address as string, port });
     this.socket = socket;
     socket.on('error', (err) => {
       if (this.socket !== socket || this.state !== 'dialing') return;
@@ -178,15 +185,20 @@ export class Dialer {
   }
 
   private async handshake(socket: Socket, options: TlsOptions): Promise<void> {
-    const secure = await tlsOptions(this.target, options);
-    if (typeof secure === 'string') {
-      if (this.socket === socket && this.state === 'dialing') this.fail('tls', secure);
-      return;
-    }
+    const { readTlsMaterial, isTlsFileProblem, describeTlsProblem } = await import('./tls-material.js');
+    const material = await readTlsMaterial(options);
+    if (this.socket !== socket || this.state !== 'dialing') return;
+    if (isTlsFileProblem(material)) return this.fail(material.validity ? 'tls' : 'credentials', `tls: ${describeTlsProblem(material)}`);
     // node:tls is loaded by the first TLS check only: plain checks never pay for it at start-up.
     const { connect: tlsConnect } = await import('node:tls');
     if (this.socket !== socket || this.state !== 'dialing') return;
-    const tls = tlsConnect({ ...secure, socket });
+    let tls: TLSSocket;
+    try {
+      tls = tlsConnect({ ...connectionOptions(this.target, options, material), socket });
+    } catch (thrown) {
+      // The files passed tls-material's checks; what OpenSSL still refuses (a key type it lacks) is said here.
+      return this.fail('credentials', `tls: the TLS files cannot be used: ${oneLine(thrown instanceof Error ? thrown.message : String(thrown))}`);
+    }
     this.socket = tls;
     tls.on('error', (err) => {
       if (this.socket === tls && this.state === 'dialing') this.fail('tls', tlsErrorReason(err));
@@ -223,35 +235,14 @@ export class Dialer {
  * The options of one handshake. SNI is the server name or the host when it is a name (SNI cannot carry an IP
  * literal); the certificate is checked against the same name, or the IP literal's SANs.
  */
-async function tlsOptions(target: DialTarget, options: TlsOptions): Promise<ConnectionOptions | string> {
+function connectionOptions(target: DialTarget, options: TlsOptions, material: TlsMaterial): ConnectionOptions {
   const name = options.serverName ?? target.host;
-  const [ca, cert, key] = await Promise.all([
-    readPem(options.caFile, 'CA file'),
-    readPem(options.clientCertFile, 'client certificate'),
-    readPem(options.clientKeyFile, 'client key'),
-  ]);
-  if (typeof ca === 'string') return ca;
-  if (typeof cert === 'string') return cert;
-  if (typeof key === 'string') return key;
   return {
     rejectUnauthorized: !options.skipVerify,
     ...(isIpLiteral(name) ? {} : { servername: name }),
     // Node checks the identity against `host`; the socket is already connected, so host is only that name here.
     host: name,
-    ...(ca === undefined ? {} : { ca }),
-    ...(cert === undefined ? {} : { cert }),
-    ...(key === undefined ? {} : { key }),
+    ...material,
     ...(target.alpn === undefined ? {} : { ALPNProtocols: [...target.alpn] }),
   };
-}
-
-/** The file's bytes, or why it cannot be read (a reason for the check's message). */
-async function readPem(file: string | undefined, what: string): Promise<Buffer | string | undefined> {
-  if (file === undefined) return undefined;
-  try {
-    const { readFile } = await import('node:fs/promises');
-    return await readFile(file);
-  } catch (err) {
-    return `tls: cannot read the ${what} '${file}' (${(err as NodeJS.ErrnoException).code ?? String(err)})`;
-  }
 }

@@ -20,7 +20,8 @@ export interface HttpFacts {
 /** Whose words a message is in: ours by default, or Cloud Foundry's binary's exact text in its dialect. */
 export type Wording = 'cloud-foundry';
 
-export interface GrpcFacts { host: string; port: number; service: string; resolved?: Resolved }
+/** `unixSocket`: the check dialed that socket, and host:port only name the peer. */
+export interface GrpcFacts { host: string; port: number; service: string; resolved?: Resolved; unixSocket?: string }
 
 const ERROR_TABLE = {
   usage: { exitCode: 2, format: (p: { detail: string }) => p.detail },
@@ -53,6 +54,11 @@ const ERROR_TABLE = {
     format: (p: GrpcFacts & { reason: string }) => `${grpcPrefix(p)}: ${p.reason}`,
   },
   'grpc-tls': {
+    exitCode: 5,
+    format: (p: GrpcFacts & { reason: string }) => `${grpcPrefix(p)}: ${p.reason}`,
+  },
+  /** The check's own TLS files (CA, client certificate, key) cannot be used: nothing was asked of the server. */
+  'grpc-credentials': {
     exitCode: 5,
     format: (p: GrpcFacts & { reason: string }) => `${grpcPrefix(p)}: ${p.reason}`,
   },
@@ -159,7 +165,8 @@ function httpPrefix(p: HttpFacts): string {
 
 function grpcPrefix(p: GrpcFacts): string {
   const service = p.service === '' ? '' : ` for service ${JSON.stringify(p.service)}`;
-  return `failed gRPC health check of ${formatAddress(p.host, p.port)}${via(p.resolved)}${service}`;
+  const where = p.unixSocket === undefined ? formatAddress(p.host, p.port) : `unix://${p.unixSocket}`;
+  return `failed gRPC health check of ${where}${via(p.resolved)}${service}`;
 }
 
 /** ` (127.0.0.1)`: the address a name resolved to, so that an operator knows which one was tried. */

@@ -7,18 +7,28 @@
  * by hand below; the library adds about 420 KB to the agent's bundle and its loading doubles the start-up cost of
  * a `once` agent (README, "gRPC checks"), for channels, retries and load balancing that a check must not have.
  */
+import type * as Zlib from 'node:zlib';
 import { connect as http2Connect, constants, type ClientHttp2Session, type ClientHttp2Stream, type IncomingHttpHeaders } from 'node:http2';
 import type { Socket } from 'node:net';
 import { monotonicMs } from './clock.js';
 import { Dialer, type DialPhase, type Resolver } from './dial.js';
-import { formatAddress, type GrpcFacts, lifeguardError, type LifeguardError } from './errors.js';
-import { CHECK_CANCELLED, oneLine, socketErrorReason } from './reason.js';
+import { type ErrorCode, formatAddress, type GrpcFacts, lifeguardError, type LifeguardError } from './errors.js';
+import { CHECK_CANCELLED, isTlsError, oneLine, socketErrorReason } from './reason.js';
 import type { CheckResult, GrpcCheckSpec } from './types.js';
 import { VERSION } from './version.js';
 
 const DEFAULT_USER_AGENT = `lifeguard-healthcheck/${VERSION}`;
 /** A HealthCheckResponse is a few bytes; a reply larger than this is not one, and is not held. */
 const MAX_REPLY_BYTES = 64 * 1024;
+
+/**
+ * Headers gRPC sets itself, which call metadata cannot (grpc-go's reserved set, but `user-agent`, which here
+ * replaces the check's own): other `grpc-` keys are metadata like any other.
+ */
+export const RESERVED_METADATA: ReadonlySet<string> = new Set([
+  'content-type', 'te', 'grpc-message-type', 'grpc-encoding', 'grpc-message', 'grpc-status',
+  'grpc-timeout', 'grpc-status-details-bin',
+]);
 
 /** grpc.health.v1.HealthCheckResponse.ServingStatus. */
 const SERVING_STATUS = ['UNKNOWN', 'SERVING', 'NOT_SERVING', 'SERVICE_UNKNOWN'] as const;
@@ -35,6 +45,14 @@ export function grpcCheck(spec: GrpcCheckSpec, host: string, signal?: AbortSigna
     else new GrpcAttempt(spec, host, resolve, signal, resolver).start();
   });
 }
+
+const FAILURE_CODE = {
+  lookup: 'grpc-connect',
+  connect: 'grpc-connect',
+  credentials: 'grpc-credentials',
+  tls: 'grpc-tls',
+  rpc: 'grpc-rpc',
+} as const satisfies Record<DialPhase | 'rpc', ErrorCode>;
 
 type GrpcEvent =
   | { readonly kind: 'serving' }
@@ -60,6 +78,8 @@ class GrpcAttempt {
   private replyBytes = 0;
   /** The call's deadline, once it is placed. */
   private callMs = 0;
+  /** node:zlib, loaded before the dial when the check compresses. */
+  private zlib: typeof Zlib | undefined;
 
   constructor(
     private readonly spec: GrpcCheckSpec,
@@ -69,7 +89,13 @@ class GrpcAttempt {
     resolver: Resolver | undefined,
   ) {
     this.dialer = new Dialer(
-      { host, port: spec.port, socket: true, ...(spec.tls === undefined ? {} : { tls: spec.tls, alpn: ['h2'] }) },
+      {
+        host,
+        port: spec.port,
+        socket: true,
+        ...(spec.unixSocket === undefined ? {} : { unixSocket: spec.unixSocket }),
+        ...(spec.tls === undefined ? {} : { tls: spec.tls, alpn: ['h2'] }),
+      },
       // Asked for, the socket is always given.
       { connected: (socket) => this.onConnected(socket as Socket), failed: (phase, reason) => this.finish({ kind: 'failed', phase, reason }) },
       undefined,
@@ -80,7 +106,14 @@ class GrpcAttempt {
   }
 
   start(): void {
-    this.dialer.start();
+    if (this.spec.compression === undefined) return this.dialer.start();
+    import('node:zlib').then(
+      (zlib) => {
+        this.zlib = zlib;
+        if (this.phase === 'connecting') this.dialer.start();
+      },
+      (err: unknown) => this.finish({ kind: 'failed', phase: 'connect', reason: String(err) }),
+    );
   }
 
   /** The abort listener (an EventListener object). */
@@ -99,13 +132,14 @@ class GrpcAttempt {
   }
 
   private onConnected(socket: Socket): void {
-    const authority = this.spec.tls?.serverName ?? formatAddress(this.host, this.spec.port);
-    const session = http2Connect(`${this.spec.tls === undefined ? 'http' : 'https'}://${authority}`, {
+    // The URL only carries the scheme: the socket is already connected, and :authority is set on the request.
+    const session = http2Connect(`${this.spec.tls === undefined ? 'http' : 'https'}://${formatAddress(this.host, this.spec.port)}`, {
       createConnection: () => socket,
       settings: { enablePush: false },
     });
     this.session = session;
-    session.on('error', (err) => this.finish({ kind: 'failed', phase: this.phase === 'connecting' ? 'connect' : 'rpc', reason: http2Reason(err) }));
+    // A TLS 1.3 server refuses a client certificate after the handshake, with its first record: still TLS's doing.
+    session.on('error', (err) => this.finish({ kind: 'failed', phase: isTlsError(err) ? 'tls' : this.phase === 'connecting' ? 'connect' : 'rpc', reason: http2Reason(err) }));
     session.on('goaway', (code) => {
       if (this.stream === undefined || this.phase !== 'calling') return;
       this.finish({ kind: 'failed', phase: 'rpc', reason: `the server sent GOAWAY (${h2ErrorName(code)})` });
@@ -124,21 +158,27 @@ class GrpcAttempt {
     const leftMs = this.callDeadlineMs();
     this.callMs = leftMs;
     this.timer = setTimeout(() => this.finish({ kind: 'deadline' }), leftMs);
+    // A Unix socket's peer is `localhost`, as grpc-go calls it; a server name stands for the peer, as there.
+    const authority = this.spec.tls?.serverName ?? (this.spec.unixSocket === undefined ? formatAddress(this.host, this.spec.port) : 'localhost');
     const headers: Record<string, string | string[]> = {
       ':method': 'POST',
       ':path': this.spec.path,
+      ':authority': authority,
       'content-type': 'application/grpc',
       te: 'trailers',
       'user-agent': this.spec.userAgent ?? DEFAULT_USER_AGENT,
       // The server is told the deadline, so that it can give up too (gRPC's `m` unit is milliseconds).
       'grpc-timeout': `${Math.ceil(leftMs)}m`,
+      ...(this.zlib === undefined ? {} : { 'grpc-encoding': 'gzip', 'grpc-accept-encoding': 'gzip' }),
     };
-    for (const [name, value] of this.spec.metadata) {
+    for (const [name, text] of this.spec.metadata) {
       const key = name.toLowerCase();
-      if (key === 'content-type' || key === 'te' || key.startsWith('grpc-')) {
+      if (RESERVED_METADATA.has(key)) {
         return this.finish({ kind: 'failed', phase: 'rpc', reason: `invalid request: metadata ${name} is gRPC's own` });
       }
-      const prior = headers[key];
+      // Binary metadata travels base64-encoded, without padding, as gRPC's wire format says.
+      const value = key.endsWith('-bin') ? Buffer.from(text, 'utf8').toString('base64').replace(/=+$/, '') : text;
+      const prior = key === 'user-agent' ? undefined : headers[key];
       headers[key] = prior === undefined ? value : [...(Array.isArray(prior) ? prior : [prior]), value];
     }
     let stream: ClientHttp2Stream;
@@ -159,7 +199,7 @@ class GrpcAttempt {
     stream.on('trailers', (trailers) => this.onTrailers(trailers));
     stream.on('error', (err) => this.finish({ kind: 'failed', phase: 'rpc', reason: http2Reason(err) }));
     stream.on('close', () => this.onStreamClosed(stream));
-    stream.end(encodeRequest(this.spec.service));
+    stream.end(encodeRequest(this.spec.service, this.zlib));
   }
 
   private onTrailers(trailers: IncomingHttpHeaders): void {
@@ -191,7 +231,7 @@ class GrpcAttempt {
       const detail = typeof message === 'string' && message !== '' ? `: ${oneLine(decodeURIComponentSafe(message))}` : '';
       return { kind: 'failed', phase: 'rpc', reason: `grpc-status ${code} (${name})${detail}` };
     }
-    const status = decodeReply(Buffer.concat(this.reply));
+    const status = decodeReply(Buffer.concat(this.reply), this.zlib);
     if (typeof status === 'string') return { kind: 'failed', phase: 'rpc', reason: status };
     return status === 1 ? { kind: 'serving' } : { kind: 'status', status: SERVING_STATUS[status] ?? `${status} (unknown)` };
   }
@@ -208,7 +248,8 @@ class GrpcAttempt {
     this.dialer.close();
     const latencyMs = monotonicMs() - this.started;
     if (event.kind === 'serving') return this.resolve({ passed: true, latencyMs });
-    const facts: GrpcFacts = { host: this.host, port: this.spec.port, service: this.spec.service, ...resolved };
+    const socket = this.spec.unixSocket === undefined ? {} : { unixSocket: this.spec.unixSocket };
+    const facts: GrpcFacts = { host: this.host, port: this.spec.port, service: this.spec.service, ...resolved, ...socket };
     this.resolve({ passed: false, latencyMs, error: this.failure(event, phase, facts, latencyMs) });
   }
 
@@ -217,7 +258,7 @@ class GrpcAttempt {
       case 'status':
         return lifeguardError('grpc-status', { ...facts, status: event.status, latencyMs });
       case 'failed':
-        return lifeguardError(event.phase === 'tls' ? 'grpc-tls' : event.phase === 'rpc' ? 'grpc-rpc' : 'grpc-connect', { ...facts, reason: event.reason });
+        return lifeguardError(FAILURE_CODE[event.phase], { ...facts, reason: event.reason });
       case 'deadline':
         return phase === 'connecting'
           ? lifeguardError('grpc-connect-timeout', { ...facts, timeoutMs: this.connectDeadlineMs() })
@@ -228,13 +269,18 @@ class GrpcAttempt {
   }
 }
 
-/** A length-prefixed, uncompressed HealthCheckRequest: field 1 (service) as a length-delimited string. */
-export function encodeRequest(service: string): Buffer {
+/**
+ * A length-prefixed HealthCheckRequest: field 1 (service) as a length-delimited string; gzip-compressed (and
+ * flagged so) when zlib is given.
+ */
+export function encodeRequest(service: string, zlib?: typeof Zlib): Buffer {
   const name = Buffer.from(service, 'utf8');
   const field = name.length === 0 ? Buffer.alloc(0) : Buffer.concat([Buffer.from([0x0a]), varint(name.length), name]);
-  const frame = Buffer.alloc(5 + field.length);
-  frame.writeUInt32BE(field.length, 1);
-  field.copy(frame, 5);
+  const message = zlib === undefined ? field : zlib.gzipSync(field);
+  const frame = Buffer.alloc(5 + message.length);
+  frame[0] = zlib === undefined ? 0 : 1;
+  frame.writeUInt32BE(message.length, 1);
+  message.copy(frame, 5);
   return frame;
 }
 
@@ -253,12 +299,19 @@ function varint(value: number): Buffer {
  * The ServingStatus of a HealthCheckResponse message (field 1, a varint; absent means 0, UNKNOWN), or why the
  * reply is not one. Fields other than 1 are skipped as protobuf requires.
  */
-export function decodeReply(data: Buffer): number | string {
+export function decodeReply(data: Buffer, zlib?: typeof Zlib): number | string {
   if (data.length < 5) return 'reply without a message';
-  if (data[0] !== 0) return 'compressed reply (never asked for)';
+  if (data[0] !== 0 && (data[0] !== 1 || zlib === undefined)) return 'compressed reply (never asked for)';
   const length = data.readUInt32BE(1);
   if (data.length < 5 + length) return 'reply message cut short';
-  const message = data.subarray(5, 5 + length);
+  let message = data.subarray(5, 5 + length);
+  if (data[0] === 1 && zlib !== undefined) {
+    try {
+      message = zlib.gunzipSync(message, { maxOutputLength: MAX_REPLY_BYTES });
+    } catch {
+      return 'compressed reply that does not gunzip';
+    }
+  }
   let status = 0;
   let at = 0;
   while (at < message.length) {

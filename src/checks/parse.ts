@@ -60,9 +60,13 @@ export function parseHost(name: string, text: string): string {
   const bracketed = text.startsWith('[') && text.endsWith(']');
   const host = bracketed ? text.slice(1, -1) : text;
   if (isIpLiteral(host) && (!bracketed || host.includes(':'))) return host;
-  // A name that looks like a mangled address (999.1.1.1) is refused rather than sent to the resolver.
-  if (!bracketed && HOST_NAME.test(host) && !/^[\d.]+$/.test(host)) return host;
+  if (!bracketed && isHostName(host)) return host;
   return invalidValue(name, text, 'an IPv4 or IPv6 address such as 10.0.0.5 or ::1, or a host name such as localhost');
+}
+
+/** An IP literal or a DNS name; a name that looks like a mangled address (999.1.1.1) is not one. */
+export function isHostName(text: string): boolean {
+  return isIpLiteral(text) || (HOST_NAME.test(text) && !/^[\d.]+$/.test(text));
 }
 
 /** An HTTP request target: starts with '/', and nothing that could break the request line. */

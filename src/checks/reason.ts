@@ -81,13 +81,19 @@ interface NodeSocketError extends Error {
   syscall?: string;
 }
 
+/** An error of TLS's (an alert, a verification result) rather than of the socket under it. */
+export function isTlsError(thrown: unknown): boolean {
+  const code = (thrown as NodeSocketError | undefined)?.code;
+  return typeof code === 'string' && (code.startsWith('ERR_SSL_') || code.startsWith('ERR_TLS_'));
+}
+
 export function socketErrorReason(thrown: unknown): string {
   if (!(thrown instanceof Error)) return String(thrown);
   const err = thrown as NodeSocketError;
   const code = err.code;
   if (code === undefined) return err.message;
   // A TLS alert can come after the handshake (TLS 1.3 servers refuse a client certificate with the first read).
-  if (code.startsWith('ERR_SSL_') || code.startsWith('ERR_TLS_')) return tlsErrorReason(err);
+  if (isTlsError(err)) return tlsErrorReason(err);
   const phrase = STRERROR[code] ?? code;
   return err.syscall === undefined ? phrase : `${err.syscall}: ${phrase}`;
 }

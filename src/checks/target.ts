@@ -14,6 +14,7 @@ export function formatTarget(spec: CheckSpec, host: string = spec.host ?? ''): s
     case 'http':
       return `${spec.tls === undefined ? 'http' : 'https'}://${address}${spec.path}`;
     case 'grpc':
+      if (spec.unixSocket !== undefined) return `${spec.tls === undefined ? 'grpc' : 'grpcs'}+unix://${spec.unixSocket}${spec.service === '' ? '' : `#${spec.service}`}`;
       return `${spec.tls === undefined ? 'grpc' : 'grpcs'}://${address}${spec.service === '' ? '' : `/${spec.service}`}`;
   }
 }

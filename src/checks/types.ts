@@ -92,8 +92,15 @@ export interface GrpcCheckSpec extends CheckSpecBase {
   readonly rpcTimeoutMs?: number;
   /** Defaults to `lifeguard-healthcheck/<version>`. */
   readonly userAgent?: string;
-  /** Extra call metadata (request headers), in order. */
+  /**
+   * Extra call metadata (request headers), in order. gRPC's own headers (content-type, te, user-agent,
+   * grpc-timeout, grpc-encoding, ...) are refused; a `-bin` key's value travels base64-encoded, as gRPC requires.
+   */
   readonly metadata: readonly (readonly [string, string])[];
+  /** A Unix domain socket to dial instead of host:port (grpc-health-probe's `unix:` targets); host names the peer. */
+  readonly unixSocket?: string;
+  /** `gzip`: the request is sent gzip-compressed, and a compressed reply accepted (grpc-health-probe's `-gzip`). */
+  readonly compression?: 'gzip';
 }
 
 export type CheckSpec = TcpCheckSpec | HttpCheckSpec | GrpcCheckSpec;

@@ -181,6 +181,7 @@ async function invocation(raw: RawOptions, env: NodeJS.ProcessEnv, command: read
   if (tls !== undefined && ![...checks, ...readinessChecks].some((check) => check.kind !== 'tcp' && check.tls !== undefined)) {
     throw new LifeguardFailure(usageError('TLS options given, but no https:// or grpcs:// check to apply them to'));
   }
+  await usableTlsFiles([...checks, ...readinessChecks]);
   if ((expectBody !== undefined || expectHeaders.length > 0) && ![...checks, ...readinessChecks].some((check) => check.kind === 'http')) {
     throw new LifeguardFailure(usageError('--expect-body, --expect-body-regex and --expect-header need an HTTP check (--uri or --check http://...)'));
   }
@@ -232,6 +233,21 @@ async function tlsOptions(raw: RawOptions): Promise<TlsOptions | undefined> {
     ...(raw.clientCert === undefined ? {} : { clientCertFile: readableFile(fs, '--client-cert', raw.clientCert) }),
     ...(raw.clientKey === undefined ? {} : { clientKeyFile: readableFile(fs, '--client-key', raw.clientKey) }),
   };
+}
+
+/**
+ * The TLS files of every check (flags and definition alike), judged now: one that can never work (not PEM, a key
+ * for another certificate, ...) is a usage error naming it, rather than a check that fails at every round.
+ */
+async function usableTlsFiles(checks: readonly CheckSpec[]): Promise<void> {
+  const seen = new Set<TlsOptions>();
+  for (const check of checks) {
+    if (check.kind === 'tcp' || check.tls === undefined || seen.has(check.tls)) continue;
+    seen.add(check.tls);
+    const { unusableTlsFile, describeTlsProblem } = await import('../checks/tls-material.js');
+    const problem = await unusableTlsFile(check.tls);
+    if (problem !== undefined) throw new LifeguardFailure(usageError(`invalid TLS file: ${describeTlsProblem(problem)}`));
+  }
 }
 
 /** A file the agent will read at every check: one that cannot be read now is a usage error, not a failed check. */
