@@ -138,8 +138,11 @@ class GrpcAttempt {
       settings: { enablePush: false },
     });
     this.session = session;
-    // A TLS 1.3 server refuses a client certificate after the handshake, with its first record: still TLS's doing.
-    session.on('error', (err) => this.finish({ kind: 'failed', phase: isTlsError(err) ? 'tls' : this.phase === 'connecting' ? 'connect' : 'rpc', reason: http2Reason(err) }));
+    const failed = (err: unknown) => this.finish({ kind: 'failed', phase: isTlsError(err) ? 'tls' : this.phase === 'connecting' ? 'connect' : 'rpc', reason: http2Reason(err) });
+    session.on('error', failed);
+    // A TLS 1.3 server refuses a client certificate after the handshake, with an alert in its first record: Node's
+    // HTTP/2 session reads it natively and never says (the check would wait out its deadline), the socket does.
+    socket.on('error', failed);
     session.on('goaway', (code) => {
       if (this.stream === undefined || this.phase !== 'calling') return;
       this.finish({ kind: 'failed', phase: 'rpc', reason: `the server sent GOAWAY (${h2ErrorName(code)})` });

@@ -6,9 +6,12 @@ import { LifeguardFailure, usageError } from '../checks/errors.js';
 import { dialectSelector } from './dialect.js';
 import type { ParseArgs } from './invocation.js';
 
-/** grpc-health-probe's required `-addr` (or `--addr`, as Go's flag package takes both) marks its dialect. */
+/**
+ * grpc-health-probe's required `-addr` (or `--addr`, as Go's flag package takes both) marks its dialect, and so
+ * does its `-version` (one dash: `--version` is the native flag), which it answers without an -addr.
+ */
 function usesGrpcProbeDialect(argv: readonly string[]): boolean {
-  return argv.some((arg) => /^--?addr(=|$)/.test(arg));
+  return argv.some((arg) => /^--?addr(=|$)/.test(arg) || /^-version(=|$)/.test(arg));
 }
 
 export const parseAgentArgs: ParseArgs = async (all, env) => {

@@ -82,7 +82,7 @@ export const parseGrpcProbeArgs: ParseArgs = async (argv) => {
   const parsed = parseGoFlags(argv, FLAGS);
   if ('error' in parsed) invalid(parsed.error);
   if (parsed.help) return { kind: 'print', told: { stderr: USAGE, exitCode: 1 } };
-  if (parsed.rest.length > 0) invalid(`unexpected argument ${JSON.stringify(parsed.rest[0])}`);
+  // Go's flag package stops at the first argument that is not a flag, and grpc-health-probe ignores the rest.
   // grpc-health-probe tests its string flags against "": an empty value (a template's unset variable) is none.
   const text = (name: string): string | undefined => {
     const value = parsed.values.get(name);
@@ -109,7 +109,7 @@ export const parseGrpcProbeArgs: ParseArgs = async (argv) => {
   if (useTls && flag('spiffe')) invalid('-tls and -spiffe are mutually incompatible');
   const target = inDialect(() => parseTarget(addr));
   const headers = (parsed.values.get('rpc-header') ?? []) as readonly string[];
-  const metadata = headers.map(parseRpcHeader).filter((pair) => !RESERVED.has(pair[0]));
+  const metadata = headers.map(parseRpcHeader).filter((pair) => pair !== undefined);
   const serverName = text('tls-server-name');
   const tls: TlsOptions | undefined = useTls
     ? {
@@ -169,14 +169,16 @@ const METADATA_KEY = /^[0-9a-z_.-]+$/;
 
 /**
  * `name: value`, as grpc-health-probe splits it: at the first colon, the name as given (lowercased, as gRPC
- * metadata keys are), the value trimmed on the left only. A name or value grpc-go would refuse in the call
- * (exit 3 there) is an invalid argument here, named before anything is dialed.
+ * metadata keys are), the value trimmed on the left only. What grpc-go drops from the call (the headers it sets
+ * itself) is dropped; a name or value it would refuse in the call (exit 3 there) is an invalid argument
+ * here, named before anything is dialed.
  */
-function parseRpcHeader(header: string): [string, string] {
+function parseRpcHeader(header: string): [string, string] | undefined {
   const colon = header.indexOf(':');
   if (colon < 0) invalid(`invalid value ${JSON.stringify(header)} for flag -rpc-header: invalid RPC header, expected 'key: value', got ${JSON.stringify(header)}`);
   const key = header.slice(0, colon).toLowerCase();
   const value = header.slice(colon + 1).replace(/^\s+/u, '');
+  if (RESERVED.has(key)) return undefined;
   if (!METADATA_KEY.test(key)) invalid(`-rpc-header ${JSON.stringify(header)}: the name must be letters, digits, '-', '_' or '.'`);
   if (!key.endsWith('-bin') && /[^\x20-\x7e]/.test(value)) {
     invalid(`-rpc-header ${JSON.stringify(header)}: a value of printable ASCII only (binary values go in a key ending in -bin)`);

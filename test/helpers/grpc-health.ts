@@ -12,6 +12,7 @@ import {
   type ServerHttp2Stream,
 } from 'node:http2';
 import type { AddressInfo } from 'node:net';
+import { gunzipSync } from 'node:zlib';
 import type { Test } from 'tap';
 
 /** A ServingStatus to reply with, a grpc-status to fail the call with, or silence. */
@@ -27,7 +28,10 @@ export interface GrpcHealthServer {
   readonly asked: Asked[];
 }
 
-/** Answers by service name; services not in the map get grpc-status 5 (NOT_FOUND), as grpc-go's health server does. */
+/**
+ * Answers by service name; services not in the map get grpc-status 5 (NOT_FOUND), as grpc-go's health server does.
+ * `host` may be a Unix socket's path (port is then 0).
+ */
 export async function grpcHealthServer(t: Test, answers: Record<string, Answer>, tls?: SecureServerOptions, host = '127.0.0.1'): Promise<GrpcHealthServer> {
   const asked: Asked[] = [];
   const sessions = new Set<ServerHttp2Session>();
@@ -42,7 +46,9 @@ export async function grpcHealthServer(t: Test, answers: Record<string, Answer>,
     const chunks: Buffer[] = [];
     stream.on('data', (chunk: Buffer) => chunks.push(chunk));
     stream.on('end', () => {
-      const body = Buffer.concat(chunks);
+      const request = Buffer.concat(chunks);
+      // A compressed request (flag 1, `-gzip`) is read as gRPC servers read it: the message gunzipped.
+      const body = request[0] === 1 ? Buffer.concat([request.subarray(0, 5), gunzipSync(request.subarray(5))]) : request;
       // The request: a 5-byte prefix, then field 1 (0x0a, a one-byte length in these tests), the service name.
       const service = body.length > 5 ? body.subarray(7, 7 + (body[6] as number)).toString('utf8') : '';
       asked.push({ service, headers });
@@ -63,11 +69,13 @@ export async function grpcHealthServer(t: Test, answers: Record<string, Answer>,
     });
   });
   server.on('tlsClientError', () => {});
-  server.listen(0, host);
+  if (host.startsWith('/')) server.listen(host);
+  else server.listen(0, host);
   await once(server, 'listening');
   t.teardown(() => {
     for (const session of sessions) session.destroy();
     return new Promise((resolve) => server.close(() => resolve(undefined)));
   });
-  return { port: (server.address() as AddressInfo).port, asked };
+  const address = server.address();
+  return { port: typeof address === 'string' ? 0 : (address as AddressInfo).port, asked };
 }
