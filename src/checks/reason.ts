@@ -53,6 +53,8 @@ const TLS_PHRASE: Readonly<Record<string, string>> = {
   ERR_SSL_TLSV1_ALERT_UNKNOWN_CA: 'the server refused our client certificate (unknown CA)',
   ERR_SSL_SSLV3_ALERT_BAD_CERTIFICATE: 'the server refused our client certificate (bad certificate)',
   ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED: 'the server requires a client certificate',
+  // BoringSSL's name for the same alert (the Bun build), met by its reason below.
+  ERR_SSL_TLSV1_ALERT_CERTIFICATE_REQUIRED: 'the server requires a client certificate',
   ERR_SSL_SSLV3_ALERT_HANDSHAKE_FAILURE: 'handshake failure alert from the server',
 };
 
@@ -65,6 +67,9 @@ export function tlsErrorReason(thrown: unknown): string {
   const code = err?.code;
   if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') return `tls: hostname mismatch: ${err.reason ?? err.message}`;
   if (code !== undefined && Object.hasOwn(TLS_PHRASE, code)) return `tls: ${TLS_PHRASE[code]}`;
+  // BoringSSL (the Bun build) gives no code, only `error:1000045c:SSL routines:OPENSSL_internal:<REASON>`.
+  const reason = /OPENSSL_internal:([A-Z0-9_]+)/.exec(err instanceof Error ? err.message : '')?.[1];
+  if (reason !== undefined && Object.hasOwn(TLS_PHRASE, `ERR_SSL_${reason}`)) return `tls: ${TLS_PHRASE[`ERR_SSL_${reason}`]}`;
   if (code === 'ECONNRESET' || code === 'EPIPE') return `tls: ${socketErrorReason(thrown).replace(/^(read|write): /, '')} during the handshake`;
   const message = err instanceof Error ? err.message.split('\n')[0] ?? '' : String(thrown);
   return `tls: ${message}`;
