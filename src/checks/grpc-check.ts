@@ -13,6 +13,7 @@ import type { Socket } from 'node:net';
 import { monotonicMs } from './clock.js';
 import { Dialer, type DialPhase, type Resolver } from './dial.js';
 import { type ErrorCode, formatAddress, type GrpcFacts, lifeguardError, type LifeguardError } from './errors.js';
+import { RESERVED_METADATA, wireValue } from './grpc-metadata.js';
 import { CHECK_CANCELLED, isTlsError, oneLine, socketErrorReason } from './reason.js';
 import type { CheckResult, GrpcCheckSpec } from './types.js';
 import { VERSION } from './version.js';
@@ -20,15 +21,6 @@ import { VERSION } from './version.js';
 const DEFAULT_USER_AGENT = `lifeguard-healthcheck/${VERSION}`;
 /** A HealthCheckResponse is a few bytes; a reply larger than this is not one, and is not held. */
 const MAX_REPLY_BYTES = 64 * 1024;
-
-/**
- * Headers gRPC sets itself, which call metadata cannot (grpc-go's reserved set, but `user-agent`, which here
- * replaces the check's own): other `grpc-` keys are metadata like any other.
- */
-export const RESERVED_METADATA: ReadonlySet<string> = new Set([
-  'content-type', 'te', 'grpc-message-type', 'grpc-encoding', 'grpc-message', 'grpc-status',
-  'grpc-timeout', 'grpc-status-details-bin',
-]);
 
 /** grpc.health.v1.HealthCheckResponse.ServingStatus. */
 const SERVING_STATUS = ['UNKNOWN', 'SERVING', 'NOT_SERVING', 'SERVICE_UNKNOWN'] as const;
@@ -179,8 +171,7 @@ class GrpcAttempt {
       if (RESERVED_METADATA.has(key)) {
         return this.finish({ kind: 'failed', phase: 'rpc', reason: `invalid request: metadata ${name} is gRPC's own` });
       }
-      // Binary metadata travels base64-encoded, without padding, as gRPC's wire format says.
-      const value = key.endsWith('-bin') ? Buffer.from(text, 'utf8').toString('base64').replace(/=+$/, '') : text;
+      const value = wireValue(key, text);
       const prior = key === 'user-agent' ? undefined : headers[key];
       headers[key] = prior === undefined ? value : [...(Array.isArray(prior) ? prior : [prior]), value];
     }

@@ -9,7 +9,7 @@
  */
 import type { AgentOutcome } from '../engine/types.js';
 import { type ErrorCode, LifeguardFailure, lifeguardError } from '../checks/errors.js';
-import { RESERVED_METADATA } from '../checks/grpc-check.js';
+import { RESERVED_METADATA } from '../checks/grpc-metadata.js';
 import { parseDurationValue, parseHost, parsePort } from '../checks/parse.js';
 import { GRPC_HEALTH_PATH, type GrpcCheckSpec, type TlsOptions } from '../checks/types.js';
 import { VERSION } from '../checks/version.js';
