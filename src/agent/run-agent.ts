@@ -7,7 +7,12 @@ import { type LifecycleContext, runLifecycle } from '../engine/lifecycle.js';
 import { runLoop } from '../engine/probe-loop.js';
 import type { AgentOptions, AgentOutcome, RunRound } from '../engine/types.js';
 
-export type AgentContext = LifecycleContext;
+export interface AgentContext extends LifecycleContext {
+  /** Milliseconds since the process started (`fromProcessStart`); process.uptime() unless a test fakes it. */
+  readonly processUptimeMs?: () => number;
+}
+
+const processUptimeMs = (): number => process.uptime() * 1e3;
 
 const NO_INTERFACE = lifeguardError('no-interface', undefined);
 
@@ -26,16 +31,18 @@ export const inProcessRound: RunRound = (checks, signal) => Promise.all(checks.m
  * missing when the agent starts in a container does not appear later.
  */
 export function runAgent(options: AgentOptions, ctx: AgentContext = {}): Promise<AgentOutcome> {
-  const { mode, checks, readinessChecks = checks, startupIntervalMs, interfaceRule, ...common } = options;
+  const { mode, checks, readinessChecks = checks, startupIntervalMs, interfaceRule, fromProcessStart, ...rest } = options;
   const needsHost = [...checks, ...readinessChecks].some((spec) => spec.host === undefined);
   const address = needsHost ? findHostAddress(interfaceRule) : undefined;
   if (needsHost && address === undefined) return Promise.resolve(noInterface(options));
   const aim = (specs: readonly CheckSpec[]) => specs.map((spec): CheckSpec => (spec.host === undefined ? { ...spec, host: address } : spec));
   const specs = aim(checks);
+  // Read as the loop starts: how long ago the process began is how late its first round is.
+  const common = fromProcessStart ? { ...rest, originAgoMs: (ctx.processUptimeMs ?? processUptimeMs)() } : rest;
   if (mode !== 'lifecycle') return runLoop({ ...common, mode }, specs, inProcessRound, ctx);
   // The readiness check has just passed: the first liveness round waits an interval, as a ticker's first tick.
   const readiness = { mode: 'readiness', ...common, intervalMs: startupIntervalMs ?? common.intervalMs } as const;
-  const liveness = { ...common, mode: 'liveness', startupTimeoutMs: 0, initialDelayMs: common.intervalMs } as const;
+  const liveness = { ...rest, mode: 'liveness', startupTimeoutMs: 0, initialDelayMs: common.intervalMs } as const;
   return runLifecycle({ options: readiness, checks: aim(readinessChecks) }, { options: liveness, checks: specs }, inProcessRound, ctx);
 }
 

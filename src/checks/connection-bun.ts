@@ -18,6 +18,7 @@ interface BunRuntime {
       end(socket: BunSocket): void;
       error(socket: BunSocket, err: Error): void;
       connectError(socket: BunSocket, err: Error): void;
+      close(socket: BunSocket, err?: Error): void;
     };
   }): Promise<BunSocket>;
 }
@@ -68,6 +69,12 @@ class BunConnection implements Connection {
           },
           connectError(_socket, err) {
             if (self.close()) self.events.failed(err);
+          },
+          // A reset from the peer comes only here (ECONNRESET, read), with neither `error` nor `end` before it.
+          close(_socket, err) {
+            if (!self.close()) return;
+            if (err === undefined) self.events.ended();
+            else self.events.failed(err);
           },
         },
       })

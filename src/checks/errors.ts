@@ -7,12 +7,14 @@
 
 /** A host given by name, and the address it resolved to for this check: both go into the message. */
 export interface Resolved { name: string; address: string }
-export interface TcpFacts { host: string; port: number; resolved?: Resolved }
+/** `portText`: the CF dialect's `-port` as written, named so in that binary's words (types.ts). */
+export interface TcpFacts { host: string; port: number; resolved?: Resolved; portText?: string }
 /** `wording`: Cloud Foundry's binary names the port only, and its dialect keeps those exact words. */
 export interface HttpFacts {
   uri: string;
   host: string;
   port: number;
+  portText?: string;
   tls?: boolean;
   resolved?: Resolved;
   wording?: Wording;
@@ -30,7 +32,12 @@ const ERROR_TABLE = {
   'no-interface': { exitCode: 3, format: () => 'failure to find suitable interface' },
   'tcp-failed': {
     exitCode: 4,
-    format: (p: TcpFacts & { reason: string }) => `${tcpPrefix(p)}: ${p.reason}`,
+    format: (p: TcpFacts & { reason: string }) => `${tcpPrefix(p)}: ${goDialOp(p)}${p.reason}`,
+  },
+  /** A CF `-port` that Go cannot dial (`-1`, `65536`, an unknown service name): it fails before any packet. */
+  'tcp-address': {
+    exitCode: 4,
+    format: (p: TcpFacts & { reason: string }) => `${tcpPrefix(p)}: dial tcp: ${p.reason}`,
   },
   'http-failed': {
     exitCode: 5,
@@ -42,6 +49,11 @@ const ERROR_TABLE = {
       `${httpPrefix(p)}: received status code ${p.status} in ${Math.round(p.latencyMs)}ms`,
   },
   /** The status passed, but the response failed an opt-in assertion (body, header). */
+  /** A CF `-port` that makes no URL (`-1`, `http`): that binary cannot even build its request. */
+  'http-request': {
+    exitCode: 6,
+    format: (p: HttpFacts) => `failed to create an HTTP request to '${p.uri}' on port ${p.portText ?? p.port}`,
+  },
   'http-unexpected': {
     exitCode: 6,
     format: (p: HttpFacts & { detail: string; latencyMs: number }) =>
@@ -153,13 +165,19 @@ export function isTimeout(error: LifeguardError): boolean {
 }
 
 function tcpPrefix(p: TcpFacts): string {
-  return `failed to make TCP connection to ${formatAddress(p.host, p.port)}${via(p.resolved)}`;
+  const address = p.portText === undefined ? formatAddress(p.host, p.port) : `${p.host}:${p.portText}`;
+  return `failed to make TCP connection to ${address}${via(p.resolved)}`;
+}
+
+/** Cloud Foundry's binary prints Go's dial error whole: the address it dialed comes before the syscall's reason. */
+function goDialOp(p: TcpFacts): string {
+  return p.portText === undefined ? '' : `dial tcp ${formatAddress(p.host, p.port)}: `;
 }
 
 /** Where the agent looked: the address, as the TCP message gives it, except in Cloud Foundry's own words. */
 function httpPrefix(p: HttpFacts): string {
   // Cloud Foundry's words name the port only; ours say where the agent looked, as the TCP message does.
-  const where = p.wording === 'cloud-foundry' ? `port ${p.port}` : formatAddress(p.host, p.port);
+  const where = p.wording === 'cloud-foundry' ? `port ${p.portText ?? p.port}` : formatAddress(p.host, p.port);
   return `failed to make HTTP${p.tls ? 'S' : ''} request to '${p.uri}' on ${where}${via(p.resolved)}`;
 }
 

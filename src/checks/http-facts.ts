@@ -7,6 +7,7 @@ export function httpFacts(spec: HttpCheckSpec, host: string): HttpFacts {
     uri: spec.path,
     host,
     port: spec.port,
+    ...(spec.portText === undefined ? {} : { portText: spec.portText }),
     ...(spec.tls === undefined ? {} : { tls: true }),
     ...(spec.wording === undefined ? {} : { wording: spec.wording }),
   };

@@ -1,8 +1,9 @@
 import { lifeguardError, type LifeguardError } from './errors.js';
+import { goDialPort } from './go-port.js';
 import { httpFacts } from './http-facts.js';
 import { findHostAddress } from './host.js';
-import { tcpCheck } from './tcp-check.js';
-import type { CheckResult, CheckSpec } from './types.js';
+import { tcpCheck, tcpFacts } from './tcp-check.js';
+import type { CheckResult, CheckSpec, HttpCheckSpec, TcpCheckSpec } from './types.js';
 
 const NO_INTERFACE = lifeguardError('no-interface', undefined);
 
@@ -17,9 +18,11 @@ const NO_INTERFACE = lifeguardError('no-interface', undefined);
  * The HTTP and gRPC checks are imported on first use: an agent that checks a port loads neither (each kilobyte
  * of code loaded costs a one-shot agent's start), and node:http2 is loaded only by those that check gRPC.
  */
-export function runCheck(spec: CheckSpec, signal?: AbortSignal): Promise<CheckResult> {
-  const host = spec.host ?? findHostAddress();
+export function runCheck(given: CheckSpec, signal?: AbortSignal): Promise<CheckResult> {
+  const host = given.host ?? findHostAddress();
   if (host === undefined) return Promise.resolve({ passed: false, latencyMs: 0, error: NO_INTERFACE });
+  const spec = given.portText === undefined || given.kind === 'grpc' ? given : withGoPort(given, host, given.portText);
+  if ('message' in spec) return Promise.resolve({ passed: false, latencyMs: 0, error: spec });
   switch (spec.kind) {
     case 'tcp':
       return tcpCheck(spec, host, signal);
@@ -31,6 +34,21 @@ export function runCheck(spec: CheckSpec, signal?: AbortSignal): Promise<CheckRe
 }
 
 /**
+ * The CF dialect's `-port`, resolved at every attempt as its Go binary resolves it (go-port.ts): the spec with the
+ * port Go dials, or the failure Go reports without dialing. Go's HTTP client takes only digits in a URL's port
+ * (anything else fails to make the request) and dials 80 for an empty one.
+ */
+function withGoPort(spec: TcpCheckSpec | HttpCheckSpec, host: string, text: string): TcpCheckSpec | HttpCheckSpec | LifeguardError {
+  if (spec.kind === 'tcp') {
+    const go = goDialPort(host, text);
+    return 'error' in go ? lifeguardError('tcp-address', { host, port: spec.port, portText: text, reason: go.error }) : { ...spec, port: go.port };
+  }
+  if (!/^\d*$/.test(text)) return lifeguardError('http-request', httpFacts(spec, host));
+  const go = goDialPort(host, text === '' ? '80' : text);
+  return 'error' in go ? lifeguardError('http-failed', { ...httpFacts(spec, host), reason: `dial tcp: ${go.error}` }) : { ...spec, port: go.port };
+}
+
+/**
  * What a check cut short after `waitedMs` reports (a readiness deadline that came before its attempt finished):
  * the timeout of its kind, as if its own deadline had been that long.
  */
@@ -38,7 +56,7 @@ export function timedOutAfter(spec: CheckSpec, waitedMs: number): LifeguardError
   const host = spec.host ?? '';
   switch (spec.kind) {
     case 'tcp':
-      return lifeguardError('tcp-timeout', { host, port: spec.port, timeoutMs: waitedMs });
+      return lifeguardError('tcp-timeout', { ...tcpFacts(spec, host), timeoutMs: waitedMs });
     case 'http':
       return lifeguardError('http-timeout', { ...httpFacts(spec, host), timeoutMs: waitedMs });
     case 'grpc':

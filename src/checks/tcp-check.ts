@@ -1,6 +1,6 @@
 import { monotonicMs } from './clock.js';
 import { Dialer, type Resolver } from './dial.js';
-import { lifeguardError } from './errors.js';
+import { lifeguardError, type TcpFacts } from './errors.js';
 import { CHECK_CANCELLED } from './reason.js';
 import type { CheckResult, TcpCheckSpec } from './types.js';
 
@@ -14,6 +14,11 @@ export function tcpCheck(spec: TcpCheckSpec, host: string, signal?: AbortSignal,
     if (signal?.aborted) resolve({ passed: false, latencyMs: 0, error: CHECK_CANCELLED });
     else new TcpAttempt(spec, host, resolve, signal, resolver).start();
   });
+}
+
+/** The facts of a TCP check's failure, for whoever reports one (the check, or an agent that gave up on it). */
+export function tcpFacts(spec: TcpCheckSpec, host: string): TcpFacts {
+  return { host, port: spec.port, ...(spec.portText === undefined ? {} : { portText: spec.portText }) };
 }
 
 /**
@@ -59,7 +64,7 @@ class TcpAttempt {
     clearTimeout(this.deadline);
     this.signal?.removeEventListener('abort', this);
     const latencyMs = monotonicMs() - this.started;
-    const facts = { host: this.host, port: this.spec.port, ...this.dialer.resolvedFact };
+    const facts = { ...tcpFacts(this.spec, this.host), ...this.dialer.resolvedFact };
     switch (event) {
       case 'connected':
         return this.resolve({ passed: true, latencyMs });

@@ -6,13 +6,14 @@
  * timeout fires during the first attempt, "connection refused" for every HTTP error) the agent reports the real
  * failure instead.
  */
-import parser from 'yargs-parser/browser';
 import type { AgentMode, AgentOutcome } from '../engine/types.js';
-import { formatDuration } from '../checks/duration.js';
+import { formatDuration, parseDuration } from '../checks/duration.js';
 import { LifeguardFailure, usageError } from '../checks/errors.js';
-import { invalidValue, parseDurationValue, parsePort, parseUri } from '../checks/parse.js';
+import { goDialPort } from '../checks/go-port.js';
+import { invalidValue, MAX_DURATION_MS, parseUri } from '../checks/parse.js';
 import type { CheckSpec } from '../checks/types.js';
 import { dialectSelector } from './dialect.js';
+import { type GoFlagKind, parseGoFlags } from './go-flags.js';
 import type { Invocation, ParseArgs, Told } from './invocation.js';
 
 /**
@@ -36,6 +37,16 @@ type Flag = keyof typeof FLAGS;
 
 /** Go's boolean flags may stand alone; the others need a value. */
 const BOOLEAN_FLAGS: readonly string[] = ['external-port'];
+
+const DURATION_FLAGS: readonly Flag[] = [
+  'timeout',
+  'startup-interval',
+  'startup-timeout',
+  'liveness-interval',
+  'readiness-interval',
+  'until-ready-interval',
+  'readiness-timeout',
+];
 
 const USAGE = `Usage of healthcheck (Cloud Foundry flags; durations in Go syntax):
   -network string            network type to dial with: tcp (default "tcp")
@@ -85,54 +96,59 @@ const GENERATIONS = {
 /** Flags only the current generation has; with -readiness-timeout they are as unknown as to that binary. */
 const CURRENT_ONLY: readonly Flag[] = ['startup-interval', 'startup-timeout', 'until-ready-interval'];
 
+/** Go's flag kinds of the binary's flags; every value flag collects, so that a repeated one is caught below. */
+const KINDS: Readonly<Record<string, GoFlagKind>> = Object.fromEntries(
+  Object.keys(FLAGS).map((flag) => [flag, BOOLEAN_FLAGS.includes(flag) ? 'bool' : 'list']),
+);
+
 export const parseCfArgs: ParseArgs = async (argv, env) => {
-  const parsed = parser.detailed([...argv], {
-    string: Object.keys(FLAGS),
-    configuration: {
-      'short-option-groups': false,
-      'camel-case-expansion': false,
-      'dot-notation': false,
-      'parse-numbers': false,
-      'parse-positional-numbers': false,
-      'boolean-negation': false,
-      'duplicate-arguments-array': true, // refused below
-    },
-  });
-  const given = parsed.argv as Record<string, unknown> & { _: (string | number)[] };
-  const names = Object.keys(given).filter((name) => name !== '_');
+  const parsed = parseGoFlags(argv, KINDS);
+  if ('error' in parsed) return flagError(`${parsed.error}${mixedDialects(argv)}`);
   // Go's flag package answers -h and -help with the usage on stderr, and exit 0.
-  if (names.includes('h') || names.includes('help')) return { kind: 'print', told: { stderr: USAGE } };
-  const unknown = names.find((name) => !Object.hasOwn(FLAGS, name));
-  if (unknown !== undefined) usage(`flag provided but not defined: -${unknown}${mixedDialects(argv)}`);
+  if (parsed.help) return { kind: 'print', told: { stderr: USAGE } };
+  const names = [...parsed.values.keys()];
   const generation = names.includes('readiness-timeout') ? 'before-2023-05' : 'current';
   const newer = generation === 'before-2023-05' ? CURRENT_ONLY.find((flag) => names.includes(flag)) : undefined;
   if (newer !== undefined) {
-    usage(`flag provided but not defined: -${newer} (-readiness-timeout selects Cloud Foundry's flags from before May 2023, which have no -${newer})`);
+    return flagError(`flag provided but not defined: -${newer} (-readiness-timeout selects Cloud Foundry's flags from before May 2023, which have no -${newer})`);
   }
-  missingArgument(argv);
   // Go's flag package lets the last one win; two values for one flag are a mistake somewhere, so neither is guessed.
-  const repeated = names.find((name) => Array.isArray(given[name]));
-  if (repeated !== undefined) {
-    usage(`flag given more than once: -${repeated} (${(given[repeated] as string[]).map((v) => `'${v}'`).join(', ')})`);
+  for (const [name, given] of parsed.values) {
+    if (Array.isArray(given) && given.length > 1) usage(`flag given more than once: -${name} (${given.map((v) => `'${v}'`).join(', ')})`);
   }
   // The binary ignores anything after the first non-flag, flags included; refusing it is safer.
-  if (given._.length > 0) usage(`unexpected argument '${String(given._[0])}'`);
+  if (parsed.rest.length > 0) usage(`unexpected argument '${parsed.rest[0]}'`);
 
-  const value = (flag: Flag): string => (typeof given[flag] === 'string' ? (given[flag] as string) : FLAGS[flag]);
-  const duration = (flag: Flag, allowZero: boolean): number => parseDurationValue(`-${flag}`, value(flag), allowZero);
+  const value = (flag: Flag): string => {
+    const given = parsed.values.get(flag);
+    return given === undefined ? FLAGS[flag] : typeof given === 'string' ? given : (given[0] as string);
+  };
+  const durations = new Map<Flag, number>();
+  for (const flag of DURATION_FLAGS) {
+    const ms = goDuration(value(flag));
+    // Go's flag package refuses what time.ParseDuration refuses, in these words, before anything runs.
+    if (ms === undefined) return flagError(`invalid value ${JSON.stringify(value(flag))} for flag -${flag}: parse error`);
+    if (ms > MAX_DURATION_MS) invalidValue(`-${flag}`, value(flag), `a duration of at most ${formatDuration(MAX_DURATION_MS)}`);
+    durations.set(flag, ms);
+  }
+  const duration = (flag: Flag): number => durations.get(flag) as number;
   if (!['tcp', 'tcp4'].includes(value('network'))) invalidValue('-network', value('network'), 'tcp');
 
-  const timeoutMs = duration('timeout', false);
-  const port = parseBoolean('-external-port', value('external-port'))
-    ? (await import('./cf-instance-ports.js')).externalPort(value('port'), env)
-    : parsePort('-port', value('port'));
+  // Go would dial with no deadline at 0, and time out at once below it: neither is a check.
+  const timeoutMs = duration('timeout');
+  if (timeoutMs <= 0) invalidValue('-timeout', value('timeout'), 'a duration above 0, such as 500ms, 2s or 1m30s');
+  // -port is Go's string flag: whatever the binary would dial is checked, and fails as its dial fails (go-port.ts).
+  const external = value('external-port') === 'true';
+  const port = external ? (await import('./cf-instance-ports.js')).externalPort(value('port'), env) : goPortNumber(value('port'));
+  const portText = external ? {} : { portText: value('port') };
   const uri = value('uri');
   const check: CheckSpec =
     uri === ''
-      ? { kind: 'tcp', port, timeoutMs }
+      ? { kind: 'tcp', port, ...portText, timeoutMs }
       : {
           kind: 'http',
           port,
+          ...portText,
           timeoutMs,
           path: parseUri('-uri', uri),
           expectStatus: [{ min: 200, max: 200 }],
@@ -145,13 +161,10 @@ export const parseCfArgs: ParseArgs = async (argv, env) => {
 
   // An interval of 0 means "not set", as in the binary; the first one set picks the mode.
   const modes: readonly ModeFlag[] = GENERATIONS[generation];
-  const chosen = modes.map((entry) => ({ ...entry, intervalMs: duration(entry.flag, true) })).find(
-    (entry) => entry.intervalMs > 0,
-  );
-  // Both generations' timeouts are checked, so that a typo never passes unnoticed.
-  const timeouts = { 'startup-timeout': duration('startup-timeout', true), 'readiness-timeout': duration('readiness-timeout', true) };
+  // A negative interval is not set either, and a negative startup timeout never fires, as in the binary.
+  const chosen = modes.map((entry) => ({ ...entry, intervalMs: duration(entry.flag) })).find((entry) => entry.intervalMs > 0);
   const startup = chosen?.startup;
-  const startupTimeoutMs = startup === undefined ? 0 : timeouts[startup.timeout];
+  const startupTimeoutMs = startup === undefined ? 0 : Math.max(0, duration(startup.timeout));
   const invocation: Invocation = {
     kind: 'run',
     options: {
@@ -162,6 +175,9 @@ export const parseCfArgs: ParseArgs = async (argv, env) => {
       initialDelayMs: 0,
       failureThreshold: 1,
       interfaceRule: 'cloud-foundry',
+      // The binary's ticker and startup timer start with its process; counted from our first round instead,
+      // every interval would be longer by our start-up (tens of ms on a loaded machine).
+      fromProcessStart: true,
     },
     tell: (outcome) => tell(outcome, chosen?.prefix ?? '', startup?.name ?? '', startupTimeoutMs),
   };
@@ -177,18 +193,22 @@ function tell(outcome: AgentOutcome, prefix: string, startupName: string, startu
   return { stderr: `${lead}${outcome.failure.message}\n` };
 }
 
-/** Go's `strconv.ParseBool`; a boolean flag given alone is true. */
-function parseBoolean(name: string, text: string): boolean {
-  if (['', '1', 't', 'T', 'true', 'TRUE', 'True'].includes(text)) return true;
-  if (['0', 'f', 'F', 'false', 'FALSE', 'False'].includes(text)) return false;
-  return invalidValue(name, text, 'true or false');
+/** Go's time.ParseDuration, whose sign the binary accepts: milliseconds, or undefined for Go's parse error. */
+function goDuration(text: string): number | undefined {
+  const negative = text.startsWith('-');
+  const ms = parseDuration(/^[+-]/.test(text) ? text.slice(1) : text);
+  return ms === undefined || !negative ? ms : -ms;
 }
 
-/** Go's `flag needs an argument: -port`, for a flag given last with no value. */
-function missingArgument(argv: readonly string[]): void {
-  const last = argv.at(-1);
-  if (last === undefined || !/^--?[A-Za-z][A-Za-z0-9-]*$/.test(last)) return;
-  if (!BOOLEAN_FLAGS.includes(last.replace(/^--?/, ''))) usage(`flag needs an argument: ${last}`);
+/** The port the binary dials for -port's text, when it dials one (0 when every attempt fails before dialing). */
+function goPortNumber(text: string): number {
+  const go = goDialPort('', text);
+  return 'port' in go ? go.port : 0;
+}
+
+/** A command line Go's flag package refuses: its line, then the usage, on stderr, exit 2 (as flag.ExitOnError). */
+function flagError(line: string): Invocation {
+  return { kind: 'print', told: { stderr: `${line}\n${USAGE}`, exitCode: 2 } };
 }
 
 /** For a double-dash flag among single-dash ones: which argument made this Cloud Foundry's dialect. */

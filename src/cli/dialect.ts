@@ -3,5 +3,5 @@
  * none); undefined for a native command line.
  */
 export function dialectSelector(argv: readonly string[]): string | undefined {
-  return argv.find((arg) => /^-[A-Za-z][A-Za-z0-9-]+(=|$)/.test(arg));
+  return argv.find((arg) => /^-[A-Za-z][\w-]+(=|$)/.test(arg));
 }

@@ -24,19 +24,16 @@ const BOOLS: Readonly<Record<string, boolean>> = {
 /** Parses argv against the flags, or returns the error line Go would print. */
 export function parseGoFlags(argv: readonly string[], flags: Readonly<Record<string, GoFlagKind>>): GoFlagsResult | { readonly error: string } {
   const values = new Map<string, string | string[]>();
-  let help = false;
   for (let i = 0; i < argv.length; i += 1) {
     const arg = argv[i] as string;
-    if (arg.length < 2 || arg[0] !== '-' || arg === '--') return { values, rest: argv.slice(arg === '--' ? i + 1 : i), help };
+    if (arg.length < 2 || arg[0] !== '-' || arg === '--') return { values, rest: argv.slice(arg === '--' ? i + 1 : i), help: false };
     const body = arg.startsWith('--') ? arg.slice(2) : arg.slice(1);
     if (body === '' || body[0] === '-' || body[0] === '=') return { error: `bad flag syntax: ${arg}` };
     const equals = body.indexOf('=');
     const name = equals === -1 ? body : body.slice(0, equals);
     const inline = equals === -1 ? undefined : body.slice(equals + 1);
-    if (name === 'h' || name === 'help') {
-      help = true;
-      continue;
-    }
+    // Go stops at the first -h or -help (unless defined): the usage, whatever follows.
+    if (name === 'h' || name === 'help') return { values, rest: [], help: true };
     const kind = Object.hasOwn(flags, name) ? flags[name] : undefined;
     if (kind === undefined) return { error: `flag provided but not defined: -${name}` };
     if (kind === 'bool') {
@@ -56,5 +53,5 @@ export function parseGoFlags(argv: readonly string[], flags: Readonly<Record<str
       values.set(name, [...(Array.isArray(prior) ? prior : []), value]);
     } else values.set(name, value);
   }
-  return { values, rest: [], help };
+  return { values, rest: [], help: false };
 }

@@ -23,9 +23,15 @@ export interface LoopOptions {
   readonly successThreshold?: number;
   /** Brings every round after the first this much closer to it (below the interval); default 0. */
   readonly phaseShiftMs?: number;
+  /**
+   * The loop's time began this long before it was called (default 0): its ticks, its startup timeout and the
+   * elapsed times it reports count from then. The first round still runs at once. The CF dialect puts it at the
+   * process's start, where the Go binary's ticker and timer start.
+   */
+  readonly originAgoMs?: number;
 }
 
-export interface AgentOptions extends Omit<LoopOptions, 'mode' | 'phaseShiftMs'> {
+export interface AgentOptions extends Omit<LoopOptions, 'mode' | 'phaseShiftMs' | 'originAgoMs'> {
   readonly mode: AgentMode;
   /** Every check must pass once for readiness; any one failing failureThreshold times in a row ends liveness. */
   readonly checks: readonly CheckSpec[];
@@ -35,6 +41,11 @@ export interface AgentOptions extends Omit<LoopOptions, 'mode' | 'phaseShiftMs'>
   readonly startupIntervalMs?: number;
   /** How checks without a host find this machine's address; `lifeguard` when not given. */
   readonly interfaceRule?: InterfaceRule;
+  /**
+   * Intervals and the startup timeout count from the process's start (the runtime's, before any of our code ran),
+   * not from the first round: the CF dialect's, so that a slow start-up does not push every round back.
+   */
+  readonly fromProcessStart?: boolean;
 }
 
 /** Runs one round: every check given, side by side; one result per check, in order. Never rejects. */
