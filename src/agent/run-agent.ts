@@ -38,7 +38,7 @@ export function runAgent(options: AgentOptions, ctx: AgentContext = {}): Promise
   const aim = (specs: readonly CheckSpec[]) => specs.map((spec): CheckSpec => (spec.host === undefined ? { ...spec, host: address } : spec));
   const specs = aim(checks);
   // Read as the loop starts: how long ago the process began is how late its first round is.
-  const common = fromProcessStart ? { ...rest, originAgoMs: (ctx.processUptimeMs ?? processUptimeMs)() } : rest;
+  const common = fromProcessStart ? { ...rest, ticksFromMsAgo: (ctx.processUptimeMs ?? processUptimeMs)() } : rest;
   if (mode !== 'lifecycle') return runLoop({ ...common, mode }, specs, inProcessRound, ctx);
   // The readiness check has just passed: the first liveness round waits an interval, as a ticker's first tick.
   const readiness = { mode: 'readiness', ...common, intervalMs: startupIntervalMs ?? common.intervalMs } as const;

@@ -175,8 +175,8 @@ export const parseCfArgs: ParseArgs = async (argv, env) => {
       initialDelayMs: 0,
       failureThreshold: 1,
       interfaceRule: 'cloud-foundry',
-      // The binary's ticker and startup timer start with its process; counted from our first round instead,
-      // every interval would be longer by our start-up (tens of ms on a loaded machine).
+      // The binary's ticker starts with its process; counted from our first round instead, the first interval
+      // would be longer by our start-up (tens of ms on a loaded machine).
       fromProcessStart: true,
     },
     tell: (outcome) => tell(outcome, chosen?.prefix ?? '', startup?.name ?? '', startupTimeoutMs),

@@ -109,7 +109,7 @@ class ProbeLoop {
   ) {
     this.policy = MODES[options.mode];
     this.clock = ctx.clock ?? realClock;
-    this.started = this.clock.now() - (options.originAgoMs ?? 0);
+    this.started = this.clock.now();
     const successThreshold = Math.max(1, options.successThreshold ?? 1);
     this.counters = checks.map((spec) => new CheckCounter(spec, successThreshold));
     this.specs = checks;
@@ -126,11 +126,8 @@ class ProbeLoop {
     const { signal } = this.ctx;
     if (signal?.aborted) this.stop('cancelled');
     else signal?.addEventListener('abort', this, { once: true });
-    const { startupTimeoutMs, originAgoMs = 0 } = this.options;
-    const deadline =
-      this.policy.startupDeadline && startupTimeoutMs > 0
-        ? this.clock.setTimeout(() => this.stop('timed-out'), Math.max(0, startupTimeoutMs - originAgoMs))
-        : undefined;
+    const { startupTimeoutMs } = this.options;
+    const deadline = this.policy.startupDeadline && startupTimeoutMs > 0 ? this.clock.setTimeout(() => this.stop('timed-out'), startupTimeoutMs) : undefined;
     try {
       return await this.loop();
     } finally {
@@ -142,8 +139,8 @@ class ProbeLoop {
   private async loop(): Promise<AgentOutcome> {
     const { clock } = this;
     await this.sleep(this.options.initialDelayMs);
-    // The first round runs now; later ones fall due on ticks counted from the origin (a loop that began earlier).
-    const ticks = new TickClock(clock.now() - (this.options.originAgoMs ?? 0), this.options.intervalMs, this.options.phaseShiftMs ?? 0);
+    // The first round runs now; later ones fall due on ticks counted from the ticks' origin, which may be earlier.
+    const ticks = new TickClock(clock.now() - (this.options.ticksFromMsAgo ?? 0), this.options.intervalMs, this.options.phaseShiftMs ?? 0);
     const threshold = Math.max(1, this.options.failureThreshold);
     let verdict: Verdict | undefined;
     for (;;) {

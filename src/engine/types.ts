@@ -24,14 +24,14 @@ export interface LoopOptions {
   /** Brings every round after the first this much closer to it (below the interval); default 0. */
   readonly phaseShiftMs?: number;
   /**
-   * The loop's time began this long before it was called (default 0): its ticks, its startup timeout and the
-   * elapsed times it reports count from then. The first round still runs at once. The CF dialect puts it at the
-   * process's start, where the Go binary's ticker and timer start.
+   * Ticks count from this long before the loop began (default 0); its first round still runs at once, and its
+   * startup timeout and elapsed times still count from its start. The CF dialect puts the ticks' origin at the
+   * process's start, where the Go binary's ticker starts.
    */
-  readonly originAgoMs?: number;
+  readonly ticksFromMsAgo?: number;
 }
 
-export interface AgentOptions extends Omit<LoopOptions, 'mode' | 'phaseShiftMs' | 'originAgoMs'> {
+export interface AgentOptions extends Omit<LoopOptions, 'mode' | 'phaseShiftMs' | 'ticksFromMsAgo'> {
   readonly mode: AgentMode;
   /** Every check must pass once for readiness; any one failing failureThreshold times in a row ends liveness. */
   readonly checks: readonly CheckSpec[];
@@ -42,8 +42,8 @@ export interface AgentOptions extends Omit<LoopOptions, 'mode' | 'phaseShiftMs' 
   /** How checks without a host find this machine's address; `lifeguard` when not given. */
   readonly interfaceRule?: InterfaceRule;
   /**
-   * Intervals and the startup timeout count from the process's start (the runtime's, before any of our code ran),
-   * not from the first round: the CF dialect's, so that a slow start-up does not push every round back.
+   * Rounds fall due on ticks from the process's start (the runtime's, before any of our code ran), not from the
+   * first round: the CF dialect's, so that a slow start-up does not push every round back.
    */
   readonly fromProcessStart?: boolean;
 }

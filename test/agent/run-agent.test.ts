@@ -5,6 +5,8 @@ import { CANCELLED } from '../../src/engine/probe-loop.js';
 import type { AgentOptions } from '../../src/engine/types.js';
 import type { CheckSpec, HttpCheckSpec, TcpCheckSpec } from '../../src/checks/types.js';
 import { closedPort, httpServer, tcpServer, type Teardown } from '../checks/fixtures.js';
+import { FakeClock } from '../helpers/fake-clock.js';
+import type { Round } from '../../src/engine/types.js';
 
 const tcp = (port: number, timeoutMs = 1000): TcpCheckSpec => ({ kind: 'tcp', host: '127.0.0.1', port, timeoutMs });
 const http = (port: number, path = '/', timeoutMs = 1000): HttpCheckSpec => ({
@@ -236,3 +238,25 @@ t.test('no suitable interface: exit 3 at once', { skip: process.getuid?.() === 0
     checks: [{ target: 'tcp://:8080', passed: false, lastError: { message: 'failure to find suitable interface' } }],
   });
 });
+
+// The CF dialect's agent counts from the process's start: its first round is as late as the process is old.
+for (const fromProcessStart of [true, false]) {
+  t.test(`fromProcessStart ${fromProcessStart}: the loop's origin is ${fromProcessStart ? "the process's start" : 'its first round'}`, async (t) => {
+    const clock = new FakeClock();
+    const controller = new AbortController();
+    let first: (round: Round) => void = () => {};
+    const firstRound = new Promise<Round>((resolve) => (first = resolve));
+    const done = runAgent(options('until-ready', [tcp(await closedPort())], { intervalMs: 1000, fromProcessStart }), {
+      clock,
+      signal: controller.signal,
+      processUptimeMs: () => 300,
+      onRound: (round) => first(round),
+    });
+    await clock.advance(0);
+    const round = await firstRound; // a real refused connection, on the fake clock's time 0
+    controller.abort();
+    await done;
+    t.equal(round.lateMs, fromProcessStart ? 300 : 0);
+    t.equal(round.elapsedMs, 0, 'elapsed time still counts from the loop');
+  });
+}

@@ -116,12 +116,13 @@ t.test('CF dialect: the mode comes from the first interval flag set, in the bina
   const once = await cf(['-port=8081']);
   t.same(once, {
     mode: 'once',
-    checks: [{ kind: 'tcp', port: 8081, timeoutMs: 1000 }],
+    checks: [{ kind: 'tcp', port: 8081, portText: '8081', timeoutMs: 1000 }],
     intervalMs: 1000,
     startupTimeoutMs: 0,
     initialDelayMs: 0,
     failureThreshold: 1,
     interfaceRule: 'cloud-foundry',
+    fromProcessStart: true,
   });
   const startup = await cf(['-startup-interval=2s', '-liveness-interval=5s']);
   t.same([startup.mode, startup.intervalMs, startup.startupTimeoutMs], ['readiness', 2000, 60_000], 'startup wins');
@@ -132,12 +133,18 @@ t.test('CF dialect: the mode comes from the first interval flag set, in the bina
   const untilReady = await cf(['--until-ready-interval=500ms']);
   t.same([untilReady.mode, untilReady.intervalMs], ['until-ready', 500]);
   t.equal((await cf(['-startup-interval=0s'])).mode, 'once', 'an interval of 0 is "not set"');
+  t.equal((await cf(['-liveness-interval=-1s'])).mode, 'once', 'nor is a negative one, as in the binary');
+  const unbounded = await cf(['-startup-interval=1s', '-startup-timeout=-1s']);
+  t.same([unbounded.mode, unbounded.startupTimeoutMs], ['readiness', 0], 'a negative startup timeout never fires');
+  for (const argv of [['-port=1'], ['-startup-interval=1s'], ['-liveness-interval=1s'], ['-readiness-interval=1s'], ['-until-ready-interval=1s'], ['-readiness-interval=1s', '-readiness-timeout=1s']]) {
+    t.equal((await cf(argv)).fromProcessStart, true, `${argv.join(' ')}: intervals count from the process's start`);
+  }
 });
 
 t.test('CF dialect: HTTP with the binary headers, exactly 200, redirects followed', async (t) => {
   const o = await cf(['-uri=/health', '-port', '9000', '-timeout=2s', '-network=tcp']);
   t.same(o.checks, [{
-    kind: 'http', port: 9000, timeoutMs: 2000, path: '/health', expectStatus: [{ min: 200, max: 200 }],
+    kind: 'http', port: 9000, portText: '9000', timeoutMs: 2000, path: '/health', expectStatus: [{ min: 200, max: 200 }],
     headers: [['X-Forwarded-Proto', 'https']], userAgent: 'diego-healthcheck', followRedirects: true,
     wording: 'cloud-foundry',
   }]);

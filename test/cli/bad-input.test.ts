@@ -59,23 +59,15 @@ const CASES: readonly (readonly [readonly string[], string])[] = [
   [['--mode', 'readiness', '--mode', 'liveness'], "--mode given more than once ('readiness', then 'liveness')"],
   [['--definition', '/nonexistent/checks.json'], "invalid --definition '/nonexistent/checks.json': cannot read it (ENOENT)"],
   [['--definition', '/'], "invalid --definition '/': cannot read it (EISDIR)"],
-  // The Cloud Foundry dialect
-  [['-port=0'], "invalid -port '0'"],
-  [['-port=abc'], "invalid -port 'abc'"],
-  [['-timeout=5'], "invalid -timeout '5'"],
-  [['-startup-interval=1x'], "invalid -startup-interval '1x'"],
-  [['-liveness-interval=-1s'], "invalid -liveness-interval '-1s'"],
+  // The Cloud Foundry dialect, where it refuses what that binary accepts (what Go's flag package refuses, it refuses
+  // in Go's words, followed by the usage: cf-flags.test.ts)
+  [['-timeout=0s'], "invalid -timeout '0s': expected a duration above 0"],
+  [['-timeout=-1s'], "invalid -timeout '-1s': expected a duration above 0"],
   [['-uri=health'], "invalid -uri 'health'"],
   [['-network=udp'], "invalid -network 'udp'"],
-  [['-port=8080', '-frobnicate=1'], 'flag provided but not defined: -frobnicate'],
-  [['-port'], 'flag needs an argument: -port'],
   [['-port=8080', 'extra'], "unexpected argument 'extra'"],
   [['-port=1', '-port=2'], "flag given more than once: -port ('1', '2')"],
-  [['-readiness-interval=1s', '-readiness-timeout=1s', '-startup-interval=1s'], 'flag provided but not defined: -startup-interval (-readiness-timeout selects'],
-  [['-readiness-timeout=5'], "invalid -readiness-timeout '5'"],
   [['-port=8080', '-external-port'], "invalid CF_INSTANCE_PORTS ''"],
-  [['-port=8080', '-external-port=maybe'], "invalid -external-port 'maybe'"],
-  [['-port=8080', '--mode=readiness'], "flag provided but not defined: -mode (the single-dash flag '-port=8080' selected Cloud Foundry's flags"],
 ];
 
 for (const [argv, fragment] of CASES) {

@@ -171,3 +171,41 @@ t.test('routing: a failing verdict carries the failing checks for its reason; a 
   await done;
   t.same(seen, [0, 1].map(() => ({ passed: false, failing: [refused(2).message] })));
 });
+
+// The CF dialect's ticks begin at the process's start (ticksFromMsAgo: how long before the loop that was): its first
+// round runs at once, later ones fall due on ticks from that start, as the Go binary's ticker started with it.
+t.test('ticks from before the loop: later rounds fall due on them; the first still runs at once', async (t) => {
+  const clock = new FakeClock();
+  const { round, starts } = scripted(clock, () => false, 10);
+  const rounds: Round[] = [];
+  const done = runLoop(options('readiness', { intervalMs: 1000, startupTimeoutMs: 2500, ticksFromMsAgo: 120 }), [check(7)], round, { clock, onRound: (r) => rounds.push(r) });
+  await clock.advance(3000);
+  const outcome = await done;
+  t.same(starts, [0, 880, 1880], 'second round 1000 ms after the ticks\' origin, not after the first round');
+  t.same(rounds.map((r) => r.lateMs), [120, 0, 0], 'the first round is as late as the loop began after the origin');
+  t.match(outcome, { end: 'timed-out', attempts: 3, elapsedMs: 2500 }, 'the startup timeout still counts from the loop\'s start');
+});
+
+for (const mode of ['liveness', 'until-ready'] as const) {
+  t.test(`ticks from before the loop, ${mode}: the same rounds`, async (t) => {
+    const clock = new FakeClock();
+    const { round, starts } = scripted(clock, () => mode === 'liveness', 10);
+    const controller = new AbortController();
+    const done = runLoop(options(mode, { intervalMs: 1000, ticksFromMsAgo: 120 }), [check(7)], round, { clock, signal: controller.signal });
+    await clock.advance(2500);
+    controller.abort();
+    await done;
+    t.same(starts, [0, 880, 1880]);
+  });
+}
+
+t.test('ticks from further back than the interval: the next round follows the first at once, missed ticks dropped', async (t) => {
+  const clock = new FakeClock();
+  const { round, starts } = scripted(clock, () => false, 0);
+  const controller = new AbortController();
+  const done = runLoop(options('until-ready', { intervalMs: 10, ticksFromMsAgo: 35 }), [check(7)], round, { clock, signal: controller.signal });
+  await clock.advance(30);
+  controller.abort();
+  await done;
+  t.same(starts, [0, 0, 5, 15, 25], 'tick 3 (30 from the origin) had passed: at once; then tick 4, at 40');
+});
