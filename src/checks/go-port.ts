@@ -1,5 +1,3 @@
-import { readFileSync } from 'node:fs';
-
 /**
  * Cloud Foundry's `-port` is a string that its Go binary pastes after the address (`10.0.0.5:` + port) and hands
  * to net.Dial, so whatever Go makes of it is what that binary checks: `0080` and `+80` are port 80, `http` is the
@@ -9,8 +7,11 @@ import { readFileSync } from 'node:fs';
  */
 export type GoPort = { readonly port: number } | { readonly error: string };
 
-/** `host:port` as Go's net.Dial resolves it; `error` is Go's, as it follows `dial tcp: `. */
-export function goDialPort(host: string, text: string): GoPort {
+/**
+ * `host:port` as Go's net.Dial resolves it; `error` is Go's, as it follows `dial tcp: `. `service` answers for a
+ * name what /etc/services gives it (servicePorts), as Go looks it up.
+ */
+export function goDialPort(host: string, text: string, service: (name: string) => number | undefined): GoPort {
   const hostport = `${host}:${text}`;
   // SplitHostPort on the last colon: any other colon, or a bracket, is in the host part or stray.
   if (text.includes(':')) return { error: `address ${hostport}: too many colons in address` };
@@ -18,7 +19,8 @@ export function goDialPort(host: string, text: string): GoPort {
     if (text.includes(bracket)) return { error: `address ${hostport}: unexpected '${bracket}' in address` };
   }
   const parsed = parsePort(text);
-  const port = parsed ?? SERVICES().get(text.length <= MAX_SERVICE_NAME ? text.toLowerCase() : '');
+  // Go looks a name up lower-cased, in a buffer of 25 bytes: a longer one is never found.
+  const port = parsed ?? (text.length <= 'mobility-header'.length + 10 ? service(text.toLowerCase()) : undefined);
   if (port === undefined) return { error: `lookup tcp/${text}: unknown port` };
   return port < 0 || port > 65535 ? { error: `address ${text}: invalid port` } : { port };
 }
@@ -36,25 +38,12 @@ function parsePort(text: string): number | undefined {
   return text.startsWith('-') ? -magnitude : magnitude;
 }
 
-/** Go looks a name up in a buffer this long: a longer one is never found. */
-const MAX_SERVICE_NAME = 'mobility-header'.length + 10;
-
-/** /etc/services' tcp names and aliases, read once, on the first name looked up (as Go reads it). */
-let services: Map<string, number> | undefined;
-
-function SERVICES(): Map<string, number> {
-  services ??= readServices();
-  return services;
-}
-
-function readServices(): Map<string, number> {
+/**
+ * /etc/services' tcp names and aliases and their ports, from its text, as Go reads that file (once per process:
+ * the CF dialect reads it when -port is a name, loading node:fs only then).
+ */
+export function servicePorts(text: string): ReadonlyMap<string, number> {
   const map = new Map<string, number>();
-  let text = '';
-  try {
-    text = readFileSync('/etc/services', 'latin1');
-  } catch {
-    return map; // no file: every name is unknown, as for Go
-  }
   for (const line of text.split('\n')) {
     const [name, portProto, ...aliases] = line.replace(/#.*/, '').trim().split(/\s+/);
     const match = /^(\d+)\/tcp$/.exec(portProto ?? '');
@@ -62,4 +51,9 @@ function readServices(): Map<string, number> {
     for (const key of [name, ...aliases]) map.set(key, Number(match[1]));
   }
   return map;
+}
+
+/** Whether Go would look -port's text up as a service name (it is not a signed decimal). */
+export function isServiceName(text: string): boolean {
+  return parsePort(text) === undefined;
 }

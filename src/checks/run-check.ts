@@ -39,12 +39,14 @@ export function runCheck(given: CheckSpec, signal?: AbortSignal): Promise<CheckR
  * (anything else fails to make the request) and dials 80 for an empty one.
  */
 function withGoPort(spec: TcpCheckSpec | HttpCheckSpec, host: string, text: string): TcpCheckSpec | HttpCheckSpec | LifeguardError {
+  // A name was looked up in /etc/services once, when parsed (as Go reads that file once): its port, 0 for none.
+  const service = (): number | undefined => (spec.port > 0 ? spec.port : undefined);
   if (spec.kind === 'tcp') {
-    const go = goDialPort(host, text);
+    const go = goDialPort(host, text, service);
     return 'error' in go ? lifeguardError('tcp-address', { host, port: spec.port, portText: text, reason: go.error }) : { ...spec, port: go.port };
   }
   if (!/^\d*$/.test(text)) return lifeguardError('http-request', httpFacts(spec, host));
-  const go = goDialPort(host, text === '' ? '80' : text);
+  const go = goDialPort(host, text === '' ? '80' : text, service);
   return 'error' in go ? lifeguardError('http-failed', { ...httpFacts(spec, host), reason: `dial tcp: ${go.error}` }) : { ...spec, port: go.port };
 }
 

@@ -15,8 +15,8 @@ interface CheckSpecBase {
   readonly port: number;
   /**
    * The CF dialect's `-port` as written: its Go binary dials a string (`http`, `0080`, `-1`), so the check
-   * resolves it at every attempt as Go does (go-port.ts; `port` is what it resolved to when parsed, else 0) and
-   * names it as written, in that binary's words.
+   * resolves it at every attempt as Go does (go-port.ts) and names it as written, in that binary's words. `port`
+   * is what it resolved to when parsed, else 0; for a service name, what /etc/services gave it then.
    */
   readonly portText?: string;
   /** Hard deadline for the whole check (name lookup, connect, TLS handshake, request, response). */

@@ -9,7 +9,7 @@
 import type { AgentMode, AgentOutcome } from '../engine/types.js';
 import { formatDuration, parseDuration } from '../checks/duration.js';
 import { LifeguardFailure, usageError } from '../checks/errors.js';
-import { goDialPort } from '../checks/go-port.js';
+import { goDialPort, isServiceName, servicePorts } from '../checks/go-port.js';
 import { invalidValue, MAX_DURATION_MS, parseUri } from '../checks/parse.js';
 import type { CheckSpec } from '../checks/types.js';
 import { dialectSelector } from './dialect.js';
@@ -139,7 +139,7 @@ export const parseCfArgs: ParseArgs = async (argv, env) => {
   if (timeoutMs <= 0) invalidValue('-timeout', value('timeout'), 'a duration above 0, such as 500ms, 2s or 1m30s');
   // -port is Go's string flag: whatever the binary would dial is checked, and fails as its dial fails (go-port.ts).
   const external = value('external-port') === 'true';
-  const port = external ? (await import('./cf-instance-ports.js')).externalPort(value('port'), env) : goPortNumber(value('port'));
+  const port = external ? (await import('./cf-instance-ports.js')).externalPort(value('port'), env) : await goPortNumber(value('port'));
   const portText = external ? {} : { portText: value('port') };
   const uri = value('uri');
   const check: CheckSpec =
@@ -200,9 +200,21 @@ function goDuration(text: string): number | undefined {
   return ms === undefined || !negative ? ms : -ms;
 }
 
-/** The port the binary dials for -port's text, when it dials one (0 when every attempt fails before dialing). */
-function goPortNumber(text: string): number {
-  const go = goDialPort('', text);
+/**
+ * The port the binary dials for -port's text, when it dials one (0 when every attempt fails before dialing). A
+ * name is looked up in /etc/services here, once, as Go reads that file once; node:fs is loaded only then.
+ */
+async function goPortNumber(text: string): Promise<number> {
+  let services: ReadonlyMap<string, number> = new Map();
+  if (isServiceName(text)) {
+    const { readFileSync } = await import('node:fs');
+    try {
+      services = servicePorts(readFileSync('/etc/services', 'latin1'));
+    } catch {
+      // no file: every name is unknown, as to Go
+    }
+  }
+  const go = goDialPort('', text, (name) => services.get(name));
   return 'port' in go ? go.port : 0;
 }
 
