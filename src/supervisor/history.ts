@@ -4,7 +4,7 @@
  * each app's check latency over the last minutes in fixed buckets.
  */
 import type { EventEmitter } from 'node:events';
-import type { CheckEvent, SupervisorEvents, Transition } from './types.js';
+import type { CheckEvent, CheckRecord, SupervisorEvents, Transition } from './types.js';
 
 /** Check results kept per instance when the app does not say (Docker keeps 5). */
 export const DEFAULT_CHECK_HISTORY = 10;
@@ -27,6 +27,46 @@ export class Ring<T> {
 
   toArray(): readonly T[] {
     return [...this.items];
+  }
+}
+
+const PHASES: readonly CheckRecord['phase'][] = ['readiness', 'liveness', 'prewarm', 'routing'];
+
+/**
+ * An instance's last check results, in one array of numbers: a supervisor of ten thousand instances keeps ten
+ * results of each, and a record object with its ISO time string per check (~100 bytes, and the work of making
+ * them at every check) cost more than everything else it keeps of an instance. The records are made when asked
+ * for (/status), which is rare.
+ */
+export class CheckHistory {
+  /** Three numbers a result: when (epoch ms), latency, phase and verdict (phase index × 2 + passed). */
+  private slots: Float64Array | undefined;
+  private next = 0;
+  private count = 0;
+
+  constructor(private readonly size: number) {}
+
+  push(time: number, phase: CheckRecord['phase'], passed: boolean, latencyMs: number): void {
+    this.slots ??= new Float64Array(this.size * 3);
+    const at = this.next * 3;
+    this.slots[at] = time;
+    this.slots[at + 1] = latencyMs;
+    this.slots[at + 2] = PHASES.indexOf(phase) * 2 + (passed ? 1 : 0);
+    this.next = (this.next + 1) % this.size;
+    this.count = Math.min(this.count + 1, this.size);
+  }
+
+  /** Oldest first. */
+  toArray(): readonly CheckRecord[] {
+    const { slots } = this;
+    if (slots === undefined) return [];
+    const records: CheckRecord[] = [];
+    for (let i = 0; i < this.count; i++) {
+      const at = ((this.next - this.count + i + this.size) % this.size) * 3;
+      const code = slots[at + 2] as number;
+      records.push({ time: new Date(slots[at] as number).toISOString(), phase: PHASES[code >> 1] as CheckRecord['phase'], passed: (code & 1) === 1, latencyMs: slots[at + 1] as number });
+    }
+    return records;
   }
 }
 

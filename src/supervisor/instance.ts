@@ -12,7 +12,7 @@ import { formatDuration } from '../checks/duration.js';
 import { type Clock, realClock, type Timer } from '../engine/clock.js';
 import type { DestroyOutcome, Driver, LaunchResult, RunningInstance } from './drivers/driver.js';
 import { describeExit, type Exit } from './exit.js';
-import { DEFAULT_CHECK_HISTORY, Ring } from './history.js';
+import { CheckHistory, DEFAULT_CHECK_HISTORY } from './history.js';
 import type { LivenessPlan, Phase, Probe, ProbeEnd, ProbeHandle, ProbeObserver, ProbeTarget, RoutingProbe } from './probes/probe.js';
 import { STATE_DIR_ENV, type StateDir, trackProcess } from './state-dir.js';
 import type { AppSpec, CheckRecord, InstanceState, InstanceStatus, RoutingCause, RoutingState, Transition, TransitionCause, TransitionFacts } from './types.js';
@@ -144,7 +144,7 @@ export class Instance {
   /** It passed readiness once: a rolling update's replacement that never did halts the roll. */
   everHealthy = false;
   /** Its last probe rounds, for /status and the status page. */
-  private readonly checks: Ring<CheckRecord>;
+  private readonly checks: CheckHistory;
 
   constructor(
     readonly id: string,
@@ -154,7 +154,7 @@ export class Instance {
     private readonly ctx: InstanceContext,
   ) {
     this.clock = ctx.clock ?? realClock;
-    this.checks = new Ring(ctx.spec.checkHistory ?? DEFAULT_CHECK_HISTORY);
+    this.checks = new CheckHistory(ctx.spec.checkHistory ?? DEFAULT_CHECK_HISTORY);
     this.gone = new Promise((resolve) => (this.resolveGone = resolve));
   }
 
@@ -325,7 +325,7 @@ export class Instance {
   }
 
   private recordRound(phase: CheckRecord['phase'], passed: boolean, latencyMs: number, lateMs: number | undefined): void {
-    this.checks.push({ time: new Date().toISOString(), phase, passed, latencyMs });
+    this.checks.push(Date.now(), phase, passed, latencyMs);
     this.ctx.checked(this, phase, passed, latencyMs, lateMs);
   }
 
