@@ -64,7 +64,7 @@ export function jsonLines(stream) {
 export async function startFixture({ count, readyMaxMs, seed, nofile }) {
   const child = node('fixture.mjs', [String(count), String(readyMaxMs), String(seed)], ['pipe', 'pipe', 'inherit'], nofile);
   const out = jsonLines(child.stdout);
-  const { ports } = await out.next((m) => (m.ports ? m : undefined), 60_000, 'fixture ports');
+  const { ports } = await out.next((m) => (m.ports ? m : undefined), 180_000, 'fixture ports');
   return {
     child,
     ports,

@@ -4,6 +4,7 @@
  * MAX_IN_FLIGHT checks of all probes run at once, the rest wait their turn (see Limit).
  */
 import { runCheck } from '../../checks/run-check.js';
+import type { CheckResult } from '../../checks/types.js';
 import { type Clock, coarseClock } from '../../engine/clock.js';
 import { Limit } from './limit.js';
 import { LoopProbe } from './loop-probe.js';
@@ -14,9 +15,16 @@ const MAX_IN_FLIGHT = 256;
 /** Rounds due within this much of each other run together (see coarseClock); well under the 50 ms of lateness allowed. */
 const QUANTUM_MS = 20;
 
+const alone = (result: CheckResult): CheckResult[] => [result];
+
 export class NativeProbe extends LoopProbe {
   constructor(maxInFlight = MAX_IN_FLIGHT, clock: Clock = coarseClock(QUANTUM_MS)) {
     const limit = new Limit(maxInFlight);
-    super((checks, signal) => Promise.all(checks.map((check) => limit.run(() => runCheck(check, signal)))), clock);
+    super((checks, signal) => {
+      // An app's one check (the usual case) spares the array, closure and Promise.all of many.
+      const [only] = checks;
+      if (checks.length === 1 && only !== undefined) return limit.run(() => runCheck(only, signal)).then(alone);
+      return Promise.all(checks.map((check) => limit.run(() => runCheck(check, signal))));
+    }, clock);
   }
 }
