@@ -129,6 +129,18 @@ export class ContainerWatch {
     if (state === 'healthy' || this.ctx.clock.now() >= this.graceEndsAtMs()) this.becomeUnhealthy(health.reason);
   }
 
+  /**
+   * The engine stopped running its HEALTHCHECK (its status is frozen): what it says is no longer health. Back to
+   * waiting, with nothing scheduled, until it says something new.
+   */
+  healthUnknown(reason: string): void {
+    if (this.current === null || this.current === 'destroying' || this.current === 'destroyed') return;
+    this.cancelTimer();
+    this.lastReport = undefined;
+    this.healthySinceMs = undefined;
+    this.move('starting', 'Engine health stopped moving: health unknown until the engine runs the HEALTHCHECK again', reason);
+  }
+
   /** Our restart finished and the container runs again. */
   restarted(start: ContainerStart): void {
     if (this.current !== 'destroying') return;

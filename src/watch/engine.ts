@@ -12,9 +12,17 @@ import type { Selector } from './selector.js';
 export type EngineHealth =
   /** The container has no HEALTHCHECK: the engine has nothing to say. */
   | { readonly status: 'none' }
-  | { readonly status: 'starting' }
-  | { readonly status: 'healthy' }
-  | { readonly status: 'unhealthy'; readonly reason: string };
+  | ({ readonly status: 'starting' } & ProbeRecord)
+  | ({ readonly status: 'healthy' } & ProbeRecord)
+  | ({ readonly status: 'unhealthy'; readonly reason: string } & ProbeRecord);
+
+/** Whether the engine still runs the HEALTHCHECK: Docker before 23 stops for good after a live-restore restart (moby#41871). */
+export interface ProbeRecord {
+  /** When its newest HEALTHCHECK run began, as the engine wrote it; absent before the first. */
+  readonly lastProbeAt?: string;
+  /** Its HEALTHCHECK's interval (the engine's default, 30s, when unset). */
+  readonly intervalMs?: number;
+}
 
 export interface ContainerFacts {
   readonly id: string;
@@ -173,7 +181,7 @@ function toEvent(line: string): EngineEvent | undefined {
 function toFacts(info: Docker.ContainerInspectInfo): ContainerFacts {
   const startedAtMs = Date.parse(info.State.StartedAt);
   const address = Object.values(info.NetworkSettings.Networks ?? {}).find((n) => n.IPAddress)?.IPAddress;
-  const healthcheck = (info.Config as { Healthcheck?: { Test?: string[]; StartPeriod?: number } }).Healthcheck;
+  const healthcheck = (info.Config as { Healthcheck?: { Test?: string[]; StartPeriod?: number; Interval?: number } }).Healthcheck;
   return {
     id: info.Id,
     name: info.Name.replace(/^\//, ''),
@@ -185,23 +193,28 @@ function toFacts(info: Docker.ContainerInspectInfo): ContainerFacts {
     exitCode: info.State.Running ? null : info.State.ExitCode,
     // Nanoseconds in the API.
     startPeriodMs: Math.round((healthcheck?.StartPeriod ?? 0) / 1e6),
-    health: toHealth(info.State.Health, healthcheck?.Test),
+    health: toHealth(info.State.Health, healthcheck?.Test, healthcheck?.Interval),
     ...(address ? { address } : {}),
   };
 }
 
-function toHealth(health: Docker.ContainerInspectInfo['State']['Health'] | undefined, test: string[] | undefined): EngineHealth {
+function toHealth(health: Docker.ContainerInspectInfo['State']['Health'] | undefined, test: string[] | undefined, intervalNs: number | undefined): EngineHealth {
   // ["NONE"] disables an image's HEALTHCHECK.
   if (health === undefined || test === undefined || test.length === 0 || test[0] === 'NONE') return { status: 'none' };
+  const newest = (health.Log ?? []).at(-1) as { Start?: string } | undefined;
+  const record: ProbeRecord = { intervalMs: intervalNs ? Math.round(intervalNs / 1e6) : DEFAULT_HEALTHCHECK_INTERVAL_MS, ...(newest?.Start ? { lastProbeAt: newest.Start } : {}) };
   switch (health.Status) {
     case 'healthy':
-      return { status: 'healthy' };
+      return { status: 'healthy', ...record };
     case 'unhealthy':
-      return { status: 'unhealthy', reason: lastFailure(health.Log ?? []) };
+      return { status: 'unhealthy', reason: lastFailure(health.Log ?? []), ...record };
     default:
-      return { status: 'starting' };
+      return { status: 'starting', ...record };
   }
 }
+
+/** Docker's and Podman's HEALTHCHECK interval when the image or the run gives none. */
+const DEFAULT_HEALTHCHECK_INTERVAL_MS = 30_000;
 
 /**
  * The newest failed probe's output, every line (our agent's first line is its summary, the next ones say why),

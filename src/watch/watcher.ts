@@ -19,7 +19,8 @@ import { engineMessage } from '../supervisor/drivers/docker-sidecar.js';
 import type { Transition } from '../supervisor/types.js';
 import type { Clock, Timer } from '../engine/clock.js';
 import { ContainerWatch, type Lineage, type WatchAction, type WatchRules, type WatchState } from './container-watch.js';
-import type { ContainerFacts, Engine, EngineEvent, EventSubscription } from './engine.js';
+import type { ContainerFacts, Engine, EngineEvent, EventSubscription, ProbeRecord } from './engine.js';
+import { formatDuration } from '../checks/duration.js';
 import type { ProbeHealth, ProbeRun } from './probe-health.js';
 import type { Selector } from './selector.js';
 
@@ -81,7 +82,16 @@ interface Entry {
   probe?: ProbeRun;
   /** Seen not running: the exit is said once EXIT_SETTLE_MS pass without it starting again (see refresh). */
   exiting?: Timer;
+  /** Engine health: the newest HEALTHCHECK run seen, and when (our clock) it was first seen. */
+  lastRun?: { readonly at: string; readonly seenMs: number };
+  /** Engine health frozen: said once, and ignored until it moves. */
+  stale?: boolean;
+  /** Looks again once the HEALTHCHECK should have run a few more times (no event says it ran). */
+  staleCheck?: Timer;
 }
+
+/** Engine health that has not moved for this many of its intervals is frozen (moby#41871), not health. */
+export const STALE_INTERVALS = 3;
 
 /**
  * How long an exit waits to be said. `docker restart` is a die and then a start: within this, it is one restart
@@ -266,10 +276,38 @@ export class Watcher extends EventEmitter<WatcherEvents> {
 
   private reportEngineHealth(facts: ContainerFacts): void {
     if (this.options.probes !== undefined) return;
-    const watch = this.entries.get(facts.id)?.watch;
-    if (watch === undefined) return;
-    if (facts.health.status === 'healthy') watch.report({ kind: 'healthy' });
-    else if (facts.health.status === 'unhealthy') watch.report({ kind: 'unhealthy', reason: facts.health.reason });
+    const entry = this.entries.get(facts.id);
+    if (entry === undefined || facts.health.status === 'none') return;
+    if (this.engineHealthFrozen(entry, facts.health)) return;
+    if (facts.health.status === 'healthy') entry.watch.report({ kind: 'healthy' });
+    else if (facts.health.status === 'unhealthy') entry.watch.report({ kind: 'unhealthy', reason: facts.health.reason });
+  }
+
+  /**
+   * Whether the engine's HEALTHCHECK stopped running (no new run for STALE_INTERVALS of its interval): Docker
+   * before 23 never runs it again for a container restored by a live-restore restart (moby#41871), and its last
+   * status stays for ever. Said once; the watch then waits, as for a container just started, until it moves.
+   */
+  private engineHealthFrozen(entry: Entry, health: ProbeRecord): boolean {
+    const { clock } = this.options;
+    const intervalMs = health.intervalMs ?? 0;
+    this.options.clock.clearTimeout(entry.staleCheck);
+    entry.staleCheck = undefined;
+    if (health.lastProbeAt === undefined || intervalMs <= 0) return false;
+    const staleAfterMs = STALE_INTERVALS * intervalMs;
+    entry.staleCheck = clock.setTimeout(() => this.enqueue(entry.watch.id), staleAfterMs);
+    if (entry.lastRun?.at !== health.lastProbeAt) {
+      entry.lastRun = { at: health.lastProbeAt, seenMs: clock.now() };
+      entry.stale = false;
+      return false;
+    }
+    const stillMs = clock.now() - entry.lastRun.seenMs;
+    if (stillMs < staleAfterMs) return entry.stale === true;
+    if (entry.stale !== true) {
+      entry.stale = true;
+      entry.watch.healthUnknown(`no HEALTHCHECK run for ${formatDuration(stillMs)}, every ${formatDuration(intervalMs)} expected (Docker before 23 stops them after a live-restore restart, moby#41871)`);
+    }
+    return true;
   }
 
   private async act(watch: ContainerWatch, action: WatchAction): Promise<void> {
@@ -325,6 +363,7 @@ export class Watcher extends EventEmitter<WatcherEvents> {
 
   private forget(entry: Entry): void {
     this.settled(entry);
+    this.options.clock.clearTimeout(entry.staleCheck);
     this.stopHealth(entry);
     entry.watch.close();
   }

@@ -1,10 +1,14 @@
-// The engine goes away mid-run and comes back: this test starts Podman's API service on a socket of its own,
-// stops the service process while the watcher runs, changes things behind its back with the podman CLI (which
-// needs no service), starts the service again on the same socket, and checks that the watcher reconnected and
-// listed the containers again. The containers outlive the service (conmon keeps them), as under Docker's
-// live-restore.
+// The engine goes away mid-run and comes back, whichever engine LIFEGUARD_TEST_DOCKER_SOCKET names:
+//  - Podman: the test starts Podman's API service on a socket of its own, stops it while the watcher runs, changes
+//    things behind its back with the podman CLI (which needs no service), and starts the service again; the
+//    containers outlive the service (conmon keeps them);
+//  - Docker: the test restarts the very daemon serving that socket (same arguments), which must run with
+//    --live-restore so that the containers outlive it (.ci/run starts it so); a container is killed behind its
+//    back. Docker before 23 never runs a restored container's HEALTHCHECK again (moby#41871): the watcher says
+//    so once. Docker 23 and later keep running it: the watcher says nothing.
+// Either way the watcher must reconnect and list the containers again.
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import Docker from 'dockerode';
@@ -14,11 +18,68 @@ import { parseWatchSettings } from '../../src/watch/settings.js';
 import type { EngineState } from '../../src/watch/watcher.js';
 import { ROOT } from '../supervisor/harness.js';
 import { tempDir } from '../helpers/temp-dir.js';
-import { exec, IMAGE, project, record, RUN_LABEL, skip, startApp, to } from './harness.js';
+import { exec, IMAGE, project, record, RUN_LABEL, skip, SOCKET, startApp, to } from './harness.js';
 
 const run = promisify(execFile);
 const PODMAN_ENV = { ...process.env, CONTAINERS_CONF: process.env.CONTAINERS_CONF ?? join(ROOT, 'test/containers/containers.conf') };
-const noPodman = skip || (process.getuid?.() !== 0 ? 'needs root (the podman of the other tests is root\'s)' : false);
+const ENGINE = SOCKET === undefined ? undefined : await new Docker({ socketPath: SOCKET }).version().catch(() => undefined);
+const KIND = ENGINE?.Components?.some((c) => c.Name === 'Podman Engine') === true ? 'podman' : 'docker';
+const DOCKERD = KIND === 'docker' && SOCKET !== undefined ? daemonServing(SOCKET) : undefined;
+const noRoot = process.getuid?.() !== 0 ? 'needs root (the engines of the other tests are root\'s)' : false;
+const noPodman = skip || noRoot || (ENGINE === undefined ? `no engine answers on ${SOCKET}` : KIND !== 'podman' ? `the engine on ${SOCKET} is ${KIND}` : !onPath('podman') ? 'no podman CLI' : false);
+const noDocker = skip || noRoot || (ENGINE === undefined ? `no engine answers on ${SOCKET}` : KIND !== 'docker' ? `the engine on ${SOCKET} is ${KIND}`
+  : DOCKERD === undefined ? `no dockerd of this machine serves ${SOCKET}` : !DOCKERD.argv.includes('--live-restore') ? `the dockerd serving ${SOCKET} runs without --live-restore: its containers would not outlive a restart` : false);
+
+function onPath(program: string): boolean {
+  return (process.env.PATH ?? '').split(':').some((dir) => existsSync(join(dir, program)));
+}
+
+interface Daemon {
+  readonly pid: number;
+  readonly argv: string[];
+  /** Where its output went, when a file: the restarted daemon writes there too. */
+  readonly log?: string;
+}
+
+/** The dockerd process whose arguments name `socket`. */
+function daemonServing(socket: string): Daemon | undefined {
+  for (const name of readdirSync('/proc').filter((n) => /^\d+$/.test(n))) {
+    let argv: string[];
+    try {
+      argv = readFileSync(`/proc/${name}/cmdline`, 'utf8').split('\0').filter(Boolean);
+    } catch {
+      continue;
+    }
+    if (!/(^|\/)dockerd$/.test(argv[0] ?? '') || !argv.some((arg) => arg.endsWith(`unix://${socket}`))) continue;
+    let log: string | undefined;
+    try {
+      const target = readlinkSync(`/proc/${name}/fd/2`);
+      if (target.startsWith('/') && !target.startsWith('/dev/')) log = target.replace(/ \(deleted\)$/, '');
+    } catch {
+      // not ours to read
+    }
+    return { pid: Number(name), argv, ...(log === undefined ? {} : { log }) };
+  }
+  return undefined;
+}
+
+async function gone(pid: number, timeoutMs: number): Promise<boolean> {
+  return until(() => !existsSync(`/proc/${pid}`), timeoutMs);
+}
+
+/** Starts dockerd again as it was started, detached: it is the CI's daemon, and outlives the test. */
+async function restartDaemon(daemon: Daemon, socket: string): Promise<void> {
+  const out = openSync(daemon.log ?? '/dev/null', 'a');
+  const child = spawn(daemon.argv[0] as string, daemon.argv.slice(1), { detached: true, stdio: ['ignore', out, out] });
+  child.unref();
+  closeSync(out);
+  const engine = new Docker({ socketPath: socket });
+  for (let i = 0; i < 300; i++) {
+    if (await engine.ping().then(() => true, () => false)) return;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  throw new Error(`dockerd did not answer on ${socket} again`);
+}
 
 /** A podman API service on `socket`, stopped (and waited for) at the end of the test. */
 async function startService(socket: string): Promise<ChildProcess> {
@@ -95,3 +156,66 @@ async function until(condition: () => boolean, timeoutMs = 5000): Promise<boolea
   }
   return condition();
 }
+
+t.test('the Docker daemon restarted mid-run (live-restore): the watcher reconnects and resynchronises; frozen HEALTHCHECKs are said', { skip: noDocker }, async (t) => {
+  const socket = SOCKET as string;
+  const daemon = DOCKERD as Daemon;
+  const engine = new Docker({ socketPath: socket });
+  // Should the test fail while the daemon is down, it is started again before anything else is torn down.
+  let down = false;
+  t.teardown(async () => {
+    if (down) await restartDaemon(daemon, socket);
+  });
+  const token = project(t, engine);
+  const stays = await startApp(token, 'stays', {}, engine);
+  const goes = await startApp(token, 'goes', {}, engine);
+  await startApp(token, 'checked', { healthcheck: { test: ['CMD-SHELL', 'test -f /www/health'], intervalMs: 500, retries: 2 } }, engine);
+  const settings = { socketPath: socket, project: token, startGrace: '0s' };
+  const watcher = createWatcher(parseWatchSettings({ ...settings, health: 'native', checks: ['http://:8080/health'], interval: '500ms', retries: 2 }, { values: {}, flagOf: {} }), { reconnect: { minMs: 100, maxMs: 1000 } });
+  // The engine's own HEALTHCHECK status, for the container that has one (the others have none: nothing to say).
+  const engineHealth = createWatcher(parseWatchSettings({ ...settings, dryRun: true }, { values: {}, flagOf: {} }), { reconnect: { minMs: 100, maxMs: 1000 } });
+  t.teardown(() => watcher.stop());
+  t.teardown(() => engineHealth.stop());
+  const engineStates: EngineState[] = [];
+  watcher.on('engine', (state) => engineStates.push(state));
+  const log = record(watcher);
+  const healthLog = record(engineHealth);
+  await watcher.start();
+  await engineHealth.start();
+  await log.until(to('healthy', `${token}-stays`));
+  await log.until(to('healthy', `${token}-goes`));
+  await healthLog.until(to('healthy', `${token}-checked`));
+  const goesPid = (await goes.inspect()).State.Pid;
+
+  process.kill(daemon.pid, 'SIGTERM');
+  down = true;
+  t.ok(await gone(daemon.pid, 30_000), 'the daemon stopped');
+  t.ok(await until(() => engineStates.some((s) => !s.connected)), 'the watcher saw the event stream break');
+  t.notOk(engineStates.some((s) => !s.connected && /aborted/.test(s.reason)), 'and did not call it "aborted"');
+  t.ok((await stays.inspect().then(() => false, () => true)), 'the daemon is really away');
+  // Behind its back: one container's process killed; the event is never sent.
+  process.kill(goesPid, 'SIGKILL');
+  await new Promise((resolve) => setTimeout(resolve, 1500));
+  t.ok(engineStates.filter((s) => !s.connected).length >= 2, 'it kept retrying while the daemon was away');
+
+  await restartDaemon(daemon, socket);
+  down = false;
+  t.ok(await until(() => engineStates.at(-1)?.connected === true, 10_000), 'reconnected');
+  t.match(await log.until(to('destroyed', `${token}-goes`)), { msg: /Container exited/ }, 'the exit it missed is seen on the resync');
+  t.equal((await stays.inspect()).State.Running, true, 'live-restore kept the others running');
+
+  const version = Number(/^(\d+)\./.exec((await engine.version()).Version)?.[1] ?? 0);
+  if (version < 23) {
+    const frozen = await healthLog.until((x) => x.instance === `${token}-checked` && /Engine health stopped moving/.test(x.msg), 20_000);
+    t.match(frozen.reason, /no HEALTHCHECK run for .*moby#41871/, `Docker ${version}: the restored container's HEALTHCHECK never runs again, and the watcher says so`);
+  } else {
+    await new Promise((resolve) => setTimeout(resolve, 3000));
+    t.notOk(healthLog.transitions.some((x) => /Engine health stopped moving/.test(x.msg)), `Docker ${version}: HEALTHCHECKs keep running after a live-restore restart`);
+  }
+
+  // And the stream works again: a container turning unhealthy now is restarted.
+  const from = log.transitions.length;
+  await exec(stays, ['rm', '/www/health']);
+  await log.until((x) => x.instance === `${token}-stays` && x.from === 'destroying' && x.to === 'starting', 20_000, from);
+  t.pass('an unhealthy container is restarted after the reconnection');
+});

@@ -4,7 +4,7 @@
 import t, { type Test } from 'tap';
 import type { ContainerFacts, Engine, EngineEvent, EventSubscription } from '../../src/watch/engine.js';
 import { Selector } from '../../src/watch/selector.js';
-import { EXIT_SETTLE_MS, Watcher, type EngineState } from '../../src/watch/watcher.js';
+import { EXIT_SETTLE_MS, STALE_INTERVALS, Watcher, type EngineState } from '../../src/watch/watcher.js';
 import type { WatchRules } from '../../src/watch/container-watch.js';
 import type { Transition } from '../../src/supervisor/types.js';
 import { FakeClock, settle } from '../helpers/fake-clock.js';
@@ -220,4 +220,40 @@ t.test('containers the engine stops as it shuts down (the stream breaks right af
   engine.breakStream();
   t.match(log.at(-1), { to: 'destroyed', msg: 'Container stopped by the engine shutting down; watched again if it starts' });
   t.notOk(log.some((x) => /exited/.test(x.msg)), 'not an exit of its own');
+});
+
+t.test('engine health that stops moving (moby#41871) is said once and taken as unknown, until the engine runs the HEALTHCHECK again', async (t) => {
+  const { clock, engine, watcher, log } = setup(t);
+  const facts = engine.add('a', { watch: 'yes' }, { status: 'healthy', lastProbeAt: '2026-12-06T21:00:00Z', intervalMs: 1000 });
+  await watcher.start();
+  await settle();
+  t.equal(log.at(-1)?.to, 'healthy');
+  // Its status stays `healthy`, but no HEALTHCHECK runs any more: nothing new for three intervals.
+  await clock.advance(STALE_INTERVALS * 1000);
+  await settle();
+  t.match(log.at(-1), { to: 'starting', msg: 'Engine health stopped moving: health unknown until the engine runs the HEALTHCHECK again', reason: /^no HEALTHCHECK run for 3s, every 1s expected \(Docker before 23 .*moby#41871\)$/ });
+  const said = log.length;
+  await clock.advance(STALE_INTERVALS * 1000 * 4);
+  await settle();
+  t.equal(log.length, said, 'said once');
+  t.notOk(engine.calls.some((c) => c.startsWith('restart')), 'nothing done on a frozen status');
+  // The engine runs it again, and it fails: judged as any report.
+  engine.containers.set('a', { ...facts, health: { status: 'unhealthy', reason: 'HEALTHCHECK exited with code 1', lastProbeAt: '2026-12-06T21:05:00Z', intervalMs: 1000 } });
+  engine.emit('a', 'health_status');
+  await settle();
+  await settle();
+  t.same(log.slice(said).map((x) => x.to).slice(0, 2), ['unhealthy', 'destroying'], 'moving again: judged again');
+});
+
+t.test('engine health that keeps moving is never taken as frozen', async (t) => {
+  const { clock, engine, watcher, log } = setup(t);
+  const facts = engine.add('a', { watch: 'yes' }, { status: 'healthy', lastProbeAt: 'run 0', intervalMs: 1000 });
+  await watcher.start();
+  await settle();
+  for (let i = 1; i <= 10; i++) {
+    engine.containers.set('a', { ...facts, health: { status: 'healthy', lastProbeAt: `run ${i}`, intervalMs: 1000 } });
+    await clock.advance(1000);
+    await settle();
+  }
+  t.same(log.map((x) => x.to), ['starting', 'healthy']);
 });
