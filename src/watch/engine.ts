@@ -4,7 +4,8 @@
  * Everything the engine says is turned into typed facts here, once; nothing above this file reads the API's JSON.
  */
 import { createInterface } from 'node:readline';
-import Docker from 'dockerode';
+import type Docker from 'dockerode';
+import { dockerClient } from '../supervisor/drivers/docker-client.js';
 import { engineMessage } from '../supervisor/drivers/docker-sidecar.js';
 import { engineSocket } from '../supervisor/engine-socket.js';
 import type { Selector } from './selector.js';
@@ -96,7 +97,7 @@ export class DockerEngine implements Engine {
   /** Throws a usage error for a DOCKER_HOST that names no unix socket. */
   constructor(socketPath?: string) {
     this.where = engineSocket(socketPath);
-    this.docker = new Docker({ socketPath: this.where });
+    this.docker = dockerClient(this.where);
   }
 
   async listRunning(selector: Selector): Promise<string[]> {

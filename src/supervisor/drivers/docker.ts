@@ -11,8 +11,9 @@
  * an image the engine does not have fails the start with the engine's message.
  */
 import { resolve } from 'node:path';
-import Docker from 'dockerode';
+import type Docker from 'dockerode';
 import { LifeguardFailure, usageError } from '../../checks/errors.js';
+import { dockerClient } from './docker-client.js';
 import { ContainerAgentRunner, engineMessage } from './docker-sidecar.js';
 import type { Exit } from '../exit.js';
 import type { Endpoint } from '../probes/probe.js';
@@ -44,7 +45,7 @@ export class DockerDriver implements Driver {
 
   constructor(private readonly options: DockerDriverOptions) {
     this.socket = engineSocket(options.socketPath);
-    this.docker = new Docker({ socketPath: this.socket });
+    this.docker = dockerClient(this.socket);
     this.owner = ownerTag(options.stateDir);
   }
 
@@ -127,7 +128,7 @@ export async function checkEngine(socketPath: string | undefined, images: Readon
   } catch (error) {
     return [(error as Error).message];
   }
-  const docker = new Docker({ socketPath: socket });
+  const docker = dockerClient(socket);
   try {
     await docker.ping();
   } catch (error) {
