@@ -82,10 +82,23 @@ export class InstanceOutput {
   }
 }
 
-/** The last non-empty lines of `bytes`, each cut to a length a log line can carry. */
+/**
+ * A line that says what went wrong: `Error: listen EADDRINUSE …`, `TypeError: …`, `java.io.IOException: …`,
+ * `Exception in thread …`, Go's `panic: …`, `fatal error: …`. A runtime's report often ends in a dump of the
+ * error's fields or a stack (Node's `{ code: 'EADDRINUSE', … }`) that fills the last lines on its own.
+ */
+const ERROR_LINE = /^(?:[\w.$]*(?:Error|Exception)\b|panic:|fatal(?: error)?:|error:)/i;
+
+/**
+ * The last non-empty lines of `bytes`, each cut to a length a log line can carry; when the first line of the
+ * tail that says what went wrong is older than those, it leads them (so the reason stays within its bound).
+ */
 export function lastLines(bytes: Buffer): string[] {
   const lines = bytes.toString('utf8').split(/\r?\n/).map((line) => line.trimEnd()).filter((line) => line.length > 0);
-  return lines.slice(-TAIL_LINES).map((line) => (line.length > TAIL_LINE_CHARS ? `${line.slice(0, TAIL_LINE_CHARS)}…` : line));
+  const last = lines.slice(-TAIL_LINES);
+  const error = lines.findIndex((line) => ERROR_LINE.test(line.trimStart()));
+  const kept = error >= 0 && error < lines.length - TAIL_LINES ? [lines[error] as string, ...last.slice(1)] : last;
+  return kept.map((line) => (line.length > TAIL_LINE_CHARS ? `${line.slice(0, TAIL_LINE_CHARS)}…` : line));
 }
 
 interface Sink {

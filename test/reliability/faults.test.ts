@@ -35,8 +35,8 @@ t.test('exits during start-up, readiness and liveness; SIGTERM ignored; a port t
     ['exit-in-liveness', 'crashed while healthy: code 5', (x) => x.from === 'healthy' && x.to === 'crashed' && x.reason === 'exited with code 5'],
     ['ignores-sigterm', 'unhealthy', (x) => x.to === 'unhealthy'],
     ['ignores-sigterm', 'killed after the grace period', (x) => x.to === 'destroyed' && x.reason === 'still running 300ms after SIGTERM: killed'],
-    // Node's report of the uncaught EADDRINUSE ends the reason, from the app's stderr.
-    ['port-taken', 'crashed: its bind failed (exit 1)', (x) => x.to === 'crashed' && x.reason?.startsWith('exited with code 1; stderr: ') === true],
+    // Node's report of the uncaught EADDRINUSE ends the reason, from the app's stderr, its error line first.
+    ['port-taken', 'crashed: its bind failed (exit 1)', (x) => x.to === 'crashed' && x.reason?.startsWith('exited with code 1; stderr: Error: listen EADDRINUSE') === true],
   ];
   for (const [app, what, match] of expectations) {
     await cli.until(seen(app, match));

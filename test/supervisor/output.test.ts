@@ -44,6 +44,16 @@ t.test('lastLines: whole non-empty lines, at most five, each cut', async (t) => 
   t.same(lastLines(Buffer.from('1\n2\n3\n4\n5\n6\n7')), ['3', '4', '5', '6', '7']);
 });
 
+t.test('lastLines: the line that says what went wrong leads, when the end of the tail is a dump', async (t) => {
+  // What Node prints for an unhandled EADDRINUSE: the error line, its stack, then the error's fields.
+  const node = `node:events:497\n      throw er; // Unhandled 'error' event\n      ^\n\nError: listen EADDRINUSE: address already in use 127.0.0.1:8080
+    at Server.setupListenHandle [as _listen2] (node:net:1908:16)\n    at listenInCluster (node:net:1965:12)\nEmitted 'error' event on Server instance at:
+    at emitErrorNT (node:net:1944:8) {\n  code: 'EADDRINUSE',\n  errno: -98,\n  syscall: 'listen',\n  address: '127.0.0.1',\n  port: 8080\n}\n\nNode.js v20.20.2\n`;
+  t.same(lastLines(Buffer.from(node)), ['Error: listen EADDRINUSE: address already in use 127.0.0.1:8080', "  address: '127.0.0.1',", '  port: 8080', '}', 'Node.js v20.20.2']);
+  t.same(lastLines(Buffer.from('panic: boom\n\tgoroutine 1\n2\n3\n4\n5\n6')), ['panic: boom', '3', '4', '5', '6'], "Go's panic");
+  t.same(lastLines(Buffer.from('a\nb\nTypeError: x\nc')), ['a', 'b', 'TypeError: x', 'c'], 'among the last lines already: as they are');
+});
+
 t.test('stderr: lines prefixed with the instance on the supervisor\'s stderr', async (t) => {
   const dir = tempDir(t);
   const config = join(dir, 'lifeguard.json');
