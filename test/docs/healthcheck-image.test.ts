@@ -1,7 +1,10 @@
 // The README's Docker HEALTHCHECK recipe, built and run with Podman as the README says: its Dockerfile lines on
 // top of the test image (scripts/build-test-images.sh, which holds what dist/healthcheck links), built with
 // `--format docker`, which keeps the HEALTHCHECK (an OCI build drops it), and run with no network but loopback.
-// Needs root, podman, the test image and dist/healthcheck (npm run build:binary); skips with the reason otherwise.
+// Its Docker twin, where LIFEGUARD_TEST_DOCKER_SOCKET names a Docker Engine: `docker build`, `docker run`, and
+// the engine's own verdict, `healthy`.
+// Needs root, the engine's CLI, the test image and dist/healthcheck (npm run build:binary); skips with the reason
+// otherwise.
 import { execFile } from 'node:child_process';
 import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -62,4 +65,44 @@ t.test('the README HEALTHCHECK recipe, built with podman build --format docker',
     if (verdict !== 'healthy') await new Promise((resolve) => setTimeout(resolve, 200));
   }
   t.equal(verdict, 'healthy', 'podman healthcheck run: the agent in the image passed');
+});
+
+const SOCKET = process.env.LIFEGUARD_TEST_DOCKER_SOCKET;
+const dockerEnv = { ...process.env, DOCKER_HOST: `unix://${SOCKET}`, DOCKER_BUILDKIT: '0' };
+const docker = (...args: string[]) => exec('docker', args, { env: dockerEnv, timeout: 120_000 });
+
+async function noDocker(): Promise<string | false> {
+  if (SOCKET === undefined) return 'set LIFEGUARD_TEST_DOCKER_SOCKET to a Docker Engine socket';
+  if (!existsSync(BINARY)) return 'needs dist/healthcheck (npm run build:binary)';
+  try {
+    const { stdout } = await docker('version', '--format', '{{json .Server.Components}}');
+    if (/Podman/.test(stdout)) return `the engine on ${SOCKET} is Podman (the test above is its)`;
+    await docker('image', 'inspect', BASE);
+  } catch {
+    return `needs the docker CLI, a Docker Engine on ${SOCKET} and ${BASE} in it (scripts/build-test-images.sh docker)`;
+  }
+  return false;
+}
+
+t.test('the README HEALTHCHECK recipe, built with docker build, judged healthy by the engine', { skip: await noDocker() }, async (t) => {
+  const dir = t.testdir();
+  copyFileSync(BINARY, join(dir, 'healthcheck'));
+  writeFileSync(join(dir, 'Dockerfile'), `FROM ${BASE}\nENV PORT=8080\n${recipe()}`);
+  const tag = `localhost/lifeguard-readme-healthcheck:${process.pid}`;
+  const name = `lifeguard-readme-healthcheck-${process.pid}`;
+  t.teardown(async () => {
+    await docker('rm', '-f', name).catch(() => {});
+    await docker('rmi', '-f', tag).catch(() => {});
+  });
+  await docker('build', '-q', '-t', tag, dir);
+  const [inspected] = JSON.parse((await docker('image', 'inspect', tag)).stdout);
+  t.match(inspected.Config?.Healthcheck?.Test, ['CMD', '/usr/local/bin/healthcheck', '--mode=once'], 'the image keeps its HEALTHCHECK');
+  await docker('run', '-d', '--network', 'none', '--name', name, tag);
+  let status = '';
+  // The first HEALTHCHECK runs after its 10s interval.
+  for (let attempt = 0; attempt < 150 && status !== 'healthy'; attempt++) {
+    status = (await docker('inspect', '--format', '{{.State.Health.Status}}', name)).stdout.trim();
+    if (status !== 'healthy') await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  t.equal(status, 'healthy', 'Docker ran the agent in the image, and it passed');
 });
