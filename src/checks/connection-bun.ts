@@ -16,6 +16,7 @@ interface BunRuntime {
       data(socket: BunSocket, bytes: Buffer): void;
       drain(socket: BunSocket): void;
       end(socket: BunSocket): void;
+      close(socket: BunSocket, err: Error | undefined): void;
       error(socket: BunSocket, err: Error): void;
       connectError(socket: BunSocket, err: Error): void;
       close(socket: BunSocket, err?: Error): void;
@@ -63,6 +64,15 @@ class BunConnection implements Connection {
           },
           end() {
             if (self.close()) self.events.ended();
+          },
+          // A socket error once connected (a reset above all) comes here, as the close's argument, and only here:
+          // Bun calls `error` for a handler that throws and for TLS failures, never for the socket (Bun 1.4.5,
+          // src/bun.js/api/bun/socket.zig, onClose). Without this handler a reset went unseen and the check
+          // waited for its deadline. A close without an error that no `end` came before is the peer's close too.
+          close(_socket, err) {
+            if (!self.close()) return;
+            if (err === undefined) self.events.ended();
+            else self.events.failed(err);
           },
           error(_socket, err) {
             if (self.close()) self.events.failed(err);
