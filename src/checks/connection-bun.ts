@@ -4,7 +4,7 @@
  * streams over these same sockets: loading it and opening one connection through it costs a `once` agent about
  * 6 ms of CPU at every start, against about 0.3 ms for Bun.connect. The contract is connection.ts's.
  */
-import type { Connect, Connection, ConnectionEvents } from './connection.js';
+import { type Connect, type Connection, type ConnectionEvents, isReset } from './connection.js';
 
 /** The part of Bun's API used here (no Bun types are installed: the library and supervisor run on Node). */
 interface BunRuntime {
@@ -22,6 +22,7 @@ interface BunRuntime {
       close(socket: BunSocket, err?: Error): void;
     };
   }): Promise<BunSocket>;
+  udpSocket(options: { connect: { hostname: string; port: number } }): Promise<{ close(): void }>;
 }
 interface BunSocket {
   write(bytes: Uint8Array): number;
@@ -41,8 +42,10 @@ class BunConnection implements Connection {
   private socket: BunSocket | undefined;
   /** Bytes not yet taken by the kernel: queued before `open`, or the tail of a partial write. */
   private pending: Uint8Array | undefined;
+  /** True while inside Bun.connect, which reports a socket it could not make before it returns. */
+  private starting = true;
 
-  constructor(runtime: BunRuntime, host: string, port: number, private readonly events: ConnectionEvents) {
+  constructor(private readonly runtime: BunRuntime, private readonly host: string, private readonly port: number, private readonly events: ConnectionEvents) {
     const self = this;
     runtime
       .connect({
@@ -78,6 +81,10 @@ class BunConnection implements Connection {
             if (self.close()) self.events.failed(err);
           },
           connectError(_socket, err) {
+            if (self.starting) return void self.madeNoSocket();
+            if (self.state !== 'connecting') return;
+            // A reset seen by the connect: the handshake was done, then reset (a refusal is ECONNREFUSED).
+            if (isReset(err)) self.events.connected();
             if (self.close()) self.events.failed(err);
           },
           // A reset from the peer comes only here (ECONNRESET, read), with neither `error` nor `end` before it.
@@ -90,6 +97,7 @@ class BunConnection implements Connection {
       })
       // The rejection repeats connectError, already delivered.
       .catch(() => {});
+    this.starting = false;
   }
 
   write(bytes: Uint8Array): void {
@@ -111,6 +119,25 @@ class BunConnection implements Connection {
     if (this.pending === undefined || this.socket === undefined || this.state !== 'open') return;
     const written = this.socket.write(this.pending);
     this.pending = written >= this.pending.length ? undefined : this.pending.subarray(Math.max(written, 0));
+  }
+
+  /**
+   * Bun.connect could not make the socket (socket(2) or connect(2) failed at once: EMFILE, ENETUNREACH...). Bun
+   * reports that from inside Bun.connect, and always as ECONNREFUSED, whatever the errno was (Bun 1.4.5,
+   * src/bun.js/api/bun/socket/Listener.zig, connect: `doConnect(connection) catch handleConnectError(ECONNREFUSED)`).
+   * A refusal is the peer's answer and cannot come before connect(2) returns, so this is not one. A UDP socket
+   * connected to the same address makes the same socket(2) and the same route lookup, sends nothing, and Bun
+   * gives its errno: that is the reason reported, after Bun.connect has returned, as the contract wants.
+   */
+  private async madeNoSocket(): Promise<void> {
+    let reason: Error = Object.assign(new Error('connect: the socket could not be made'), { syscall: 'connect' });
+    try {
+      (await this.runtime.udpSocket({ connect: { hostname: this.host, port: this.port } })).close();
+    } catch (err) {
+      const code = (err as { code?: unknown }).code;
+      if (typeof code === 'string') reason = Object.assign(new Error(`connect ${code}`), { code, syscall: 'connect' });
+    }
+    if (this.close()) this.events.failed(reason);
   }
 
   /** True for the first close, which ends the events; the socket, if there is one yet, goes with it. */

@@ -2,8 +2,9 @@
  * A check's TCP connection through node:net, for Node.js (the library, the supervisor's native engine and the
  * bundle dist/healthcheck.cjs). The contract is connection.ts's.
  */
+import { readSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
-import type { Connect, Connection, ConnectionEvents } from './connection.js';
+import { type Connect, type Connection, type ConnectionEvents, isReset } from './connection.js';
 import { MAX_HEADER_BYTES } from './reason.js';
 
 /**
@@ -30,14 +31,25 @@ class NodeConnection implements Connection {
         },
       },
     });
+    let connected = false;
     this.socket.once('connect', () => {
+      connected = true;
       if (this.open) events.connected();
     });
     this.socket.on('error', (err) => {
+      if (!this.open) return;
+      // A reset seen by the connect: the handshake was done, the peer reset it before we looked (a refusal is
+      // ECONNREFUSED). The connection was made; Bun's layer says the same.
+      if (!connected && isReset(err)) events.connected();
       if (this.close()) events.failed(err);
     });
     this.socket.on('end', () => {
-      if (this.close()) events.ended();
+      if (!this.open) return;
+      const reset = resetBehindEnd(this.socket);
+      if (this.close()) {
+        if (reset === undefined) events.ended();
+        else events.failed(reset);
+      }
     });
   }
 
@@ -62,4 +74,23 @@ class NodeConnection implements Connection {
     this.socket.destroy();
     return true;
   }
+}
+
+const probe = Buffer.alloc(1);
+
+/**
+ * The reset behind an `end`, if that is what it was. libuv reports a reset that comes behind data as the end of the
+ * stream: after a short read it takes EPOLLHUP for an end without reading again (uv__stream_io's "short-circuit iff
+ * POLLHUP"), and the reset's error stays in the socket, unread, so that `HTTP/1.1 2` then a reset read as a FIN
+ * most of the time. One more read(2) of the descriptor tells them apart: 0 after a FIN, ECONNRESET after a reset.
+ */
+function resetBehindEnd(socket: Socket): Error | undefined {
+  const fd = (socket as unknown as { _handle?: { fd?: unknown } })._handle?.fd;
+  if (typeof fd !== 'number' || fd < 0) return undefined;
+  try {
+    readSync(fd, probe, 0, 1, null);
+  } catch (err) {
+    if (isReset(err as Error)) return err as Error;
+  }
+  return undefined;
 }

@@ -5,7 +5,12 @@
  *
  * The checks see events and two commands, nothing of either runtime's socket. `connected` comes at most once,
  * then `data` any number of times; exactly one of `ended` (the peer's orderly close) and `failed` ends the
- * stream of events, unless `destroy` or `reset` came first, after which nothing is delivered.
+ * stream of events, unless `destroy` or `reset` came first, after which nothing is delivered. No event comes
+ * before openConnection has returned.
+ *
+ * A reset is `failed` with ECONNRESET (or EPIPE), wherever it comes: a reset behind data is not an `ended`, and a
+ * reset that the connect saw (the handshake done, then reset before the checker looked) is `connected` first,
+ * since the connection was made. The two layers must agree on every path: test/helpers/socket-cases.ts.
  */
 export interface ConnectionEvents {
   connected(): void;
@@ -32,3 +37,9 @@ export interface Connection {
 }
 
 export type Connect = (host: string, port: number, events: ConnectionEvents) => Connection;
+
+/** A reset by the peer: ECONNRESET, or EPIPE for a call after the reset was already reported. */
+export function isReset(err: Error): boolean {
+  const code = (err as NodeJS.ErrnoException).code;
+  return code === 'ECONNRESET' || code === 'EPIPE';
+}

@@ -11,14 +11,12 @@ import { lifeguardError } from './errors.js';
 
 const STRERROR: Readonly<Record<string, string>> = {
   ECONNREFUSED: 'connection refused',
-  ECONNRESET: 'connection reset by peer',
   ECONNABORTED: 'software caused connection abort',
   EHOSTUNREACH: 'no route to host',
   EHOSTDOWN: 'host is down',
   ENETUNREACH: 'network is unreachable',
   ENETDOWN: 'network is down',
   ETIMEDOUT: 'connection timed out',
-  EPIPE: 'broken pipe',
   EADDRNOTAVAIL: 'cannot assign requested address',
   EADDRINUSE: 'address already in use',
   EACCES: 'permission denied',
@@ -70,7 +68,7 @@ export function tlsErrorReason(thrown: unknown): string {
   // BoringSSL (the Bun build) gives no code, only `error:1000045c:SSL routines:OPENSSL_internal:<REASON>`.
   const reason = /OPENSSL_internal:([A-Z0-9_]+)/.exec(err instanceof Error ? err.message : '')?.[1];
   if (reason !== undefined && Object.hasOwn(TLS_PHRASE, `ERR_SSL_${reason}`)) return `tls: ${TLS_PHRASE[`ERR_SSL_${reason}`]}`;
-  if (code === 'ECONNRESET' || code === 'EPIPE') return `tls: ${socketErrorReason(thrown).replace(/^(read|write): /, '')} during the handshake`;
+  if (code === 'ECONNRESET' || code === 'EPIPE') return 'tls: connection reset by peer during the handshake';
   const message = err instanceof Error ? err.message.split('\n')[0] ?? '' : String(thrown);
   return `tls: ${message}`;
 }
@@ -99,9 +97,18 @@ export function socketErrorReason(thrown: unknown): string {
   if (code === undefined) return err.message;
   // A TLS alert can come after the handshake (TLS 1.3 servers refuse a client certificate with the first read).
   if (isTlsError(err)) return tlsErrorReason(err);
+  if (code === 'ECONNRESET' || code === 'EPIPE') return RESET_BY_PEER;
   const phrase = STRERROR[code] ?? code;
   return err.syscall === undefined ? phrase : `${err.syscall}: ${phrase}`;
 }
+
+/**
+ * A reset, in one form whichever call of the checker saw it: connect (the handshake was done, then reset before the
+ * checker looked), write or read, as ECONNRESET or as EPIPE (a later call on a socket whose reset was already
+ * reported). Which call sees it is a race on the checker's side, not news about the app, and the two builds run
+ * different event loops: the words must not change from one run to the next.
+ */
+export const RESET_BY_PEER = 'read: connection reset by peer';
 
 /** The peer closed the connection (an orderly close, not a reset) before a single byte of a response. */
 export const CLOSED_BEFORE_RESPONSE = 'connection closed before a response was received';

@@ -29,8 +29,8 @@ function agentCommand(chosen: string | undefined): [string, ...string[]] {
  * NODE_OPTIONS for node, LGD_OPTIONS for the Bun executable (BUN_OPTIONS renamed by scripts/lib/bun-base.mjs,
  * so that an app's own BUN_OPTIONS never reaches it).
  */
-export function preloadEnv(file: string): Record<string, string> {
-  return AGENT_COMMAND.length > 1 ? { NODE_OPTIONS: `--require ${file}` } : { LGD_OPTIONS: `--preload ${file}` };
+export function preloadEnv(file: string, command: readonly string[] = AGENT_COMMAND): Record<string, string> {
+  return command.length > 1 ? { NODE_OPTIONS: `--require ${file}` } : { LGD_OPTIONS: `--preload ${file}` };
 }
 
 export interface Ended {

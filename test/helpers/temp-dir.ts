@@ -6,9 +6,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Test } from 'tap';
+import type { Teardown } from '../checks/fixtures.js';
 
-export function tempDir(t: Test): string {
+export function tempDir(t: Teardown): string {
   const dir = mkdtempSync(join(tmpdir(), 'lifeguard-test-'));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   return dir;

@@ -6,7 +6,7 @@ import { createServer as createHttpsServer, type ServerOptions } from 'node:http
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import type { Test } from 'tap';
-import { serveOnLoopback } from '../checks/fixtures.js';
+import { serveOnLoopback, type Teardown } from '../checks/fixtures.js';
 import { tempDir } from './temp-dir.js';
 
 /** false when openssl can make certificates here; else why the test skips. */
@@ -34,7 +34,7 @@ export interface KeyPair {
 const SAN = 'subjectAltName=DNS:localhost,IP:127.0.0.1,IP:::1';
 
 /** A fresh CA and the certificates the TLS tests need (EC P-256 keys: fast to make). */
-export function makeCerts(t: Test): Certs {
+export function makeCerts(t: Teardown): Certs {
   const dir = tempDir(t);
   const at = (name: string) => join(dir, name);
   const openssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
