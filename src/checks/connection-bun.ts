@@ -31,6 +31,33 @@ interface BunSocket {
 
 const runtime = (globalThis as { Bun?: BunRuntime }).Bun;
 
+/**
+ * connection-node.ts's question for node:net sockets (dial.ts asks it of its TLS sockets), answered for Bun: never.
+ * Bun's node:net reports a reset behind data as an error, and by its `end` the descriptor may be closed and reused.
+ */
+export function resetBehindEnd(_socket: unknown): Error | undefined {
+  return undefined;
+}
+
+/**
+ * What a connect that Bun reports as refused really met, if it was not a refusal. Bun reports a socket it could not
+ * make (socket(2) or connect(2) failing at once: EMFILE, ENETUNREACH...) as ECONNREFUSED, whatever the errno was, and
+ * Bun.connect does so before it returns (Bun 1.4.5, src/bun.js/api/bun/socket/Listener.zig, connect:
+ * `doConnect(connection) catch handleConnectError(ECONNREFUSED)`); its node:net, on the same code, does the same.
+ * A UDP socket connected to the same address makes the same socket(2) and the same route lookup, sends nothing, and
+ * Bun gives its errno. Undefined when it works: then the refusal was one.
+ */
+export async function refusalCause(host: string, port: number): Promise<Error | undefined> {
+  if (runtime === undefined) return undefined;
+  try {
+    (await runtime.udpSocket({ connect: { hostname: host, port } })).close();
+    return undefined;
+  } catch (err) {
+    const code = (err as { code?: unknown }).code;
+    return typeof code === 'string' ? Object.assign(new Error(`connect ${code}`), { code, syscall: 'connect' }) : undefined;
+  }
+}
+
 export const openConnection: Connect = (host, port, events) => {
   if (runtime === undefined) throw new Error('connection-bun.ts runs under Bun only');
   return new BunConnection(runtime, host, port, events);
@@ -45,7 +72,7 @@ class BunConnection implements Connection {
   /** True while inside Bun.connect, which reports a socket it could not make before it returns. */
   private starting = true;
 
-  constructor(private readonly runtime: BunRuntime, private readonly host: string, private readonly port: number, private readonly events: ConnectionEvents) {
+  constructor(runtime: BunRuntime, private readonly host: string, private readonly port: number, private readonly events: ConnectionEvents) {
     const self = this;
     runtime
       .connect({
@@ -121,22 +148,11 @@ class BunConnection implements Connection {
     this.pending = written >= this.pending.length ? undefined : this.pending.subarray(Math.max(written, 0));
   }
 
-  /**
-   * Bun.connect could not make the socket (socket(2) or connect(2) failed at once: EMFILE, ENETUNREACH...). Bun
-   * reports that from inside Bun.connect, and always as ECONNREFUSED, whatever the errno was (Bun 1.4.5,
-   * src/bun.js/api/bun/socket/Listener.zig, connect: `doConnect(connection) catch handleConnectError(ECONNREFUSED)`).
-   * A refusal is the peer's answer and cannot come before connect(2) returns, so this is not one. A UDP socket
-   * connected to the same address makes the same socket(2) and the same route lookup, sends nothing, and Bun
-   * gives its errno: that is the reason reported, after Bun.connect has returned, as the contract wants.
-   */
+  /** Bun.connect could not make the socket: the reason is refusalCause's, after openConnection has returned. */
   private async madeNoSocket(): Promise<void> {
-    let reason: Error = Object.assign(new Error('connect: the socket could not be made'), { syscall: 'connect' });
-    try {
-      (await this.runtime.udpSocket({ connect: { hostname: this.host, port: this.port } })).close();
-    } catch (err) {
-      const code = (err as { code?: unknown }).code;
-      if (typeof code === 'string') reason = Object.assign(new Error(`connect ${code}`), { code, syscall: 'connect' });
-    }
+    // Not a moment before openConnection has returned (udpSocket may throw at once, as Bun.connect reported).
+    await null;
+    const reason = (await refusalCause(this.host, this.port)) ?? Object.assign(new Error('connect: the socket could not be made'), { syscall: 'connect' });
     if (this.close()) this.events.failed(reason);
   }
 

@@ -11,12 +11,16 @@
  * file with connection-bun.ts. The contract is connection.ts's.
  */
 import { getSystemErrorName } from 'node:util';
-import type { Connect, Connection, ConnectionEvents } from './connection.js';
-import { openConnection as openSocketConnection } from './connection-node.js';
+import { type Connect, type Connection, type ConnectionEvents, isReset } from './connection.js';
+import { openConnection as openSocketConnection, resetBehindEof } from './connection-node.js';
+
+// What dial.ts asks of its node:net sockets (TLS, gRPC), from here so that the Bun build swaps them with the rest.
+export { refusalCause, resetBehindEnd } from './connection-node.js';
 import { MAX_HEADER_BYTES } from './reason.js';
 
 /** The part of libuv's TCP handle (src/tcp_wrap.cc, src/stream_base.cc) used here. */
 interface TcpHandle {
+  readonly fd: number;
   onread: () => void;
   connect(req: ConnectRequest, address: string, port: number): number;
   connect6(req: ConnectRequest, address: string, port: number): number;
@@ -103,7 +107,7 @@ class HandleConnection implements Connection {
     req.port = port;
     const err = host.includes(':') ? handle.connect6(req, host, port) : handle.connect(req, host, port);
     // A synchronous refusal (a bad address) is told like an asynchronous one, after the caller has the connection.
-    if (err !== 0) queueMicrotask(() => this.fail(err, 'connect'));
+    if (err !== 0) queueMicrotask(() => this.fail(uvError(err, 'connect')));
   }
 
   write(bytes: Uint8Array): void {
@@ -126,13 +130,18 @@ class HandleConnection implements Connection {
 
   private connected(status: number): void {
     if (this.state !== 'connecting') return;
-    if (status < 0) return this.fail(status, 'connect');
+    if (status < 0) {
+      const err = uvError(status, 'connect');
+      // A reset the connect saw: the handshake was done, the peer reset it before we looked; the connection was made.
+      if (isReset(err)) this.events.connected();
+      return this.fail(err);
+    }
     this.state = 'open';
     const { handle, uv } = this;
     handle.useUserBuffer(readBuffer);
     handle.onread = () => this.read(uv.state[uv.readBytesOrError] as number);
     const err = handle.readStart();
-    if (err !== 0) return this.fail(err, 'read');
+    if (err !== 0) return this.fail(uvError(err, 'read'));
     this.events.connected();
     const pending = this.pending;
     this.pending = undefined;
@@ -143,10 +152,13 @@ class HandleConnection implements Connection {
     if (this.state !== 'open') return;
     if (bytes > 0) return this.events.data(readBuffer.subarray(0, bytes));
     if (bytes === this.uv.eof) {
+      // libuv's end may be a reset behind data (connection-node.ts, resetBehindEnd).
+      const reset = resetBehindEof(this.handle.fd);
+      if (reset !== undefined) return this.fail(reset);
       this.destroy();
       return this.events.ended();
     }
-    if (bytes < 0) this.fail(bytes, 'read');
+    if (bytes < 0) this.fail(uvError(bytes, 'read'));
   }
 
   private send(bytes: Uint8Array): void {
@@ -154,12 +166,12 @@ class HandleConnection implements Connection {
     const req = new uv.WriteWrap();
     req.handle = this.handle;
     req.oncomplete = (status) => {
-      if (status < 0 && this.state === 'open') this.fail(status, 'write');
+      if (status < 0 && this.state === 'open') this.fail(uvError(status, 'write'));
     };
     req.async = false;
     req.buffer = null;
     const err = this.handle.writeBuffer(req, bytes);
-    if (err !== 0) return this.fail(err, 'write');
+    if (err !== 0) return this.fail(uvError(err, 'write'));
     // The kernel did not take it all at once: the bytes must live until the write completes.
     if (uv.state[uv.lastWriteWasAsync] !== 0) {
       req.async = true;
@@ -167,9 +179,9 @@ class HandleConnection implements Connection {
     }
   }
 
-  private fail(status: number, syscall: string): void {
+  private fail(err: Error): void {
     if (this.state === 'closed') return;
     this.destroy();
-    this.events.failed(uvError(status, syscall));
+    this.events.failed(err);
   }
 }

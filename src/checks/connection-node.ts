@@ -13,6 +13,11 @@ import { MAX_HEADER_BYTES } from './reason.js';
  */
 const readBuffer = Buffer.allocUnsafe(MAX_HEADER_BYTES);
 
+/** connection-bun.ts's question, for Bun's refusals that are not; node:net gives the errno itself. */
+export async function refusalCause(_host: string, _port: number): Promise<Error | undefined> {
+  return undefined;
+}
+
 export const openConnection: Connect = (host, port, events) => new NodeConnection(host, port, events);
 
 class NodeConnection implements Connection {
@@ -83,9 +88,14 @@ const probe = Buffer.alloc(1);
  * stream: after a short read it takes EPOLLHUP for an end without reading again (uv__stream_io's "short-circuit iff
  * POLLHUP"), and the reset's error stays in the socket, unread, so that `HTTP/1.1 2` then a reset read as a FIN
  * most of the time. One more read(2) of the descriptor tells them apart: 0 after a FIN, ECONNRESET after a reset.
+ * For this layer's sockets, and for the node:net sockets under TLS and gRPC (dial.ts), still open at their `end`.
  */
-function resetBehindEnd(socket: Socket): Error | undefined {
-  const fd = (socket as unknown as { _handle?: { fd?: unknown } })._handle?.fd;
+export function resetBehindEnd(socket: Socket): Error | undefined {
+  return resetBehindEof((socket as unknown as { _handle?: { fd?: unknown } })._handle?.fd);
+}
+
+/** The same question, asked of a libuv handle's descriptor (connection-handle.ts), still open at its end. */
+export function resetBehindEof(fd: unknown): Error | undefined {
   if (typeof fd !== 'number' || fd < 0) return undefined;
   try {
     readSync(fd, probe, 0, 1, null);

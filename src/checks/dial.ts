@@ -3,7 +3,8 @@ import type { ConnectionOptions, TLSSocket } from 'node:tls';
 import type { Connection } from './connection.js';
 // libuv's TCP handle (node:net where it cannot be had); the Bun build (scripts/lib/bun-compile.mjs) puts
 // connection-bun.ts (Bun.connect) in its place.
-import { openConnection } from './connection-handle.js';
+import { openConnection, refusalCause, resetBehindEnd } from './connection-handle.js';
+import { isReset } from './connection.js';
 import type { Resolved } from './errors.js';
 import { isIpLiteral } from './ip-literal.js';
 import { lookupErrorReason, oneLine, socketErrorReason, tlsErrorReason } from './reason.js';
@@ -174,8 +175,13 @@ export class Dialer {
     socket.on('error', (err) => {
       if (this.socket !== socket || this.state !== 'dialing') return;
       socket.destroy();
-      if (next !== undefined) return next();
-      this.fail('connect', socketErrorReason(err));
+      // A reset the connect saw: the connection was made, and the handshake, when TLS was asked, had begun.
+      if (isReset(err) && this.target.tls !== undefined) return this.fail('tls', tlsErrorReason(err));
+      if (next !== undefined && !isReset(err)) return next();
+      if ((err as NodeJS.ErrnoException).code !== 'ECONNREFUSED') return this.fail('connect', socketErrorReason(err));
+      void refusalCause(address, this.target.port).then((cause) => {
+        if (this.socket === socket && this.state === 'dialing') this.fail('connect', socketErrorReason(cause ?? err));
+      });
     });
     socket.once('connect', () => {
       if (this.socket !== socket || this.state !== 'dialing') return;
@@ -204,11 +210,12 @@ export class Dialer {
       if (this.socket === tls && this.state === 'dialing') this.fail('tls', tlsErrorReason(err));
     });
     tls.once('secureConnect', () => {
-      if (this.socket === tls && this.state === 'dialing') this.connected(tls);
+      if (this.socket === tls && this.state === 'dialing') this.connected(tls, socket);
     });
   }
 
-  private connected(socket: Socket | TLSSocket): void {
+  /** `raw`: the TCP socket under a TLS one. */
+  private connected(socket: Socket | TLSSocket, raw: Socket = socket): void {
     this.state = 'connected';
     socket.removeAllListeners('error');
     if (this.target.socket === true) return this.handlers.connected(socket);
@@ -220,7 +227,10 @@ export class Dialer {
       if (this.socket === socket && this.state === 'connected') this.fail('connect', socketErrorReason(err));
     });
     socket.on('end', () => {
-      if (this.socket === socket && this.state === 'connected') this.handlers.ended?.();
+      if (this.socket !== socket || this.state !== 'connected') return;
+      const reset = resetBehindEnd(raw);
+      if (reset === undefined) this.handlers.ended?.();
+      else this.fail('connect', socketErrorReason(reset));
     });
     this.handlers.connected(undefined);
   }

@@ -68,7 +68,9 @@ export function tlsErrorReason(thrown: unknown): string {
   // BoringSSL (the Bun build) gives no code, only `error:1000045c:SSL routines:OPENSSL_internal:<REASON>`.
   const reason = /OPENSSL_internal:([A-Z0-9_]+)/.exec(err instanceof Error ? err.message : '')?.[1];
   if (reason !== undefined && Object.hasOwn(TLS_PHRASE, `ERR_SSL_${reason}`)) return `tls: ${TLS_PHRASE[`ERR_SSL_${reason}`]}`;
-  if (code === 'ECONNRESET' || code === 'EPIPE') return 'tls: connection reset by peer during the handshake';
+  // A FIN or a reset: node:tls says ECONNRESET for both ("socket disconnected before secure TLS connection was
+  // established"), so no build can tell which it was, and the words say what is true of both.
+  if (code === 'ECONNRESET' || code === 'EPIPE') return TLS_CLOSED;
   const message = err instanceof Error ? err.message.split('\n')[0] ?? '' : String(thrown);
   return `tls: ${message}`;
 }
@@ -109,6 +111,7 @@ export function socketErrorReason(thrown: unknown): string {
  * different event loops: the words must not change from one run to the next.
  */
 export const RESET_BY_PEER = 'read: connection reset by peer';
+export const TLS_CLOSED = 'tls: the server closed the connection during the handshake';
 
 /** The peer closed the connection (an orderly close, not a reset) before a single byte of a response. */
 export const CLOSED_BEFORE_RESPONSE = 'connection closed before a response was received';
