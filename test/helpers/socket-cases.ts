@@ -294,14 +294,39 @@ export class SocketLab {
     return port;
   }
 
-  /** A preload that fills the agent's descriptor table once it has loaded (with a low limit, set by `prlimit`). */
+  /**
+   * A preload that fills the agent's descriptor table (with a low limit, set by `prlimit`) just before its check
+   * connects. Under Node, at the first node:net connect (modules may still be loading after the main script, tap's
+   * coverage hook among them), and emptied in the next tick after the connect's own (its socket(2)), before the
+   * error is reported, so that what the process does at exit (tap's coverage record) can still open a file.
+   * Under Bun, whose agent is loaded whole from the executable, once the main script has run.
+   */
   preload(): string {
     if (this.emfilePreload === undefined) {
       this.emfilePreload = join(tempDir(this.t), 'fill-descriptors.cjs');
       writeFileSync(
         this.emfilePreload,
-        // nextTick: after the agent's code is loaded (Node reads its bundle from disk), before its check connects.
-        "const { openSync } = require('node:fs');\nprocess.nextTick(() => {\n  for (let i = 0; i < 65536; i++) {\n    try { openSync('/dev/null', 'r'); } catch (err) { if (err.code === 'EMFILE') return; throw err; }\n  }\n});\n",
+        [
+          "const { closeSync, openSync } = require('node:fs');",
+          'const filled = [];',
+          'const fill = () => {',
+          '  for (let i = 0; i < 65536; i++) {',
+          "    try { filled.push(openSync('/dev/null', 'r')); } catch (err) { if (err.code === 'EMFILE') return; throw err; }",
+          '  }',
+          '};',
+          "if (typeof Bun !== 'undefined') process.nextTick(fill);",
+          'else {',
+          "  const { Socket } = require('node:net');",
+          '  const connect = Socket.prototype.connect;',
+          '  Socket.prototype.connect = function (...args) {',
+          '    fill();',
+          '    const connecting = connect.apply(this, args);',
+          '    process.nextTick(() => filled.splice(0).forEach((fd) => closeSync(fd)));',
+          '    return connecting;',
+          '  };',
+          '}',
+          '',
+        ].join('\n'),
       );
     }
     return this.emfilePreload;
