@@ -1,10 +1,11 @@
 // Re-runs issue 26's table: an HTTP check (`--host 127.0.0.1 --port P --uri /h --timeout 1s`) against loopback
 // servers that reset or close at each stage, N runs each (default 20), with both builds side by side: the Bun
 // executable dist/healthcheck and the Node build bin/healthcheck.cjs. With --all, every case of the socket layer's
-// conformance table (test/helpers/socket-cases.ts, the list the tests run) with its own arguments.
+// conformance table (test/helpers/socket-cases.ts, the list the tests run) with its own arguments, and a third
+// column: the Node build on node:net (NODE_PENDING_DEPRECATION=1), its fallback from libuv's TCP handle.
 // Prints the table (each cell: how many runs ended how) and writes it as JSON.
 //
-//   npm run socket-table [-- --all] [--runs N] [--json FILE]
+//   npm run socket-table [-- --all] [--only TEXT] [--runs N] [--json FILE]   (--only: the cases whose `protocol: name` has TEXT)
 //   (= npm run build:binary && node --import tsx scripts/socket-table.mjs ...)
 import { existsSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -25,9 +26,12 @@ if (!Number.isInteger(runs) || runs < 1) {
   process.exit(2);
 }
 
+const node = [process.execPath, join(root, 'bin/healthcheck.cjs')];
 const builds = [
   { name: 'dist/healthcheck (Bun)', command: [join(root, 'dist/healthcheck')] },
-  { name: 'bin/healthcheck.cjs (Node)', command: [process.execPath, join(root, 'bin/healthcheck.cjs')] },
+  { name: 'bin/healthcheck.cjs (Node)', command: node },
+  // The Node build's other socket layer: node:net, where libuv's TCP handle is not to be had (connection-handle.ts).
+  ...(all ? [{ name: 'bin/healthcheck.cjs, node:net', command: node, env: { NODE_PENDING_DEPRECATION: '1' } }] : []),
 ];
 for (const { command } of builds) {
   const file = command.at(-1);
@@ -39,7 +43,8 @@ for (const { command } of builds) {
 
 const teardowns = [];
 const lab = new SocketLab({ teardown: (fn) => teardowns.push(fn) });
-const cases = all ? SOCKET_CASES : SOCKET_CASES.filter((c) => c.issueRow !== undefined);
+const only = option('--only', '');
+const cases = (all ? SOCKET_CASES : SOCKET_CASES.filter((c) => c.issueRow !== undefined)).filter((c) => `${c.protocol}: ${c.name}`.includes(only));
 const rows = [];
 try {
   for (const c of cases) {
@@ -49,7 +54,7 @@ try {
     const expected = expectedKeys(c, port);
     const row = { server: c.issueRow ?? `${c.protocol}: ${c.name}`, expected: expected.map((k) => k.replace(`:${port}`, ':P')), builds: {} };
     for (const build of builds) {
-      const tally = await runCase(lab, c, port, build.command, runs, argv);
+      const tally = await runCase(lab, c, port, build.command, runs, argv, build.env);
       row.builds[build.name] = {
         right: [...tally].filter(([key]) => expected.includes(key)).reduce((n, [, count]) => n + count, 0),
         runs,

@@ -114,12 +114,6 @@ class BunConnection implements Connection {
             if (isReset(err)) self.events.connected();
             if (self.close()) self.events.failed(err);
           },
-          // A reset from the peer comes only here (ECONNRESET, read), with neither `error` nor `end` before it.
-          close(_socket, err) {
-            if (!self.close()) return;
-            if (err === undefined) self.events.ended();
-            else self.events.failed(err);
-          },
         },
       })
       // The rejection repeats connectError, already delivered.

@@ -178,7 +178,7 @@ export class Dialer {
       // A reset the connect saw: the connection was made, and the handshake, when TLS was asked, had begun.
       if (isReset(err) && this.target.tls !== undefined) return this.fail('tls', tlsErrorReason(err));
       if (next !== undefined && !isReset(err)) return next();
-      if ((err as NodeJS.ErrnoException).code !== 'ECONNREFUSED') return this.fail('connect', socketErrorReason(err));
+      if ((err as NodeJS.ErrnoException).code !== 'ECONNREFUSED' || address === undefined) return this.fail('connect', socketErrorReason(err));
       void refusalCause(address, this.target.port).then((cause) => {
         if (this.socket === socket && this.state === 'dialing') this.fail('connect', socketErrorReason(cause ?? err));
       });

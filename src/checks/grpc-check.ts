@@ -11,6 +11,7 @@ import type * as Zlib from 'node:zlib';
 import { connect as http2Connect, constants, type ClientHttp2Session, type ClientHttp2Stream, type IncomingHttpHeaders } from 'node:http2';
 import type { Socket } from 'node:net';
 import { monotonicMs } from './clock.js';
+import { resetBehindEnd } from './connection-handle.js';
 import { Dialer, type DialPhase, type Resolver } from './dial.js';
 import { type ErrorCode, formatAddress, type GrpcFacts, lifeguardError, type LifeguardError } from './errors.js';
 import { RESERVED_METADATA, wireValue } from './grpc-metadata.js';
@@ -130,6 +131,12 @@ class GrpcAttempt {
       settings: { enablePush: false },
     });
     this.session = session;
+    // node:http2 takes a reset behind data for the end of the stream, as libuv tells it (connection-node.ts,
+    // resetBehindEnd), and closes the session without an error: asked at the socket's end, still open then.
+    let reset: Error | undefined;
+    socket.once('end', () => {
+      reset = resetBehindEnd(socket);
+    });
     const failed = (err: unknown) => this.finish({ kind: 'failed', phase: isTlsError(err) ? 'tls' : this.phase === 'connecting' ? 'connect' : 'rpc', reason: http2Reason(err) });
     session.on('error', failed);
     // A TLS 1.3 server refuses a client certificate after the handshake, with an alert in its first record: Node's
@@ -139,7 +146,7 @@ class GrpcAttempt {
       if (this.stream === undefined || this.phase !== 'calling') return;
       this.finish({ kind: 'failed', phase: 'rpc', reason: `the server sent GOAWAY (${h2ErrorName(code)})` });
     });
-    session.on('close', () => this.finish({ kind: 'failed', phase: this.phase === 'connecting' ? 'connect' : 'rpc', reason: 'connection closed before a reply' }));
+    session.on('close', () => this.finish({ kind: 'failed', phase: this.phase === 'connecting' ? 'connect' : 'rpc', reason: reset === undefined ? 'connection closed before a reply' : socketErrorReason(reset) }));
     // Up once the server's SETTINGS arrive, as grpc-go counts a connection ready: a peer that accepts and never
     // speaks HTTP/2 is a connection failure, not a failed call.
     session.once('remoteSettings', () => this.call(session));
@@ -205,6 +212,8 @@ class GrpcAttempt {
     if (this.phase !== 'calling') return;
     const headers = this.responseHeaders;
     if (headers !== undefined && headers['grpc-status'] !== undefined) return this.finish(this.verdict(headers));
+    // The connection went, and node:http2 cancels its streams before it says why: the session's error or close tells.
+    if (stream.rstCode === constants.NGHTTP2_CANCEL && this.session?.destroyed === true) return;
     if (stream.rstCode !== undefined && stream.rstCode !== constants.NGHTTP2_NO_ERROR) {
       return this.finish({ kind: 'failed', phase: 'rpc', reason: `the server reset the stream (${h2ErrorName(stream.rstCode)})` });
     }

@@ -136,6 +136,7 @@ export const SOCKET_CASES: readonly SocketCase[] = [
   { name: 'resets on the connection preface', protocol: 'grpc', server: tcp(onRequest(reset)), expect: exit(5, RESET) },
   { name: 'closes (FIN) on the connection preface', protocol: 'grpc', server: tcp(onRequest(fin)), expect: exit(5, 'connection closed before a reply') },
   { name: 'resets on the call', protocol: 'grpc', server: { kind: 'call', act: reset }, expect: exit(5, RESET) },
+  { name: 'answers the call\'s headers, then resets', protocol: 'grpc', server: { kind: 'call', act: (socket, stream) => { stream.respond({ ':status': 200, 'content-type': 'application/grpc' }); setImmediate(() => reset(socket)); } }, expect: exit(5, RESET) },
   { name: 'no descriptor left (EMFILE)', protocol: 'grpc', server: tcp(() => {}), emfile: true, expect: exit(5, EMFILE) },
   { name: 'resets on the ClientHello', protocol: 'grpcs', server: tcp(onRequest(reset)), expect: exit(5, TLS_CLOSED) },
 ];
@@ -195,9 +196,10 @@ export async function runCase(
   command: readonly [string, ...string[]],
   runs: number,
   args: readonly string[] = caseArgs(c, port),
+  env: Record<string, string> = {},
 ): Promise<Map<string, number>> {
   const [file, ...rest] = c.emfile === true ? ['prlimit', `--nofile=${EMFILE_LIMIT}:${EMFILE_LIMIT}`, ...command] : command;
-  const env = c.emfile === true ? preloadEnv(lab.preload(), command) : {};
+  if (c.emfile === true) env = { ...env, ...preloadEnv(lab.preload(), command) };
   const ended = await Promise.all(Array.from({ length: runs }, () => run(file as string, [...rest, ...args], { env, killAfterMs: 60_000 })));
   return count(ended.map(({ code, stdout }) => runKey(code, stdout)));
 }
@@ -296,9 +298,9 @@ export class SocketLab {
 
   /**
    * A preload that fills the agent's descriptor table (with a low limit, set by `prlimit`) just before its check
-   * connects. Under Node, at the first node:net connect (modules may still be loading after the main script, tap's
-   * coverage hook among them), and emptied in the next tick after the connect's own (its socket(2)), before the
-   * error is reported, so that what the process does at exit (tap's coverage record) can still open a file.
+   * connects. Under Node, in libuv's TCP connect, which makes the socket (modules may still be loading after the
+   * main script, tap's coverage hook among them), and emptied again in the next tick, before the error is reported,
+   * so that what the process does at exit (tap's coverage record) can still open a file.
    * Under Bun, whose agent is loaded whole from the executable, once the main script has run.
    */
   preload(): string {
@@ -316,14 +318,16 @@ export class SocketLab {
           '};',
           "if (typeof Bun !== 'undefined') process.nextTick(fill);",
           'else {',
-          "  const { Socket } = require('node:net');",
-          '  const connect = Socket.prototype.connect;',
-          '  Socket.prototype.connect = function (...args) {',
-          '    fill();',
-          '    const connecting = connect.apply(this, args);',
-          '    process.nextTick(() => filled.splice(0).forEach((fd) => closeSync(fd)));',
-          '    return connecting;',
-          '  };',
+          "  const { TCP } = process.binding('tcp_wrap');",
+          "  for (const name of ['connect', 'connect6']) {",
+          '    const connect = TCP.prototype[name];',
+          '    TCP.prototype[name] = function (...args) {',
+          '      fill();',
+          '      const status = connect.apply(this, args);',
+          '      process.nextTick(() => filled.splice(0).forEach((fd) => closeSync(fd)));',
+          '      return status;',
+          '    };',
+          '  }',
           '}',
           '',
         ].join('\n'),
