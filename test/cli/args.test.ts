@@ -4,6 +4,7 @@ import t from 'tap';
 import type { AgentOptions, LoopMode } from '../../src/engine/types.js';
 import { parseCfArgs } from '../../src/cli/cf-dialect.js';
 import { parseNativeArgs } from '../../src/cli/healthcheck.js';
+import { makeCerts, tlsSkip } from '../helpers/tls.js';
 import type { Invocation, ParseArgs } from '../../src/cli/invocation.js';
 
 async function options(parse: ParseArgs, argv: string[], env: NodeJS.ProcessEnv = {}): Promise<AgentOptions> {
@@ -69,14 +70,16 @@ t.test('--check replaces --port/--uri; an empty host takes --host', async (t) =>
   t.same(o.checks.map((c) => [c.kind, c.host, c.port]), [['tcp', '127.0.0.1', 5432], ['http', '127.0.0.2', 8080]]);
 });
 
-t.test('https, grpc and names in --check; TLS flags and HTTP assertions apply to the checks that take them', async (t) => {
+t.test('https, grpc and names in --check; TLS flags and HTTP assertions apply to the checks that take them', { skip: tlsSkip }, async (t) => {
+  // The TLS files are judged at parse time: real ones, made for the test.
+  const certs = makeCerts(t);
   const o = await native([
     '--check', 'https://localhost:8443/ready', '--check', 'grpcs://[::1]:50051/shop.Cart', '--check', 'grpc://db.internal:50051',
-    '--check', 'https://:443', '--check', 'tcp://localhost:5432', '--host', 'app.internal', '--ca-file', '/etc/hostname',
+    '--check', 'https://:443', '--check', 'tcp://localhost:5432', '--host', 'app.internal', '--ca-file', certs.caFile,
     '--server-name', 'api.internal', '--method', 'GET', '--expect-body-regex', '^ok', '--expect-header', 'Content-Type: ^text/',
     '--header', 'X-A: 1',
   ]);
-  const tls = { skipVerify: false, caFile: '/etc/hostname', serverName: 'api.internal' };
+  const tls = { skipVerify: false, caFile: certs.caFile, serverName: 'api.internal' };
   t.match(o.checks, [
     { kind: 'http', host: 'localhost', port: 8443, path: '/ready', tls, expectBody: { kind: 'regex', regex: /^ok/ }, expectHeaders: [{ name: 'Content-Type', regex: /^text\// }] },
     { kind: 'grpc', host: '::1', port: 50051, service: 'shop.Cart', tls, metadata: [['X-A', '1']], path: '/grpc.health.v1.Health/Check' },
@@ -87,8 +90,8 @@ t.test('https, grpc and names in --check; TLS flags and HTTP assertions apply to
   t.equal('tls' in (o.checks[2] ?? {}), false, 'grpc:// is plaintext');
   t.equal('method' in (o.checks[0] ?? {}), false, 'GET is the default, not a field');
   t.match((await native(['--uri', '/', '--method', 'HEAD'])).checks, [{ kind: 'http', method: 'HEAD' }]);
-  t.match((await native(['--check', 'https://:1/', '--tls-skip-verify', '--client-cert', '/etc/hostname', '--client-key', '/etc/hostname'])).checks, [
-    { tls: { skipVerify: true, clientCertFile: '/etc/hostname', clientKeyFile: '/etc/hostname' } },
+  t.match((await native(['--check', 'https://:1/', '--tls-skip-verify', '--client-cert', certs.client.cert, '--client-key', certs.client.key])).checks, [
+    { tls: { skipVerify: true, clientCertFile: certs.client.cert, clientKeyFile: certs.client.key } },
   ]);
 });
 

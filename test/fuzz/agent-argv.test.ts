@@ -26,8 +26,10 @@ t.test(`seed ${seed}: ${IN_PROCESS} vectors parse to an invocation or a one-line
         outcomes[invocation.kind] += 1;
         if (invocation.kind === 'run') {
           const { checks, intervalMs } = invocation.options;
-          // A CF -port is Go's string, dialed (and failed) at check time: what it resolved to may be 0.
-          const lowest = (c: (typeof checks)[number]) => (c.portText === undefined ? 1 : 0);
+          // A CF -port is Go's string, dialed (and failed) at check time: what it resolved to may be 0. A gRPC check
+          // of a Unix socket (grpc-health-probe's unix: targets) has no port.
+          const unix = (c: (typeof checks)[number]) => c.kind === 'grpc' && c.unixSocket !== undefined && c.unixSocket !== '';
+          const lowest = (c: (typeof checks)[number]) => (c.portText === undefined && !unix(c) ? 1 : 0);
           return checks.length > 0 && intervalMs > 0 && checks.every((c) => c.port >= lowest(c) && c.port <= 65535 && c.timeoutMs > 0);
         }
         return true;
