@@ -53,7 +53,7 @@ t.test('an empty root: nothing but the directory (and /proc)', { skip: netnsSkip
   t.match(ended.stdout, /^http: 0$/m, 'HTTP check on the discovered address passes');
   t.match(ended.stdout, /^tcp: 0$/m, 'TCP check passes');
   t.match(ended.stdout, /^closed: 4$/m, 'a closed port fails with 4');
-  t.match(ended.stderr, `failed to make TCP connection to ${NS_ADDRESS}:8081: connect: connection refused`);
+  t.match(ended.stderr, `failed to make TCP connection to ${NS_ADDRESS}:8081: dial tcp ${NS_ADDRESS}:8081: connect: connection refused`);
   t.match(ended.stdout, /^\d+\.\d+\.\d+$/m, '--version');
   t.notOk(existsSync(join(root, 'etc/cf-assets/healthcheck/healthcheck')), 'the mount went with its namespace');
 });
