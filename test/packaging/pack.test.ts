@@ -16,6 +16,10 @@ t.test('npm pack ships dist/ and bin/, the license and the changelog, never the 
   for (const entry of ['package.json', 'README.md', 'LICENSE', 'CHANGELOG.md', 'bin', 'examples']) {
     cpSync(join(ROOT, entry), join(dir, entry), { recursive: true });
   }
+  // What `npm run demo` leaves in its state directory (README's order: the demo, then npm pack).
+  mkdirSync(join(dir, 'examples/.lifeguard/demo/output/web'), { recursive: true });
+  writeFileSync(join(dir, 'examples/.lifeguard/demo/output/web/web-1.log'), 'a log\n');
+  writeFileSync(join(dir, 'examples/.lifeguard/demo/lock'), '{}\n');
   // What `npm run build` writes, then what `npm run build:binary` writes beside it, intermediates included.
   const built = ['dist/healthcheck.cjs', 'dist/index.js', 'dist/index.d.ts', 'dist/cli/lifeguard-main.js', 'dist/healthcheck',
     'dist/healthcheck.sea-config.json', 'dist/healthcheck.sea-prep.blob', 'dist/cf-assets/healthcheck/healthcheck',
@@ -30,6 +34,12 @@ t.test('npm pack ships dist/ and bin/, the license and the changelog, never the 
     t.ok(files.includes(shipped), `ships ${shipped}`);
   }
   t.same(files.filter((file) => /^dist\/(healthcheck$|healthcheck\.sea-|cf-assets\/)/.test(file)), [], 'not the single executable, nor what made it');
+  t.same(files.filter((file) => file.startsWith('examples/.lifeguard/')), [], "not the demo's state directory, output logs included");
+});
+
+t.test("the changelog's first section is the version package.json gives", async (t) => {
+  const first = /^## \[([^\]]+)\]/m.exec(readFileSync(join(ROOT, 'CHANGELOG.md'), 'utf8'))?.[1];
+  t.equal(first, pkg.version);
 });
 
 t.test('dist/ is built whenever the package is packed or installed from a clone (prepare)', async (t) => {
