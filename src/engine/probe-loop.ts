@@ -139,8 +139,11 @@ class ProbeLoop {
   private async loop(): Promise<AgentOutcome> {
     const { clock } = this;
     await this.sleep(this.options.initialDelayMs);
-    // The first round runs now; later ones fall due on ticks counted from the ticks' origin, which may be earlier.
-    const ticks = new TickClock(clock.now() - (this.options.ticksFromMsAgo ?? 0), this.options.intervalMs, this.options.phaseShiftMs ?? 0);
+    // The first round runs now, on the last tick at or before it when the ticks began earlier: the ticks that passed
+    // before it are not made up for, the next one falls due where it would have.
+    const { intervalMs, ticksFromMsAgo = 0 } = this.options;
+    const behind = intervalMs > 0 ? ticksFromMsAgo % intervalMs : 0;
+    const ticks = new TickClock(clock.now() - behind, intervalMs, this.options.phaseShiftMs ?? 0);
     const threshold = Math.max(1, this.options.failureThreshold);
     let verdict: Verdict | undefined;
     for (;;) {

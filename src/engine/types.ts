@@ -24,9 +24,10 @@ export interface LoopOptions {
   /** Brings every round after the first this much closer to it (below the interval); default 0. */
   readonly phaseShiftMs?: number;
   /**
-   * Ticks count from this long before the loop began (default 0); its first round still runs at once, and its
-   * startup timeout and elapsed times still count from its start. The CF dialect puts the ticks' origin at the
-   * process's start, where the Go binary's ticker starts.
+   * Ticks count from this long before the loop began (default 0). Its first round still runs at once, on the last
+   * tick at or before it (the ticks that passed are not made up for), and its startup timeout and elapsed times
+   * still count from its start. The CF dialect puts the ticks' origin at the process's start, where the Go
+   * binary's ticker starts.
    */
   readonly ticksFromMsAgo?: number;
 }
