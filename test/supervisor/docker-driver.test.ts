@@ -116,7 +116,11 @@ t.test('docker driver', { skip }, async (t) => {
     t.match(unhealthy.reason, /failed to make HTTP request to '\/health' on [\d.]+:8080: received status code 404/);
     await h.until(to('destroyed', 'web-1'), 20_000);
     t.same(await owned(h.stateDir, ['lifeguard.instance=web-1']), [], 'its app and sidecar containers are removed');
-    await h.until(to('healthy', 'web-2'), 30_000);
+    // Its replacement misbehaves 3s after its start too: whether it is healthy first depends on how fast its
+    // sidecar boots (on a loaded machine, with Docker's vfs storage, not within 3s). That it is scheduled and
+    // started is what this test is about.
+    t.match(await h.until((x) => x.to === 'scheduled' && x.replaces === 'web-1', 20_000), { instance: 'web-2' });
+    await h.until(to('starting', 'web-2'), 30_000);
   });
 
   t.test('an app container that exits is a crash', async (t) => {
