@@ -160,7 +160,9 @@ class Health(http.server.BaseHTTPRequestHandler):
         self.send_response(200); self.send_header('content-length', '2'); self.send_header('connection', 'close')
         self.end_headers(); self.wfile.write(b'ok')
     def log_message(self, *a): pass
-httpd = http.server.ThreadingHTTPServer((bind, 0), Health)
+class Server(http.server.ThreadingHTTPServer):
+    def handle_error(self, request, client_address): pass  # a client that resets its connection is not news
+httpd = Server((bind, 0), Health)
 threading.Thread(target=httpd.serve_forever, daemon=True).start()
 grpc = subprocess.Popen([node, '-e', grpc_server], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
 grpc_port = int(grpc.stdout.readline())
@@ -419,7 +421,7 @@ if (result.once) {
   const o = result.once.variants;
   const f = (s, d = 1) => (s === null ? '' : `${s.median.toFixed(d)} [${s.min.toFixed(d)}, ${s.p90.toFixed(d)}]`);
   lines.push(`### one-shot: a passing check, environment \`env -i PATH=/usr/bin:/bin\` (${runs} interleaved rounds; median [min, p90]; × = paired ratio to the empty executable)`, '');
-  const rows = Object.values(o).map((v) => [v.label, f(v.cpuMs), x(v.vsEmpty.cpu), f(v.minorFaults, 0), x(v.vsEmpty.faults), f(v.connectMs), x(v.vsEmpty.connectVsExit), f(v.wallMs), f(v.maxRssMiB), v.instructions ? `${(v.instructions / 1e6).toFixed(1)} M (${x(v.instructions / o.empty.instructions)})` : '']);
+  const rows = Object.values(o).map((v) => [v.label, f(v.cpuMs), x(v.vsEmpty.cpu), f(v.minorFaults, 0), x(v.vsEmpty.faults), f(v.connectMs), x(v.vsEmpty.connectVsExit), f(v.wallMs), f(v.maxRssMiB), v.instructions ? `${(v.instructions / 1e6).toFixed(1)} M (${x(v.instructions / o.empty.instructions)})` : v.instructions === null ? 'n/a: did not pass under valgrind' : '']);
   lines.push(markdownTable(['command', 'CPU ms', '×', 'minor faults', '×', 'spawn → connection ms', '× empty exit', 'spawn → exit ms', 'peak RSS MiB', 'instructions (callgrind)'], rows), '');
   const targets = [
     ['one-shot CPU (TCP, native flags)', x(o.agent.vsEmpty.cpu), verdict(o.agent.vsEmpty.cpu, TARGETS.cpuVsEmpty)],
