@@ -8,7 +8,7 @@
 // cheap enough to repeat 20 times and more, which is what catches a race: one run of a racy path passes by luck.
 import { once } from 'node:events';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { createServer as createH2Server, type ServerHttp2Stream } from 'node:http2';
+import { createSecureServer as createSecureH2Server, createServer as createH2Server, type ServerHttp2Stream } from 'node:http2';
 import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { TLSSocket } from 'node:tls';
@@ -139,6 +139,7 @@ export const SOCKET_CASES: readonly SocketCase[] = [
   { name: 'answers the call\'s headers, then resets', protocol: 'grpc', server: { kind: 'call', act: (socket, stream) => { stream.respond({ ':status': 200, 'content-type': 'application/grpc' }); setImmediate(() => reset(socket)); } }, expect: exit(5, RESET) },
   { name: 'no descriptor left (EMFILE)', protocol: 'grpc', server: tcp(() => {}), emfile: true, expect: exit(5, EMFILE) },
   { name: 'resets on the ClientHello', protocol: 'grpcs', server: tcp(onRequest(reset)), expect: exit(5, TLS_CLOSED) },
+  { name: 'resets on the call', protocol: 'grpcs', server: { kind: 'call', act: reset }, expect: exit(5, RESET) },
 ];
 
 /** The agent's arguments for a case against `port`. */
@@ -257,31 +258,20 @@ export class SocketLab {
         clear.once('secure', () => spec.act(socket, clear));
       });
     } else {
-      const tls = c.protocol === 'grpcs' ? this.certs() : undefined;
-      const h2 = createH2Server();
-      // Sessions are made during the 'connection' emitted below, so the socket being handed over is theirs.
-      const raw = new WeakMap<object, Socket>();
-      let handing: Socket | undefined;
-      h2.on('session', (session) => {
-        session.on('error', () => {});
-        if (handing !== undefined) raw.set(session, handing);
-      });
+      const h2 = c.protocol === 'grpcs' ? createSecureH2Server(this.certs()) : createH2Server();
+      // The TCP socket under a session, by the client's port (a secure server makes its session after the handshake).
+      const raw = new Map<number, Socket>();
+      h2.on('sessionError', () => {});
+      h2.on('session', (session) => session.on('error', () => {}));
       h2.on('stream', (stream: ServerHttp2Stream) => {
         stream.on('error', () => {});
-        const socket = raw.get(stream.session as object);
+        const socket = raw.get(stream.session?.socket.remotePort ?? -1);
         if (socket !== undefined) spec.act(socket, stream);
       });
       server = createServer((socket) => {
         track(socket);
-        const carrier = tls === undefined ? socket : new TLSSocket(socket, { isServer: true, ...tls, ALPNProtocols: ['h2'] });
-        carrier.on('error', () => {});
-        const handOver = (): void => {
-          handing = socket;
-          h2.emit('connection', carrier);
-          handing = undefined;
-        };
-        if (tls === undefined) handOver();
-        else carrier.once('secure', handOver);
+        raw.set(socket.remotePort ?? -1, socket);
+        h2.emit('connection', socket);
       });
     }
     server.listen(0, '127.0.0.1');
