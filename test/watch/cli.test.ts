@@ -1,16 +1,15 @@
 // `lifeguard watch` refuses bad input before it touches an engine: exit 2, nothing on stdout, one line on stderr
 // naming the flag (or the file's field) — and an engine it cannot reach is one line too, naming the socket, exit 2.
-import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
+import { run as runCommand } from '../helpers/agent.js';
 import { ROOT } from '../supervisor/harness.js';
 
 const LIFEGUARD = join(ROOT, 'bin/lifeguard.js');
 
 function watch(args: readonly string[], env: Record<string, string | undefined> = {}) {
-  const run = spawnSync(process.execPath, [LIFEGUARD, 'watch', ...args], { encoding: 'utf8', timeout: 20_000, env: { ...process.env, DOCKER_HOST: undefined, ...env } });
-  return { code: run.status, stdout: run.stdout, stderr: run.stderr };
+  return runCommand(process.execPath, [LIFEGUARD, 'watch', ...args], { killAfterMs: 20_000, env: { DOCKER_HOST: undefined, ...env } });
 }
 
 const FLAG_CASES: readonly (readonly [readonly string[], string])[] = [
@@ -36,7 +35,7 @@ const FLAG_CASES: readonly (readonly [readonly string[], string])[] = [
 
 for (const [args, fragment] of FLAG_CASES) {
   t.test(`watch ${args.join(' ')}`, async (t) => {
-    const run = watch(args);
+    const run = await watch(args);
     t.equal(run.code, 2, 'exit 2');
     t.equal(run.stdout, '');
     t.equal(run.stderr.split('\n').length, 2, 'one line');
@@ -59,7 +58,7 @@ for (const [json, fragment] of FILE_CASES) {
   t.test(`watch --config ${JSON.stringify(json)}`, async (t) => {
     const file = join(t.testdir(), 'watch.json');
     writeFileSync(file, JSON.stringify(json));
-    const run = watch(['--config', file]);
+    const run = await watch(['--config', file]);
     t.equal(run.code, 2, 'exit 2');
     t.equal(run.stderr.split('\n').length, 2, 'one line');
     t.ok(run.stderr.includes(fragment), `names the field: ${run.stderr.trim()}`);
@@ -69,7 +68,7 @@ for (const [json, fragment] of FILE_CASES) {
 t.test('a flag wins over the file', async (t) => {
   const file = join(t.testdir(), 'watch.json');
   writeFileSync(file, JSON.stringify({ watch: { retries: 'x' } }));
-  const run = watch(['--config', file, '--retries', '0']);
+  const run = await watch(['--config', file, '--retries', '0']);
   t.ok(run.stderr.startsWith('--retries: expected an integer of at least 1, got 0'), run.stderr);
 });
 
@@ -82,7 +81,7 @@ t.test('an engine that cannot be reached: one line naming the socket, exit 2', a
     ['--socket unix:///PATH, as Docker\'s CLI takes it', ['--socket', `unix://${sock}`], {}],
     ['DOCKER_HOST=unix:///PATH', [], { DOCKER_HOST: `unix://${sock}` }],
   ] as const) {
-    const run = watch(args, env);
+    const run = await watch(args, env);
     t.same([run.code, run.stdout, run.stderr], [2, '', line], how);
   }
 });
@@ -91,13 +90,13 @@ t.test('a config file\'s socketPath takes Docker\'s URL form too', async (t) => 
   const dir = t.testdir();
   const file = join(dir, 'watch.json');
   writeFileSync(file, JSON.stringify({ watch: { socketPath: `unix://${join(dir, 'no.sock')}` } }));
-  const run = watch(['--config', file]);
+  const run = await watch(['--config', file]);
   t.same([run.code, run.stderr], [2, `cannot reach the Docker engine at ${join(dir, 'no.sock')}: connect ENOENT ${join(dir, 'no.sock')} (set --socket (socketPath), or DOCKER_HOST)\n`]);
 });
 
 t.test('a DOCKER_HOST Docker\'s CLI would refuse is refused in one line', async (t) => {
-  const bare = watch([], { DOCKER_HOST: '/var/run/docker.sock' });
+  const bare = await watch([], { DOCKER_HOST: '/var/run/docker.sock' });
   t.same([bare.code, bare.stdout, bare.stderr], [2, '', "DOCKER_HOST '/var/run/docker.sock': expected a URL, as Docker's CLI reads it: unix:///var/run/docker.sock\n"]);
-  const tcp = watch([], { DOCKER_HOST: 'tcp://127.0.0.1:2375' });
+  const tcp = await watch([], { DOCKER_HOST: 'tcp://127.0.0.1:2375' });
   t.same([tcp.code, tcp.stderr], [2, "DOCKER_HOST 'tcp://127.0.0.1:2375': lifeguard reaches the engine over its unix socket only: a path such as /var/run/docker.sock, or unix:///var/run/docker.sock\n"]);
 });
