@@ -11,10 +11,10 @@ import { awaitAnswer, postRequest } from '../supervisor/apply-mailbox.js';
 import { StateLock } from '../supervisor/state-lock.js';
 import { Containment } from '../supervisor/containment.js';
 import { preflight, refuseProblems } from '../supervisor/preflight.js';
-import { fetchStatus, renderStatus, selectApps, summarize } from '../supervisor/status-report.js';
+import { fetchStatus, renderStatus, selectApps, statusProblems, summarize } from '../supervisor/status-report.js';
 
-/** `lifeguard status` as a check: some app has fewer healthy instances than desired. */
-const BELOW_DESIRED_EXIT = 1;
+/** `lifeguard status` as a check: some app has fewer healthy instances than desired, or a halted roll. */
+const STATUS_PROBLEM_EXIT = 1;
 const STATUS_TIMEOUT_MS = 5000;
 import { loadConfig, type LifeguardConfig } from '../supervisor/config.js';
 import { SupervisorMetrics } from '../supervisor/metrics.js';
@@ -38,11 +38,11 @@ async function main(argv: readonly string[]): Promise<void> {
   if (invocation.kind === 'status') {
     const status = await fetchStatus({ endpoint: invocation.endpoint, ...(invocation.token === undefined ? {} : { token: invocation.token }), timeoutMs: STATUS_TIMEOUT_MS });
     const apps = selectApps(status, invocation.app);
-    const below = apps.map(summarize).filter((app) => app.healthy < app.desired);
+    const problems = statusProblems(apps);
     const text = invocation.json
-      ? `${JSON.stringify({ ok: below.length === 0, apps: apps.map((app) => ({ ...summarize(app), instances: app.instances, prewarm: app.prewarm, ...(app.rollout === undefined ? {} : { rollout: app.rollout }) })), ...(status.containment === undefined ? {} : { containment: status.containment }) })}\n`
+      ? `${JSON.stringify({ ok: problems.length === 0, apps: apps.map((app) => ({ ...summarize(app), instances: app.instances, prewarm: app.prewarm, ...(app.rollout === undefined ? {} : { rollout: app.rollout }) })), ...(status.containment === undefined ? {} : { containment: status.containment }) })}\n`
       : renderStatus(apps, status.containment);
-    return finish({ stdout: text }, below.length === 0 ? 0 : BELOW_DESIRED_EXIT);
+    return finish({ stdout: text }, problems.length === 0 ? 0 : STATUS_PROBLEM_EXIT);
   }
   if (invocation.kind === 'watch') {
     const section = invocation.configPath === undefined ? undefined : await readWatchFile(invocation.configPath);
@@ -67,7 +67,8 @@ async function run(invocation: Extract<LifeguardInvocation, { kind: 'run' }>, co
   supervisor.on('transition', new TransitionLog(process.stdout, invocation.logFormat).write);
   const page = config.http === undefined ? undefined : new StatusPage(supervisor);
   const context = invocation.stateDir === undefined ? {} : { stateDir: invocation.stateDir };
-  const reloader = new Reloader(supervisor, { configPath: invocation.configPath, config, context }, (line) => process.stderr.write(`${line}\n`));
+  // Timed like the transition log's lines, which an operator reads beside them.
+  const reloader = new Reloader(supervisor, { configPath: invocation.configPath, config, context }, (line) => process.stderr.write(`${new Date().toISOString()} ${line}\n`));
   const served = { source: supervisor, metrics: new SupervisorMetrics(supervisor), http: config.http, ...(page === undefined ? {} : { page }) };
   const service = {
     // The lock first: a second supervisor on this directory is told so, not that the port is taken.

@@ -183,11 +183,14 @@ export class Instance {
   }
 
   status(): InstanceStatus {
+    const state = this.state ?? 'scheduled';
+    // A process that is gone has no pid or address to show: the pid may be someone else's by now.
+    const gone = state === 'destroyed' || state === 'given-up';
     return {
       id: this.id,
-      state: this.state ?? 'scheduled',
-      address: this.address,
-      pid: this.running?.pid ?? null,
+      state,
+      address: gone ? null : this.address,
+      pid: gone ? null : (this.running?.pid ?? null),
       restarts: this.restarts,
       since: this.since.toISOString(),
       checks: this.checks.toArray(),

@@ -19,8 +19,9 @@ export interface StatusQuery {
 
 /** What `lifeguard status` reads of GET /status, checked, so that a wrong endpoint is one clear line. */
 export async function fetchStatus(query: StatusQuery): Promise<SupervisorStatus> {
-  const address = parseListenAddress(query.endpoint);
-  if (address === undefined) throw new LifeguardFailure(usageError(`--endpoint '${query.endpoint}': expected an IP address and port such as 127.0.0.1:9464`));
+  // localhost is loopback's name; the supervisor only ever listens on addresses.
+  const address = parseListenAddress(query.endpoint.replace(/^localhost:/i, '127.0.0.1:'));
+  if (address === undefined) throw new LifeguardFailure(usageError(`--endpoint '${query.endpoint}': expected an IP address (or localhost) and port such as 127.0.0.1:9464`));
   const where = formatAddress(address.host, address.port);
   const { status, body } = await new Promise<{ status: number; body: string }>((resolve, reject) => {
     const headers = query.token === undefined ? {} : { Authorization: `Bearer ${query.token}` };
@@ -36,7 +37,7 @@ export async function fetchStatus(query: StatusQuery): Promise<SupervisorStatus>
   }).catch((error: NodeJS.ErrnoException) => {
     throw unreachable(where, error.code ?? error.message);
   });
-  if (status === 401) throw unreachable(where, 'the endpoint wants a bearer token: --token, or LIFEGUARD_TOKEN');
+  if (status === 401) throw unreachable(where, query.token === undefined ? 'the endpoint wants a bearer token: --token, or LIFEGUARD_TOKEN' : 'the endpoint rejected the bearer token given (--token, or LIFEGUARD_TOKEN)');
   if (status !== 200) throw unreachable(where, `GET /status answered ${status}`);
   try {
     const parsed = JSON.parse(body) as SupervisorStatus;
@@ -56,6 +57,20 @@ export interface AppSummary {
 
 export function summarize(app: AppStatus): AppSummary {
   return { name: app.name, desired: app.desired, healthy: app.instances.filter((i) => i.state === 'healthy').length };
+}
+
+/**
+ * What makes `lifeguard status` exit 1, one line per app: fewer healthy instances than desired, or a roll that
+ * halted (the app may look whole, on its old version, while its new one never became healthy).
+ */
+export function statusProblems(apps: readonly AppStatus[]): string[] {
+  return apps.flatMap((app) => {
+    const { healthy, desired } = summarize(app);
+    return [
+      ...(healthy < desired ? [`${app.name}: ${healthy}/${desired} healthy`] : []),
+      ...(app.rollout?.state === 'halted' ? [`${app.name}: roll halted`] : []),
+    ];
+  });
 }
 
 /** The apps asked for: one by name (a usage error when there is none), or all. */

@@ -138,5 +138,23 @@ t.test('lifeguard apply needs no fromEnv secret in its own environment: the supe
   for (const environ of environs) t.ok(environ.includes('SECRET=from-the-supervisor'), "each instance has the supervisor's value");
   const ended = await cli.stop();
   t.equal(ended.code, 0);
-  t.match(ended.stderr, /^\S* ?lifeguard: applied .*: web scaled\n/, 'the apply said on stderr');
+  t.match(ended.stderr, /^\S+Z lifeguard: applied .*: web scaled\n/, 'the apply said on stderr, timed');
+});
+
+t.test('lifeguard status: localhost, a rejected token said as such, a given-up instance without its dead pid, exit 1', async (t) => {
+  const dir = tempDir(t);
+  const quitter = fixtureApp('quitter', { OPERATOR_23: 'status' }, { instances: 1, command: [process.execPath, '-e', 'process.exit(3)'], restart: { maxRestarts: 0 } });
+  const cli = await runCli(t, dir, [quitter], { token: 'right' });
+  await cli.until((all) => all.some((x) => x.to === 'given-up'));
+  const status = (args: readonly string[]) => lifeguard(['status', '--endpoint', `localhost:${cli.port}`, ...args]);
+  const wrong = await status(['--token', 'wrong']);
+  t.equal(wrong.code, 2);
+  t.match(wrong.stderr, /the endpoint rejected the bearer token given \(--token, or LIFEGUARD_TOKEN\)\n$/);
+  const shown = await status(['--token', 'right']);
+  t.equal(shown.code, 1, 'exit 1: fewer healthy than desired');
+  const row = shown.stdout.split('\n').find((line) => line.startsWith('quitter-1 '));
+  t.match(row, /^quitter-1\s+quitter\s+given-up\s+-\s+-\s+0\s/, 'no address, no pid: its process is gone');
+  const json = await status(['--token', 'right', '--json']);
+  t.match(JSON.parse(json.stdout), { ok: false, apps: [{ instances: [{ id: 'quitter-1', state: 'given-up', pid: null, address: null }] }] });
+  await cli.stop();
 });

@@ -53,8 +53,8 @@ t.test('SIGHUP reloads the config file: a changed app rolls; an invalid edit cha
   t.same(status.apps[0]?.instances.map((i) => [i.id, i.state]), [['web-3', 'healthy'], ['web-4', 'healthy']]);
   const stderr = await stopped(t, cli, 'hup');
   const lines = stderr.trim().split('\n');
-  t.match(lines[0], /^lifeguard: applied .*config\.json: web rolling$/);
-  t.match(lines[1], /^lifeguard: .*config\.json not applied, nothing changed: config: apps\[0\]\.instances: expected an integer of at least 0/);
+  t.match(lines[0], /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z lifeguard: applied .*config\.json: web rolling$/, 'timed, in UTC');
+  t.match(lines[1], /^\S+Z lifeguard: .*config\.json not applied, nothing changed: config: apps\[0\]\.instances: expected an integer of at least 0/);
   t.equal(lines.length, 2, 'one line per reload, nothing else');
 });
 
