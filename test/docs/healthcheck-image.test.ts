@@ -10,7 +10,7 @@ import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import t from 'tap';
+import t, { type Test } from 'tap';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const BINARY = join(ROOT, 'dist', 'healthcheck');
@@ -39,13 +39,17 @@ function recipe(): string {
   return match[1]!;
 }
 
-t.test('the README HEALTHCHECK recipe, built with podman build --format docker', { skip: await skipReason() }, async (t) => {
+/** The build context: the executable and a Dockerfile of the recipe on the test image; the tag and name to use. */
+function buildContext(t: Test): { dir: string; tag: string; name: string } {
   const dir = t.testdir();
   copyFileSync(BINARY, join(dir, 'healthcheck'));
   // The test image's app serves /health on $PORT.
   writeFileSync(join(dir, 'Dockerfile'), `FROM ${BASE}\nENV PORT=8080\n${recipe()}`);
-  const tag = `localhost/lifeguard-readme-healthcheck:${process.pid}`;
-  const name = `lifeguard-readme-healthcheck-${process.pid}`;
+  return { dir, tag: `localhost/lifeguard-readme-healthcheck:${process.pid}`, name: `lifeguard-readme-healthcheck-${process.pid}` };
+}
+
+t.test('the README HEALTHCHECK recipe, built with podman build --format docker', { skip: await skipReason() }, async (t) => {
+  const { dir, tag, name } = buildContext(t);
   t.teardown(async () => {
     await podman('rm', '-f', '-t', '0', name).catch(() => {});
     await podman('rmi', '-f', tag, `${tag}-oci`).catch(() => {});
@@ -85,11 +89,7 @@ async function noDocker(): Promise<string | false> {
 }
 
 t.test('the README HEALTHCHECK recipe, built with docker build, judged healthy by the engine', { skip: await noDocker() }, async (t) => {
-  const dir = t.testdir();
-  copyFileSync(BINARY, join(dir, 'healthcheck'));
-  writeFileSync(join(dir, 'Dockerfile'), `FROM ${BASE}\nENV PORT=8080\n${recipe()}`);
-  const tag = `localhost/lifeguard-readme-healthcheck:${process.pid}`;
-  const name = `lifeguard-readme-healthcheck-${process.pid}`;
+  const { dir, tag, name } = buildContext(t);
   t.teardown(async () => {
     await docker('rm', '-f', name).catch(() => {});
     await docker('rmi', '-f', tag).catch(() => {});

@@ -172,14 +172,20 @@ t.test('a restart through the engine: inspected, restarted, watched again', asyn
   t.same(watcher.status(), []);
 });
 
+/** A watched, healthy container whose process has just ended (its `die` event handled). */
+async function healthyThenDied(t: Test, exitCode: number) {
+  const harness = setup(t);
+  const facts = harness.engine.add('a', { watch: 'yes' }, { status: 'healthy' });
+  await harness.watcher.start();
+  await settle();
+  harness.engine.containers.set('a', { ...facts, running: false, exitCode });
+  harness.engine.emit('a', 'die');
+  await settle();
+  return { ...harness, facts };
+}
+
 t.test('docker restart (a die, then a start) is one restart not by lifeguard, not an exit and a new container', async (t) => {
-  const { clock, engine, watcher, log } = setup(t);
-  const facts = engine.add('a', { watch: 'yes' }, { status: 'healthy' });
-  await watcher.start();
-  await settle();
-  engine.containers.set('a', { ...facts, running: false, exitCode: 0 });
-  engine.emit('a', 'die');
-  await settle();
+  const { clock, engine, log, facts } = await healthyThenDied(t, 0);
   await clock.advance(300);
   engine.containers.set('a', { ...facts, startedAtMs: 500 });
   engine.emit('a', 'start');
@@ -194,13 +200,7 @@ t.test('docker restart (a die, then a start) is one restart not by lifeguard, no
 });
 
 t.test('an exit with no start after it is said once EXIT_SETTLE_MS have passed', async (t) => {
-  const { clock, engine, watcher, log } = setup(t);
-  const facts = engine.add('a', { watch: 'yes' }, { status: 'healthy' });
-  await watcher.start();
-  await settle();
-  engine.containers.set('a', { ...facts, running: false, exitCode: 3 });
-  engine.emit('a', 'die');
-  await settle();
+  const { clock, watcher, log } = await healthyThenDied(t, 3);
   await clock.advance(EXIT_SETTLE_MS - 1);
   t.equal(log.at(-1)?.to, 'healthy', 'not yet');
   await clock.advance(1);
@@ -209,13 +209,7 @@ t.test('an exit with no start after it is said once EXIT_SETTLE_MS have passed',
 });
 
 t.test('containers the engine stops as it shuts down (the stream breaks right after) are said to be the engine\'s', async (t) => {
-  const { clock, engine, watcher, log } = setup(t);
-  const facts = engine.add('a', { watch: 'yes' }, { status: 'healthy' });
-  await watcher.start();
-  await settle();
-  engine.containers.set('a', { ...facts, running: false, exitCode: 0 });
-  engine.emit('a', 'die');
-  await settle();
+  const { clock, engine, log } = await healthyThenDied(t, 0);
   await clock.advance(100);
   engine.breakStream();
   t.match(log.at(-1), { to: 'destroyed', msg: 'Container stopped by the engine shutting down; watched again if it starts' });
