@@ -102,6 +102,8 @@ const ERROR_TABLE = {
   // Not a verdict on the app: the caller stopped the check. 143 is what a process ended by SIGTERM exits with.
   /** `lifeguard apply`: no supervisor runs on the state directory, or none answered in time. */
   'not-running': { exitCode: 3, format: (p: { detail: string }) => p.detail },
+  /** `--mode=is-ready`: the lifecycle agent's ready file does not say that a running agent found the app ready. */
+  'not-ready': { exitCode: 1, format: (p: { file: string; reason: string }) => `not ready: ${p.file} ${p.reason}` },
   cancelled: { exitCode: 143, format: () => 'cancelled' },
   internal: { exitCode: 127, format: (p: { detail: string }) => `unexpected error: ${p.detail}` },
   // The command a readiness gate runs (`healthcheck --mode=readiness ... -- ./server`), with a shell's exit codes.

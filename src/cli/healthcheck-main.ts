@@ -21,17 +21,23 @@ async function main(argv: readonly string[]): Promise<void> {
   const signals = new AgentSignals(() => controller.abort());
   const invocation = await parseAgentArgs(argv, process.env);
   if (invocation.kind === 'print') return finish(invocation.told, invocation.told.exitCode ?? 0);
-  const { heartbeatFd, readyFile, command } = invocation;
+  if (invocation.kind === 'is-ready') {
+    const problem = (await import('./ready-file.js')).readyFileProblem(invocation.readyFile);
+    return finish(problem === undefined ? {} : { stdout: `${problem.message}\n` }, problem?.exitCode ?? 0);
+  }
+  const { heartbeatFd, readyFile, logReady, command } = invocation;
   const heartbeat = heartbeatFd === undefined ? undefined : (await import('../agent/heartbeat.js')).createHeartbeat(heartbeatFd, undefined, supervisorGone);
+  const ready = readyFile === undefined ? undefined : await import('./ready-file.js');
+  if (readyFile !== undefined) ready?.claimReadyFile(readyFile);
   if (heartbeatFd !== undefined) watchParent();
   heartbeat?.booted();
-  const fs = readyFile === undefined ? undefined : await import('node:fs');
   const outcome = await runAgent(invocation.options, {
     signal: controller.signal,
     ...(heartbeat === undefined ? {} : { onRound: heartbeat.round }),
     onReady: (elapsedMs) => {
       heartbeat?.ready(elapsedMs);
-      if (readyFile !== undefined && fs !== undefined) markReady(fs, readyFile);
+      if (readyFile !== undefined) ready?.markReady(readyFile);
+      if (logReady === true) void write({ stdout: readyLine(elapsedMs, invocation.options.intervalMs) });
     },
   });
   const told = invocation.tell(outcome);
@@ -72,10 +78,9 @@ function watchParent(): void {
   }, PARENT_POLL_MS).unref();
 }
 
-/** The ready file exists from readiness to the agent's end, whichever way it ends. */
-function markReady(fs: typeof import('node:fs'), file: string): void {
-  fs.writeFileSync(file, '');
-  process.once('exit', () => fs.rmSync(file, { force: true }));
+/** `--log-ready`: the one line a lifecycle agent says while all is well. */
+function readyLine(elapsedMs: number, intervalMs: number): string {
+  return `readiness passed after ${(elapsedMs / 1000).toFixed(2)}s: liveness checks every ${intervalMs / 1000}s from now on\n`;
 }
 
 /**

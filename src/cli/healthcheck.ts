@@ -25,7 +25,7 @@ import {
 import type { CheckSpec, TlsOptions } from '../checks/types.js';
 import { VERSION } from '../checks/version.js';
 import type { Invocation, ParseArgs } from './invocation.js';
-import { formatLongFlagsHelp, type LongFlag, parseLongFlags } from './long-flags.js';
+import { formatLongFlagsHelp, type LongFlag, type LongFlagValues, parseLongFlags } from './long-flags.js';
 
 const MODES: Readonly<Record<string, AgentMode>> = {
   readiness: 'readiness',
@@ -63,6 +63,7 @@ interface RawOptions {
   failureThreshold: string;
   successThreshold?: string;
   readyFile?: string;
+  logReady?: boolean;
   expectStatus: string;
   header?: string[];
   followRedirects?: boolean;
@@ -83,7 +84,7 @@ interface RawOptions {
 }
 
 const FLAGS: readonly LongFlag[] = [
-  { name: 'mode', value: '<mode>', help: 'readiness|starting|startup, liveness|running, lifecycle, until-ready, once', fallback: 'once' },
+  { name: 'mode', value: '<mode>', help: 'readiness|starting|startup, liveness|running, lifecycle, until-ready, once, is-ready', fallback: 'once' },
   { name: 'port', value: '<port>', help: 'port to check (default: $PORT, else 8080)' },
   { name: 'uri', value: '<path>', help: 'HTTP path to GET (none: a TCP check)' },
   { name: 'host', value: '<host>', help: 'IPv4 or IPv6 address, or a name resolved at each check (default: the first non-loopback IPv4)' },
@@ -94,7 +95,8 @@ const FLAGS: readonly LongFlag[] = [
   { name: 'initial-delay', value: '<duration>', help: 'wait before the first round', fallback: '0' },
   { name: 'failure-threshold', value: '<n>', help: 'liveness: consecutive failures of one check that end it', fallback: '1' },
   { name: 'success-threshold', value: '<n>', help: 'readiness: consecutive passes before a check counts as passed (default 1)' },
-  { name: 'ready-file', value: '<path>', help: 'lifecycle: create this file once readiness has passed; removed when the agent ends' },
+  { name: 'ready-file', value: '<path>', help: 'lifecycle: create this file once readiness has passed; removed when the agent ends. is-ready: the file to check' },
+  { name: 'log-ready', help: 'lifecycle: say on stdout when readiness has passed' },
   { name: 'expect-status', value: '<list>', help: 'statuses that pass, e.g. 200-299,304', fallback: '200' },
   { name: 'header', value: '<header>', help: "extra request header 'Name: value' (repeatable)", repeatable: true },
   { name: 'follow-redirects', help: 'follow up to 10 redirects to the same host' },
@@ -118,7 +120,8 @@ const AFTER_HELP = `
 Durations take Go syntax (500ms, 2s, 1m30s). Success is silent; a failure is reported on stdout.
 Exit codes: 0 passed, 2 usage, 3 no suitable interface, 4 TCP failed, 5 HTTP/gRPC failed (TLS included),
 6 HTTP status or assertion / gRPC not serving, 64 TCP timeout, 65 HTTP/gRPC timeout, 127 internal error,
-128+n killed by signal n. After the checks, '-- command args...' runs a command once they have passed
+128+n killed by signal n. --mode=is-ready --ready-file <path> exits 0 if a running lifecycle agent
+wrote that file, else 1 (an exec probe for a shell-less sidecar). After the checks, '-- command args...' runs a command once they have passed
 (readiness, until-ready, once), exiting with its status (126/127: it could not be run).
 Cloud Foundry's flags (-port=8080 -uri=/health -startup-interval=2s ...) and grpc-health-probe's
 (-addr=:50051 -service=x) are understood too.`;
@@ -130,16 +133,29 @@ export const parseNativeArgs: ParseArgs = async (argv, env, command) => {
     return { kind: 'print', told: { stdout: help } };
   }
   if (parsed.kind === 'version') return { kind: 'print', told: { stdout: `${VERSION}\n` } };
+  if (parsed.values['mode'] === IS_READY) return isReady(parsed.values, command);
   const raw = Object.fromEntries(Object.entries(parsed.values).map(([name, value]) => [name.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase()), value]));
   return invocation(raw as unknown as RawOptions, env, command);
 };
 
 const METHODS = ['GET', 'HEAD'] as const;
+const IS_READY = 'is-ready';
+
+/** `--mode=is-ready` checks a file and nothing else: any other flag given would be silently ignored, so it is refused. */
+function isReady(values: LongFlagValues, command: readonly string[] | undefined): Invocation {
+  const file = values['ready-file'];
+  if (typeof file !== 'string') throw new LifeguardFailure(usageError('--mode=is-ready needs --ready-file <path>: the file a lifecycle agent writes'));
+  const other = FLAGS.find((flag) => flag.name !== 'mode' && flag.name !== 'ready-file' && values[flag.name] !== undefined && values[flag.name] !== flag.fallback);
+  if (other !== undefined || command !== undefined) {
+    throw new LifeguardFailure(usageError(`--mode=is-ready takes --ready-file only, not ${other === undefined ? 'a command after --' : `--${other.name}`}`));
+  }
+  return { kind: 'is-ready', readyFile: file };
+}
 
 async function invocation(raw: RawOptions, env: NodeJS.ProcessEnv, command: readonly string[] | undefined): Promise<Invocation> {
   const mode = Object.hasOwn(MODES, raw.mode)
     ? (MODES[raw.mode] as AgentMode)
-    : invalidValue('--mode', raw.mode, `one of ${Object.keys(MODES).join(', ')}`);
+    : invalidValue('--mode', raw.mode, `one of ${[...Object.keys(MODES), IS_READY].join(', ')}`);
   if (command !== undefined && (mode === 'liveness' || mode === 'lifecycle')) {
     throw new LifeguardFailure(usageError(`a command after -- needs --mode=readiness, until-ready or once: ${mode} never passes for good`));
   }
@@ -206,7 +222,8 @@ async function invocation(raw: RawOptions, env: NodeJS.ProcessEnv, command: read
     kind: 'run',
     options,
     ...(heartbeatFd === undefined ? {} : { heartbeatFd }),
-    ...(raw.readyFile === undefined ? {} : { readyFile: await parseReadyFile(raw.readyFile, mode) }),
+    ...(raw.readyFile === undefined ? {} : { readyFile: lifecycleOnly('--ready-file', raw.readyFile, mode) }),
+    ...(raw.logReady === undefined ? {} : { logReady: lifecycleOnly('--log-ready', true, mode) }),
     ...(command === undefined ? {} : { command }),
     tell: (outcome) => {
       if (raw.json) return { stdout: `${JSON.stringify(toJsonReport(outcome))}\n` };
@@ -266,16 +283,10 @@ function successThreshold(flag: string | undefined, defined: number | undefined)
   return n === undefined ? {} : { successThreshold: n };
 }
 
-/** Checked now, so that a ready file that could never be written is a usage error, not a failure at readiness. */
-async function parseReadyFile(file: string, mode: AgentMode): Promise<string> {
-  if (mode !== 'lifecycle') throw new LifeguardFailure(usageError('--ready-file is for --mode=lifecycle only'));
-  const [fs, path] = await Promise.all([import('node:fs'), import('node:path')]);
-  try {
-    fs.accessSync(path.dirname(path.resolve(file)), fs.constants.W_OK);
-  } catch {
-    invalidValue('--ready-file', file, 'a path in a directory the agent can write');
-  }
-  return file;
+/** A flag that only the lifecycle mode's readiness-then-liveness gives a meaning to. (Its file is judged at start: ready-file.ts.) */
+function lifecycleOnly<T>(flag: string, value: T, mode: AgentMode): T {
+  if (mode !== 'lifecycle') throw new LifeguardFailure(usageError(`${flag} is for --mode=lifecycle only`));
+  return value;
 }
 
 function defaultPort(env: NodeJS.ProcessEnv): number {

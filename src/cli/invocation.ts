@@ -14,6 +14,8 @@ export interface Told {
  */
 export type Invocation =
   | { readonly kind: 'print'; readonly told: Told }
+  /** `--mode=is-ready`: exit 0 iff the ready file names a running agent (an exec probe for a shell-less sidecar). */
+  | { readonly kind: 'is-ready'; readonly readyFile: string }
   | {
       readonly kind: 'run';
       readonly options: AgentOptions;
@@ -21,6 +23,8 @@ export type Invocation =
       readonly heartbeatFd?: number;
       /** Lifecycle: a file that exists while the app has passed readiness (for a plain sidecar script). */
       readonly readyFile?: string;
+      /** Lifecycle: say on stdout when readiness passes (`--log-ready`); the report otherwise speaks only of failure. */
+      readonly logReady?: boolean;
       /** What to run once every check has passed (`-- ./server --flag`); the agent then exits with its status. */
       readonly command?: readonly string[];
       readonly tell: (outcome: AgentOutcome) => Told;

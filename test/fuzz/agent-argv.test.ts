@@ -18,7 +18,7 @@ const STACK_FRAME = /^\s+at .+[(:]\d+/m;
 t.setTimeout(360_000);
 
 t.test(`seed ${seed}: ${IN_PROCESS} vectors parse to an invocation or a one-line usage error`, async (t) => {
-  const outcomes = { run: 0, print: 0, usage: 0 };
+  const outcomes = { run: 0, print: 0, 'is-ready': 0, usage: 0 };
   await fc.assert(
     fc.asyncProperty(agentArgv(false), async (argv) => {
       try {
