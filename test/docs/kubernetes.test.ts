@@ -235,8 +235,36 @@ function expand(invocation: Invocation, podIP: string): { argv: string[]; wrong:
 /** What the agent makes of an invocation's arguments; throws the agent's own usage error. */
 async function agentOptions(argv: readonly string[]): Promise<AgentOptions> {
   const parsed = await parseNativeArgs(argv.slice(1), {});
-  if (parsed.kind !== 'run') throw new Error(`${argv.join(' ')}: prints instead of running`);
+  if (parsed.kind !== 'run') throw new Error(`${argv.join(' ')}: ${parsed.kind === 'print' ? 'prints' : 'checks a ready file'} instead of running`);
   return parsed.options;
+}
+
+/** The ready file an invocation writes (`--ready-file` of a lifecycle agent) or checks (`--mode=is-ready`). */
+async function readyFileOf(argv: readonly string[]): Promise<{ file: string; checks: boolean } | undefined> {
+  const parsed = await parseNativeArgs(argv.slice(1), {});
+  if (parsed.kind === 'is-ready') return { file: parsed.readyFile, checks: true };
+  return parsed.kind === 'run' && parsed.readyFile !== undefined ? { file: parsed.readyFile, checks: false } : undefined;
+}
+
+/**
+ * A ready file must live on an emptyDir the container mounts (its root is read-only, and the file must outlive no
+ * pod); a probe checking one must be in the container whose own agent writes it (the probe runs there).
+ */
+async function readyFileViolations(invocation: Invocation, spec: Obj): Promise<string[]> {
+  const ready = await readyFileOf(invocation.argv);
+  if (ready === undefined) return [];
+  const wrong: string[] = [];
+  const mount = ((invocation.container['volumeMounts'] ?? []) as Obj[]).find((m) => m['mountPath'] === posix.dirname(ready.file));
+  const volume = ((spec['volumes'] ?? []) as Obj[]).find((v) => v['name'] === mount?.['name']);
+  if (volume?.['emptyDir'] === undefined || mount?.['readOnly'] === true) wrong.push(`${ready.file} is not on a writable emptyDir mounted at ${posix.dirname(ready.file)}`);
+  if (ready.checks) {
+    const own = [...(invocation.container['command'] ?? []), ...(invocation.container['args'] ?? [])] as string[];
+    const { probe: _, ...container } = invocation;
+    const written = isAgent(own[0]) ? await readyFileOf(expand({ ...container, argv: own }, POD_IPS[0]).argv) : undefined;
+    if (invocation.probe === undefined) wrong.push('--mode=is-ready outside a probe');
+    if (written?.checks !== false || written.file !== ready.file) wrong.push(`${ready.file} is not written by this container's own agent`);
+  }
+  return wrong;
 }
 
 /** The page's rules for an invocation, beyond parsing; returns what is wrong (empty when nothing). */
@@ -334,6 +362,8 @@ t.test('the page has manifests: a native sidecar and all three exec probes', asy
   const sidecars = manifests.flatMap(invocationsOf).filter((i) => i.role === 'sidecar');
   t.ok(sidecars.some((i) => i.container['image'] === CARRIER), 'a sidecar running the carrier image itself');
   t.ok(sidecars.some((i) => i.argv.includes('$(POD_IP)')), "a sidecar given the pod's address, for IPv6-only pods");
+  const readyProbes = manifests.flatMap(invocationsOf).filter((i) => i.role === 'readinessProbe' && i.argv.includes('--mode=is-ready'));
+  t.ok(readyProbes.some((i) => i.container['image'] === CARRIER), "a sidecar's readiness probe checking its own ready file");
 });
 
 t.test('every pod passes the "restricted" Pod Security level and sets its resources', async (t) => {
@@ -367,6 +397,9 @@ t.test('every healthcheck invocation parses with the agent and follows the page'
       t.same(wrong, [], `${i.where}: every $(VAR) expands`);
       let options: AgentOptions | undefined;
       try {
+        const ready = await readyFileViolations({ ...i, argv }, spec);
+        t.same(ready, [], `${i.where}: the ready file`);
+        if ((await readyFileOf(argv))?.checks === true) continue;
         options = await agentOptions(argv);
       } catch (thrown) {
         t.fail(`${i.where}: ${(thrown as Error).message}`);
@@ -454,6 +487,25 @@ t.test('a healthcheck invocation the agent refuses, or one that breaks the rules
   t.match(await violations(probe([AGENT_PATH, '--mode=once', '--timeout', '3s'], 3)), [/one round can take 3000ms/]);
   t.match(await violations(probe([AGENT_PATH, '--mode=readiness', '--timeout', '1s'], 3)), [/--mode=readiness, not once/]);
   t.match(await violations(probe(['/usr/local/bin/healthcheck', '--mode=once'], 3)), [/not \/etc\/cf-assets\/healthcheck\/healthcheck/, /no volume mounted at \/usr\/local\/bin/]);
+
+  const readyPod = (file: string, checked: string): Manifest => ({
+    where: 'negative',
+    doc: sidecarPod({
+      image: CARRIER,
+      command: [AGENT_PATH, '--mode=lifecycle', '--ready-file', file],
+      volumeMounts: [{ name: 'state', mountPath: '/run/healthcheck' }],
+      readinessProbe: { exec: { command: [AGENT_PATH, '--mode=is-ready', '--ready-file', checked] } },
+    }),
+  });
+  const readyViolations = async (manifest: Manifest, volume: Obj) => {
+    const spec = { ...podSpecOf(manifest.doc)!, volumes: [{ name: 'state', ...volume }] };
+    return (await Promise.all(invocationsOf(manifest).map((i) => readyFileViolations(i, spec)))).flat();
+  };
+  const file = '/run/healthcheck/ready';
+  t.same(await readyViolations(readyPod(file, file), { emptyDir: {} }), [], 'the good case');
+  t.match(await readyViolations(readyPod(file, file), { configMap: { name: 'x' } }), [/not on a writable emptyDir/, /not on a writable emptyDir/]);
+  t.match(await readyViolations(readyPod(file, '/run/healthcheck/other'), { emptyDir: {} }), [/other is not written by this container's own agent/]);
+  t.match(await readyViolations(readyPod('/tmp/ready', '/tmp/ready'), { emptyDir: {} }), [/not on a writable emptyDir mounted at \/tmp/, /not on a writable emptyDir mounted at \/tmp/]);
 
   const sidecar = invocationsOf({ where: 'negative', doc: sidecarPod({ command: [AGENT_PATH, '--mode=once'] }) });
   t.equal(sidecar[0]?.role, 'sidecar');
