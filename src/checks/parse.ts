@@ -137,7 +137,7 @@ export function parseCheckUrl(name: string, text: string, defaults: CheckDefault
   if (match === null) return invalidValue(name, text, expected);
   const [, scheme, hostText = '', portText, path] = match;
   const http = scheme === 'http' || scheme === 'https';
-  if (!http && portText === undefined) return invalidValue(name, text, expected);
+  if (!http && portText === undefined) return invalidValue(name, text, `a port: ${scheme}://${hostText}:PORT${path ?? ''} (${scheme} has no default port)`);
   if (scheme === 'tcp' && path !== undefined) return invalidValue(name, text, expected);
   try {
     const host = hostText === '' ? defaults.host : parseHost(name, hostText);

@@ -129,7 +129,7 @@ Cloud Foundry's flags (-port=8080 -uri=/health -startup-interval=2s ...) and grp
 export const parseNativeArgs: ParseArgs = async (argv, env, command) => {
   const parsed = parseLongFlags(FLAGS, argv);
   if (parsed.kind === 'help') {
-    const help = formatLongFlagsHelp('healthcheck', 'Checks an app over TCP or HTTP and says what it found through its exit code.', FLAGS, AFTER_HELP);
+    const help = formatLongFlagsHelp('healthcheck', 'Checks an app over TCP, HTTP(S) or gRPC and says what it found through its exit code.', FLAGS, AFTER_HELP);
     return { kind: 'print', told: { stdout: help } };
   }
   if (parsed.kind === 'version') return { kind: 'print', told: { stdout: `${VERSION}\n` } };

@@ -55,7 +55,8 @@ async function main(argv: readonly string[]): Promise<void> {
   if (invocation.kind === 'validate') {
     await checkConfig(invocation.configPath, config);
     const names = config.supervisor.apps.map((app) => app.name).join(', ');
-    return finish({ stdout: `${invocation.configPath}: valid (${config.supervisor.apps.length} apps: ${names})\n` }, 0);
+    const count = config.supervisor.apps.length;
+    return finish({ stdout: `${invocation.configPath}: valid (${count} app${count === 1 ? '' : 's'}: ${names})\n` }, 0);
   }
   if (invocation.kind === 'apply') return finish(await apply(invocation.configPath, config, invocation.timeoutMs), 0);
   await run(invocation, config);

@@ -42,7 +42,7 @@ export function parseLongFlags(flags: readonly LongFlag[], argv: readonly string
     const arg = argv[i] as string;
     if (arg === '-h' || arg === '--help') return { kind: 'help' };
     if (arg === '-V' || arg === '--version') return { kind: 'version' };
-    if (!arg.startsWith('-') || arg === '-') fail(`too many arguments: expected none, got '${arg}'`);
+    if (!arg.startsWith('-') || arg === '-') fail(`too many arguments: expected none, got '${arg}'${/^[a-z][\w-]*=/.test(arg) ? ` (a flag is written with two dashes: --${arg})` : ''}`);
     const equals = arg.startsWith('--') ? arg.indexOf('=') : -1;
     const name = equals === -1 ? arg.slice(2) : arg.slice(2, equals);
     const flag = arg.startsWith('--') ? byName.get(name) : undefined;

@@ -448,7 +448,7 @@ export async function loadConfig(path: string, context: Omit<ConfigContext, 'bas
   try {
     text = await readFile(path, 'utf8');
   } catch (error) {
-    throw configError(`cannot read '${path}': ${(error as NodeJS.ErrnoException).code ?? String(error)}`);
+    throw configError(`cannot read '${path}': ${unreadable(error)}`);
   }
   const within = { ...context, baseDir: dirname(resolve(path)) };
   if (/\.ya?ml$/i.test(path)) {
@@ -497,6 +497,19 @@ function withoutSecrets(error: z.ZodError): z.ZodError {
     if (env >= 0) (issue as { path: PropertyKey[] }).path = issue.path.map((key, i) => (i > env && typeof key === 'string' ? key.replace(/=.*/s, '=...') : key));
   }
   return error;
+}
+
+const UNREADABLE: Record<string, string> = {
+  ENOENT: 'no such file',
+  EACCES: 'permission denied',
+  EISDIR: 'it is a directory',
+  ENOTDIR: 'a part of its path is not a directory',
+};
+
+/** Why a file (a config, a watch file) cannot be read, in words rather than an errno's name. */
+export function unreadable(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException).code;
+  return UNREADABLE[code ?? ''] ?? code ?? String(error);
 }
 
 function configError(detail: string): LifeguardFailure {

@@ -10,7 +10,7 @@ import { checkSchema, describeIssue, toCheckSpec } from '../checks/definition.js
 import { LifeguardFailure, usageError } from '../checks/errors.js';
 import { parseCheckUrl } from '../checks/parse.js';
 import type { CheckSpec } from '../checks/types.js';
-import { CHECK_DEFAULTS, checkHttp, count, duration, got, httpSchema, nonEmptyString, restartSchema, socketPathSchema, type HttpEndpointConfig } from '../supervisor/config.js';
+import { CHECK_DEFAULTS, checkHttp, count, duration, got, httpSchema, nonEmptyString, restartSchema, socketPathSchema, unreadable, type HttpEndpointConfig } from '../supervisor/config.js';
 import type { RestartPolicy } from '../supervisor/types.js';
 import type { WatchRules } from './container-watch.js';
 import type { CheckPlan } from './probe-health.js';
@@ -170,7 +170,7 @@ export async function readWatchFile(path: string): Promise<unknown> {
     json = JSON.parse(await readFile(path, 'utf8'));
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    throw watchError(code === undefined ? `'${path}' is not valid JSON: ${(error as Error).message.split('\n')[0]}` : `cannot read '${path}': ${code}`);
+    throw watchError(code === undefined ? `'${path}' is not valid JSON: ${(error as Error).message.split('\n')[0]}` : `cannot read '${path}': ${unreadable(error)}`);
   }
   if (typeof json !== 'object' || json === null || Array.isArray(json) || !('watch' in json)) throw watchError(`'${path}': expected a JSON object with "watch"`);
   const extra = Object.keys(json).find((key) => key !== 'watch');

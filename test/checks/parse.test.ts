@@ -109,5 +109,6 @@ t.test('check URLs', async (t) => {
     'http://[::1:80/', ':8080', 'http://:99999/', 'tcp://:abc', 'http://:80/a b', '',
   ]) {
     refuses(t, () => parseCheckUrl('--check', text, defaults), '--check', text);
-  }
+  }  t.throws(() => parseCheckUrl('--check', 'tcp://127.0.0.1', defaults), { message: "invalid --check 'tcp://127.0.0.1': expected a port: tcp://127.0.0.1:PORT (tcp has no default port)" }, 'no port: said so');
+  t.throws(() => parseCheckUrl('--check', 'grpc://localhost/my.Svc', defaults), { message: /expected a port: grpc:\/\/localhost:PORT\/my\.Svc / });
 });

@@ -50,6 +50,7 @@ t.test('each mistake is one line naming it', async (t) => {
   t.equal(usage(['--json=yes']), "option '--json' takes no value, got 'yes'");
   t.equal(usage(['extra']), "too many arguments: expected none, got 'extra'");
   t.equal(usage(['-']), "too many arguments: expected none, got '-'");
+  t.equal(usage(['mode=readiness']), "too many arguments: expected none, got 'mode=readiness' (a flag is written with two dashes: --mode=readiness)");
   t.equal(usage(['--port', '1', '--port=2']), "--port given more than once ('1', then '2'); only --check and --header may repeat");
   t.equal(usage(['--json', '--json']), '--json given more than once; only --check and --header may repeat');
 });

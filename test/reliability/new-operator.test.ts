@@ -45,7 +45,7 @@ t.test('a state directory where nothing can be made: run and validate say so in 
   });
   const made = join(dir, 'new', 'state');
   const valid = await lifeguard(['validate', config, '--state-dir', made]);
-  t.equal(valid.code, 0, 'a state directory that can be made is valid');
+  t.same([valid.code, valid.stdout], [0, `${config}: valid (1 app: web)\n`], 'a state directory that can be made is valid; one app, not "1 apps"');
   t.same(makeDirectory(join(dir, 'new')), [join(dir, 'new')], 'and validate left nothing behind');
 });
 

@@ -189,7 +189,7 @@ t.test('loadConfig reports unreadable files and bad JSON as usage errors', async
   const bad = join(dir, 'bad.json');
   await writeFile(bad, '{"apps": [');
   await t.rejects(loadConfig(bad), { name: 'LifeguardFailure', message: /^config: '.*bad\.json' is not valid JSON: / });
-  await t.rejects(loadConfig(join(dir, 'missing.json')), { name: 'LifeguardFailure', message: /^config: cannot read '.*missing\.json': ENOENT$/ });
+  await t.rejects(loadConfig(join(dir, 'missing.json')), { name: 'LifeguardFailure', message: /^config: cannot read '.*missing\.json': no such file$/ });
   const good = join(dir, 'good.json');
   await writeFile(good, JSON.stringify({ apps: [web] }));
   t.equal((await loadConfig(good)).supervisor.apps[0]!.name, 'web');

@@ -28,7 +28,7 @@ const FLAG_CASES: readonly (readonly [readonly string[], string])[] = [
   [['--start-grace', '-1s'], '--start-grace: expected a Go duration'],
   [['--log-format', 'xml'], "invalid --log-format 'xml': expected json or text"],
   [['--frobnicate'], "unknown option '--frobnicate'"],
-  [['--config', '/nonexistent/watch.json'], "config: cannot read '/nonexistent/watch.json': ENOENT"],
+  [['--config', '/nonexistent/watch.json'], "config: cannot read '/nonexistent/watch.json': no such file"],
   [['--socket', 'tcp://127.0.0.1:2375'], "--socket: lifeguard reaches the engine over its unix socket only: a path such as /var/run/docker.sock, or unix:///var/run/docker.sock, not 'tcp://127.0.0.1:2375'"],
   [['--socket', 'ssh://me@host'], '--socket: lifeguard reaches the engine over its unix socket only'],
 ];
