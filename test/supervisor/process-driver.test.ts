@@ -1,5 +1,6 @@
 // The process driver: argv only, its own process group, mapped ports in the environment, graceful then forced destroy.
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import t, { type Test } from 'tap';
 import type { RunningInstance } from '../../src/supervisor/drivers/driver.js';
@@ -72,8 +73,10 @@ t.test('its own process group; destroy takes the whole group, stopped or not', a
 });
 
 t.test('a process that ignores SIGTERM is killed after the grace period', async (t) => {
-  const { running, exits } = await launch(t, [process.execPath, '-e', `process.on('SIGTERM', () => {}); setInterval(() => {}, 1000); console.log()`]);
-  await sleep(300); // let it install its handler
+  const ready = join(t.testdir({}), 'handler-installed');
+  const { running, exits } = await launch(t, [process.execPath, '-e', `process.on('SIGTERM', () => {}); require('fs').writeFileSync(${JSON.stringify(ready)}, ''); setInterval(() => {}, 1000)`]);
+  // Its handler is in place once it says so (bounded: a loaded machine starts node slowly).
+  for (let i = 0; i < 500 && !existsSync(ready); i++) await sleep(20);
   const started = performance.now();
   t.same(await running.destroy(300), { forced: true });
   t.ok(performance.now() - started >= 290);
