@@ -6,12 +6,13 @@ import { freePort } from '../helpers/ports.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { start } from '../helpers/agent.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
-t.test('the demo shows every transition, claims once, and stops cleanly', async (t) => {
+/** examples/demo.json on a free port and a private state directory, removed after the test. */
+async function demoConfig(t: Test): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'lifeguard-demo-'));
   t.teardown(() => rm(dir, { recursive: true, force: true }));
   const demo = JSON.parse(await readFile(join(ROOT, 'examples/demo.json'), 'utf8')) as Record<string, unknown>;
@@ -19,6 +20,11 @@ t.test('the demo shows every transition, claims once, and stops cleanly', async 
   // Moved out of examples/, the apps still run from there: a config's relative commands are its own directory's.
   const apps = (demo.apps as Record<string, unknown>[]).map((app) => ({ ...app, cwd: join(ROOT, 'examples') }));
   await writeFile(config, JSON.stringify({ ...demo, apps, http: { listen: `127.0.0.1:${await freePort()}` }, stateDir: join(dir, 'state') }));
+  return config;
+}
+
+t.test('the demo shows every transition, claims once, and stops cleanly', async (t) => {
+  const config = await demoConfig(t);
 
   const ended = await start(process.execPath, [join(ROOT, 'scripts/demo.mjs')], {
     env: { LIFEGUARD_DEMO_CONFIG: config, LIFEGUARD_DEMO_SECONDS: '24' },
@@ -33,12 +39,7 @@ t.test('the demo shows every transition, claims once, and stops cleanly', async 
 });
 
 t.test('Ctrl-C during the demo: lifeguard stops every instance, the demo exits 0', async (t) => {
-  const dir = await mkdtemp(join(tmpdir(), 'lifeguard-demo-'));
-  t.teardown(() => rm(dir, { recursive: true, force: true }));
-  const demo = JSON.parse(await readFile(join(ROOT, 'examples/demo.json'), 'utf8')) as Record<string, unknown>;
-  const config = join(dir, 'demo.json');
-  const apps = (demo.apps as Record<string, unknown>[]).map((app) => ({ ...app, cwd: join(ROOT, 'examples') }));
-  await writeFile(config, JSON.stringify({ ...demo, apps, http: { listen: `127.0.0.1:${await freePort()}` }, stateDir: join(dir, 'state') }));
+  const config = await demoConfig(t);
   const started = start(process.execPath, [join(ROOT, 'scripts/demo.mjs')], { env: { LIFEGUARD_DEMO_CONFIG: config, LIFEGUARD_DEMO_SECONDS: '60' }, killAfterMs: 60_000 });
   let said = '';
   started.child.stdout!.on('data', (text: string) => (said += text));
