@@ -459,9 +459,21 @@ export async function loadConfig(path: string, context: Omit<ConfigContext, 'bas
   try {
     json = JSON.parse(text);
   } catch (error) {
-    throw configError(`'${path}' is not valid JSON: ${(error as Error).message.split('\n')[0]}`);
+    throw configError(jsonSyntaxError(path, text, (error as Error).message.split('\n')[0] ?? ''));
   }
   return parseConfig(json, within);
+}
+
+/**
+ * `web.json:3:7: not valid JSON: Expected ',' or '}' after property value`, as YAML's errors are placed, where
+ * JSON.parse gives a position (`… in JSON at position N`, or the end of the input); its own words otherwise.
+ */
+function jsonSyntaxError(path: string, text: string, message: string): string {
+  const at = /^(.*) in JSON at position (\d+)/.exec(message);
+  const offset = at !== null ? Number(at[2]) : message === 'Unexpected end of JSON input' ? text.length : undefined;
+  if (offset === undefined) return `'${path}' is not valid JSON: ${message}`;
+  const before = text.slice(0, offset).split('\n');
+  return `${path}:${before.length}:${(before.at(-1)?.length ?? 0) + 1}: not valid JSON: ${at?.[1] ?? message}`;
 }
 
 function readYaml(path: string, text: string): { json: unknown; locate: Locate } {

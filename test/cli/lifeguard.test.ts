@@ -110,7 +110,7 @@ t.test('bad configs and bad arguments: exit 2, one line on stderr naming the pro
     ['shell-string command', async (d) => ['run', await writeConfig(d, { apps: [{ ...good, command: 'node app.mjs' }] }, 'c.json')], /^config: apps\[0\]\.command: /],
     ['check port not among ports', async (d) => ['validate', await writeConfig(d, { apps: [{ ...good, ports: [9000] }] }, 'd.json')], /^config: apps\[0\]\.checks\[0\]\.http_check\.port: /],
     ['non-loopback endpoint', async (d) => ['run', await writeConfig(d, { apps: [good], http: { listen: '0.0.0.0:9464' } }, 'e.json')], /^config: http\.listen: /],
-    ['not JSON', async (d) => ['run', await writeConfig(d, '{"apps": [', 'f.json')], /^config: '.*f\.json' is not valid JSON/],
+    ['not JSON', async (d) => ['run', await writeConfig(d, '{"apps": [', 'f.json')], /^config: .*f\.json:1:\d+: not valid JSON/],
     ['missing file', ['run', join(dir, 'nope.json')], /^config: cannot read '.*nope\.json': no such file$/],
     ['unknown flag', ['run', join(dir, 'nope.json'), '--frobnicate'], /unknown option '--frobnicate'/],
     ['bad log format', ['run', join(dir, 'nope.json'), '--log-format', 'xml'], /--log-format 'xml'/],

@@ -188,7 +188,16 @@ t.test('loadConfig reports unreadable files and bad JSON as usage errors', async
   t.teardown(() => rm(dir, { recursive: true, force: true }));
   const bad = join(dir, 'bad.json');
   await writeFile(bad, '{"apps": [');
-  await t.rejects(loadConfig(bad), { name: 'LifeguardFailure', message: /^config: '.*bad\.json' is not valid JSON: / });
+  await t.rejects(loadConfig(bad), { name: 'LifeguardFailure', message: /^config: .*bad\.json:1:11: not valid JSON: Unexpected end of JSON input$/ });
+  const unplaced = join(dir, 'unplaced.json');
+  await writeFile(unplaced, '{"apps": [}');
+  await t.rejects(loadConfig(unplaced), { message: /^config: '.*unplaced\.json' is not valid JSON: Unexpected token '\}'/ }, 'no position given: its own words');
+  const placed = join(dir, 'placed.json');
+  await writeFile(placed, '{\n  "apps": [\n    {"name": "web",}\n  ]\n}\n');
+  await t.rejects(loadConfig(placed), { message: `config: ${placed}:3:20: not valid JSON: Expected double-quoted property name` }, 'line:column, as YAML');
+  const cut = join(dir, 'cut.json');
+  await writeFile(cut, '{\n  "apps": [');
+  await t.rejects(loadConfig(cut), { message: `config: ${cut}:2:12: not valid JSON: Unexpected end of JSON input` }, 'the end of a cut file');
   await t.rejects(loadConfig(join(dir, 'missing.json')), { name: 'LifeguardFailure', message: /^config: cannot read '.*missing\.json': no such file$/ });
   const good = join(dir, 'good.json');
   await writeFile(good, JSON.stringify({ apps: [web] }));
