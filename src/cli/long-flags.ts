@@ -7,6 +7,7 @@
  *
  * Values are taken as text; what they mean is checked by the dialect (src/cli/healthcheck.ts).
  */
+import { nearMiss } from '../checks/near-miss.js';
 import { LifeguardFailure, usageError } from '../checks/errors.js';
 
 export interface LongFlag {
@@ -78,28 +79,8 @@ export function parseLongFlags(flags: readonly LongFlag[], argv: readonly string
 /** ` (Did you mean --port?)` for a near miss of a known flag (at most two edits away), else nothing. */
 function suggestion(flags: readonly LongFlag[], arg: string): string {
   const typed = arg.replace(/^-+/, '').split('=')[0] as string;
-  let best: { name: string; distance: number } | undefined;
-  for (const { name } of [...flags, { name: 'help' }, { name: 'version' }]) {
-    const distance = editDistance(typed, name);
-    if (distance <= Math.min(2, Math.floor(name.length / 3)) && (best === undefined || distance < best.distance)) best = { name, distance };
-  }
-  return best === undefined ? '' : ` (Did you mean --${best.name}?)`;
-}
-
-/** Levenshtein distance, with a swap of two neighbours counted as one edit. */
-function editDistance(a: string, b: string): number {
-  const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array<number>(b.length).fill(0)]);
-  for (let j = 1; j <= b.length; j++) (d[0] as number[])[j] = j;
-  for (let i = 1; i <= a.length; i++) {
-    for (let j = 1; j <= b.length; j++) {
-      const row = d[i] as number[];
-      const up = d[i - 1] as number[];
-      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      row[j] = Math.min((up[j] as number) + 1, (row[j - 1] as number) + 1, (up[j - 1] as number) + cost);
-      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) row[j] = Math.min(row[j] as number, ((d[i - 2] as number[])[j - 2] as number) + 1);
-    }
-  }
-  return (d[a.length] as number[])[b.length] as number;
+  const best = nearMiss(typed, [...flags.map((flag) => flag.name), 'help', 'version']);
+  return best === undefined ? '' : ` (Did you mean --${best}?)`;
 }
 
 /** Help in commander's layout: usage, description, one line per flag (with its default), then `after`. */

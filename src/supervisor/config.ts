@@ -21,6 +21,7 @@ import { isLoopback, parseListenAddress } from './listen-address.js';
 import type { SupervisorOptions } from './options.js';
 import type { AppSpec, AppUser, RoutingPlan } from './types.js';
 import { lookupUser } from './users.js';
+import { nearMiss } from '../checks/near-miss.js';
 
 export interface HttpEndpointConfig {
   /** `host:port`, an IP literal; loopback unless allowNonLoopback. */
@@ -436,7 +437,8 @@ export function parseConfig(json: unknown, context: ConfigContext = {}, locate?:
   if (parsed.success) return parsed.data;
   const issue = parsed.error.issues[0]!;
   const where = locate?.(issue.code === 'unrecognized_keys' ? [...issue.path, issue.keys[0]!] : issue.path);
-  throw configError(`${where === undefined ? '' : `${where}: `}${describeIssue(withoutSecrets(parsed.error))}`);
+  const meant = issue.code === 'unrecognized_keys' ? nearMiss(issue.keys[0]!, fieldsAt(configSchema, issue.path)) : undefined;
+  throw configError(`${where === undefined ? '' : `${where}: `}${describeIssue(withoutSecrets(parsed.error))}${meant === undefined ? '' : ` (did you mean '${meant}'?)`}`);
 }
 
 /**
@@ -495,6 +497,24 @@ function readYaml(path: string, text: string): { json: unknown; locate: Locate }
     return undefined;
   };
   return { json: doc.toJS({ maxAliasCount: 100 }) as unknown, locate };
+}
+
+/** The fields an object of the schema at `path` knows (walking objects, arrays and records); none where it is not one object. */
+function fieldsAt(schema: z.ZodType, path: readonly PropertyKey[]): string[] {
+  interface Def { type: string; shape?: Record<string, z.ZodType>; element?: z.ZodType; valueType?: z.ZodType; innerType?: z.ZodType; in?: z.ZodType }
+  const defOf = (node: z.ZodType | undefined): Def | undefined => (node as { _zod?: { def: Def } } | undefined)?._zod?.def;
+  // Through optional(), default(), prefault() and transforms to what they wrap; bounded by the schema's depth.
+  const unwrap = (node: z.ZodType | undefined): z.ZodType | undefined => {
+    for (let def = defOf(node); def !== undefined && (def.innerType !== undefined || def.type === 'pipe'); def = defOf(node)) node = def.innerType ?? def.in;
+    return node;
+  };
+  let node = unwrap(schema);
+  for (const key of path) {
+    const def = defOf(node);
+    node = unwrap(def?.type === 'object' ? def.shape?.[String(key)] : def?.type === 'array' ? def.element : def?.type === 'record' ? def.valueType : undefined);
+  }
+  const def = defOf(node);
+  return def?.type === 'object' ? Object.keys(def.shape ?? {}) : [];
 }
 
 /**

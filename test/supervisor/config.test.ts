@@ -104,7 +104,9 @@ t.test('each invalid field is a usage error (exit 2) naming its path', async (t)
     ['no apps', {}, /^config: apps: /],
     ['empty apps', { apps: [] }, /^config: apps: expected at least one app/],
     ['unknown top-level field', { apps: [web], extra: 1 }, /^config: extra: unknown field$/],
-    ['unknown app field', { apps: [{ ...web, comand: ['x'] }] }, /^config: apps\[0\]\.comand: unknown field$/],
+    ['unknown app field', { apps: [{ ...web, comand: ['x'] }] }, /^config: apps\[0\]\.comand: unknown field \(did you mean 'command'\?\)$/],
+    ['a near miss, nested', { apps: [{ ...web, restart: { maxRestart: 2 } }] }, /^config: apps\[0\]\.restart\.maxRestart: unknown field \(did you mean 'maxRestarts'\?\)$/],
+    ['a near miss at the top', { apps: [web], statedir: 'x' }, /^config: statedir: unknown field \(did you mean 'stateDir'\?\)$/],
     ['missing name', { apps: [{ command: ['x'], checks: web.checks }] }, /^config: apps\[0\]\.name: /],
     ['name not URL-safe', { apps: [{ ...web, name: 'a/b' }] }, /^config: apps\[0\]\.name: .*got "a\/b"/],
     ['duplicate name', { apps: [web, web] }, /^config: apps\[1\]\.name: duplicate app name/],
@@ -291,7 +293,7 @@ t.test('routing: checks, interval, thresholds and drain, with defaults; its chec
     [{ failureThreshold: 0 }, 'config: apps[0].routing.failureThreshold: expected an integer of at least 1, got 0'],
     [{ successThreshold: 1.5 }, 'config: apps[0].routing.successThreshold: expected an integer of at least 1, got 1.5'],
     [{ drain: 5 }, 'config: apps[0].routing.drain: expected a Go duration such as 500ms, 2s or 1m30s, got 5'],
-    [{ drian: '1s' }, 'config: apps[0].routing.drian: unknown field'],
+    [{ drian: '1s' }, "config: apps[0].routing.drian: unknown field (did you mean 'drain'?)"],
   ];
   for (const [routing, message] of bad) {
     t.same(failureOf({ apps: [{ ...web, ports: [8080], routing }] }), { exitCode: 2, message }, message);
