@@ -96,12 +96,12 @@ t.test('lifeguard run, stdout a full pipe: SIGTERM stops the apps and it exits 0
   t.equal(pipe.unread(), '', 'not a line got through: the reader never read');
 });
 
-t.test('lifeguard watch, stderr a full pipe: its one-line error still ends in exit 127', async (t) => {
+t.test('lifeguard watch, stderr a full pipe: its one-line error still ends in exit 2', async (t) => {
   const dir = t.testdir();
   const pipe = fullPipe(t, dir);
   const watch = spawn(process.execPath, [CLI, 'watch', '--socket', join(dir, 'no.sock')], { stdio: ['ignore', 'ignore', pipe.fd] });
   const { code, ms } = await exited(watch, t);
-  t.equal(code, 127);
+  t.equal(code, 2, 'an unreachable engine is a usage error, as in run');
   t.ok(ms < EXIT_WITHIN_MS, `exited after ${Math.round(ms)}ms`);
 });
 
