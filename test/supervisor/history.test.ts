@@ -3,7 +3,7 @@
 import { EventEmitter } from 'node:events';
 import { request } from 'node:http';
 import t from 'tap';
-import { FleetHistory, LATENCY_BUCKET_MS, Ring } from '../../src/supervisor/history.js';
+import { CheckHistory, FleetHistory, LATENCY_BUCKET_MS, Ring } from '../../src/supervisor/history.js';
 import { startHttpEndpoint } from '../../src/supervisor/http-server.js';
 import { SupervisorMetrics } from '../../src/supervisor/metrics.js';
 import type { SupervisorEvents, Transition } from '../../src/supervisor/types.js';
@@ -68,3 +68,11 @@ t.test('FleetHistory: transitions bounded, latency per app in 10s buckets over t
   now += 60 * LATENCY_BUCKET_MS;
   t.same(history.latencyByApp(), { web: [] }, 'older than 10 minutes: gone');
 });
+
+t.test('CheckHistory: latencies to a tenth of a millisecond', async (t) => {
+  const history = new CheckHistory(2);
+  history.push(Date.UTC(2026, 11, 6), 'liveness', true, 1.23456789);
+  history.push(Date.UTC(2026, 11, 6), 'liveness', false, 0.04);
+  t.same(history.toArray().map((record) => record.latencyMs), [1.2, 0]);
+});
+
