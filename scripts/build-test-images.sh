@@ -23,7 +23,8 @@ BUSYBOX=$(command -v busybox || true)
 root=$(mktemp -d)
 trap 'rm -rf "$root"' EXIT
 mkdir -p "$root"/{bin,etc,tmp,www}
-chmod 1777 "$root/tmp"
+# The app writes /www/health as whatever user it runs as (docs/kubernetes.md's pods run as uid 65532).
+chmod 1777 "$root/tmp" "$root/www"
 cp "$BUSYBOX" "$root/bin/busybox"
 for applet in $("$BUSYBOX" --list); do
   [ "$applet" = busybox ] || ln -sf busybox "$root/bin/$applet"
@@ -37,5 +38,6 @@ for lib in $(ldd dist/healthcheck | grep -o '/[^ ]*'); do
   cp -L "$lib" "$root$lib"
 done
 
-tar -C "$root" -c . | "$ENGINE" import --change 'CMD ["/bin/lifeguard-test-app"]' - "$IMAGE" >/dev/null
+# PATH: an imported tar has none, and `exec` (podman exec, kube play's commands) would need absolute paths.
+tar -C "$root" -c . | "$ENGINE" import --change 'ENV PATH=/bin' --change 'CMD ["/bin/lifeguard-test-app"]' - "$IMAGE" >/dev/null
 echo "built $IMAGE ($ENGINE)"

@@ -3,7 +3,8 @@
 # (all addresses, as a containerised app does). Misbehaviour comes from the environment:
 #   UNHEALTHY_AFTER   seconds after which /health answers 404
 #   CRASH_AFTER       seconds after which the app exits with CRASH_CODE (default 1)
-mkdir -p /www && echo ok > /www/health
+# /www is world-writable with the sticky bit (like /tmp), so the app runs as any user (docs/kubernetes.md: uid 65532).
+echo ok > /www/health
 httpd -f -p "$PORT" -h /www &
 server=$!
 # PID 1 has no default signal dispositions: without this trap a SIGTERM would be ignored until the grace ran out.

@@ -14,7 +14,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, join, posix } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import ts from 'typescript';
-import { parseAllDocuments } from 'yaml';
+import { type Manifest, manifestsOf, type Obj } from './page-manifests.js';
 import { Model } from '@kubernetes-models/base';
 import { ConfigMap, Pod, Service } from 'kubernetes-models/v1';
 import { DaemonSet, Deployment, StatefulSet } from 'kubernetes-models/apps/v1';
@@ -32,7 +32,6 @@ const POD_IPS = ['10.244.1.7', 'fd00:10:244::7'] as const;
 /** What an exec probe needs beyond the agent's own timeout: process start on a busy node. */
 const PROBE_HEADROOM_MS = 500;
 
-type Obj = Record<string, any>;
 type ModelClass = new (data?: any) => Model<unknown>;
 
 /** apiVersion/kind → the kubernetes-models class and its TypeScript interface (module, name). */
@@ -47,27 +46,6 @@ const KINDS: Record<string, { model: ModelClass; module: string; iface: string }
   'batch/v1/CronJob': { model: CronJob, module: 'kubernetes-models/batch/v1', iface: 'ICronJob' },
 };
 
-interface Manifest {
-  /** Where it is on the page, for messages: `docs/kubernetes.md:<line of the fence>#<document index>`. */
-  readonly where: string;
-  readonly doc: Obj;
-}
-
-/** Every document of every ```yaml block of a Markdown text; YAML errors and warnings are failures. */
-function manifestsOf(markdown: string, file: string): Manifest[] {
-  const manifests: Manifest[] = [];
-  const fence = /^```yaml[ \t]*\n([\s\S]*?)^```[ \t]*$/gm;
-  for (const match of markdown.matchAll(fence)) {
-    const line = markdown.slice(0, match.index).split('\n').length;
-    parseAllDocuments(match[1]!).forEach((document, index) => {
-      const where = `${file}:${line}#${index}`;
-      const problems = [...document.errors, ...document.warnings];
-      if (problems.length > 0) throw new Error(`${where}: ${problems.map((e) => e.message).join('; ')}`);
-      manifests.push({ where, doc: document.toJS() as Obj });
-    });
-  }
-  return manifests;
-}
 
 function kindOf(doc: Obj): (typeof KINDS)[string] {
   const key = `${doc['apiVersion']}/${doc['kind']}`;
