@@ -158,6 +158,11 @@ t.test('docs/kubernetes.md played by podman kube play', { skip }, async (t) => {
     // --interval 10s, --failure-threshold 3: three failed rounds, 20-30s after the app turned unhealthy.
     const failed = await poll(60, logs, (text) => text.includes('liveness failed'));
     t.match(failed, /^liveness failed after [\d.]+s \(\d+ attempts\): 1 of 1 check failing\n.*received status code 404/m, 'the report of the liveness failure');
+    // The pod's restartPolicy Always restarts the exited sidecar (the kubelet's part, here Podman's): the new agent
+    // starts over in readiness and is not ready while the app is down. (A file left by a SIGKILLed agent, which the
+    // new one removes at start, is test/cli/ready-file.test.ts's.)
+    const restarted = await poll(30, () => execIn(sidecar, isReady), (r) => r.code === 1);
+    t.same(restarted, { code: 1, stdout: 'not ready: /run/healthcheck/ready does not exist\n' }, 'the restarted sidecar is not ready while the app is down');
   });
 
   t.test('section 2: exec probes with the agent mounted where the image volume would be', async (t) => {
