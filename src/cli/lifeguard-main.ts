@@ -8,6 +8,7 @@ import { resolve } from 'node:path';
 import { formatDuration } from '../checks/duration.js';
 import { asLifeguardError, lifeguardError, LifeguardFailure, usageError } from '../checks/errors.js';
 import { awaitAnswer, postRequest } from '../supervisor/apply-mailbox.js';
+import type { EndpointSource } from '../supervisor/http-server.js';
 import { StateLock } from '../supervisor/state-lock.js';
 import { Containment } from '../supervisor/containment.js';
 import { preflight, refuseProblems } from '../supervisor/preflight.js';
@@ -40,8 +41,8 @@ async function main(argv: readonly string[]): Promise<void> {
     const apps = selectApps(status, invocation.app);
     const problems = statusProblems(apps);
     const text = invocation.json
-      ? `${JSON.stringify({ ok: problems.length === 0, apps: apps.map((app) => ({ ...summarize(app), instances: app.instances, prewarm: app.prewarm, ...(app.rollout === undefined ? {} : { rollout: app.rollout }) })), ...(status.containment === undefined ? {} : { containment: status.containment }) })}\n`
-      : renderStatus(apps, status.containment);
+      ? `${JSON.stringify({ ok: problems.length === 0, apps: apps.map((app) => ({ ...summarize(app), instances: app.instances, prewarm: app.prewarm, ...(app.rollout === undefined ? {} : { rollout: app.rollout }) })), ...(status.containment === undefined ? {} : { containment: status.containment }), ...(status.config === undefined ? {} : { config: status.config }) })}\n`
+      : renderStatus(apps, status);
     return finish({ stdout: text }, problems.length === 0 ? 0 : STATUS_PROBLEM_EXIT);
   }
   if (invocation.kind === 'watch') {
@@ -70,7 +71,16 @@ async function run(invocation: Extract<LifeguardInvocation, { kind: 'run' }>, co
   const context = invocation.stateDir === undefined ? {} : { stateDir: invocation.stateDir };
   // Timed like the transition log's lines, which an operator reads beside them.
   const reloader = new Reloader(supervisor, { configPath: invocation.configPath, config, context }, (line) => process.stderr.write(`${new Date().toISOString()} ${line}\n`));
-  const served = { source: supervisor, metrics: new SupervisorMetrics(supervisor), http: config.http, ...(page === undefined ? {} : { page }) };
+  // /status names the file a SIGHUP reloads, which an apply changes: the supervisor itself knows no file.
+  const source: EndpointSource = {
+    status: () => ({ ...supervisor.status(), config: reloader.currentFile }),
+    claim: (app) => supervisor.claim(app),
+    release: (app, id) => supervisor.release(app, id),
+    endpoints: (app) => supervisor.endpoints(app),
+    on: supervisor.on.bind(supervisor),
+    off: supervisor.off.bind(supervisor),
+  };
+  const served = { source, metrics: new SupervisorMetrics(supervisor), http: config.http, ...(page === undefined ? {} : { page }) };
   const service = {
     // The lock first: a second supervisor on this directory is told so, not that the port is taken.
     prepare: async () => {

@@ -4,6 +4,7 @@
  * invalid one changes nothing. What happened is one line on stderr (stdout is the transition log's), and the
  * answer `lifeguard apply` waits for.
  */
+import { resolve } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { asLifeguardError, LifeguardFailure, usageError } from '../checks/errors.js';
 import { answer, takeRequests, type ApplyAnswer } from '../supervisor/apply-mailbox.js';
@@ -11,7 +12,7 @@ import { loadConfig, type ConfigContext, type LifeguardConfig } from '../supervi
 import type { AppliedChange, Supervisor } from '../supervisor/supervisor.js';
 
 export class Reloader {
-  /** The file a plain SIGHUP reloads: the one `run` was given, then the last one applied. */
+  /** The file a plain SIGHUP reloads, absolute: the one `run` was given, then the last one applied. */
   private configPath: string;
   private readonly http: LifeguardConfig['http'];
   /** How `run` read its config (a --state-dir given), for reading the same file again. */
@@ -23,10 +24,15 @@ export class Reloader {
     started: { readonly configPath: string; readonly config: LifeguardConfig; readonly context: Pick<ConfigContext, 'stateDir'> },
     private readonly report: (line: string) => void,
   ) {
-    this.configPath = started.configPath;
+    this.configPath = resolve(started.configPath);
     this.http = started.config.http;
     this.context = started.context;
     this.stateDir = started.config.supervisor.stateDir;
+  }
+
+  /** What `lifeguard status` names as the config in force. */
+  get currentFile(): string {
+    return this.configPath;
   }
 
   /** Applies every pending `lifeguard apply` request in order, or else this supervisor's own config file again. */

@@ -195,6 +195,7 @@ function statusBody(status: SupervisorStatus): unknown {
   const containment = status.containment;
   return {
     apps: status.apps.map(app),
+    ...(status.config === undefined ? {} : { config: status.config }),
     ...(containment === undefined ? {} : { containment: { kind: containment.kind, ...(containment.path === undefined ? {} : { path: containment.path }), ...(containment.controllers === undefined ? {} : { controllers: containment.controllers }), ...(containment.reason === undefined ? {} : { reason: containment.reason }) } }),
   };
 }

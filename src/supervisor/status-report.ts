@@ -81,8 +81,8 @@ export function selectApps(status: SupervisorStatus, app: string | undefined): r
   return found;
 }
 
-/** Two tables, apps then instances, in columns; then which containment is in force. */
-export function renderStatus(apps: readonly AppStatus[], containment?: ContainmentStatus): string {
+/** Two tables, apps then instances, in columns; then which containment and which config file are in force. */
+export function renderStatus(apps: readonly AppStatus[], { containment, config }: Pick<SupervisorStatus, 'containment' | 'config'> = {}): string {
   const appRows = apps.map((app) => {
     const { healthy, desired } = summarize(app);
     const state = healthy >= desired ? 'ok' : 'BELOW DESIRED';
@@ -92,7 +92,8 @@ export function renderStatus(apps: readonly AppStatus[], containment?: Containme
     [...app.instances, ...app.prewarm].map((i) => [i.id, app.name, app.prewarm.includes(i) ? `${i.state} (prewarm)` : i.state, i.address ?? '-', i.pid === null ? '-' : String(i.pid), String(i.restarts), i.since]),
   );
   const tables = `${columns([['APP', 'HEALTHY', 'STATUS', 'PREWARM'], ...appRows])}\n${columns([['INSTANCE', 'APP', 'STATE', 'ADDRESS', 'PID', 'RESTARTS', 'SINCE'], ...instanceRows])}`;
-  return containment === undefined ? tables : `${tables}\ncontainment: ${describeContainment(containment)}\n`;
+  const footer = [...(containment === undefined ? [] : [`containment: ${describeContainment(containment)}`]), ...(config === undefined ? [] : [`config: ${config} (what SIGHUP reloads)`])];
+  return footer.length === 0 ? tables : `${tables}\n${footer.join('\n')}\n`;
 }
 
 /** `cgroup v1 at <path> (limits: memory, cpu, pids)`, or the marker and why. */

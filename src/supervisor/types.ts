@@ -235,6 +235,8 @@ export interface SupervisorStatus {
   readonly apps: readonly AppStatus[];
   /** What contains the process and netns drivers' instances; absent with a custom driver. */
   readonly containment?: ContainmentStatus;
+  /** The config file `lifeguard run` reloads on SIGHUP (absolute): its own, or the last one applied; absent elsewhere. */
+  readonly config?: string;
 }
 
 /** Which containment is in force (README "Drivers"). */

@@ -25,7 +25,7 @@ t.test('lifeguard status', async (t) => {
   t.match(apps, /^APP +HEALTHY +STATUS +PREWARM\nweb +2\/2 +ok +0\n$/);
   t.match(instances, /\nweb-1 +web +healthy +127\.0\.0\.1:\d+ +\d+ +0 +\d{4}-\d\d-\d\dT/);
   t.match(instances, /\nweb-2 +web +healthy /);
-  t.match(instances, /\n\ncontainment: (cgroup v[12] at \/\S+ \(limits: [a-z, ]+\)|environment marker only \(no cgroup: .+\))\n$/, 'which containment is in force');
+  t.match(instances, /\n\ncontainment: (cgroup v[12] at \/\S+ \(limits: [a-z, ]+\)|environment marker only \(no cgroup: .+\))\nconfig: \/\S+\/config\.json \(what SIGHUP reloads\)\n$/, 'which containment and which config file are in force');
 
   const all = await status([], { LIFEGUARD_TOKEN: 's3cret' });
   t.equal(all.code, 1, 'an app below its desired count: exit 1 (the token from LIFEGUARD_TOKEN)');

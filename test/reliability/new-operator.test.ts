@@ -141,6 +141,28 @@ t.test('lifeguard apply needs no fromEnv secret in its own environment: the supe
   t.match(ended.stderr, /^\S+Z lifeguard: applied .*: web scaled\n/, 'the apply said on stderr, timed');
 });
 
+t.test('lifeguard status and /status name the config file SIGHUP reloads: run\'s, then the one applied', async (t) => {
+  const dir = tempDir(t);
+  const app = (instances: number) => fixtureApp('web', { OPERATOR_23: 'current' }, { instances });
+  const cli = await runCli(t, dir, [app(1)]);
+  await cli.until((all) => all.some((x) => x.to === 'healthy'));
+  const named = async () => {
+    const text = await lifeguard(['status', '--endpoint', `127.0.0.1:${cli.port}`]);
+    const json = await lifeguard(['status', '--endpoint', `127.0.0.1:${cli.port}`, '--json']);
+    const http = (await (await fetch(`http://127.0.0.1:${cli.port}/status`)).json()) as { config?: string };
+    return { text: /^config: (.*) \(what SIGHUP reloads\)$/m.exec(text.stdout)?.[1], json: (JSON.parse(json.stdout) as { config?: string }).config, http: http.config };
+  };
+  const first = join(dir, 'config.json');
+  t.same(await named(), { text: first, json: first, http: first }, "run's own file");
+  const applied = join(dir, 'applied.json');
+  writeFileSync(applied, JSON.stringify({ apps: [app(2)], http: { listen: `127.0.0.1:${cli.port}` }, stateDir: join(dir, 'state') }));
+  // Relative, from another directory: status names it absolute, as SIGHUP will read it.
+  const given = await run(process.execPath, [CLI, 'apply', 'applied.json'], { killAfterMs: 20_000, cwd: dir });
+  t.same([given.code, given.stderr], [0, ''], 'applied');
+  t.same(await named(), { text: applied, json: applied, http: applied }, 'the applied file, once applied');
+  await cli.stop();
+});
+
 t.test('lifeguard status: localhost, a rejected token said as such, a given-up instance without its dead pid, exit 1', async (t) => {
   const dir = tempDir(t);
   const quitter = fixtureApp('quitter', { OPERATOR_23: 'status' }, { instances: 1, command: [process.execPath, '-e', 'process.exit(3)'], restart: { maxRestarts: 0 } });
