@@ -31,7 +31,7 @@ import type { Told } from './invocation.js';
 import { writeWithin } from './last-words.js';
 import { parseLifeguardArgs, type LifeguardInvocation } from './lifeguard.js';
 import { describeChanges, Reloader } from './reload.js';
-import { runUntilStopped } from './long-running.js';
+import { runUntilStopped, type StopCause } from './long-running.js';
 
 async function main(argv: readonly string[]): Promise<void> {
   const invocation = parseLifeguardArgs(argv, process.env);
@@ -60,17 +60,25 @@ async function main(argv: readonly string[]): Promise<void> {
     return finish({ stdout: `${invocation.configPath}: valid (${count} app${count === 1 ? '' : 's'}: ${names})\n` }, 0);
   }
   if (invocation.kind === 'apply') return finish(await apply(invocation.configPath, config, invocation.timeoutMs), 0);
-  await run(invocation, config);
-  finish({}, 0);
+  const cause = await run(invocation, config);
+  finish({ stderr: timed(`lifeguard: stopped (${cause}): every instance is gone`) }, 0);
 }
 
-async function run(invocation: Extract<LifeguardInvocation, { kind: 'run' }>, config: LifeguardConfig): Promise<void> {
+/**
+ * A line for stderr beside the transition log (stdout, which log audits read, keeps one line per transition): reloads,
+ * applies, a predecessor's processes reaped, the stop. Timed as the log's lines are, in UTC, for reading side by side.
+ */
+function timed(line: string): string {
+  return `${new Date().toISOString()} ${line}\n`;
+}
+
+async function run(invocation: Extract<LifeguardInvocation, { kind: 'run' }>, config: LifeguardConfig): Promise<StopCause> {
   const supervisor = new Supervisor(config.supervisor);
   supervisor.on('transition', new TransitionLog(process.stdout, invocation.logFormat).write);
+  supervisor.on('reaped', (pids) => process.stderr.write(timed(`lifeguard: reaped ${pids.length} process${pids.length === 1 ? '' : 'es'} a previous lifeguard on ${config.supervisor.stateDir} left running`)));
   const page = config.http === undefined ? undefined : new StatusPage(supervisor);
   const context = invocation.stateDir === undefined ? {} : { stateDir: invocation.stateDir };
-  // Timed like the transition log's lines, which an operator reads beside them.
-  const reloader = new Reloader(supervisor, { configPath: invocation.configPath, config, context }, (line) => process.stderr.write(`${new Date().toISOString()} ${line}\n`));
+  const reloader = new Reloader(supervisor, { configPath: invocation.configPath, config, context }, (line) => process.stderr.write(timed(line)));
   // /status names the file a SIGHUP reloads, which an apply changes: the supervisor itself knows no file.
   const source: EndpointSource = {
     status: () => ({ ...supervisor.status(), config: reloader.currentFile }),
@@ -90,7 +98,7 @@ async function run(invocation: Extract<LifeguardInvocation, { kind: 'run' }>, co
     start: () => supervisor.start(),
     stop: () => supervisor.stop(),
   };
-  await runUntilStopped(service, served, invocation.durationMs, () => reloader.reload());
+  return runUntilStopped(service, served, invocation.durationMs, () => reloader.reload());
 }
 
 /**

@@ -34,29 +34,37 @@ export interface Served {
  * started, one reload at a time (a closed terminal's SIGHUP is then a harmless reload, and the log's reader gone
  * stops us as below).
  */
-export async function runUntilStopped(service: LongRunning, served: Served, durationMs: number | undefined, reload?: () => Promise<void>): Promise<void> {
+/** Why a long-running command stopped, for its last line: the signal's name, `--duration`, or `log reader gone`. */
+export type StopCause = string;
+
+export async function runUntilStopped(service: LongRunning, served: Served, durationMs: number | undefined, reload?: () => Promise<void>): Promise<StopCause> {
   let crash: unknown;
   let started!: () => void;
   const running = new Promise<void>((resolve) => (started = resolve));
   let reloads = running;
-  const asked = new Promise<void>((resolve) => {
+  let cause: StopCause | undefined;
+  const asked = new Promise<void>((resolveAsked) => {
+    const resolve = (why: StopCause) => {
+      cause ??= why;
+      resolveAsked();
+    };
     // A second signal changes nothing: the stop under way is already bounded, and leaving before it ends
     // would orphan what was started.
     for (const signal of TERMINATING_SIGNALS) {
       if (signal === 'SIGHUP' && reload !== undefined) takeSignal(signal, () => void (reloads = reloads.then(reload)));
-      else takeSignal(signal, () => resolve());
+      else takeSignal(signal, () => resolve(signal));
     }
     // The log is the account of what is done; with its reader gone (EPIPE, or EIO from a closed terminal), stop
     // rather than run blind. stderr, where reloads report, is the same terminal more often than not.
-    process.stdout.on('error', () => resolve());
-    process.stderr.on('error', () => resolve());
+    process.stdout.on('error', () => resolve('log reader gone'));
+    process.stderr.on('error', () => resolve('log reader gone'));
     const crashed = (thrown: unknown) => {
       crash ??= thrown;
-      resolve();
+      resolve('crashed');
     };
     process.on('uncaughtException', crashed);
     process.on('unhandledRejection', crashed);
-    if (durationMs !== undefined) setTimeout(resolve, durationMs);
+    if (durationMs !== undefined) setTimeout(() => resolve('--duration'), durationMs);
   });
   // Run until told to stop even when nothing else is pending (every instance given up, nothing watched yet).
   const keepAlive = setInterval(() => {}, 2 ** 30);
@@ -75,4 +83,5 @@ export async function runUntilStopped(service: LongRunning, served: Served, dura
     served.metrics.close();
   }
   if (crash !== undefined) throw crash;
+  return cause ?? 'asked';
 }

@@ -109,7 +109,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     if (this.phase !== 'new') throw new Error('bug: a Supervisor starts once');
     this.takeStateDir();
     this.phase = 'running';
-    await this.records.reapLeftovers();
+    const reaped = await this.records.reapLeftovers();
+    if (reaped.length > 0) this.emit('reaped', reaped);
     // Then what process records do not cover: a previous supervisor's namespaces and containers.
     for (const driver of this.drivers()) await driver.cleanup?.();
     if (this.phase !== 'running') return; // stop() came during the cleanup

@@ -290,4 +290,6 @@ export interface SupervisorEvents {
   endpoints: [AppEndpoints];
   /** stop() is done: every instance is gone. */
   stopped: [];
+  /** start() killed the processes (these pids) a previous supervisor on the same state directory left running. */
+  reaped: [pids: readonly number[]];
 }

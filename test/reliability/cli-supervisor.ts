@@ -123,14 +123,26 @@ export async function runCli(t: Test, dir: string, apps: readonly unknown[], opt
   return { ...started, port, transitions, pids, until, status, stop };
 }
 
+/** The one line `lifeguard run` writes on stderr when it stops cleanly, timed in UTC; `cause` is a signal's name, `--duration` or `log reader gone`. */
+export function stoppedLine(cause: string): RegExp {
+  return new RegExp(`^\\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\d\\.\\d{3}Z lifeguard: stopped \\(${cause}\\): every instance is gone\\n$`);
+}
+
+/** The line a successor writes on stderr when it killed what a SIGKILLed predecessor on its state directory left. */
+export const REAPED_LINE = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z lifeguard: reaped [1-9]\d* process(es)? a previous lifeguard on \/\S+ left running$/;
+
 /**
- * SIGTERM, then what every run must end with: exit 0, nothing on stderr (no stack trace, no crash), no app process
- * (found by its `marker=value` environment) and no process the state directory recorded still running.
+ * SIGTERM, then what every run must end with: exit 0, on stderr only the line saying so (no stack trace, no crash), no app process
+ * (found by its `marker=value` environment) and no process the state directory recorded still running. A
+ * successor's stderr starts with the reaped line: `reaped` says whether it must (true), may ('maybe') or must not.
  */
-export async function stopCleanly(t: Test, cli: CliRun, marker: string, run: string): Promise<Ended> {
+export async function stopCleanly(t: Test, cli: CliRun, marker: string, run: string, reaped: boolean | 'maybe' = false): Promise<Ended> {
   const ended = await cli.stop();
   t.equal(ended.code, 0, 'the supervisor exits 0 on SIGTERM');
-  t.equal(ended.stderr, '', 'and says nothing on stderr');
+  const said = ended.stderr.split('\n');
+  const reapedSaid = said.length > 2 && REAPED_LINE.test(said[0]!);
+  if (reaped !== 'maybe') t.equal(reapedSaid, reaped, reaped ? "it says it reaped its predecessor's processes" : 'it reaped nothing');
+  t.match(reapedSaid ? said.slice(1).join('\n') : ended.stderr, stoppedLine('SIGTERM'), 'and says that it stopped, nothing else');
   t.same(markedProcesses(marker, run), [], 'no app process left');
   t.same([...cli.pids].filter(isRunning), [], 'no recorded app or agent left');
   return ended;

@@ -55,7 +55,8 @@ t.test('SIGHUP reloads the config file: a changed app rolls; an invalid edit cha
   const lines = stderr.trim().split('\n');
   t.match(lines[0], /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z lifeguard: applied .*config\.json: web rolling$/, 'timed, in UTC');
   t.match(lines[1], /^\S+Z lifeguard: .*config\.json not applied, nothing changed: config: apps\[0\]\.instances: expected an integer of at least 0/);
-  t.equal(lines.length, 2, 'one line per reload, nothing else');
+  t.match(lines[2], /^\S+Z lifeguard: stopped \(SIGTERM\): every instance is gone$/);
+  t.equal(lines.length, 3, 'one line per reload, then the stop, nothing else');
 });
 
 t.test('lifeguard apply: applied, refused, or no supervisor, each with its exit code; two at once are both answered', async (t) => {
