@@ -90,14 +90,16 @@ export class StatusPage implements PageRoutes {
       res.end();
       return;
     }
+    // The fleet as it is now goes with the page, so that its first paint shows it before the feed connects.
+    const body = `${PAGE_HEAD}${embedded(this.snapshot())}${PAGE_TAIL}`;
     res.writeHead(200, {
       'Content-Type': 'text/html; charset=utf-8',
-      'Content-Length': Buffer.byteLength(PAGE),
+      'Content-Length': Buffer.byteLength(body),
       'Content-Security-Policy': CSP,
       'Cache-Control': 'no-store',
       'X-Content-Type-Options': 'nosniff',
     });
-    res.end(req.method === 'HEAD' ? undefined : PAGE);
+    res.end(req.method === 'HEAD' ? undefined : body);
   }
 
   private stream(req: IncomingMessage, res: ServerResponse): void {
@@ -117,24 +119,36 @@ export class StatusPage implements PageRoutes {
       }
     });
     this.timer ??= setInterval(() => this.broadcast(), SNAPSHOT_EVERY_MS);
-    writeEvent(res, this.snapshot());
+    writeEvent(res, snapshotEvent(this.snapshot()));
   }
 
   private broadcast(): void {
     if (this.streams.size === 0) return;
-    const text = this.snapshot();
+    const text = snapshotEvent(this.snapshot());
     for (const res of this.streams) writeEvent(res, text);
   }
 
-  private snapshot(): string {
-    const data = {
+  /** What the page renders: sent with the page, then on its event stream. */
+  private snapshot(): unknown {
+    return {
       now: Date.now(),
       apps: this.source.status().apps,
       transitions: this.history.recentTransitions().slice(-TRANSITIONS_SHOWN),
       latency: this.history.latencyByApp(),
     };
-    return `event: snapshot\ndata: ${JSON.stringify(data)}\n\n`;
   }
+}
+
+function snapshotEvent(data: unknown): string {
+  return `event: snapshot\ndata: ${JSON.stringify(data)}\n\n`;
+}
+
+/**
+ * A JSON data block, which the browser never runs (so the CSP needs no hash for it); `<` escaped so that no text in
+ * it (an app's crash reason) can close the element.
+ */
+function embedded(data: unknown): string {
+  return `<script type="application/json" id="first">${JSON.stringify(data).replace(/</g, '\\u003c')}</script>\n`;
 }
 
 function cookie(header: string | undefined, name: string): string | undefined {
@@ -207,7 +221,7 @@ function chart(app, buckets, now) {
   box.append(label);
   return el('div', { class: 'chart' }, box);
 }
-function render(s) {
+function render(s, live) {
   const apps = $('apps'); apps.replaceChildren();
   const instances = $('instances'); instances.replaceChildren();
   for (const app of s.apps) {
@@ -229,14 +243,16 @@ function render(s) {
   }
   const charts = $('charts'); charts.replaceChildren();
   for (const [app, buckets] of Object.entries(s.latency)) charts.append(chart(app, buckets, s.now));
-  $('conn').textContent = 'live, updated ' + new Date(s.now).toLocaleTimeString();
+  // UTC, as the transitions' times are.
+  $('conn').textContent = (live ? 'live, updated ' : 'as of ') + new Date(s.now).toISOString().slice(11, 19) + ' UTC' + (live ? '' : ', connecting…');
 }
+render(JSON.parse($('first').textContent), false);
 const events = new EventSource('/events');
-events.addEventListener('snapshot', (e) => render(JSON.parse(e.data)));
+events.addEventListener('snapshot', (e) => render(JSON.parse(e.data), true));
 events.onerror = () => { $('conn').textContent = 'disconnected, retrying…'; };
 `;
 
-const PAGE = `<!doctype html>
+const PAGE_HEAD = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>lifeguard</title>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <link rel="icon" href="data:,">
@@ -250,7 +266,8 @@ const PAGE = `<!doctype html>
 <h2>Check latency</h2><div id="charts"></div>
 <h2>Recent transitions</h2>
 <table><thead><tr><th>time (UTC)</th><th>instance</th><th>transition</th><th>message</th></tr></thead><tbody id="transitions"></tbody></table>
-<script>${SCRIPT}</script>
+`;
+const PAGE_TAIL = `<script>${SCRIPT}</script>
 </body></html>
 `;
 

@@ -1,5 +1,6 @@
 // The status page in a real browser (Debian's chromium, driven by playwright-core): it shows the fleet, follows a
-// transition within a second over Server-Sent Events, and honours the token (once in the address, then a cookie).
+// transition within a second over Server-Sent Events, paints the fleet before its feed connects, keeps its clock in
+// UTC, and honours the token (once in the address, then a cookie).
 import { existsSync, rmSync, writeFileSync, mkdtempSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -73,11 +74,27 @@ t.test('in Chromium: the fleet, its check history and latency, and a transition 
     executablePath: CHROMIUM,
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
     viewport: { width: 1100, height: 900 },
+    // Not UTC, so that a clock in local time would show.
+    timezoneId: 'Asia/Kolkata',
   });
   t.teardown(async () => {
     await browser.close();
     rmSync(profile, { recursive: true, force: true });
   });
+  // First paint: the feed never connects, and the fleet is on the page all the same, sent with it.
+  const blocked = await browser.newPage();
+  let refused = 0;
+  await blocked.route('**/events', (route) => {
+    refused += 1;
+    return route.abort();
+  });
+  await blocked.goto(`http://127.0.0.1:${endpoint.address.port}/?token=${TOKEN}`);
+  t.equal(await blocked.locator('#instances tr[data-instance="web-1"] .state.healthy').count(), 1, 'first paint: web-1 healthy, without the feed');
+  t.equal(await blocked.locator('#apps tr td').first().textContent(), 'web');
+  t.ok((await blocked.locator('#transitions tr').count()) >= 4, 'and the transitions so far');
+  t.ok(refused >= 1, 'while the feed was refused');
+  await blocked.close();
+
   const tab = await browser.newPage();
   const errors: string[] = [];
   tab.on('pageerror', (error) => errors.push(error.message));
@@ -90,6 +107,11 @@ t.test('in Chromium: the fleet, its check history and latency, and a transition 
   t.equal(await tab.locator('#apps tr td').first().textContent(), 'web');
   await tab.locator('#instances tr[data-instance="web-1"] .checks .pass').first().waitFor({ timeout: 5000 });
   await tab.locator('#charts svg polyline').first().waitFor({ state: 'attached', timeout: 5000 });
+  const clock = /^live, updated (\d\d):(\d\d):(\d\d) UTC$/.exec((await tab.locator('#conn').textContent()) ?? '');
+  t.ok(clock, `the clock says UTC: ${await tab.locator('#conn').textContent()}`);
+  const shown = clock === null ? NaN : Number(clock[1]) * 3600 + Number(clock[2]) * 60 + Number(clock[3]);
+  const utc = Math.floor((Date.now() % 86_400_000) / 1000);
+  t.ok(Math.min(Math.abs(utc - shown), 86_400 - Math.abs(utc - shown)) <= 10, 'and shows UTC time, not the browser\'s local time');
 
   writeFileSync(join(sick, 'web-1'), '');
   await until(to('unhealthy', 'web-1'));
