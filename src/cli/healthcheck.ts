@@ -223,7 +223,7 @@ async function invocation(raw: RawOptions, env: NodeJS.ProcessEnv, command: read
     options,
     ...(heartbeatFd === undefined ? {} : { heartbeatFd }),
     ...(raw.readyFile === undefined ? {} : { readyFile: lifecycleOnly('--ready-file', raw.readyFile, mode) }),
-    ...(raw.logReady === undefined ? {} : { logReady: lifecycleOnly('--log-ready', true, mode) }),
+    ...(raw.logReady === undefined ? {} : { logReady: lifecycleOnly('--log-ready', logReadyBeside(raw.json), mode) }),
     ...(command === undefined ? {} : { command }),
     tell: (outcome) => {
       if (raw.json) return { stdout: `${JSON.stringify(toJsonReport(outcome))}\n` };
@@ -284,6 +284,12 @@ function successThreshold(flag: string | undefined, defined: number | undefined)
 }
 
 /** A flag that only the lifecycle mode's readiness-then-liveness gives a meaning to. (Its file is judged at start: ready-file.ts.) */
+/** With --json, stdout is the one JSON report a reader parses whole: a text line before it would break that. */
+function logReadyBeside(json: boolean | undefined): true {
+  if (json === true) throw new LifeguardFailure(usageError('--log-ready cannot go with --json (with --json, stdout is the JSON report alone)'));
+  return true;
+}
+
 function lifecycleOnly<T>(flag: string, value: T, mode: AgentMode): T {
   if (mode !== 'lifecycle') throw new LifeguardFailure(usageError(`${flag} is for --mode=lifecycle only`));
   return value;

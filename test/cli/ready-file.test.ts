@@ -69,6 +69,7 @@ t.test('is-ready refuses what it would ignore, and reads only a pid', async (t) 
     [['--mode=is-ready', '--ready-file', join(dir, 'x'), '--port', '8080'], '--mode=is-ready takes --ready-file only, not --port'],
     [['--mode=is-ready', '--ready-file', join(dir, 'x'), '--', 'true'], 'not a command after --'],
     [['--mode=once', '--log-ready', '--host', '127.0.0.1'], '--log-ready is for --mode=lifecycle only'],
+    [['--mode=lifecycle', '--log-ready', '--json', '--host', '127.0.0.1'], '--log-ready cannot go with --json'],
     [['--mode=lifecycle', '--ready-file', '/nonexistent/dir/ready', '--host', '127.0.0.1'], "invalid --ready-file '/nonexistent/dir/ready'"],
   ] as const) {
     const ended = await runAgent(args);
