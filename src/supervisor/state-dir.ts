@@ -83,7 +83,8 @@ export class StateDir {
       rmSync(file, { force: true });
     }
     await waitGone(killed);
-    return killed;
+    // A marked process is often in a recorded group too: each once.
+    return [...new Set(killed)];
   }
 
   private readAll(): { file: string; record: InstanceRecord | undefined }[] {

@@ -69,7 +69,8 @@ t.test('agents end once their supervisor is SIGKILLed', async (t) => {
   // The apps are the successor's to reap (cleanup, not adoption).
   const successor = await runCli(t, dir, [app('web', 'orphans', 'sidecar')]);
   await successor.until(healthy(2));
-  await stopCleanly(t, successor, 'OPERATOR_TEST', 'orphans', true);
+  const ended = await stopCleanly(t, successor, 'OPERATOR_TEST', 'orphans', true);
+  t.match(ended.stderr, /^\S+Z lifeguard: reaped 2 processes a previous lifeguard on /, 'its two apps, each counted once');
 });
 
 t.test('a relative command, cwd and stateDir are found from the config file\'s directory, wherever lifeguard runs', async (t) => {
