@@ -12,6 +12,10 @@
 //     test runs each exec probe's command in its container (`podman exec`), as the kubelet does;
 //   - containerPort: left out, since Podman 4.3 publishes it on the host's port (two pods would collide, and the
 //     test talks to no host address); the app's httpGet probes, which name that port, go with it (the kubelet's);
+//   - a pod with a regular init container: its restartPolicy is OnFailure, and the init container is of Podman's
+//     "always" type, because Podman 4.3 removes a "once" init container in a race with its exit (failing the play)
+//     and gives an "always" one the pod's restart policy: under Always it ran the installer's `cp` again and again
+//     (170 restarts in 40 s, seen), rewriting the agent while probes ran it (exit 135, SIGBUS; "text file busy");
 //   - a Deployment plays one replica, under a name unique to this test process.
 // Untested here: native-sidecar ordering and restarts, the downward API, image volumes, kubelet probe handling and
 // events, admission (Pod Security). Needs root, podman, the test image and dist/cf-assets (npm run build:binary).
@@ -83,9 +87,11 @@ function substitute(doc: Obj): string {
   doc['metadata'].name = `${doc['metadata'].name}-${TAG}`;
   const spec: Obj = doc['kind'] === 'Pod' ? doc['spec'] : doc['spec'].template.spec;
   if (doc['kind'] !== 'Pod') doc['spec'].replicas = 1;
-  // Podman 4.3 removes a finished ("once") init container, and fails the play when that races with its exit.
+  // See the header: an "always" init container (not "once", whose removal races with its exit), under OnFailure (not
+  // Always, which Podman 4.3 applies to the init container too, running the installer again and again).
   if (spec['initContainers']?.some((c: Obj) => c['restartPolicy'] !== 'Always')) {
     doc['metadata'].annotations = { ...doc['metadata'].annotations, 'io.podman.annotations.init.container.type': 'always' };
+    spec['restartPolicy'] = 'OnFailure';
   }
   const sidecars = ((spec['initContainers'] ?? []) as Obj[]).filter((c) => c['restartPolicy'] === 'Always');
   spec['initContainers'] = ((spec['initContainers'] ?? []) as Obj[]).filter((c) => !sidecars.includes(c));
