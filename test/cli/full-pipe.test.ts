@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import t, { type Test } from 'tap';
 import { getJson } from '../helpers/http-get.js';
 import { freePort } from '../helpers/ports.js';
+import { tempDir } from '../helpers/temp-dir.js';
 import { isRunning } from '../../src/supervisor/state-dir.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -99,7 +100,7 @@ t.test('lifeguard run, stdout a full pipe: SIGTERM stops the apps and it exits 0
 t.test('lifeguard watch, stderr a full pipe: its one-line error still ends in exit 2', async (t) => {
   const dir = t.testdir();
   const pipe = fullPipe(t, dir);
-  const watch = spawn(process.execPath, [CLI, 'watch', '--socket', join(dir, 'no.sock')], { stdio: ['ignore', 'ignore', pipe.fd] });
+  const watch = spawn(process.execPath, [CLI, 'watch', '--socket', join(tempDir(t), 'no.sock')], { stdio: ['ignore', 'ignore', pipe.fd] });
   const { code, ms } = await exited(watch, t);
   t.equal(code, 2, 'an unreachable engine is a usage error, as in run');
   t.ok(ms < EXIT_WITHIN_MS, `exited after ${Math.round(ms)}ms`);

@@ -4,6 +4,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import { run as runCommand } from '../helpers/agent.js';
+import { tempDir } from '../helpers/temp-dir.js';
 import { ROOT } from '../supervisor/harness.js';
 
 const LIFEGUARD = join(ROOT, 'bin/lifeguard.js');
@@ -72,8 +73,9 @@ t.test('a flag wins over the file', async (t) => {
   t.ok(run.stderr.startsWith('--retries: expected an integer of at least 1, got 0'), run.stderr);
 });
 
+// Socket paths in a short temporary directory: a checkout's own path (CI's is longer) must not decide the errno.
 t.test('an engine that cannot be reached: one line naming the socket, exit 2', async (t) => {
-  const dir = t.testdir();
+  const dir = tempDir(t);
   const sock = join(dir, 'no.sock');
   const line = `cannot reach the Docker engine at ${sock}: connect ENOENT ${sock} (set --socket (socketPath), or DOCKER_HOST)\n`;
   for (const [how, args, env] of [
@@ -87,11 +89,32 @@ t.test('an engine that cannot be reached: one line naming the socket, exit 2', a
 });
 
 t.test('a config file\'s socketPath takes Docker\'s URL form too', async (t) => {
-  const dir = t.testdir();
+  const dir = tempDir(t);
   const file = join(dir, 'watch.json');
   writeFileSync(file, JSON.stringify({ watch: { socketPath: `unix://${join(dir, 'no.sock')}` } }));
   const run = await watch(['--config', file]);
   t.same([run.code, run.stderr], [2, `cannot reach the Docker engine at ${join(dir, 'no.sock')}: connect ENOENT ${join(dir, 'no.sock')} (set --socket (socketPath), or DOCKER_HOST)\n`]);
+});
+
+// Node's connect cuts a path longer than sockaddr_un holds and tries the cut one: once a directory's (ECONNREFUSED).
+t.test('a socket path longer than a unix socket holds is refused in one line, not cut short', async (t) => {
+  const dir = tempDir(t);
+  const sock = join(dir, 'd'.repeat(Math.max(1, 108 - dir.length - 1)));
+  t.equal(Buffer.byteLength(sock), 108, 'one byte over');
+  const why = `'${sock}' is 108 bytes long: a unix socket path holds at most 107: use a shorter path, such as a symlink to it\n`;
+  const file = join(dir, 'watch.json');
+  writeFileSync(file, JSON.stringify({ watch: { socketPath: `unix://${sock}` } }));
+  for (const [how, args, env, line] of [
+    ['--socket PATH', ['--socket', sock], {}, `--socket: ${why}`],
+    ['socketPath in the file', ['--config', file], {}, `config: watch.socketPath: ${why}`],
+    ['DOCKER_HOST', [], { DOCKER_HOST: `unix://${sock}` }, `DOCKER_HOST: ${why}`],
+  ] as const) {
+    const run = await watch(args, env);
+    t.same([run.code, run.stdout, run.stderr], [2, '', line], how);
+  }
+  const fits = join(dir, 'e'.repeat(107 - dir.length - 1));
+  const run = await watch(['--socket', fits]);
+  t.match(run.stderr, /^cannot reach the Docker engine at .*: connect ENOENT /, '107 bytes is tried');
 });
 
 t.test('a DOCKER_HOST Docker\'s CLI would refuse is refused in one line', async (t) => {
