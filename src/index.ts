@@ -10,7 +10,7 @@ export type { SupervisorOptions, DockerSettings, SupervisorTuning } from './supe
 export type { DestroyOutcome, Driver, LaunchRequest, LaunchResult, RunningInstance } from './supervisor/drivers/driver.js';
 export type { Exit } from './supervisor/exit.js';
 export type { Endpoint } from './supervisor/probes/probe.js';
-export type { Clock } from './engine/clock.js';
+export type { Clock } from './checks/clock.js';
 export { runCheck } from './checks/run-check.js';
 export { runAgent, type AgentContext } from './agent/run-agent.js';
 export type { AgentMode, AgentOptions, AgentOutcome, CheckReport, LoopEnd } from './engine/types.js';

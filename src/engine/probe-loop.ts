@@ -2,7 +2,7 @@ import { setMaxListeners } from 'node:events';
 import { lifeguardError, type LifeguardError } from '../checks/errors.js';
 import type { CheckSpec } from '../checks/types.js';
 import { CheckCounter } from './check-counter.js';
-import { type Clock, realClock, type Timer } from './clock.js';
+import { type Clock, realClock, type Timer } from '../checks/clock.js';
 import { TickClock } from './ticks.js';
 import type { AgentOutcome, LoopEnd, LoopMode, LoopOptions, RoundObserver, RunRound, VerdictObserver } from './types.js';
 

@@ -9,7 +9,7 @@
  * fails inside a transition) waits its turn in the inbox instead of re-entering the instance mid-transition.
  */
 import { formatDuration } from '../checks/duration.js';
-import { type Clock, realClock, type Timer } from '../engine/clock.js';
+import { type Clock, realClock, type Timer } from '../checks/clock.js';
 import type { DestroyOutcome, Driver, LaunchResult, RunningInstance } from './drivers/driver.js';
 import { describeExit, type Exit } from './exit.js';
 import { CheckHistory, DEFAULT_CHECK_HISTORY } from './history.js';
@@ -130,7 +130,8 @@ type Event =
 
 export class Instance {
   private life: Life = { state: 'new' };
-  private since = new Date();
+  /** When it entered its state, in Unix milliseconds (clock.unixMs()). */
+  private since: number;
   private readonly clock: Clock;
   private readonly inbox: Event[] = [];
   private handling = false;
@@ -154,6 +155,7 @@ export class Instance {
     private readonly ctx: InstanceContext,
   ) {
     this.clock = ctx.clock ?? realClock;
+    this.since = this.clock.unixMs();
     this.checks = new CheckHistory(ctx.spec.checkHistory ?? DEFAULT_CHECK_HISTORY);
     this.gone = new Promise((resolve) => (this.resolveGone = resolve));
   }
@@ -192,7 +194,7 @@ export class Instance {
       address: gone ? null : this.address,
       pid: gone ? null : (this.running?.pid ?? null),
       restarts: this.restarts,
-      since: this.since.toISOString(),
+      since: new Date(this.since).toISOString(),
       checks: this.checks.toArray(),
       routable: this.routable,
     };
@@ -328,7 +330,7 @@ export class Instance {
   }
 
   private recordRound(phase: CheckRecord['phase'], passed: boolean, latencyMs: number, lateMs: number | undefined): void {
-    this.checks.push(Date.now(), phase, passed, latencyMs);
+    this.checks.push(this.clock.unixMs(), phase, passed, latencyMs);
     this.ctx.checked(this, phase, passed, latencyMs, lateMs);
   }
 
@@ -457,7 +459,7 @@ export class Instance {
     const from = routing.state;
     routing.state = to;
     this.ctx.transition({
-      time: new Date().toISOString(),
+      time: new Date(this.clock.unixMs()).toISOString(),
       level: cause === 'checks-failed' ? 'warn' : 'info',
       app: this.ctx.spec.name,
       instance: this.id,
@@ -503,9 +505,9 @@ export class Instance {
     const to = next.state as InstanceState;
     if (!NEXT[from ?? 'new'].includes(to)) throw new Error(`bug: illegal transition of ${this.id} from ${from ?? 'nothing'} to ${to}`);
     this.life = next;
-    this.since = new Date();
+    this.since = this.clock.unixMs();
     this.ctx.transition({
-      time: this.since.toISOString(),
+      time: new Date(this.since).toISOString(),
       level: LEVEL[to] ?? 'info',
       app: this.ctx.spec.name,
       instance: this.id,

@@ -1,5 +1,5 @@
 /** How a Supervisor is made: its apps, where it keeps records, and what an embedder may swap in. */
-import type { Clock } from '../engine/clock.js';
+import type { Clock } from '../checks/clock.js';
 import type { ContainmentMode } from './containment.js';
 import type { Driver } from './drivers/driver.js';
 import type { AppSpec } from './types.js';

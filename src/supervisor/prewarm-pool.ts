@@ -3,7 +3,7 @@
  * and when the claimed instance fails its first check after the claim, move the claim to another instance
  * instead of failing it. Keeping the pool full and pinged is the app controller's and the instance's work.
  */
-import { type Clock, realClock, type Timer } from '../engine/clock.js';
+import { type Clock, realClock, type Timer } from '../checks/clock.js';
 import type { Instance } from './instance.js';
 import type { Claim } from './types.js';
 

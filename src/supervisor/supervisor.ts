@@ -72,8 +72,8 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     const native = new NativeProbe(undefined, options.clock);
     this.probes = {
       native,
-      oneshot: new OneshotProbe(this.agentPath),
-      sidecar: new SidecarProbe({ agentPath: this.agentPath, heartbeatGraceMs: tuning.heartbeatGraceMs ?? HEARTBEAT_GRACE_MS, startGate: this.agentStarts, handoff: native }),
+      oneshot: new OneshotProbe(this.agentPath, options.clock),
+      sidecar: new SidecarProbe({ agentPath: this.agentPath, heartbeatGraceMs: tuning.heartbeatGraceMs ?? HEARTBEAT_GRACE_MS, startGate: this.agentStarts, handoff: native, ...(options.clock === undefined ? {} : { clock: options.clock }) }),
     };
     this.custom = options.driver;
     this.containment = this.custom === undefined ? new Containment(options.stateDir, options.containment) : undefined;

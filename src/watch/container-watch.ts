@@ -16,7 +16,7 @@
 import { formatDuration } from '../checks/duration.js';
 import { decideRestart } from '../supervisor/restart-policy.js';
 import type { InstanceState, RestartPolicy, Transition } from '../supervisor/types.js';
-import type { Clock, Timer } from '../engine/clock.js';
+import type { Clock, Timer } from '../checks/clock.js';
 
 export type WatchAction = 'restart' | 'stop';
 

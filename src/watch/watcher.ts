@@ -17,7 +17,7 @@ import { LifeguardFailure, usageError } from '../checks/errors.js';
 import { engineUnreachable } from '../supervisor/drivers/docker.js';
 import { engineMessage } from '../supervisor/drivers/docker-sidecar.js';
 import type { Transition } from '../supervisor/types.js';
-import type { Clock, Timer } from '../engine/clock.js';
+import type { Clock, Timer } from '../checks/clock.js';
 import { ContainerWatch, type Lineage, type WatchAction, type WatchRules, type WatchState } from './container-watch.js';
 import type { ContainerFacts, Engine, EngineEvent, EventSubscription, ProbeRecord } from './engine.js';
 import { formatDuration } from '../checks/duration.js';

@@ -1,5 +1,5 @@
 // A clock the test moves by hand, for the timing rules of the probe loop, the instance and the restart pacing.
-import type { Clock, Timer } from '../../src/engine/clock.js';
+import type { Clock, Timer } from '../../src/checks/clock.js';
 
 interface Pending {
   readonly at: number;
@@ -9,11 +9,17 @@ interface Pending {
 
 export class FakeClock implements Clock {
   private time = 0;
+  /** Its Unix time starts at the real one, so that stamps read as today's. */
+  private readonly epoch = Date.now();
   private seq = 0;
   private readonly pending = new Map<number, Pending>();
 
   now(): number {
     return this.time;
+  }
+
+  unixMs(): number {
+    return this.epoch + this.time;
   }
 
   setTimeout(fn: () => void, ms: number): Timer {

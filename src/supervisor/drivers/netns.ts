@@ -68,7 +68,7 @@ export class NetnsDriver implements Driver {
       await deleteNetwork(network);
       return started;
     }
-    const agent = new LocalAgentRunner(this.options.agentPath, true, [ipPath, 'netns', 'exec', network.name]);
+    const agent = new LocalAgentRunner(this.options.agentPath, { inContext: true, prefix: [ipPath, 'netns', 'exec', network.name] });
     return { ok: true, running: new NamespacedInstance(new ChildInstance(started.started, network.address, ports, onExit), network, agent) };
   }
 

@@ -15,20 +15,31 @@ import type { AgentRun, AgentRunner, AgentSink } from './agent-runner.js';
 const LOCAL_STARTUP_MS = 2000;
 const HEARTBEAT_FD = 3;
 
+/** How a local agent is run, beyond its executable. */
+export interface LocalAgentOptions {
+  /** The agent runs in the instance's own network context (see AgentRunner.inContext). Default false. */
+  readonly inContext?: boolean;
+  /** Puts the agent somewhere else without a new process (`ip netns exec <ns>` execs it in the namespace). */
+  readonly prefix?: readonly string[];
+  /** Off for a oneshot agent, which says all in its report: two pipes fewer per spawn, a thousand spawns a second. Default on. */
+  readonly heartbeat?: boolean;
+}
+
 export class LocalAgentRunner implements AgentRunner {
   readonly startupAllowanceMs = LOCAL_STARTUP_MS;
+  readonly inContext: boolean;
+  private readonly prefix: readonly string[];
+  private readonly heartbeat: boolean;
 
-  /**
-   * @param agentPath a .js/.cjs file run with this Node.js, or a single executable
-   * @param prefix puts the agent somewhere else without a new process (`ip netns exec <ns>` execs it in the namespace)
-   */
+  /** @param agentPath a .js/.cjs file run with this Node.js, or a single executable */
   constructor(
     private readonly agentPath: string,
-    readonly inContext = false,
-    private readonly prefix: readonly string[] = [],
-    /** Off for a oneshot agent, which says all in its report: two pipes fewer per spawn, a thousand spawns a second. */
-    private readonly heartbeat = true,
-  ) {}
+    options: LocalAgentOptions = {},
+  ) {
+    this.inContext = options.inContext ?? false;
+    this.prefix = options.prefix ?? [];
+    this.heartbeat = options.heartbeat ?? true;
+  }
 
   start(args: readonly string[], sink: AgentSink, user?: AppUser): AgentRun {
     const agent = /\.[cm]?js$/.test(this.agentPath) ? [process.execPath, this.agentPath] : [this.agentPath];

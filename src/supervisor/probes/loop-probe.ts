@@ -4,7 +4,7 @@
  * (oneshot). A probe costs the loop's timer and the round in flight.
  */
 import type { CheckSpec } from '../../checks/types.js';
-import { type Clock, realClock } from '../../engine/clock.js';
+import { type Clock, realClock } from '../../checks/clock.js';
 import { runLifecycle } from '../../engine/lifecycle.js';
 import { type LoopContext, runLoop } from '../../engine/probe-loop.js';
 import type { AgentOutcome, LoopOptions, RoundObserver, RunRound } from '../../engine/types.js';

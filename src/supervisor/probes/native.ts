@@ -5,7 +5,7 @@
  */
 import { runCheck } from '../../checks/run-check.js';
 import type { CheckResult } from '../../checks/types.js';
-import { type Clock, coarseClock } from '../../engine/clock.js';
+import { type Clock, coarseClock } from '../../checks/clock.js';
 import { Limit } from './limit.js';
 import { LoopProbe } from './loop-probe.js';
 

@@ -8,7 +8,8 @@
 import { formatDuration } from '../../checks/duration.js';
 import { lifeguardError } from '../../checks/errors.js';
 import type { CheckResult, CheckSpec } from '../../checks/types.js';
-import { monotonicMs } from '../../checks/clock.js';
+import { type Clock, realClock } from '../../checks/clock.js';
+import { Deadline } from '../../checks/deadline.js';
 import { agentArgv } from '../../protocol/argv.js';
 import { type AgentReport, readJsonReport } from '../../protocol/report.js';
 import { describeExit, type Exit } from '../exit.js';
@@ -18,16 +19,19 @@ import { LoopProbe } from './loop-probe.js';
 export class OneshotProbe extends LoopProbe {
   private readonly children = new Set<Promise<void>>();
 
-  /** `agentPath`: the healthcheck executable, a .js/.cjs file run with this Node.js or a single executable. */
-  constructor(agentPath: string) {
-    const runner = new LocalAgentRunner(agentPath, false, [], false);
+  /**
+   * `agentPath`: the healthcheck executable, a .js/.cjs file run with this Node.js or a single executable.
+   * `clock`: the loop's, and each agent's deadline's.
+   */
+  constructor(agentPath: string, clock: Clock = realClock) {
+    const runner = new LocalAgentRunner(agentPath, { heartbeat: false });
     super((checks, signal) => {
-      const round = runOnce(runner, checks, signal);
+      const round = runOnce(runner, clock, checks, signal);
       const gone = round.then(() => undefined);
       this.children.add(gone);
       void gone.then(() => this.children.delete(gone));
       return round;
-    });
+    }, clock);
   }
 
   /** Cancels every probe, then waits until every agent process it spawned has been reaped. */
@@ -38,19 +42,19 @@ export class OneshotProbe extends LoopProbe {
 }
 
 /** One agent process for one round; resolves once it has been reaped, with one result per check. */
-function runOnce(runner: LocalAgentRunner, checks: readonly CheckSpec[], signal: AbortSignal): Promise<readonly CheckResult[]> {
-  const started = monotonicMs();
+function runOnce(runner: LocalAgentRunner, clock: Clock, checks: readonly CheckSpec[], signal: AbortSignal): Promise<readonly CheckResult[]> {
+  const started = clock.now();
   const timeoutMs = Math.max(...checks.map((check) => check.timeoutMs));
   return new Promise((resolve) => {
     let stdout = '';
     let why: string | undefined;
     const ended = (exit: Exit | undefined) => {
-      clearTimeout(stuck);
-      signal.removeEventListener('abort', onAbort);
+      deadline.finish();
+      const latencyMs = clock.now() - started;
       const report = why === undefined ? readJsonReport(stdout) : undefined;
-      if (report !== undefined && report.checks.length === checks.length) return resolve(asResults(report, started));
+      if (report !== undefined && report.checks.length === checks.length) return resolve(asResults(report, latencyMs));
       const detail = why ?? `health check agent ${exit === undefined ? 'never started' : describeExit(exit)} without a report`;
-      resolve(checks.map(() => failure(started, detail)));
+      resolve(checks.map(() => failure(latencyMs, detail)));
     };
     const run = runner.start(agentArgv({ mode: 'once', checks }), {
       line: () => {},
@@ -62,26 +66,24 @@ function runOnce(runner: LocalAgentRunner, checks: readonly CheckSpec[], signal:
         if (run.pid === null) ended(undefined);
       },
     });
-    const kill = (reason: string) => {
-      why ??= reason;
-      run.kill();
-    };
     // No news is not good news: an agent that gives no verdict in time is killed and the round fails.
     const allowedMs = timeoutMs + runner.startupAllowanceMs;
-    const stuck = setTimeout(() => kill(`health check agent (${run.describe()}) gave no verdict in ${formatDuration(allowedMs)}: killed`), allowedMs);
-    const onAbort = () => kill('check cancelled');
-    signal.addEventListener('abort', onAbort, { once: true });
+    const deadline = new Deadline(allowedMs, (end) => {
+      why ??= end === 'expired' ? `health check agent (${run.describe()}) gave no verdict in ${formatDuration(allowedMs)}: killed` : 'check cancelled';
+      run.kill();
+    }, { clock, cancel: signal });
   });
 }
 
-function asResults(report: AgentReport, started: number): CheckResult[] {
+/** `roundMs`: the round's time, for a check the agent gave no latency of its own. */
+function asResults(report: AgentReport, roundMs: number): CheckResult[] {
   return report.checks.map((check) => {
-    const latencyMs = check.lastLatencyMs ?? monotonicMs() - started;
+    const latencyMs = check.lastLatencyMs ?? roundMs;
     if (check.passed) return { passed: true, latencyMs };
     return { passed: false, latencyMs, error: check.lastError ?? lifeguardError('internal', { detail: 'the agent reported a failure without an error' }) };
   });
 }
 
-function failure(started: number, detail: string): CheckResult {
-  return { passed: false, latencyMs: monotonicMs() - started, error: lifeguardError('internal', { detail }) };
+function failure(latencyMs: number, detail: string): CheckResult {
+  return { passed: false, latencyMs, error: lifeguardError('internal', { detail }) };
 }

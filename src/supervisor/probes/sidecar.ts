@@ -8,6 +8,8 @@
  * a sidecar container) is the driver's AgentRunner; this file only judges what the agent says. While a local
  * agent waits its turn to boot, the supervisor checks readiness meanwhile (handoff.ts).
  */
+import { type Clock, realClock } from '../../checks/clock.js';
+import { Deadline } from '../../checks/deadline.js';
 import { formatDuration } from '../../checks/duration.js';
 import type { CheckSpec } from '../../checks/types.js';
 import { type AgentRequest, agentArgv } from '../../protocol/argv.js';
@@ -34,6 +36,8 @@ export interface SidecarOptions {
    * absent: agents do all the checking, however long they wait.
    */
   readonly handoff?: LoopProbe;
+  /** The agents' heartbeat deadlines and start-up allowances count on it. Default: the real clock. */
+  readonly clock?: Clock;
 }
 
 export class SidecarProbe implements Probe {
@@ -113,7 +117,7 @@ export class SidecarProbe implements Probe {
     const intervalMs = request.intervalMs ?? 0;
     const livingMs = intervalMs + timeoutMs + this.options.heartbeatGraceMs;
     const silences = { starting: startingMs ?? (request.startupIntervalMs ?? intervalMs) + timeoutMs + this.options.heartbeatGraceMs, living: livingMs };
-    const agent: Agent = new Agent(runner, agentArgv(request), target.user, phase, silences, observer, () => this.agents.delete(agent));
+    const agent: Agent = new Agent(runner, agentArgv(request), target.user, phase, silences, this.options.clock ?? realClock, observer, () => this.agents.delete(agent));
     this.agents.add(agent);
     return agent;
   }
@@ -144,12 +148,15 @@ interface Silences {
 /** One agent and its heartbeat deadline; cancel() ends both. */
 class Agent implements BootingAgent {
   private run: AgentRun | undefined;
-  private watchdog: NodeJS.Timeout | undefined;
+  /** Silence past it: the agent is lost. Fed by every heartbeat. */
+  private watchdog: Deadline | undefined;
+  private silenceMs = 0;
   private stdout = '';
   private stderr = '';
   private done = false;
   private booted: (() => void) | undefined;
-  private bootTimer: NodeJS.Timeout | undefined;
+  /** Its turn to boot ends at its first word, its end, or this. */
+  private bootAllowance: Deadline | undefined;
 
   constructor(
     private readonly runner: AgentRunner,
@@ -158,6 +165,7 @@ class Agent implements BootingAgent {
     private readonly user: AppUser | undefined,
     private phase: Phase,
     private readonly silences: Silences,
+    private readonly clock: Clock,
     private readonly observer: ProbeObserver,
     /** Called once the agent is gone, or at once if it is never started. */
     private readonly forget: () => void,
@@ -191,7 +199,7 @@ class Agent implements BootingAgent {
         this.upAndRunning();
         forget();
       });
-      this.bootTimer = setTimeout(() => this.upAndRunning(), runner.startupAllowanceMs);
+      this.bootAllowance = new Deadline(runner.startupAllowanceMs, () => this.upAndRunning(), { clock: this.clock });
       this.arm(runner.startupAllowanceMs);
     });
   }
@@ -199,14 +207,14 @@ class Agent implements BootingAgent {
   cancel(): void {
     if (this.done) return;
     this.done = true;
-    clearTimeout(this.watchdog);
+    this.watchdog?.finish();
     this.upAndRunning();
     this.run?.kill();
   }
 
   /** Its turn to boot is over. */
   private upAndRunning(): void {
-    clearTimeout(this.bootTimer);
+    this.bootAllowance?.finish();
     this.booted?.();
     this.booted = undefined;
   }
@@ -234,12 +242,12 @@ class Agent implements BootingAgent {
   }
 
   private arm(allowanceMs = 0): void {
-    clearTimeout(this.watchdog);
-    const silenceMs = (this.phase === 'readiness' ? this.silences.starting : this.silences.living) + allowanceMs;
-    this.watchdog = setTimeout(() => {
+    this.silenceMs = (this.phase === 'readiness' ? this.silences.starting : this.silences.living) + allowanceMs;
+    if (this.watchdog !== undefined) return this.watchdog.restart(this.silenceMs);
+    this.watchdog = new Deadline(this.silenceMs, () => {
       const who = this.run?.describe() ?? '?';
-      this.finish({ phase: this.phase, cause: 'agent-lost', reason: `health check agent (${who}) sent no heartbeat for ${formatDuration(silenceMs)}: stopped or stuck, killed` });
-    }, silenceMs);
+      this.finish({ phase: this.phase, cause: 'agent-lost', reason: `health check agent (${who}) sent no heartbeat for ${formatDuration(this.silenceMs)}: stopped or stuck, killed` });
+    }, { clock: this.clock });
   }
 
   /** A lifecycle or liveness agent only ever exits to report a failure; its report says which checks failed. */

@@ -1,6 +1,6 @@
 // The coarse clock native probing runs on: timers due within one quantum fire together, never before they are due.
 import t from 'tap';
-import { coarseClock } from '../../src/engine/clock.js';
+import { coarseClock } from '../../src/checks/clock.js';
 
 t.test('timers due in one quantum fire in one turn, none early; a cleared one never', async (t) => {
   const clock = coarseClock(50);
