@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const STATES = ['scheduled', 'starting', 'healthy', 'unhealthy', 'timed-out', 'crashed', 'destroying', 'destroyed', 'claimed', 'given-up'];
-// The text log's `<from> -> <to>:` (src/supervisor/transition-log.ts); the app is the instance id's prefix.
+// The text log's `<from> -> <to>:` (src/supervisor/serve/transition-log.ts); the app is the instance id's prefix.
 const LINE = /\s(\S+)-\d+ (\S+) -> (\S+): /;
 
 const configPath = process.env.LIFEGUARD_DEMO_CONFIG ?? 'examples/demo.json';

@@ -10,7 +10,7 @@ import { get } from 'node:http';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { auditLog } from '../dist/supervisor/log-audit.js';
+import { auditLog } from '../test/helpers/log-audit.ts';
 import { flags, usage } from './lib/report.mjs';
 
 const values = flags({ minutes: '10', instances: '200', seed: '1' });

@@ -1,15 +1,15 @@
 /** The library's public face: `import { Supervisor } from 'lifeguard'`. */
 export { Supervisor } from './supervisor/supervisor.js';
-export { TransitionLog, type LogFormat } from './supervisor/transition-log.js';
-export { loadConfig, parseConfig, type LifeguardConfig, type HttpEndpointConfig } from './supervisor/config.js';
-export { SupervisorMetrics } from './supervisor/metrics.js';
-export { startHttpEndpoint, type HttpEndpoint, type HttpEndpointOptions } from './supervisor/http-server.js';
-export { StatusPage } from './supervisor/status-page.js';
-export type * from './supervisor/types.js';
-export type { SupervisorOptions, DockerSettings, SupervisorTuning } from './supervisor/options.js';
+export { TransitionLog, type LogFormat } from './supervisor/serve/transition-log.js';
+export { loadConfig, parseConfig, type LifeguardConfig, type HttpEndpointConfig } from './supervisor/config/config.js';
+export { SupervisorMetrics } from './supervisor/serve/metrics.js';
+export { startHttpEndpoint, type HttpEndpoint, type HttpEndpointOptions } from './supervisor/serve/http-server.js';
+export { StatusPage } from './supervisor/serve/status-page.js';
+export type * from './supervisor/spec/types.js';
+export type { SupervisorOptions, DockerSettings, SupervisorTuning } from './supervisor/config/options.js';
 export type { DestroyOutcome, Driver, LaunchRequest, LaunchResult, RunningInstance } from './supervisor/drivers/driver.js';
-export type { Exit } from './supervisor/exit.js';
-export type { Endpoint } from './supervisor/probes/probe.js';
+export type { Exit } from './shared/exit.js';
+export type { Endpoint } from './probes/probe.js';
 export type { Clock } from './checks/clock.js';
 export { runCheck } from './checks/run-check.js';
 export { runAgent, type AgentContext } from './agent/run-agent.js';

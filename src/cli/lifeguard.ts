@@ -6,7 +6,7 @@ import { Command, CommanderError } from 'commander';
 import { LifeguardFailure, usageError } from '../checks/errors.js';
 import { invalidValue, parseDurationValue } from '../checks/parse.js';
 import { VERSION } from '../checks/version.js';
-import type { LogFormat } from '../supervisor/transition-log.js';
+import type { LogFormat } from '../supervisor/serve/transition-log.js';
 import type { FlagValues } from '../watch/settings.js';
 import type { Told } from './invocation.js';
 

@@ -8,9 +8,9 @@
  * what was started is still stopped in order; the bug is then thrown, exit 127). Listened for before anything
  * starts, so that a signal during start-up still stops what was started.
  */
-import { startHttpEndpoint, type EndpointSource, type HttpEndpoint, type MetricsExposition } from '../supervisor/http-server.js';
-import type { HttpEndpointConfig } from '../supervisor/config.js';
-import type { PageRoutes } from '../supervisor/status-page.js';
+import { startHttpEndpoint, type EndpointSource, type HttpEndpoint, type MetricsExposition } from '../supervisor/serve/http-server.js';
+import type { HttpEndpointConfig } from '../supervisor/config/config.js';
+import type { PageRoutes } from '../supervisor/serve/status-page.js';
 import { takeSignal, TERMINATING_SIGNALS } from './signals.js';
 
 export interface LongRunning {

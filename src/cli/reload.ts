@@ -1,14 +1,14 @@
 /**
  * A running `lifeguard run` taking a config: its own file again on SIGHUP, or the one `lifeguard apply` left in
- * its state directory (src/supervisor/apply-mailbox.ts). Either is loaded and validated whole, then applied; an
+ * its state directory (src/cli/apply-mailbox.ts). Either is loaded and validated whole, then applied; an
  * invalid one changes nothing. What happened is one line on stderr (stdout is the transition log's), and the
  * answer `lifeguard apply` waits for.
  */
 import { resolve } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { asLifeguardError, LifeguardFailure, usageError } from '../checks/errors.js';
-import { answer, takeRequests, type ApplyAnswer } from '../supervisor/apply-mailbox.js';
-import { loadConfig, type ConfigContext, type LifeguardConfig } from '../supervisor/config.js';
+import { answer, takeRequests, type ApplyAnswer } from './apply-mailbox.js';
+import { loadConfig, type ConfigContext, type LifeguardConfig } from '../supervisor/config/config.js';
 import type { AppliedChange, Supervisor } from '../supervisor/supervisor.js';
 
 export class Reloader {

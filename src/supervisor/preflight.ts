@@ -6,11 +6,11 @@
  * instances.
  */
 import { LifeguardFailure, usageError } from '../checks/errors.js';
-import type { Containment } from './containment.js';
+import type { Containment } from './host/containment.js';
 import { checkEngine } from './drivers/docker.js';
 import { locateAppProgram } from './drivers/program.js';
-import type { SupervisorOptions } from './options.js';
-import { StateLock } from './state-lock.js';
+import type { SupervisorOptions } from './config/options.js';
+import { StateLock } from './host/state-lock.js';
 
 /**
  * One line per problem, each naming its field; empty when everything is in place. `containment` is what the

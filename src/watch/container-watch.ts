@@ -14,8 +14,8 @@
  * Time comes from the Clock; the engine calls are the watcher's (onAct), which reports back how they went.
  */
 import { formatDuration } from '../checks/duration.js';
-import { decideRestart } from '../supervisor/restart-policy.js';
-import type { InstanceState, RestartPolicy, Transition } from '../supervisor/types.js';
+import { decideRestart } from '../shared/restart-policy.js';
+import type { InstanceState, RestartPolicy, Transition } from '../supervisor/spec/types.js';
 import type { Clock, Timer } from '../checks/clock.js';
 
 export type WatchAction = 'restart' | 'stop';

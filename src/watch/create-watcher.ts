@@ -4,11 +4,11 @@
  * one the same way.
  */
 import { fileURLToPath } from 'node:url';
-import { Limit } from '../supervisor/probes/limit.js';
-import { NativeProbe } from '../supervisor/probes/native.js';
-import { SidecarProbe } from '../supervisor/probes/sidecar.js';
+import { Limit } from '../shared/limit.js';
+import { NativeProbe } from '../probes/native.js';
+import { SidecarProbe } from '../probes/sidecar.js';
 import { defaultAgentStartConcurrency } from '../supervisor/supervisor.js';
-import { ownerTag } from '../supervisor/drivers/owner.js';
+import { ownerTag } from '../shared/owner.js';
 import { type Clock, wallClock } from '../checks/clock.js';
 import { DockerEngine } from './engine.js';
 import { ProbeHealth } from './probe-health.js';

@@ -5,9 +5,9 @@
  */
 import { createInterface } from 'node:readline';
 import type Docker from 'dockerode';
-import { dockerClient } from '../supervisor/drivers/docker-client.js';
-import { engineMessage } from '../supervisor/drivers/docker-sidecar.js';
-import { engineSocket } from '../supervisor/engine-socket.js';
+import { dockerClient } from '../shared/docker-client.js';
+import { engineMessage } from '../probes/docker-sidecar.js';
+import { engineSocket } from '../shared/engine-socket.js';
 import type { Selector } from './selector.js';
 
 export type EngineHealth =

@@ -8,8 +8,8 @@
  * minimum duration) is ContainerWatch's to judge, not this file's.
  */
 import type { CheckSpec } from '../checks/types.js';
-import type { AgentRunner } from '../supervisor/probes/agent-runner.js';
-import type { Probe, ProbeHandle, ProbeTarget } from '../supervisor/probes/probe.js';
+import type { AgentRunner } from '../probes/agent-runner.js';
+import type { Probe, ProbeHandle, ProbeTarget } from '../probes/probe.js';
 import type { HealthReport } from './container-watch.js';
 import type { ContainerFacts } from './engine.js';
 

@@ -10,8 +10,8 @@ import { checkSchema, describeIssue, toCheckSpec } from '../checks/definition.js
 import { LifeguardFailure, usageError } from '../checks/errors.js';
 import { parseCheckUrl } from '../checks/parse.js';
 import type { CheckSpec } from '../checks/types.js';
-import { CHECK_DEFAULTS, checkHttp, count, duration, got, httpSchema, nonEmptyString, restartSchema, socketPathSchema, unreadable, type HttpEndpointConfig } from '../supervisor/config.js';
-import type { RestartPolicy } from '../supervisor/types.js';
+import { CHECK_DEFAULTS, checkHttp, count, duration, got, httpSchema, nonEmptyString, restartSchema, socketPathSchema, unreadable, type HttpEndpointConfig } from '../supervisor/config/config.js';
+import type { RestartPolicy } from '../supervisor/spec/types.js';
 import type { WatchRules } from './container-watch.js';
 import type { CheckPlan } from './probe-health.js';
 import { DEFAULT_WATCH_LABEL, parseLabelMatch, type Selection } from './selector.js';

@@ -6,8 +6,8 @@
  */
 import { resolve } from 'node:path';
 import type Docker from 'dockerode';
-import { ContainerAgentRunner } from '../supervisor/drivers/docker-sidecar.js';
-import type { AgentRunner } from '../supervisor/probes/agent-runner.js';
+import { ContainerAgentRunner } from '../probes/docker-sidecar.js';
+import type { AgentRunner } from '../probes/agent-runner.js';
 import type { ContainerFacts } from './engine.js';
 import { ROLE_LABEL } from './selector.js';
 

@@ -15,8 +15,8 @@
 import { EventEmitter } from 'node:events';
 import { LifeguardFailure, usageError } from '../checks/errors.js';
 import { engineUnreachable } from '../supervisor/drivers/docker.js';
-import { engineMessage } from '../supervisor/drivers/docker-sidecar.js';
-import type { Transition } from '../supervisor/types.js';
+import { engineMessage } from '../probes/docker-sidecar.js';
+import type { Transition } from '../supervisor/spec/types.js';
 import type { Clock, Timer } from '../checks/clock.js';
 import { ContainerWatch, type Lineage, type WatchAction, type WatchRules, type WatchState } from './container-watch.js';
 import type { ContainerFacts, Engine, EngineEvent, EventSubscription, ProbeRecord } from './engine.js';

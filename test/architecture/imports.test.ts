@@ -54,18 +54,17 @@ const ALLOWED: Readonly<Record<string, readonly string[]>> = {
   engine: ['checks'],
   protocol: ['checks', 'engine'],
   agent: ['checks', 'engine', 'protocol'],
-  'supervisor/probes': ['checks', 'engine', 'protocol', 'supervisor'],
-  'supervisor/drivers': ['checks', 'engine', 'protocol', 'supervisor', 'supervisor/probes'],
-  supervisor: ['checks', 'engine', 'protocol', 'supervisor/probes', 'supervisor/drivers'],
+  shared: ['checks', 'engine', 'protocol', 'supervisor'],
+  probes: ['checks', 'engine', 'protocol', 'shared', 'supervisor'],
+  supervisor: ['checks', 'engine', 'protocol', 'shared', 'probes'],
   // `lifeguard watch` builds on the supervisor's pieces (restart policy, probes, the docker sidecar runner).
-  watch: ['checks', 'engine', 'protocol', 'supervisor', 'supervisor/probes', 'supervisor/drivers'],
-  cli: ['checks', 'engine', 'protocol', 'agent', 'supervisor', 'supervisor/probes', 'supervisor/drivers', 'watch'],
+  watch: ['checks', 'engine', 'protocol', 'shared', 'probes', 'supervisor'],
+  cli: ['checks', 'engine', 'protocol', 'agent', 'shared', 'probes', 'supervisor', 'watch'],
 };
 
 function layer(file: string): string {
   const parts = name(file).split('/');
-  if (parts.length === 1) return 'root';
-  return parts[0] === 'supervisor' && parts.length > 2 ? `supervisor/${parts[1]}` : (parts[0] as string);
+  return parts.length === 1 ? 'root' : (parts[0] as string);
 }
 
 t.test('each layer imports only the layers below it', async (t) => {

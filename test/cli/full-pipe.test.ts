@@ -10,7 +10,7 @@ import t, { type Test } from 'tap';
 import { getJson } from '../helpers/http-get.js';
 import { freePort } from '../helpers/ports.js';
 import { tempDir } from '../helpers/temp-dir.js';
-import { isRunning } from '../../src/supervisor/state-dir.js';
+import { isRunning } from '../../src/supervisor/host/state-dir.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const CLI = join(ROOT, 'bin/lifeguard.js');

@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import t from 'tap';
 import { parseCheckDefinition } from '../../src/checks/definition.js';
 import { LifeguardFailure } from '../../src/checks/errors.js';
-import { parseConfig } from '../../src/supervisor/config.js';
+import { parseConfig } from '../../src/supervisor/config/config.js';
 import { seedFromEnv } from '../reliability/seed.js';
 
 const seed = seedFromEnv(65_536);

@@ -3,9 +3,9 @@
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:net';
 import t from 'tap';
-import type { Transition } from '../../src/supervisor/types.js';
+import type { Transition } from '../../src/supervisor/spec/types.js';
 import { fixtureApp, MARKER } from './apps.js';
-import { auditLog } from '../../src/supervisor/log-audit.js';
+import { auditLog } from '../helpers/log-audit.js';
 import { runCli, stopCleanly } from './cli-supervisor.js';
 import { tempDir } from '../helpers/temp-dir.js';
 

@@ -3,7 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import t from 'tap';
 import { fixtureApp, MARKER } from './apps.js';
-import { auditLog } from '../../src/supervisor/log-audit.js';
+import { auditLog } from '../helpers/log-audit.js';
 import { runCli, stopCleanly } from './cli-supervisor.js';
 import { tempDir } from '../helpers/temp-dir.js';
 

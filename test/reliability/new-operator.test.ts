@@ -4,7 +4,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { join } from 'node:path';
 import t from 'tap';
-import { makeDirectory } from '../../src/supervisor/make-directory.js';
+import { makeDirectory } from '../../src/shared/make-directory.js';
 import { run, start } from '../helpers/agent.js';
 import { tempDir } from '../helpers/temp-dir.js';
 import { recordedPids } from '../supervisor/harness.js';

@@ -6,7 +6,7 @@ import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import t, { type Test } from 'tap';
-import { isRunning } from '../../src/supervisor/state-dir.js';
+import { isRunning } from '../../src/supervisor/host/state-dir.js';
 import { run, start } from '../helpers/agent.js';
 import { tempDir } from '../helpers/temp-dir.js';
 import { CLI, fixtureApp, markedProcesses, runCli, type CliRun } from './cli-supervisor.js';

@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import fc from 'fast-check';
 import t from 'tap';
-import { isRunning } from '../../src/supervisor/state-dir.js';
+import { isRunning } from '../../src/supervisor/host/state-dir.js';
 import { fixtureApp, LOOP_FOREVER, MARKER } from './apps.js';
 import { allInstances, markedProcesses, runCli, stopCleanly } from './cli-supervisor.js';
 import { seedFromEnv } from './seed.js';

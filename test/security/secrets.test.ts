@@ -4,7 +4,7 @@ import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';
 import t from 'tap';
 import { LifeguardFailure } from '../../src/checks/errors.js';
-import { parseConfig } from '../../src/supervisor/config.js';
+import { parseConfig } from '../../src/supervisor/config/config.js';
 import { fixtureApp } from '../reliability/apps.js';
 import { runCli } from '../reliability/cli-supervisor.js';
 import { seedFromEnv } from '../reliability/seed.js';

@@ -1,11 +1,11 @@
 // The app controller's timing rules on a fake clock: Diego's restart backoff between a crash and its replacement's
 // start, the give-up, and a claim whose instance fails waiting for the next one within its limit.
 import t, { type Test } from 'tap';
-import { AppController } from '../../src/supervisor/app-controller.js';
+import { AppController } from '../../src/supervisor/app/app-controller.js';
 import type { Driver, RunningInstance } from '../../src/supervisor/drivers/driver.js';
-import type { Probe, ProbeObserver } from '../../src/supervisor/probes/probe.js';
-import { StateDir } from '../../src/supervisor/state-dir.js';
-import type { Transition } from '../../src/supervisor/types.js';
+import type { Probe, ProbeObserver } from '../../src/probes/probe.js';
+import { StateDir } from '../../src/supervisor/host/state-dir.js';
+import type { Transition } from '../../src/supervisor/spec/types.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 import { appSpec } from './harness.js';
 

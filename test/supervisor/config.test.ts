@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
 import { LifeguardFailure } from '../../src/checks/errors.js';
-import { APP_DEFAULTS, loadConfig, parseConfig } from '../../src/supervisor/config.js';
+import { APP_DEFAULTS, loadConfig, parseConfig } from '../../src/supervisor/config/config.js';
 
 const web = { name: 'web', command: ['node', 'app.mjs'], checks: [{ http_check: { port: 8080, path: '/health' } }] };
 

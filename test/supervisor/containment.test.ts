@@ -7,13 +7,13 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import t from 'tap';
-import { readCgroupHost, type V1Hierarchy } from '../../src/supervisor/cgroup-host.js';
-import { Containment, type ContainmentMode, INSTANCE_ENV, limitsUnsupported } from '../../src/supervisor/containment.js';
+import { readCgroupHost, type V1Hierarchy } from '../../src/supervisor/host/cgroup-host.js';
+import { Containment, type ContainmentMode, INSTANCE_ENV, limitsUnsupported } from '../../src/supervisor/host/containment.js';
 import { ProcessDriver } from '../../src/supervisor/drivers/process.js';
-import { isRunning, marked, STATE_DIR_ENV } from '../../src/supervisor/state-dir.js';
+import { isRunning, marked, STATE_DIR_ENV } from '../../src/supervisor/host/state-dir.js';
 import { Supervisor } from '../../src/supervisor/supervisor.js';
 import { LifeguardFailure } from '../../src/checks/errors.js';
-import type { ContainmentStatus } from '../../src/supervisor/types.js';
+import type { ContainmentStatus } from '../../src/supervisor/spec/types.js';
 import { tempDir } from '../helpers/temp-dir.js';
 import { AGENT, appSpec, ensureAgent, supervise, to } from './harness.js';
 

@@ -2,10 +2,10 @@
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import t from 'tap';
-import { isRunning, readProcStat } from '../../src/supervisor/state-dir.js';
+import { isRunning, readProcStat } from '../../src/supervisor/host/state-dir.js';
 import { Supervisor } from '../../src/supervisor/supervisor.js';
-import type { SupervisorOptions } from '../../src/supervisor/options.js';
-import type { Transition } from '../../src/supervisor/types.js';
+import type { SupervisorOptions } from '../../src/supervisor/config/options.js';
+import type { Transition } from '../../src/supervisor/spec/types.js';
 import { AGENT, appSpec, ensureAgent, recordedPids, ROOT, STRATEGIES } from './harness.js';
 import { tempDir } from '../helpers/temp-dir.js';
 

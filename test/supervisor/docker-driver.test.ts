@@ -9,10 +9,10 @@ import { createInterface } from 'node:readline';
 import Docker from 'dockerode';
 import t, { type Test } from 'tap';
 import { DockerDriver } from '../../src/supervisor/drivers/docker.js';
-import { ownerTag } from '../../src/supervisor/drivers/owner.js';
+import { ownerTag } from '../../src/shared/owner.js';
 import { Supervisor } from '../../src/supervisor/supervisor.js';
-import type { SupervisorOptions } from '../../src/supervisor/options.js';
-import type { AppSpec, ProbeStrategy, Transition } from '../../src/supervisor/types.js';
+import type { SupervisorOptions } from '../../src/supervisor/config/options.js';
+import type { AppSpec, ProbeStrategy, Transition } from '../../src/supervisor/spec/types.js';
 import { appSpec, ROOT, STRATEGIES, supervise, to } from './harness.js';
 import { tempDir } from '../helpers/temp-dir.js';
 

@@ -5,11 +5,11 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Test } from 'tap';
-import { isRunning } from '../../src/supervisor/state-dir.js';
+import { isRunning } from '../../src/supervisor/host/state-dir.js';
 import type { Driver } from '../../src/supervisor/drivers/driver.js';
 import { Supervisor } from '../../src/supervisor/supervisor.js';
-import type { SupervisorOptions, SupervisorTuning } from '../../src/supervisor/options.js';
-import type { AppSpec, ProbeStrategy, Transition } from '../../src/supervisor/types.js';
+import type { SupervisorOptions, SupervisorTuning } from '../../src/supervisor/config/options.js';
+import type { AppSpec, ProbeStrategy, Transition } from '../../src/supervisor/spec/types.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));

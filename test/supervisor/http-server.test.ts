@@ -4,9 +4,9 @@ import { connect, type Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import t, { type Test } from 'tap';
 import { LifeguardFailure } from '../../src/checks/errors.js';
-import { startHttpEndpoint, type HttpEndpoint, type HttpEndpointOptions } from '../../src/supervisor/http-server.js';
-import { SupervisorMetrics } from '../../src/supervisor/metrics.js';
-import type { Claim, SupervisorEvents, SupervisorStatus } from '../../src/supervisor/types.js';
+import { startHttpEndpoint, type HttpEndpoint, type HttpEndpointOptions } from '../../src/supervisor/serve/http-server.js';
+import { SupervisorMetrics } from '../../src/supervisor/serve/metrics.js';
+import type { Claim, SupervisorEvents, SupervisorStatus } from '../../src/supervisor/spec/types.js';
 
 const since = '2026-01-01T00:00:00.000Z';
 

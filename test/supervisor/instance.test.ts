@@ -1,11 +1,11 @@
 // The instance state machine on its own, with a driver and a probe the test drives by hand.
 import t, { type Test } from 'tap';
 import type { Driver, RunningInstance } from '../../src/supervisor/drivers/driver.js';
-import type { Exit } from '../../src/supervisor/exit.js';
-import { Instance, type InstanceContext } from '../../src/supervisor/instance.js';
-import type { Probe, ProbeObserver, RoutingObserver } from '../../src/supervisor/probes/probe.js';
-import { StateDir } from '../../src/supervisor/state-dir.js';
-import type { Transition } from '../../src/supervisor/types.js';
+import type { Exit } from '../../src/shared/exit.js';
+import { Instance, type InstanceContext } from '../../src/supervisor/app/instance.js';
+import type { Probe, ProbeObserver, RoutingObserver } from '../../src/probes/probe.js';
+import { StateDir } from '../../src/supervisor/host/state-dir.js';
+import type { Transition } from '../../src/supervisor/spec/types.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 import { appSpec } from './harness.js';
 

@@ -1,6 +1,6 @@
 // The paths of an instance's life, with real child processes, under both probing strategies.
 import t from 'tap';
-import { isRunning } from '../../src/supervisor/state-dir.js';
+import { isRunning } from '../../src/supervisor/host/state-dir.js';
 import { appSpec, ensureAgent, STRATEGIES, supervise, to } from './harness.js';
 import { tempDir } from '../helpers/temp-dir.js';
 

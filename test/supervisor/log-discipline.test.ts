@@ -2,8 +2,8 @@
 import { Writable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import t from 'tap';
-import { TransitionLog } from '../../src/supervisor/transition-log.js';
-import type { Transition } from '../../src/supervisor/types.js';
+import { TransitionLog } from '../../src/supervisor/serve/transition-log.js';
+import type { Transition } from '../../src/supervisor/spec/types.js';
 import { appSpec, ensureAgent, STRATEGIES, supervise, to } from './harness.js';
 
 for (const probe of STRATEGIES) {

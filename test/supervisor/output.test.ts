@@ -5,10 +5,10 @@ import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
-import { Containment } from '../../src/supervisor/containment.js';
+import { Containment } from '../../src/supervisor/host/containment.js';
 import { ProcessDriver } from '../../src/supervisor/drivers/process.js';
-import { lastLines } from '../../src/supervisor/output.js';
-import { isRunning } from '../../src/supervisor/state-dir.js';
+import { lastLines } from '../../src/supervisor/host/output.js';
+import { isRunning } from '../../src/supervisor/host/state-dir.js';
 import { tempDir } from '../helpers/temp-dir.js';
 import { appSpec, ensureAgent, ROOT, supervise, to } from './harness.js';
 

@@ -4,10 +4,10 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import t, { type Test } from 'tap';
 import type { RunningInstance } from '../../src/supervisor/drivers/driver.js';
-import type { Exit } from '../../src/supervisor/exit.js';
-import { Containment } from '../../src/supervisor/containment.js';
+import type { Exit } from '../../src/shared/exit.js';
+import { Containment } from '../../src/supervisor/host/containment.js';
 import { ProcessDriver } from '../../src/supervisor/drivers/process.js';
-import { isRunning, readProcStat } from '../../src/supervisor/state-dir.js';
+import { isRunning, readProcStat } from '../../src/supervisor/host/state-dir.js';
 import { appSpec } from './harness.js';
 
 async function launch(t: Test, command: string[], extra: Parameters<typeof appSpec>[1] = {}): Promise<{ running: RunningInstance; exits: Exit[] }> {

@@ -4,10 +4,10 @@
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
-import { planRollout } from '../../src/supervisor/rollout.js';
-import { renderStatus } from '../../src/supervisor/status-report.js';
+import { planRollout } from '../../src/supervisor/app/rollout.js';
+import { renderStatus } from '../../src/cli/status-report.js';
 import type { Supervisor } from '../../src/supervisor/supervisor.js';
-import type { AppSpec, Transition } from '../../src/supervisor/types.js';
+import type { AppSpec, Transition } from '../../src/supervisor/spec/types.js';
 import { tempDir } from '../helpers/temp-dir.js';
 import { appSpec, show, supervise, to, type Harness } from './harness.js';
 

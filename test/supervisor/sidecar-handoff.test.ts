@@ -10,11 +10,11 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import t, { type Test } from 'tap';
 import { runCheck } from '../../src/checks/run-check.js';
 import type { HttpCheckSpec } from '../../src/checks/types.js';
-import { Limit } from '../../src/supervisor/probes/limit.js';
-import { LoopProbe } from '../../src/supervisor/probes/loop-probe.js';
-import type { LifecyclePlan, Phase, ProbeEnd, ProbeHandle } from '../../src/supervisor/probes/probe.js';
-import { SidecarProbe } from '../../src/supervisor/probes/sidecar.js';
-import { isRunning } from '../../src/supervisor/state-dir.js';
+import { Limit } from '../../src/shared/limit.js';
+import { LoopProbe } from '../../src/probes/loop-probe.js';
+import type { LifecyclePlan, Phase, ProbeEnd, ProbeHandle } from '../../src/probes/probe.js';
+import { SidecarProbe } from '../../src/probes/sidecar.js';
+import { isRunning } from '../../src/supervisor/host/state-dir.js';
 import { tempDir } from '../helpers/temp-dir.js';
 import { AGENT, agentPid, appSpec, ensureAgent, supervise, to } from './harness.js';
 

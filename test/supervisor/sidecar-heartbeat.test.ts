@@ -1,7 +1,7 @@
 // A sidecar agent that stops answering is itself a failure: no heartbeat in time, the agent is killed and the
 // instance replaced. "No news" is never taken for good news.
 import t from 'tap';
-import { isRunning } from '../../src/supervisor/state-dir.js';
+import { isRunning } from '../../src/supervisor/host/state-dir.js';
 import { agentPid, appSpec, ensureAgent, supervise, to } from './harness.js';
 
 t.before(ensureAgent);

@@ -13,13 +13,13 @@
 import { resolve } from 'node:path';
 import type Docker from 'dockerode';
 import { LifeguardFailure, usageError } from '../../checks/errors.js';
-import { dockerClient } from './docker-client.js';
-import { ContainerAgentRunner, engineMessage } from './docker-sidecar.js';
-import type { Exit } from '../exit.js';
-import type { Endpoint } from '../probes/probe.js';
+import { dockerClient } from '../../shared/docker-client.js';
+import { ContainerAgentRunner, engineMessage } from '../../probes/docker-sidecar.js';
+import type { Exit } from '../../shared/exit.js';
+import type { Endpoint } from '../../probes/probe.js';
 import type { DestroyOutcome, Driver, LaunchRequest, LaunchResult, RunningInstance } from './driver.js';
-import { engineSocket } from '../engine-socket.js';
-import { ownerTag } from './owner.js';
+import { engineSocket } from '../../shared/engine-socket.js';
+import { ownerTag } from '../../shared/owner.js';
 import { portEnv } from './process.js';
 
 /** How long past the grace period a stop may take before the container is removed by force regardless. */

@@ -3,11 +3,11 @@
  * exits, and destroys it. The process driver is the embedded default; netns and docker fit the same shape
  * (an address per container port, an optional pid, an exit notification, a graceful destroy).
  */
-import type { Exit } from '../exit.js';
-import type { AgentRunner } from '../probes/agent-runner.js';
-import type { Endpoint } from '../probes/probe.js';
-import type { TrackedProcess } from '../state-dir.js';
-import type { AppSpec } from '../types.js';
+import type { Exit } from '../../shared/exit.js';
+import type { AgentRunner } from '../../probes/agent-runner.js';
+import type { Endpoint } from '../../probes/probe.js';
+import type { TrackedProcess } from '../host/state-dir.js';
+import type { AppSpec } from '../spec/types.js';
 
 export interface LaunchRequest {
   readonly instance: string;

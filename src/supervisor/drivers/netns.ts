@@ -10,8 +10,8 @@
  * supervisors never share a subnet. Namespaces are named after the owning state directory, so a restarted
  * supervisor deletes every one its predecessor left (cleanup), with whatever still runs inside.
  */
-import { ownerTag } from './owner.js';
-import { LocalAgentRunner } from '../probes/agent-process.js';
+import { ownerTag } from '../../shared/owner.js';
+import { LocalAgentRunner } from '../../probes/agent-process.js';
 import type { DestroyOutcome, Driver, LaunchRequest, LaunchResult, RunningInstance } from './driver.js';
 import { IP_PATH, ip, ipQuiet } from './ip-command.js';
 import { ChildInstance, type ChildSettings, spawnApp } from './process.js';

@@ -6,12 +6,12 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer, type Server } from 'node:net';
-import { type Contained, type Containment, INSTANCE_ENV } from '../containment.js';
-import { DEFAULT_OUTPUT, InstanceOutput } from '../output.js';
-import { signalGroup, type TrackedProcess, trackProcess } from '../state-dir.js';
-import type { Exit } from '../exit.js';
-import type { AppSpec } from '../types.js';
-import type { Endpoint } from '../probes/probe.js';
+import { type Contained, type Containment, INSTANCE_ENV } from '../host/containment.js';
+import { DEFAULT_OUTPUT, InstanceOutput } from '../host/output.js';
+import { signalGroup, type TrackedProcess, trackProcess } from '../host/state-dir.js';
+import type { Exit } from '../../shared/exit.js';
+import type { AppSpec } from '../spec/types.js';
+import type { Endpoint } from '../../probes/probe.js';
 import type { DestroyOutcome, Driver, LaunchRequest, LaunchResult, RunningInstance } from './driver.js';
 import { programFailure } from './program.js';
 

@@ -6,7 +6,7 @@
  */
 import { accessSync, constants, statSync } from 'node:fs';
 import { delimiter, isAbsolute, join, resolve } from 'node:path';
-import type { AppSpec } from '../types.js';
+import type { AppSpec } from '../spec/types.js';
 
 /** Why a program cannot be run, in execvp's terms: nowhere (ENOENT), or found only where it cannot run (EACCES). */
 export type ProgramProblem = 'ENOENT' | 'EACCES';

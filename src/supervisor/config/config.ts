@@ -1,0 +1,549 @@
+/**
+ * The config file `lifeguard run` reads (README "Config reference"), validated up front with zod so that a typo stops
+ * the supervisor before it starts anything, with one line that names the field path:
+ * `config: apps[0].restart.backoffMin: expected a Go duration such as 500ms, 2s or 1m30s, got "5"`.
+ * Every default is applied here; the supervisor only ever sees complete AppSpecs.
+ */
+import { readFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { isNode, LineCounter, parseDocument } from 'yaml';
+import { z } from 'zod';
+import { checkSchema, describeIssue, entryCheck, parseCheckDefinition, port, type CheckEntry } from '../../checks/definition.js';
+import { parseDuration } from '../../checks/duration.js';
+import { LifeguardFailure, usageError } from '../../checks/errors.js';
+import { MAX_DURATION_MS, type CheckDefaults } from '../../checks/parse.js';
+import { CPU_PERIOD_US } from '../host/cgroup.js';
+import { socketSetting } from '../../shared/engine-socket.js';
+import { DEFAULT_CHECK_HISTORY } from '../app/history.js';
+import { DEFAULT_OUTPUT } from '../host/output.js';
+import { DEFAULT_ROLLOUT } from '../app/rollout.js';
+import { isLoopback, parseListenAddress } from '../../shared/listen-address.js';
+import type { SupervisorOptions } from './options.js';
+import type { AppSpec, AppUser, RoutingPlan } from '../spec/types.js';
+import { lookupUser } from '../../shared/users.js';
+import { nearMiss } from '../../checks/near-miss.js';
+
+export interface HttpEndpointConfig {
+  /** `host:port`, an IP literal; loopback unless allowNonLoopback. */
+  readonly listen: string;
+  /** When set, every request must carry `Authorization: Bearer <token>`. */
+  readonly token?: string;
+  readonly allowNonLoopback?: boolean;
+}
+
+export interface LifeguardConfig {
+  readonly supervisor: SupervisorOptions;
+  /** Absent: no endpoint (off unless configured). */
+  readonly http?: HttpEndpointConfig;
+}
+
+/** What an app gets for each field it leaves out. Durations in ms. */
+export const APP_DEFAULTS = {
+  // One, not three: an operator who writes no count expects one process, as `cf push`
+  // and Diego's DesiredLRP give; asking for more is one field away, and silently tripling a workload is not.
+  instances: 1,
+  startTimeoutMs: 60_000,
+  startupIntervalMs: 2_000,
+  livenessIntervalMs: 30_000,
+  probe: 'sidecar',
+  driver: 'process',
+  gracePeriodMs: 10_000,
+  prewarm: 0,
+  restart: { immediate: 3, backoffMinMs: 30_000, backoffMaxMs: 16 * 60_000, maxRestarts: 200, resetAfterMs: 5 * 60_000 },
+} as const satisfies Partial<AppSpec>;
+
+/** An app's `routing` section, field by field. Durations in ms. */
+export const ROUTING_DEFAULTS = { intervalMs: 2_000, failureThreshold: 1, successThreshold: 1, drainMs: 0 } as const;
+
+export const DEFAULT_STATE_DIR = '.lifeguard';
+
+/** Diego's check definition leaves host, HTTP statuses and headers unsaid; these are the agent's own defaults. */
+export const CHECK_DEFAULTS: CheckDefaults = {
+  timeoutMs: 1000,
+  http: { expectStatus: [{ min: 200, max: 200 }], headers: [], followRedirects: false },
+};
+
+// Usable as a URL path segment (POST /apps/<name>/claim), a file name in the state directory and a container name.
+const APP_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/;
+// What execve and a process environment accept as a variable name.
+const ENV_NAME = /^[^=\0]+$/;
+// execve takes C strings: a NUL would make spawn() throw, quoting the whole environment in its message.
+const NO_NUL = /^[^\0]*$/;
+const NUL_ERROR = 'expected a string without NUL characters';
+
+export function duration(allowZero: boolean) {
+  const expected = `expected a Go duration such as 500ms, 2s or 1m30s${allowZero ? '' : ', above 0'}`;
+  return z.unknown().transform((value, ctx) => {
+    const ms = typeof value === 'string' ? parseDuration(value) : undefined;
+    if (ms === undefined || (ms === 0 && !allowZero) || ms > MAX_DURATION_MS) {
+      ctx.addIssue({ code: 'custom', message: `${expected}${got(value)}` });
+      return z.NEVER;
+    }
+    return ms;
+  });
+}
+
+export function count(min: number) {
+  const error = `expected an integer of at least ${min}`;
+  return z.int({ error }).min(min, { error });
+}
+
+export const nonEmptyString = (what: string) => z.string({ error: `expected ${what}` }).min(1, { error: `expected ${what}` });
+
+/** The engine's socket, as a path or Docker's `unix:///path` (engine-socket.ts); parsed to the path. */
+export const socketPathSchema = (example: string) =>
+  nonEmptyString(`a unix socket path such as ${example}`).transform((value, ctx) => {
+    const parsed = socketSetting(value);
+    if ('path' in parsed) return parsed.path;
+    ctx.addIssue({ code: 'custom', message: parsed.problem, input: value });
+    return z.NEVER;
+  });
+
+export const restartSchema = z.strictObject({
+  immediate: count(0).default(APP_DEFAULTS.restart.immediate),
+  backoffMin: duration(true).default(APP_DEFAULTS.restart.backoffMinMs),
+  backoffMax: duration(true).default(APP_DEFAULTS.restart.backoffMaxMs),
+  maxRestarts: count(0).default(APP_DEFAULTS.restart.maxRestarts),
+  resetAfter: duration(false).default(APP_DEFAULTS.restart.resetAfterMs),
+}, { error: 'expected an object' });
+
+// How a changed app is rolled: Kubernetes' RollingUpdate numbers, as counts of instances.
+const rolloutSchema = z.strictObject({
+  maxSurge: count(0).default(DEFAULT_ROLLOUT.maxSurge),
+  maxUnavailable: count(0).default(DEFAULT_ROLLOUT.maxUnavailable),
+}, { error: 'expected an object' });
+
+const MEMORY = /^(\d+)(K|M|G|Ki|Mi|Gi)?$/;
+const MEMORY_UNIT: Readonly<Record<string, number>> = { '': 1, K: 1024, M: 1024 ** 2, G: 1024 ** 3, Ki: 1024, Mi: 1024 ** 2, Gi: 1024 ** 3 };
+
+/** A size in bytes: a number, or a string such as 64M or 1G (powers of 1024). */
+function size(min: number) {
+  const expected = 'expected bytes, or a size such as 64M or 1G';
+  return z.union([z.int(), z.string()], { error: expected }).transform((value, ctx) => {
+    const match = MEMORY.exec(String(value));
+    const bytes = match === null ? NaN : Number(match[1]) * (MEMORY_UNIT[match[2] ?? ''] as number);
+    if (!(bytes >= min) || !Number.isSafeInteger(bytes)) {
+      ctx.addIssue({ code: 'custom', message: `${expected}, of at least ${min} bytes${got(value)}` });
+      return z.NEVER;
+    }
+    return bytes;
+  });
+}
+
+// Per-instance cgroup limits (process and netns drivers): memory.max, cpu.max (in cores), pids.max.
+const limitsSchema = z.strictObject({
+  memory: size(4096).optional(),
+  cpu: z.number({ error: 'expected a number of cores such as 0.5 or 2' }).min(0.01, { error: 'expected at least 0.01 cores' }).max(1024, { error: 'expected at most 1024 cores' }).optional(),
+  pids: count(1).optional(),
+}, { error: 'expected an object' });
+
+// Where an app's stdout and stderr go (process and netns drivers).
+const outputSchema = z.strictObject({
+  to: z.enum(['file', 'stderr', 'discard'], { error: 'expected "file", "stderr" or "discard"' }).default(DEFAULT_OUTPUT.to),
+  maxSize: size(1024).default(DEFAULT_OUTPUT.maxBytes),
+}, { error: 'expected an object' });
+
+const checkList = z.array(checkSchema, { error: 'expected an array of checks' });
+
+// Checks that decide whether a healthy instance is routable (README "Routing"), and the drain of a requested destroy.
+const routingSchema = z.strictObject({
+  checks: checkList.default([]),
+  interval: duration(false).optional(),
+  failureThreshold: count(1).default(ROUTING_DEFAULTS.failureThreshold),
+  successThreshold: count(1).default(ROUTING_DEFAULTS.successThreshold),
+  drain: duration(true).default(ROUTING_DEFAULTS.drainMs),
+}, { error: 'expected an object' });
+
+const appSchema = z.strictObject({
+  name: z.string({ error: 'expected a name' }).regex(APP_NAME, {
+    error: 'expected 1 to 63 letters, digits, ".", "_" or "-", starting with a letter or digit',
+  }),
+  // An argv array, never a shell string: no quoting rules to get wrong, no shell between us and the signal.
+  command: z
+    .array(nonEmptyString('a non-empty string').regex(NO_NUL, { error: NUL_ERROR }), { error: 'expected an array of strings such as ["node", "app.mjs"]' })
+    .min(1, { error: 'expected at least the program to run' })
+    .optional(),
+  image: nonEmptyString('an image reference').optional(),
+  // Relative to the config file's directory, which is also the default: a config and its app travel together.
+  cwd: nonEmptyString('a directory').regex(NO_NUL, { error: NUL_ERROR }).optional(),
+  // A value, or {"fromEnv": "NAME"}: that variable of the supervisor's own environment, read when the config is.
+  env: z
+    .record(
+      z.string().regex(ENV_NAME),
+      z.union([
+        z.string().regex(NO_NUL, { error: NUL_ERROR }),
+        z.strictObject({ fromEnv: z.string().regex(ENV_NAME, { error: 'expected a variable name without "="' }) }),
+      ], { error: 'expected a string, or {"fromEnv": "NAME"}' }),
+      { error: (issue) => (issue.code === 'invalid_key' ? 'expected a variable name without "="' : 'expected an object of strings') },
+    )
+    .default({}),
+  // Run as this user (a name or uid of /etc/passwd, with its primary group); only a supervisor running as root can.
+  user: nonEmptyString('a user name or uid').optional(),
+  instances: count(0).default(APP_DEFAULTS.instances),
+  ports: z.array(port, { error: 'expected an array of port numbers' }).min(1, { error: 'expected at least one port' }).optional(),
+  // Diego's own field names, so that a CheckDefinition's lists paste in unchanged.
+  checks: checkList.min(1, { error: 'expected at least one check' }),
+  readiness_checks: checkList.optional(),
+  startTimeout: duration(true).optional(),
+  startupInterval: duration(false).optional(),
+  // Passes in a row before a readiness check counts as passed (Consul's success_before_passing).
+  successThreshold: count(1).optional(),
+  livenessInterval: duration(false).optional(),
+  probe: z.enum(['sidecar', 'native', 'oneshot'], { error: 'expected "sidecar", "native" or "oneshot"' }).default(APP_DEFAULTS.probe),
+  driver: z.enum(['process', 'netns', 'docker'], { error: 'expected "process", "netns" or "docker"' }).default(APP_DEFAULTS.driver),
+  gracePeriod: duration(true).default(APP_DEFAULTS.gracePeriodMs),
+  prewarm: count(0).default(APP_DEFAULTS.prewarm),
+  restart: restartSchema.prefault({}),
+  rollout: rolloutSchema.prefault({}),
+  limits: limitsSchema.optional(),
+  output: outputSchema.prefault({}),
+  // Probe rounds kept per instance for /status and the status page (Docker keeps 5).
+  checkHistory: count(1).max(1000, { error: 'expected an integer of at most 1000' }).default(DEFAULT_CHECK_HISTORY),
+  routing: routingSchema.optional(),
+}, { error: 'expected an object' });
+
+type RawApp = z.infer<typeof appSchema>;
+type ResolvedApp = Omit<RawApp, 'env'> & { readonly env: Readonly<Record<string, string>> };
+type Fail = (path: PropertyKey[], message: string) => void;
+
+export const httpSchema = z.strictObject({
+  listen: z.string({ error: 'expected an address such as 127.0.0.1:9464' }),
+  token: nonEmptyString('a non-empty token').optional(),
+  allowNonLoopback: z.boolean({ error: 'expected true or false' }).optional(),
+}, { error: 'expected an object' });
+
+// The docker driver's engine and sidecars (DockerSettings); absent fields take dockerode's and the driver's defaults.
+const dockerSchema = z.strictObject({
+  socketPath: socketPathSchema('/run/podman/podman.sock').optional(),
+  agentBinary: nonEmptyString('the path of the single executable (dist/healthcheck)').optional(),
+  sidecarImage: nonEmptyString('an image reference').optional(),
+}, { error: 'expected an object' });
+
+// The rules that span fields run in a transform, which zod runs only once every field is well-formed.
+const configSchema = z.strictObject({
+  apps: z.array(appSchema, { error: 'expected an array of apps' }).min(1, { error: 'expected at least one app' }),
+  http: httpSchema.optional(),
+  docker: dockerSchema.optional(),
+  stateDir: nonEmptyString('a directory').default(DEFAULT_STATE_DIR),
+  // Sidecar agents booting at once on this host; absent: 2 per core.
+  agentStartConcurrency: count(1).optional(),
+}, { error: 'expected an object' });
+
+/** Where the config's relative paths start (the config file's directory), and whose environment `fromEnv` reads. */
+export interface ConfigContext {
+  readonly baseDir?: string;
+  /**
+   * Where `fromEnv` values are read; 'deferred': not here, by the supervisor the config is sent to (`lifeguard
+   * apply`'s client checks their names only, and needs no secret in its own environment).
+   */
+  readonly env?: NodeJS.ProcessEnv | 'deferred';
+  /** Overrides the file's stateDir (`--state-dir`); relative to the working directory, as a command-line path. */
+  readonly stateDir?: string;
+}
+
+/** Variables lifeguard sets itself; an app's env that names one would be overwritten, so it is refused. */
+const RESERVED_ENV = /^(PORT|PORT_\d+|LIFEGUARD_INSTANCE|LIFEGUARD_STATE_DIR)$/;
+
+/** The schema's rules that span fields, and the paths resolved against the context. */
+const configWithin = ({ baseDir, env = process.env, stateDir }: ConfigContext) => configSchema.transform((config, ctx): LifeguardConfig => {
+  const fail: Fail = (path, message) => ctx.addIssue({ code: 'custom', path, message });
+  const names = new Set<string>();
+  const envs: Record<string, string>[] = [];
+  const users: (AppUser | undefined)[] = [];
+  config.apps.forEach((app, i) => {
+    if (names.has(app.name)) fail(['apps', i, 'name'], `duplicate app name${got(app.name)}`);
+    names.add(app.name);
+    checkApp(app, (path, message) => fail(['apps', i, ...path], message));
+    envs.push(resolveEnv(app.env, env, (path, message) => fail(['apps', i, 'env', ...path], message)));
+    users.push(app.user === undefined ? undefined : resolveUser(app.user, (message) => fail(['apps', i, 'user'], message)));
+  });
+  if (config.http !== undefined) checkHttp(config.http, fail);
+  const within = (path: string) => (baseDir === undefined ? path : resolve(baseDir, path));
+  const docker = config.docker?.agentBinary === undefined ? config.docker : { ...config.docker, agentBinary: within(config.docker.agentBinary) };
+  return {
+    supervisor: {
+      apps: config.apps.map((app, i) => toAppSpec({ ...app, env: envs[i] ?? {} }, app.cwd === undefined ? baseDir : within(app.cwd), users[i])),
+      stateDir: stateDir === undefined ? within(config.stateDir) : resolve(stateDir),
+      ...(docker === undefined ? {} : { docker }),
+      ...(config.agentStartConcurrency === undefined ? {} : { tuning: { agentStartConcurrency: config.agentStartConcurrency } }),
+    },
+    ...(config.http === undefined ? {} : { http: config.http }),
+  };
+});
+
+function checkApp(app: RawApp, fail: Fail): void {
+  if (app.driver === 'docker') {
+    if (app.image === undefined) fail(['image'], 'required by the docker driver');
+  } else {
+    if (app.command === undefined) fail(['command'], `required by the ${app.driver} driver`);
+    if (app.image !== undefined) fail(['image'], 'only the docker driver runs images');
+  }
+  if (app.driver === 'docker' && app.limits !== undefined) fail(['limits'], 'only the process and netns drivers apply limits');
+  app.ports?.forEach((p, j) => {
+    if (app.ports?.indexOf(p) !== j) fail(['ports', j], `duplicate port${got(p)}`);
+  });
+  // Routing checks always run in the supervisor (native), whatever the probe: an agent never carries them.
+  const lists: readonly [readonly string[], readonly CheckEntry[] | undefined, boolean][] = [
+    [['checks'], app.checks, app.probe !== 'native'],
+    [['readiness_checks'], app.readiness_checks, app.probe !== 'native'],
+    [['routing', 'checks'], app.routing?.checks, false],
+  ];
+  for (const [path, entries, byAgent] of lists) {
+    entries?.forEach((entry, j) => {
+      const { kind, port: checkPort } = entryCheck(entry);
+      if (app.ports !== undefined && !app.ports.includes(checkPort)) {
+        fail([...path, j, kind, 'port'], `expected one of the app's ports (${app.ports.join(', ')})${got(checkPort)}`);
+      }
+      const lost = notInCheckUrl(entry);
+      if (byAgent && lost !== undefined) {
+        fail([...path, j, kind, lost], `needs "probe": "native" (sidecar and oneshot agents are given the check as a --check URL, which cannot carry it)`);
+      }
+    });
+  }
+  if (app.restart.backoffMax < app.restart.backoffMin) fail(['restart', 'backoffMax'], 'expected at least backoffMin');
+  if (app.rollout.maxSurge === 0 && app.rollout.maxUnavailable === 0) fail(['rollout'], 'maxSurge and maxUnavailable cannot both be 0 (a roll could then never start a replacement nor stop an instance)');
+}
+
+export function checkHttp(http: z.infer<typeof httpSchema>, fail: Fail): void {
+  const address = parseListenAddress(http.listen);
+  if (address === undefined) {
+    fail(['http', 'listen'], `expected an IP address and port such as 127.0.0.1:9464 or [::1]:9464${got(http.listen)}`);
+  } else if (!isLoopback(address.host) && http.allowNonLoopback !== true) {
+    fail(['http', 'listen'], `expected a loopback address (127.0.0.0/8, ::1) or allowNonLoopback${got(http.listen)}`);
+  }
+}
+
+/** Each value as given, or read from `from` (the supervisor's environment), or left out when deferred; reserved and unset names are refused. */
+function resolveEnv(entries: RawApp['env'], from: NodeJS.ProcessEnv | 'deferred', fail: Fail): Record<string, string> {
+  const resolved: Record<string, string> = {};
+  for (const [name, value] of Object.entries(entries)) {
+    if (RESERVED_ENV.test(name)) {
+      fail([name], 'set by lifeguard for every instance (PORT, PORT_<n>, LIFEGUARD_INSTANCE, LIFEGUARD_STATE_DIR); give the app another name');
+      continue;
+    }
+    if (typeof value === 'string') {
+      resolved[name] = value;
+      continue;
+    }
+    if (from === 'deferred') continue;
+    const passed = from[value.fromEnv];
+    if (passed === undefined) fail([name, 'fromEnv'], `${value.fromEnv} is not set in lifeguard's environment`);
+    else if (passed.includes('\0')) fail([name, 'fromEnv'], NUL_ERROR);
+    else resolved[name] = passed;
+  }
+  return resolved;
+}
+
+/** A user of /etc/passwd by name or uid, for a supervisor that runs as root. */
+function resolveUser(user: string, fail: (message: string) => void): AppUser | undefined {
+  if (process.getuid?.() !== 0) {
+    fail('only a supervisor running as root can run apps as another user');
+    return undefined;
+  }
+  const found = lookupUser(user);
+  if (found === undefined) fail(`no such user in /etc/passwd${got(user)}`);
+  return found;
+}
+
+/** The value as written, for custom issues (describeIssue quotes only the ones zod raises itself). */
+export function got(value: unknown): string {
+  return value === undefined ? '' : `, got ${JSON.stringify(value)}`;
+}
+
+function entryPort(entry: CheckEntry): number {
+  return entryCheck(entry).port;
+}
+
+/**
+ * The first extension field of an entry that a `--check` URL cannot carry (a scheme says https or grpcs, a path
+ * the gRPC service; TLS files, assertions and a connect deadline it cannot), or undefined.
+ */
+function notInCheckUrl(entry: CheckEntry): string | undefined {
+  const check = entry.http_check ?? entry.grpc_check;
+  if (check === undefined) return undefined;
+  if (check.tls !== undefined && Object.keys(check.tls).length > 0) return 'tls';
+  const carried = new Set(['port', 'path', 'service', 'request_timeout_ms', 'interval_ms', 'tls']);
+  return Object.keys(check).find((key) => !carried.has(key));
+}
+
+function toAppSpec(app: ResolvedApp, cwd: string | undefined, user: AppUser | undefined): AppSpec {
+  const definition = parseCheckDefinition(
+    { checks: app.checks, ...(app.readiness_checks === undefined ? {} : { readiness_checks: app.readiness_checks }) },
+    CHECK_DEFAULTS,
+    `apps '${app.name}' checks`,
+  );
+  // Without `ports`, the app listens where its checks look: container ports in the order the checks name them.
+  const ports = app.ports ?? [...new Set([...app.checks, ...(app.readiness_checks ?? []), ...(app.routing?.checks ?? [])].map(entryPort))];
+  return {
+    name: app.name,
+    ...(app.command === undefined ? {} : { command: app.command }),
+    ...(cwd === undefined || app.driver === 'docker' ? {} : { cwd }),
+    ...(user === undefined ? {} : { user }),
+    ...(app.image === undefined ? {} : { image: app.image }),
+    env: app.env,
+    instances: app.instances,
+    ports,
+    checks: definition.checks,
+    readinessChecks: definition.readinessChecks,
+    startTimeoutMs: app.startTimeout ?? APP_DEFAULTS.startTimeoutMs,
+    // An interval the app names wins; else the checks' own interval_ms (Diego's per-check setting); else the default.
+    startupIntervalMs: app.startupInterval ?? definition.readinessIntervalMs ?? APP_DEFAULTS.startupIntervalMs,
+    ...(app.successThreshold === undefined ? {} : { successThreshold: app.successThreshold }),
+    livenessIntervalMs: app.livenessInterval ?? definition.checksIntervalMs ?? APP_DEFAULTS.livenessIntervalMs,
+    probe: app.probe,
+    driver: app.driver,
+    gracePeriodMs: app.gracePeriod,
+    prewarm: app.prewarm,
+    restart: {
+      immediate: app.restart.immediate,
+      backoffMinMs: app.restart.backoffMin,
+      backoffMaxMs: app.restart.backoffMax,
+      maxRestarts: app.restart.maxRestarts,
+      resetAfterMs: app.restart.resetAfter,
+    },
+    rollout: { maxSurge: app.rollout.maxSurge, maxUnavailable: app.rollout.maxUnavailable },
+    output: { to: app.output.to, maxBytes: app.output.maxSize },
+    checkHistory: app.checkHistory,
+    ...(app.routing === undefined ? {} : { routing: toRoutingPlan(app.name, app.routing) }),
+    ...(app.limits === undefined ? {} : { limits: {
+      ...(app.limits.memory === undefined ? {} : { memoryBytes: app.limits.memory }),
+      ...(app.limits.cpu === undefined ? {} : { cpuQuotaUs: Math.round(app.limits.cpu * CPU_PERIOD_US) }),
+      ...(app.limits.pids === undefined ? {} : { pids: app.limits.pids }),
+    } }),
+  };
+}
+
+function toRoutingPlan(name: string, routing: NonNullable<RawApp['routing']>): RoutingPlan {
+  const definition = parseCheckDefinition({ checks: routing.checks }, CHECK_DEFAULTS, `apps '${name}' routing checks`);
+  return {
+    checks: definition.checks,
+    intervalMs: routing.interval ?? definition.checksIntervalMs ?? ROUTING_DEFAULTS.intervalMs,
+    failureThreshold: routing.failureThreshold,
+    successThreshold: routing.successThreshold,
+    drainMs: routing.drain,
+  };
+}
+
+/** Where a field is in the file the config came from (`web.yaml:7:5`), when that is known. */
+type Locate = (path: readonly PropertyKey[]) => string | undefined;
+
+/**
+ * Validates parsed JSON; throws LifeguardFailure (a usage error, exit 2) naming the first bad field. With
+ * `baseDir`, stateDir, each app's cwd (default: baseDir itself) and docker.agentBinary are resolved against it.
+ */
+export function parseConfig(json: unknown, context: ConfigContext = {}, locate?: Locate): LifeguardConfig {
+  if (typeof json !== 'object' || json === null || Array.isArray(json)) throw configError('expected a JSON or YAML object with "apps"');
+  const parsed = configWithin(context).safeParse(json, { reportInput: true });
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0]!;
+  const where = locate?.(issue.code === 'unrecognized_keys' ? [...issue.path, issue.keys[0]!] : issue.path);
+  const meant = issue.code === 'unrecognized_keys' ? nearMiss(issue.keys[0]!, fieldsAt(configSchema, issue.path)) : undefined;
+  throw configError(`${where === undefined ? '' : `${where}: `}${describeIssue(withoutSecrets(parsed.error))}${meant === undefined ? '' : ` (did you mean '${meant}'?)`}`);
+}
+
+/**
+ * Reads and validates a config file: YAML when its name ends in .yaml or .yml (the same schema; errors say the
+ * line and column), JSON otherwise. Unreadable files and bad syntax are usage errors too.
+ */
+export async function loadConfig(path: string, context: Omit<ConfigContext, 'baseDir'> = {}): Promise<LifeguardConfig> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (error) {
+    throw configError(`cannot read '${path}': ${unreadable(error)}`);
+  }
+  const within = { ...context, baseDir: dirname(resolve(path)) };
+  if (/\.ya?ml$/i.test(path)) {
+    const { json, locate } = readYaml(path, text);
+    return parseConfig(json, within, locate);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    throw configError(jsonSyntaxError(path, text, (error as Error).message.split('\n')[0] ?? ''));
+  }
+  return parseConfig(json, within);
+}
+
+/**
+ * `web.json:3:7: not valid JSON: Expected ',' or '}' after property value`, as YAML's errors are placed, where
+ * JSON.parse gives a position (`… in JSON at position N`, or the end of the input); its own words otherwise.
+ */
+function jsonSyntaxError(path: string, text: string, message: string): string {
+  const at = /^(.*) in JSON at position (\d+)/.exec(message);
+  const offset = at !== null ? Number(at[2]) : message === 'Unexpected end of JSON input' ? text.length : undefined;
+  if (offset === undefined) return `'${path}' is not valid JSON: ${message}`;
+  const before = text.slice(0, offset).split('\n');
+  return `${path}:${before.length}:${(before.at(-1)?.length ?? 0) + 1}: not valid JSON: ${at?.[1] ?? message}`;
+}
+
+function readYaml(path: string, text: string): { json: unknown; locate: Locate } {
+  const lines = new LineCounter();
+  // uniqueKeys: a key given twice is an error, as a typo usually is; no custom tags, so nothing but data comes out.
+  const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false });
+  const position = (offset: number) => {
+    const { line, col } = lines.linePos(offset);
+    return `${path}:${line}:${col}`;
+  };
+  const error = doc.errors[0];
+  if (error !== undefined) throw configError(`${position(error.pos[0])}: not valid YAML: ${error.message.split('\n')[0]}`);
+  const locate: Locate = (fieldPath) => {
+    // The field itself, else the nearest enclosing one that is there (a missing field is reported at its parent).
+    for (let n = fieldPath.length; n >= 0; n--) {
+      const node = doc.getIn(fieldPath.slice(0, n) as unknown[], true);
+      if (isNode(node) && node.range !== undefined && node.range !== null) return position(node.range[0]);
+    }
+    return undefined;
+  };
+  return { json: doc.toJS({ maxAliasCount: 100 }) as unknown, locate };
+}
+
+/** The fields an object of the schema at `path` knows (walking objects, arrays and records); none where it is not one object. */
+function fieldsAt(schema: z.ZodType, path: readonly PropertyKey[]): string[] {
+  interface Def { type: string; shape?: Record<string, z.ZodType>; element?: z.ZodType; valueType?: z.ZodType; innerType?: z.ZodType; in?: z.ZodType }
+  const defOf = (node: z.ZodType | undefined): Def | undefined => (node as { _zod?: { def: Def } } | undefined)?._zod?.def;
+  // Through optional(), default(), prefault() and transforms to what they wrap; bounded by the schema's depth.
+  const unwrap = (node: z.ZodType | undefined): z.ZodType | undefined => {
+    for (let def = defOf(node); def !== undefined && (def.innerType !== undefined || def.type === 'pipe'); def = defOf(node)) node = def.innerType ?? def.in;
+    return node;
+  };
+  let node = unwrap(schema);
+  for (const key of path) {
+    const def = defOf(node);
+    node = unwrap(def?.type === 'object' ? def.shape?.[String(key)] : def?.type === 'array' ? def.element : def?.type === 'record' ? def.valueType : undefined);
+  }
+  const def = defOf(node);
+  return def?.type === 'object' ? Object.keys(def.shape ?? {}) : [];
+}
+
+/**
+ * Environment values are often secrets: an error names the field, never quotes it. A quoted object or array
+ * (`apps: expected an array, got {...}`) could hold an env too, so only scalars outside `env` are quoted; and a
+ * variable "name" with `=` in it is most likely `NAME=value` written as a name, so it is cut at the `=`.
+ */
+function withoutSecrets(error: z.ZodError): z.ZodError {
+  for (const issue of error.issues) {
+    const env = issue.path.findIndex((key, i) => key === 'env' && issue.path[i - 2] === 'apps');
+    if (env >= 0 || (typeof issue.input === 'object' && issue.input !== null)) delete (issue as { input?: unknown }).input;
+    if (env >= 0) (issue as { path: PropertyKey[] }).path = issue.path.map((key, i) => (i > env && typeof key === 'string' ? key.replace(/=.*/s, '=...') : key));
+  }
+  return error;
+}
+
+const UNREADABLE: Record<string, string> = {
+  ENOENT: 'no such file',
+  EACCES: 'permission denied',
+  EISDIR: 'it is a directory',
+  ENOTDIR: 'a part of its path is not a directory',
+};
+
+/** Why a file (a config, a watch file) cannot be read, in words rather than an errno's name. */
+export function unreadable(error: unknown): string {
+  const code = (error as NodeJS.ErrnoException).code;
+  return UNREADABLE[code ?? ''] ?? code ?? String(error);
+}
+
+function configError(detail: string): LifeguardFailure {
+  return new LifeguardFailure(usageError(`config: ${detail}`));
+}

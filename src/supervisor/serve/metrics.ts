@@ -1,0 +1,126 @@
+/**
+ * Prometheus metrics for the supervisor, in a registry of their own so that embedding lifeguard never mixes its
+ * series into (or collides with) the host application's default registry.
+ * Gauges are read from status() at scrape time, so they can never drift from what the supervisor believes;
+ * counters and the latency histogram follow the supervisor's events.
+ */
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { InstanceState, SupervisorEvents, SupervisorStatus, Transition } from '../spec/types.js';
+
+export type CheckEvent = SupervisorEvents['check'][0];
+
+/** What metrics need of a Supervisor; structural, so tests can feed events without processes. */
+export interface MetricsSource {
+  status(): SupervisorStatus;
+  /** Sidecar agents booting, and waiting their turn to boot; absent where nothing starts agents. */
+  agentStartQueue?(): { readonly booting: number; readonly waiting: number };
+  on(event: 'transition', listener: (transition: Transition) => void): unknown;
+  on(event: 'check', listener: (check: CheckEvent) => void): unknown;
+  off(event: 'transition', listener: (transition: Transition) => void): unknown;
+  off(event: 'check', listener: (check: CheckEvent) => void): unknown;
+}
+
+const STATES: readonly InstanceState[] = [
+  'scheduled', 'starting', 'healthy', 'unhealthy', 'timed-out', 'crashed', 'destroying', 'destroyed', 'claimed', 'given-up',
+];
+
+export class SupervisorMetrics {
+  readonly registry = new Registry();
+  readonly contentType = this.registry.contentType;
+
+  private readonly transitions = new Counter({
+    name: 'lifeguard_transitions_total',
+    help: 'Instance state transitions, by app and the state entered.',
+    labelNames: ['app', 'to'] as const,
+    registers: [this.registry],
+  });
+
+  private readonly restarts = new Counter({
+    name: 'lifeguard_restarts_total',
+    help: 'Instances scheduled to replace one that ended without being asked to.',
+    labelNames: ['app'] as const,
+    registers: [this.registry],
+  });
+
+  private readonly failures = new Counter({
+    name: 'lifeguard_health_check_failures_total',
+    help: 'Failed health checks, by app and phase (readiness while starting, liveness while healthy, prewarm ping).',
+    labelNames: ['app', 'phase'] as const,
+    registers: [this.registry],
+  });
+
+  private readonly latency = new Histogram({
+    name: 'lifeguard_health_check_duration_seconds',
+    help: 'How long health checks took, passed or failed, by app and phase.',
+    labelNames: ['app', 'phase'] as const,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+    registers: [this.registry],
+  });
+
+  constructor(private readonly source: MetricsSource) {
+    const status = (): SupervisorStatus => source.status();
+    new Gauge({
+      name: 'lifeguard_instances',
+      help: 'Instances by app, pool (app or prewarm) and state; every state is reported, zero or not.',
+      labelNames: ['app', 'pool', 'state'] as const,
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const app of status().apps) {
+          for (const [pool, instances] of [['app', app.instances], ['prewarm', app.prewarm]] as const) {
+            for (const state of STATES) {
+              this.set({ app: app.name, pool, state }, instances.filter((i) => i.state === state).length);
+            }
+          }
+        }
+      },
+    });
+    new Gauge({
+      name: 'lifeguard_desired_instances',
+      help: 'Instances each app should have running (prewarmed instances not counted).',
+      labelNames: ['app'] as const,
+      registers: [this.registry],
+      collect() {
+        this.reset();
+        for (const app of status().apps) this.set({ app: app.name }, app.desired);
+      },
+    });
+    const queue = source.agentStartQueue?.bind(source);
+    if (queue !== undefined) {
+      new Gauge({
+        name: 'lifeguard_agent_starts',
+        help: 'Sidecar agents booting now (state="booting") and waiting for their turn to boot (state="waiting").',
+        labelNames: ['state'] as const,
+        registers: [this.registry],
+        collect() {
+          const { booting, waiting } = queue();
+          this.set({ state: 'booting' }, booting);
+          this.set({ state: 'waiting' }, waiting);
+        },
+      });
+    }
+    source.on('transition', this.onTransition);
+    source.on('check', this.onCheck);
+  }
+
+  /** The Prometheus text exposition of every lifeguard metric. */
+  metrics(): Promise<string> {
+    return this.registry.metrics();
+  }
+
+  /** Stops following the supervisor's events. */
+  close(): void {
+    this.source.off('transition', this.onTransition);
+    this.source.off('check', this.onCheck);
+  }
+
+  private readonly onTransition = (t: Transition): void => {
+    this.transitions.inc({ app: t.app, to: t.to });
+    if (t.to === 'scheduled' && t.cause === 'restart') this.restarts.inc({ app: t.app });
+  };
+
+  private readonly onCheck = (check: CheckEvent): void => {
+    this.latency.observe({ app: check.app, phase: check.phase }, check.latencyMs / 1000);
+    if (!check.passed) this.failures.inc({ app: check.app, phase: check.phase });
+  };
+}

@@ -1,0 +1,72 @@
+// Native probing: rounds on a tick, thresholds as counters, and cancel() that leaves nothing behind.
+import { once } from 'node:events';
+import { createServer } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import t, { type Test } from 'tap';
+import { NativeProbe } from '../../src/probes/native.js';
+import type { ProbeEnd } from '../../src/probes/probe.js';
+
+const target = { app: 'web', instance: 'web-1', endpoint: (port: number) => ({ host: '127.0.0.1', port }) };
+
+async function listener(t: Test) {
+  let connections = 0;
+  const server = createServer((socket) => {
+    connections++;
+    socket.destroy();
+  }).listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  t.teardown(() => server.close());
+  return { port: (server.address() as { port: number }).port, connections: () => connections };
+}
+
+t.test('liveness: rounds every interval until cancel(), then nothing at all', async (t) => {
+  const server = await listener(t);
+  const probe = new NativeProbe();
+  let rounds = 0;
+  const ends: ProbeEnd[] = [];
+  const handle = probe.liveness(target, { checks: [{ kind: 'tcp', port: server.port, timeoutMs: 200 }], intervalMs: 50, failureThreshold: 1 }, { round: () => rounds++, ready: () => {}, end: (end) => ends.push(end) });
+  await sleep(380);
+  t.ok(rounds >= 5 && rounds <= 9, `about one round per 50ms (${rounds})`);
+  handle.cancel();
+  const [after, seen] = [rounds, server.connections()];
+  await sleep(200);
+  t.equal(rounds, after, 'no round after cancel');
+  t.equal(server.connections(), seen, 'no connection after cancel');
+  t.same(ends, []);
+});
+
+t.test('liveness: fails after failureThreshold failures in a row', async (t) => {
+  const probe = new NativeProbe();
+  const ends: ProbeEnd[] = [];
+  let rounds = 0;
+  // Port 1 on loopback: nothing listens there, the connection is refused at once.
+  probe.liveness(target, { checks: [{ kind: 'tcp', port: 1, timeoutMs: 200 }], intervalMs: 30, failureThreshold: 3 }, { round: () => rounds++, ready: () => {}, end: (end) => ends.push(end) });
+  for (let i = 0; i < 50 && ends.length === 0; i++) await sleep(20);
+  t.equal(rounds, 3);
+  t.match(ends, [{ phase: 'liveness', cause: 'unhealthy', reason: /failed to make TCP connection to 127\.0\.0\.1:1: .*refused/ }]);
+});
+
+t.test('readiness: passes once every check has passed; gives up at the start timeout with the last failure', async (t) => {
+  const server = await listener(t);
+  const probe = new NativeProbe();
+  t.teardown(() => probe.close());
+  const ends: (ProbeEnd | 'ready')[] = [];
+  const observer = { round: () => {}, ready: () => ends.push('ready'), end: (end: ProbeEnd) => ends.push(end) };
+  const liveness = { checks: [{ kind: 'tcp', port: server.port, timeoutMs: 200 }], intervalMs: 10_000, failureThreshold: 1 } as const;
+  probe.lifecycle(target, { readiness: { checks: [{ kind: 'tcp', port: server.port, timeoutMs: 200 }], intervalMs: 50, startTimeoutMs: 1000 }, liveness }, observer);
+  probe.lifecycle(target, { readiness: { checks: [{ kind: 'tcp', port: 1, timeoutMs: 200 }], intervalMs: 50, startTimeoutMs: 300 }, liveness }, observer);
+  await sleep(500);
+  t.match(ends, ['ready', { phase: 'readiness', cause: 'timed-out', reason: /127\.0\.0\.1:1: .*refused/ }]);
+});
+
+t.test('close() cancels every probe', async (t) => {
+  const server = await listener(t);
+  const probe = new NativeProbe();
+  let rounds = 0;
+  for (let i = 0; i < 3; i++) probe.liveness(target, { checks: [{ kind: 'tcp', port: server.port, timeoutMs: 200 }], intervalMs: 30, failureThreshold: 1 }, { round: () => rounds++, ready: () => {}, end: () => {} });
+  await sleep(100);
+  await probe.close();
+  const after = rounds;
+  await sleep(150);
+  t.equal(rounds, after);
+});
