@@ -4,19 +4,17 @@
  * otherwise keep the process alive for ever, its exit code withheld; what that reader has not taken by the
  * deadline is lost, the exit code is not. The agent and lifeguard each choose their deadline.
  */
+import { settlesWithin } from '../checks/deadline.js';
 import type { Told } from './invocation.js';
 
-export function writeWithin(told: Told, deadlineMs: number): Promise<void> {
-  return new Promise((resolve) => {
+export async function writeWithin(told: Told, deadlineMs: number): Promise<void> {
+  const flushed = new Promise<void>((resolve) => {
     // A reader that went away leaves no one to tell; the exit code still says it all.
     process.stdout.on('error', () => resolve());
     process.stderr.on('error', () => {});
     if (told.stdout) process.stdout.write(told.stdout);
     if (told.stderr) process.stderr.write(told.stderr);
-    const deadline = setTimeout(resolve, deadlineMs);
-    process.stdout.write('', () => process.stderr.write('', () => {
-      clearTimeout(deadline);
-      resolve();
-    }));
+    process.stdout.write('', () => process.stderr.write('', () => resolve()));
   });
+  await settlesWithin(flushed, deadlineMs);
 }

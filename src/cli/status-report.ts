@@ -4,6 +4,7 @@
  * the command can serve as a check itself).
  */
 import { request } from 'node:http';
+import { Deadline } from '../checks/deadline.js';
 import { LifeguardFailure, usageError } from '../checks/errors.js';
 import { formatAddress } from '../checks/errors.js';
 import { parseListenAddress } from '../shared/listen-address.js';
@@ -30,8 +31,8 @@ export async function fetchStatus(query: StatusQuery): Promise<SupervisorStatus>
       res.setEncoding('utf8').on('data', (chunk: string) => (text += chunk));
       res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
     });
-    const deadline = setTimeout(() => req.destroy(new Error(`no answer within ${query.timeoutMs}ms`)), query.timeoutMs);
-    req.on('close', () => clearTimeout(deadline));
+    const deadline = new Deadline(query.timeoutMs, () => req.destroy(new Error(`no answer within ${query.timeoutMs}ms`)));
+    req.on('close', () => deadline.finish());
     req.on('error', reject);
     req.end();
   }).catch((error: NodeJS.ErrnoException) => {

@@ -8,6 +8,7 @@ import type Docker from 'dockerode';
 import { dockerClient } from '../shared/docker-client.js';
 import { engineMessage } from '../probes/docker-sidecar.js';
 import { engineSocket } from '../shared/engine-socket.js';
+import { Deadline } from '../checks/deadline.js';
 import type { Selector } from './selector.js';
 
 export type EngineHealth =
@@ -231,14 +232,13 @@ function lastFailure(log: readonly { ExitCode: number; Output: string }[]): stri
 
 /** Runs an engine call under a hard deadline: past it, the request is aborted and the call fails. */
 async function withDeadline<T>(ms: number, call: (signal: AbortSignal) => Promise<T>): Promise<T> {
-  const abort = new AbortController();
-  const timer = setTimeout(() => abort.abort(), ms);
+  const deadline = new Deadline(ms, () => {});
   try {
-    return await call(abort.signal);
+    return await call(deadline.signal);
   } catch (error) {
-    if (abort.signal.aborted) throw new Error(`no answer from the engine in ${ms / 1000}s`);
+    if (deadline.outcome === 'expired') throw new Error(`no answer from the engine in ${ms / 1000}s`);
     throw error;
   } finally {
-    clearTimeout(timer);
+    deadline.finish();
   }
 }

@@ -12,6 +12,7 @@
  */
 import { resolve } from 'node:path';
 import type Docker from 'dockerode';
+import { settlesWithin } from '../../checks/deadline.js';
 import { LifeguardFailure, usageError } from '../../checks/errors.js';
 import { dockerClient } from '../../shared/docker-client.js';
 import { ContainerAgentRunner, engineMessage } from '../../probes/docker-sidecar.js';
@@ -192,9 +193,7 @@ class ContainerInstance implements RunningInstance {
         // 304: it stopped on its own meanwhile.
         (error: unknown) => ((error as { statusCode?: number }).statusCode === 304 ? undefined : engineMessage(error)),
       );
-      let timer: NodeJS.Timeout | undefined;
-      await Promise.race([this.exited, new Promise((resolve) => (timer = setTimeout(resolve, gracePeriodMs + STOP_SLACK_MS)))]);
-      clearTimeout(timer);
+      await settlesWithin(this.exited, gracePeriodMs + STOP_SLACK_MS);
       // Still no exit seen: the removal below is what ends it.
       const exit = this.exit as Exit | undefined; // set by the wait() above, which TypeScript cannot see
       forced = exit === undefined || exit.code === KILLED_STATUS;

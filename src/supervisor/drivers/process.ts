@@ -12,6 +12,7 @@ import { signalGroup, type TrackedProcess, trackProcess } from '../host/state-di
 import type { Exit } from '../../shared/exit.js';
 import type { AppSpec } from '../spec/types.js';
 import type { Endpoint } from '../../probes/probe.js';
+import { Deadline } from '../../checks/deadline.js';
 import type { DestroyOutcome, Driver, LaunchRequest, LaunchResult, RunningInstance } from './driver.js';
 import { programFailure } from './program.js';
 
@@ -101,15 +102,15 @@ export class ChildInstance implements RunningInstance {
       // A stopped (SIGSTOP) process only acts on SIGTERM once it runs again.
       signalGroup(this.pid, 'SIGCONT');
       let killing: Promise<void> | undefined;
-      const timer = setTimeout(() => {
+      const grace = new Deadline(gracePeriodMs, () => {
         forced = true;
         signalGroup(this.pid, 'SIGKILL');
         // A process in a frozen v1 freezer cgroup acts on no signal until thawed: killAll thaws after its kills.
         // Its failure, if any, is the final killAll's to tell.
         killing = this.contained.killAll().catch(() => {});
-      }, gracePeriodMs);
+      });
       await this.exited;
-      clearTimeout(timer);
+      grace.finish();
       await killing;
     }
     // The leader is gone; whatever it forked is an orphan now, in its group or out of it.

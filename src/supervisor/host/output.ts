@@ -12,6 +12,7 @@ import { closeSync, openSync, readdirSync, renameSync, rmSync, statSync, writeSy
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { makeDirectory } from '../../shared/make-directory.js';
+import { settlesWithin } from '../../checks/deadline.js';
 
 export type OutputTarget = 'file' | 'stderr' | 'discard';
 
@@ -66,9 +67,7 @@ export class InstanceOutput {
    * (a daemon it forked may hold the pipe open for ever).
    */
   async lastLines(waitMs: number): Promise<string[]> {
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([this.stderrEnded, new Promise((resolve) => (timer = setTimeout(resolve, waitMs)))]);
-    clearTimeout(timer);
+    await settlesWithin(this.stderrEnded, waitMs);
     return lastLines(this.tail);
   }
 
