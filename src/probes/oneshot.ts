@@ -14,17 +14,17 @@ import { agentArgv } from '../protocol/argv.js';
 import { type AgentReport, readJsonReport } from '../protocol/report.js';
 import { describeExit, type Exit } from '../shared/exit.js';
 import { LocalAgentRunner } from './agent-process.js';
+import type { AgentRunner } from './agent-runner.js';
 import { LoopProbe } from './loop-probe.js';
 
 export class OneshotProbe extends LoopProbe {
   private readonly children = new Set<Promise<void>>();
 
   /**
-   * `agentPath`: the healthcheck executable, a .js/.cjs file run with this Node.js or a single executable.
+   * `runner`: how an agent is started — `oneshotRunner(agentPath)` on this machine.
    * `clock`: the loop's, and each agent's deadline's.
    */
-  constructor(agentPath: string, clock: Clock = realClock) {
-    const runner = new LocalAgentRunner(agentPath, { heartbeat: false });
+  constructor(runner: AgentRunner, clock: Clock = realClock) {
     super((checks, signal) => {
       const round = runOnce(runner, clock, checks, signal);
       const gone = round.then(() => undefined);
@@ -41,8 +41,16 @@ export class OneshotProbe extends LoopProbe {
   }
 }
 
+/**
+ * A local agent without a heartbeat: a oneshot agent says all in its report. `agentPath`: the healthcheck
+ * executable, a .js/.cjs file run with this Node.js or a single executable.
+ */
+export function oneshotRunner(agentPath: string): AgentRunner {
+  return new LocalAgentRunner(agentPath, { heartbeat: false });
+}
+
 /** One agent process for one round; resolves once it has been reaped, with one result per check. */
-function runOnce(runner: LocalAgentRunner, clock: Clock, checks: readonly CheckSpec[], signal: AbortSignal): Promise<readonly CheckResult[]> {
+function runOnce(runner: AgentRunner, clock: Clock, checks: readonly CheckSpec[], signal: AbortSignal): Promise<readonly CheckResult[]> {
   const started = clock.now();
   const timeoutMs = Math.max(...checks.map((check) => check.timeoutMs));
   return new Promise((resolve) => {

@@ -16,7 +16,7 @@ import { addBuiltInDrivers } from './built-in-drivers.js';
 import { Containment } from './host/containment.js';
 import { Limit } from '../shared/limit.js';
 import { NativeProbe } from '../probes/native.js';
-import { OneshotProbe } from '../probes/oneshot.js';
+import { OneshotProbe, oneshotRunner } from '../probes/oneshot.js';
 import type { LivenessPlan, Probe } from '../probes/probe.js';
 import { SidecarProbe } from '../probes/sidecar.js';
 import { preflight } from './preflight.js';
@@ -72,7 +72,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     const native = new NativeProbe(undefined, options.clock);
     this.probes = {
       native,
-      oneshot: new OneshotProbe(this.agentPath, options.clock),
+      oneshot: new OneshotProbe(oneshotRunner(this.agentPath), options.clock),
       sidecar: new SidecarProbe({ agentPath: this.agentPath, heartbeatGraceMs: tuning.heartbeatGraceMs ?? HEARTBEAT_GRACE_MS, startGate: this.agentStarts, handoff: native, ...(options.clock === undefined ? {} : { clock: options.clock }) }),
     };
     this.custom = options.driver;

@@ -1,14 +1,15 @@
 // The sidecar probe with agents the test scripts: the supervisor paces agents' starts (at most N boot at once,
 // host-wide; the rest wait their turn; an agent's deadlines count from its own start, never from its wait; the
 // queue is in /metrics), and a round's latency is what the agent measured, not its time since the start.
+// On the fake clock: the agents' boots, the probe's heartbeat deadlines and start-up allowances all count on it.
 import { EventEmitter } from 'node:events';
-import { setTimeout as sleep } from 'node:timers/promises';
 import t, { type Test } from 'tap';
 import { SupervisorMetrics } from '../../src/supervisor/serve/metrics.js';
 import type { AgentRun, AgentRunner, AgentSink } from '../../src/probes/agent-runner.js';
 import { Limit } from '../../src/shared/limit.js';
 import type { ProbeEnd } from '../../src/probes/probe.js';
 import { SidecarProbe } from '../../src/probes/sidecar.js';
+import { FakeClock } from '../helpers/fake-clock.js';
 
 /** An agent that takes `bootMs` to boot, then passes readiness at once and stays quietly live. */
 class SlowBootingAgents implements AgentRunner {
@@ -16,57 +17,62 @@ class SlowBootingAgents implements AgentRunner {
   readonly startupAllowanceMs = 5000;
   readonly starts: number[] = [];
   readonly booted: number[] = [];
-  private readonly t0 = performance.now();
 
-  constructor(private readonly bootMs: number) {}
+  constructor(
+    private readonly clock: FakeClock,
+    private readonly bootMs: number,
+  ) {}
 
   start(_args: readonly string[], sink: AgentSink): AgentRun {
-    this.starts.push(performance.now() - this.t0);
+    const { clock } = this;
+    this.starts.push(clock.now());
     let end: () => void = () => {};
-    const timer = setTimeout(() => {
-      this.booted.push(performance.now() - this.t0);
+    const timer = clock.setTimeout(() => {
+      this.booted.push(clock.now());
       sink.line('{"booted":true}');
       sink.line('{"attempt":1,"passed":true,"elapsedMs":1,"latencyMs":1}');
       sink.line('{"ready":true,"elapsedMs":1}');
     }, this.bootMs);
     const closed = new Promise<void>((resolve) => (end = resolve));
-    return { pid: null, describe: () => 'fake', kill: () => (clearTimeout(timer), end()), closed };
+    return { pid: null, describe: () => 'fake', kill: () => (clock.clearTimeout(timer), end()), closed };
   }
 }
 
 /** A sidecar probe that lets one agent boot at a time, its agents taking `bootMs` to boot; a plan with `startTimeoutMs`. */
 function pacedRig(t: Test, bootMs: number, startTimeoutMs: number) {
+  const clock = new FakeClock();
   const gate = new Limit(1);
-  const probe = new SidecarProbe({ agentPath: '/nonexistent', heartbeatGraceMs: 100, startGate: gate });
+  const probe = new SidecarProbe({ agentPath: '/nonexistent', heartbeatGraceMs: 100, startGate: gate, clock });
   t.teardown(() => probe.close());
-  const runner = new SlowBootingAgents(bootMs);
+  const runner = new SlowBootingAgents(clock, bootMs);
   const target = { app: 'web', instance: 'web-1', endpoint: (port: number) => ({ host: '127.0.0.1', port }), agent: runner };
   const check = { kind: 'tcp', port: 8080, timeoutMs: 100 } as const;
   const plan = { readiness: { checks: [check], intervalMs: 50, startTimeoutMs }, liveness: { checks: [check], intervalMs: 10_000, failureThreshold: 1 } };
-  return { gate, probe, runner, target, plan };
+  return { clock, gate, probe, runner, target, plan };
 }
 
 t.test('one agent boots at a time; the last one to start does not time out for having waited', async (t) => {
   // A start timeout shorter than the wait of the last agent in line (3 × 150ms).
-  const { gate, probe, runner, target, plan } = pacedRig(t, 150, 250);
+  const { clock, gate, probe, runner, target, plan } = pacedRig(t, 150, 250);
   const ready: number[] = [];
   const ends: ProbeEnd[] = [];
   for (let i = 0; i < 4; i++) probe.lifecycle(target, plan, { round: () => {}, ready: () => ready.push(i), end: (end) => ends.push(end) });
-  await sleep(20);
+  await clock.advance(20);
   t.same({ booting: gate.running, waiting: gate.queued }, { booting: 1, waiting: 3 }, 'one booting, three waiting');
-  for (let i = 0; i < 100 && ready.length < 4; i++) await sleep(20);
+  for (let i = 0; i < 100 && ready.length < 4; i++) await clock.advance(20);
   t.same(ready, [0, 1, 2, 3], 'every agent became ready');
   t.same(ends, [], 'none timed out, though the last waited longer than its start timeout');
   for (let i = 1; i < runner.starts.length; i++) t.ok((runner.starts[i] ?? 0) >= (runner.booted[i - 1] ?? Infinity) - 1, `agent ${i} started once agent ${i - 1} had booted`);
   t.same({ booting: gate.running, waiting: gate.queued }, { booting: 0, waiting: 0 });
+  t.same(runner.starts, [0, 150, 300, 450], 'each agent started the moment the one before it had booted');
 });
 
 t.test('an agent cancelled while it waits for its turn is never started', async (t) => {
-  const { probe, runner, target, plan } = pacedRig(t, 100, 0);
+  const { clock, probe, runner, target, plan } = pacedRig(t, 100, 0);
   const observer = { round: () => {}, ready: () => {}, end: () => {} };
   probe.lifecycle(target, plan, observer);
   probe.lifecycle(target, plan, observer).cancel();
-  await sleep(300);
+  await clock.advance(300);
   t.equal(runner.starts.length, 1);
 });
 
@@ -90,10 +96,93 @@ t.test("a round's latency is the agent's own measure, never the time since it st
       return { pid: null, describe: () => 'fake', kill: () => {}, closed: new Promise(() => {}) };
     },
   };
-  const probe = new SidecarProbe({ agentPath: '/nonexistent', heartbeatGraceMs: 100, startGate: new Limit(1) });
+  const clock = new FakeClock();
+  const probe = new SidecarProbe({ agentPath: '/nonexistent', heartbeatGraceMs: 100, startGate: new Limit(1), clock });
   const target = { app: 'web', instance: 'web-1', endpoint: (port: number) => ({ host: '127.0.0.1', port }), agent: runner };
   const handle = probe.liveness(target, { checks: [{ kind: 'tcp', port: 8080, timeoutMs: 100 }], intervalMs: 30_000, failureThreshold: 1 }, { round: (_phase, _passed, latencyMs) => rounds.push(latencyMs), ready: () => {}, end: () => {} });
-  await sleep(50);
+  await clock.advance(50);
   handle.cancel();
   t.same(rounds, [5]);
+});
+
+/** Agents the test speaks for: each start hands the test its sink; kills are counted. */
+class ScriptedAgents implements AgentRunner {
+  readonly inContext = true;
+  readonly startupAllowanceMs = 500;
+  readonly sinks: AgentSink[] = [];
+  kills = 0;
+
+  start(_args: readonly string[], sink: AgentSink): AgentRun {
+    this.sinks.push(sink);
+    let end: () => void = () => {};
+    const closed = new Promise<void>((resolve) => (end = resolve));
+    return { pid: null, describe: () => 'scripted', kill: () => (this.kills++, end()), closed };
+  }
+}
+
+function scriptedRig(t: Test) {
+  const clock = new FakeClock();
+  const gate = new Limit(1);
+  const probe = new SidecarProbe({ agentPath: '/nonexistent', heartbeatGraceMs: 100, startGate: gate, clock });
+  t.teardown(() => probe.close());
+  const runner = new ScriptedAgents();
+  const target = { app: 'web', instance: 'web-1', endpoint: (port: number) => ({ host: '127.0.0.1', port }), agent: runner };
+  const ends: { at: number; end: ProbeEnd }[] = [];
+  const observer = { round: () => {}, ready: () => {}, end: (end: ProbeEnd) => ends.push({ at: clock.now(), end }) };
+  return { clock, gate, probe, runner, target, ends, observer };
+}
+
+const beat = (attempt: number) => `{"attempt":${attempt},"passed":true,"elapsedMs":1,"latencyMs":1}`;
+
+t.test('heartbeat watchdog: a silent liveness agent is lost at interval + check timeout + grace (+ its start-up allowance at first), not a moment before', async (t) => {
+  const { clock, probe, runner, target, ends, observer } = scriptedRig(t);
+  // Silence allowed: 1000 interval + 100 timeout + 100 grace = 1200ms; before the first word, 500ms more.
+  probe.liveness(target, { checks: [{ kind: 'tcp', port: 8080, timeoutMs: 100 }], intervalMs: 1000, failureThreshold: 1 }, observer);
+  await clock.advance(1699);
+  t.same(ends, [], 'still within 1700ms of its start');
+  runner.sinks[0]?.line(beat(1));
+  await clock.advance(1199);
+  t.same(ends, [], 'each heartbeat restarts the deadline');
+  await clock.advance(1);
+  t.same(ends, [{ at: 2899, end: { phase: 'liveness', cause: 'agent-lost', reason: 'health check agent (scripted) sent no heartbeat for 1.2s: stopped or stuck, killed' } }]);
+  t.equal(runner.kills, 1, 'the silent agent is killed');
+  await clock.advance(10_000);
+  t.equal(ends.length, 1, 'told once');
+  t.equal(clock.timers, 0, 'no timer left behind');
+});
+
+t.test('heartbeat watchdog: a lifecycle agent may stay silent through readiness until its start timeout + grace; once ready, the liveness deadline', async (t) => {
+  const { clock, probe, runner, target, ends, observer } = scriptedRig(t);
+  const check = { kind: 'tcp', port: 8080, timeoutMs: 100 } as const;
+  probe.lifecycle(target, { readiness: { checks: [check], intervalMs: 50, startTimeoutMs: 3000 }, liveness: { checks: [check], intervalMs: 1000, failureThreshold: 1 } }, observer);
+  // Readiness silence: 3000 start timeout + 100 grace, + 500 start-up allowance at first.
+  await clock.advance(3599);
+  t.same(ends, [], 'a slow boot is not a lost agent');
+  runner.sinks[0]?.line('{"ready":true,"elapsedMs":3599}');
+  await clock.advance(1199);
+  t.same(ends, [], 'liveness silence: 1200ms');
+  await clock.advance(1);
+  t.match(ends, [{ at: 4799, end: { phase: 'liveness', cause: 'agent-lost', reason: /sent no heartbeat for 1\.2s/ } }]);
+});
+
+t.test("an agent that never speaks holds its turn to boot for its start-up allowance, then the next one boots", async (t) => {
+  const { clock, gate, probe, runner, target, observer } = scriptedRig(t);
+  const plan = { checks: [{ kind: 'tcp', port: 8080, timeoutMs: 100 } as const], intervalMs: 1000, failureThreshold: 1 };
+  probe.liveness(target, plan, observer);
+  probe.liveness(target, plan, observer);
+  await clock.advance(499);
+  t.same({ started: runner.sinks.length, waiting: gate.queued }, { started: 1, waiting: 1 });
+  await clock.advance(1);
+  t.same({ started: runner.sinks.length, waiting: gate.queued }, { started: 2, waiting: 0 }, 'the turn passed at 500ms');
+});
+
+t.test('an agent that exits is a failure at once, its report saying which check failed', async (t) => {
+  const { clock, probe, runner, target, ends, observer } = scriptedRig(t);
+  probe.liveness(target, { checks: [{ kind: 'tcp', port: 8080, timeoutMs: 100 }], intervalMs: 1000, failureThreshold: 1 }, observer);
+  await clock.advance(10);
+  runner.sinks[0]?.stderr('oops\n');
+  runner.sinks[0]?.exited({ code: 3, signal: null });
+  t.match(ends, [{ at: 10, end: { phase: 'liveness', cause: 'agent-lost', reason: /^health check agent .*: oops$/ } }]);
+  await clock.advance(10_000);
+  t.equal(ends.length, 1);
 });
