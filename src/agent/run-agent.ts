@@ -1,5 +1,4 @@
 import { lifeguardError } from '../checks/errors.js';
-import { findHostAddress } from '../checks/host.js';
 import { runCheck } from '../checks/run-check.js';
 import { formatTarget } from '../checks/target.js';
 import type { CheckSpec } from '../checks/types.js';
@@ -28,13 +27,14 @@ export const inProcessRound: RunRound = (checks, signal) => Promise.all(checks.m
  *
  * Checks without a host are pointed at this machine's first non-loopback IPv4 address, looked up once at the
  * start; when there is none the agent ends at once with exit 3 rather than retrying, because an address that is
- * missing when the agent starts in a container does not appear later.
+ * missing when the agent starts in a container does not appear later. (The lookup, host.ts with node:os, is
+ * loaded then only: an agent given its host does not pay for it at start.)
  */
-export function runAgent(options: AgentOptions, ctx: AgentContext = {}): Promise<AgentOutcome> {
+export async function runAgent(options: AgentOptions, ctx: AgentContext = {}): Promise<AgentOutcome> {
   const { mode, checks, readinessChecks = checks, startupIntervalMs, interfaceRule, fromProcessStart, ...rest } = options;
   const needsHost = [...checks, ...readinessChecks].some((spec) => spec.host === undefined);
-  const address = needsHost ? findHostAddress(interfaceRule) : undefined;
-  if (needsHost && address === undefined) return Promise.resolve(noInterface(options));
+  const address = needsHost ? (await import('../checks/host.js')).findHostAddress(interfaceRule) : undefined;
+  if (needsHost && address === undefined) return noInterface(options);
   const aim = (specs: readonly CheckSpec[]) => specs.map((spec): CheckSpec => (spec.host === undefined ? { ...spec, host: address } : spec));
   const specs = aim(checks);
   // Read as the loop starts: how long ago the process began is how late its first round is.

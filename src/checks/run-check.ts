@@ -1,7 +1,6 @@
 import { lifeguardError, type LifeguardError } from './errors.js';
 import { goDialPort } from './go-port.js';
 import { httpFacts } from './http-facts.js';
-import { findHostAddress } from './host.js';
 import { tcpCheck, tcpFacts } from './tcp-check.js';
 import type { CheckResult, CheckSpec, HttpCheckSpec, TcpCheckSpec } from './types.js';
 
@@ -16,10 +15,15 @@ const NO_INTERFACE = lifeguardError('no-interface', undefined);
  * pass a spec with the host set. A host that is a name is resolved by the check itself, at every call.
  *
  * The HTTP and gRPC checks are imported on first use: an agent that checks a port loads neither (each kilobyte
- * of code loaded costs a one-shot agent's start), and node:http2 is loaded only by those that check gRPC.
+ * of code loaded costs a one-shot agent's start), and node:http2 is loaded only by those that check gRPC; so is
+ * the interface lookup (host.ts, node:os), by callers that give no host.
  */
 export function runCheck(given: CheckSpec, signal?: AbortSignal): Promise<CheckResult> {
-  const host = given.host ?? findHostAddress();
+  if (given.host !== undefined) return checkOn(given, given.host, signal);
+  return import('./host.js').then(({ findHostAddress }) => checkOn(given, findHostAddress(), signal));
+}
+
+function checkOn(given: CheckSpec, host: string | undefined, signal: AbortSignal | undefined): Promise<CheckResult> {
   if (host === undefined) return Promise.resolve({ passed: false, latencyMs: 0, error: NO_INTERFACE });
   const spec = given.portText === undefined || given.kind === 'grpc' ? given : withGoPort(given, host, given.portText);
   if ('message' in spec) return Promise.resolve({ passed: false, latencyMs: 0, error: spec });

@@ -8,8 +8,7 @@
  * so a signal that arrives while the command is being started is forwarded to it, never lost. (It once found
  * no listener there: SIGUSR1 opened Node's inspector instead, and the command never got it.)
  */
-import { constants } from 'node:os';
-import { takeSignal, TERMINATING_SIGNALS } from './signals.js';
+import { signalExitCode, takeSignal, TERMINATING_SIGNALS } from './signals.js';
 
 type Phase = { readonly kind: 'checking' } | { readonly kind: 'forwarding'; readonly group: number };
 
@@ -28,7 +27,7 @@ export class AgentSignals {
   private readonly received = (signal: NodeJS.Signals): void => {
     if (this.phase.kind === 'checking') {
       this.cancel();
-      process.exit(128 + constants.signals[signal]);
+      process.exit(signalExitCode(signal));
     }
     try {
       process.kill(-this.phase.group, signal);

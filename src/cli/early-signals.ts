@@ -4,6 +4,6 @@
  * on 127.0.0.1:9229. Each program later gives the signal its own reaction (./signals.ts). The launchers in bin/
  * install the same guard on their first line, for the time it takes to load the program itself.
  */
-import { constants } from 'node:os';
+import { signalExitCode } from './signals.js';
 
-process.on('SIGUSR1', () => process.exit(128 + constants.signals.SIGUSR1));
+process.on('SIGUSR1', () => process.exit(signalExitCode('SIGUSR1')));

@@ -8,9 +8,9 @@
  * would have seen after an exec.
  */
 import { spawn } from 'node:child_process';
-import { constants } from 'node:os';
 import { lifeguardError, type LifeguardError } from '../checks/errors.js';
 import type { AgentSignals } from './agent-signals.js';
+import { signalExitCode } from './signals.js';
 
 export type CommandEnd =
   | { readonly kind: 'exited'; readonly code: number }
@@ -48,5 +48,5 @@ export function endAsCommand(end: Exclude<CommandEnd, { kind: 'not-started' }>):
   for (const listener of process.listeners(end.signal)) process.removeListener(end.signal, listener);
   process.kill(process.pid, end.signal);
   // SIGQUIT and the like take a moment; a signal this process cannot die of (none today) still ends it.
-  setTimeout(() => process.exit(128 + (constants.signals[end.signal] ?? 0)), 1000).unref();
+  setTimeout(() => process.exit(signalExitCode(end.signal)), 1000).unref();
 }

@@ -1,4 +1,3 @@
-import { setMaxListeners } from 'node:events';
 import { lifeguardError, type LifeguardError } from '../checks/errors.js';
 import type { CheckSpec } from '../checks/types.js';
 import { CheckCounter } from './check-counter.js';
@@ -83,6 +82,9 @@ export function runLoop(options: LoopOptions, checks: readonly CheckSpec[], runR
   return new ProbeLoop(options, checks, runRound, ctx).run();
 }
 
+/** Node's events.defaultMaxListeners: an EventTarget with more listeners for one event makes it warn. */
+const NODE_DEFAULT_MAX_LISTENERS = 10;
+
 /**
  * One run of the loop. It owns everything that can be in flight (the round's abort controller, the wait between
  * rounds, the startup deadline, the caller's abort listener) so that one abort cancels it all.
@@ -113,8 +115,6 @@ class ProbeLoop {
     const successThreshold = Math.max(1, options.successThreshold ?? 1);
     this.counters = checks.map((spec) => new CheckCounter(spec, successThreshold));
     this.specs = checks;
-    // Each check in flight listens once on the round's signal: as many as there are checks, and never more.
-    setMaxListeners(Math.max(1, checks.length), this.controller.signal);
   }
 
   /** The caller's abort listener (an EventListener object). */
@@ -123,6 +123,9 @@ class ProbeLoop {
   }
 
   async run(): Promise<AgentOutcome> {
+    // Each check in flight listens once on the round's signal: as many as there are checks, and never more.
+    // node:events is loaded only when that passes Node's default: in Bun it costs a start about 60 page faults.
+    if (this.counters.length > NODE_DEFAULT_MAX_LISTENERS) (await import('node:events')).default.setMaxListeners(this.counters.length, this.controller.signal);
     const { signal } = this.ctx;
     if (signal?.aborted) this.stop('cancelled');
     else signal?.addEventListener('abort', this, { once: true });
