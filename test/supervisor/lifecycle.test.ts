@@ -1,7 +1,7 @@
 // The paths of an instance's life, with real child processes, under both probing strategies.
 import t from 'tap';
 import { isRunning } from '../../src/supervisor/host/state-dir.js';
-import { appSpec, ensureAgent, STRATEGIES, supervise, to } from './harness.js';
+import { appSpec, ensureAgent, show, STRATEGIES, supervise, to } from './harness.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
 for (const probe of STRATEGIES) t.test(`${probe} probing`, async (t) => {
@@ -60,7 +60,7 @@ for (const probe of STRATEGIES) t.test(`${probe} probing`, async (t) => {
   t.test(`${probe}: an app that never becomes ready times out`, async (t) => {
     const h = await supervise(t, [appSpec(probe, { startTimeoutMs: 1000, env: { NEVER_READY: '1' } })]);
     const timedOut = await h.until(to('timed-out'));
-    t.match(timedOut, { instance: 'web-1', from: 'starting', level: 'warn', msg: /^Failed after \d+(\.\d+)?s: startup health check never passed\.$/ });
+    t.match(timedOut, { instance: 'web-1', from: 'starting', level: 'warn', msg: /^Failed after \d+(\.\d+)?s: startup health check never passed\.$/ }, h.transitions.map(show).join('\n'));
     t.match(timedOut.reason, /failed to make HTTP request to '\/health' on 127\.0\.0\.1:\d+/);
     await h.until(to('destroyed', 'web-1'));
     await h.until(to('scheduled', 'web-2'));
