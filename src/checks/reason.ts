@@ -130,8 +130,11 @@ function firstLine(raw: Buffer): string {
   return end === -1 ? text : text.slice(0, end);
 }
 
-/** What a cancelled check reports; shared because it carries no facts. Never a verdict on the app. */
-export const CHECK_CANCELLED = lifeguardError('internal', { detail: 'check cancelled' });
+/**
+ * What is cancelled reports — a check, a round, a loop, an agent: one outcome (`cancelled`, exit 143, as a process
+ * ended by SIGTERM). Shared because it carries no facts; never a verdict on the app, never an internal error.
+ */
+export const CHECK_CANCELLED = lifeguardError('cancelled', undefined);
 
 /** Text from a peer made fit for a one-line message: controls folded to spaces, at most `max` characters. */
 export function oneLine(text: string, max = 200): string {

@@ -1,4 +1,5 @@
-import { lifeguardError, type LifeguardError } from '../checks/errors.js';
+import type { LifeguardError } from '../checks/errors.js';
+import { CHECK_CANCELLED as CANCELLED } from '../checks/reason.js';
 import type { CheckSpec } from '../checks/types.js';
 import { CheckCounter } from './check-counter.js';
 import { type Clock, realClock, type Timer } from '../checks/clock.js';
@@ -74,9 +75,6 @@ function firstFailure(counters: readonly CheckCounter[]): Verdict {
   }
   return PASSED;
 }
-
-/** The outcome of a loop its caller stopped: no verdict on the app. */
-export const CANCELLED = lifeguardError('cancelled', undefined);
 
 export function runLoop(options: LoopOptions, checks: readonly CheckSpec[], runRound: RunRound, ctx: LoopContext = {}): Promise<AgentOutcome> {
   return new ProbeLoop(options, checks, runRound, ctx).run();

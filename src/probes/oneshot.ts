@@ -7,6 +7,7 @@
  */
 import { formatDuration } from '../checks/duration.js';
 import { lifeguardError } from '../checks/errors.js';
+import { CHECK_CANCELLED } from '../checks/reason.js';
 import type { CheckResult, CheckSpec } from '../checks/types.js';
 import { type Clock, realClock } from '../checks/clock.js';
 import { Deadline } from '../checks/deadline.js';
@@ -59,6 +60,7 @@ function runOnce(runner: AgentRunner, clock: Clock, checks: readonly CheckSpec[]
     const ended = (exit: Exit | undefined) => {
       deadline.finish();
       const latencyMs = clock.now() - started;
+      if (deadline.outcome === 'cancelled') return resolve(checks.map(() => ({ passed: false, latencyMs, error: CHECK_CANCELLED })));
       const report = why === undefined ? readJsonReport(stdout) : undefined;
       if (report !== undefined && report.checks.length === checks.length) return resolve(asResults(report, latencyMs));
       const detail = why ?? `health check agent ${exit === undefined ? 'never started' : describeExit(exit)} without a report`;
@@ -77,7 +79,7 @@ function runOnce(runner: AgentRunner, clock: Clock, checks: readonly CheckSpec[]
     // No news is not good news: an agent that gives no verdict in time is killed and the round fails.
     const allowedMs = timeoutMs + runner.startupAllowanceMs;
     const deadline = new Deadline(allowedMs, (end) => {
-      why ??= end === 'expired' ? `health check agent (${run.describe()}) gave no verdict in ${formatDuration(allowedMs)}: killed` : 'check cancelled';
+      if (end === 'expired') why ??= `health check agent (${run.describe()}) gave no verdict in ${formatDuration(allowedMs)}: killed`;
       run.kill();
     }, { clock, cancel: signal });
   });

@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import t from 'tap';
 import { runAgent } from '../../src/agent/run-agent.js';
-import { CANCELLED } from '../../src/engine/probe-loop.js';
+import { CHECK_CANCELLED as CANCELLED } from '../../src/checks/reason.js';
 import type { AgentOptions } from '../../src/engine/types.js';
 import type { CheckSpec, HttpCheckSpec, TcpCheckSpec } from '../../src/checks/types.js';
 import { closedPort, httpServer, tcpServer, type Teardown } from '../checks/fixtures.js';
