@@ -61,7 +61,7 @@ async function steady({ count, intervalMs, windowMs, check }) {
   const nofile = 2 * count + 4096;
   const fixture = await startFixture({ count, readyMaxMs: 0, seed: 1, nofile });
   const stateDir = mkdtempSync(join(os.tmpdir(), 'lifeguard-steady-'));
-  const runner = await startRunner({ probe: 'native', ports: fixture.ports, startupIntervalMs: STARTUP_INTERVAL_MS, livenessIntervalMs: intervalMs, startTimeoutMs: START_TIMEOUT_MS, stateDir, check, ...(opts.profile === '' ? {} : { profile: join(resolve(opts.profile), `steady-${count}`) }) }, nofile);
+  const runner = await startRunner({ probe: 'native', ports: fixture.ports, startupIntervalMs: STARTUP_INTERVAL_MS, livenessIntervalMs: intervalMs, startupTimeoutMs: START_TIMEOUT_MS, stateDir, check, ...(opts.profile === '' ? {} : { profile: join(resolve(opts.profile), `steady-${count}`) }) }, nofile);
   const pid = runner.child.pid;
   let healthy = 0;
   let logLines = 0;

@@ -67,7 +67,7 @@ const counts = opts.n.split(',').map(Number);
 const strategies = opts.strategies.split(',');
 for (const s of strategies) if (!(s in STRATEGIES)) usage(`unknown strategy ${s}; one of ${Object.keys(STRATEGIES).join(', ')}`);
 const readyMaxMs = ms(opts['ready-max']);
-const startTimeoutMs = ms(opts['start-timeout']);
+const startupTimeoutMs = ms(opts['start-timeout']);
 const agentPath = join(ROOT, 'dist/healthcheck');
 
 async function storm(name, count) {
@@ -76,7 +76,7 @@ async function storm(name, count) {
   const nofile = 4 * count + 1024;
   const fixture = await startFixture({ count, readyMaxMs, seed: Number(opts.seed) * 7919 + count, nofile });
   const stateDir = mkdtempSync(join(os.tmpdir(), 'lifeguard-storm-'));
-  const runner = await startRunner({ probe, ports: fixture.ports, startupIntervalMs: intervalMs, livenessIntervalMs: LIVENESS_INTERVAL_MS, startTimeoutMs, agentPath, stateDir, ...(agentStarts === undefined ? {} : { agentStartConcurrency: agentStarts }) }, nofile);
+  const runner = await startRunner({ probe, ports: fixture.ports, startupIntervalMs: intervalMs, livenessIntervalMs: LIVENESS_INTERVAL_MS, startupTimeoutMs, agentPath, stateDir, ...(agentStarts === undefined ? {} : { agentStartConcurrency: agentStarts }) }, nofile);
   const pid = runner.child.pid;
 
   const portOf = new Map();
@@ -112,7 +112,7 @@ async function storm(name, count) {
   const seen = new Map(); // pid → start time
   let peak = { bytes: 0, rssSum: 0, processes: 0 };
   let aborted;
-  const bound = goAt + startTimeoutMs + BOUND_AFTER_TIMEOUT_MS;
+  const bound = goAt + startupTimeoutMs + BOUND_AFTER_TIMEOUT_MS;
   while (!decided() && Date.now() < bound) {
     const pids = [pid, ...descendants(pid)];
     for (const p of pids.slice(1)) if (!seen.has(p)) seen.set(p, startTime(p));
@@ -149,7 +149,7 @@ async function storm(name, count) {
   for (const id of originals) {
     const entry = life.get(id) ?? {};
     const ready = readyOf.get(portOf.get(id));
-    const healthyInTime = entry.healthy !== undefined && entry.healthy - (entry.starting ?? goAt) <= startTimeoutMs;
+    const healthyInTime = entry.healthy !== undefined && entry.healthy - (entry.starting ?? goAt) <= startupTimeoutMs;
     if (!healthyInTime) falseTimeouts++;
     if (entry.healthy !== undefined) {
       latencies.push(entry.healthy - ready);
@@ -228,14 +228,14 @@ const table = markdownTable(
 const ratios = counts
   .filter((n) => native(n) && legacy(n))
   .map((n) => `N=${n}: native used ${fmt((100 * native(n).cpuSeconds.total) / legacy(n).cpuSeconds.total)}% of legacy-500ms's checking CPU`);
-const intervals = `Intervals: legacy-500ms = a oneshot check process every 500ms; legacy-2s = every 2s; sidecar (one agent per instance, ${agentStarts ?? `the supervisor's default of ${Math.max(2, 2 * os.availableParallelism())}`} booting at once; while an agent waits its turn the supervisor checks readiness, and an instance found ready gets a liveness agent) and native: startup interval 500ms. Liveness interval 30s; start timeout ${fmt(startTimeoutMs / 1000)}s; apps ready at a random moment in [0, ${fmt(readyMaxMs / 1000)}s). Each run starts once the machine is at least 90% idle (waiting at most 30s), so that it does not pay for the previous run's teardown.`;
+const intervals = `Intervals: legacy-500ms = a oneshot check process every 500ms; legacy-2s = every 2s; sidecar (one agent per instance, ${agentStarts ?? `the supervisor's default of ${Math.max(2, 2 * os.availableParallelism())}`} booting at once; while an agent waits its turn the supervisor checks readiness, and an instance found ready gets a liveness agent) and native: startup interval 500ms. Liveness interval 30s; start timeout ${fmt(startupTimeoutMs / 1000)}s; apps ready at a random moment in [0, ${fmt(readyMaxMs / 1000)}s). Each run starts once the machine is at least 90% idle (waiting at most 30s), so that it does not pay for the previous run's teardown.`;
 const fixtureNote = 'The apps are one fixture process serving N ports on 127.0.0.1 (HTTP /health: 503, then 200), so that the machine measures checking, not app start-up.';
 const md = [`### Evacuation storm (npm run bench:storm)`, '', `Machine: ${machineLine(m)}.`, '', intervals, fixtureNote, '', table, '', ...ratios.map((r) => `- ${r}`), ''].join('\n');
 process.stdout.write(`\n${md}\n`);
 
 const out = resolve(opts.out);
 write(join(out, 'storm.md'), md);
-write(join(out, 'storm.json'), `${JSON.stringify({ machine: m, readyMaxMs, startTimeoutMs, livenessIntervalMs: LIVENESS_INTERVAL_MS, strategies: STRATEGIES, note: fixtureNote, results }, null, 2)}\n`);
+write(join(out, 'storm.json'), `${JSON.stringify({ machine: m, readyMaxMs, startupTimeoutMs, livenessIntervalMs: LIVENESS_INTERVAL_MS, strategies: STRATEGIES, note: fixtureNote, results }, null, 2)}\n`);
 const series = (value) => strategies.map((name) => ({ name, values: counts.map((n) => value(results.find((r) => r.strategy === name && r.n === n))) }));
 write(
   join(out, 'storm.svg'),

@@ -4,7 +4,7 @@
 // Supervisor, probes and transition log.
 //
 //   node supervisor-runner.mjs '<json plan>'
-// plan: {probe, ports, startupIntervalMs, livenessIntervalMs, startTimeoutMs, agentPath, stateDir, check?: 'http'|'tcp',
+// plan: {probe, ports, startupIntervalMs, livenessIntervalMs, startupTimeoutMs, agentPath, stateDir, check?: 'http'|'tcp',
 //        agentStartConcurrency?, profile?: path prefix}
 // With `profile`, the window from "mark" to "stats" is profiled in-process (node:inspector): its CPU profile to
 // <profile>.cpuprofile, its allocations (heap sampling) to <profile>.heapprofile, for Chrome's DevTools.
@@ -62,7 +62,7 @@ const supervisor = new Supervisor({
       ports: [8080],
       checks: [health],
       readinessChecks: [health],
-      startTimeoutMs: plan.startTimeoutMs,
+      startupTimeoutMs: plan.startupTimeoutMs,
       startupIntervalMs: plan.startupIntervalMs,
       livenessIntervalMs: plan.livenessIntervalMs,
       probe: plan.probe,

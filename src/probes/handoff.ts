@@ -13,7 +13,7 @@ import type { LoopProbe } from './loop-probe.js';
 import type { LifecyclePlan, ProbeEnd, ProbeHandle, ProbeObserver, ProbeTarget } from './probe.js';
 
 /** What is left for the agent when its turn comes. */
-export type AgentPart = { readonly mode: 'lifecycle'; readonly startTimeoutMs: number } | { readonly mode: 'liveness' };
+export type AgentPart = { readonly mode: 'lifecycle'; readonly startupTimeoutMs: number } | { readonly mode: 'liveness' };
 
 /** An agent made but not yet started: boot() starts it and resolves when its turn to boot is over. */
 export interface BootingAgent extends ProbeHandle {
@@ -82,7 +82,7 @@ export class Handoff implements ProbeHandle {
     const was = this.state;
     if (was.name === 'over' || was.name === 'agent') return Promise.resolve();
     if (was.name === 'checking') was.loop.cancel();
-    const agent = this.parts.agent(was.name === 'ready' ? { mode: 'liveness' } : { mode: 'lifecycle', startTimeoutMs: this.readinessLeft() });
+    const agent = this.parts.agent(was.name === 'ready' ? { mode: 'liveness' } : { mode: 'lifecycle', startupTimeoutMs: this.readinessLeft() });
     this.state = { name: 'agent', agent };
     this.parts.forget();
     const booting = agent.boot();
@@ -93,9 +93,9 @@ export class Handoff implements ProbeHandle {
 
   /** 0 (never give up) stays 0; otherwise what the supervisor's loop left, never nothing (0 would mean for ever). */
   private readinessLeft(): number {
-    const { startTimeoutMs } = this.parts.plan.readiness;
-    if (startTimeoutMs === 0) return 0;
-    return Math.max(1, startTimeoutMs - (this.parts.native.clock.now() - this.started));
+    const { startupTimeoutMs } = this.parts.plan.readiness;
+    if (startupTimeoutMs === 0) return 0;
+    return Math.max(1, startupTimeoutMs - (this.parts.native.clock.now() - this.started));
   }
 
   private nativeReady(): void {

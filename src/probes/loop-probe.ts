@@ -94,7 +94,7 @@ export class LoopProbe implements Probe, RoutingProbe {
     return {
       mode: 'readiness',
       intervalMs: readiness.intervalMs,
-      startupTimeoutMs: readiness.startTimeoutMs,
+      startupTimeoutMs: readiness.startupTimeoutMs,
       initialDelayMs: 0,
       failureThreshold: 1,
       ...(readiness.successThreshold === undefined ? {} : { successThreshold: readiness.successThreshold }),

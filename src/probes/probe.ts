@@ -31,7 +31,7 @@ export interface ReadinessPlan {
   readonly checks: readonly CheckSpec[];
   readonly intervalMs: number;
   /** 0 = never give up. */
-  readonly startTimeoutMs: number;
+  readonly startupTimeoutMs: number;
   /** Passes in a row before a check counts as passed (default 1). */
   readonly successThreshold?: number;
 }

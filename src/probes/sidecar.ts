@@ -54,14 +54,14 @@ export class SidecarProbe implements Probe {
     const { handoff, startGate } = this.options;
     // An agent in the instance's own context (a network namespace, a container) may check addresses the supervisor
     // cannot reach, or reach differently: there the agent alone can say the app is ready.
-    if (handoff === undefined || runner.inContext) return this.gated(this.lifecycleAgent(runner, target, plan, plan.readiness.startTimeoutMs, observer), observer);
+    if (handoff === undefined || runner.inContext) return this.gated(this.lifecycleAgent(runner, target, plan, plan.readiness.startupTimeoutMs, observer), observer);
     const watch: Handoff = new Handoff({
       gate: startGate,
       native: handoff,
       target,
       plan,
       observer,
-      agent: (rest) => (rest.mode === 'lifecycle' ? this.lifecycleAgent(runner, target, plan, rest.startTimeoutMs, observer) : this.livenessAgent(runner, target, plan.liveness, observer)),
+      agent: (rest) => (rest.mode === 'lifecycle' ? this.lifecycleAgent(runner, target, plan, rest.startupTimeoutMs, observer) : this.livenessAgent(runner, target, plan.liveness, observer)),
       forget: () => this.handoffs.delete(watch),
     });
     this.handoffs.add(watch);
@@ -87,8 +87,8 @@ export class SidecarProbe implements Probe {
     return runner.inContext ? checks : checks.map((check) => aimed(check, target));
   }
 
-  /** Readiness, then liveness, in one agent; `startTimeoutMs`: the readiness time left (all of it, unless handed over). */
-  private lifecycleAgent(runner: AgentRunner, target: ProbeTarget, plan: LifecyclePlan, startTimeoutMs: number, observer: ProbeObserver): Agent {
+  /** Readiness, then liveness, in one agent; `startupTimeoutMs`: the readiness time left (all of it, unless handed over). */
+  private lifecycleAgent(runner: AgentRunner, target: ProbeTarget, plan: LifecyclePlan, startupTimeoutMs: number, observer: ProbeObserver): Agent {
     const { readiness, liveness } = plan;
     const request: AgentRequest = {
       mode: 'lifecycle',
@@ -96,14 +96,14 @@ export class SidecarProbe implements Probe {
       readinessChecks: this.aim(runner, readiness.checks, target),
       intervalMs: liveness.intervalMs,
       startupIntervalMs: readiness.intervalMs,
-      startupTimeoutMs: startTimeoutMs,
+      startupTimeoutMs,
       failureThreshold: liveness.failureThreshold,
       ...(readiness.successThreshold === undefined ? {} : { successThreshold: readiness.successThreshold }),
     };
     // The readiness verdict is due at the start timeout anyway, so silence is tolerated until then: an agent that
     // boots slowly on a loaded machine (an evacuation storm: hundreds of agents start at once) is not taken for a
     // lost one and its instance does not time out early; a stuck one is still found when the start timeout passes.
-    const startingMs = startTimeoutMs > 0 ? startTimeoutMs + this.options.heartbeatGraceMs : undefined;
+    const startingMs = startupTimeoutMs > 0 ? startupTimeoutMs + this.options.heartbeatGraceMs : undefined;
     return this.agent(runner, target, request, observer, 'readiness', startingMs);
   }
 

@@ -34,8 +34,8 @@ t.test('grpc_check and https http_check from the config, probed natively', { ski
   const observer = { round: () => {}, ready: () => ends.push('ready'), end: (end: ProbeEnd) => ends.push(end) };
   const liveness = { checks: app.checks, intervalMs: 10_000, failureThreshold: 1 };
   // Generous start timeouts: the first gRPC check of a process loads node:http2 (and, under tap, transpiles).
-  probe.lifecycle(target, { readiness: { checks: app.checks, intervalMs: 50, startTimeoutMs: 5000 }, liveness }, observer);
-  probe.lifecycle(target, { readiness: { checks: app.readinessChecks, intervalMs: 50, startTimeoutMs: 1500 }, liveness }, observer);
+  probe.lifecycle(target, { readiness: { checks: app.checks, intervalMs: 50, startupTimeoutMs: 5000 }, liveness }, observer);
+  probe.lifecycle(target, { readiness: { checks: app.readinessChecks, intervalMs: 50, startupTimeoutMs: 1500 }, liveness }, observer);
   for (let i = 0; i < 300 && ends.length < 2; i++) await sleep(20);
   t.match(ends, ['ready', { phase: 'readiness', cause: 'timed-out', reason: /failed gRPC health check of 127\.0\.0\.1:\d+ for service "shop\.Down": status NOT_SERVING/ }]);
   t.same(grpc.asked.map((asked) => asked.service).slice(0, 2).sort(), ['shop.Cart', 'shop.Down']);

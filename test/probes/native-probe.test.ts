@@ -53,8 +53,8 @@ t.test('readiness: passes once every check has passed; gives up at the start tim
   const ends: (ProbeEnd | 'ready')[] = [];
   const observer = { round: () => {}, ready: () => ends.push('ready'), end: (end: ProbeEnd) => ends.push(end) };
   const liveness = { checks: [{ kind: 'tcp', port: server.port, timeoutMs: 200 }], intervalMs: 10_000, failureThreshold: 1 } as const;
-  probe.lifecycle(target, { readiness: { checks: [{ kind: 'tcp', port: server.port, timeoutMs: 200 }], intervalMs: 50, startTimeoutMs: 1000 }, liveness }, observer);
-  probe.lifecycle(target, { readiness: { checks: [{ kind: 'tcp', port: 1, timeoutMs: 200 }], intervalMs: 50, startTimeoutMs: 300 }, liveness }, observer);
+  probe.lifecycle(target, { readiness: { checks: [{ kind: 'tcp', port: server.port, timeoutMs: 200 }], intervalMs: 50, startupTimeoutMs: 1000 }, liveness }, observer);
+  probe.lifecycle(target, { readiness: { checks: [{ kind: 'tcp', port: 1, timeoutMs: 200 }], intervalMs: 50, startupTimeoutMs: 300 }, liveness }, observer);
   await sleep(500);
   t.match(ends, ['ready', { phase: 'readiness', cause: 'timed-out', reason: /127\.0\.0\.1:1: .*refused/ }]);
 });

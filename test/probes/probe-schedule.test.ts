@@ -26,7 +26,7 @@ t.test('readiness spreads its later rounds, liveness its first; every round repo
   const events: string[] = [];
   const handle = probe.lifecycle(
     target,
-    { readiness: { checks: [check], intervalMs: 100, startTimeoutMs: 0 }, liveness: { checks: [check], intervalMs: 1000, failureThreshold: 1 } },
+    { readiness: { checks: [check], intervalMs: 100, startupTimeoutMs: 0 }, liveness: { checks: [check], intervalMs: 1000, failureThreshold: 1 } },
     { round: (phase, _passed, _latency, lateMs) => (events.push(phase), late.push(lateMs)), ready: () => events.push(`ready at ${clock.now()}`), end: () => events.push('end') },
   );
   t.teardown(() => handle.cancel());
@@ -52,7 +52,7 @@ t.test('native readiness counts a check passed only after successThreshold passe
   let readyAfter = 0;
   const handle = probe.lifecycle(
     target,
-    { readiness: { checks: [check], intervalMs: 100, startTimeoutMs: 0, successThreshold: 2 }, liveness: { checks: [check], intervalMs: 10_000, failureThreshold: 1 } },
+    { readiness: { checks: [check], intervalMs: 100, startupTimeoutMs: 0, successThreshold: 2 }, liveness: { checks: [check], intervalMs: 10_000, failureThreshold: 1 } },
     { round: () => {}, ready: () => (readyAfter = calls), end: () => {} },
   );
   t.teardown(() => handle.cancel());

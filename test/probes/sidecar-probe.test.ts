@@ -38,8 +38,8 @@ class SlowBootingAgents implements AgentRunner {
   }
 }
 
-/** A sidecar probe that lets one agent boot at a time, its agents taking `bootMs` to boot; a plan with `startTimeoutMs`. */
-function pacedRig(t: Test, bootMs: number, startTimeoutMs: number) {
+/** A sidecar probe that lets one agent boot at a time, its agents taking `bootMs` to boot; a plan with `startupTimeoutMs`. */
+function pacedRig(t: Test, bootMs: number, startupTimeoutMs: number) {
   const clock = new FakeClock();
   const gate = new Limit(1);
   const probe = new SidecarProbe({ agentPath: '/nonexistent', heartbeatGraceMs: 100, startGate: gate, clock });
@@ -47,7 +47,7 @@ function pacedRig(t: Test, bootMs: number, startTimeoutMs: number) {
   const runner = new SlowBootingAgents(clock, bootMs);
   const target = { app: 'web', instance: 'web-1', endpoint: (port: number) => ({ host: '127.0.0.1', port }), agent: runner };
   const check = { kind: 'tcp', port: 8080, timeoutMs: 100 } as const;
-  const plan = { readiness: { checks: [check], intervalMs: 50, startTimeoutMs }, liveness: { checks: [check], intervalMs: 10_000, failureThreshold: 1 } };
+  const plan = { readiness: { checks: [check], intervalMs: 50, startupTimeoutMs }, liveness: { checks: [check], intervalMs: 10_000, failureThreshold: 1 } };
   return { clock, gate, probe, runner, target, plan };
 }
 
@@ -154,7 +154,7 @@ t.test('heartbeat watchdog: a silent liveness agent is lost at interval + check 
 t.test('heartbeat watchdog: a lifecycle agent may stay silent through readiness until its start timeout + grace; once ready, the liveness deadline', async (t) => {
   const { clock, probe, runner, target, ends, observer } = scriptedRig(t);
   const check = { kind: 'tcp', port: 8080, timeoutMs: 100 } as const;
-  probe.lifecycle(target, { readiness: { checks: [check], intervalMs: 50, startTimeoutMs: 3000 }, liveness: { checks: [check], intervalMs: 1000, failureThreshold: 1 } }, observer);
+  probe.lifecycle(target, { readiness: { checks: [check], intervalMs: 50, startupTimeoutMs: 3000 }, liveness: { checks: [check], intervalMs: 1000, failureThreshold: 1 } }, observer);
   // Readiness silence: 3000 start timeout + 100 grace, + 500 start-up allowance at first.
   await clock.advance(3599);
   t.same(ends, [], 'a slow boot is not a lost agent');

@@ -56,7 +56,7 @@ t.test('a claim whose instance fails its first check waits for the next ready on
     close: async () => {},
   };
   const driver: Driver = { launch: async () => ({ ok: true, running }) };
-  const { app } = controller(t, driver, probe, clock, { instances: 0, prewarm: 1, startTimeoutMs: 5000 });
+  const { app } = controller(t, driver, probe, clock, { instances: 0, prewarm: 1, startupTimeoutMs: 5000 });
   app.start();
   await clock.advance(0);
   observers[0]?.ready();

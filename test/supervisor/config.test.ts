@@ -31,7 +31,7 @@ t.test('applies every default to a minimal app', async (t) => {
     ports: [8080],
     checks: [{ kind: 'http', port: 8080, path: '/health', timeoutMs: 1000, expectStatus: [{ min: 200, max: 200 }], headers: [], followRedirects: false }],
     readinessChecks: [{ kind: 'http', port: 8080, path: '/health', timeoutMs: 1000, expectStatus: [{ min: 200, max: 200 }], headers: [], followRedirects: false }],
-    startTimeoutMs: 60_000,
+    startupTimeoutMs: 60_000,
     startupIntervalMs: 2_000,
     livenessIntervalMs: 30_000,
     probe: 'sidecar',

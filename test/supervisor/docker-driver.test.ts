@@ -34,7 +34,7 @@ function containerApp(probe: ProbeStrategy, overrides: Partial<AppSpec> = {}): A
     image: IMAGE,
     command: ['/bin/lifeguard-test-app'],
     // Container creation and a cold start are slower than a process.
-    startTimeoutMs: 15_000,
+    startupTimeoutMs: 15_000,
     startupIntervalMs: 200,
     livenessIntervalMs: 500,
     ...overrides,

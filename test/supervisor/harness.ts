@@ -32,7 +32,7 @@ export function appSpec(probe: ProbeStrategy, overrides: Partial<AppSpec> = {}):
     ports: [8080],
     checks: [health],
     readinessChecks: [health],
-    startTimeoutMs: 5000,
+    startupTimeoutMs: 5000,
     startupIntervalMs: 100,
     livenessIntervalMs: 200,
     probe,

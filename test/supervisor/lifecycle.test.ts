@@ -58,7 +58,7 @@ for (const probe of STRATEGIES) t.test(`${probe} probing`, async (t) => {
   });
 
   t.test(`${probe}: an app that never becomes ready times out`, async (t) => {
-    const h = await supervise(t, [appSpec(probe, { startTimeoutMs: 1000, env: { NEVER_READY: '1' } })]);
+    const h = await supervise(t, [appSpec(probe, { startupTimeoutMs: 1000, env: { NEVER_READY: '1' } })]);
     const timedOut = await h.until(to('timed-out'));
     t.match(timedOut, { instance: 'web-1', from: 'starting', level: 'warn', msg: /^Failed after \d+(\.\d+)?s: startup health check never passed\.$/ }, h.transitions.map(show).join('\n'));
     t.match(timedOut.reason, /failed to make HTTP request to '\/health' on 127\.0\.0\.1:\d+/);

@@ -24,7 +24,7 @@ t.test('oneshot: a liveness failure (HTTP 500) carries the agent report and repl
 });
 
 t.test('oneshot: an app that never becomes ready times out with the last failure', async (t) => {
-  const h = await supervise(t, [appSpec('oneshot', { startupIntervalMs: 200, startTimeoutMs: 1500, env: { NEVER_READY: '1' } })]);
+  const h = await supervise(t, [appSpec('oneshot', { startupIntervalMs: 200, startupTimeoutMs: 1500, env: { NEVER_READY: '1' } })]);
   const timedOut = await h.until(to('timed-out', 'web-1'), 15_000);
   t.match(timedOut.reason, /failed to make HTTP request to '\/health'/);
 });

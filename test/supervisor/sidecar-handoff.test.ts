@@ -41,7 +41,7 @@ type Heard = { readonly kind: 'round'; readonly phase: Phase; readonly passed: b
  * A sidecar probe that hands off to a native loop (the check engine, its rounds counted), with a gate of one that
  * `hold()` fills, the app at `port`, and an observer that writes down everything it hears.
  */
-function rig(t: Test, port: number, startTimeoutMs = 5000) {
+function rig(t: Test, port: number, startupTimeoutMs = 5000) {
   const gate = new Limit(1);
   let nativeRounds = 0;
   const native = new LoopProbe((checks, signal) => {
@@ -51,7 +51,7 @@ function rig(t: Test, port: number, startTimeoutMs = 5000) {
   const probe = new SidecarProbe({ agentPath: AGENT, heartbeatGraceMs: 300, startGate: gate, handoff: native });
   t.teardown(() => probe.close());
   const check: HttpCheckSpec = { kind: 'http', port, path: '/health', timeoutMs: 300, expectStatus: [{ min: 200, max: 200 }], headers: [], followRedirects: false };
-  const plan: LifecyclePlan = { readiness: { checks: [check], intervalMs: 100, startTimeoutMs }, liveness: { checks: [check], intervalMs: 150, failureThreshold: 1 } };
+  const plan: LifecyclePlan = { readiness: { checks: [check], intervalMs: 100, startupTimeoutMs }, liveness: { checks: [check], intervalMs: 150, failureThreshold: 1 } };
   const target = { app: 'web', instance: 'web-1', endpoint: (containerPort: number) => ({ host: '127.0.0.1', port: containerPort }) };
   const heard: Heard[] = [];
   const start = (): ProbeHandle =>

@@ -65,7 +65,7 @@ export class AppController {
         ready: () => [...this.instances.values()].filter((i) => i.role === 'prewarm' && i.state === 'healthy' && this.isCurrent(i)),
         claimed: () => this.step(),
       },
-      spec.startTimeoutMs,
+      spec.startupTimeoutMs,
       shared.clock,
     );
   }

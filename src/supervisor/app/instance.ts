@@ -302,9 +302,9 @@ export class Instance {
     this.running = running;
     // destroy() came while the driver was starting: the teardown under way takes the instance down.
     if (this.life.state !== 'scheduled') return this.record(undefined);
-    const { readinessChecks, startupIntervalMs, startTimeoutMs, successThreshold } = this.ctx.spec;
+    const { readinessChecks, startupIntervalMs, startupTimeoutMs, successThreshold } = this.ctx.spec;
     const prewarm = this.role === 'prewarm';
-    const plan = { readiness: { checks: readinessChecks, intervalMs: startupIntervalMs, startTimeoutMs, ...(successThreshold === undefined ? {} : { successThreshold }) }, liveness: prewarm ? this.ctx.pingPlan : this.livenessPlan() };
+    const plan = { readiness: { checks: readinessChecks, intervalMs: startupIntervalMs, startupTimeoutMs, ...(successThreshold === undefined ? {} : { successThreshold }) }, liveness: prewarm ? this.ctx.pingPlan : this.livenessPlan() };
     const watch = this.watch(prewarm ? 'prewarm' : 'liveness', (observer) => this.ctx.probe.lifecycle(this.target(running), plan, observer));
     this.move({ state: 'starting', running, watch, since: this.clock.now() }, 'Starting health monitoring of container');
     this.record(watch);

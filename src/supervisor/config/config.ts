@@ -42,7 +42,7 @@ export const APP_DEFAULTS = {
   // One, not three: an operator who writes no count expects one process, as `cf push`
   // and Diego's DesiredLRP give; asking for more is one field away, and silently tripling a workload is not.
   instances: 1,
-  startTimeoutMs: 60_000,
+  startupTimeoutMs: 60_000,
   startupIntervalMs: 2_000,
   livenessIntervalMs: 30_000,
   probe: 'sidecar',
@@ -385,7 +385,7 @@ function toAppSpec(app: ResolvedApp, cwd: string | undefined, user: AppUser | un
     ports,
     checks: definition.checks,
     readinessChecks: definition.readinessChecks,
-    startTimeoutMs: app.startTimeout ?? APP_DEFAULTS.startTimeoutMs,
+    startupTimeoutMs: app.startTimeout ?? APP_DEFAULTS.startupTimeoutMs,
     // An interval the app names wins; else the checks' own interval_ms (Diego's per-check setting); else the default.
     startupIntervalMs: app.startupInterval ?? definition.readinessIntervalMs ?? APP_DEFAULTS.startupIntervalMs,
     ...(app.successThreshold === undefined ? {} : { successThreshold: app.successThreshold }),

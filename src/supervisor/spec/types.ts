@@ -80,7 +80,7 @@ export interface AppSpec {
   readonly checks: readonly CheckSpec[];
   /** Readiness checks; the liveness checks when the definition gives none. */
   readonly readinessChecks: readonly CheckSpec[];
-  readonly startTimeoutMs: number;
+  readonly startupTimeoutMs: number;
   /** Readiness: passes in a row before a check counts as passed (default 1). */
   readonly successThreshold?: number;
   readonly startupIntervalMs: number;
