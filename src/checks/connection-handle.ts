@@ -21,7 +21,10 @@ import { MAX_HEADER_BYTES } from './reason.js';
 /** The part of libuv's TCP handle (src/tcp_wrap.cc, src/stream_base.cc) used here. */
 interface TcpHandle {
   readonly fd: number;
-  onread: () => void;
+  /** Called with the handle as `this`. */
+  onread: (this: TcpHandle) => void;
+  /** Ours: the connection the handle's shared callbacks go to (no closure per connection). */
+  owner?: HandleConnection;
   connect(req: ConnectRequest, address: string, port: number): number;
   connect6(req: ConnectRequest, address: string, port: number): number;
   useUserBuffer(buffer: Buffer): void;
@@ -31,13 +34,14 @@ interface TcpHandle {
   close(): void;
 }
 interface ConnectRequest {
-  oncomplete: (status: number) => void;
+  oncomplete: (status: number, handle: TcpHandle) => void;
   address: string;
   port: number;
 }
 interface WriteRequest {
   handle: TcpHandle;
-  oncomplete: (status: number) => void;
+  /** Called with the request as `this`. */
+  oncomplete: (this: WriteRequest, status: number) => void;
   async: boolean;
   buffer: Uint8Array | null;
 }
@@ -101,13 +105,23 @@ class HandleConnection implements Connection {
   ) {
     const handle = new uv.TCP(uv.socketType);
     this.handle = handle;
+    handle.owner = this;
     const req = new uv.TCPConnectWrap();
-    req.oncomplete = (status) => this.connected(status);
+    req.oncomplete = connectDone;
     req.address = host;
     req.port = port;
-    const err = host.includes(':') ? handle.connect6(req, host, port) : handle.connect(req, host, port);
+    let err = host.includes(':') ? handle.connect6(req, host, port) : handle.connect(req, host, port);
+    let syscall = 'connect';
+    if (err === 0) {
+      // Reading starts with the connect, not once it is up: libuv then watches the socket for both at once
+      // and a check spares an epoll_ctl. Nothing is read before the connect completes.
+      handle.useUserBuffer(readBuffer);
+      handle.onread = onRead;
+      err = handle.readStart();
+      syscall = 'read';
+    }
     // A synchronous refusal (a bad address) is told like an asynchronous one, after the caller has the connection.
-    if (err !== 0) queueMicrotask(() => this.fail(uvError(err, 'connect')));
+    if (err !== 0) queueMicrotask(() => this.fail(uvError(err, syscall)));
   }
 
   write(bytes: Uint8Array): void {
@@ -128,7 +142,7 @@ class HandleConnection implements Connection {
     if (this.handle.reset() !== 0) this.handle.close();
   }
 
-  private connected(status: number): void {
+  connected(status: number): void {
     if (this.state !== 'connecting') return;
     if (status < 0) {
       const err = uvError(status, 'connect');
@@ -137,18 +151,13 @@ class HandleConnection implements Connection {
       return this.fail(err);
     }
     this.state = 'open';
-    const { handle, uv } = this;
-    handle.useUserBuffer(readBuffer);
-    handle.onread = () => this.read(uv.state[uv.readBytesOrError] as number);
-    const err = handle.readStart();
-    if (err !== 0) return this.fail(uvError(err, 'read'));
     this.events.connected();
     const pending = this.pending;
     this.pending = undefined;
     if (pending !== undefined && this.state === 'open') this.send(pending);
   }
 
-  private read(bytes: number): void {
+  read(bytes: number): void {
     if (this.state !== 'open') return;
     if (bytes > 0) return this.events.data(readBuffer.subarray(0, bytes));
     if (bytes === this.uv.eof) {
@@ -165,9 +174,7 @@ class HandleConnection implements Connection {
     const { uv } = this;
     const req = new uv.WriteWrap();
     req.handle = this.handle;
-    req.oncomplete = (status) => {
-      if (status < 0 && this.state === 'open') this.fail(uvError(status, 'write'));
-    };
+    req.oncomplete = writeDone;
     req.async = false;
     req.buffer = null;
     const err = this.handle.writeBuffer(req, bytes);
@@ -179,9 +186,27 @@ class HandleConnection implements Connection {
     }
   }
 
+  /** A write libuv finished later (the kernel did not take it all at once). */
+  written(status: number): void {
+    if (status < 0 && this.state === 'open') this.fail(uvError(status, 'write'));
+  }
+
   private fail(err: Error): void {
     if (this.state === 'closed') return;
     this.destroy();
     this.events.failed(err);
   }
+}
+
+// The handle's callbacks, shared by every connection: each finds its connection through the handle.
+function connectDone(status: number, handle: TcpHandle): void {
+  handle.owner?.connected(status);
+}
+
+function onRead(this: TcpHandle): void {
+  if (uv !== undefined) this.owner?.read(uv.state[uv.readBytesOrError] as number);
+}
+
+function writeDone(this: WriteRequest, status: number): void {
+  this.handle.owner?.written(status);
 }

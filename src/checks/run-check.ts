@@ -6,6 +6,8 @@ import type { CheckResult, CheckSpec, HttpCheckSpec, TcpCheckSpec } from './type
 
 const NO_INTERFACE = lifeguardError('no-interface', undefined);
 
+let httpModule: typeof import('./http-check.js') | undefined;
+
 /**
  * Runs one check to its verdict. Never rejects: every failure, including a missing interface and cancellation,
  * is a CheckResult whose error comes from the error table.
@@ -31,7 +33,12 @@ function checkOn(given: CheckSpec, host: string | undefined, signal: AbortSignal
     case 'tcp':
       return tcpCheck(spec, host, signal);
     case 'http':
-      return import('./http-check.js').then(({ httpCheck }) => httpCheck(spec, host, signal));
+      // Once loaded, called straight: an import() per check is a trip through the module loader's promises.
+      if (httpModule !== undefined) return httpModule.httpCheck(spec, host, signal);
+      return import('./http-check.js').then((module) => {
+        httpModule = module;
+        return module.httpCheck(spec, host, signal);
+      });
     case 'grpc':
       return import('./grpc-check.js').then(({ grpcCheck }) => grpcCheck(spec, host, signal));
   }
