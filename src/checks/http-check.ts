@@ -1,4 +1,5 @@
 import { BodyReader, type BodyOutcome, framingOf } from './body-reader.js';
+import { type Cancel, isCancelled, unwatchCancel, watchCancel } from './cancel.js';
 import { monotonicMs } from './clock.js';
 import { Dialer, type Resolver } from './dial.js';
 import { formatAddress, lifeguardError, type LifeguardError, type Resolved } from './errors.js';
@@ -28,10 +29,10 @@ const MAX_REDIRECTS = 10;
  * The deadline is one timer over lookup, connect, TLS handshake, request, headers, body and every redirect hop;
  * when it fires the socket is destroyed, whatever the server is doing (trickling a byte at a time included).
  */
-export function httpCheck(spec: HttpCheckSpec, host: string, signal?: AbortSignal, resolver?: Resolver): Promise<CheckResult> {
+export function httpCheck(spec: HttpCheckSpec, host: string, cancel?: Cancel, resolver?: Resolver): Promise<CheckResult> {
   return new Promise((resolve) => {
-    if (signal?.aborted) resolve({ passed: false, latencyMs: 0, error: CHECK_CANCELLED });
-    else new HttpAttempt(spec, host, resolve, signal, resolver).start();
+    if (isCancelled(cancel)) resolve({ passed: false, latencyMs: 0, error: CHECK_CANCELLED });
+    else new HttpAttempt(spec, host, resolve, cancel, resolver).start();
   });
 }
 
@@ -59,16 +60,20 @@ class HttpAttempt {
     private readonly spec: HttpCheckSpec,
     private readonly host: string,
     private readonly resolve: (result: CheckResult) => void,
-    private readonly signal: AbortSignal | undefined,
+    private readonly canceller: Cancel | undefined,
     private readonly resolver: Resolver | undefined,
   ) {
     this.deadline = setTimeout(() => this.finish({ kind: 'deadline' }), spec.timeoutMs);
-    signal?.addEventListener('abort', this, { once: true });
+    watchCancel(canceller, this);
   }
 
-  /** The abort listener (an EventListener object, so that no closure is made per attempt for it). */
-  handleEvent(): void {
+  /** Cancelled by its scope, or its signal's abort listener (cancel.ts). */
+  cancel(): void {
     this.finish({ kind: 'abort' });
+  }
+
+  handleEvent(): void {
+    this.cancel();
   }
 
   start(): void {
@@ -178,7 +183,7 @@ class HttpAttempt {
     this.dialer = undefined;
     this.phase = undefined;
     clearTimeout(this.deadline);
-    this.signal?.removeEventListener('abort', this);
+    unwatchCancel(this.canceller, this);
     const latencyMs = monotonicMs() - this.started;
     if (event.kind === 'status' && statusExpected(event.status, this.spec.expectStatus)) {
       return this.resolve({ passed: true, latencyMs, status: event.status });

@@ -1,3 +1,4 @@
+import { type Cancel, signalOf } from './cancel.js';
 import { lifeguardError, type LifeguardError } from './errors.js';
 import { goDialPort } from './go-port.js';
 import { httpFacts } from './http-facts.js';
@@ -20,27 +21,27 @@ let httpModule: typeof import('./http-check.js') | undefined;
  * of code loaded costs a one-shot agent's start), and node:http2 is loaded only by those that check gRPC; so is
  * the interface lookup (host.ts, node:os), by callers that give no host.
  */
-export function runCheck(given: CheckSpec, signal?: AbortSignal): Promise<CheckResult> {
-  if (given.host !== undefined) return checkOn(given, given.host, signal);
-  return import('./host.js').then(({ findHostAddress }) => checkOn(given, findHostAddress(), signal));
+export function runCheck(given: CheckSpec, cancel?: Cancel): Promise<CheckResult> {
+  if (given.host !== undefined) return checkOn(given, given.host, cancel);
+  return import('./host.js').then(({ findHostAddress }) => checkOn(given, findHostAddress(), cancel));
 }
 
-function checkOn(given: CheckSpec, host: string | undefined, signal: AbortSignal | undefined): Promise<CheckResult> {
+function checkOn(given: CheckSpec, host: string | undefined, cancel: Cancel | undefined): Promise<CheckResult> {
   if (host === undefined) return Promise.resolve({ passed: false, latencyMs: 0, error: NO_INTERFACE });
   const spec = given.portText === undefined || given.kind === 'grpc' ? given : withGoPort(given, host, given.portText);
   if ('message' in spec) return Promise.resolve({ passed: false, latencyMs: 0, error: spec });
   switch (spec.kind) {
     case 'tcp':
-      return tcpCheck(spec, host, signal);
+      return tcpCheck(spec, host, cancel);
     case 'http':
       // Once loaded, called straight: an import() per check is a trip through the module loader's promises.
-      if (httpModule !== undefined) return httpModule.httpCheck(spec, host, signal);
+      if (httpModule !== undefined) return httpModule.httpCheck(spec, host, cancel);
       return import('./http-check.js').then((module) => {
         httpModule = module;
-        return module.httpCheck(spec, host, signal);
+        return module.httpCheck(spec, host, cancel);
       });
     case 'grpc':
-      return import('./grpc-check.js').then(({ grpcCheck }) => grpcCheck(spec, host, signal));
+      return import('./grpc-check.js').then(({ grpcCheck }) => grpcCheck(spec, host, signalOf(cancel)));
   }
 }
 

@@ -1,3 +1,4 @@
+import { type Cancel, isCancelled, unwatchCancel, watchCancel } from './cancel.js';
 import { monotonicMs } from './clock.js';
 import { Dialer, type Resolver } from './dial.js';
 import { lifeguardError, type TcpFacts } from './errors.js';
@@ -9,10 +10,10 @@ import type { CheckResult, TcpCheckSpec } from './types.js';
  * (destroyed, not ended: the app owes us nothing and a half-closed socket would linger in its accept loop).
  * Never rejects.
  */
-export function tcpCheck(spec: TcpCheckSpec, host: string, signal?: AbortSignal, resolver?: Resolver): Promise<CheckResult> {
+export function tcpCheck(spec: TcpCheckSpec, host: string, cancel?: Cancel, resolver?: Resolver): Promise<CheckResult> {
   return new Promise((resolve) => {
-    if (signal?.aborted) resolve({ passed: false, latencyMs: 0, error: CHECK_CANCELLED });
-    else new TcpAttempt(spec, host, resolve, signal, resolver).start();
+    if (isCancelled(cancel)) resolve({ passed: false, latencyMs: 0, error: CHECK_CANCELLED });
+    else new TcpAttempt(spec, host, resolve, cancel, resolver).start();
   });
 }
 
@@ -35,7 +36,7 @@ class TcpAttempt {
     private readonly spec: TcpCheckSpec,
     private readonly host: string,
     private readonly resolve: (result: CheckResult) => void,
-    private readonly signal: AbortSignal | undefined,
+    private readonly canceller: Cancel | undefined,
     resolver: Resolver | undefined,
   ) {
     this.dialer = new Dialer(
@@ -45,16 +46,20 @@ class TcpAttempt {
       resolver,
     );
     this.deadline = setTimeout(() => this.finish('deadline'), spec.timeoutMs);
-    signal?.addEventListener('abort', this, { once: true });
+    watchCancel(canceller, this);
   }
 
   start(): void {
     this.dialer.start();
   }
 
-  /** The abort listener (an EventListener object, so that no closure is made per attempt for it). */
-  handleEvent(): void {
+  /** Cancelled by its scope, or its signal's abort listener (cancel.ts). */
+  cancel(): void {
     this.finish('abort');
+  }
+
+  handleEvent(): void {
+    this.cancel();
   }
 
   private finish(event: 'connected' | 'error' | 'deadline' | 'abort', reason = ''): void {
@@ -62,7 +67,7 @@ class TcpAttempt {
     this.state = 'done';
     this.dialer.close(true);
     clearTimeout(this.deadline);
-    this.signal?.removeEventListener('abort', this);
+    unwatchCancel(this.canceller, this);
     const latencyMs = monotonicMs() - this.started;
     const facts = { ...tcpFacts(this.spec, this.host), ...this.dialer.resolvedFact };
     switch (event) {

@@ -1,6 +1,7 @@
+import { CancelScope, type Cancel, type CancellableWork, unwatchCancel, watchCancel } from '../checks/cancel.js';
 import type { LifeguardError } from '../checks/errors.js';
 import { CHECK_CANCELLED as CANCELLED } from '../checks/reason.js';
-import type { CheckSpec } from '../checks/types.js';
+import type { CheckResult, CheckSpec } from '../checks/types.js';
 import { CheckCounter } from './check-counter.js';
 import { type Clock, realClock, type Timer } from '../checks/clock.js';
 import { TickClock } from './ticks.js';
@@ -17,8 +18,11 @@ import type { AgentOutcome, LoopEnd, LoopMode, LoopOptions, RoundObserver, RunRo
  */
 export interface LoopContext {
   readonly clock?: Clock;
-  /** Cancels everything in flight; the loop then resolves at once with the `cancelled` end. */
-  readonly signal?: AbortSignal;
+  /**
+   * Cancels everything in flight; the loop then resolves at once with the `cancelled` end. An AbortSignal, or a
+   * CancelScope, which spares the loop an event listener (cancel.ts).
+   */
+  readonly signal?: Cancel;
   readonly onRound?: RoundObserver;
   /** The `routing` mode's verdict after every round that has one; the other modes end on theirs instead. */
   readonly onVerdict?: VerdictObserver;
@@ -80,26 +84,34 @@ export function runLoop(options: LoopOptions, checks: readonly CheckSpec[], runR
   return new ProbeLoop(options, checks, runRound, ctx).run();
 }
 
-/** Node's events.defaultMaxListeners: an EventTarget with more listeners for one event makes it warn. */
-const NODE_DEFAULT_MAX_LISTENERS = 10;
-
 /**
- * One run of the loop. It owns everything that can be in flight (the round's abort controller, the wait between
- * rounds, the startup deadline, the caller's abort listener) so that one abort cancels it all.
- * `state` says why the run is ending; only `running` goes on.
+ * One run of the loop, as an explicit state machine driven by callbacks: a timer between rounds, the round's
+ * promise in flight, no async frame and no promise per wait (the supervisor runs one per instance, for months).
+ * It owns everything that can be in flight (the round's cancel scope, the wait between rounds, the startup
+ * deadline, its registration with the caller's cancel) so that one stop cancels it all. `state` says why the
+ * run is ending; only `running` goes on, and `ended` has resolved.
  */
-class ProbeLoop {
-  private state: 'running' | 'timed-out' | 'cancelled' = 'running';
+class ProbeLoop implements CancellableWork {
+  private state: 'running' | 'timed-out' | 'cancelled' | 'ended' = 'running';
   private readonly policy: ModePolicy;
   private readonly counters: CheckCounter[];
   /** Every check, for the modes that run them all each round (a liveness agent runs for months: no garbage). */
   private readonly specs: readonly CheckSpec[];
-  private readonly controller = new AbortController();
+  /** The checks of the round in flight. */
+  private readonly scope = new CancelScope();
   private readonly clock: Clock;
   private readonly started: number;
+  private readonly threshold: number;
   private attempts = 0;
+  private ticks: TickClock | undefined;
+  private verdict: Verdict | undefined;
   private sleepTimer: Timer | undefined;
-  private wake: (() => void) | undefined;
+  private deadline: Timer | undefined;
+  /** The round in flight: its checks, when it started and how late. */
+  private due: readonly CheckCounter[] = [];
+  private roundStart = 0;
+  private lateMs = 0;
+  private resolve: ((outcome: AgentOutcome) => void) | undefined;
 
   constructor(
     private readonly options: LoopOptions,
@@ -113,66 +125,57 @@ class ProbeLoop {
     const successThreshold = Math.max(1, options.successThreshold ?? 1);
     this.counters = checks.map((spec) => new CheckCounter(spec, successThreshold));
     this.specs = checks;
+    this.threshold = Math.max(1, options.failureThreshold);
   }
 
-  /** The caller's abort listener (an EventListener object). */
+  /** Cancelled by the caller's scope, or its signal's abort listener. */
+  cancel(): void {
+    this.stop('cancelled');
+  }
+
   handleEvent(): void {
     this.stop('cancelled');
   }
 
-  async run(): Promise<AgentOutcome> {
-    // Each check in flight listens once on the round's signal: as many as there are checks, and never more.
-    // node:events is loaded only when that passes Node's default: in Bun it costs a start about 60 page faults.
-    if (this.counters.length > NODE_DEFAULT_MAX_LISTENERS) (await import('node:events')).default.setMaxListeners(this.counters.length, this.controller.signal);
-    const { signal } = this.ctx;
-    if (signal?.aborted) this.stop('cancelled');
-    else signal?.addEventListener('abort', this, { once: true });
-    const { startupTimeoutMs } = this.options;
-    const deadline = this.policy.startupDeadline && startupTimeoutMs > 0 ? this.clock.setTimeout(() => this.stop('timed-out'), startupTimeoutMs) : undefined;
-    try {
-      return await this.loop();
-    } finally {
-      this.clock.clearTimeout(deadline);
-      signal?.removeEventListener('abort', this);
-    }
+  run(): Promise<AgentOutcome> {
+    return new Promise((resolve) => {
+      this.resolve = resolve;
+      if (!watchCancel(this.ctx.signal, this)) return this.stop('cancelled');
+      const { startupTimeoutMs } = this.options;
+      if (this.policy.startupDeadline && startupTimeoutMs > 0) this.deadline = this.clock.setTimeout(() => this.stop('timed-out'), startupTimeoutMs);
+      this.sleep(this.options.initialDelayMs, this.first);
+    });
   }
 
-  private async loop(): Promise<AgentOutcome> {
-    const { clock } = this;
-    await this.sleep(this.options.initialDelayMs);
-    // The first round runs now, on the last tick at or before it when the ticks began earlier: the ticks that passed
-    // before it are not made up for, the next one falls due where it would have.
+  /**
+   * The first round runs now, on the last tick at or before it when the ticks began earlier: the ticks that passed
+   * before it are not made up for, the next one falls due where it would have.
+   */
+  private readonly first = (): void => {
     const { intervalMs, ticksFromMsAgo = 0 } = this.options;
     const behind = intervalMs > 0 ? ticksFromMsAgo % intervalMs : 0;
-    const ticks = new TickClock(clock.now() - behind, intervalMs, this.options.phaseShiftMs ?? 0);
-    const threshold = Math.max(1, this.options.failureThreshold);
-    let verdict: Verdict | undefined;
-    for (;;) {
-      if (this.state !== 'running') return this.stopped();
-      const roundStart = clock.now();
-      const lateMs = ticks.lateness(roundStart);
-      const passed = await this.round(roundStart);
-      if (this.state !== 'running') return this.stopped();
-      this.attempts += 1;
-      const now = clock.now();
-      this.ctx.onRound?.({ attempt: this.attempts, passed, elapsedMs: now - this.started, latencyMs: now - roundStart, lateMs });
-      verdict = this.policy.judge(this.counters, threshold, verdict);
-      if (verdict !== undefined) {
-        if (this.policy.endsOnVerdict) return this.outcome(verdict.end, verdict.end === 'failed' ? verdict.failure : undefined);
-        this.ctx.onVerdict?.({ passed: verdict.end === 'passed', checks: this.reports() });
-      }
-      await this.sleep(ticks.delayToNextRound(clock.now()));
-    }
-  }
+    this.ticks = new TickClock(this.clock.now() - behind, intervalMs, this.options.phaseShiftMs ?? 0);
+    this.next();
+  };
 
-  /** Runs this round's checks side by side and says whether every one of them passed. */
-  private async round(now: number): Promise<boolean> {
+  /** Runs this round's checks side by side. */
+  private readonly next = (): void => {
+    this.sleepTimer = undefined;
+    if (this.state !== 'running') return;
+    const now = this.clock.now();
+    this.roundStart = now;
+    this.lateMs = (this.ticks as TickClock).lateness(now);
     const due = this.policy.sticky ? this.counters.filter((counter) => !counter.passedOnce) : this.counters;
+    this.due = due;
     for (const counter of due) counter.began(now);
-    const results = await this.runRound(due === this.counters ? this.specs : due.map((counter) => counter.spec), this.controller.signal);
-    // A round the loop cancelled says nothing about the app.
-    if (this.state !== 'running') return false;
-    const ended = this.clock.now();
+    this.runRound(due === this.counters ? this.specs : due.map((counter) => counter.spec), this.scope).then(this.roundDone);
+  };
+
+  private readonly roundDone = (results: readonly CheckResult[]): void => {
+    // A round the loop cancelled says nothing about the app; the loop has ended already.
+    if (this.state !== 'running') return;
+    const { clock, due } = this;
+    const ended = clock.now();
     let passed = true;
     due.forEach((counter, i) => {
       const result = results[i];
@@ -180,31 +183,42 @@ class ProbeLoop {
       counter.record(result, ended);
       passed &&= result.passed;
     });
-    return passed;
-  }
-
-  /** The wait between rounds, which stop() cuts short; one timer and one promise, no listener. */
-  private sleep(ms: number): Promise<void> {
-    if (this.state !== 'running') return Promise.resolve();
-    return new Promise((resolve) => {
-      this.wake = resolve;
-      this.sleepTimer = this.clock.setTimeout(this.wakeUp, ms);
-    });
-  }
-
-  private readonly wakeUp = (): void => {
-    const wake = this.wake;
-    this.wake = undefined;
-    this.sleepTimer = undefined;
-    wake?.();
+    this.attempts += 1;
+    this.ctx.onRound?.({ attempt: this.attempts, passed, elapsedMs: ended - this.started, latencyMs: ended - this.roundStart, lateMs: this.lateMs });
+    // An observer may have stopped the loop.
+    if (this.state !== 'running') return;
+    const verdict = this.policy.judge(this.counters, this.threshold, this.verdict);
+    this.verdict = verdict;
+    if (verdict !== undefined) {
+      if (this.policy.endsOnVerdict) return this.end(this.outcome(verdict.end, verdict.end === 'failed' ? verdict.failure : undefined));
+      this.ctx.onVerdict?.({ passed: verdict.end === 'passed', checks: this.reports() });
+      if (this.state !== 'running') return;
+    }
+    this.sleep((this.ticks as TickClock).delayToNextRound(clock.now()), this.next);
   };
 
+  /** The wait between rounds: one timer on the clock, which stop() clears. */
+  private sleep(ms: number, then: () => void): void {
+    this.sleepTimer = this.clock.setTimeout(then, ms);
+  }
+
+  /** Ends the run at once, whatever is in flight: the round's checks are cancelled, and their results ignored. */
   private stop(reason: 'timed-out' | 'cancelled'): void {
     if (this.state !== 'running') return;
     this.state = reason;
-    this.controller.abort();
+    this.scope.cancel();
+    this.end(this.stopped());
+  }
+
+  private end(outcome: AgentOutcome): void {
+    if (this.state === 'ended') return;
+    this.state = 'ended';
     this.clock.clearTimeout(this.sleepTimer);
-    this.wakeUp();
+    this.clock.clearTimeout(this.deadline);
+    this.sleepTimer = undefined;
+    this.deadline = undefined;
+    unwatchCancel(this.ctx.signal, this);
+    this.resolve?.(outcome);
   }
 
   private stopped(): AgentOutcome {

@@ -1,5 +1,6 @@
 import type { LifeguardError } from '../checks/errors.js';
 import type { InterfaceRule } from '../checks/host.js';
+import type { CancelScope } from '../checks/cancel.js';
 import type { CheckResult, CheckSpec } from '../checks/types.js';
 
 /** `lifecycle`: readiness, then liveness in the same process (one agent per instance life). */
@@ -50,7 +51,7 @@ export interface AgentOptions extends Omit<LoopOptions, 'mode' | 'phaseShiftMs' 
 }
 
 /** Runs one round: every check given, side by side; one result per check, in order. Never rejects. */
-export type RunRound = (checks: readonly CheckSpec[], signal: AbortSignal) => Promise<readonly CheckResult[]>;
+export type RunRound = (checks: readonly CheckSpec[], cancel: CancelScope) => Promise<readonly CheckResult[]>;
 
 export interface CheckReport {
   /** `tcp://host:port` or `http://host:port/path`, as the operator would write it. */

@@ -3,6 +3,7 @@
  * round's checks — the check engine in-process (native) or one `healthcheck --mode=once` process per round
  * (oneshot). A probe costs the loop's timer and the round in flight.
  */
+import { CancelScope } from '../checks/cancel.js';
 import type { CheckSpec } from '../checks/types.js';
 import { type Clock, realClock } from '../checks/clock.js';
 import { runLifecycle } from '../engine/lifecycle.js';
@@ -15,7 +16,7 @@ import {
 } from './probe.js';
 
 export class LoopProbe implements Probe, RoutingProbe {
-  private readonly running = new Set<AbortController>();
+  private readonly running = new Set<CancelScope>();
 
   constructor(
     private readonly runRound: RunRound,
@@ -29,15 +30,15 @@ export class LoopProbe implements Probe, RoutingProbe {
     const { readiness, liveness } = plan;
     let phase: Phase = 'readiness';
     const ready = this.ready(readiness);
+    const readinessChecks = this.aim(readiness.checks, target);
+    // The same checks (the usual case) are aimed once: one spec per check for the instance's whole life.
+    const livenessChecks = sameChecks(readiness.checks, liveness.checks) ? readinessChecks : this.aim(liveness.checks, target);
+    const onReady = (): void => {
+      phase = 'liveness';
+      observer.ready();
+    };
     return this.watch(
-      (ctx) =>
-        runLifecycle({ options: ready, checks: this.aim(readiness.checks, target) }, { options: this.live(liveness, true), checks: this.aim(liveness.checks, target) }, this.runRound, {
-          ...ctx,
-          onReady: () => {
-            phase = 'liveness';
-            observer.ready();
-          },
-        }),
+      (ctx) => runLifecycle({ options: ready, checks: readinessChecks }, { options: this.live(liveness, true), checks: livenessChecks }, this.runRound, { clock: ctx.clock, signal: ctx.signal, onRound: ctx.onRound, onReady }),
       (round) => observer.round(phase, round.passed, round.latencyMs, round.lateMs),
       (outcome) => observer.end(loopEnd(phase, outcome.checks)),
     );
@@ -75,13 +76,13 @@ export class LoopProbe implements Probe, RoutingProbe {
       phaseShiftMs: this.random() * plan.intervalMs,
     };
     return this.watch(
-      (ctx) => runLoop(options, this.aim(plan.checks, target), this.runRound, { ...ctx, onVerdict: (verdict) => observer.verdict(verdict.passed, failureReason(verdict.checks)) }),
+      (ctx) => runLoop(options, this.aim(plan.checks, target), this.runRound, { clock: ctx.clock, signal: ctx.signal, onRound: ctx.onRound, onVerdict: (verdict) => observer.verdict(verdict.passed, failureReason(verdict.checks)) }),
       (round) => observer.round(round.passed, round.latencyMs, round.lateMs),
     );
   }
 
   async close(): Promise<void> {
-    for (const controller of this.running) controller.abort();
+    for (const scope of [...this.running]) scope.cancel();
   }
 
   /**
@@ -112,22 +113,26 @@ export class LoopProbe implements Probe, RoutingProbe {
     return checks.map((check) => aimed(check, target));
   }
 
-  /** Runs a loop under a controller of its own; `onEnd` hears how it ended unless it was cancelled (a routing loop has none). */
+  /** Runs a loop under a cancel scope of its own; `onEnd` hears how it ended unless it was cancelled (a routing loop has none). */
   private watch(run: (ctx: LoopContext) => Promise<AgentOutcome>, onRound: RoundObserver, onEnd?: (outcome: AgentOutcome) => void): ProbeHandle {
-    const controller = new AbortController();
-    const { signal } = controller;
-    this.running.add(controller);
-    void run({ clock: this.clock, signal, onRound }).then((outcome) => {
-      this.running.delete(controller);
+    const scope = new CancelScope();
+    this.running.add(scope);
+    void run({ clock: this.clock, signal: scope, onRound }).then((outcome) => {
+      this.running.delete(scope);
       // A loop that ended just as it was cancelled says nothing: cancel() promises silence.
-      if (!signal.aborted && outcome.end !== 'cancelled') onEnd?.(outcome);
+      if (!scope.cancelled && outcome.end !== 'cancelled') onEnd?.(outcome);
     });
     return {
       agentPid: null,
       cancel: () => {
-        controller.abort();
-        this.running.delete(controller);
+        scope.cancel();
+        this.running.delete(scope);
       },
     };
   }
+}
+
+/** Two lists of the same checks, in the same order (an app's readiness checks default to its liveness checks). */
+function sameChecks(a: readonly CheckSpec[], b: readonly CheckSpec[]): boolean {
+  return a === b || (a.length === b.length && a.every((check, i) => check === b[i]));
 }

@@ -20,11 +20,11 @@ const alone = (result: CheckResult): CheckResult[] => [result];
 export class NativeProbe extends LoopProbe {
   constructor(maxInFlight = MAX_IN_FLIGHT, clock: Clock = coarseClock(QUANTUM_MS)) {
     const limit = new Limit(maxInFlight);
-    super((checks, signal) => {
+    super((checks, scope) => {
       // An app's one check (the usual case) spares the array, closure and Promise.all of many.
       const [only] = checks;
-      if (checks.length === 1 && only !== undefined) return limit.run(() => runCheck(only, signal)).then(alone);
-      return Promise.all(checks.map((check) => limit.run(() => runCheck(check, signal))));
+      if (checks.length === 1 && only !== undefined) return limit.run(() => runCheck(only, scope)).then(alone);
+      return Promise.all(checks.map((check) => limit.run(() => runCheck(check, scope))));
     }, clock);
   }
 }

@@ -26,8 +26,9 @@ export class OneshotProbe extends LoopProbe {
    * `clock`: the loop's, and each agent's deadline's.
    */
   constructor(runner: AgentRunner, clock: Clock = realClock) {
-    super((checks, signal) => {
-      const round = runOnce(runner, clock, checks, signal);
+    super((checks, scope) => {
+      // A process is stopped by an AbortSignal: the scope makes one for it.
+      const round = runOnce(runner, clock, checks, scope.signal);
       const gone = round.then(() => undefined);
       this.children.add(gone);
       void gone.then(() => this.children.delete(gone));

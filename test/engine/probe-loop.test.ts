@@ -19,10 +19,10 @@ function options(mode: LoopOptions['mode'], more: Partial<LoopOptions> = {}): Lo
 function scripted(clock: FakeClock, verdict: (port: number, call: number) => boolean, takesMs = 0) {
   const starts: number[] = [];
   let calls = 0;
-  const round: RunRound = async (checks, signal) => {
+  const round: RunRound = async (checks, scope) => {
     starts.push(clock.now());
     const call = ++calls;
-    await Promise.race([clock.sleep(takesMs), new Promise((resolve) => signal.addEventListener('abort', resolve, { once: true }))]);
+    await Promise.race([clock.sleep(takesMs), new Promise((resolve) => scope.signal.addEventListener('abort', resolve, { once: true }))]);
     return checks.map((c): CheckResult => (verdict(c.port, call) ? { passed: true, latencyMs: takesMs } : { passed: false, latencyMs: takesMs, error: refused(c.port) }));
   };
   return { round, starts };
