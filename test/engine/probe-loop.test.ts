@@ -1,6 +1,7 @@
 // The probe loop's timing rules on a fake clock: ticks without drift, dropped ticks, the startup deadline,
 // thresholds as counters, cancellation. No socket, no real time.
 import t from 'tap';
+import { CancelScope } from '../../src/checks/cancel.js';
 import { lifeguardError } from '../../src/checks/errors.js';
 import type { CheckResult, CheckSpec } from '../../src/checks/types.js';
 import { runLifecycle } from '../../src/engine/lifecycle.js';
@@ -132,6 +133,27 @@ t.test('cancel: everything in flight stops at once and no timer is left', async 
   controller.abort();
   t.match(await done, { end: 'cancelled', passed: false, timedOut: false, attempts: 0 });
   t.equal(clock.timers, 1, 'only the aborted round\'s own sleep is left, and it is harmless');
+});
+
+t.test('cancel through a CancelScope: the loop ends at once even while its round never settles, and cancels the round', async (t) => {
+  const clock = new FakeClock();
+  let roundScope: CancelScope | undefined;
+  // A round that ignores cancellation: only the loop's own stop can end the run.
+  const round: RunRound = (_checks, scope) => {
+    roundScope = scope;
+    return new Promise(() => {});
+  };
+  const scope = new CancelScope();
+  const done = runLoop(options('liveness'), [check(1)], round, { clock, signal: scope });
+  await clock.advance(0);
+  t.equal(roundScope?.cancelled, false, 'a round in flight');
+  scope.cancel();
+  t.match(await done, { end: 'cancelled', attempts: 0 });
+  t.equal(roundScope?.cancelled, true, 'the round in flight was cancelled');
+  t.equal(clock.timers, 0, 'no timer left');
+  const never = runLoop(options('liveness'), [check(1)], round, { clock, signal: scope });
+  t.match(await never, { end: 'cancelled', attempts: 0 }, 'a cancelled scope starts nothing');
+  t.equal(clock.timers, 0);
 });
 
 t.test('routing: never ends, tells each round its verdict, and moves it only at a threshold', async (t) => {

@@ -5,6 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import t, { type Test } from 'tap';
 import { NativeProbe } from '../../src/probes/native.js';
 import type { ProbeEnd } from '../../src/probes/probe.js';
+import { FakeClock } from '../helpers/fake-clock.js';
 
 const target = { app: 'web', instance: 'web-1', endpoint: (port: number) => ({ host: '127.0.0.1', port }) };
 
@@ -20,16 +21,26 @@ async function listener(t: Test) {
 }
 
 t.test('liveness: rounds every interval until cancel(), then nothing at all', async (t) => {
+  // Rounds on a fake clock, checks on real sockets: a round starts only when the test moves the clock, so that
+  // "nothing after cancel" does not race with a connection the kernel completed just before it.
   const server = await listener(t);
-  const probe = new NativeProbe();
+  const clock = new FakeClock();
+  const probe = new NativeProbe(256, clock);
   let rounds = 0;
   const ends: ProbeEnd[] = [];
   const handle = probe.liveness(target, { checks: [{ kind: 'tcp', port: server.port, timeoutMs: 200 }], intervalMs: 50, failureThreshold: 1 }, { round: () => rounds++, ready: () => {}, end: (end) => ends.push(end) });
-  await sleep(380);
-  t.ok(rounds >= 5 && rounds <= 9, `about one round per 50ms (${rounds})`);
+  for (let round = 1; round <= 5; round++) {
+    await clock.advance(round === 1 ? 0 : 50);
+    for (let i = 0; i < 200 && (rounds < round || server.connections() < round); i++) await sleep(5);
+    t.equal(rounds, round, `round ${round} at ${clock.now()}ms`);
+  }
+  await clock.advance(30);
+  t.equal(rounds, 5, 'none between ticks');
   handle.cancel();
+  t.equal(clock.timers, 0, 'no timer left');
   const [after, seen] = [rounds, server.connections()];
-  await sleep(200);
+  await clock.advance(1000);
+  await sleep(50);
   t.equal(rounds, after, 'no round after cancel');
   t.equal(server.connections(), seen, 'no connection after cancel');
   t.same(ends, []);
