@@ -1,11 +1,16 @@
 /** The library's public face: `import { Supervisor } from 'lifeguard'`. */
 export { Supervisor } from './supervisor/supervisor.js';
 export { TransitionLog, type LogFormat } from './supervisor/serve/transition-log.js';
-export { loadConfig, parseConfig, type LifeguardConfig, type HttpEndpointConfig } from './supervisor/config/config.js';
+export { loadConfig, parseConfig, type LifeguardConfig } from './supervisor/config/config.js';
+export type { HttpEndpointConfig } from './shared/http-config.js';
 export { SupervisorMetrics } from './supervisor/serve/metrics.js';
 export { startHttpEndpoint, type HttpEndpoint, type HttpEndpointOptions } from './supervisor/serve/http-server.js';
 export { StatusPage } from './supervisor/serve/status-page.js';
 export type * from './supervisor/spec/types.js';
+export type * from './shared/transition.js';
+export type * from './shared/status.js';
+export type { AppUser } from './shared/users.js';
+export type { RestartPolicy } from './shared/restart-policy.js';
 export type { SupervisorOptions, DockerSettings, SupervisorTuning } from './supervisor/config/options.js';
 export type { DestroyOutcome, Driver, LaunchRequest, LaunchResult, RunningInstance } from './supervisor/drivers/driver.js';
 export type { Exit } from './shared/exit.js';

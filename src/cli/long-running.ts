@@ -9,7 +9,7 @@
  * starts, so that a signal during start-up still stops what was started.
  */
 import { startHttpEndpoint, type EndpointSource, type HttpEndpoint, type MetricsExposition } from '../supervisor/serve/http-server.js';
-import type { HttpEndpointConfig } from '../supervisor/config/config.js';
+import type { HttpEndpointConfig } from '../shared/http-config.js';
 import type { PageRoutes } from '../supervisor/serve/status-page.js';
 import { takeSignal, TERMINATING_SIGNALS } from './signals.js';
 

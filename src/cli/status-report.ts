@@ -8,7 +8,7 @@ import { Deadline } from '../checks/deadline.js';
 import { LifeguardFailure, usageError } from '../checks/errors.js';
 import { formatAddress } from '../checks/errors.js';
 import { parseListenAddress } from '../shared/listen-address.js';
-import type { AppStatus, ContainmentStatus, SupervisorStatus } from '../supervisor/spec/types.js';
+import type { AppStatus, ContainmentStatus, SupervisorStatus } from '../shared/status.js';
 
 export interface StatusQuery {
   /** `host:port` of the supervisor's http.listen. */

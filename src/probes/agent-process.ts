@@ -7,8 +7,8 @@
  */
 import { type ChildProcess, spawn, type StdioOptions } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import { signalGroup } from '../supervisor/host/state-dir.js';
-import type { AppUser } from '../supervisor/spec/types.js';
+import { signalGroup } from '../shared/signal.js';
+import type { AppUser } from '../shared/users.js';
 import type { AgentRun, AgentRunner, AgentSink } from './agent-runner.js';
 
 /** The first word from a local agent may wait for its own start, which a loaded machine slows. */

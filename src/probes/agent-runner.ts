@@ -6,7 +6,7 @@
  * nothing.
  */
 import type { Exit } from '../shared/exit.js';
-import type { AppUser } from '../supervisor/spec/types.js';
+import type { AppUser } from '../shared/users.js';
 
 /** What an agent says, told as it happens. After exited() or failed(), nothing more. */
 export interface AgentSink {

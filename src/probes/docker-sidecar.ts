@@ -15,6 +15,7 @@ import { PassThrough } from 'node:stream';
 import { createInterface } from 'node:readline';
 import type Docker from 'dockerode';
 import type { AgentRun, AgentRunner, AgentSink } from './agent-runner.js';
+import { engineMessage } from '../shared/engine-message.js';
 
 export const AGENT_MOUNT = '/etc/lifeguard/healthcheck';
 
@@ -121,8 +122,3 @@ class SidecarContainer implements AgentRun {
   }
 }
 
-/** The engine's own complaint (`No such image: x`), without dockerode's `(HTTP code 404) …` wrapping. */
-export function engineMessage(error: unknown): string {
-  const { message, json } = error as { message?: string; json?: { message?: string } | null };
-  return json?.message ?? (message ?? String(error)).replace(/^\(HTTP code \d+\) /, '').split('\n')[0] ?? '';
-}

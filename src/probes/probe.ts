@@ -9,7 +9,7 @@ import type { CheckSpec } from '../checks/types.js';
 import type { AgentOutcome } from '../engine/types.js';
 import { failureReason } from '../protocol/report.js';
 import type { AgentRunner } from './agent-runner.js';
-import type { AppUser } from '../supervisor/spec/types.js';
+import type { AppUser } from '../shared/users.js';
 
 export interface Endpoint {
   readonly host: string;

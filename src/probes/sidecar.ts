@@ -16,7 +16,7 @@ import { type AgentRequest, agentArgv } from '../protocol/argv.js';
 import { readHeartbeat } from '../protocol/heartbeat.js';
 import { readJsonReport } from '../protocol/report.js';
 import { describeExit, type Exit } from '../shared/exit.js';
-import type { AppUser } from '../supervisor/spec/types.js';
+import type { AppUser } from '../shared/users.js';
 import { LocalAgentRunner } from './agent-process.js';
 import type { AgentRun, AgentRunner } from './agent-runner.js';
 import { type BootingAgent, Handoff } from './handoff.js';

@@ -4,6 +4,8 @@
  * opening ten thousand sockets together, where checks would time out waiting for the supervisor's own event
  * loop and fail apps that are fine. A check's timeout starts when the check does, so it still measures the app.
  */
+import { availableParallelism } from 'node:os';
+
 export class Limit {
   private active = 0;
   private readonly waiting: (() => void)[] = [];
@@ -52,4 +54,12 @@ export class Limit {
     if (next === undefined) this.active--;
     else next();
   };
+}
+
+/**
+ * Two agents booting per core keeps every core busy (an agent's boot is mostly CPU, with a little I/O) without
+ * a thousand of them thrashing a few cores, which made every one of them, and every instance, late.
+ */
+export function defaultAgentStartConcurrency(): number {
+  return Math.max(2, 2 * availableParallelism());
 }

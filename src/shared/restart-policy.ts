@@ -1,8 +1,33 @@
 /**
- * Diego's restart policy as pure arithmetic: the controller asks what to do after an unasked-for exit and
- * gets a delay or a give-up, so the numbers can be tested without processes or clocks.
+ * Diego's restart policy: its fields, their schema and defaults (an app's `restart`, and `lifeguard watch`'s),
+ * and the decision as pure arithmetic: the controller asks what to do after an unasked-for exit and gets a delay
+ * or a give-up, so the numbers can be tested without processes or clocks.
  */
-import type { RestartPolicy } from '../supervisor/spec/types.js';
+import { z } from 'zod';
+import { count, duration } from './config-fields.js';
+
+/** Diego's restart policy; every number configurable. */
+export interface RestartPolicy {
+  /** Crashes restarted at once before backoff starts. */
+  readonly immediate: number;
+  readonly backoffMinMs: number;
+  readonly backoffMaxMs: number;
+  /** Restarts after which the instance is given up. */
+  readonly maxRestarts: number;
+  /** A healthy stretch this long resets the crash count. */
+  readonly resetAfterMs: number;
+}
+
+/** What a policy gets for each field it leaves out (`lifeguard run`'s apps and `lifeguard watch` alike). Durations in ms. */
+export const RESTART_DEFAULTS = { immediate: 3, backoffMinMs: 30_000, backoffMaxMs: 16 * 60_000, maxRestarts: 200, resetAfterMs: 5 * 60_000 } as const satisfies RestartPolicy;
+
+export const restartSchema = z.strictObject({
+  immediate: count(0).default(RESTART_DEFAULTS.immediate),
+  backoffMin: duration(true).default(RESTART_DEFAULTS.backoffMinMs),
+  backoffMax: duration(true).default(RESTART_DEFAULTS.backoffMaxMs),
+  maxRestarts: count(0).default(RESTART_DEFAULTS.maxRestarts),
+  resetAfter: duration(false).default(RESTART_DEFAULTS.resetAfterMs),
+}, { error: 'expected an object' });
 
 export type RestartDecision =
   | { readonly kind: 'restart'; readonly delayMs: number; readonly restarts: number }

@@ -1,6 +1,11 @@
 /** Users as /etc/passwd lists them: what an app's `user` names, with its uid and primary group. */
 import { readFileSync } from 'node:fs';
-import type { AppUser } from '../supervisor/spec/types.js';
+
+export interface AppUser {
+  readonly name: string;
+  readonly uid: number;
+  readonly gid: number;
+}
 
 /** By name, or by a numeric uid; undefined when /etc/passwd has no such entry. */
 export function lookupUser(user: string, passwd = '/etc/passwd'): AppUser | undefined {

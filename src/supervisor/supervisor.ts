@@ -6,7 +6,6 @@
 import { EventEmitter } from 'node:events';
 import { resolve } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
-import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { LifeguardFailure, usageError } from '../checks/errors.js';
 import type { CheckSpec } from '../checks/types.js';
@@ -14,7 +13,7 @@ import { type AppChange, AppController } from './app/app-controller.js';
 import type { Driver } from './drivers/driver.js';
 import { addBuiltInDrivers } from './built-in-drivers.js';
 import { Containment } from './host/containment.js';
-import { Limit } from '../shared/limit.js';
+import { defaultAgentStartConcurrency, Limit } from '../shared/limit.js';
 import { NativeProbe } from '../probes/native.js';
 import { OneshotProbe, oneshotRunner } from '../probes/oneshot.js';
 import type { LivenessPlan, Probe } from '../probes/probe.js';
@@ -23,7 +22,9 @@ import { preflight } from './preflight.js';
 import { StateDir } from './host/state-dir.js';
 import { StateLock } from './host/state-lock.js';
 import type { SupervisorOptions } from './config/options.js';
-import { type AppEndpoints, type AppSpec, type Claim, type DriverName, isRoutingTransition, type ProbeStrategy, type SupervisorEvents, type SupervisorStatus, type Transition } from './spec/types.js';
+import type { AppEndpoints, Claim, SupervisorStatus } from '../shared/status.js';
+import type { AppSpec, DriverName, ProbeStrategy, SupervisorEvents } from './spec/types.js';
+import { isRoutingTransition, type Transition } from '../shared/transition.js';
 
 const DEFAULT_AGENT = fileURLToPath(new URL('../../bin/healthcheck.cjs', import.meta.url));
 const PREWARM_PING_INTERVAL_MS = 3000;
@@ -279,14 +280,6 @@ function fixedSettingChanged(was: SupervisorOptions, next: SupervisorOptions): s
 
 function refused(detail: string): LifeguardFailure {
   return new LifeguardFailure(usageError(detail));
-}
-
-/**
- * Two agents booting per core keeps every core busy (an agent's boot is mostly CPU, with a little I/O) without
- * a thousand of them thrashing a few cores, which made every one of them, and every instance, late.
- */
-export function defaultAgentStartConcurrency(): number {
-  return Math.max(2, 2 * availableParallelism());
 }
 
 /** OpenWhisk pings a prewarmed container's port over TCP: its first port, else the port its first check names. */

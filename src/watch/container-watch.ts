@@ -15,7 +15,8 @@
  */
 import { formatDuration } from '../checks/duration.js';
 import { decideRestart } from '../shared/restart-policy.js';
-import type { InstanceState, RestartPolicy, Transition } from '../supervisor/spec/types.js';
+import type { InstanceState, Transition } from '../shared/transition.js';
+import type { RestartPolicy } from '../shared/restart-policy.js';
 import type { Clock, Timer } from '../checks/clock.js';
 
 export type WatchAction = 'restart' | 'stop';

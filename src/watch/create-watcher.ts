@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { Limit } from '../shared/limit.js';
 import { NativeProbe } from '../probes/native.js';
 import { SidecarProbe } from '../probes/sidecar.js';
-import { defaultAgentStartConcurrency } from '../supervisor/supervisor.js';
+import { defaultAgentStartConcurrency } from '../shared/limit.js';
 import { ownerTag } from '../shared/owner.js';
 import { type Clock, wallClock } from '../checks/clock.js';
 import { DockerEngine } from './engine.js';

@@ -3,7 +3,7 @@
  * app (compose service, or container name) lists its watched containers as instances, `desired` being how many
  * are watched; there is no prewarm pool and no pid (the engine holds the process).
  */
-import type { SupervisorStatus } from '../supervisor/spec/types.js';
+import type { SupervisorStatus } from '../shared/status.js';
 import type { WatchedStatus } from './watcher.js';
 
 export function endpointStatus(watched: readonly WatchedStatus[]): SupervisorStatus {

@@ -6,7 +6,7 @@
 import { createInterface } from 'node:readline';
 import type Docker from 'dockerode';
 import { dockerClient } from '../shared/docker-client.js';
-import { engineMessage } from '../probes/docker-sidecar.js';
+import { engineMessage } from '../shared/engine-message.js';
 import { engineSocket } from '../shared/engine-socket.js';
 import { Deadline } from '../checks/deadline.js';
 import type { Selector } from './selector.js';

@@ -3,7 +3,7 @@
  * supervisor's). The gauge is read from the watcher's status at scrape time; the counters follow its events.
  */
 import { Counter, Gauge, Registry } from 'prom-client';
-import type { Transition } from '../supervisor/spec/types.js';
+import type { Transition } from '../shared/transition.js';
 import type { WatchState } from './container-watch.js';
 import type { ActionEvent, EngineState, WatchedStatus } from './watcher.js';
 

@@ -10,8 +10,10 @@ import { checkSchema, describeIssue, toCheckSpec } from '../checks/definition.js
 import { LifeguardFailure, usageError } from '../checks/errors.js';
 import { parseCheckUrl } from '../checks/parse.js';
 import type { CheckSpec } from '../checks/types.js';
-import { CHECK_DEFAULTS, checkHttp, count, duration, got, httpSchema, nonEmptyString, restartSchema, socketPathSchema, unreadable, type HttpEndpointConfig } from '../supervisor/config/config.js';
-import type { RestartPolicy } from '../supervisor/spec/types.js';
+import { CHECK_DEFAULTS, count, duration, got, nonEmptyString, socketPathSchema, unreadable } from '../shared/config-fields.js';
+import { checkHttp, httpSchema, type HttpEndpointConfig } from '../shared/http-config.js';
+import { restartSchema } from '../shared/restart-policy.js';
+import type { RestartPolicy } from '../shared/restart-policy.js';
 import type { WatchRules } from './container-watch.js';
 import type { CheckPlan } from './probe-health.js';
 import { DEFAULT_WATCH_LABEL, parseLabelMatch, type Selection } from './selector.js';

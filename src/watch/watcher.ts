@@ -14,9 +14,9 @@
  */
 import { EventEmitter } from 'node:events';
 import { LifeguardFailure, usageError } from '../checks/errors.js';
-import { engineUnreachable } from '../supervisor/drivers/docker.js';
-import { engineMessage } from '../probes/docker-sidecar.js';
-import type { Transition } from '../supervisor/spec/types.js';
+import { engineUnreachable } from '../shared/engine-message.js';
+import { engineMessage } from '../shared/engine-message.js';
+import type { Transition } from '../shared/transition.js';
 import type { Clock, Timer } from '../checks/clock.js';
 import { ContainerWatch, type Lineage, type WatchAction, type WatchRules, type WatchState } from './container-watch.js';
 import type { ContainerFacts, Engine, EngineEvent, EventSubscription, ProbeRecord } from './engine.js';

@@ -2,7 +2,7 @@
 // the app looks whole on its old version.
 import t from 'tap';
 import { statusProblems } from '../../src/cli/status-report.js';
-import type { AppStatus, InstanceStatus } from '../../src/supervisor/spec/types.js';
+import type { AppStatus, InstanceStatus } from '../../src/shared/status.js';
 
 const healthy = (id: string): InstanceStatus => ({ id, state: 'healthy', address: '127.0.0.1:1', pid: 1, restarts: 0, since: '2026-12-06T00:00:00.000Z', checks: [], routable: true });
 const app = (fields: Partial<AppStatus>): AppStatus => ({ name: 'web', desired: 2, prewarmDesired: 0, instances: [healthy('web-1'), healthy('web-2')], prewarm: [], ...fields });

@@ -4,7 +4,7 @@
  * first from null; routing lines chain among themselves, the routing state machine's own); every failure (crashed, unhealthy, timed-out) reaches `destroyed`; and every failed instance's
  * `destroyed` is followed by a reschedule or a give-up, unless the supervisor was stopping by then.
  */
-import { isRoutingTransition, type Transition } from '../../src/supervisor/spec/types.js';
+import { isRoutingTransition, type Transition } from '../../src/shared/transition.js';
 
 const FAILURES: ReadonlySet<string> = new Set(['crashed', 'unhealthy', 'timed-out']);
 

@@ -3,7 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer } from 'node:net';
 import t from 'tap';
-import type { Transition } from '../../src/supervisor/spec/types.js';
+import type { Transition } from '../../src/shared/transition.js';
 import { fixtureApp, MARKER } from './apps.js';
 import { auditLog } from '../helpers/log-audit.js';
 import { runCli, stopCleanly } from './cli-supervisor.js';

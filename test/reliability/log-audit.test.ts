@@ -1,7 +1,7 @@
 // The log audit the fault tests and the soak rely on must itself catch what it claims to.
 import t from 'tap';
 import { auditLog } from '../helpers/log-audit.js';
-import type { RoutingTransition, StateTransition, Transition, TransitionFacts } from '../../src/supervisor/spec/types.js';
+import type { RoutingTransition, StateTransition, Transition, TransitionFacts } from '../../src/shared/transition.js';
 
 const line = (instance: string, from: StateTransition['from'], to: StateTransition['to'], msg = '', reason?: string, facts: TransitionFacts = {}): Transition => ({
   time: '', level: 'info', app: 'web', instance, from, to, msg, ...(reason === undefined ? {} : { reason }), ...facts,

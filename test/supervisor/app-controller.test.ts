@@ -5,7 +5,7 @@ import { AppController } from '../../src/supervisor/app/app-controller.js';
 import type { Driver, RunningInstance } from '../../src/supervisor/drivers/driver.js';
 import type { Probe, ProbeObserver } from '../../src/probes/probe.js';
 import { StateDir } from '../../src/supervisor/host/state-dir.js';
-import type { Transition } from '../../src/supervisor/spec/types.js';
+import type { Transition } from '../../src/shared/transition.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 import { appSpec } from './harness.js';
 

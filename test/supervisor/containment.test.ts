@@ -13,7 +13,7 @@ import { ProcessDriver } from '../../src/supervisor/drivers/process.js';
 import { isRunning, marked, STATE_DIR_ENV } from '../../src/supervisor/host/state-dir.js';
 import { Supervisor } from '../../src/supervisor/supervisor.js';
 import { LifeguardFailure } from '../../src/checks/errors.js';
-import type { ContainmentStatus } from '../../src/supervisor/spec/types.js';
+import type { ContainmentStatus } from '../../src/shared/status.js';
 import { tempDir } from '../helpers/temp-dir.js';
 import { AGENT, appSpec, ensureAgent, supervise, to } from './harness.js';
 

@@ -5,7 +5,7 @@ import t from 'tap';
 import { isRunning, readProcStat } from '../../src/supervisor/host/state-dir.js';
 import { Supervisor } from '../../src/supervisor/supervisor.js';
 import type { SupervisorOptions } from '../../src/supervisor/config/options.js';
-import type { Transition } from '../../src/supervisor/spec/types.js';
+import type { Transition } from '../../src/shared/transition.js';
 import { AGENT, appSpec, ensureAgent, recordedPids, ROOT, STRATEGIES } from './harness.js';
 import { tempDir } from '../helpers/temp-dir.js';
 

@@ -12,7 +12,8 @@ import { DockerDriver } from '../../src/supervisor/drivers/docker.js';
 import { ownerTag } from '../../src/shared/owner.js';
 import { Supervisor } from '../../src/supervisor/supervisor.js';
 import type { SupervisorOptions } from '../../src/supervisor/config/options.js';
-import type { AppSpec, ProbeStrategy, Transition } from '../../src/supervisor/spec/types.js';
+import type { AppSpec, ProbeStrategy } from '../../src/supervisor/spec/types.js';
+import type { Transition } from '../../src/shared/transition.js';
 import { appSpec, ROOT, STRATEGIES, supervise, to } from './harness.js';
 import { tempDir } from '../helpers/temp-dir.js';
 

@@ -9,7 +9,8 @@ import { isRunning } from '../../src/supervisor/host/state-dir.js';
 import type { Driver } from '../../src/supervisor/drivers/driver.js';
 import { Supervisor } from '../../src/supervisor/supervisor.js';
 import type { SupervisorOptions, SupervisorTuning } from '../../src/supervisor/config/options.js';
-import type { AppSpec, ProbeStrategy, Transition } from '../../src/supervisor/spec/types.js';
+import type { AppSpec, ProbeStrategy } from '../../src/supervisor/spec/types.js';
+import type { Transition } from '../../src/shared/transition.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));

@@ -6,7 +6,8 @@ import t from 'tap';
 import { CheckHistory, FleetHistory, LATENCY_BUCKET_MS, Ring } from '../../src/supervisor/app/history.js';
 import { startHttpEndpoint } from '../../src/supervisor/serve/http-server.js';
 import { SupervisorMetrics } from '../../src/supervisor/serve/metrics.js';
-import type { SupervisorEvents, Transition } from '../../src/supervisor/spec/types.js';
+import type { SupervisorEvents } from '../../src/supervisor/spec/types.js';
+import type { Transition } from '../../src/shared/transition.js';
 import { appSpec, supervise, to } from './harness.js';
 
 t.test('an instance keeps its last checkHistory rounds, oldest first, in status() and GET /status', async (t) => {

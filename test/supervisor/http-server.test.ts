@@ -6,7 +6,8 @@ import t, { type Test } from 'tap';
 import { LifeguardFailure } from '../../src/checks/errors.js';
 import { startHttpEndpoint, type HttpEndpoint, type HttpEndpointOptions } from '../../src/supervisor/serve/http-server.js';
 import { SupervisorMetrics } from '../../src/supervisor/serve/metrics.js';
-import type { Claim, SupervisorEvents, SupervisorStatus } from '../../src/supervisor/spec/types.js';
+import type { Claim, SupervisorStatus } from '../../src/shared/status.js';
+import type { SupervisorEvents } from '../../src/supervisor/spec/types.js';
 
 const since = '2026-01-01T00:00:00.000Z';
 

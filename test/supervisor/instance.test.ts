@@ -5,7 +5,7 @@ import type { Exit } from '../../src/shared/exit.js';
 import { Instance, type InstanceContext } from '../../src/supervisor/app/instance.js';
 import type { Probe, ProbeObserver, RoutingObserver } from '../../src/probes/probe.js';
 import { StateDir } from '../../src/supervisor/host/state-dir.js';
-import type { Transition } from '../../src/supervisor/spec/types.js';
+import type { Transition } from '../../src/shared/transition.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 import { appSpec } from './harness.js';
 

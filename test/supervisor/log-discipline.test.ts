@@ -3,7 +3,7 @@ import { Writable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import t from 'tap';
 import { TransitionLog } from '../../src/supervisor/serve/transition-log.js';
-import type { Transition } from '../../src/supervisor/spec/types.js';
+import type { Transition } from '../../src/shared/transition.js';
 import { appSpec, ensureAgent, STRATEGIES, supervise, to } from './harness.js';
 
 for (const probe of STRATEGIES) {

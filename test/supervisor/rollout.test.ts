@@ -7,7 +7,8 @@ import t from 'tap';
 import { planRollout } from '../../src/supervisor/app/rollout.js';
 import { renderStatus } from '../../src/cli/status-report.js';
 import type { Supervisor } from '../../src/supervisor/supervisor.js';
-import type { AppSpec, Transition } from '../../src/supervisor/spec/types.js';
+import type { AppSpec } from '../../src/supervisor/spec/types.js';
+import type { Transition } from '../../src/shared/transition.js';
 import { tempDir } from '../helpers/temp-dir.js';
 import { appSpec, show, supervise, to, type Harness } from './harness.js';
 

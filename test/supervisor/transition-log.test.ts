@@ -1,7 +1,7 @@
 import { Writable } from 'node:stream';
 import t from 'tap';
 import { jsonLine, textLine, TransitionLog } from '../../src/supervisor/serve/transition-log.js';
-import type { Transition } from '../../src/supervisor/spec/types.js';
+import type { Transition } from '../../src/shared/transition.js';
 
 const unhealthy: Transition = {
   time: '2025-01-02T03:04:05.678Z',

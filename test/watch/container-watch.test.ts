@@ -2,7 +2,7 @@
 // minimum unhealthy duration, the restart policy's backoff and give-up, dry run.
 import t from 'tap';
 import { ContainerWatch, type Lineage, type WatchAction, type WatchRules } from '../../src/watch/container-watch.js';
-import type { Transition } from '../../src/supervisor/spec/types.js';
+import type { Transition } from '../../src/shared/transition.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 
 const RULES: WatchRules = {

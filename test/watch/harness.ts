@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import Docker from 'dockerode';
 import type { Test } from 'tap';
-import type { Transition } from '../../src/supervisor/spec/types.js';
+import type { Transition } from '../../src/shared/transition.js';
 import type { Watcher } from '../../src/watch/watcher.js';
 import { ROOT } from '../supervisor/harness.js';
 

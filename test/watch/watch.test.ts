@@ -6,7 +6,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import t, { type Test } from 'tap';
-import type { Transition } from '../../src/supervisor/spec/types.js';
+import type { Transition } from '../../src/shared/transition.js';
 import { createWatcher } from '../../src/watch/create-watcher.js';
 import { parseWatchSettings } from '../../src/watch/settings.js';
 import type { Watcher } from '../../src/watch/watcher.js';

@@ -6,7 +6,7 @@ import type { ContainerFacts, Engine, EngineEvent, EventSubscription } from '../
 import { Selector } from '../../src/watch/selector.js';
 import { EXIT_SETTLE_MS, STALE_INTERVALS, Watcher, type EngineState } from '../../src/watch/watcher.js';
 import type { WatchRules } from '../../src/watch/container-watch.js';
-import type { Transition } from '../../src/supervisor/spec/types.js';
+import type { Transition } from '../../src/shared/transition.js';
 import { FakeClock, settle } from '../helpers/fake-clock.js';
 
 const RULES: WatchRules = {

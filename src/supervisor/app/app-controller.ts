@@ -16,7 +16,9 @@ import { PrewarmPool } from './prewarm-pool.js';
 import type { LivenessPlan, Probe } from '../../probes/probe.js';
 import { decideRestart } from '../../shared/restart-policy.js';
 import { DEFAULT_ROLLOUT, planRollout } from './rollout.js';
-import type { AppSpec, AppStatus, Claim, RoutedEndpoint, TransitionCause, TransitionFacts } from '../spec/types.js';
+import type { AppSpec } from '../spec/types.js';
+import type { AppStatus, Claim, RoutedEndpoint } from '../../shared/status.js';
+import type { TransitionCause, TransitionFacts } from '../../shared/transition.js';
 
 /** What a spec runs on: its driver, its probing strategy, the ping of its prewarmed instances. */
 export interface SpecResources {

@@ -4,7 +4,9 @@
  * each app's check latency over the last minutes in fixed buckets.
  */
 import type { EventEmitter } from 'node:events';
-import type { CheckEvent, CheckRecord, SupervisorEvents, Transition } from '../spec/types.js';
+import type { CheckEvent, CheckRecord } from '../../shared/status.js';
+import type { SupervisorEvents } from '../spec/types.js';
+import type { Transition } from '../../shared/transition.js';
 
 /** Check results kept per instance when the app does not say (Docker keeps 5). */
 export const DEFAULT_CHECK_HISTORY = 10;

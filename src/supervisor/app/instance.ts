@@ -15,7 +15,9 @@ import { describeExit, type Exit } from '../../shared/exit.js';
 import { CheckHistory, DEFAULT_CHECK_HISTORY } from './history.js';
 import type { LivenessPlan, Phase, Probe, ProbeEnd, ProbeHandle, ProbeObserver, ProbeTarget, RoutingProbe } from '../../probes/probe.js';
 import { STATE_DIR_ENV, type StateDir, trackProcess } from '../host/state-dir.js';
-import type { AppSpec, CheckRecord, InstanceState, InstanceStatus, RoutingCause, RoutingState, Transition, TransitionCause, TransitionFacts } from '../spec/types.js';
+import type { AppSpec } from '../spec/types.js';
+import type { CheckRecord, InstanceStatus } from '../../shared/status.js';
+import type { InstanceState, RoutingCause, RoutingState, Transition, TransitionCause, TransitionFacts } from '../../shared/transition.js';
 
 const NEXT: { readonly [S in InstanceState | 'new']: readonly InstanceState[] } = {
   new: ['scheduled'],

@@ -5,7 +5,7 @@
  */
 import { type Clock, realClock, type Timer } from '../../checks/clock.js';
 import type { Instance } from './instance.js';
-import type { Claim } from '../spec/types.js';
+import type { Claim } from '../../shared/status.js';
 
 export interface PoolSource {
   /** Prewarmed instances that are healthy and unclaimed, best first. */

@@ -9,27 +9,19 @@ import { dirname, resolve } from 'node:path';
 import { isNode, LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
 import { checkSchema, describeIssue, entryCheck, parseCheckDefinition, port, type CheckEntry } from '../../checks/definition.js';
-import { parseDuration } from '../../checks/duration.js';
 import { LifeguardFailure, usageError } from '../../checks/errors.js';
-import { MAX_DURATION_MS, type CheckDefaults } from '../../checks/parse.js';
 import { CPU_PERIOD_US } from '../host/cgroup.js';
-import { socketSetting } from '../../shared/engine-socket.js';
 import { DEFAULT_CHECK_HISTORY } from '../app/history.js';
 import { DEFAULT_OUTPUT } from '../host/output.js';
 import { DEFAULT_ROLLOUT } from '../app/rollout.js';
-import { isLoopback, parseListenAddress } from '../../shared/listen-address.js';
 import type { SupervisorOptions } from './options.js';
-import type { AppSpec, AppUser, RoutingPlan } from '../spec/types.js';
+import type { AppSpec, RoutingPlan } from '../spec/types.js';
+import type { AppUser } from '../../shared/users.js';
 import { lookupUser } from '../../shared/users.js';
+import { CHECK_DEFAULTS, count, duration, type Fail, got, nonEmptyString, socketPathSchema, unreadable } from '../../shared/config-fields.js';
+import { checkHttp, httpSchema, type HttpEndpointConfig } from '../../shared/http-config.js';
+import { RESTART_DEFAULTS, restartSchema } from '../../shared/restart-policy.js';
 import { nearMiss } from '../../checks/near-miss.js';
-
-export interface HttpEndpointConfig {
-  /** `host:port`, an IP literal; loopback unless allowNonLoopback. */
-  readonly listen: string;
-  /** When set, every request must carry `Authorization: Bearer <token>`. */
-  readonly token?: string;
-  readonly allowNonLoopback?: boolean;
-}
 
 export interface LifeguardConfig {
   readonly supervisor: SupervisorOptions;
@@ -49,19 +41,13 @@ export const APP_DEFAULTS = {
   driver: 'process',
   gracePeriodMs: 10_000,
   prewarm: 0,
-  restart: { immediate: 3, backoffMinMs: 30_000, backoffMaxMs: 16 * 60_000, maxRestarts: 200, resetAfterMs: 5 * 60_000 },
+  restart: RESTART_DEFAULTS,
 } as const satisfies Partial<AppSpec>;
 
 /** An app's `routing` section, field by field. Durations in ms. */
 export const ROUTING_DEFAULTS = { intervalMs: 2_000, failureThreshold: 1, successThreshold: 1, drainMs: 0 } as const;
 
 export const DEFAULT_STATE_DIR = '.lifeguard';
-
-/** Diego's check definition leaves host, HTTP statuses and headers unsaid; these are the agent's own defaults. */
-export const CHECK_DEFAULTS: CheckDefaults = {
-  timeoutMs: 1000,
-  http: { expectStatus: [{ min: 200, max: 200 }], headers: [], followRedirects: false },
-};
 
 // Usable as a URL path segment (POST /apps/<name>/claim), a file name in the state directory and a container name.
 const APP_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/;
@@ -70,42 +56,6 @@ const ENV_NAME = /^[^=\0]+$/;
 // execve takes C strings: a NUL would make spawn() throw, quoting the whole environment in its message.
 const NO_NUL = /^[^\0]*$/;
 const NUL_ERROR = 'expected a string without NUL characters';
-
-export function duration(allowZero: boolean) {
-  const expected = `expected a Go duration such as 500ms, 2s or 1m30s${allowZero ? '' : ', above 0'}`;
-  return z.unknown().transform((value, ctx) => {
-    const ms = typeof value === 'string' ? parseDuration(value) : undefined;
-    if (ms === undefined || (ms === 0 && !allowZero) || ms > MAX_DURATION_MS) {
-      ctx.addIssue({ code: 'custom', message: `${expected}${got(value)}` });
-      return z.NEVER;
-    }
-    return ms;
-  });
-}
-
-export function count(min: number) {
-  const error = `expected an integer of at least ${min}`;
-  return z.int({ error }).min(min, { error });
-}
-
-export const nonEmptyString = (what: string) => z.string({ error: `expected ${what}` }).min(1, { error: `expected ${what}` });
-
-/** The engine's socket, as a path or Docker's `unix:///path` (engine-socket.ts); parsed to the path. */
-export const socketPathSchema = (example: string) =>
-  nonEmptyString(`a unix socket path such as ${example}`).transform((value, ctx) => {
-    const parsed = socketSetting(value);
-    if ('path' in parsed) return parsed.path;
-    ctx.addIssue({ code: 'custom', message: parsed.problem, input: value });
-    return z.NEVER;
-  });
-
-export const restartSchema = z.strictObject({
-  immediate: count(0).default(APP_DEFAULTS.restart.immediate),
-  backoffMin: duration(true).default(APP_DEFAULTS.restart.backoffMinMs),
-  backoffMax: duration(true).default(APP_DEFAULTS.restart.backoffMaxMs),
-  maxRestarts: count(0).default(APP_DEFAULTS.restart.maxRestarts),
-  resetAfter: duration(false).default(APP_DEFAULTS.restart.resetAfterMs),
-}, { error: 'expected an object' });
 
 // How a changed app is rolled: Kubernetes' RollingUpdate numbers, as counts of instances.
 const rolloutSchema = z.strictObject({
@@ -204,13 +154,7 @@ const appSchema = z.strictObject({
 
 type RawApp = z.infer<typeof appSchema>;
 type ResolvedApp = Omit<RawApp, 'env'> & { readonly env: Readonly<Record<string, string>> };
-type Fail = (path: PropertyKey[], message: string) => void;
 
-export const httpSchema = z.strictObject({
-  listen: z.string({ error: 'expected an address such as 127.0.0.1:9464' }),
-  token: nonEmptyString('a non-empty token').optional(),
-  allowNonLoopback: z.boolean({ error: 'expected true or false' }).optional(),
-}, { error: 'expected an object' });
 
 // The docker driver's engine and sidecars (DockerSettings); absent fields take dockerode's and the driver's defaults.
 const dockerSchema = z.strictObject({
@@ -304,15 +248,6 @@ function checkApp(app: RawApp, fail: Fail): void {
   if (app.rollout.maxSurge === 0 && app.rollout.maxUnavailable === 0) fail(['rollout'], 'maxSurge and maxUnavailable cannot both be 0 (a roll could then never start a replacement nor stop an instance)');
 }
 
-export function checkHttp(http: z.infer<typeof httpSchema>, fail: Fail): void {
-  const address = parseListenAddress(http.listen);
-  if (address === undefined) {
-    fail(['http', 'listen'], `expected an IP address and port such as 127.0.0.1:9464 or [::1]:9464${got(http.listen)}`);
-  } else if (!isLoopback(address.host) && http.allowNonLoopback !== true) {
-    fail(['http', 'listen'], `expected a loopback address (127.0.0.0/8, ::1) or allowNonLoopback${got(http.listen)}`);
-  }
-}
-
 /** Each value as given, or read from `from` (the supervisor's environment), or left out when deferred; reserved and unset names are refused. */
 function resolveEnv(entries: RawApp['env'], from: NodeJS.ProcessEnv | 'deferred', fail: Fail): Record<string, string> {
   const resolved: Record<string, string> = {};
@@ -343,11 +278,6 @@ function resolveUser(user: string, fail: (message: string) => void): AppUser | u
   const found = lookupUser(user);
   if (found === undefined) fail(`no such user in /etc/passwd${got(user)}`);
   return found;
-}
-
-/** The value as written, for custom issues (describeIssue quotes only the ones zod raises itself). */
-export function got(value: unknown): string {
-  return value === undefined ? '' : `, got ${JSON.stringify(value)}`;
 }
 
 function entryPort(entry: CheckEntry): number {
@@ -529,19 +459,6 @@ function withoutSecrets(error: z.ZodError): z.ZodError {
     if (env >= 0) (issue as { path: PropertyKey[] }).path = issue.path.map((key, i) => (i > env && typeof key === 'string' ? key.replace(/=.*/s, '=...') : key));
   }
   return error;
-}
-
-const UNREADABLE: Record<string, string> = {
-  ENOENT: 'no such file',
-  EACCES: 'permission denied',
-  EISDIR: 'it is a directory',
-  ENOTDIR: 'a part of its path is not a directory',
-};
-
-/** Why a file (a config, a watch file) cannot be read, in words rather than an errno's name. */
-export function unreadable(error: unknown): string {
-  const code = (error as NodeJS.ErrnoException).code;
-  return UNREADABLE[code ?? ''] ?? code ?? String(error);
 }
 
 function configError(detail: string): LifeguardFailure {

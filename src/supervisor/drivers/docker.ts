@@ -15,7 +15,8 @@ import type Docker from 'dockerode';
 import { settlesWithin } from '../../checks/deadline.js';
 import { LifeguardFailure, usageError } from '../../checks/errors.js';
 import { dockerClient } from '../../shared/docker-client.js';
-import { ContainerAgentRunner, engineMessage } from '../../probes/docker-sidecar.js';
+import { ContainerAgentRunner } from '../../probes/docker-sidecar.js';
+import { engineMessage, engineUnreachable } from '../../shared/engine-message.js';
 import type { Exit } from '../../shared/exit.js';
 import type { Endpoint } from '../../probes/probe.js';
 import type { DestroyOutcome, Driver, LaunchRequest, LaunchResult, RunningInstance } from './driver.js';
@@ -112,11 +113,6 @@ export class DockerDriver implements Driver {
 }
 
 const CONFIG_SETTING = 'docker.socketPath in the config';
-
-/** The one line for an engine that does not answer, and where its socket is set (`setting`, or DOCKER_HOST). */
-export function engineUnreachable(socket: string, error: unknown, setting: string): string {
-  return `cannot reach the Docker engine at ${socket}: ${engineMessage(error)} (set ${setting}, or DOCKER_HOST)`;
-}
 
 /**
  * What `lifeguard validate` can know of docker apps before any start: the engine answers, and it has every image

@@ -10,8 +10,9 @@ import { type CgroupHost, CONTROLLERS, readCgroupHost, unifiedControllers } from
 import { CgroupV1Tree } from './cgroup-v1.js';
 import { CgroupV2Tree } from './cgroup-v2.js';
 import { ownerTag } from '../../shared/owner.js';
-import { marked, signal, STATE_DIR_ENV, waitGone } from './state-dir.js';
-import type { ContainmentStatus } from '../spec/types.js';
+import { marked, STATE_DIR_ENV, waitGone } from './state-dir.js';
+import { signal } from '../../shared/signal.js';
+import type { ContainmentStatus } from '../../shared/status.js';
 
 /**
  * `auto`: the cgroup flavour this host uses for its controllers, else the marker; `cgroup-v1`, `cgroup-v2`: that

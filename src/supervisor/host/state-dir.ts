@@ -8,6 +8,7 @@ import { readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'no
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { makeDirectory } from '../../shared/make-directory.js';
+import { signal, signalGroup } from '../../shared/signal.js';
 
 export interface TrackedProcess {
   readonly role: 'app' | 'agent';
@@ -144,20 +145,6 @@ export function isRunning(pid: number): boolean {
 
 function isZombie(stat: ProcStat): boolean {
   return stat.state === 'Z' || stat.state === 'X';
-}
-
-/** Signals a whole process group, SIGCONT included; a group that is already gone is not an error. */
-export function signalGroup(pgid: number, name: NodeJS.Signals): void {
-  signal(-pgid, name);
-}
-
-/** process.kill, for a pid or (negative) a group that may be gone already. */
-export function signal(pid: number, name: NodeJS.Signals): void {
-  try {
-    process.kill(pid, name);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ESRCH') throw error;
-  }
 }
 
 /**

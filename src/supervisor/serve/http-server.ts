@@ -14,7 +14,7 @@ import { LifeguardFailure, usageError } from '../../checks/errors.js';
 import { isLoopback, parseListenAddress, type ListenAddress } from '../../shared/listen-address.js';
 import { type EndpointFeed, endpointsBody, EndpointWatches } from './endpoint-watch.js';
 import type { PageRoutes } from './status-page.js';
-import type { AppEndpoints, AppStatus, Claim, InstanceStatus, SupervisorStatus } from '../spec/types.js';
+import type { AppEndpoints, AppStatus, Claim, InstanceStatus, SupervisorStatus } from '../../shared/status.js';
 
 export interface HttpEndpointOptions {
   /** `127.0.0.1:9464`, `[::1]:9464`; port 0 picks a free one (see HttpEndpoint.address). */

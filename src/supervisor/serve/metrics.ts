@@ -5,7 +5,9 @@
  * counters and the latency histogram follow the supervisor's events.
  */
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { InstanceState, SupervisorEvents, SupervisorStatus, Transition } from '../spec/types.js';
+import type { InstanceState, Transition } from '../../shared/transition.js';
+import type { SupervisorEvents } from '../spec/types.js';
+import type { SupervisorStatus } from '../../shared/status.js';
 
 export type CheckEvent = SupervisorEvents['check'][0];
 

@@ -12,7 +12,8 @@ import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { writeEvent } from './event-stream.js';
 import { FleetHistory } from '../app/history.js';
-import type { SupervisorEvents, SupervisorStatus } from '../spec/types.js';
+import type { SupervisorEvents } from '../spec/types.js';
+import type { SupervisorStatus } from '../../shared/status.js';
 import type { EventEmitter } from 'node:events';
 
 const COOKIE = 'lifeguard_token';

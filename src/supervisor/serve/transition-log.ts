@@ -3,7 +3,7 @@
  * Lines are written whole with one write() each, so that lines from many instances never interleave.
  */
 import type { Writable } from 'node:stream';
-import type { Transition } from '../spec/types.js';
+import type { Transition } from '../../shared/transition.js';
 
 export type LogFormat = 'json' | 'text';
 
