@@ -14,7 +14,7 @@ import { getSystemErrorName } from 'node:util';
 import { type Connect, type Connection, type ConnectionEvents, isReset } from './connection.js';
 import { openConnection as openSocketConnection, resetBehindEof } from './connection-node.js';
 
-// What dial.ts asks of its node:net sockets (TLS, gRPC), from here so that the Bun build swaps them with the rest.
+// What dial.ts asks of its node:net sockets (TLS, Unix sockets), from here so that the Bun build swaps them with the rest.
 export { refusalCause, resetBehindEnd } from './connection-node.js';
 import { MAX_HEADER_BYTES } from './reason.js';
 

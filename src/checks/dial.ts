@@ -7,33 +7,26 @@ import { openConnection, refusalCause, resetBehindEnd } from './connection-handl
 import { isReset } from './connection.js';
 import type { Resolved } from './errors.js';
 import { isIpLiteral } from './ip-literal.js';
-import { lookupErrorReason, oneLine, socketErrorReason, tlsErrorReason } from './reason.js';
+import { isTlsError, lookupErrorReason, oneLine, socketErrorReason, tlsErrorReason } from './reason.js';
 import type { TlsMaterial } from './tls-material.js';
 import type { TlsOptions } from './types.js';
 
-/**
- * Where to connect, and how. `host` is an IP literal or a DNS name; `alpn` is offered in the TLS handshake;
- * `socket`: the caller takes the connected node:net/node:tls socket itself (gRPC hands it to node:http2).
- */
+/** Where to connect, and how. `host` is an IP literal or a DNS name; `alpn` is offered in the TLS handshake. */
 export interface DialTarget {
   readonly host: string;
   readonly port: number;
-  /** A Unix domain socket to connect to instead of host and port (which then only name the peer); needs `socket`. */
+  /** A Unix domain socket to connect to instead of host and port (which then only name the peer). */
   readonly unixSocket?: string;
   readonly tls?: TlsOptions;
   readonly alpn?: readonly string[];
-  readonly socket?: boolean;
 }
 
 /** `credentials`: the check's own TLS files cannot be used; `tls`: the handshake failed, or would with these files. */
 export type DialPhase = 'lookup' | 'connect' | 'credentials' | 'tls';
 
 export interface DialHandlers {
-  /**
-   * The connection is up (TLS included). With `socket` asked for, the caller owns its events from now on;
-   * otherwise they keep coming here (`ended`, `failed`), and bytes go out through write().
-   */
-  connected(socket: Socket | TLSSocket | undefined): void;
+  /** The connection is up (TLS included): its events keep coming here (`ended`, `failed`), bytes go out through write(). */
+  connected(): void;
   /** The dial failed, or the connection did once up. */
   failed(phase: DialPhase, reason: string): void;
   /** The peer closed the connection once it was up. */
@@ -59,7 +52,7 @@ export const systemResolver: Resolver = async (name) => {
  * stall does not, since the caller's one deadline bounds the whole dial.
  *
  * A plain connection goes through connection.ts (node:net, or Bun.connect in the single executable); TLS and a
- * socket the caller takes go through node:net and node:tls, loaded then only.
+ * Unix socket go through node:net and node:tls, loaded then only.
  *
  * It owns the connection until close(), which ends it and makes every later event moot: the caller's deadline,
  * abort or verdict call close() and nothing of the dial outlives it (a lookup cannot be cancelled, so its answer
@@ -69,7 +62,7 @@ export class Dialer {
   private state: 'dialing' | 'connected' | 'closed' = 'dialing';
   /** A plain connection's. */
   private connection: Connection | undefined;
-  /** A TLS connection's, or one the caller takes. */
+  /** A TLS connection's, or a Unix socket's. */
   private socket: Socket | TLSSocket | undefined;
   /** The address being tried, or the last one tried. */
   private address: string | undefined;
@@ -138,7 +131,7 @@ export class Dialer {
     const address = addresses[index] as string;
     this.address = address;
     const next = index + 1 < addresses.length ? () => this.tryAddresses(addresses, index + 1) : undefined;
-    if (this.target.tls === undefined && this.target.socket !== true) this.plain(address, next);
+    if (this.target.tls === undefined) this.plain(address, next);
     else void this.viaNode(address, next);
   }
 
@@ -148,7 +141,7 @@ export class Dialer {
       connected: () => {
         if (this.connection !== connection || this.state !== 'dialing') return;
         this.state = 'connected';
-        this.handlers.connected(undefined);
+        this.handlers.connected();
       },
       data: (bytes) => {
         if (this.connection === connection && this.state === 'connected') this.onData?.(bytes);
@@ -218,13 +211,13 @@ export class Dialer {
   private connected(socket: Socket | TLSSocket, raw: Socket = socket): void {
     this.state = 'connected';
     socket.removeAllListeners('error');
-    if (this.target.socket === true) return this.handlers.connected(socket);
-    // A TLS connection whose events stay here: its cleartext, its errors and its close.
+    // Its cleartext, its errors and its close. A TLS alert after the handshake is TLS's (a TLS 1.3 server refuses a
+    // client certificate so).
     socket.on('data', (chunk: Buffer) => {
       if (this.socket === socket) this.onData?.(chunk);
     });
     socket.on('error', (err) => {
-      if (this.socket === socket && this.state === 'connected') this.fail('connect', socketErrorReason(err));
+      if (this.socket === socket && this.state === 'connected') this.fail(isTlsError(err) ? 'tls' : 'connect', socketErrorReason(err));
     });
     socket.on('end', () => {
       if (this.socket !== socket || this.state !== 'connected') return;
@@ -232,7 +225,7 @@ export class Dialer {
       if (reset === undefined) this.handlers.ended?.();
       else this.fail('connect', socketErrorReason(reset));
     });
-    this.handlers.connected(undefined);
+    this.handlers.connected();
   }
 
   private fail(phase: DialPhase, reason: string): void {

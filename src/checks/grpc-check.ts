@@ -1,27 +1,31 @@
 /**
- * One gRPC health check (grpc.health.v1.Health/Check) on Node's own HTTP/2 client: a fresh connection, one call,
- * a verdict on the reply's ServingStatus. Never rejects. Loaded only when a gRPC check runs (run-check.ts imports
- * it on demand), so node:http2 costs nothing to the other checks' start-up.
+ * One gRPC health check (grpc.health.v1.Health/Check): a fresh connection, one call on our own HTTP/2 client
+ * (http2/session.ts), a verdict on the reply's ServingStatus. Never rejects. Loaded only when a gRPC check runs
+ * (run-check.ts imports it on demand).
  *
  * Not @grpc/grpc-js: a health check is one unary call whose request and reply are a few bytes of protobuf, encoded
  * by hand below; the library adds about 420 KB to the agent's bundle and its loading doubles the start-up cost of
  * a `once` agent (README, "gRPC checks"), for channels, retries and load balancing that a check must not have.
+ * Not node:http2 either: loading it alone cost the Bun-built agent more than the rest of a gRPC check.
  */
 import type * as Zlib from 'node:zlib';
-import { connect as http2Connect, constants, type ClientHttp2Session, type ClientHttp2Stream, type IncomingHttpHeaders } from 'node:http2';
-import type { Socket } from 'node:net';
 import { monotonicMs } from './clock.js';
-import { resetBehindEnd } from './connection-handle.js';
 import { Dialer, type DialPhase, type Resolver } from './dial.js';
 import { type ErrorCode, formatAddress, type GrpcFacts, lifeguardError, type LifeguardError } from './errors.js';
 import { RESERVED_METADATA, wireValue } from './grpc-metadata.js';
-import { CHECK_CANCELLED, isTlsError, oneLine, socketErrorReason } from './reason.js';
+import { ERROR, errorName } from './http2/frames.js';
+import type { HeaderField } from './http2/hpack.js';
+import { type Headers, Http2Session } from './http2/session.js';
+import { HEADER_NAME, INVALID_HEADER_VALUE } from './parse.js';
+import { CHECK_CANCELLED, oneLine } from './reason.js';
 import type { CheckResult, GrpcCheckSpec } from './types.js';
 import { VERSION } from './version.js';
 
 const DEFAULT_USER_AGENT = `lifeguard-healthcheck/${VERSION}`;
 /** A HealthCheckResponse is a few bytes; a reply larger than this is not one, and is not held. */
 const MAX_REPLY_BYTES = 64 * 1024;
+/** HTTP/1's own fields, which HTTP/2 forbids in a request (RFC 9113 section 8.2.2): a server would refuse the call. */
+const CONNECTION_HEADERS: ReadonlySet<string> = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade']);
 
 /** grpc.health.v1.HealthCheckResponse.ServingStatus. */
 const SERVING_STATUS = ['UNKNOWN', 'SERVING', 'NOT_SERVING', 'SERVICE_UNKNOWN'] as const;
@@ -55,18 +59,17 @@ type GrpcEvent =
   | { readonly kind: 'abort' };
 
 /**
- * Owns the dial, the HTTP/2 session and stream, the one deadline timer and the abort listener; `finish` is the
- * only way out and releases them all. `phase` says which deadline runs: `connecting` (lookup, connect, TLS, the
- * server's HTTP/2 SETTINGS) under the connect deadline, then `calling` under the call's.
+ * Owns the dial (and through it the connection), the HTTP/2 session, the one deadline timer and the abort
+ * listener; `finish` is the only way out and releases them all. `phase` says which deadline runs: `connecting`
+ * (lookup, connect, TLS, the server's HTTP/2 SETTINGS) under the connect deadline, then `calling` under the call's.
  */
 class GrpcAttempt {
   private phase: 'connecting' | 'calling' | 'done' = 'connecting';
   private readonly started = monotonicMs();
   private timer: NodeJS.Timeout;
   private readonly dialer: Dialer;
-  private session: ClientHttp2Session | undefined;
-  private stream: ClientHttp2Stream | undefined;
-  private responseHeaders: IncomingHttpHeaders | undefined;
+  private session: Http2Session | undefined;
+  private responseHeaders: Headers | undefined;
   private reply: Buffer[] = [];
   private replyBytes = 0;
   /** The call's deadline, once it is placed. */
@@ -85,13 +88,17 @@ class GrpcAttempt {
       {
         host,
         port: spec.port,
-        socket: true,
         ...(spec.unixSocket === undefined ? {} : { unixSocket: spec.unixSocket }),
         ...(spec.tls === undefined ? {} : { tls: spec.tls, alpn: ['h2'] }),
       },
-      // Asked for, the socket is always given.
-      { connected: (socket) => this.onConnected(socket as Socket), failed: (phase, reason) => this.finish({ kind: 'failed', phase, reason }) },
-      undefined,
+      {
+        connected: () => this.onConnected(),
+        // Once connected, a failure of the connection is the call's if the call had begun; TLS stays TLS (a
+        // TLS 1.3 server refuses a client certificate with an alert after the handshake).
+        failed: (phase, reason) => this.finish({ kind: 'failed', phase: phase === 'connect' && this.phase === 'calling' ? 'rpc' : phase, reason }),
+        ended: () => this.finish({ kind: 'failed', phase: this.failurePhase(), reason: 'connection closed before a reply' }),
+      },
+      (chunk) => this.session?.push(chunk),
       resolver,
     );
     this.timer = setTimeout(() => this.finish({ kind: 'deadline' }), this.connectDeadlineMs());
@@ -124,104 +131,99 @@ class GrpcAttempt {
     return Math.min(this.spec.rpcTimeoutMs ?? left, left);
   }
 
-  private onConnected(socket: Socket): void {
-    // The URL only carries the scheme: the socket is already connected, and :authority is set on the request.
-    const session = http2Connect(`${this.spec.tls === undefined ? 'http' : 'https'}://${formatAddress(this.host, this.spec.port)}`, {
-      createConnection: () => socket,
-      settings: { enablePush: false },
+  /** A failure of the connection or of HTTP/2: the connection's until the server's SETTINGS came, then the call's. */
+  private failurePhase(): 'connect' | 'rpc' {
+    return this.phase === 'connecting' ? 'connect' : 'rpc';
+  }
+
+  private onConnected(): void {
+    const failed = (reason: string) => this.finish({ kind: 'failed', phase: this.failurePhase(), reason });
+    const session = new Http2Session((bytes) => this.dialer.write(bytes), {
+      // Up once the server's SETTINGS arrive, as grpc-go counts a connection ready: a peer that accepts and never
+      // speaks HTTP/2 is a connection failure, not a failed call.
+      ready: () => this.call(session),
+      headers: (headers, end) => this.onHeaders(headers, end),
+      data: (bytes, end) => this.onData(bytes, end),
+      reset: (code) => (code === ERROR.NO_ERROR ? this.onStreamEnd() : failed(`the server reset the stream (${errorName(code)})`)),
+      goaway: (code) => failed(`the server sent GOAWAY (${errorName(code)})`),
+      failed,
     });
     this.session = session;
-    // node:http2 takes a reset behind data for the end of the stream, as libuv tells it (connection-node.ts,
-    // resetBehindEnd), and closes the session without an error: asked at the socket's end, still open then.
-    let reset: Error | undefined;
-    socket.once('end', () => {
-      reset = resetBehindEnd(socket);
-    });
-    const failed = (err: unknown) => this.finish({ kind: 'failed', phase: isTlsError(err) ? 'tls' : this.phase === 'connecting' ? 'connect' : 'rpc', reason: http2Reason(err) });
-    session.on('error', failed);
-    // A TLS 1.3 server refuses a client certificate after the handshake, with an alert in its first record: Node's
-    // HTTP/2 session reads it natively and never says (the check would wait out its deadline), the socket does.
-    socket.on('error', failed);
-    session.on('goaway', (code) => {
-      if (this.stream === undefined || this.phase !== 'calling') return;
-      this.finish({ kind: 'failed', phase: 'rpc', reason: `the server sent GOAWAY (${h2ErrorName(code)})` });
-    });
-    session.on('close', () => this.finish({ kind: 'failed', phase: this.phase === 'connecting' ? 'connect' : 'rpc', reason: reset === undefined ? 'connection closed before a reply' : socketErrorReason(reset) }));
-    // Up once the server's SETTINGS arrive, as grpc-go counts a connection ready: a peer that accepts and never
-    // speaks HTTP/2 is a connection failure, not a failed call.
-    session.once('remoteSettings', () => this.call(session));
+    session.start();
   }
 
   /** The session is up: from here the call runs on what is left of the whole check's deadline. */
-  private call(session: ClientHttp2Session): void {
+  private call(session: Http2Session): void {
     if (this.phase !== 'connecting') return;
     this.phase = 'calling';
     clearTimeout(this.timer);
     const leftMs = this.callDeadlineMs();
     this.callMs = leftMs;
     this.timer = setTimeout(() => this.finish({ kind: 'deadline' }), leftMs);
+    const fields = this.requestFields(leftMs);
+    if (typeof fields === 'string') return this.finish({ kind: 'failed', phase: 'rpc', reason: `invalid request: ${fields}` });
+    session.request(fields, encodeRequest(this.spec.service, this.zlib));
+  }
+
+  /** The call's header fields in order, or why the check's metadata cannot be sent. */
+  private requestFields(leftMs: number): HeaderField[] | string {
     // A Unix socket's peer is `localhost`, as grpc-go calls it; a server name stands for the peer, as there.
     const authority = this.spec.tls?.serverName ?? (this.spec.unixSocket === undefined ? formatAddress(this.host, this.spec.port) : 'localhost');
-    const headers: Record<string, string | string[]> = {
-      ':method': 'POST',
-      ':path': this.spec.path,
-      ':authority': authority,
-      'content-type': 'application/grpc',
-      te: 'trailers',
-      'user-agent': this.spec.userAgent ?? DEFAULT_USER_AGENT,
+    const userAgent = this.spec.userAgent ?? DEFAULT_USER_AGENT;
+    if (INVALID_HEADER_VALUE.test(userAgent)) return 'the user agent holds a character not allowed there (CR, LF or another control)';
+    const headers = new Map<string, string[]>([
+      ['content-type', ['application/grpc']],
+      ['te', ['trailers']],
+      ['user-agent', [userAgent]],
       // The server is told the deadline, so that it can give up too (gRPC's `m` unit is milliseconds).
-      'grpc-timeout': `${Math.ceil(leftMs)}m`,
-      ...(this.zlib === undefined ? {} : { 'grpc-encoding': 'gzip', 'grpc-accept-encoding': 'gzip' }),
-    };
+      ['grpc-timeout', [`${Math.ceil(leftMs)}m`]],
+    ]);
+    if (this.zlib !== undefined) headers.set('grpc-encoding', ['gzip']).set('grpc-accept-encoding', ['gzip']);
     for (const [name, text] of this.spec.metadata) {
       const key = name.toLowerCase();
-      if (RESERVED_METADATA.has(key)) {
-        return this.finish({ kind: 'failed', phase: 'rpc', reason: `invalid request: metadata ${name} is gRPC's own` });
-      }
+      if (RESERVED_METADATA.has(key)) return `metadata ${name} is gRPC's own`;
+      if (CONNECTION_HEADERS.has(key)) return `metadata ${name} is HTTP/1's own, which HTTP/2 forbids`;
+      if (!HEADER_NAME.test(key)) return `metadata name ${JSON.stringify(name)} is not a token`;
       const value = wireValue(key, text);
-      const prior = key === 'user-agent' ? undefined : headers[key];
-      headers[key] = prior === undefined ? value : [...(Array.isArray(prior) ? prior : [prior]), value];
+      if (INVALID_HEADER_VALUE.test(value)) return `the value of metadata ${name} holds a character not allowed there (CR, LF or another control)`;
+      // The check's metadata may give its own user agent, which replaces ours.
+      const prior = key === 'user-agent' ? undefined : headers.get(key);
+      headers.set(key, [...(prior ?? []), value]);
     }
-    let stream: ClientHttp2Stream;
-    try {
-      stream = session.request(headers, { endStream: false });
-    } catch (err) {
-      return this.finish({ kind: 'failed', phase: 'rpc', reason: `invalid request: ${oneLine(String((err as Error).message ?? err))}` });
-    }
-    this.stream = stream;
-    stream.on('response', (response) => {
-      this.responseHeaders = response;
-    });
-    stream.on('data', (chunk: Buffer) => {
-      this.replyBytes += chunk.length;
-      if (this.replyBytes > MAX_REPLY_BYTES) return this.finish({ kind: 'failed', phase: 'rpc', reason: `reply larger than ${MAX_REPLY_BYTES} bytes` });
-      this.reply.push(chunk);
-    });
-    stream.on('trailers', (trailers) => this.onTrailers(trailers));
-    stream.on('error', (err) => this.finish({ kind: 'failed', phase: 'rpc', reason: http2Reason(err) }));
-    stream.on('close', () => this.onStreamClosed(stream));
-    stream.end(encodeRequest(this.spec.service, this.zlib));
+    return [
+      [':method', 'POST'],
+      [':scheme', this.spec.tls === undefined ? 'http' : 'https'],
+      [':path', this.spec.path],
+      [':authority', authority],
+      ...[...headers].flatMap(([name, values]) => values.map((value): HeaderField => [name, value])),
+    ];
   }
 
-  private onTrailers(trailers: IncomingHttpHeaders): void {
-    this.finish(this.verdict(trailers));
+  private onHeaders(headers: Headers, end: boolean): void {
+    if (this.responseHeaders === undefined) {
+      // A 1xx head is informational: the response's own comes after it.
+      if (!end && /^1\d\d$/.test(headers[':status'] ?? '')) return;
+      this.responseHeaders = headers;
+      if (end) this.onStreamEnd();
+    } else this.finish(this.verdict(headers));
   }
 
-  /** Closed without trailers: a trailers-only reply (grpc-status in the headers), a reset, or a cut connection. */
-  private onStreamClosed(stream: ClientHttp2Stream): void {
-    if (this.phase !== 'calling') return;
+  private onData(bytes: Buffer, end: boolean): void {
+    this.replyBytes += bytes.length;
+    if (this.replyBytes > MAX_REPLY_BYTES) return this.finish({ kind: 'failed', phase: 'rpc', reason: `reply larger than ${MAX_REPLY_BYTES} bytes` });
+    this.reply.push(Buffer.from(bytes));
+    if (end) this.onStreamEnd();
+  }
+
+  /** The stream ended without trailers: a trailers-only reply (grpc-status in the headers), or no status at all. */
+  private onStreamEnd(): void {
     const headers = this.responseHeaders;
-    if (headers !== undefined && headers['grpc-status'] !== undefined) return this.finish(this.verdict(headers));
-    // The connection went, and node:http2 cancels its streams before it says why: the session's error or close tells.
-    if (stream.rstCode === constants.NGHTTP2_CANCEL && this.session?.destroyed === true) return;
-    if (stream.rstCode !== undefined && stream.rstCode !== constants.NGHTTP2_NO_ERROR) {
-      return this.finish({ kind: 'failed', phase: 'rpc', reason: `the server reset the stream (${h2ErrorName(stream.rstCode)})` });
-    }
+    if (headers?.['grpc-status'] !== undefined) return this.finish(this.verdict(headers));
     this.finish({ kind: 'failed', phase: 'rpc', reason: headers === undefined ? 'stream closed before a reply' : 'reply without a grpc-status' });
   }
 
   /** The call's outcome from the HTTP status, the grpc-status and, when that is OK, the ServingStatus. */
-  private verdict(trailers: IncomingHttpHeaders): GrpcEvent {
+  private verdict(trailers: Headers): GrpcEvent {
     const httpStatus = this.responseHeaders?.[':status'];
     if (httpStatus !== undefined && Number(httpStatus) !== 200) {
       return { kind: 'failed', phase: 'rpc', reason: `HTTP status ${httpStatus}: not a gRPC server?` };
@@ -231,7 +233,7 @@ class GrpcAttempt {
     if (code !== 0) {
       const name = GRPC_STATUS[code] ?? 'unknown code';
       const message = trailers['grpc-message'];
-      const detail = typeof message === 'string' && message !== '' ? `: ${oneLine(decodeURIComponentSafe(message))}` : '';
+      const detail = message !== undefined && message !== '' ? `: ${oneLine(decodeURIComponentSafe(message))}` : '';
       return { kind: 'failed', phase: 'rpc', reason: `grpc-status ${code} (${name})${detail}` };
     }
     const status = decodeReply(Buffer.concat(this.reply), this.zlib);
@@ -246,8 +248,7 @@ class GrpcAttempt {
     const resolved = this.dialer.resolvedFact;
     clearTimeout(this.timer);
     this.signal?.removeEventListener('abort', this);
-    this.stream?.close(constants.NGHTTP2_CANCEL);
-    this.session?.destroy();
+    this.session?.close();
     this.dialer.close();
     const latencyMs = monotonicMs() - this.started;
     if (event.kind === 'serving') return this.resolve({ passed: true, latencyMs });
@@ -355,23 +356,4 @@ function decodeURIComponentSafe(text: string): string {
   } catch {
     return text;
   }
-}
-
-function http2Reason(err: unknown): string {
-  const code = (err as { code?: string }).code;
-  if (code === 'ERR_HTTP2_SESSION_ERROR' || code === 'ERR_HTTP2_STREAM_ERROR' || code === 'ERR_HTTP2_ERROR') {
-    return `HTTP/2: ${oneLine((err as Error).message)}`;
-  }
-  return socketErrorReason(err);
-}
-
-/** RFC 9113 section 7's error codes, by number. */
-const H2_ERRORS = [
-  'NO_ERROR', 'PROTOCOL_ERROR', 'INTERNAL_ERROR', 'FLOW_CONTROL_ERROR', 'SETTINGS_TIMEOUT', 'STREAM_CLOSED',
-  'FRAME_SIZE_ERROR', 'REFUSED_STREAM', 'CANCEL', 'COMPRESSION_ERROR', 'CONNECT_ERROR', 'ENHANCE_YOUR_CALM',
-  'INADEQUATE_SECURITY', 'HTTP_1_1_REQUIRED',
-] as const;
-
-function h2ErrorName(code: number): string {
-  return H2_ERRORS[code] ?? `error code ${code}`;
 }

@@ -1,6 +1,6 @@
 /**
- * gRPC call metadata as it goes on the wire, apart from the check (grpc-check.ts loads node:http2; the command-line
- * parsers that need these rules must not).
+ * gRPC call metadata as it goes on the wire, apart from the check (grpc-check.ts loads its HTTP/2 client; the
+ * command-line parsers that need these rules must not).
  */
 
 /**

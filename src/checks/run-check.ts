@@ -18,7 +18,7 @@ let httpModule: typeof import('./http-check.js') | undefined;
  * pass a spec with the host set. A host that is a name is resolved by the check itself, at every call.
  *
  * The HTTP and gRPC checks are imported on first use: an agent that checks a port loads neither (each kilobyte
- * of code loaded costs a one-shot agent's start), and node:http2 is loaded only by those that check gRPC; so is
+ * of code loaded costs a one-shot agent's start), and the HTTP/2 client only by those that check gRPC; so is
  * the interface lookup (host.ts, node:os), by callers that give no host.
  */
 export function runCheck(given: CheckSpec, cancel?: Cancel): Promise<CheckResult> {

@@ -1,0 +1,108 @@
+/**
+ * HTTP/2 framing (RFC 9113 section 4): the frames' numbers, one frame's bytes, and the reader that cuts a
+ * connection's byte stream into frames.
+ */
+
+/** What a client sends first (RFC 9113 section 3.4), before its SETTINGS. */
+export const CLIENT_PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1');
+
+export const FRAME = {
+  DATA: 0,
+  HEADERS: 1,
+  PRIORITY: 2,
+  RST_STREAM: 3,
+  SETTINGS: 4,
+  PUSH_PROMISE: 5,
+  PING: 6,
+  GOAWAY: 7,
+  WINDOW_UPDATE: 8,
+  CONTINUATION: 9,
+} as const;
+
+export const FLAG = { END_STREAM: 0x1, ACK: 0x1, END_HEADERS: 0x4, PADDED: 0x8, PRIORITY: 0x20 } as const;
+
+export const SETTING = { HEADER_TABLE_SIZE: 1, ENABLE_PUSH: 2, INITIAL_WINDOW_SIZE: 4, MAX_FRAME_SIZE: 5 } as const;
+
+/** RFC 9113 section 7's error codes, by number. */
+const ERROR_NAMES = [
+  'NO_ERROR', 'PROTOCOL_ERROR', 'INTERNAL_ERROR', 'FLOW_CONTROL_ERROR', 'SETTINGS_TIMEOUT', 'STREAM_CLOSED',
+  'FRAME_SIZE_ERROR', 'REFUSED_STREAM', 'CANCEL', 'COMPRESSION_ERROR', 'CONNECT_ERROR', 'ENHANCE_YOUR_CALM',
+  'INADEQUATE_SECURITY', 'HTTP_1_1_REQUIRED',
+] as const;
+
+export type ErrorName = (typeof ERROR_NAMES)[number];
+
+export const ERROR = Object.fromEntries(ERROR_NAMES.map((name, code) => [name, code])) as Record<ErrorName, number>;
+
+export function errorName(code: number): string {
+  return ERROR_NAMES[code] ?? `error code ${code}`;
+}
+
+/** Every frame's payload may be this large until the peer allows more (SETTINGS_MAX_FRAME_SIZE's initial value). */
+export const DEFAULT_MAX_FRAME_SIZE = 16_384;
+/** The flow-control window of a connection and of each stream until SETTINGS or WINDOW_UPDATE say otherwise. */
+export const DEFAULT_WINDOW = 65_535;
+export const MAX_WINDOW = 2 ** 31 - 1;
+
+const HEADER_BYTES = 9;
+
+export function encodeFrame(type: number, flags: number, stream: number, payload: Uint8Array = new Uint8Array(0)): Buffer {
+  const frame = Buffer.allocUnsafe(HEADER_BYTES + payload.length);
+  frame.writeUIntBE(payload.length, 0, 3);
+  frame[3] = type;
+  frame[4] = flags;
+  frame.writeUInt32BE(stream, 5);
+  frame.set(payload, HEADER_BYTES);
+  return frame;
+}
+
+/** A frame read; its payload is valid only during the call it is given to (the reader's buffer moves on). */
+export interface Frame {
+  readonly type: number;
+  readonly flags: number;
+  readonly stream: number;
+  readonly payload: Buffer;
+}
+
+/** A frame announced larger than the reader takes: its type and length, read from its header. */
+export interface Oversized {
+  readonly type: number;
+  readonly length: number;
+}
+
+/**
+ * Cuts bytes into frames. It holds at most one incomplete frame, never more than `maxFrameSize` of payload: a
+ * larger frame is refused from its header, before its payload arrives.
+ */
+export class FrameReader {
+  private pending: Buffer | undefined;
+
+  constructor(private readonly maxFrameSize: number) {}
+
+  /**
+   * Every whole frame in the bytes read so far, to `onFrame` while it returns true; the oversized frame that stops
+   * reading, if one comes. `chunk` may be reused by the caller once this returns.
+   */
+  push(chunk: Buffer, onFrame: (frame: Frame) => boolean): Oversized | undefined {
+    const bytes = this.pending === undefined ? chunk : Buffer.concat([this.pending, chunk]);
+    this.pending = undefined;
+    let at = 0;
+    while (bytes.length - at >= HEADER_BYTES) {
+      const length = bytes.readUIntBE(at, 3);
+      const type = bytes[at + 3] as number;
+      if (length > this.maxFrameSize) return { type, length };
+      if (bytes.length - at < HEADER_BYTES + length) break;
+      const frame: Frame = {
+        type,
+        flags: bytes[at + 4] as number,
+        // The reserved bit is ignored on receipt.
+        stream: bytes.readUInt32BE(at + 5) & 0x7fffffff,
+        payload: bytes.subarray(at + HEADER_BYTES, at + HEADER_BYTES + length),
+      };
+      at += HEADER_BYTES + length;
+      if (!onFrame(frame)) return undefined;
+    }
+    if (at < bytes.length) this.pending = Buffer.from(bytes.subarray(at));
+    return undefined;
+  }
+}

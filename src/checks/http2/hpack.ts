@@ -1,0 +1,172 @@
+/**
+ * HPACK (RFC 7541), as one HTTP/2 request needs it: the request's header block encoded as literal fields without
+ * indexing (nothing of ours enters the server's dynamic table, so the encoder keeps no state and never resizes), and
+ * the server's header blocks decoded whole: static and dynamic tables, table size updates, Huffman-coded strings.
+ */
+import { huffmanDecode } from './huffman.js';
+
+export type HeaderField = readonly [name: string, value: string];
+
+/** RFC 7541 Appendix A: indexes 1 to 61. */
+const STATIC_TABLE: readonly HeaderField[] = [
+  [':authority', ''], [':method', 'GET'], [':method', 'POST'], [':path', '/'], [':path', '/index.html'],
+  [':scheme', 'http'], [':scheme', 'https'], [':status', '200'], [':status', '204'], [':status', '206'],
+  [':status', '304'], [':status', '400'], [':status', '404'], [':status', '500'], ['accept-charset', ''],
+  ['accept-encoding', 'gzip, deflate'], ['accept-language', ''], ['accept-ranges', ''], ['accept', ''],
+  ['access-control-allow-origin', ''], ['age', ''], ['allow', ''], ['authorization', ''], ['cache-control', ''],
+  ['content-disposition', ''], ['content-encoding', ''], ['content-language', ''], ['content-length', ''],
+  ['content-location', ''], ['content-range', ''], ['content-type', ''], ['cookie', ''], ['date', ''], ['etag', ''],
+  ['expect', ''], ['expires', ''], ['from', ''], ['host', ''], ['if-match', ''], ['if-modified-since', ''],
+  ['if-none-match', ''], ['if-range', ''], ['if-unmodified-since', ''], ['last-modified', ''], ['link', ''],
+  ['location', ''], ['max-forwards', ''], ['proxy-authenticate', ''], ['proxy-authorization', ''], ['range', ''],
+  ['referer', ''], ['refresh', ''], ['retry-after', ''], ['server', ''], ['set-cookie', ''],
+  ['strict-transport-security', ''], ['transfer-encoding', ''], ['user-agent', ''], ['vary', ''], ['via', ''],
+  ['www-authenticate', ''],
+];
+
+/** Each entry's size in the dynamic table: its octets plus 32 (RFC 7541 section 4.1). */
+function entrySize([name, value]: HeaderField): number {
+  return name.length + value.length + 32;
+}
+
+/** Why a header block cannot be decoded: a COMPRESSION_ERROR for the whole connection. */
+class HpackError extends Error {}
+
+/**
+ * The decoding side of one connection: its dynamic table lives from block to block. The table may hold at most
+ * `maxTableSize` octets (the SETTINGS_HEADER_TABLE_SIZE we announce: the default, 4096), and a block may decode to
+ * at most `maxListSize` octets (counted as the table counts them), so that a few bytes of indexes cannot expand to
+ * megabytes.
+ */
+export class HpackDecoder {
+  /** Newest first: index 62 is dynamic[0]. */
+  private readonly dynamic: HeaderField[] = [];
+  private tableSize = 0;
+  private capacity: number;
+
+  constructor(
+    private readonly maxTableSize: number,
+    private readonly maxListSize: number,
+  ) {
+    this.capacity = maxTableSize;
+  }
+
+  /** The block's fields in order, or why it cannot be decoded. */
+  decode(block: Uint8Array): HeaderField[] | string {
+    try {
+      return this.fields(block);
+    } catch (err) {
+      if (err instanceof HpackError) return err.message;
+      throw err;
+    }
+  }
+
+  private fields(block: Uint8Array): HeaderField[] {
+    const fields: HeaderField[] = [];
+    let listSize = 0;
+    let at = 0;
+    const integer = (prefixBits: number): number => {
+      if (at >= block.length) throw new HpackError('a field cut short');
+      const max = (1 << prefixBits) - 1;
+      let value = (block[at++] as number) & max;
+      if (value < max) return value;
+      for (let shift = 0; ; shift += 7) {
+        if (at >= block.length) throw new HpackError('an integer cut short');
+        // Four continuation bytes reach 2^28 past the prefix: anything larger is no size or index a peer needs.
+        if (shift > 21) throw new HpackError('an integer too large');
+        const byte = block[at++] as number;
+        value += (byte & 0x7f) * 2 ** shift;
+        if ((byte & 0x80) === 0) return value;
+      }
+    };
+    const string = (): string => {
+      const huffman = ((block[at] as number) & 0x80) !== 0;
+      const length = integer(7);
+      if (at + length > block.length) throw new HpackError('a string cut short');
+      const raw = block.subarray(at, at + length);
+      at += length;
+      const bytes = huffman ? huffmanDecode(raw) : raw;
+      if (bytes === undefined) throw new HpackError('an invalid Huffman-coded string');
+      return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('latin1');
+    };
+    const name = (index: number): string => (index === 0 ? string() : this.entry(index)[0]);
+    while (at < block.length) {
+      const first = block[at] as number;
+      let field: HeaderField;
+      if (first & 0x80) {
+        const index = integer(7);
+        if (index === 0) throw new HpackError('index 0');
+        field = this.entry(index);
+      } else if (first & 0x40) {
+        field = [name(integer(6)), string()];
+        this.insert(field);
+      } else if (first & 0x20) {
+        // A size update belongs at the start of a block, and cannot go past what we announced.
+        const size = integer(5);
+        if (fields.length > 0) throw new HpackError('a table size update after a header field');
+        if (size > this.maxTableSize) throw new HpackError(`a table size of ${size} octets, more than the ${this.maxTableSize} allowed`);
+        this.capacity = size;
+        this.evict(0);
+        continue;
+      } else {
+        // Without indexing (0000) or never indexed (0001): the same to a decoder.
+        field = [name(integer(4)), string()];
+      }
+      listSize += entrySize(field);
+      if (listSize > this.maxListSize) throw new HpackError(`headers larger than ${this.maxListSize} bytes`);
+      fields.push(field);
+    }
+    return fields;
+  }
+
+  private entry(index: number): HeaderField {
+    const field = index <= STATIC_TABLE.length ? STATIC_TABLE[index - 1] : this.dynamic[index - STATIC_TABLE.length - 1];
+    if (field === undefined) throw new HpackError(`index ${index} is not in the table`);
+    return field;
+  }
+
+  /** An entry larger than the whole table empties it, and is not added (RFC 7541 section 4.4). */
+  private insert(field: HeaderField): void {
+    const size = entrySize(field);
+    this.evict(size);
+    if (size > this.capacity) return;
+    this.dynamic.unshift(field);
+    this.tableSize += size;
+  }
+
+  /** Oldest entries out until `room` more octets fit. */
+  private evict(room: number): void {
+    while (this.dynamic.length > 0 && this.tableSize + room > this.capacity) {
+      this.tableSize -= entrySize(this.dynamic.pop() as HeaderField);
+    }
+  }
+}
+
+/** An HPACK integer with a `prefixBits`-bit prefix whose other bits are `first` (RFC 7541 section 5.1). */
+function pushInteger(out: number[], value: number, prefixBits: number, first: number): void {
+  const max = (1 << prefixBits) - 1;
+  if (value < max) return void out.push(first | value);
+  out.push(first | max);
+  let rest = value - max;
+  for (; rest >= 0x80; rest = Math.floor(rest / 0x80)) out.push((rest % 0x80) | 0x80);
+  out.push(rest);
+}
+
+function pushString(out: number[], text: string): void {
+  pushInteger(out, text.length, 7, 0);
+  for (let i = 0; i < text.length; i += 1) out.push(text.charCodeAt(i));
+}
+
+/**
+ * A header block of literal fields without indexing, their names literal too (RFC 7541 section 6.2.2). Names and
+ * values are latin1: the callers refuse anything else.
+ */
+export function encodeHeaderBlock(fields: readonly HeaderField[]): Buffer {
+  const out: number[] = [];
+  for (const [name, value] of fields) {
+    out.push(0);
+    pushString(out, name);
+    pushString(out, value);
+  }
+  return Buffer.from(out);
+}
