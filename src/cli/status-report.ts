@@ -7,7 +7,7 @@ import { request } from 'node:http';
 import { Deadline } from '../checks/deadline.js';
 import { LifeguardFailure, usageError } from '../checks/errors.js';
 import { formatAddress } from '../checks/errors.js';
-import { parseListenAddress } from '../shared/listen-address.js';
+import { expectedListenAddress, parseListenAddress } from '../shared/listen-address.js';
 import type { AppStatus, ContainmentStatus, SupervisorStatus } from '../shared/status.js';
 
 export interface StatusQuery {
@@ -22,7 +22,7 @@ export interface StatusQuery {
 export async function fetchStatus(query: StatusQuery): Promise<SupervisorStatus> {
   // localhost is loopback's name; the supervisor only ever listens on addresses.
   const address = parseListenAddress(query.endpoint.replace(/^localhost:/i, '127.0.0.1:'));
-  if (address === undefined) throw new LifeguardFailure(usageError(`--endpoint '${query.endpoint}': expected an IP address (or localhost) and port such as 127.0.0.1:9464`));
+  if (address === undefined) throw new LifeguardFailure(usageError(`--endpoint '${query.endpoint}': ${expectedListenAddress(true)}`));
   const where = formatAddress(address.host, address.port);
   const { status, body } = await new Promise<{ status: number; body: string }>((resolve, reject) => {
     const headers = query.token === undefined ? {} : { Authorization: `Bearer ${query.token}` };

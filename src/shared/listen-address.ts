@@ -1,7 +1,8 @@
 /**
- * The HTTP endpoint's `listen` address: `host:port`, IPv6 hosts bracketed (`[::1]:9464`).
- * Shared by the config check (so that a bad address is reported with its field path before anything starts)
- * and the server itself (so that a library user who skips the config layer is held to the same rule).
+ * The HTTP endpoint's `listen` address: `host:port`, IPv6 hosts bracketed (`[::1]:9464`), judged here alone and
+ * refused in the same words wherever it is given: by the config check (so that a bad address is reported with its
+ * field path before anything starts), by the server itself (so that a library user who skips the config layer
+ * is held to the same rule) and by `lifeguard status --endpoint`.
  */
 import { BlockList, isIP } from 'node:net';
 
@@ -11,6 +12,22 @@ export interface ListenAddress {
 }
 
 const FORM = /^(?:\[([^\]]+)\]|([^:[\]]+)):(\d{1,5})$/;
+
+/** What a listen address must look like; `localhost`: that name is taken for loopback too. */
+export function expectedListenAddress(localhost = false): string {
+  return `expected an IP address${localhost ? ' (or localhost)' : ''} and port such as 127.0.0.1:9464 or [::1]:9464`;
+}
+
+/**
+ * The address an HTTP endpoint may listen on, or why not in one line: not an IP literal and port, or not loopback
+ * while `allowNonLoopback` is not set.
+ */
+export function checkListenAddress(text: string, allowNonLoopback: boolean): ListenAddress | { readonly problem: string } {
+  const address = parseListenAddress(text);
+  if (address === undefined) return { problem: expectedListenAddress() };
+  if (!isLoopback(address.host) && !allowNonLoopback) return { problem: 'expected a loopback address (127.0.0.0/8, ::1) or allowNonLoopback' };
+  return address;
+}
 
 /** The address, or undefined when `text` is not an IP literal and a port 0–65535 (0 = any free port). */
 export function parseListenAddress(text: string): ListenAddress | undefined {
@@ -29,7 +46,7 @@ LOOPBACK.addSubnet('127.0.0.0', 8, 'ipv4');
 LOOPBACK.addAddress('::1', 'ipv6');
 
 /** 127.0.0.0/8 and ::1, in any spelling (BlockList also matches IPv4-mapped IPv6). */
-export function isLoopback(host: string): boolean {
+function isLoopback(host: string): boolean {
   const family = isIP(host);
   return family !== 0 && LOOPBACK.check(host, family === 4 ? 'ipv4' : 'ipv6');
 }

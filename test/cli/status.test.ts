@@ -60,5 +60,5 @@ t.test('nothing listening, a bad endpoint: one line, exit 2', async (t) => {
   const stuck = await run(process.execPath, [CLI, 'status', '--endpoint', `127.0.0.1:${silentPort}`]);
   t.same([stuck.code, stuck.stderr], [2, `status: cannot read lifeguard's status at 127.0.0.1:${silentPort}: no answer within 5000ms\n`]);
   const bad = await run(process.execPath, [CLI, 'status', '--endpoint', 'localhost']);
-  t.same([bad.code, bad.stderr], [2, "--endpoint 'localhost': expected an IP address (or localhost) and port such as 127.0.0.1:9464\n"]);
+  t.same([bad.code, bad.stderr], [2, "--endpoint 'localhost': expected an IP address (or localhost) and port such as 127.0.0.1:9464 or [::1]:9464\n"]);
 });

@@ -197,7 +197,9 @@ t.test('a non-loopback or malformed address is refused before binding', async (t
   for (const listen of ['0.0.0.0:0', '[::]:0', '10.1.2.3:9464', 'localhost:9464', '127.0.0.1']) {
     await t.rejects(startHttpEndpoint(supervisor, metrics, { listen }), LifeguardFailure, listen);
   }
-  await t.rejects(startHttpEndpoint(supervisor, metrics, { listen: '0.0.0.0:0' }), { message: /not a loopback address/ });
+  await t.rejects(startHttpEndpoint(supervisor, metrics, { listen: '0.0.0.0:0' }), { message: "http.listen '0.0.0.0:0': expected a loopback address (127.0.0.0/8, ::1) or allowNonLoopback" });
+  // The same words as the config check's (test/supervisor/config.test.ts), from the one judge of listen addresses.
+  await t.rejects(startHttpEndpoint(supervisor, metrics, { listen: 'localhost:9464' }), { message: "http.listen 'localhost:9464': expected an IP address and port such as 127.0.0.1:9464 or [::1]:9464" });
 });
 
 t.test('a port in use is a clear error', async (t) => {

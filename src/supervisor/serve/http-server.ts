@@ -11,7 +11,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { LifeguardFailure, usageError } from '../../checks/errors.js';
-import { isLoopback, parseListenAddress, type ListenAddress } from '../../shared/listen-address.js';
+import { checkListenAddress, type ListenAddress } from '../../shared/listen-address.js';
 import { type EndpointFeed, endpointsBody, EndpointWatches } from './endpoint-watch.js';
 import type { PageRoutes } from './status-page.js';
 import type { AppEndpoints, AppStatus, Claim, InstanceStatus, SupervisorStatus } from '../../shared/status.js';
@@ -76,11 +76,8 @@ export async function startHttpEndpoint(
   /** The status page at `/` and `/events` (`lifeguard run`); absent: no page. */
   page?: PageRoutes,
 ): Promise<HttpEndpoint> {
-  const wanted = parseListenAddress(options.listen);
-  if (wanted === undefined) throw failure(options.listen, 'expected an IP address and port such as 127.0.0.1:9464');
-  if (!isLoopback(wanted.host) && options.allowNonLoopback !== true) {
-    throw failure(options.listen, 'not a loopback address; set allowNonLoopback to expose the endpoint');
-  }
+  const wanted = checkListenAddress(options.listen, options.allowNonLoopback === true);
+  if ('problem' in wanted) throw failure(options.listen, wanted.problem);
   const authorized = options.token === undefined ? () => true : tokenCheck(options.token);
   const feed = endpointFeed(source);
   const watches = feed === undefined ? undefined : new EndpointWatches(feed);
