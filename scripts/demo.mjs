@@ -13,7 +13,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const STATES = ['scheduled', 'starting', 'healthy', 'unhealthy', 'timed-out', 'crashed', 'destroying', 'destroyed', 'claimed', 'given-up'];
+const { INSTANCE_STATES: STATES } = await import('../dist/shared/transition.js');
 // The text log's `<from> -> <to>:` (src/supervisor/serve/transition-log.ts); the app is the instance id's prefix.
 const LINE = /\s(\S+)-\d+ (\S+) -> (\S+): /;
 

@@ -3,18 +3,14 @@
  * run's instances and watch's containers both report (ARCHITECTURE.md "The instance state machine").
  */
 
+/**
+ * The states an instance can be in, in the order of a life, listed here alone: the metrics' series, the demo's
+ * table and the state machine's table of moves (instance.ts, which must name every one) all take them from here.
+ */
+export const INSTANCE_STATES = ['scheduled', 'starting', 'healthy', 'unhealthy', 'timed-out', 'crashed', 'destroying', 'destroyed', 'claimed', 'given-up'] as const;
+
 /** The `to` of a transition, and the state an instance is in (ARCHITECTURE.md "The instance state machine"). */
-export type InstanceState =
-  | 'scheduled'
-  | 'starting'
-  | 'healthy'
-  | 'unhealthy'
-  | 'timed-out'
-  | 'crashed'
-  | 'destroying'
-  | 'destroyed'
-  | 'claimed'
-  | 'given-up';
+export type InstanceState = (typeof INSTANCE_STATES)[number];
 
 /**
  * Why a transition happened, as a field that log readers, metrics and tests match on instead of the prose:

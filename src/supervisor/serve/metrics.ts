@@ -5,7 +5,7 @@
  * counters and the latency histogram follow the supervisor's events.
  */
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { InstanceState, Transition } from '../../shared/transition.js';
+import { INSTANCE_STATES, type Transition } from '../../shared/transition.js';
 import type { SupervisorEvents } from '../spec/types.js';
 import type { SupervisorStatus } from '../../shared/status.js';
 
@@ -22,9 +22,6 @@ export interface MetricsSource {
   off(event: 'check', listener: (check: CheckEvent) => void): unknown;
 }
 
-const STATES: readonly InstanceState[] = [
-  'scheduled', 'starting', 'healthy', 'unhealthy', 'timed-out', 'crashed', 'destroying', 'destroyed', 'claimed', 'given-up',
-];
 
 export class SupervisorMetrics {
   readonly registry = new Registry();
@@ -70,7 +67,7 @@ export class SupervisorMetrics {
         this.reset();
         for (const app of status().apps) {
           for (const [pool, instances] of [['app', app.instances], ['prewarm', app.prewarm]] as const) {
-            for (const state of STATES) {
+            for (const state of INSTANCE_STATES) {
               this.set({ app: app.name, pool, state }, instances.filter((i) => i.state === state).length);
             }
           }
