@@ -6,19 +6,21 @@
  */
 import './early-signals.js';
 import { runAgent } from '../agent/run-agent.js';
+import { CancelScope } from '../checks/cancel.js';
 import { asLifeguardError, lifeguardError } from '../checks/errors.js';
 import { parseAgentArgs } from './agent-args.js';
 import { AgentSignals } from './agent-signals.js';
 import type { Told } from './invocation.js';
 import { writeWithin } from './last-words.js';
 
-const controller = new AbortController();
+/** What a signal or a lost supervisor cancels: a scope rather than an AbortController, which costs a start about 10 page faults. */
+const cancel = new CancelScope();
 const CANCELLED_EXIT = lifeguardError('cancelled', undefined).exitCode;
 const PARENT_POLL_MS = 1000;
 
 async function main(argv: readonly string[]): Promise<void> {
   // A signal cancels what is in flight and leaves at once: a supervisor that stops the agent must not wait on a check.
-  const signals = new AgentSignals(() => controller.abort());
+  const signals = new AgentSignals(() => cancel.cancel());
   const invocation = await parseAgentArgs(argv, process.env);
   if (invocation.kind === 'print') return finish(invocation.told, invocation.told.exitCode ?? 0);
   if (invocation.kind === 'is-ready') {
@@ -32,7 +34,7 @@ async function main(argv: readonly string[]): Promise<void> {
   if (heartbeatFd !== undefined) watchParent();
   heartbeat?.booted();
   const outcome = await runAgent(invocation.options, {
-    signal: controller.signal,
+    signal: cancel,
     ...(heartbeat === undefined ? {} : { onRound: heartbeat.round }),
     onReady: (elapsedMs) => {
       heartbeat?.ready(elapsedMs);
@@ -62,7 +64,7 @@ function write(told: Told): Promise<void> {
  * with the exit code of a cancelled check (not a verdict on the app).
  */
 function supervisorGone(): void {
-  controller.abort();
+  cancel.cancel();
   process.exit(CANCELLED_EXIT);
 }
 
