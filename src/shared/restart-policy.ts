@@ -29,6 +29,18 @@ export const restartSchema = z.strictObject({
   resetAfter: duration(false).default(RESTART_DEFAULTS.resetAfterMs),
 }, { error: 'expected an object' });
 
+type RawRestart = z.infer<typeof restartSchema>;
+
+/** A `restart` section's own rule, beyond each field's: `fail` is told with the path within the section. */
+export function checkRestart(raw: RawRestart, fail: (path: PropertyKey[], message: string) => void): void {
+  if (raw.backoffMax < raw.backoffMin) fail(['backoffMax'], 'expected at least backoffMin');
+}
+
+/** The policy a parsed `restart` section says. */
+export function toRestartPolicy(raw: RawRestart): RestartPolicy {
+  return { immediate: raw.immediate, backoffMinMs: raw.backoffMin, backoffMaxMs: raw.backoffMax, maxRestarts: raw.maxRestarts, resetAfterMs: raw.resetAfter };
+}
+
 export type RestartDecision =
   | { readonly kind: 'restart'; readonly delayMs: number; readonly restarts: number }
   | { readonly kind: 'give-up'; readonly restarts: number };
@@ -47,7 +59,14 @@ export function decideRestart(policy: RestartPolicy, restarts: number, healthyFo
 /** 0 for the first `immediate` restarts, then backoffMin doubling per restart, capped at backoffMax. */
 export function restartDelay(policy: RestartPolicy, restarts: number): number {
   if (restarts < policy.immediate) return 0;
-  const doublings = restarts - policy.immediate;
+  return backoffMs(policy.backoffMinMs, policy.backoffMaxMs, restarts - policy.immediate);
+}
+
+/**
+ * Exponential backoff, the one rule of it: `minMs` doubled `doublings` times, capped at `maxMs` — restarts after
+ * their immediate ones, and `lifeguard watch`'s reconnections to the engine.
+ */
+export function backoffMs(minMs: number, maxMs: number, doublings: number): number {
   // 2^doublings overflows to Infinity long after the cap is reached; Math.min keeps that harmless.
-  return Math.min(policy.backoffMinMs * 2 ** doublings, policy.backoffMaxMs);
+  return Math.min(minMs * 2 ** doublings, maxMs);
 }

@@ -12,8 +12,7 @@ import { parseCheckUrl } from '../checks/parse.js';
 import type { CheckSpec } from '../checks/types.js';
 import { CHECK_DEFAULTS, count, duration, got, nonEmptyString, socketPathSchema, unreadable } from '../shared/config-fields.js';
 import { checkHttp, httpSchema, type HttpEndpointConfig } from '../shared/http-config.js';
-import { restartSchema } from '../shared/restart-policy.js';
-import type { RestartPolicy } from '../shared/restart-policy.js';
+import { checkRestart, restartSchema, toRestartPolicy } from '../shared/restart-policy.js';
 import type { WatchRules } from './container-watch.js';
 import type { CheckPlan } from './probe-health.js';
 import { DEFAULT_WATCH_LABEL, parseLabelMatch, type Selection } from './selector.js';
@@ -80,7 +79,7 @@ const settingsSchema = watchSchema.transform((raw, ctx): WatchSettings => {
   if (raw.health !== 'sidecar') {
     for (const key of ['agentBinary', 'sidecarImage'] as const) if (raw[key] !== undefined) fail([key], 'only for health "sidecar"');
   }
-  if (raw.restart.backoffMax < raw.restart.backoffMin) fail(['restart', 'backoffMax'], 'expected at least backoffMin');
+  checkRestart(raw.restart, (path, message) => fail(['restart', ...path], message));
   if (raw.http !== undefined) checkHttp(raw.http, fail);
   const plan: CheckPlan = { checks, intervalMs: raw.interval, retries: raw.retries };
   const health: HealthSetting =
@@ -89,13 +88,7 @@ const settingsSchema = watchSchema.transform((raw, ctx): WatchSettings => {
       : raw.health === 'native'
         ? { kind: 'native', plan }
         : { kind: 'sidecar', plan, ...(raw.agentBinary === undefined ? {} : { agentBinary: raw.agentBinary }), ...(raw.sidecarImage === undefined ? {} : { image: raw.sidecarImage }) };
-  const restart: RestartPolicy = {
-    immediate: raw.restart.immediate,
-    backoffMinMs: raw.restart.backoffMin,
-    backoffMaxMs: raw.restart.backoffMax,
-    maxRestarts: raw.restart.maxRestarts,
-    resetAfterMs: raw.restart.resetAfter,
-  };
+  const restart = toRestartPolicy(raw.restart);
   return {
     ...(raw.socketPath === undefined ? {} : { socketPath: raw.socketPath }),
     selection,

@@ -17,6 +17,7 @@ import { LifeguardFailure, usageError } from '../checks/errors.js';
 import { engineUnreachable } from '../shared/engine-message.js';
 import { engineMessage } from '../shared/engine-message.js';
 import type { Transition } from '../shared/transition.js';
+import { backoffMs } from '../shared/restart-policy.js';
 import type { Clock, Timer } from '../checks/clock.js';
 import { ContainerWatch, type Lineage, type WatchAction, type WatchRules, type WatchState } from './container-watch.js';
 import type { ContainerFacts, Engine, EngineEvent, EventSubscription, ProbeRecord } from './engine.js';
@@ -106,12 +107,12 @@ export class Watcher extends EventEmitter<WatcherEvents> {
   private readonly queues = new Map<string, Promise<void>>();
   private subscription: EventSubscription | undefined;
   private reconnectTimer: Timer | undefined;
-  private reconnectDelayMs: number;
+  /** Reconnections tried since the engine was last reached: the backoff's doublings. */
+  private reconnects = 0;
   private stopped = false;
 
   constructor(private readonly options: WatcherOptions) {
     super();
-    this.reconnectDelayMs = this.backoff.minMs;
   }
 
   private get backoff(): ReconnectBackoff {
@@ -155,7 +156,7 @@ export class Watcher extends EventEmitter<WatcherEvents> {
     const { engine, selector } = this.options;
     this.subscription = await engine.subscribe(selector, (event) => this.onEvent(event), (reason) => this.lost(reason));
     if (this.stopped) return this.subscription.close();
-    this.reconnectDelayMs = this.backoff.minMs;
+    this.reconnects = 0;
     this.emit('engine', { connected: true });
     const running = await engine.listRunning(selector);
     // The ones already watched and not listed may have stopped or gone while we were away: look at them too.
@@ -167,9 +168,8 @@ export class Watcher extends EventEmitter<WatcherEvents> {
     if (this.stopped) return;
     // Exits just before the stream broke: the engine stopped them as it shut down.
     for (const entry of [...this.entries.values()]) if (entry.exiting !== undefined) this.drop(entry, () => entry.watch.stoppedByEngine());
-    const retryInMs = this.reconnectDelayMs;
+    const retryInMs = backoffMs(this.backoff.minMs, this.backoff.maxMs, this.reconnects++);
     this.emit('engine', { connected: false, reason, retryInMs });
-    this.reconnectDelayMs = Math.min(this.reconnectDelayMs * 2, this.backoff.maxMs);
     this.reconnectTimer = this.options.clock.setTimeout(() => {
       this.reconnectTimer = undefined;
       this.connect().catch((error: unknown) => {

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { decideRestart, restartDelay } from '../../src/shared/restart-policy.js';
+import { backoffMs, decideRestart, restartDelay } from '../../src/shared/restart-policy.js';
 
 const diego = { immediate: 3, backoffMinMs: 30_000, backoffMaxMs: 16 * 60_000, maxRestarts: 200, resetAfterMs: 5 * 60_000 };
 
@@ -19,4 +19,9 @@ t.test('a healthy stretch of resetAfter forgives past crashes', async (t) => {
   t.same(decideRestart(diego, 150, 5 * 60_000), { kind: 'restart', delayMs: 0, restarts: 1 });
   t.same(decideRestart(diego, 4, 5 * 60_000 - 1), { kind: 'restart', delayMs: 60_000, restarts: 5 });
   t.same(decideRestart(diego, 200, 10 * 60_000), { kind: 'restart', delayMs: 0, restarts: 1 }, 'even a count at the limit');
+});
+
+t.test('backoffMs, the one exponential backoff (restarts, watch reconnections): min doubling, capped, no overflow', async (t) => {
+  t.same([0, 1, 2, 3, 4].map((n) => backoffMs(100, 1000, n)), [100, 200, 400, 800, 1000]);
+  t.equal(backoffMs(100, 1000, 5000), 1000);
 });

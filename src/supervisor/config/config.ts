@@ -20,7 +20,7 @@ import type { AppUser } from '../../shared/users.js';
 import { lookupUser } from '../../shared/users.js';
 import { CHECK_DEFAULTS, count, duration, type Fail, got, nonEmptyString, socketPathSchema, unreadable } from '../../shared/config-fields.js';
 import { checkHttp, httpSchema, type HttpEndpointConfig } from '../../shared/http-config.js';
-import { RESTART_DEFAULTS, restartSchema } from '../../shared/restart-policy.js';
+import { checkRestart, RESTART_DEFAULTS, restartSchema, toRestartPolicy } from '../../shared/restart-policy.js';
 import { nearMiss } from '../../checks/near-miss.js';
 
 export interface LifeguardConfig {
@@ -244,7 +244,7 @@ function checkApp(app: RawApp, fail: Fail): void {
       }
     });
   }
-  if (app.restart.backoffMax < app.restart.backoffMin) fail(['restart', 'backoffMax'], 'expected at least backoffMin');
+  checkRestart(app.restart, (path, message) => fail(['restart', ...path], message));
   if (app.rollout.maxSurge === 0 && app.rollout.maxUnavailable === 0) fail(['rollout'], 'maxSurge and maxUnavailable cannot both be 0 (a roll could then never start a replacement nor stop an instance)');
 }
 
@@ -324,13 +324,7 @@ function toAppSpec(app: ResolvedApp, cwd: string | undefined, user: AppUser | un
     driver: app.driver,
     gracePeriodMs: app.gracePeriod,
     prewarm: app.prewarm,
-    restart: {
-      immediate: app.restart.immediate,
-      backoffMinMs: app.restart.backoffMin,
-      backoffMaxMs: app.restart.backoffMax,
-      maxRestarts: app.restart.maxRestarts,
-      resetAfterMs: app.restart.resetAfter,
-    },
+    restart: toRestartPolicy(app.restart),
     rollout: { maxSurge: app.rollout.maxSurge, maxUnavailable: app.rollout.maxUnavailable },
     output: { to: app.output.to, maxBytes: app.output.maxSize },
     checkHistory: app.checkHistory,
