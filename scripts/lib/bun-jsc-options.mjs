@@ -49,14 +49,14 @@ function sections(binary) {
 }
 
 /** The one place of `pattern` (bytes, null for any byte) in binary[from, to); throws unless there is exactly one. */
-function findUnique(binary, pattern, from, to, what) {
+export function findUnique(binary, pattern, from, to, what) {
   const hits = [];
   const first = pattern[0];
   for (let at = binary.indexOf(first, from); at !== -1 && at + pattern.length <= to; at = binary.indexOf(first, at + 1)) {
     if (pattern.every((b, i) => b === null || binary[at + i] === b)) hits.push(at);
     if (hits.length > 1) break;
   }
-  if (hits.length !== 1) throw new Error(`${what}: found ${hits.length === 0 ? 'nowhere' : 'more than once'}; this Bun differs from the one scripts/lib/bun-jsc-options.mjs knows`);
+  if (hits.length !== 1) throw new Error(`${what}: found ${hits.length === 0 ? 'nowhere' : 'more than once'}; this Bun differs from the one scripts/lib/ knows`);
   return hits[0];
 }
 
