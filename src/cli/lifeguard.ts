@@ -110,7 +110,7 @@ export function parseLifeguardArgs(argv: readonly string[], env: NodeJS.ProcessE
   const watch = program
     .command('watch')
     .description('restart (or stop) the unhealthy containers of a Docker or Podman engine, which lifeguard did not start')
-    .option('--config <file>', 'a JSON file with a "watch" section: the same settings, under the fields named in the README');
+    .option('--config <file>', 'a JSON or YAML file with a "watch" section: the same settings, under the fields named in the README');
   for (const [flag, , help] of WATCH_FLAGS) {
     if (flag.startsWith('--check ')) watch.option(flag, help, (value: string, previous: string[] = []) => [...previous, value]);
     else watch.option(flag, help);

@@ -1,16 +1,16 @@
 /**
- * `lifeguard watch`'s settings: a `watch` section in a JSON file, flags, or both (a flag wins over the file's
+ * `lifeguard watch`'s settings: a `watch` section in a JSON or YAML file, flags, or both (a flag wins over the file's
  * field). Both go through one zod schema, so a bad value gets the same one-line usage error (exit 2) whichever
  * way it came, naming the flag or the field path: `--interval: expected a Go duration …` or
  * `watch.retries: expected an integer of at least 1, got 0`. Every default is applied here.
  */
-import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { checkSchema, describeIssue, toCheckSpec } from '../checks/definition.js';
 import { LifeguardFailure, usageError } from '../checks/errors.js';
 import { parseCheckUrl } from '../checks/parse.js';
 import type { CheckSpec } from '../checks/types.js';
-import { CHECK_DEFAULTS, count, duration, got, nonEmptyString, socketPathSchema, unreadable } from '../shared/config-fields.js';
+import { CHECK_DEFAULTS, count, duration, got, nonEmptyString, socketPathSchema } from '../shared/config-fields.js';
+import { readConfigFile } from '../shared/config-file.js';
 import { checkHttp, httpSchema, type HttpEndpointConfig } from '../shared/http-config.js';
 import { checkRestart, restartSchema, toRestartPolicy } from '../shared/restart-policy.js';
 import type { WatchRules } from './container-watch.js';
@@ -158,16 +158,10 @@ export function parseWatchSettings(section: unknown, flags: FlagValues = NO_FLAG
   throw new LifeguardFailure(usageError(line.replace(/^[^:]*/, flag)));
 }
 
-/** The `watch` section of a JSON file; the file may hold nothing else. */
+/** The `watch` section of a JSON or YAML file (read as `lifeguard run`'s config is); the file may hold nothing else. */
 export async function readWatchFile(path: string): Promise<unknown> {
-  let json: unknown;
-  try {
-    json = JSON.parse(await readFile(path, 'utf8'));
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw watchError(code === undefined ? `'${path}' is not valid JSON: ${(error as Error).message.split('\n')[0]}` : `cannot read '${path}': ${unreadable(error)}`);
-  }
-  if (typeof json !== 'object' || json === null || Array.isArray(json) || !('watch' in json)) throw watchError(`'${path}': expected a JSON object with "watch"`);
+  const { json } = await readConfigFile(path);
+  if (typeof json !== 'object' || json === null || Array.isArray(json) || !('watch' in json)) throw watchError(`'${path}': expected a JSON or YAML object with "watch"`);
   const extra = Object.keys(json).find((key) => key !== 'watch');
   if (extra !== undefined) throw watchError(`${extra}: unknown field (a watch file holds only "watch")`);
   return (json as { watch: unknown }).watch;

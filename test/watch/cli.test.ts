@@ -45,7 +45,7 @@ for (const [args, fragment] of FLAG_CASES) {
 }
 
 const FILE_CASES: readonly (readonly [unknown, string])[] = [
-  [{ apps: [] }, 'expected a JSON object with "watch"'],
+  [{ apps: [] }, 'expected a JSON or YAML object with "watch"'],
   [{ watch: {}, apps: [] }, 'config: apps: unknown field (a watch file holds only "watch")'],
   [{ watch: { bogus: 1 } }, 'config: watch.bogus: unknown field'],
   [{ watch: { restart: { maxRestarts: -1 } } }, 'config: watch.restart.maxRestarts: expected an integer of at least 0'],
@@ -65,6 +65,25 @@ for (const [json, fragment] of FILE_CASES) {
     t.ok(run.stderr.includes(fragment), `names the field: ${run.stderr.trim()}`);
   });
 }
+
+// One loader for run's config and watch's: YAML by its name, JSON otherwise, syntax errors placed at line and column.
+t.test('watch --config reads YAML as run does, and places syntax errors', async (t) => {
+  const dir = t.testdir();
+  const cases: readonly (readonly [string, string, string])[] = [
+    ['watch.yaml', 'watch:\n  retries: 0\n', 'config: watch.retries: expected an integer of at least 1, got 0'],
+    ['watch.yml', 'watch:\n  restart: { backoffMin: 1m, backoffMax: 1s }\n', 'config: watch.restart.backoffMax: expected at least backoffMin'],
+    ['bad.yaml', 'watch:\n  retries: [1\n', `config: ${join(dir, 'bad.yaml')}:3:1: not valid YAML: `],
+    ['bad.json', '{"watch": {"retries": 1,}}', `config: ${join(dir, 'bad.json')}:1:`],
+  ];
+  for (const [name, text, fragment] of cases) {
+    const file = join(dir, name);
+    writeFileSync(file, text);
+    const run = await watch(['--config', file]);
+    t.equal(run.code, 2, `${name}: exit 2`);
+    t.equal(run.stderr.split('\n').length, 2, `${name}: one line`);
+    t.ok(run.stderr.startsWith(fragment), `${name}: ${run.stderr.trim()}`);
+  }
+});
 
 t.test('a flag wins over the file', async (t) => {
   const file = join(t.testdir(), 'watch.json');

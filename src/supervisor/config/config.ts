@@ -4,9 +4,7 @@
  * `config: apps[0].restart.backoffMin: expected a Go duration such as 500ms, 2s or 1m30s, got "5"`.
  * Every default is applied here; the supervisor only ever sees complete AppSpecs.
  */
-import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { isNode, LineCounter, parseDocument } from 'yaml';
 import { z } from 'zod';
 import { checkSchema, describeIssue, entryCheck, parseCheckDefinition, port, type CheckEntry } from '../../checks/definition.js';
 import { LifeguardFailure, usageError } from '../../checks/errors.js';
@@ -18,7 +16,8 @@ import type { SupervisorOptions } from './options.js';
 import type { AppSpec, RoutingPlan } from '../spec/types.js';
 import type { AppUser } from '../../shared/users.js';
 import { lookupUser } from '../../shared/users.js';
-import { CHECK_DEFAULTS, count, duration, type Fail, got, nonEmptyString, socketPathSchema, unreadable } from '../../shared/config-fields.js';
+import { CHECK_DEFAULTS, count, duration, type Fail, got, nonEmptyString, socketPathSchema } from '../../shared/config-fields.js';
+import { type Locate, readConfigFile } from '../../shared/config-file.js';
 import { checkHttp, httpSchema, type HttpEndpointConfig } from '../../shared/http-config.js';
 import { checkRestart, RESTART_DEFAULTS, restartSchema, toRestartPolicy } from '../../shared/restart-policy.js';
 import { nearMiss } from '../../checks/near-miss.js';
@@ -348,8 +347,6 @@ function toRoutingPlan(name: string, routing: NonNullable<RawApp['routing']>): R
   };
 }
 
-/** Where a field is in the file the config came from (`web.yaml:7:5`), when that is known. */
-type Locate = (path: readonly PropertyKey[]) => string | undefined;
 
 /**
  * Validates parsed JSON; throws LifeguardFailure (a usage error, exit 2) naming the first bad field. With
@@ -370,57 +367,8 @@ export function parseConfig(json: unknown, context: ConfigContext = {}, locate?:
  * line and column), JSON otherwise. Unreadable files and bad syntax are usage errors too.
  */
 export async function loadConfig(path: string, context: Omit<ConfigContext, 'baseDir'> = {}): Promise<LifeguardConfig> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (error) {
-    throw configError(`cannot read '${path}': ${unreadable(error)}`);
-  }
-  const within = { ...context, baseDir: dirname(resolve(path)) };
-  if (/\.ya?ml$/i.test(path)) {
-    const { json, locate } = readYaml(path, text);
-    return parseConfig(json, within, locate);
-  }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch (error) {
-    throw configError(jsonSyntaxError(path, text, (error as Error).message.split('\n')[0] ?? ''));
-  }
-  return parseConfig(json, within);
-}
-
-/**
- * `web.json:3:7: not valid JSON: Expected ',' or '}' after property value`, as YAML's errors are placed, where
- * JSON.parse gives a position (`… in JSON at position N`, or the end of the input); its own words otherwise.
- */
-function jsonSyntaxError(path: string, text: string, message: string): string {
-  const at = /^(.*) in JSON at position (\d+)/.exec(message);
-  const offset = at !== null ? Number(at[2]) : message === 'Unexpected end of JSON input' ? text.length : undefined;
-  if (offset === undefined) return `'${path}' is not valid JSON: ${message}`;
-  const before = text.slice(0, offset).split('\n');
-  return `${path}:${before.length}:${(before.at(-1)?.length ?? 0) + 1}: not valid JSON: ${at?.[1] ?? message}`;
-}
-
-function readYaml(path: string, text: string): { json: unknown; locate: Locate } {
-  const lines = new LineCounter();
-  // uniqueKeys: a key given twice is an error, as a typo usually is; no custom tags, so nothing but data comes out.
-  const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false });
-  const position = (offset: number) => {
-    const { line, col } = lines.linePos(offset);
-    return `${path}:${line}:${col}`;
-  };
-  const error = doc.errors[0];
-  if (error !== undefined) throw configError(`${position(error.pos[0])}: not valid YAML: ${error.message.split('\n')[0]}`);
-  const locate: Locate = (fieldPath) => {
-    // The field itself, else the nearest enclosing one that is there (a missing field is reported at its parent).
-    for (let n = fieldPath.length; n >= 0; n--) {
-      const node = doc.getIn(fieldPath.slice(0, n) as unknown[], true);
-      if (isNode(node) && node.range !== undefined && node.range !== null) return position(node.range[0]);
-    }
-    return undefined;
-  };
-  return { json: doc.toJS({ maxAliasCount: 100 }) as unknown, locate };
+  const { json, locate } = await readConfigFile(path);
+  return parseConfig(json, { ...context, baseDir: dirname(resolve(path)) }, locate);
 }
 
 /** The fields an object of the schema at `path` knows (walking objects, arrays and records); none where it is not one object. */
