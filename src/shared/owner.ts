@@ -7,6 +7,12 @@
 import { createHash } from 'node:crypto';
 import { resolve } from 'node:path';
 
+/**
+ * What a container lifeguard made itself is: `app` (an instance of `lifeguard run`'s docker driver) or `sidecar`
+ * (an agent's container, run's or watch's). `lifeguard watch` never watches a container that carries it.
+ */
+export const ROLE_LABEL = 'lifeguard.role';
+
 export function ownerTag(stateDir: string): string {
   return createHash('sha256').update(resolve(stateDir)).digest('hex').slice(0, 8);
 }

@@ -7,8 +7,9 @@
  * Containers lifeguard made itself (`lifeguard run`'s instances, every sidecar) carry `lifeguard.role` and are
  * never watched, even with `--all`: they have a supervisor already.
  */
+import { ROLE_LABEL } from '../shared/owner.js';
+
 export const COMPOSE_PROJECT_LABEL = 'com.docker.compose.project';
-export const ROLE_LABEL = 'lifeguard.role';
 export const DEFAULT_WATCH_LABEL = { key: 'lifeguard.watch', value: 'true' } as const;
 
 export interface LabelMatch {

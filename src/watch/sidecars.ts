@@ -9,7 +9,7 @@ import type Docker from 'dockerode';
 import { ContainerAgentRunner } from '../probes/docker-sidecar.js';
 import type { AgentRunner } from '../probes/agent-runner.js';
 import type { ContainerFacts } from './engine.js';
-import { ROLE_LABEL } from './selector.js';
+import { ROLE_LABEL } from '../shared/owner.js';
 
 export const WATCHER_LABEL = 'lifeguard.watcher';
 

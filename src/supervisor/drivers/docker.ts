@@ -21,7 +21,7 @@ import type { Exit } from '../../shared/exit.js';
 import type { Endpoint } from '../../probes/probe.js';
 import type { DestroyOutcome, Driver, LaunchRequest, LaunchResult, RunningInstance } from './driver.js';
 import { engineSocket } from '../../shared/engine-socket.js';
-import { ownerTag } from '../../shared/owner.js';
+import { ownerTag, ROLE_LABEL } from '../../shared/owner.js';
 import { portEnv } from './process.js';
 
 /** How long past the grace period a stop may take before the container is removed by force regardless. */
@@ -77,7 +77,7 @@ export class DockerDriver implements Driver {
         Image: spec.image,
         ...(spec.command === undefined ? {} : { Cmd: [...spec.command] }),
         Env: Object.entries(env).map(([name, value]) => `${name}=${value}`),
-        Labels: { ...labels, 'lifeguard.role': 'app' },
+        Labels: { ...labels, [ROLE_LABEL]: 'app' },
       });
       await container.start();
       const info = await container.inspect();
@@ -90,7 +90,7 @@ export class DockerDriver implements Driver {
         appContainerName: name,
         image: sidecarImage,
         agentBinary: resolve(this.options.agentBinary),
-        labels: { ...labels, 'lifeguard.role': 'sidecar' },
+        labels: { ...labels, [ROLE_LABEL]: 'sidecar' },
       });
       return { ok: true, running: new ContainerInstance(this.docker, container, host, spec.ports[0] ?? 0, labels, agent, onExit) };
     } catch (error) {
@@ -107,7 +107,7 @@ export class DockerDriver implements Driver {
       throw new LifeguardFailure(usageError(engineUnreachable(this.socket, error, CONFIG_SETTING)));
     });
     const order = (role: string | undefined) => (role === 'sidecar' ? 0 : 1);
-    left.sort((a, b) => order(a.Labels['lifeguard.role']) - order(b.Labels['lifeguard.role']));
+    left.sort((a, b) => order(a.Labels[ROLE_LABEL]) - order(b.Labels[ROLE_LABEL]));
     for (const { Id } of left) await this.docker.getContainer(Id).remove({ force: true }).catch(() => undefined);
   }
 }
@@ -206,7 +206,7 @@ class ContainerInstance implements RunningInstance {
 
   /** A sidecar's probe is cancelled before destroy, but its removal may still be in flight: make sure of it. */
   private async removeSidecars(): Promise<void> {
-    const filters = { label: [`lifeguard.instance=${this.labels['lifeguard.instance']}`, `lifeguard.supervisor=${this.labels['lifeguard.supervisor']}`, 'lifeguard.role=sidecar'] };
+    const filters = { label: [`lifeguard.instance=${this.labels['lifeguard.instance']}`, `lifeguard.supervisor=${this.labels['lifeguard.supervisor']}`, `${ROLE_LABEL}=sidecar`] };
     const sidecars = await this.docker.listContainers({ all: true, filters }).catch(() => []);
     await Promise.all(sidecars.map(({ Id }) => this.docker.getContainer(Id).remove({ force: true }).catch(() => undefined)));
   }
