@@ -13,7 +13,12 @@ export interface Cancellable {
 
 export class CancelScope {
   private state: 'open' | 'cancelled' = 'open';
-  private readonly inFlight = new Set<Cancellable>();
+  /**
+   * What is in flight: a probe loop's round is one check nearly always, held in `one` (a Set that fills and empties
+   * every round rehashes as it goes); more go to `more`, made when needed.
+   */
+  private one: Cancellable | undefined;
+  private more: Set<Cancellable> | undefined;
   private controller: AbortController | undefined;
 
   get cancelled(): boolean {
@@ -23,20 +28,23 @@ export class CancelScope {
   /** Registers work in flight; false when the scope is cancelled already, and the work must not start. */
   enter(work: Cancellable): boolean {
     if (this.state === 'cancelled') return false;
-    this.inFlight.add(work);
+    if (this.one === undefined) this.one = work;
+    else (this.more ??= new Set()).add(work);
     return true;
   }
 
   leave(work: Cancellable): void {
-    this.inFlight.delete(work);
+    if (this.one === work) this.one = undefined;
+    else this.more?.delete(work);
   }
 
   /** Cancels everything in flight, and everything that would enter later. */
   cancel(): void {
     if (this.state === 'cancelled') return;
     this.state = 'cancelled';
-    const works = [...this.inFlight];
-    this.inFlight.clear();
+    const works = [...(this.one === undefined ? [] : [this.one]), ...(this.more ?? [])];
+    this.one = undefined;
+    this.more = undefined;
     for (const work of works) work.cancel();
     this.controller?.abort();
   }

@@ -266,7 +266,8 @@ function prepare(spec: HttpCheckSpec, host: string): Prepared {
         ? { host, invalid: `invalid request: path ${JSON.stringify(spec.path)} is not a request target` }
         : spec.method === 'HEAD' && spec.expectBody !== undefined
           ? { host, invalid: 'invalid request: a HEAD response has no body to expect anything of' }
-          : { host, invalid: undefined, fields: fields.text, first: requestBytes(spec, spec.path, fields.text) };
+          : // The fields are kept for the hops of a redirect only: a supervisor holds one of these per instance.
+            { host, invalid: undefined, fields: spec.followRedirects ? fields.text : '', first: requestBytes(spec, spec.path, fields.text) };
   preparedRequests.set(spec, prepared);
   return prepared;
 }

@@ -9,7 +9,8 @@ import type { CheckReport } from './types.js';
  * modes decide on. It runs nothing and knows nothing of modes.
  */
 export class CheckCounter {
-  readonly target: string;
+  /** Made when a report first asks for it: a supervisor holds one counter per instance for months. */
+  private targetText: string | undefined;
   /** Readiness needs each check to pass once (successThreshold times in a row, Consul's success_before_passing). */
   passedOnce = false;
   successesInARow = 0;
@@ -24,8 +25,11 @@ export class CheckCounter {
   constructor(
     readonly spec: CheckSpec,
     private readonly successThreshold: number,
-  ) {
-    this.target = formatTarget(spec);
+  ) {}
+
+  get target(): string {
+    this.targetText ??= formatTarget(this.spec);
+    return this.targetText;
   }
 
   /** The passes in a row reach the success threshold now (routing's way back to a pass). */

@@ -17,10 +17,12 @@ export interface LifecycleContext extends LoopContext {
  * every check has passed (or its startup timeout), then liveness, with fresh counters, until a check fails for
  * good. The agent's lifecycle mode, native and oneshot probing all run it; only their rounds differ.
  */
-export async function runLifecycle(readiness: Phase, liveness: Phase, runRound: RunRound, ctx: LifecycleContext = {}): Promise<AgentOutcome> {
-  const ready = await runLoop(readiness.options, readiness.checks, runRound, ctx);
-  if (!ready.passed) return ready;
-  ctx.onReady?.(ready.elapsedMs);
-  const live = await runLoop(liveness.options, liveness.checks, runRound, ctx);
-  return { ...live, elapsedMs: ready.elapsedMs + live.elapsedMs, attempts: ready.attempts + live.attempts };
+export function runLifecycle(readiness: Phase, liveness: Phase, runRound: RunRound, ctx: LifecycleContext = {}): Promise<AgentOutcome> {
+  return runLoop(readiness.options, readiness.checks, runRound, ctx).then((ready) => {
+    if (!ready.passed) return ready;
+    ctx.onReady?.(ready.elapsedMs);
+    // Only readiness's two numbers are kept for the months liveness runs: not its report, nor an async frame.
+    const { elapsedMs, attempts } = ready;
+    return runLoop(liveness.options, liveness.checks, runRound, ctx).then((live) => ({ ...live, elapsedMs: elapsedMs + live.elapsedMs, attempts: attempts + live.attempts }));
+  });
 }

@@ -23,6 +23,8 @@ t.test('a scope cancels each work in flight once, and refuses work after it is c
   t.equal(scope.enter(b), true);
   t.equal(scope.enter(c), true);
   scope.leave(b);
+  scope.leave(a);
+  t.equal(scope.enter(a), true, 'work may enter again after leaving');
   const early = scope.signal;
   t.equal(early.aborted, false);
   scope.cancel();
