@@ -20,7 +20,7 @@
 import { readFileSync, writeFileSync, chmodSync } from 'node:fs';
 import { bakeJscOptions, findUnique } from './bun-jsc-options.mjs';
 
-export const RENAMED = ['BUN_OPTIONS', 'BUN_BE_BUN', 'BUN_INSPECT', 'BUN_BYTECODE_ORDER_OUT', 'BUN_BYTECODE_ORDER_NAMES_OUT', 'BUN_BYTECODE_DIGEST_OUT'];
+const RENAMED = ['BUN_OPTIONS', 'BUN_BE_BUN', 'BUN_INSPECT', 'BUN_BYTECODE_ORDER_OUT', 'BUN_BYTECODE_ORDER_NAMES_OUT', 'BUN_BYTECODE_DIGEST_OUT'];
 
 /** Writes the renamed copy of `bun`, its JSC options baked, to `out`; returns how many times each name was replaced. */
 export function writeBunBase(bun, out) {

@@ -22,7 +22,7 @@
 // stops the build with a message rather than a guess.
 
 /** The options baked into the executable: [name, value]; booleans only. */
-export const BAKED_JSC_OPTIONS = [
+const BAKED_JSC_OPTIONS = [
   ['useJIT', false],
   ['useWarmUpMarkedBlocks', false],
 ];

@@ -30,7 +30,7 @@ export function hardFileLimit() {
  * The JSON lines of a stream, read by one reader for good (a second reader could lose the rest of a chunk):
  * `on(fn)` sees every message from then on; `next(pick)` waits, bounded, for the first one `pick` accepts.
  */
-export function jsonLines(stream) {
+function jsonLines(stream) {
   const listeners = new Set();
   createInterface({ input: stream }).on('line', (line) => {
     let message;

@@ -16,7 +16,7 @@ const processUptimeMs = (): number => process.uptime() * 1e3;
 const NO_INTERFACE = lifeguardError('no-interface', undefined);
 
 /** The agent's round: every due check through the check engine, side by side, in this process. */
-export const inProcessRound: RunRound = (checks, signal) => Promise.all(checks.map((check) => runCheck(check, signal)));
+const inProcessRound: RunRound = (checks, signal) => Promise.all(checks.map((check) => runCheck(check, signal)));
 
 /**
  * Runs the checks in one of the modes and resolves with the outcome. Never rejects.

@@ -112,7 +112,7 @@ export const checkSchema = z
     }),
   );
 
-export const checkDefinitionSchema = z.strictObject({
+const checkDefinitionSchema = z.strictObject({
   checks: z.optional(z.array(checkSchema)),
   readiness_checks: z.optional(z.array(checkSchema)),
   log_source: z.optional(z.string()),
@@ -233,7 +233,7 @@ export function describeIssue(error: z.core.$ZodError): string {
 }
 
 /** `checks[1].http_check.port`, as a JSON path an operator can follow; the root is `definition`. */
-export function fieldPath(path: readonly PropertyKey[]): string {
+function fieldPath(path: readonly PropertyKey[]): string {
   const text = path.map((key) => (typeof key === 'number' ? `[${key}]` : `.${String(key)}`)).join('');
   return text === '' ? 'definition' : text.replace(/^\./, '');
 }

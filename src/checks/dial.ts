@@ -37,7 +37,7 @@ export interface DialHandlers {
 export type Resolver = (name: string) => Promise<readonly string[]>;
 
 /** getaddrinfo, as every other program on the machine resolves (/etc/hosts first: `localhost` works offline). */
-export const systemResolver: Resolver = async (name) => {
+const systemResolver: Resolver = async (name) => {
   // node:dns is loaded by the first check of a name: checks of IP literals never pay for it at start-up.
   const { lookup } = await import('node:dns');
   return new Promise((resolve, reject) =>

@@ -4,7 +4,6 @@
  * live in one place so that the agent, the Cloud Foundry dialect and the supervisor agree.
  */
 
-
 /** A host given by name, and the address it resolved to for this check: both go into the message. */
 export interface Resolved { name: string; address: string }
 /** `portText`: the CF dialect's `-port` as written, named so in that binary's words (types.ts). */
@@ -156,15 +155,6 @@ export function asLifeguardError(thrown: unknown): LifeguardError {
 export const DOCUMENTED_EXIT_CODES: ReadonlySet<number> = new Set(
   Object.values(ERROR_TABLE).map((row) => row.exitCode),
 );
-
-export function isTimeout(error: LifeguardError): boolean {
-  return (
-    error.code === 'tcp-timeout' ||
-    error.code === 'http-timeout' ||
-    error.code === 'grpc-connect-timeout' ||
-    error.code === 'grpc-rpc-timeout'
-  );
-}
 
 function tcpPrefix(p: TcpFacts): string {
   const address = p.portText === undefined ? formatAddress(p.host, p.port) : `${p.host}:${p.portText}`;

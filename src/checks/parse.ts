@@ -156,7 +156,7 @@ export function parseCheckUrl(name: string, text: string, defaults: CheckDefault
 }
 
 /** A regular expression in JavaScript's syntax, compiled once here so that a bad one is a usage error. */
-export function parseRegex(name: string, text: string): RegExp {
+function parseRegex(name: string, text: string): RegExp {
   try {
     return new RegExp(text);
   } catch {

@@ -110,8 +110,8 @@ export function socketErrorReason(thrown: unknown): string {
  * reported). Which call sees it is a race on the checker's side, not news about the app, and the two builds run
  * different event loops: the words must not change from one run to the next.
  */
-export const RESET_BY_PEER = 'read: connection reset by peer';
-export const TLS_CLOSED = 'tls: the server closed the connection during the handshake';
+const RESET_BY_PEER = 'read: connection reset by peer';
+const TLS_CLOSED = 'tls: the server closed the connection during the handshake';
 
 /** The peer closed the connection (an orderly close, not a reset) before a single byte of a response. */
 export const CLOSED_BEFORE_RESPONSE = 'connection closed before a response was received';

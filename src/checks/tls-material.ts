@@ -12,7 +12,7 @@ import { createPrivateKey, createPublicKey, type KeyObject, X509Certificate } fr
 import type { TlsOptions } from './types.js';
 
 /** Which of the files: the words of every message about it. */
-export type TlsFileRole = 'CA file' | 'client certificate' | 'client key';
+type TlsFileRole = 'CA file' | 'client certificate' | 'client key';
 
 /**
  * What is wrong with one file. `validity`: the file is good but its certificate is expired or not yet valid, a

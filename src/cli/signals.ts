@@ -23,8 +23,6 @@ export const TERMINATING_SIGNALS = [
   'SIGIO',
 ] as const;
 
-export type TerminatingSignal = (typeof TERMINATING_SIGNALS)[number];
-
 /**
  * Linux's signal numbers, for the exit status 128+n of a process ended by signal n. A table rather than
  * node:os's `constants.signals`, whose module costs the Bun executable's every start about 30 page faults

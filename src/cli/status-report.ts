@@ -98,7 +98,7 @@ export function renderStatus(apps: readonly AppStatus[], { containment, config }
 }
 
 /** `cgroup v1 at <path> (limits: memory, cpu, pids)`, or the marker and why. */
-export function describeContainment(containment: ContainmentStatus): string {
+function describeContainment(containment: ContainmentStatus): string {
   if (containment.kind === 'environ') return `environment marker only (no cgroup: ${containment.reason ?? 'unknown'})`;
   const at = containment.path === undefined ? '' : ` at ${containment.path}`;
   const limits = containment.controllers === undefined ? '' : ` (limits: ${containment.controllers.join(', ') || 'none'})`;

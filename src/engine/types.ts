@@ -100,7 +100,7 @@ export type RoundObserver = (round: Round) => void;
  * failed once one check has failed failureThreshold times in a row, else the verdict before (none before the first).
  * `checks` are the per-check reports of the round, for the failure's reason.
  */
-export interface RoundVerdict {
+interface RoundVerdict {
   readonly passed: boolean;
   readonly checks: readonly CheckReport[];
 }

@@ -17,7 +17,7 @@ import type Docker from 'dockerode';
 import type { AgentRun, AgentRunner, AgentSink } from './agent-runner.js';
 import { engineMessage } from '../shared/engine-message.js';
 
-export const AGENT_MOUNT = '/etc/lifeguard/healthcheck';
+const AGENT_MOUNT = '/etc/lifeguard/healthcheck';
 
 /** Creating and starting a container, then booting the agent, on a loaded machine. */
 const CONTAINER_STARTUP_MS = 15_000;

@@ -13,7 +13,7 @@ import type { LoopProbe } from './loop-probe.js';
 import type { LifecyclePlan, ProbeEnd, ProbeHandle, ProbeObserver, ProbeTarget } from './probe.js';
 
 /** What is left for the agent when its turn comes. */
-export type AgentPart = { readonly mode: 'lifecycle'; readonly startupTimeoutMs: number } | { readonly mode: 'liveness' };
+type AgentPart = { readonly mode: 'lifecycle'; readonly startupTimeoutMs: number } | { readonly mode: 'liveness' };
 
 /** An agent made but not yet started: boot() starts it and resolves when its turn to boot is over. */
 export interface BootingAgent extends ProbeHandle {

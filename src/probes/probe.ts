@@ -61,7 +61,7 @@ export interface LifecyclePlan {
 export type Phase = 'readiness' | 'liveness';
 
 /** Why a probe ended; a probe only ends by failing. */
-export type ProbeCause =
+type ProbeCause =
   /** Readiness ran out of time. */
   | 'timed-out'
   /** A check failed for good. */

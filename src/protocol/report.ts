@@ -7,7 +7,7 @@ import { DOCUMENTED_EXIT_CODES, type ErrorCode, type LifeguardError } from '../c
 import type { AgentOutcome, CheckReport, LoopMode } from '../engine/types.js';
 import { tenths } from './heartbeat.js';
 
-export interface JsonCheckReport {
+interface JsonCheckReport {
   readonly target: string;
   readonly kind: CheckReport['kind'];
   readonly passed: boolean;

@@ -8,7 +8,7 @@
  */
 import { LifeguardFailure, usageError } from '../checks/errors.js';
 
-export const DEFAULT_ENGINE_SOCKET = '/var/run/docker.sock';
+const DEFAULT_ENGINE_SOCKET = '/var/run/docker.sock';
 const UNIX_URL = /^unix:\/\/(.+)$/;
 const ANY_URL = /^[a-z][a-z0-9+.-]*:\/\//i;
 // sun_path is 108 bytes on Linux, its last the terminating NUL.

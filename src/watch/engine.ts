@@ -11,7 +11,7 @@ import { engineSocket } from '../shared/engine-socket.js';
 import { Deadline } from '../checks/deadline.js';
 import type { Selector } from './selector.js';
 
-export type EngineHealth =
+type EngineHealth =
   /** The container has no HEALTHCHECK: the engine has nothing to say. */
   | { readonly status: 'none' }
   | ({ readonly status: 'starting' } & ProbeRecord)

@@ -9,7 +9,7 @@
  */
 import { ROLE_LABEL } from '../shared/owner.js';
 
-export const COMPOSE_PROJECT_LABEL = 'com.docker.compose.project';
+const COMPOSE_PROJECT_LABEL = 'com.docker.compose.project';
 export const DEFAULT_WATCH_LABEL = { key: 'lifeguard.watch', value: 'true' } as const;
 
 export interface LabelMatch {

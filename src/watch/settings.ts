@@ -17,7 +17,7 @@ import type { WatchRules } from './container-watch.js';
 import type { CheckPlan } from './probe-health.js';
 import { DEFAULT_WATCH_LABEL, parseLabelMatch, type Selection } from './selector.js';
 
-export type HealthSetting =
+type HealthSetting =
   | { readonly kind: 'engine' }
   | { readonly kind: 'native'; readonly plan: CheckPlan }
   | { readonly kind: 'sidecar'; readonly plan: CheckPlan; readonly agentBinary?: string; readonly image?: string };
@@ -33,7 +33,7 @@ export interface WatchSettings {
   readonly http?: HttpEndpointConfig;
 }
 
-export const WATCH_DEFAULTS = {
+const WATCH_DEFAULTS = {
   intervalMs: 5_000,
   retries: 3,
   checkTimeoutMs: 1_000,

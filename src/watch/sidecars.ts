@@ -11,7 +11,7 @@ import type { AgentRunner } from '../probes/agent-runner.js';
 import type { ContainerFacts } from './engine.js';
 import { ROLE_LABEL } from '../shared/owner.js';
 
-export const WATCHER_LABEL = 'lifeguard.watcher';
+const WATCHER_LABEL = 'lifeguard.watcher';
 
 export interface SidecarSettings {
   /** The single executable (dist/healthcheck) on the engine's host. */

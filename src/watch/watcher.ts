@@ -25,14 +25,14 @@ import { formatDuration } from '../checks/duration.js';
 import type { ProbeHealth, ProbeRun } from './probe-health.js';
 import type { Selector } from './selector.js';
 
-export const COMPOSE_SERVICE_LABEL = 'com.docker.compose.service';
+const COMPOSE_SERVICE_LABEL = 'com.docker.compose.service';
 
 export interface ReconnectBackoff {
   readonly minMs: number;
   readonly maxMs: number;
 }
 
-export const DEFAULT_RECONNECT: ReconnectBackoff = { minMs: 250, maxMs: 10_000 };
+const DEFAULT_RECONNECT: ReconnectBackoff = { minMs: 250, maxMs: 10_000 };
 
 export interface WatcherOptions {
   readonly engine: Engine;

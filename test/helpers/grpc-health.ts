@@ -18,7 +18,7 @@ import type { Test } from 'tap';
 /** A ServingStatus to reply with, a grpc-status to fail the call with, or silence. */
 export type Answer = { serving: 0 | 1 | 2 | 3 } | { grpcStatus: number; message?: string } | 'never';
 
-export interface Asked {
+interface Asked {
   readonly service: string;
   readonly headers: IncomingHttpHeaders;
 }

@@ -19,7 +19,7 @@ import { tempDir } from './temp-dir.js';
 import { makeCerts, type KeyPair } from './tls.js';
 import type { Teardown } from '../checks/fixtures.js';
 
-export type Protocol = 'tcp' | 'http' | 'https' | 'grpc' | 'grpcs';
+type Protocol = 'tcp' | 'http' | 'https' | 'grpc' | 'grpcs';
 
 /**
  * What the loopback server does with each connection:
@@ -28,14 +28,14 @@ export type Protocol = 'tcp' | 'http' | 'https' | 'grpc' | 'grpcs';
  * - `call`: the server speaks HTTP/2 (over TLS for grpcs); `act` gets the TCP socket when the call's headers come;
  * - `closed`: nothing listens on the port.
  */
-export type ServerSpec =
+type ServerSpec =
   | { readonly kind: 'tcp'; readonly act: (socket: Socket) => void }
   | { readonly kind: 'tls'; readonly act: (socket: Socket, clear: TLSSocket) => void }
   | { readonly kind: 'call'; readonly act: (socket: Socket, stream: ServerHttp2Stream) => void }
   | { readonly kind: 'closed' };
 
 /** One verdict: the exit code and the reason, the words after the check's prefix (`failed to make ... on A:P: `). */
-export interface Outcome {
+interface Outcome {
   readonly exitCode: number;
   readonly reason: string;
 }
@@ -143,7 +143,7 @@ export const SOCKET_CASES: readonly SocketCase[] = [
 ];
 
 /** The agent's arguments for a case against `port`. */
-export function caseArgs(c: SocketCase, port: number): string[] {
+function caseArgs(c: SocketCase, port: number): string[] {
   const target = {
     tcp: `tcp://127.0.0.1:${port}`,
     http: `http://127.0.0.1:${port}/h`,
@@ -156,7 +156,7 @@ export function caseArgs(c: SocketCase, port: number): string[] {
 }
 
 /** The line the agent's report ends with for this outcome (empty for a pass, which is silent). */
-export function expectedLine(c: SocketCase, port: number, outcome: Outcome): string {
+function expectedLine(c: SocketCase, port: number, outcome: Outcome): string {
   if (outcome.exitCode === 0) return '';
   const address = `127.0.0.1:${port}`;
   const prefix = {
@@ -169,12 +169,12 @@ export function expectedLine(c: SocketCase, port: number, outcome: Outcome): str
   return `${prefix}: ${outcome.reason}`;
 }
 
-export function outcomes(c: SocketCase): readonly Outcome[] {
+function outcomes(c: SocketCase): readonly Outcome[] {
   return 'exitCode' in c.expect ? [c.expect as Outcome] : (c.expect as readonly Outcome[]);
 }
 
 /** How one run ended, as the table counts it: the exit code and the report's last line. */
-export function runKey(exitCode: number | null, stdout: string): string {
+function runKey(exitCode: number | null, stdout: string): string {
   const last = stdout.trimEnd().split('\n').at(-1) ?? '';
   return `${exitCode} ${exitCode === 0 ? '' : last}`.trimEnd();
 }

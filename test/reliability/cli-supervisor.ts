@@ -130,7 +130,7 @@ export function stoppedLine(cause: string): RegExp {
 }
 
 /** The line a successor writes on stderr when it killed what a SIGKILLed predecessor on its state directory left. */
-export const REAPED_LINE = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z lifeguard: reaped [1-9]\d* process(es)? a previous lifeguard on \/\S+ left running$/;
+const REAPED_LINE = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z lifeguard: reaped [1-9]\d* process(es)? a previous lifeguard on \/\S+ left running$/;
 
 /**
  * SIGTERM, then what every run must end with: exit 0, on stderr only the line saying so (no stack trace, no crash), no app process

@@ -14,7 +14,7 @@ import type { Transition } from '../../src/shared/transition.js';
 import { tempDir } from '../helpers/temp-dir.js';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-export const FIXTURE_APP = join(ROOT, 'test/fixtures/app.mjs');
+const FIXTURE_APP = join(ROOT, 'test/fixtures/app.mjs');
 export const AGENT = join(ROOT, 'dist/healthcheck.cjs');
 export const STRATEGIES: readonly ProbeStrategy[] = ['native', 'sidecar'];
 

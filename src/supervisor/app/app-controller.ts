@@ -21,7 +21,7 @@ import type { AppStatus, Claim, RoutedEndpoint } from '../../shared/status.js';
 import type { TransitionCause, TransitionFacts } from '../../shared/transition.js';
 
 /** What a spec runs on: its driver, its probing strategy, the ping of its prewarmed instances. */
-export interface SpecResources {
+interface SpecResources {
   readonly driver: Driver;
   readonly probe: Probe;
   readonly pingPlan: LivenessPlan;

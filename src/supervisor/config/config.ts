@@ -44,9 +44,9 @@ export const APP_DEFAULTS = {
 } as const satisfies Partial<AppSpec>;
 
 /** An app's `routing` section, field by field. Durations in ms. */
-export const ROUTING_DEFAULTS = { intervalMs: 2_000, failureThreshold: 1, successThreshold: 1, drainMs: 0 } as const;
+const ROUTING_DEFAULTS = { intervalMs: 2_000, failureThreshold: 1, successThreshold: 1, drainMs: 0 } as const;
 
-export const DEFAULT_STATE_DIR = '.lifeguard';
+const DEFAULT_STATE_DIR = '.lifeguard';
 
 // Usable as a URL path segment (POST /apps/<name>/claim), a file name in the state directory and a container name.
 const APP_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/;

@@ -11,7 +11,7 @@ const IP_TIMEOUT_MS = 10_000;
 /** Where iproute2 put `ip`; undefined when it is not installed. */
 export const IP_PATH: string | undefined = ['/usr/sbin/ip', '/sbin/ip', '/usr/bin/ip', '/bin/ip'].find((path) => existsSync(path));
 
-export class IpCommandError extends Error {}
+class IpCommandError extends Error {}
 
 export function ip(...args: string[]): Promise<string> {
   return new Promise((resolve, reject) => {

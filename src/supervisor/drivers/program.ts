@@ -19,7 +19,7 @@ export function locateAppProgram(program: string, app: Pick<AppSpec, 'cwd' | 'en
 }
 
 /** `program` as execvp takes it: a path (from `cwd`) as is, a bare name searched in `searchPath`. */
-export function locateProgram(program: string, cwd: string, searchPath: string): Located {
+function locateProgram(program: string, cwd: string, searchPath: string): Located {
   if (program.includes('/')) return runnable(isAbsolute(program) ? program : resolve(cwd, program));
   let denied = false;
   for (const dir of searchPath.split(delimiter)) {

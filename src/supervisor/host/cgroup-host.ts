@@ -13,7 +13,7 @@ export const CONTROLLERS = ['memory', 'cpu', 'pids'] as const;
 export type Controller = (typeof CONTROLLERS)[number];
 /** v1 has no cgroup.kill: ending every process of an instance takes its freezer cgroup. */
 export type V1Hierarchy = Controller | 'freezer';
-export const V1_HIERARCHIES: readonly V1Hierarchy[] = ['freezer', ...CONTROLLERS];
+const V1_HIERARCHIES: readonly V1Hierarchy[] = ['freezer', ...CONTROLLERS];
 
 export interface CgroupHost {
   /** This process's cgroup directory in the unified hierarchy; undefined without a cgroup2 mount. */
@@ -49,11 +49,6 @@ export function readCgroupHost(): CgroupHost {
 /** The controllers the unified hierarchy offers this process's cgroup (its cgroup.controllers). */
 export function unifiedControllers(host: CgroupHost): Set<string> {
   return new Set(host.unified === undefined ? [] : readQuiet(join(host.unified, 'cgroup.controllers')).trim().split(/\s+/).filter(Boolean));
-}
-
-/** The cgroup2 mount point; undefined when there is none. */
-export function cgroup2Mount(): string | undefined {
-  return cgroupMounts().unified?.point;
 }
 
 function cgroupMounts(): { unified?: Mount; v1: Map<string, Mount> } {

@@ -14,7 +14,7 @@ import type { Readable } from 'node:stream';
 import { makeDirectory } from '../../shared/make-directory.js';
 import { settlesWithin } from '../../checks/deadline.js';
 
-export type OutputTarget = 'file' | 'stderr' | 'discard';
+type OutputTarget = 'file' | 'stderr' | 'discard';
 
 export interface OutputSpec {
   readonly to: OutputTarget;

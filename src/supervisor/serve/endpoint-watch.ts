@@ -10,7 +10,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { writeEvent } from './event-stream.js';
 import type { AppEndpoints } from '../../shared/status.js';
 
-export const KEEPALIVE_MS = 15_000;
+const KEEPALIVE_MS = 15_000;
 /** Watches at once; each costs a socket and a timer, and they are load balancers, not browsers. */
 const MAX_WATCHES = 64;
 
