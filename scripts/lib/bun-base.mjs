@@ -10,15 +10,15 @@
 // The agent inherits the app's environment (Cloud Foundry, Docker HEALTHCHECK), so none of these may reach it.
 // BUN_JSC_* (JavaScriptCore's options) is not a name but a prefix, tested in code: that loop is replaced by the
 // options the agent runs with, fixed at build time (scripts/lib/bun-jsc-options.mjs).
-// MIMALLOC_* (the options of mimalloc, Bun's allocator, in any case: MIMALLOC_VERBOSE=1 prints its diagnostics
-// into the agent's stderr) is a prefix built in code too: `movabs r13, "mimalloc"`, stored with a '_' after it,
-// then the option's name; its 8 bytes become "lgdalloc" (LGDALLOC_VERBOSE), and so do its messages.
+// MIMALLOC_* (the options of mimalloc, Bun's allocator, in any case: MIMALLOC_VERBOSE=1 printed its diagnostics
+// into the agent's stderr) is never read: each option is fixed at build time (scripts/lib/bun-mimalloc-options.mjs).
 // The names are replaced in place, byte for byte, wherever the binary holds them (its environment table, its
 // messages); the new names are ours, so that an operator debugging the agent can still say LGD_OPTIONS=--inspect.
 // scripts/lib/bun-compile.mjs compiles against this copy (compile.executablePath); test/binary/environment.test.ts
 // checks that each variable is ignored.
 import { readFileSync, writeFileSync, chmodSync } from 'node:fs';
-import { bakeJscOptions, findUnique } from './bun-jsc-options.mjs';
+import { bakeJscOptions } from './bun-jsc-options.mjs';
+import { bakeMimallocOptions } from './bun-mimalloc-options.mjs';
 
 const RENAMED = ['BUN_OPTIONS', 'BUN_BE_BUN', 'BUN_INSPECT', 'BUN_BYTECODE_ORDER_OUT', 'BUN_BYTECODE_ORDER_NAMES_OUT', 'BUN_BYTECODE_DIGEST_OUT'];
 
@@ -38,25 +38,10 @@ export function writeBunBase(bun, out) {
     if (count === 0) throw new Error(`${bun} holds no ${name}: check which variables this Bun version reads`);
     counts[name] = count;
   }
-  renameMimallocPrefix(binary);
+  bakeMimallocOptions(binary);
   bakeJscOptions(binary);
   writeFileSync(out, binary);
   chmodSync(out, 0o755);
   return counts;
 }
 
-/** mimalloc's `mimalloc_<option>` (read case-insensitively from the environment) becomes `lgdalloc_<option>`. */
-function renameMimallocPrefix(binary) {
-  const prefix = [...Buffer.from('mimalloc', 'latin1')];
-  // movabs r13, "mimalloc" ; mov [rbp+d8], r13 ; mov word [rbp+d8], '_' (with its NUL)
-  const code = [0x49, 0xbd, ...prefix, 0x4c, 0x89, 0x6d, null, 0x66, 0xc7, 0x45, null, 0x5f, 0x00];
-  const at = findUnique(binary, code, 0, binary.length, "mimalloc's prefix of its environment variables");
-  binary.write('lgdalloc', at + 2, 'latin1');
-  const from = Buffer.from('mimalloc_%s', 'latin1');
-  let messages = 0;
-  for (let hit = binary.indexOf(from); hit !== -1; hit = binary.indexOf(from, hit + from.length)) {
-    binary.write('lgdalloc', hit, 'latin1');
-    messages++;
-  }
-  if (messages === 0) throw new Error("mimalloc's messages about its environment variables: found nowhere; this Bun differs from the one scripts/lib/ knows");
-}

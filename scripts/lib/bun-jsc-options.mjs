@@ -28,7 +28,7 @@ const BAKED_JSC_OPTIONS = [
 ];
 
 /** The ELF sections of a 64-bit little-endian executable, by name: {addr, offset, size}. */
-function sections(binary) {
+export function sections(binary) {
   if (binary.readUInt32BE(0) !== 0x7f454c46 || binary[4] !== 2 || binary[5] !== 1) throw new Error('not a 64-bit little-endian ELF file');
   const shoff = Number(binary.readBigUInt64LE(0x28));
   const shentsize = binary.readUInt16LE(0x3a);
@@ -49,14 +49,14 @@ function sections(binary) {
 }
 
 /** The one place of `pattern` (bytes, null for any byte) in binary[from, to); throws unless there is exactly one. */
-export function findUnique(binary, pattern, from, to, what) {
+function findUnique(binary, pattern, from, to, what) {
   const hits = [];
   const first = pattern[0];
   for (let at = binary.indexOf(first, from); at !== -1 && at + pattern.length <= to; at = binary.indexOf(first, at + 1)) {
     if (pattern.every((b, i) => b === null || binary[at + i] === b)) hits.push(at);
     if (hits.length > 1) break;
   }
-  if (hits.length !== 1) throw new Error(`${what}: found ${hits.length === 0 ? 'nowhere' : 'more than once'}; this Bun differs from the one scripts/lib/ knows`);
+  if (hits.length !== 1) throw new Error(`${what}: found ${hits.length === 0 ? 'nowhere' : 'more than once'}; this Bun differs from the one scripts/lib/bun-jsc-options.mjs knows`);
   return hits[0];
 }
 

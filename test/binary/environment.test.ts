@@ -1,9 +1,10 @@
 // The shipped executable behaves the same whatever the app's environment holds: in Cloud Foundry and under a
 // Docker HEALTHCHECK the agent inherits it. Each case runs a passing and a failing check and must end exactly as
 // in a clean environment (exit code, stdout, stderr): no trace, no warning, no other exit code, no hang.
-// The Bun runtime's own variables (and its allocator's) are renamed in the executable (scripts/lib/bun-base.mjs), JavaScriptCore's
-// options baked in (scripts/lib/bun-jsc-options.mjs); NODE_OPTIONS is not read by Bun at all. Also: the working directory's .env and bunfig.toml are not loaded (Bun's compiled
-// executables load both by default; scripts/lib/bun-compile.mjs turns that off).
+// The Bun runtime's own variables are renamed in the executable (scripts/lib/bun-base.mjs), JavaScriptCore's and
+// its allocator's (mimalloc's) options baked in (scripts/lib/bun-jsc-options.mjs, bun-mimalloc-options.mjs);
+// NODE_OPTIONS is not read by Bun at all. Also: the working directory's .env and bunfig.toml are not loaded (Bun's
+// compiled executables load both by default; scripts/lib/bun-compile.mjs turns that off).
 import t from 'tap';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -44,7 +45,7 @@ const ENVIRONMENTS: readonly Record<string, string>[] = [
   { BUN_JSC_useJIT: '1', BUN_JSC_useWarmUpMarkedBlocks: '1' },
   { JSC_useJIT: 'abc', JSC_dumpOptions: '2' },
   { BUN_BYTECODE_ORDER_OUT: written[0]!, BUN_BYTECODE_ORDER_NAMES_OUT: written[1]!, BUN_BYTECODE_DIGEST_OUT: written[2]! },
-  // mimalloc, Bun's allocator, reads MIMALLOC_<option> in any case: verbose wrote its diagnostics into stderr.
+  // mimalloc, Bun's allocator, read MIMALLOC_<option> in any case: verbose wrote its diagnostics into stderr.
   { MIMALLOC_VERBOSE: '1', MIMALLOC_SHOW_STATS: '1', MIMALLOC_SHOW_ERRORS: '1' },
   { mimalloc_verbose: '1' },
 ];
