@@ -16,7 +16,7 @@
 // build with a message.
 
 /** The options baked with a value of ours; every other keeps its default. */
-export const BAKED_MIMALLOC_OPTIONS = [['purge_delay', -1]];
+const BAKED_MIMALLOC_OPTIONS = [['purge_delay', -1]];
 
 import { sections } from './bun-jsc-options.mjs';
 
