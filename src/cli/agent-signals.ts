@@ -1,19 +1,20 @@
 /**
  * The agent's reaction to every signal of TERMINATING_SIGNALS (README "Signals"), one listener per signal for
- * the agent's whole life, in two phases:
+ * the agent's whole life, in two modes:
  * - checking (every mode, and a gate before its command runs): stop — cancel what is in flight and exit 128+n,
  *   what the signal's default would have told a shell, with the ready file removed on the way out;
  * - forwarding (a gate's command runs): pass the signal on to the command's process group, once.
- * The phase changes synchronously right after spawn(2) returns, and a listener runs only from the event loop,
+ * The mode changes synchronously right after spawn(2) returns, and a listener runs only from the event loop,
  * so a signal that arrives while the command is being started is forwarded to it, never lost. (It once found
  * no listener there: SIGUSR1 opened Node's inspector instead, and the command never got it.)
  */
 import { signalExitCode, takeSignal, TERMINATING_SIGNALS } from './signals.js';
 
-type Phase = { readonly kind: 'checking' } | { readonly kind: 'forwarding'; readonly group: number };
+/** Whom a signal is for: the agent's checks, or the command it gated. */
+type SignalTarget = { readonly kind: 'checking' } | { readonly kind: 'forwarding'; readonly group: number };
 
 export class AgentSignals {
-  private phase: Phase = { kind: 'checking' };
+  private target: SignalTarget = { kind: 'checking' };
 
   constructor(private readonly cancel: () => void) {
     for (const signal of TERMINATING_SIGNALS) takeSignal(signal, this.received);
@@ -21,16 +22,16 @@ export class AgentSignals {
 
   /** From now on signals go to the process group `group` (the command leads it). */
   forwardTo(group: number): void {
-    this.phase = { kind: 'forwarding', group };
+    this.target = { kind: 'forwarding', group };
   }
 
   private readonly received = (signal: NodeJS.Signals): void => {
-    if (this.phase.kind === 'checking') {
+    if (this.target.kind === 'checking') {
       this.cancel();
       process.exit(signalExitCode(signal));
     }
     try {
-      process.kill(-this.phase.group, signal);
+      process.kill(-this.target.group, signal);
     } catch {
       // The group is gone: the command is ending, and its exit is on its way.
     }

@@ -32,7 +32,8 @@ const PREWARM_PING_FAILURES = 3;
 const PREWARM_PING_TIMEOUT_MS = 1000;
 const HEARTBEAT_GRACE_MS = 1000;
 
-type Phase = 'new' | 'running' | 'stopping' | 'stopped';
+/** The supervisor's own life: started once, stopped once. (`Phase` is a probe's: readiness or liveness.) */
+type RunState = 'new' | 'running' | 'stopping' | 'stopped';
 
 export class Supervisor extends EventEmitter<SupervisorEvents> {
   private readonly apps = new Map<string, AppController>();
@@ -46,7 +47,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   private readonly agentPath: string;
   /** Each instance's cgroup (or marker) under the built-in process and netns drivers. */
   private readonly containment: Containment | undefined;
-  private phase: Phase = 'new';
+  private runState: RunState = 'new';
   /** Sidecar agents booting at once, host-wide (Diego's rep bounds concurrent starts the same way). */
   private readonly agentStarts: Limit;
   private stopped: Promise<void> | undefined;
@@ -107,14 +108,14 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
 
   /** Takes the state directory's lock, kills whatever a previous supervisor on it left running, then starts every app. */
   async start(): Promise<void> {
-    if (this.phase !== 'new') throw new Error('bug: a Supervisor starts once');
+    if (this.runState !== 'new') throw new Error('bug: a Supervisor starts once');
     this.takeStateDir();
-    this.phase = 'running';
+    this.runState = 'running';
     const reaped = await this.records.reapLeftovers();
     if (reaped.length > 0) this.emit('reaped', reaped);
     // Then what process records do not cover: a previous supervisor's namespaces and containers.
     for (const driver of this.drivers()) await driver.cleanup?.();
-    if (this.phase !== 'running') return; // stop() came during the cleanup
+    if (this.runState !== 'running') return; // stop() came during the cleanup
     for (const app of this.apps.values()) app.start();
   }
 
@@ -159,7 +160,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   claim(app: string): Promise<Claim | undefined> {
     const controller = this.apps.get(app);
     if (controller === undefined) return Promise.reject(new LifeguardFailure(usageError(`no app named '${app}'`)));
-    if (this.phase !== 'running') return Promise.resolve(undefined);
+    if (this.runState !== 'running') return Promise.resolve(undefined);
     return controller.claim();
   }
 
@@ -169,14 +170,14 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   }
 
   private async applyNow(next: SupervisorOptions): Promise<AppliedChange[]> {
-    if (this.phase !== 'running') throw refused('lifeguard is not running (it is starting or stopping)');
+    if (this.runState !== 'running') throw refused('lifeguard is not running (it is starting or stopping)');
     const fixed = fixedSettingChanged(this.options, next);
     if (fixed !== undefined) throw refused(`${fixed} cannot change while lifeguard runs; restart it to change ${fixed}`);
     const problems = await preflight(next, this.containment);
     if (problems.length > 0) throw refused(problems[0] as string);
     const added = this.containment === undefined ? [] : addBuiltInDrivers(this.builtIn, next, this.agentPath, this.containment);
     for (const driver of added) await driver.cleanup?.();
-    if (this.phase !== 'running') throw refused('lifeguard is stopping');
+    if (this.runState !== 'running') throw refused('lifeguard is stopping');
     this.options = next;
     const changes: AppliedChange[] = [];
     const wanted = new Set(next.apps.map((spec) => spec.name));
@@ -229,7 +230,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   }
 
   private async stopAll(): Promise<void> {
-    this.phase = 'stopping';
+    this.runState = 'stopping';
     // A removed app still draining is stopped with the rest: its controller's stop() is the one under way.
     await this.applying;
     await Promise.all([...this.apps.values(), ...this.removing].map((app) => app.stop()));
@@ -238,7 +239,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     this.lock?.release();
     // The last lists (every instance gone) are told before the end.
     this.tellEndpoints();
-    this.phase = 'stopped';
+    this.runState = 'stopped';
     this.emit('stopped');
   }
 
