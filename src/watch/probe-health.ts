@@ -35,7 +35,7 @@ export class ProbeHealth {
   /**
    * Starts probing one container. Undefined, with why, when it cannot be probed: native checks need an address.
    */
-  watch(facts: ContainerFacts, app: string, report: (health: HealthReport) => void): ProbeRun | string {
+  start(facts: ContainerFacts, app: string, report: (health: HealthReport) => void): ProbeRun | string {
     const { agentFor, plan } = this.options;
     if (agentFor === undefined && facts.address === undefined) return 'it has no IP address of its own (network mode host or none?): native checks cannot reach it';
     const host = facts.address ?? '';

@@ -263,7 +263,7 @@ export class Watcher extends EventEmitter<WatcherEvents> {
     entry.address = facts.address ?? null;
     const probes = this.options.probes;
     if (probes === undefined) return facts.health.status === 'none' ? 'it has no HEALTHCHECK: the engine reports no health, so nothing will be done' : undefined;
-    const run = probes.watch(facts, entry.app, (health) => entry.watch.report(health));
+    const run = probes.start(facts, entry.app, (health) => entry.watch.report(health));
     if (typeof run === 'string') return `${run}, so nothing will be done`;
     entry.probe = run;
     return undefined;

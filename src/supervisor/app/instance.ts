@@ -79,10 +79,10 @@ export interface InstanceContext {
 }
 
 /**
- * A probe as the instance watches it. Its words come back through the inbox tagged with it, so that a word from a
+ * One probe started for the instance (a session of it). Its words come back through the inbox tagged with it, so that a word from a
  * probe the instance has since stopped is recognised and dropped.
  */
-interface Watch {
+interface ProbeSession {
   handle: ProbeHandle | undefined;
   /** The phase a liveness round counts in: the app's checks, or a prewarmed instance's ping. */
   readonly liveness: 'liveness' | 'prewarm';
@@ -90,9 +90,9 @@ interface Watch {
 
 /**
  * A healthy member's routing probe and the routing state it has led to: null until its first verdict (an
- * instance is not listed before that), then routable or unroutable. Its words are tagged with it, as a Watch's.
+ * instance is not listed before that), then routable or unroutable. Its words are tagged with it, as a ProbeSession's.
  */
-interface RoutingWatch {
+interface RoutingSession {
   handle: ProbeHandle | undefined;
   state: RoutingState | null;
 }
@@ -102,11 +102,11 @@ type Life =
   | { readonly state: 'new' }
   /** `delay` until the start is due; undefined once the driver is launching. */
   | { readonly state: 'scheduled'; readonly delay: Timer | undefined }
-  | { readonly state: 'starting'; readonly running: RunningInstance; readonly watch: Watch; readonly since: number }
+  | { readonly state: 'starting'; readonly running: RunningInstance; readonly session: ProbeSession; readonly since: number }
   /** `routing`: absent when the app has no routing checks (then a healthy member is routable) or for a prewarm instance. */
-  | { readonly state: 'healthy'; readonly running: RunningInstance; readonly watch: Watch; readonly since: number; readonly routing: RoutingWatch | undefined }
+  | { readonly state: 'healthy'; readonly running: RunningInstance; readonly session: ProbeSession; readonly since: number; readonly routing: RoutingSession | undefined }
   /** `decide`: the claim waiting for the first check's verdict after it. */
-  | { readonly state: 'claimed'; readonly running: RunningInstance; readonly watch: Watch; readonly since: number; decide: ((passed: boolean) => void) | undefined }
+  | { readonly state: 'claimed'; readonly running: RunningInstance; readonly session: ProbeSession; readonly since: number; decide: ((passed: boolean) => void) | undefined }
   /** A failure, on its way to destroying within the same event. */
   | { readonly state: Failure; readonly cause: TransitionCause }
   /** `drain`: the wait between leaving the endpoints and the driver's destroy, while it runs. */
@@ -118,13 +118,13 @@ type Event =
   | { readonly type: 'due' }
   | { readonly type: 'launched'; readonly result: LaunchResult }
   | { readonly type: 'exited'; readonly reason: string }
-  | { readonly type: 'ready'; readonly watch: Watch }
-  | { readonly type: 'round'; readonly watch: Watch; readonly phase: Phase; readonly passed: boolean; readonly latencyMs: number; readonly lateMs: number | undefined }
-  | { readonly type: 'probe-ended'; readonly watch: Watch; readonly end: ProbeEnd }
-  | { readonly type: 'routing-round'; readonly routing: RoutingWatch; readonly passed: boolean; readonly latencyMs: number; readonly lateMs: number | undefined }
-  | { readonly type: 'routing-verdict'; readonly routing: RoutingWatch; readonly routable: boolean; readonly reason: string }
+  | { readonly type: 'ready'; readonly session: ProbeSession }
+  | { readonly type: 'round'; readonly session: ProbeSession; readonly phase: Phase; readonly passed: boolean; readonly latencyMs: number; readonly lateMs: number | undefined }
+  | { readonly type: 'probe-ended'; readonly session: ProbeSession; readonly end: ProbeEnd }
+  | { readonly type: 'routing-round'; readonly routing: RoutingSession; readonly passed: boolean; readonly latencyMs: number; readonly lateMs: number | undefined }
+  | { readonly type: 'routing-verdict'; readonly routing: RoutingSession; readonly routable: boolean; readonly reason: string }
   | { readonly type: 'drained' }
-  | { readonly type: 'agent-started'; readonly watch: Watch }
+  | { readonly type: 'agent-started'; readonly session: ProbeSession }
   | { readonly type: 'claim'; readonly decide: (passed: boolean) => void }
   | { readonly type: 'destroy'; readonly cause: DestroyCause; readonly reason: string }
   | { readonly type: 'torn-down'; readonly outcome: DestroyOutcome | undefined }
@@ -252,12 +252,12 @@ export class Instance {
         if (NEXT[life.state].includes('crashed')) this.fail('crashed', 'crashed', 'Container crashed', event.reason);
         return;
       case 'ready':
-        if (life.state === 'starting' && life.watch === event.watch) this.becameHealthy(life.running, life.watch);
+        if (life.state === 'starting' && life.session === event.session) this.becameHealthy(life.running, life.session);
         return;
       case 'round':
         return this.round(event);
       case 'probe-ended':
-        return this.probeEnded(event.watch, event.end);
+        return this.probeEnded(event.session, event.end);
       case 'routing-round':
         if (life.state === 'healthy' && life.routing === event.routing) this.recordRound('routing', event.passed, event.latencyMs, event.lateMs);
         return;
@@ -272,7 +272,7 @@ export class Instance {
         return;
       case 'agent-started':
         // The state directory must know every agent, so that a successor can stop one a crash left behind.
-        if ('watch' in life && life.watch === event.watch) this.record(event.watch);
+        if ('session' in life && life.session === event.session) this.record(event.session);
         return;
       case 'claim':
         return this.claimed(event.decide);
@@ -307,24 +307,24 @@ export class Instance {
     const { readinessChecks, startupIntervalMs, startupTimeoutMs, successThreshold } = this.ctx.spec;
     const prewarm = this.role === 'prewarm';
     const plan = { readiness: { checks: readinessChecks, intervalMs: startupIntervalMs, startupTimeoutMs, ...(successThreshold === undefined ? {} : { successThreshold }) }, liveness: prewarm ? this.ctx.pingPlan : this.livenessPlan() };
-    const watch = this.watch(prewarm ? 'prewarm' : 'liveness', (observer) => this.ctx.probe.lifecycle(this.target(running), plan, observer));
-    this.move({ state: 'starting', running, watch, since: this.clock.now() }, 'Starting health monitoring of container');
-    this.record(watch);
+    const session = this.session(prewarm ? 'prewarm' : 'liveness', (observer) => this.ctx.probe.lifecycle(this.target(running), plan, observer));
+    this.move({ state: 'starting', running, session, since: this.clock.now() }, 'Starting health monitoring of container');
+    this.record(session);
   }
 
-  private becameHealthy(running: RunningInstance, watch: Watch): void {
+  private becameHealthy(running: RunningInstance, session: ProbeSession): void {
     this.everHealthy = true;
     const plan = this.ctx.spec.routing;
-    const routing = this.role === 'member' && plan !== undefined && plan.checks.length > 0 ? this.routingWatch(running) : undefined;
-    this.move({ state: 'healthy', running, watch, since: this.clock.now(), routing }, 'Container became healthy');
+    const routing = this.role === 'member' && plan !== undefined && plan.checks.length > 0 ? this.routingSession(running) : undefined;
+    this.move({ state: 'healthy', running, session, since: this.clock.now(), routing }, 'Container became healthy');
     // A waiting claim may take this instance now; its claim is handled once this transition is done.
     if (this.role === 'prewarm') this.ctx.ready(this);
   }
 
   private round(event: Extract<Event, { type: 'round' }>): void {
     const life = this.life;
-    if (!('watch' in life) || life.watch !== event.watch) return;
-    this.recordRound(event.phase === 'liveness' ? event.watch.liveness : event.phase, event.passed, event.latencyMs, event.lateMs);
+    if (!('session' in life) || life.session !== event.session) return;
+    this.recordRound(event.phase === 'liveness' ? event.session.liveness : event.phase, event.passed, event.latencyMs, event.lateMs);
     if (life.state === 'claimed' && life.decide !== undefined) {
       life.decide(event.passed);
       life.decide = undefined;
@@ -337,14 +337,14 @@ export class Instance {
   }
 
   /** A routing verdict moves the routing state only when it differs; the first one is logged whichever it is. */
-  private routingVerdict(routing: RoutingWatch, routable: boolean, reason: string): void {
+  private routingVerdict(routing: RoutingSession, routable: boolean, reason: string): void {
     const to: RoutingState = routable ? 'routable' : 'unroutable';
     if (routing.state !== to) this.routingMove(routing, to, routable ? 'checks-passed' : 'checks-failed', routable ? undefined : reason);
   }
 
-  private probeEnded(watch: Watch, end: ProbeEnd): void {
+  private probeEnded(session: ProbeSession, end: ProbeEnd): void {
     const life = this.life;
-    if (!('watch' in life) || life.watch !== watch) return;
+    if (!('session' in life) || life.session !== session) return;
     if (life.state === 'starting') {
       const elapsed = formatDuration(Math.round(this.clock.now() - life.since));
       return this.fail('timed-out', end.cause, `Failed after ${elapsed}: startup health check never passed.`, end.reason);
@@ -359,15 +359,15 @@ export class Instance {
       if (life.state === 'destroying' || life.state === 'destroyed' || life.state === 'given-up') return decide(false);
       throw new Error(`bug: illegal transition of ${this.id} from ${life.state} to claimed`);
     }
-    life.watch.handle?.cancel();
-    const watch = this.watch('liveness', (observer) => this.ctx.probe.liveness(this.target(life.running), this.livenessPlan(), observer));
-    this.move({ state: 'claimed', running: life.running, watch, since: life.since, decide }, 'Claimed from the prewarm pool');
-    this.record(watch);
+    life.session.handle?.cancel();
+    const session = this.session('liveness', (observer) => this.ctx.probe.liveness(this.target(life.running), this.livenessPlan(), observer));
+    this.move({ state: 'claimed', running: life.running, session, since: life.since, decide }, 'Claimed from the prewarm pool');
+    this.record(session);
   }
 
   private fail(to: Failure, why: TransitionCause, msg: string, reason: string): void {
     const left = this.life;
-    this.endWatch();
+    this.endState();
     this.move({ state: to, cause: why }, msg, reason, { cause: why });
     this.leftHealthy(left, why);
     this.destroying(why, DESTROY_REASON[to], false);
@@ -381,7 +381,7 @@ export class Instance {
   private destroying(why: TransitionCause, reason: string, requested: boolean): void {
     const left = this.life;
     const drainMs = requested && this.routable ? (this.ctx.spec.routing?.drainMs ?? 0) : 0;
-    this.endWatch();
+    this.endState();
     const drain = drainMs > 0 ? this.clock.setTimeout(() => this.post({ type: 'drained' }), drainMs) : undefined;
     this.move({ state: 'destroying', cause: why, drain }, 'Destroying container', drain === undefined ? reason : `${reason}; draining for ${formatDuration(drainMs)} first`, { cause: why });
     this.leftHealthy(left, why);
@@ -417,10 +417,10 @@ export class Instance {
   }
 
   /** Stops whatever the state watches (the start delay, the probes) and settles a waiting claim. */
-  private endWatch(): void {
+  private endState(): void {
     const life = this.life;
     if (life.state === 'scheduled') this.clock.clearTimeout(life.delay);
-    if ('watch' in life) life.watch.handle?.cancel();
+    if ('session' in life) life.session.handle?.cancel();
     if (life.state === 'healthy') life.routing?.handle?.cancel();
     if (life.state === 'healthy' || life.state === 'claimed') this.healthyForMs = this.clock.now() - life.since;
     if (life.state === 'claimed' && life.decide !== undefined) {
@@ -433,22 +433,22 @@ export class Instance {
     return { checks: this.ctx.spec.checks, intervalMs: this.ctx.spec.livenessIntervalMs, failureThreshold: 1 };
   }
 
-  /** Starts a probe whose every word comes back through the inbox, tagged with its watch. */
-  private watch(liveness: Watch['liveness'], start: (observer: ProbeObserver) => ProbeHandle): Watch {
-    const watch: Watch = { handle: undefined, liveness };
-    watch.handle = start({
-      round: (phase, passed, latencyMs, lateMs) => this.post({ type: 'round', watch, phase, passed, latencyMs, lateMs }),
-      ready: () => this.post({ type: 'ready', watch }),
-      end: (end) => this.post({ type: 'probe-ended', watch, end }),
-      agentStarted: () => this.post({ type: 'agent-started', watch }),
+  /** Starts a probe whose every word comes back through the inbox, tagged with its session. */
+  private session(liveness: ProbeSession['liveness'], start: (observer: ProbeObserver) => ProbeHandle): ProbeSession {
+    const session: ProbeSession = { handle: undefined, liveness };
+    session.handle = start({
+      round: (phase, passed, latencyMs, lateMs) => this.post({ type: 'round', session, phase, passed, latencyMs, lateMs }),
+      ready: () => this.post({ type: 'ready', session }),
+      end: (end) => this.post({ type: 'probe-ended', session, end }),
+      agentStarted: () => this.post({ type: 'agent-started', session }),
     });
-    return watch;
+    return session;
   }
 
   /** Starts the routing probe of a member becoming healthy; its words come back through the inbox, tagged with it. */
-  private routingWatch(running: RunningInstance): RoutingWatch {
+  private routingSession(running: RunningInstance): RoutingSession {
     const plan = this.ctx.spec.routing!;
-    const routing: RoutingWatch = { handle: undefined, state: null };
+    const routing: RoutingSession = { handle: undefined, state: null };
     routing.handle = this.ctx.routing.routing(this.target(running), plan, {
       round: (passed, latencyMs, lateMs) => this.post({ type: 'routing-round', routing, passed, latencyMs, lateMs }),
       verdict: (routable, reason) => this.post({ type: 'routing-verdict', routing, routable, reason }),
@@ -457,7 +457,7 @@ export class Instance {
   }
 
   /** A move of the routing state machine: a line of its own in the transition log, the instance's state unchanged. */
-  private routingMove(routing: RoutingWatch, to: RoutingState, cause: RoutingCause, reason: string | undefined): void {
+  private routingMove(routing: RoutingSession, to: RoutingState, cause: RoutingCause, reason: string | undefined): void {
     const from = routing.state;
     routing.state = to;
     this.ctx.transition({
@@ -490,8 +490,8 @@ export class Instance {
   }
 
   /** The state directory's record: the app's process and, under sidecar probing, its agent. */
-  private record(watch: Watch | undefined): void {
-    const agentPid = watch?.handle?.agentPid ?? null;
+  private record(session: ProbeSession | undefined): void {
+    const agentPid = session?.handle?.agentPid ?? null;
     const agent = agentPid === null ? undefined : trackProcess('agent', agentPid);
     const processes = [...(this.running?.tracked ?? []), ...(agent === undefined ? [] : [agent])];
     try {

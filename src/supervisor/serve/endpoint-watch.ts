@@ -23,15 +23,15 @@ export interface EndpointFeed {
   off(event: 'stopped', listener: () => void): unknown;
 }
 
-interface Watch {
+interface Stream {
   readonly app: string;
   /** The last event sent, so that a change is sent once and a non-change never. */
   last: string;
   readonly keepalive: NodeJS.Timeout;
 }
 
-export class EndpointWatches {
-  private readonly watches = new Map<ServerResponse, Watch>();
+export class EndpointStreams {
+  private readonly streams = new Map<ServerResponse, Stream>();
   private stopped = false;
 
   constructor(private readonly feed: EndpointFeed) {
@@ -41,7 +41,7 @@ export class EndpointWatches {
 
   /** The watch of `list`'s app, answered on `res`. */
   serve(req: IncomingMessage, res: ServerResponse, list: AppEndpoints): void {
-    if (this.watches.size >= MAX_WATCHES) {
+    if (this.streams.size >= MAX_WATCHES) {
       res.writeHead(503, { 'Retry-After': '5', 'Content-Type': 'application/json' });
       res.end(`${JSON.stringify({ error: `at most ${MAX_WATCHES} endpoint watches at once` })}\n`);
       return;
@@ -51,8 +51,8 @@ export class EndpointWatches {
     // A supervisor that has stopped has nothing more to tell: the (empty) list, and the end.
     if (req.method === 'HEAD' || this.stopped) return void res.end(req.method === 'HEAD' ? undefined : first);
     const keepalive = setInterval(() => writeEvent(res, ': keepalive\n\n'), KEEPALIVE_MS);
-    if (this.watches.size === 0) this.feed.on('endpoints', this.changed);
-    this.watches.set(res, { app: list.app, last: first, keepalive });
+    if (this.streams.size === 0) this.feed.on('endpoints', this.changed);
+    this.streams.set(res, { app: list.app, last: first, keepalive });
     res.once('close', () => this.forget(res));
     writeEvent(res, first);
   }
@@ -62,7 +62,7 @@ export class EndpointWatches {
     this.stopped = true;
     this.feed.off('endpoints', this.changed);
     this.feed.off('stopped', this.close);
-    for (const res of [...this.watches.keys()]) {
+    for (const res of [...this.streams.keys()]) {
       this.forget(res);
       res.end();
     }
@@ -70,19 +70,19 @@ export class EndpointWatches {
 
   private readonly changed = (change: AppEndpoints): void => {
     const text = event(change);
-    for (const [res, watch] of this.watches) {
-      if (watch.app !== change.app || watch.last === text) continue;
-      watch.last = text;
+    for (const [res, stream] of this.streams) {
+      if (stream.app !== change.app || stream.last === text) continue;
+      stream.last = text;
       writeEvent(res, text);
     }
   };
 
   private forget(res: ServerResponse): void {
-    const watch = this.watches.get(res);
-    if (watch === undefined) return;
-    clearInterval(watch.keepalive);
-    this.watches.delete(res);
-    if (this.watches.size === 0) this.feed.off('endpoints', this.changed);
+    const stream = this.streams.get(res);
+    if (stream === undefined) return;
+    clearInterval(stream.keepalive);
+    this.streams.delete(res);
+    if (this.streams.size === 0) this.feed.off('endpoints', this.changed);
   }
 }
 

@@ -12,7 +12,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { LifeguardFailure, usageError } from '../../checks/errors.js';
 import { checkListenAddress, type ListenAddress } from '../../shared/listen-address.js';
-import { type EndpointFeed, endpointsBody, EndpointWatches } from './endpoint-watch.js';
+import { type EndpointFeed, endpointsBody, EndpointStreams } from './endpoint-watch.js';
 import type { PageRoutes } from './status-page.js';
 import type { AppEndpoints, AppStatus, Claim, InstanceStatus, SupervisorStatus } from '../../shared/status.js';
 
@@ -80,7 +80,7 @@ export async function startHttpEndpoint(
   if ('problem' in wanted) throw failure(options.listen, wanted.problem);
   const authorized = options.token === undefined ? () => true : tokenCheck(options.token);
   const feed = endpointFeed(source);
-  const watches = feed === undefined ? undefined : new EndpointWatches(feed);
+  const streams = feed === undefined ? undefined : new EndpointStreams(feed);
 
   const server = createServer({ maxHeaderSize: LIMITS.maxHeaderSize, connectionsCheckingInterval: LIMITS.connectionsCheckingInterval }, (req, res) => {
     readBoundedBody(req, res, () => {
@@ -143,12 +143,12 @@ export async function startHttpEndpoint(
       res.writeHead(204);
       return void res.end();
     }
-    if (endpoints !== null && feed !== undefined && watches !== undefined) {
+    if (endpoints !== null && feed !== undefined && streams !== undefined) {
       if (!allow(req, res, 'GET')) return;
       const app = decodeSegment(endpoints[1] as string);
       const list = app === undefined ? undefined : feed.endpoints(app);
       if (list === undefined) return sendJson(res, 404, { error: `unknown app '${app ?? endpoints[1]}'` });
-      if (wantsWatch(req)) return watches.serve(req, res, list);
+      if (wantsWatch(req)) return streams.serve(req, res, list);
       return sendJson(res, 200, endpointsBody(list));
     }
     if (page?.handle(req, res, path) === true) return;
@@ -171,7 +171,7 @@ export async function startHttpEndpoint(
     close: () =>
       new Promise<void>((resolve) => {
         // Watches end with their last chunk rather than a cut connection.
-        watches?.close();
+        streams?.close();
         server.close(() => resolve());
         server.closeAllConnections();
       }),
