@@ -24,7 +24,9 @@ export function ensureAgent(): void {
 }
 
 export function appSpec(probe: ProbeStrategy, overrides: Partial<AppSpec> = {}): AppSpec {
-  const health = { kind: 'http', port: 8080, path: '/health', timeoutMs: 300, expectStatus: [{ min: 200, max: 200 }], headers: [], followRedirects: false } as const;
+  // A second, not 0.3: on a loaded machine (CI beside other work) the fixture app is starved for longer than 0.3 s
+  // and a healthy instance failed liveness, which these tests never mean to test (rollout failed so at load 14).
+  const health = { kind: 'http', port: 8080, path: '/health', timeoutMs: 1000, expectStatus: [{ min: 200, max: 200 }], headers: [], followRedirects: false } as const;
   return {
     name: 'web',
     command: [process.execPath, FIXTURE_APP],

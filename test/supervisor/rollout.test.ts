@@ -126,7 +126,7 @@ t.test('a config that cannot be applied is refused whole, and nothing changes', 
 
 t.test('with routing checks, a roll waits for each replacement to be routable, not only healthy', async (t) => {
   const dir = tempDir(t);
-  const ready = { kind: 'http', port: 8080, path: '/ready', timeoutMs: 300, expectStatus: [{ min: 200, max: 200 }], headers: [], followRedirects: false } as const;
+  const ready = { kind: 'http', port: 8080, path: '/ready', timeoutMs: 1000, expectStatus: [{ min: 200, max: 200 }], headers: [], followRedirects: false } as const;
   const routed = (version: string) => v(version, { instances: 2, env: { VERSION: version, UNREADY_DIR: dir }, routing: { checks: [ready], intervalMs: 100, failureThreshold: 1, successThreshold: 1, drainMs: 0 } });
   const h = await supervise(t, [routed('1')]);
   // Both routable first: an old instance that is not (yet) goes at once, as one that does not serve.

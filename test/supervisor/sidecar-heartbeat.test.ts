@@ -16,9 +16,9 @@ t.test('an agent stopped with SIGSTOP misses its heartbeat: it is killed and the
   process.kill(agent, 'SIGSTOP');
   const stoppedAt = performance.now();
   const unhealthy = await h.until(to('unhealthy', 'web-1'));
-  // Deadline: interval 200ms + check timeout 300ms + grace 300ms.
-  t.match(unhealthy, { level: 'warn', reason: `health check agent (pid ${agent}) sent no heartbeat for 800ms: stopped or stuck, killed` });
-  t.ok(performance.now() - stoppedAt < 3000, 'noticed within a few deadlines');
+  // Deadline: interval 200ms + check timeout 1000ms (the harness's) + grace 300ms.
+  t.match(unhealthy, { level: 'warn', reason: `health check agent (pid ${agent}) sent no heartbeat for 1.5s: stopped or stuck, killed` });
+  t.ok(performance.now() - stoppedAt < 5000, 'noticed within a few deadlines');
   // SIGKILL is sent as the instance fails; the kernel takes a moment to end the process (bounded wait).
   for (let waited = 0; waited < 2000 && isRunning(agent); waited += 20) await new Promise((resolve) => setTimeout(resolve, 20));
   t.notOk(isRunning(agent), 'the stopped agent was killed');
