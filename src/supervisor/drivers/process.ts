@@ -1,11 +1,9 @@
 /**
  * The process driver: each instance is a child process in its own process group, started from an argv (never
- * through a shell), with every container port mapped to a free loopback port. Destroy signals the whole group,
+ * through a shell), with every container port mapped to a free loopback port (free-ports.ts). Destroy signals the whole group,
  * so that whatever the app forked goes with it.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { once } from 'node:events';
-import { createServer, type Server } from 'node:net';
 import { type Contained, type Containment, INSTANCE_ENV } from '../host/containment.js';
 import { DEFAULT_OUTPUT, InstanceOutput } from '../host/output.js';
 import { signalGroup } from '../../shared/signal.js';
@@ -15,6 +13,7 @@ import type { AppSpec } from '../spec/types.js';
 import type { Endpoint } from '../../probes/probe.js';
 import { Deadline } from '../../checks/deadline.js';
 import type { DestroyOutcome, Driver, LaunchRequest, LaunchResult, RunningInstance } from './driver.js';
+import { PortPool } from './free-ports.js';
 import { programFailure } from './program.js';
 
 const HOST = '127.0.0.1';
@@ -36,12 +35,14 @@ interface Started {
 }
 
 export class ProcessDriver implements Driver {
+  private readonly ports = new PortPool(HOST);
+
   constructor(private readonly settings: ChildSettings) {}
 
   async launch({ instance, spec, onExit }: LaunchRequest): Promise<LaunchResult> {
     const [command, ...args] = spec.command ?? [];
     if (command === undefined) return { ok: false, reason: 'no command given' };
-    const hostPorts = await freePorts(spec.ports.length);
+    const hostPorts = await this.ports.take(spec.ports.length);
     const ports = new Map(spec.ports.map((containerPort, i) => [containerPort, hostPorts[i] as number]));
     const started = await spawnApp([command, ...args], instance, spec, ports, this.settings);
     if (!started.ok) return started;
@@ -196,18 +197,3 @@ function spawnFailure(command: string, error: NodeJS.ErrnoException): string {
   return error.code === 'ENOENT' || error.code === 'EACCES' ? programFailure(command, error.code) : `cannot start ${command}: ${error.message}`;
 }
 
-/** Distinct free loopback ports: every listener stays open until all are bound, so none is handed out twice. */
-async function freePorts(count: number): Promise<number[]> {
-  const servers: Server[] = [];
-  try {
-    for (let i = 0; i < count; i++) {
-      const server = createServer();
-      servers.push(server);
-      server.listen(0, HOST);
-      await once(server, 'listening');
-    }
-    return servers.map((server) => (server.address() as { port: number }).port);
-  } finally {
-    await Promise.all(servers.map((server) => new Promise((resolve) => server.close(resolve))));
-  }
-}
