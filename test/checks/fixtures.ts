@@ -48,15 +48,8 @@ export async function serveOnLoopback(t: Teardown, server: HttpServer, host: str
   return (server.address() as AddressInfo).port;
 }
 
-/** A loopback port nothing listens on (taken and released at once), so a connection is refused. */
-export async function closedPort(host = '127.0.0.1'): Promise<number> {
-  const server = createServer();
-  server.listen(0, host);
-  await once(server, 'listening');
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
+// A port nothing listens on, outside the range from which other tests' listeners and connections take theirs.
+export { closedPort } from '../helpers/ports.js';
 
 /**
  * A loopback port whose SYNs go unanswered, for a real connect timeout without leaving loopback.
