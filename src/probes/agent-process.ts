@@ -23,10 +23,12 @@ export interface LocalAgentOptions {
   readonly prefix?: readonly string[];
   /** Off for a oneshot agent, which says all in its report: two pipes fewer per spawn, a thousand spawns a second. Default on. */
   readonly heartbeat?: boolean;
+  /** How long it may stay silent at boot before its turn to boot passes on. Default 2s. */
+  readonly startupAllowanceMs?: number;
 }
 
 export class LocalAgentRunner implements AgentRunner {
-  readonly startupAllowanceMs = LOCAL_STARTUP_MS;
+  readonly startupAllowanceMs: number;
   readonly inContext: boolean;
   private readonly prefix: readonly string[];
   private readonly heartbeat: boolean;
@@ -39,6 +41,7 @@ export class LocalAgentRunner implements AgentRunner {
     this.inContext = options.inContext ?? false;
     this.prefix = options.prefix ?? [];
     this.heartbeat = options.heartbeat ?? true;
+    this.startupAllowanceMs = options.startupAllowanceMs ?? LOCAL_STARTUP_MS;
   }
 
   start(args: readonly string[], sink: AgentSink, user?: AppUser): AgentRun {

@@ -31,6 +31,8 @@ export interface SidecarOptions {
   readonly heartbeatGraceMs: number;
   /** Agents booting at once, host-wide; the others wait their turn (see Limit). */
   readonly startGate: Limit;
+  /** How long a local agent that has not spoken holds its turn to boot. Default: LocalAgentRunner's. */
+  readonly localStartupAllowanceMs?: number;
   /**
    * The supervisor's own probe engine, which checks readiness while a local agent waits its turn (handoff.ts);
    * absent: agents do all the checking, however long they wait.
@@ -46,7 +48,7 @@ export class SidecarProbe implements Probe {
   private readonly localRunner: AgentRunner;
 
   constructor(private readonly options: SidecarOptions) {
-    this.localRunner = new LocalAgentRunner(options.agentPath);
+    this.localRunner = new LocalAgentRunner(options.agentPath, options.localStartupAllowanceMs === undefined ? {} : { startupAllowanceMs: options.localStartupAllowanceMs });
   }
 
   lifecycle(target: ProbeTarget, plan: LifecyclePlan, observer: ProbeObserver): ProbeHandle {

@@ -75,7 +75,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     this.probes = {
       native,
       oneshot: new OneshotProbe(oneshotRunner(this.agentPath), options.clock),
-      sidecar: new SidecarProbe({ agentPath: this.agentPath, heartbeatGraceMs: tuning.heartbeatGraceMs ?? HEARTBEAT_GRACE_MS, startGate: this.agentStarts, handoff: native, ...(options.clock === undefined ? {} : { clock: options.clock }) }),
+      sidecar: new SidecarProbe({ agentPath: this.agentPath, heartbeatGraceMs: tuning.heartbeatGraceMs ?? HEARTBEAT_GRACE_MS, startGate: this.agentStarts, ...(tuning.agentStartupAllowanceMs === undefined ? {} : { localStartupAllowanceMs: tuning.agentStartupAllowanceMs }), handoff: native, ...(options.clock === undefined ? {} : { clock: options.clock }) }),
     };
     this.custom = options.driver;
     this.containment = this.custom === undefined ? new Containment(options.stateDir, options.containment) : undefined;

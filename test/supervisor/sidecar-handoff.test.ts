@@ -215,17 +215,18 @@ t.test('gate full, app never ready: timed out at the start timeout, and no agent
 });
 
 t.test('supervisor: instances found ready while the first agent holds the gate; their agents come later, in liveness mode, recorded', async (t) => {
-  // One agent boots at a time, and the first one takes 3s (past its 2s start-up allowance, which then ends its
-  // turn): meanwhile the other instances' agents wait, and the supervisor checks their apps itself.
+  // One agent boots at a time, and the first one takes 7s (past its 6s start-up allowance, which then ends its
+  // turn): meanwhile the other instances' agents wait, and the supervisor checks their apps itself. Not 2s and 3s:
+  // the other apps must be found ready within the allowance, and a loaded machine took longer to start them.
   const dir = tempDir(t);
   const sick = join(dir, 'sick');
   mkdirSync(sick);
   const slowFirst = join(dir, 'agent.sh');
-  writeFileSync(slowFirst, `#!/bin/sh\nif mkdir ${join(dir, 'first')} 2>/dev/null; then sleep 3; fi\nexec ${process.execPath} ${AGENT} "$@"\n`, { mode: 0o755 });
+  writeFileSync(slowFirst, `#!/bin/sh\nif mkdir ${join(dir, 'first')} 2>/dev/null; then sleep 7; fi\nexec ${process.execPath} ${AGENT} "$@"\n`, { mode: 0o755 });
   // An agent for an instance is one whose checks go to the instance's address (before exec: the script; after: node).
   const agentsOf = (address: string) => [...agentChildren(slowFirst), ...agentChildren(AGENT)].filter((pid) => argv(pid).some((arg) => arg.includes(address)));
   const atHealthy = new Map<string, number[]>();
-  const h = await supervise(t, [appSpec('sidecar', { instances: 3, env: { SICK_DIR: sick } })], { agentStartConcurrency: 1 }, (supervisor) =>
+  const h = await supervise(t, [appSpec('sidecar', { instances: 3, env: { SICK_DIR: sick } })], { agentStartConcurrency: 1, agentStartupAllowanceMs: 6000 }, (supervisor) =>
     supervisor.on('transition', (tr) => {
       const address = supervisor.status().apps[0]?.instances.find((i) => i.id === tr.instance)?.address;
       if (tr.to === 'healthy' && address) atHealthy.set(tr.instance, agentsOf(address));

@@ -43,5 +43,7 @@ export interface SupervisorTuning {
   readonly heartbeatGraceMs?: number;
   /** Sidecar agents allowed to boot at once on this host (default: 2 per core, at least 2). */
   readonly agentStartConcurrency?: number;
+  /** How long a booting local sidecar agent holds its turn before the next one boots, if it has not spoken (default 2s). */
+  readonly agentStartupAllowanceMs?: number;
 }
 
