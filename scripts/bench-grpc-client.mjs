@@ -1,10 +1,10 @@
 // node scripts/bench-grpc-client.mjs [--grpc-js DIR] [--runs N] [--no-write]
 //
-// Why the agent's gRPC check is written on node:http2 rather than @grpc/grpc-js: start-up cost and bundle size,
+// Why the agent's gRPC check is not written on @grpc/grpc-js: start-up cost and bundle size,
 // measured side by side. One loopback gRPC health server (node:http2, answering SERVING), then interleaved runs of
 //   - `node -e 0`, the floor;
-//   - the agent's TCP check (`node dist/healthcheck.cjs --check tcp://...`), which never loads node:http2;
-//   - the agent's gRPC check (`node dist/healthcheck.cjs --check grpc://...`), node:http2 loaded on demand;
+//   - the agent's TCP check (`node dist/healthcheck.cjs --check tcp://...`), which never loads the HTTP/2 client;
+//   - the agent's gRPC check (`node dist/healthcheck.cjs --check grpc://...`), its own HTTP/2 client loaded on demand;
 //   - the smallest useful @grpc/grpc-js client (one unary Health/Check with hand-written serializers, no
 //     protobufjs), bundled by esbuild as the agent is; only when --grpc-js names a directory whose node_modules
 //     holds @grpc/grpc-js (`npm install --prefix DIR @grpc/grpc-js`), since it is not a dependency of lifeguard.
@@ -41,7 +41,7 @@ const tmp = mkdtempSync(join(os.tmpdir(), 'lifeguard-bench-grpc-'));
 const variants = [
   { name: 'node -e 0 (floor)', argv: ['-e', '0'] },
   { name: 'agent, TCP check', argv: [AGENT, '--check', `tcp://127.0.0.1:${port}`] },
-  { name: 'agent, gRPC check (node:http2)', argv: [AGENT, '--check', `grpc://127.0.0.1:${port}`], bytes: statSync(AGENT).size },
+  { name: 'agent, gRPC check', argv: [AGENT, '--check', `grpc://127.0.0.1:${port}`], bytes: statSync(AGENT).size },
 ];
 if (grpcJsDir !== undefined) {
   const source = join(tmp, 'client.cjs');
