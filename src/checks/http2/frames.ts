@@ -21,7 +21,8 @@ export const FRAME = {
 
 export const FLAG = { END_STREAM: 0x1, ACK: 0x1, END_HEADERS: 0x4, PADDED: 0x8, PRIORITY: 0x20 } as const;
 
-export const SETTING = { HEADER_TABLE_SIZE: 1, ENABLE_PUSH: 2, INITIAL_WINDOW_SIZE: 4, MAX_FRAME_SIZE: 5 } as const;
+/** The settings this client acts on (RFC 9113 section 6.5.2); the others it may ignore. */
+export const SETTING = { ENABLE_PUSH: 2, INITIAL_WINDOW_SIZE: 4, MAX_FRAME_SIZE: 5 } as const;
 
 /** RFC 9113 section 7's error codes, by number. */
 const ERROR_NAMES = [
@@ -30,7 +31,7 @@ const ERROR_NAMES = [
   'INADEQUATE_SECURITY', 'HTTP_1_1_REQUIRED',
 ] as const;
 
-export type ErrorName = (typeof ERROR_NAMES)[number];
+type ErrorName = (typeof ERROR_NAMES)[number];
 
 export const ERROR = Object.fromEntries(ERROR_NAMES.map((name, code) => [name, code])) as Record<ErrorName, number>;
 
