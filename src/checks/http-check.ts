@@ -42,8 +42,8 @@ export function statusExpected(status: number, expected: readonly StatusRange[])
 }
 
 /**
- * Owns the current hop's dial and connection (one hop of a redirect chain), the deadline timer and the abort
- * listener; `finish` is the only way out and releases all three. `phase` is the state of the current hop: its
+ * Owns the current hop's dial and connection (one hop of a redirect chain), the deadline timer and its place in
+ * the caller's cancel (cancel.ts); `finish` is the only way out and releases all three. `phase` is the state of the current hop: its
  * head is being read, then (only when the check asks for it) its body.
  */
 class HttpAttempt {

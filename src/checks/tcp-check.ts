@@ -23,7 +23,7 @@ export function tcpFacts(spec: TcpCheckSpec, host: string): TcpFacts {
 }
 
 /**
- * Owns the dial, the deadline timer and the abort listener of one attempt; `finish` is the only way out
+ * Owns the dial, the deadline timer and the place in the caller's cancel (cancel.ts) of one attempt; `finish` is the only way out
  * and releases all three, whichever event comes first.
  */
 class TcpAttempt {
