@@ -143,7 +143,10 @@ class ProbeLoop implements CancellableWork {
       if (!watchCancel(this.ctx.signal, this)) return this.stop('cancelled');
       const { startupTimeoutMs } = this.options;
       if (this.policy.startupDeadline && startupTimeoutMs > 0) this.deadline = this.clock.setTimeout(() => this.stop('timed-out'), startupTimeoutMs);
-      this.sleep(this.options.initialDelayMs, this.first);
+      // No delay, no timer: a one-shot agent's first connection is a timer turn sooner (bench:agent's spawn → connection).
+      const { initialDelayMs } = this.options;
+      if (initialDelayMs > 0) this.sleep(initialDelayMs, this.first);
+      else this.first();
     });
   }
 
