@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { chromium } from 'playwright-core';
-import { parseConfig, startHttpEndpoint, StatusPage, Supervisor, SupervisorMetrics } from '../dist/index.js';
+import { parseConfig, startHttpServer, StatusPage, Supervisor, SupervisorMetrics } from '../dist/index.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const { values } = parseArgs({ options: { seconds: { type: 'string', default: '20' }, out: { type: 'string', default: join(ROOT, 'docs/status-page.png') } } });
@@ -26,7 +26,7 @@ const { supervisor: options } = parseConfig({
 const supervisor = new Supervisor({ ...options, agentPath: join(ROOT, 'bin/healthcheck.cjs') });
 const page = new StatusPage(supervisor);
 const metrics = new SupervisorMetrics(supervisor);
-const endpoint = await startHttpEndpoint(supervisor, metrics, { listen: '127.0.0.1:0' }, page);
+const server = await startHttpServer(supervisor, metrics, { listen: '127.0.0.1:0' }, page);
 await supervisor.start();
 await new Promise((resolve) => setTimeout(resolve, Number(values.seconds) * 1000));
 const profile = mkdtempSync(join(tmpdir(), 'lifeguard-chromium-'));
@@ -37,7 +37,7 @@ const browser = await chromium.launchPersistentContext(profile, {
 });
 try {
   const tab = await browser.newPage();
-  await tab.goto(`http://127.0.0.1:${endpoint.address.port}/`);
+  await tab.goto(`http://127.0.0.1:${server.address.port}/`);
   await tab.locator('#instances tr').first().waitFor({ timeout: 5000 });
   await tab.screenshot({ path: values.out });
   console.log(`wrote ${values.out}`);
@@ -45,7 +45,7 @@ try {
   await browser.close();
   page.close();
   await supervisor.stop();
-  await endpoint.close();
+  await server.close();
   metrics.close();
   rmSync(profile, { recursive: true, force: true });
   rmSync(dir, { recursive: true, force: true });

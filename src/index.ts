@@ -2,9 +2,9 @@
 export { Supervisor } from './supervisor/supervisor.js';
 export { TransitionLog, type LogFormat } from './supervisor/serve/transition-log.js';
 export { loadConfig, parseConfig, type LifeguardConfig } from './supervisor/config/config.js';
-export type { HttpEndpointConfig } from './shared/http-config.js';
+export type { HttpServerConfig } from './shared/http-config.js';
 export { SupervisorMetrics } from './supervisor/serve/metrics.js';
-export { startHttpEndpoint, type HttpEndpoint, type HttpEndpointOptions } from './supervisor/serve/http-server.js';
+export { startHttpServer, type HttpServer, type HttpServerOptions } from './supervisor/serve/http-server.js';
 export { StatusPage } from './supervisor/serve/status-page.js';
 export type * from './supervisor/spec/types.js';
 export type * from './shared/transition.js';

@@ -2,7 +2,7 @@
  * How `lifeguard apply CONFIG` reaches the supervisor running on a state directory: a request file in that
  * directory's `apply/`, then a SIGHUP to the pid its lock names; the supervisor answers with a file beside the
  * request. Whoever may write the state directory may already kill the supervisor's apps, so this asks no more
- * trust than the directory does: no socket to bind, no token to hand out, and it works without the HTTP endpoint.
+ * trust than the directory does: no socket to bind, no token to hand out, and it works without the HTTP server.
  */
 import { randomUUID } from 'node:crypto';
 import { readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';

@@ -8,7 +8,7 @@ import { resolve } from 'node:path';
 import { formatDuration } from '../checks/duration.js';
 import { asLifeguardError, lifeguardError, LifeguardFailure, usageError } from '../checks/errors.js';
 import { awaitAnswer, postRequest } from './apply-mailbox.js';
-import type { EndpointSource } from '../supervisor/serve/http-server.js';
+import type { HttpServerSource } from '../supervisor/serve/http-server.js';
 import { StateLock } from '../supervisor/host/state-lock.js';
 import { Containment } from '../supervisor/host/containment.js';
 import { preflight, refuseProblems } from '../supervisor/preflight.js';
@@ -80,7 +80,7 @@ async function run(invocation: Extract<LifeguardInvocation, { kind: 'run' }>, co
   const context = invocation.stateDir === undefined ? {} : { stateDir: invocation.stateDir };
   const reloader = new Reloader(supervisor, { configPath: invocation.configPath, config, context }, (line) => process.stderr.write(timed(line)));
   // /status names the file a SIGHUP reloads, which an apply changes: the supervisor itself knows no file.
-  const source: EndpointSource = {
+  const source: HttpServerSource = {
     status: () => ({ ...supervisor.status(), config: reloader.currentFile }),
     claim: (app) => supervisor.claim(app),
     release: (app, id) => supervisor.release(app, id),

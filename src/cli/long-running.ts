@@ -1,5 +1,5 @@
 /**
- * The life of a long-running command (`lifeguard run`, `lifeguard watch`): bind the HTTP endpoint if asked for
+ * The life of a long-running command (`lifeguard run`, `lifeguard watch`): bind the HTTP server if asked for
  * (a port in use stops us before anything starts), start, run until asked to stop, then stop in order.
  *
  * Stop is asked by SIGTERM, SIGINT or any other signal whose default would kill us without cleanup (SIGQUIT,
@@ -8,23 +8,23 @@
  * what was started is still stopped in order; the bug is then thrown, exit 127). Listened for before anything
  * starts, so that a signal during start-up still stops what was started.
  */
-import { startHttpEndpoint, type EndpointSource, type HttpEndpoint, type MetricsExposition } from '../supervisor/serve/http-server.js';
-import type { HttpEndpointConfig } from '../shared/http-config.js';
+import { startHttpServer, type HttpServerSource, type HttpServer, type MetricsExposition } from '../supervisor/serve/http-server.js';
+import type { HttpServerConfig } from '../shared/http-config.js';
 import type { PageRoutes } from '../supervisor/serve/status-page.js';
 import { takeSignal, TERMINATING_SIGNALS } from './signals.js';
 
 export interface LongRunning {
-  /** What must hold before the endpoint is bound or anything starts (the state directory's lock); throws if it does not. */
+  /** What must hold before the server is bound or anything starts (the state directory's lock); throws if it does not. */
   prepare?(): Promise<void>;
   start(): Promise<void>;
   stop(): Promise<void>;
 }
 
 export interface Served {
-  readonly source: EndpointSource;
+  readonly source: HttpServerSource;
   readonly metrics: MetricsExposition & { close(): void };
-  /** Absent: no endpoint. */
-  readonly http: HttpEndpointConfig | undefined;
+  /** Absent: no server. */
+  readonly http: HttpServerConfig | undefined;
   /** The status page served at `/`; absent: none. */
   readonly page?: PageRoutes;
 }
@@ -68,10 +68,10 @@ export async function runUntilStopped(service: LongRunning, served: Served, dura
   });
   // Run until told to stop even when nothing else is pending (every instance given up, nothing watched yet).
   const keepAlive = setInterval(() => {}, 2 ** 30);
-  let endpoint: HttpEndpoint | undefined;
+  let server: HttpServer | undefined;
   try {
     await service.prepare?.();
-    if (served.http !== undefined) endpoint = await startHttpEndpoint(served.source, served.metrics, served.http, served.page);
+    if (served.http !== undefined) server = await startHttpServer(served.source, served.metrics, served.http, served.page);
     await service.start();
     started();
     await asked;
@@ -79,7 +79,7 @@ export async function runUntilStopped(service: LongRunning, served: Served, dura
     clearInterval(keepAlive);
     await service.stop();
     served.page?.close();
-    await endpoint?.close();
+    await server?.close();
     served.metrics.close();
   }
   if (crash !== undefined) throw crash;

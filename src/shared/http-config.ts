@@ -1,9 +1,9 @@
-/** The HTTP endpoint's settings, as `lifeguard run`'s config and `lifeguard watch`'s settings both take them. */
+/** The HTTP server's settings, as `lifeguard run`'s config and `lifeguard watch`'s settings both take them. */
 import { z } from 'zod';
 import { type Fail, got, nonEmptyString } from './config-fields.js';
 import { checkListenAddress, expectedListenAddress } from './listen-address.js';
 
-export interface HttpEndpointConfig {
+export interface HttpServerConfig {
   /** `host:port`, an IP literal; loopback unless allowNonLoopback. */
   readonly listen: string;
   /** When set, every request must carry `Authorization: Bearer <token>`. */

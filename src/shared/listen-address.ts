@@ -1,5 +1,5 @@
 /**
- * The HTTP endpoint's `listen` address: `host:port`, IPv6 hosts bracketed (`[::1]:9464`), judged here alone and
+ * The HTTP server's `listen` address: `host:port`, IPv6 hosts bracketed (`[::1]:9464`), judged here alone and
  * refused in the same words wherever it is given: by the config check (so that a bad address is reported with its
  * field path before anything starts), by the server itself (so that a library user who skips the config layer
  * is held to the same rule) and by `lifeguard status --endpoint`.
@@ -19,7 +19,7 @@ export function expectedListenAddress(localhost = false): string {
 }
 
 /**
- * The address an HTTP endpoint may listen on, or why not in one line: not an IP literal and port, or not loopback
+ * The address an HTTP server may listen on, or why not in one line: not an IP literal and port, or not loopback
  * while `allowNonLoopback` is not set.
  */
 export function checkListenAddress(text: string, allowNonLoopback: boolean): ListenAddress | { readonly problem: string } {

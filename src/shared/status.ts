@@ -66,16 +66,16 @@ export interface ContainmentStatus {
 }
 
 /** A routable instance, as GET /apps/<name>/endpoints lists it. */
-export interface RoutedEndpoint {
+export interface RoutableInstance {
   readonly instance: string;
   /** host:port of the instance's first port. */
   readonly address: string;
 }
 
 /** An app's routable instances, sorted by instance id. */
-export interface AppEndpoints {
+export interface RoutableInstances {
   readonly app: string;
-  readonly endpoints: readonly RoutedEndpoint[];
+  readonly endpoints: readonly RoutableInstance[];
 }
 
 export interface Claim {

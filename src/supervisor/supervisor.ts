@@ -22,7 +22,7 @@ import { preflight } from './preflight.js';
 import { StateDir } from './host/state-dir.js';
 import { StateLock } from './host/state-lock.js';
 import type { SupervisorOptions } from './config/options.js';
-import type { AppEndpoints, Claim, SupervisorStatus } from '../shared/status.js';
+import type { RoutableInstances, Claim, SupervisorStatus } from '../shared/status.js';
 import type { AppSpec, DriverName, ProbeStrategy, SupervisorEvents } from './spec/types.js';
 import { isRoutingTransition, type Transition } from '../shared/transition.js';
 
@@ -148,7 +148,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
   }
 
   /** The routable instances of `app` (README "Routing"); undefined when there is no such app. */
-  endpoints(app: string): AppEndpoints | undefined {
+  endpoints(app: string): RoutableInstances | undefined {
     const controller = this.apps.get(app);
     return controller === undefined ? undefined : { app, endpoints: controller.endpoints() };
   }
@@ -261,7 +261,7 @@ export class Supervisor extends EventEmitter<SupervisorEvents> {
     this.endpointsFlush = undefined;
     const dirty = [...this.endpointsDirty];
     this.endpointsDirty.clear();
-    for (const [app, of] of dirty) this.emit('endpoints', { app, endpoints: of.endpoints() } satisfies AppEndpoints);
+    for (const [app, of] of dirty) this.emit('endpoints', { app, endpoints: of.endpoints() } satisfies RoutableInstances);
   }
 }
 

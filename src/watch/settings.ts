@@ -11,7 +11,7 @@ import { parseCheckUrl } from '../checks/parse.js';
 import type { CheckSpec } from '../checks/types.js';
 import { CHECK_DEFAULTS, count, duration, got, nonEmptyString, socketPathSchema } from '../shared/config-fields.js';
 import { readConfigFile } from '../shared/config-file.js';
-import { checkHttp, httpSchema, type HttpEndpointConfig } from '../shared/http-config.js';
+import { checkHttp, httpSchema, type HttpServerConfig } from '../shared/http-config.js';
 import { checkRestart, restartSchema, toRestartPolicy } from '../shared/restart-policy.js';
 import type { WatchRules } from './container-watch.js';
 import type { CheckPlan } from './probe-health.js';
@@ -30,7 +30,7 @@ export interface WatchSettings {
   readonly rules: WatchRules;
   readonly stopTimeoutMs: number;
   /** GET /status and /metrics; absent: no endpoint. */
-  readonly http?: HttpEndpointConfig;
+  readonly http?: HttpServerConfig;
 }
 
 const WATCH_DEFAULTS = {

@@ -4,7 +4,7 @@ import { EventEmitter } from 'node:events';
 import { request } from 'node:http';
 import t from 'tap';
 import { CheckHistory, FleetHistory, LATENCY_BUCKET_MS, Ring } from '../../src/supervisor/app/history.js';
-import { startHttpEndpoint } from '../../src/supervisor/serve/http-server.js';
+import { startHttpServer } from '../../src/supervisor/serve/http-server.js';
 import { SupervisorMetrics } from '../../src/supervisor/serve/metrics.js';
 import type { SupervisorEvents } from '../../src/supervisor/spec/types.js';
 import type { Transition } from '../../src/shared/transition.js';
@@ -22,13 +22,13 @@ t.test('an instance keeps its last checkHistory rounds, oldest first, in status(
   t.ok(Date.parse(checks[0]!.time) <= Date.parse(checks[2]!.time), 'oldest first');
   t.ok(checks.every((c) => Math.abs(Date.parse(c.time) - Date.now()) < 60_000), `wall-clock times, not a monotonic clock's (${checks[0]!.time})`);
   const metrics = new SupervisorMetrics(supervisor);
-  const endpoint = await startHttpEndpoint(supervisor, metrics, { listen: '127.0.0.1:0' });
+  const server = await startHttpServer(supervisor, metrics, { listen: '127.0.0.1:0' });
   t.teardown(async () => {
-    await endpoint.close();
+    await server.close();
     metrics.close();
   });
   const body = await new Promise<string>((resolve, reject) => {
-    request({ host: '127.0.0.1', port: endpoint.address.port, path: '/status', timeout: 5000 }, (res) => {
+    request({ host: '127.0.0.1', port: server.address.port, path: '/status', timeout: 5000 }, (res) => {
       let text = '';
       res.on('data', (chunk: Buffer) => (text += chunk.toString()));
       res.on('end', () => resolve(text));

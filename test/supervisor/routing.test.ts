@@ -1,15 +1,15 @@
 // Routing apart from liveness, with real apps, real sockets and real signals: an app whose /ready can be flipped
 // becomes routable and unroutable without ever being destroyed; GET /apps/<name>/endpoints lists the routable
-// ones; its watch streams each change, outlives the endpoint's requestTimeout, and ends when the supervisor stops;
+// ones; its watch streams each change, outlives the server's requestTimeout, and ends when the supervisor stops;
 // a drained stop takes an instance out of the endpoints at least `drain` before the app sees SIGTERM.
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
-import { startHttpEndpoint, type HttpEndpoint } from '../../src/supervisor/serve/http-server.js';
+import { startHttpServer, type HttpServer } from '../../src/supervisor/serve/http-server.js';
 import { SupervisorMetrics } from '../../src/supervisor/serve/metrics.js';
 import type { Supervisor } from '../../src/supervisor/supervisor.js';
-import type { AppEndpoints } from '../../src/shared/status.js';
+import type { RoutableInstances } from '../../src/shared/status.js';
 import type { AppSpec, ProbeStrategy, RoutingPlan } from '../../src/supervisor/spec/types.js';
 import { httpGet } from '../helpers/http-get.js';
 import { tempDir } from '../helpers/temp-dir.js';
@@ -27,40 +27,40 @@ function routedApp(probe: ProbeStrategy, dir: string, routing: Partial<RoutingPl
   });
 }
 
-async function serve(t: Test, supervisor: Supervisor): Promise<HttpEndpoint> {
+async function serve(t: Test, supervisor: Supervisor): Promise<HttpServer> {
   const metrics = new SupervisorMetrics(supervisor);
-  const endpoint = await startHttpEndpoint(supervisor, metrics, { listen: '127.0.0.1:0' });
+  const server = await startHttpServer(supervisor, metrics, { listen: '127.0.0.1:0' });
   t.teardown(async () => {
     metrics.close();
-    await endpoint.close();
+    await server.close();
   });
-  return endpoint;
+  return server;
 }
 
-const endpointsOf = async (endpoint: HttpEndpoint, app = 'web') => JSON.parse((await httpGet(endpoint.address.port, `/apps/${app}/endpoints`)).body) as AppEndpoints;
+const endpointsOf = async (server: HttpServer, app = 'web') => JSON.parse((await httpGet(server.address.port, `/apps/${app}/endpoints`)).body) as RoutableInstances;
 
 for (const probe of STRATEGIES) {
   t.test(`${probe}: a flipped /ready makes an instance unroutable and back, while liveness keeps it healthy`, async (t) => {
     const dir = tempDir(t);
     const h = await supervise(t, [routedApp(probe, dir)]);
-    const endpoint = await serve(t, h.supervisor);
+    const server = await serve(t, h.supervisor);
     const routable = await h.until((x) => x.to === 'routable' && x.instance === 'web-1');
     t.match(routable, { from: null, cause: 'checks-passed', msg: 'Instance became routable' }, 'the first verdict, from null');
     const address = h.supervisor.status().apps[0]?.instances[0]?.address;
-    t.same(await endpointsOf(endpoint), { app: 'web', endpoints: [{ instance: 'web-1', address }] });
+    t.same(await endpointsOf(server), { app: 'web', endpoints: [{ instance: 'web-1', address }] });
     t.match(h.supervisor.status().apps[0]?.instances[0], { state: 'healthy', routable: true });
 
     writeFileSync(join(dir, 'web-1'), '');
     const unroutable = await h.until((x) => x.to === 'unroutable' && x.instance === 'web-1');
     t.match(unroutable, { from: 'routable', cause: 'checks-failed', level: 'warn', reason: /received status code 503/ });
-    t.same(await endpointsOf(endpoint), { app: 'web', endpoints: [] });
+    t.same(await endpointsOf(server), { app: 'web', endpoints: [] });
     // Several liveness rounds (200ms) and routing rounds (100ms) go by: the instance stays, healthy.
     await new Promise((resolve) => setTimeout(resolve, 800));
     t.match(h.supervisor.status().apps[0]?.instances[0], { id: 'web-1', state: 'healthy', routable: false });
 
     rmSync(join(dir, 'web-1'));
     await h.until((x) => x.to === 'routable' && x.from === 'unroutable' && x.instance === 'web-1');
-    t.same((await endpointsOf(endpoint)).endpoints.map((e) => e.instance), ['web-1']);
+    t.same((await endpointsOf(server)).endpoints.map((e) => e.instance), ['web-1']);
     t.same(h.transitions.map((x) => x.to), ['scheduled', 'starting', 'healthy', 'routable', 'unroutable', 'routable'], 'never destroyed, never restarted');
   });
 }
@@ -69,30 +69,30 @@ t.test('GET /apps/<name>/endpoints: routable instances only, sorted by id; 404 f
   const dir = tempDir(t);
   writeFileSync(join(dir, 'web-2'), '');
   const h = await supervise(t, [routedApp('native', dir, {}, { instances: 3 }), appSpec('native', { name: 'plain' })]);
-  const endpoint = await serve(t, h.supervisor);
+  const server = await serve(t, h.supervisor);
   await h.until((x) => x.to === 'routable' && x.instance === 'web-1');
   await h.until((x) => x.to === 'routable' && x.instance === 'web-3');
   await h.until((x) => x.to === 'unroutable' && x.instance === 'web-2');
-  t.same((await endpointsOf(endpoint)).endpoints.map((e) => e.instance), ['web-1', 'web-3']);
+  t.same((await endpointsOf(server)).endpoints.map((e) => e.instance), ['web-1', 'web-3']);
   await h.until((x) => x.to === 'healthy' && x.app === 'plain');
-  t.same((await endpointsOf(endpoint, 'plain')).endpoints.map((e) => e.instance), ['plain-1'], 'without routing checks, healthy is routable');
+  t.same((await endpointsOf(server, 'plain')).endpoints.map((e) => e.instance), ['plain-1'], 'without routing checks, healthy is routable');
   t.notOk(h.transitions.some((x) => x.app === 'plain' && (x.to === 'routable' || x.to === 'unroutable')), '... and the log says nothing more');
-  const unknown = await httpGet(endpoint.address.port, '/apps/nope/endpoints');
+  const unknown = await httpGet(server.address.port, '/apps/nope/endpoints');
   t.same([unknown.status, JSON.parse(unknown.body)], [404, { error: "unknown app 'nope'" }]);
   const post = await new Promise<number>((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port: endpoint.address.port, method: 'POST', path: '/apps/web/endpoints' }, (res) => (res.resume(), resolve(res.statusCode ?? 0)));
+    const req = request({ host: '127.0.0.1', port: server.address.port, method: 'POST', path: '/apps/web/endpoints' }, (res) => (res.resume(), resolve(res.statusCode ?? 0)));
     req.on('error', reject).end();
   });
   t.equal(post, 405);
 });
 
 interface Watched {
-  readonly events: { readonly at: number; readonly data: AppEndpoints }[];
+  readonly events: { readonly at: number; readonly data: RoutableInstances }[];
   readonly comments: { readonly at: number; readonly text: string }[];
   readonly ended: Promise<void>;
   readonly headers: Record<string, string | string[] | undefined>;
   /** Resolves with the first event from the `from`th on (seen or to come) that matches. */
-  next(match: (data: AppEndpoints) => boolean, from?: number): Promise<{ at: number; data: AppEndpoints }>;
+  next(match: (data: RoutableInstances) => boolean, from?: number): Promise<{ at: number; data: RoutableInstances }>;
 }
 
 /** A watch client that parses the stream exactly as documented: `event: endpoints\ndata: <json>\n\n`, `: keepalive\n\n`. */
@@ -113,7 +113,7 @@ function watch(t: Test, port: number, path: string, headers: Record<string, stri
           buffer = buffer.slice(cut + 2);
           const at = Date.now();
           const event = /^event: endpoints\ndata: (.*)$/.exec(block);
-          if (event !== null) events.push({ at, data: JSON.parse(event[1] as string) as AppEndpoints });
+          if (event !== null) events.push({ at, data: JSON.parse(event[1] as string) as RoutableInstances });
           else if (block.startsWith(':')) comments.push({ at, text: block });
           else reject(new Error(`not an endpoints event: ${JSON.stringify(block)}`));
           for (const waiter of waiters) waiter();
@@ -146,14 +146,14 @@ function watch(t: Test, port: number, path: string, headers: Record<string, stri
   });
 }
 
-const ids = (data: AppEndpoints) => data.endpoints.map((e) => e.instance).join(',');
+const ids = (data: RoutableInstances) => data.endpoints.map((e) => e.instance).join(',');
 
 t.test('the watch: the list at connect and every change; it outlives requestTimeout with keepalives; a drained stop leaves the endpoints before SIGTERM, and ends it', async (t) => {
   const dir = tempDir(t);
   const drainMs = 1000;
   const h = await supervise(t, [routedApp('native', dir, { drainMs }, { instances: 2 })]);
-  const endpoint = await serve(t, h.supervisor);
-  const stream = await watch(t, endpoint.address.port, '/apps/web/endpoints?watch=1');
+  const server = await serve(t, h.supervisor);
+  const stream = await watch(t, server.address.port, '/apps/web/endpoints?watch=1');
   t.match(stream.headers['content-type'], /^text\/event-stream/);
   await stream.next(() => true);
   t.pass('an event at connect');
@@ -170,10 +170,10 @@ t.test('the watch: the list at connect and every change; it outlives requestTime
   t.same(sequence.slice(sequence.indexOf('web-1,web-2')), ['web-1,web-2', 'web-2', 'web-1,web-2'], 'each change once, no repeats');
 
   // A second watch by Accept header, as an EventSource asks.
-  const second = await watch(t, endpoint.address.port, '/apps/web/endpoints', { Accept: 'text/event-stream' });
+  const second = await watch(t, server.address.port, '/apps/web/endpoints', { Accept: 'text/event-stream' });
   t.same((await second.next(() => true)).data.endpoints.map((e) => e.instance), ['web-1', 'web-2'], 'the current list at connect');
 
-  // Past the endpoint's requestTimeout (10s) and its keepalive interval (15s), the stream is still open.
+  // Past the server's requestTimeout (10s) and its keepalive interval (15s), the stream is still open.
   const opened = stream.events[0]?.at ?? Date.now();
   await new Promise((resolve) => setTimeout(resolve, Math.max(0, opened + 15_500 - Date.now())));
   t.ok(stream.comments.some((c) => c.text === ': keepalive' && c.at - opened >= 14_000), 'a keepalive comment after 15s');

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t, { type Test } from 'tap';
 import { chromium } from 'playwright-core';
-import { type HttpEndpoint, startHttpEndpoint } from '../../src/supervisor/serve/http-server.js';
+import { type HttpServer, startHttpServer } from '../../src/supervisor/serve/http-server.js';
 import { SupervisorMetrics } from '../../src/supervisor/serve/metrics.js';
 import { StatusPage } from '../../src/supervisor/serve/status-page.js';
 import type { Supervisor } from '../../src/supervisor/supervisor.js';
@@ -30,17 +30,17 @@ function get(port: number, path: string, headers: Record<string, string> = {}): 
   });
 }
 
-/** The endpoint with the page, on a free loopback port, with TOKEN; stopped at the test's end. */
-async function servePage(t: Test, supervisor: Supervisor): Promise<HttpEndpoint> {
+/** The server with the page, on a free loopback port, with TOKEN; stopped at the test's end. */
+async function servePage(t: Test, supervisor: Supervisor): Promise<HttpServer> {
   const page = new StatusPage(supervisor);
   const metrics = new SupervisorMetrics(supervisor);
-  const endpoint = await startHttpEndpoint(supervisor, metrics, { listen: '127.0.0.1:0', token: TOKEN }, page);
+  const server = await startHttpServer(supervisor, metrics, { listen: '127.0.0.1:0', token: TOKEN }, page);
   t.teardown(async () => {
     page.close();
-    await endpoint.close();
+    await server.close();
     metrics.close();
   });
-  return endpoint;
+  return server;
 }
 
 t.test('the token: refused without it, taken once from ?token= and kept as a cookie for the page only', async (t) => {
@@ -64,7 +64,7 @@ t.test('the token: refused without it, taken once from ?token= and kept as a coo
 t.test('in Chromium: the fleet, its check history and latency, and a transition within a second', { skip: existsSync(CHROMIUM) ? undefined : `no ${CHROMIUM} (apt-get install chromium)` }, async (t) => {
   const sick = tempDir(t);
   const { supervisor, until } = await supervise(t, [appSpec('native', { env: { SICK_DIR: sick }, instances: 2 })]);
-  const endpoint = await servePage(t, supervisor);
+  const server = await servePage(t, supervisor);
   await until(to('healthy', 'web-1'));
   await until(to('healthy', 'web-2'));
 
@@ -88,7 +88,7 @@ t.test('in Chromium: the fleet, its check history and latency, and a transition 
     refused += 1;
     return route.abort();
   });
-  await blocked.goto(`http://127.0.0.1:${endpoint.address.port}/?token=${TOKEN}`);
+  await blocked.goto(`http://127.0.0.1:${server.address.port}/?token=${TOKEN}`);
   t.equal(await blocked.locator('#instances tr[data-instance="web-1"] .state.healthy').count(), 1, 'first paint: web-1 healthy, without the feed');
   t.equal(await blocked.locator('#apps tr td').first().textContent(), 'web');
   t.ok((await blocked.locator('#transitions tr').count()) >= 4, 'and the transitions so far');
@@ -101,7 +101,7 @@ t.test('in Chromium: the fleet, its check history and latency, and a transition 
   tab.on('console', (message) => {
     if (message.type() === 'error') errors.push(message.text());
   });
-  await tab.goto(`http://127.0.0.1:${endpoint.address.port}/?token=${TOKEN}`);
+  await tab.goto(`http://127.0.0.1:${server.address.port}/?token=${TOKEN}`);
   t.equal(new URL(tab.url()).search, '', 'the token left the address bar');
   await tab.locator('#instances tr[data-instance="web-1"] .state.healthy').waitFor({ timeout: 5000 });
   t.equal(await tab.locator('#apps tr td').first().textContent(), 'web');

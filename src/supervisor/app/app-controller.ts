@@ -17,7 +17,7 @@ import type { LivenessPlan, Probe } from '../../probes/probe.js';
 import { decideRestart } from '../../shared/restart-policy.js';
 import { DEFAULT_ROLLOUT, planRollout } from './rollout.js';
 import type { AppSpec } from '../spec/types.js';
-import type { AppStatus, Claim, RoutedEndpoint } from '../../shared/status.js';
+import type { AppStatus, Claim, RoutableInstance } from '../../shared/status.js';
 import type { TransitionCause, TransitionFacts } from '../../shared/transition.js';
 
 /** What a spec runs on: its driver, its probing strategy, the ping of its prewarmed instances. */
@@ -145,7 +145,7 @@ export class AppController {
   }
 
   /** The routable instances, sorted by instance id (web-2 before web-10). */
-  endpoints(): RoutedEndpoint[] {
+  endpoints(): RoutableInstance[] {
     const routed = [...this.instances.values()].filter((i) => i.routable && i.address !== null);
     return routed.sort((a, b) => ID_ORDER.compare(a.id, b.id)).map((i) => ({ instance: i.id, address: i.address as string }));
   }

@@ -18,14 +18,14 @@ import type { AppUser } from '../../shared/users.js';
 import { lookupUser } from '../../shared/users.js';
 import { CHECK_DEFAULTS, count, duration, type Fail, got, nonEmptyString, socketPathSchema } from '../../shared/config-fields.js';
 import { type Locate, readConfigFile } from '../../shared/config-file.js';
-import { checkHttp, httpSchema, type HttpEndpointConfig } from '../../shared/http-config.js';
+import { checkHttp, httpSchema, type HttpServerConfig } from '../../shared/http-config.js';
 import { checkRestart, RESTART_DEFAULTS, restartSchema, toRestartPolicy } from '../../shared/restart-policy.js';
 import { nearMiss } from '../../checks/near-miss.js';
 
 export interface LifeguardConfig {
   readonly supervisor: SupervisorOptions;
   /** Absent: no endpoint (off unless configured). */
-  readonly http?: HttpEndpointConfig;
+  readonly http?: HttpServerConfig;
 }
 
 /** What an app gets for each field it leaves out. Durations in ms. */

@@ -8,7 +8,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { writeEvent } from './event-stream.js';
-import type { AppEndpoints } from '../../shared/status.js';
+import type { RoutableInstances } from '../../shared/status.js';
 
 const KEEPALIVE_MS = 15_000;
 /** Watches at once; each costs a socket and a timer, and they are load balancers, not browsers. */
@@ -16,10 +16,10 @@ const MAX_WATCHES = 64;
 
 /** What the watch needs of a Supervisor: the list, its changes, and the end. */
 export interface EndpointFeed {
-  endpoints(app: string): AppEndpoints | undefined;
-  on(event: 'endpoints', listener: (change: AppEndpoints) => void): unknown;
+  endpoints(app: string): RoutableInstances | undefined;
+  on(event: 'endpoints', listener: (change: RoutableInstances) => void): unknown;
   on(event: 'stopped', listener: () => void): unknown;
-  off(event: 'endpoints', listener: (change: AppEndpoints) => void): unknown;
+  off(event: 'endpoints', listener: (change: RoutableInstances) => void): unknown;
   off(event: 'stopped', listener: () => void): unknown;
 }
 
@@ -40,7 +40,7 @@ export class EndpointStreams {
   }
 
   /** The watch of `list`'s app, answered on `res`. */
-  serve(req: IncomingMessage, res: ServerResponse, list: AppEndpoints): void {
+  serve(req: IncomingMessage, res: ServerResponse, list: RoutableInstances): void {
     if (this.streams.size >= MAX_WATCHES) {
       res.writeHead(503, { 'Retry-After': '5', 'Content-Type': 'application/json' });
       res.end(`${JSON.stringify({ error: `at most ${MAX_WATCHES} endpoint watches at once` })}\n`);
@@ -57,7 +57,7 @@ export class EndpointStreams {
     writeEvent(res, first);
   }
 
-  /** Ends every watch (the supervisor stopped, or the endpoint closes) and stops listening. */
+  /** Ends every watch (the supervisor stopped, or the HTTP server closes) and stops listening. */
   readonly close = (): void => {
     this.stopped = true;
     this.feed.off('endpoints', this.changed);
@@ -68,7 +68,7 @@ export class EndpointStreams {
     }
   };
 
-  private readonly changed = (change: AppEndpoints): void => {
+  private readonly changed = (change: RoutableInstances): void => {
     const text = event(change);
     for (const [res, stream] of this.streams) {
       if (stream.app !== change.app || stream.last === text) continue;
@@ -87,10 +87,10 @@ export class EndpointStreams {
 }
 
 /** The documented body, field by field: the same in GET's answer and in each event. */
-export function endpointsBody(list: AppEndpoints): AppEndpoints {
+export function endpointsBody(list: RoutableInstances): RoutableInstances {
   return { app: list.app, endpoints: list.endpoints.map((e) => ({ instance: e.instance, address: e.address })) };
 }
 
-function event(list: AppEndpoints): string {
+function event(list: RoutableInstances): string {
   return `event: endpoints\ndata: ${JSON.stringify(endpointsBody(list))}\n\n`;
 }

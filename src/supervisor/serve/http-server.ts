@@ -1,5 +1,5 @@
 /**
- * The supervisor's HTTP endpoint (README "HTTP endpoint and metrics"): `GET /status`, `GET /healthz`,
+ * The supervisor's HTTP server (README "HTTP endpoint and metrics"): `GET /status`, `GET /healthz`,
  * `GET /metrics`, `GET /apps/<name>/endpoints` (and its watch), `POST /apps/<name>/claim` and
  * `DELETE /apps/<name>/claims/<id>`. It can start and hand out
  * instances, so it binds loopback unless told otherwise, can demand a bearer token, and bounds what a client may
@@ -14,10 +14,10 @@ import { LifeguardFailure, usageError } from '../../checks/errors.js';
 import { checkListenAddress, type ListenAddress } from '../../shared/listen-address.js';
 import { type EndpointFeed, endpointsBody, EndpointStreams } from './endpoint-watch.js';
 import type { PageRoutes } from './status-page.js';
-import type { AppEndpoints, AppStatus, Claim, InstanceStatus, SupervisorStatus } from '../../shared/status.js';
+import type { RoutableInstances, AppStatus, Claim, InstanceStatus, SupervisorStatus } from '../../shared/status.js';
 
-export interface HttpEndpointOptions {
-  /** `127.0.0.1:9464`, `[::1]:9464`; port 0 picks a free one (see HttpEndpoint.address). */
+export interface HttpServerOptions {
+  /** `127.0.0.1:9464`, `[::1]:9464`; port 0 picks a free one (see HttpServer.address). */
   readonly listen: string;
   /** When set, every request needs `Authorization: Bearer <token>`. */
   readonly token?: string;
@@ -25,8 +25,8 @@ export interface HttpEndpointOptions {
   readonly allowNonLoopback?: boolean;
 }
 
-/** What the endpoint needs of a Supervisor. Without `claim` (`lifeguard watch`), there is no claim route. */
-export interface EndpointSource {
+/** What the server needs of a Supervisor. Without `claim` (`lifeguard watch`), there is no claim route. */
+export interface HttpServerSource {
   status(): SupervisorStatus;
   claim?(app: string): Promise<Claim | undefined>;
   /** Ends a claimed instance; false when `app` has no claimed instance `id`. */
@@ -35,18 +35,18 @@ export interface EndpointSource {
    * An app's routable instances (undefined: no such app), with `on`/`off` for their changes and the supervisor's
    * stop (EndpointFeed); without them (`lifeguard watch`), there is no endpoints route.
    */
-  endpoints?(app: string): AppEndpoints | undefined;
+  endpoints?(app: string): RoutableInstances | undefined;
   on?: EndpointFeed['on'];
   off?: EndpointFeed['off'];
 }
 
-/** What the endpoint serves at /metrics: SupervisorMetrics, or the watcher's. */
+/** What the server serves at /metrics: SupervisorMetrics, or the watcher's. */
 export interface MetricsExposition {
   readonly contentType: string;
   metrics(): Promise<string>;
 }
 
-export interface HttpEndpoint {
+export interface HttpServer {
   /** Where it listens, with the real port when 0 was asked for. */
   readonly address: ListenAddress;
   /** Stops listening and drops open connections. */
@@ -69,13 +69,13 @@ const CLAIM_PATH = /^\/apps\/([^/]+)\/claim$/;
 const RELEASE_PATH = /^\/apps\/([^/]+)\/claims\/([^/]+)$/;
 const ENDPOINTS_PATH = /^\/apps\/([^/]+)\/endpoints$/;
 
-export async function startHttpEndpoint(
-  source: EndpointSource,
+export async function startHttpServer(
+  source: HttpServerSource,
   metrics: MetricsExposition,
-  options: HttpEndpointOptions,
+  options: HttpServerOptions,
   /** The status page at `/` and `/events` (`lifeguard run`); absent: no page. */
   page?: PageRoutes,
-): Promise<HttpEndpoint> {
+): Promise<HttpServer> {
   const wanted = checkListenAddress(options.listen, options.allowNonLoopback === true);
   if ('problem' in wanted) throw failure(options.listen, wanted.problem);
   const authorized = options.token === undefined ? () => true : tokenCheck(options.token);
@@ -197,7 +197,7 @@ function statusBody(status: SupervisorStatus): unknown {
   };
 }
 
-function endpointFeed(source: EndpointSource): EndpointFeed | undefined {
+function endpointFeed(source: HttpServerSource): EndpointFeed | undefined {
   const { endpoints, on, off } = source;
   if (endpoints === undefined || on === undefined || off === undefined) return undefined;
   return { endpoints: endpoints.bind(source), on: on.bind(source), off: off.bind(source) } as EndpointFeed;

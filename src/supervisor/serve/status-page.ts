@@ -26,7 +26,7 @@ export interface StatusSource extends EventEmitter<SupervisorEvents> {
   status(): SupervisorStatus;
 }
 
-/** The routes the HTTP endpoint hands to the page. */
+/** The routes the HTTP server hands to the page. */
 export interface PageRoutes {
   /** The token the request carries for the page's own routes (cookie, or `?token=` on `/`), if any. */
   pageToken(req: IncomingMessage, path: string): string | undefined;

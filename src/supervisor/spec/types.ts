@@ -2,7 +2,7 @@ import type { CheckSpec } from '../../checks/types.js';
 import type { CgroupLimits } from '../host/cgroup.js';
 import type { OutputSpec } from '../host/output.js';
 import type { RestartPolicy } from '../../shared/restart-policy.js';
-import type { AppEndpoints, CheckEvent } from '../../shared/status.js';
+import type { RoutableInstances, CheckEvent } from '../../shared/status.js';
 import type { Transition } from '../../shared/transition.js';
 import type { AppUser } from '../../shared/users.js';
 
@@ -81,7 +81,7 @@ export interface SupervisorEvents {
   /** A check result under native probing or a report line from a sidecar, for metrics; never logged. */
   check: [CheckEvent];
   /** An app's routable instances changed (told once per change, in the turn of the transition that made it). */
-  endpoints: [AppEndpoints];
+  endpoints: [RoutableInstances];
   /** stop() is done: every instance is gone. */
   stopped: [];
   /** start() killed the processes (these pids) a previous supervisor on the same state directory left running. */
