@@ -24,7 +24,7 @@ import { Supervisor } from '../supervisor/supervisor.js';
 import { TransitionLog, type LogFormat } from '../supervisor/serve/transition-log.js';
 import { createWatcher } from '../watch/create-watcher.js';
 import { EngineLog } from '../watch/engine-log.js';
-import { endpointStatus } from '../watch/endpoint-status.js';
+import { servedStatus } from '../watch/served-status.js';
 import { WatchMetrics } from '../watch/metrics.js';
 import { parseWatchSettings, readWatchFile, type WatchSettings } from '../watch/settings.js';
 import type { Told } from './invocation.js';
@@ -143,7 +143,7 @@ async function watch(settings: WatchSettings, logFormat: LogFormat, durationMs: 
   watcher.on('transition', new TransitionLog(process.stdout, logFormat).write);
   // stdout is the transition log's; the engine going away and coming back is said on stderr, timed as the log is.
   watcher.on('engine', new EngineLog(process.stderr).write);
-  const source = { status: () => endpointStatus(watcher.status()) };
+  const source = { status: () => servedStatus(watcher.status()) };
   await runUntilStopped(watcher, { source, metrics: new WatchMetrics(watcher), http: settings.http }, durationMs);
 }
 

@@ -8,7 +8,7 @@ import { Deadline } from '../checks/deadline.js';
 import { LifeguardFailure, usageError } from '../checks/errors.js';
 import { formatAddress } from '../checks/errors.js';
 import { expectedListenAddress, parseListenAddress } from '../shared/listen-address.js';
-import type { AppStatus, ContainmentStatus, SupervisorStatus } from '../shared/status.js';
+import type { AppStatus, ContainmentStatus, ServedState, SupervisorStatus } from '../shared/status.js';
 
 export interface StatusQuery {
   /** `host:port` of the supervisor's http.listen. */
@@ -19,7 +19,7 @@ export interface StatusQuery {
 }
 
 /** What `lifeguard status` reads of GET /status, checked, so that a wrong endpoint is one clear line. */
-export async function fetchStatus(query: StatusQuery): Promise<SupervisorStatus> {
+export async function fetchStatus(query: StatusQuery): Promise<SupervisorStatus<ServedState>> {
   // localhost is loopback's name; the supervisor only ever listens on addresses.
   const address = parseListenAddress(query.endpoint.replace(/^localhost:/i, '127.0.0.1:'));
   if (address === undefined) throw new LifeguardFailure(usageError(`--endpoint '${query.endpoint}': ${expectedListenAddress(true)}`));
@@ -41,7 +41,7 @@ export async function fetchStatus(query: StatusQuery): Promise<SupervisorStatus>
   if (status === 401) throw unreachable(where, query.token === undefined ? 'the endpoint wants a bearer token: --token, or LIFEGUARD_TOKEN' : 'the endpoint rejected the bearer token given (--token, or LIFEGUARD_TOKEN)');
   if (status !== 200) throw unreachable(where, `GET /status answered ${status}`);
   try {
-    const parsed = JSON.parse(body) as SupervisorStatus;
+    const parsed = JSON.parse(body) as SupervisorStatus<ServedState>;
     if (!Array.isArray(parsed.apps)) throw new Error('no apps');
     return parsed;
   } catch {
@@ -56,7 +56,7 @@ export interface AppSummary {
   readonly healthy: number;
 }
 
-export function summarize(app: AppStatus): AppSummary {
+export function summarize(app: AppStatus<ServedState>): AppSummary {
   return { name: app.name, desired: app.desired, healthy: app.instances.filter((i) => i.state === 'healthy').length };
 }
 
@@ -64,7 +64,7 @@ export function summarize(app: AppStatus): AppSummary {
  * What makes `lifeguard status` exit 1, one line per app: fewer healthy instances than desired, or a roll that
  * halted (the app may look whole, on its old version, while its new one never became healthy).
  */
-export function statusProblems(apps: readonly AppStatus[]): string[] {
+export function statusProblems(apps: readonly AppStatus<ServedState>[]): string[] {
   return apps.flatMap((app) => {
     const { healthy, desired } = summarize(app);
     return [
@@ -75,7 +75,7 @@ export function statusProblems(apps: readonly AppStatus[]): string[] {
 }
 
 /** The apps asked for: one by name (a usage error when there is none), or all. */
-export function selectApps(status: SupervisorStatus, app: string | undefined): readonly AppStatus[] {
+export function selectApps(status: SupervisorStatus<ServedState>, app: string | undefined): readonly AppStatus<ServedState>[] {
   if (app === undefined) return status.apps;
   const found = status.apps.filter((a) => a.name === app);
   if (found.length === 0) throw new LifeguardFailure(usageError(`no app named '${app}' (there are: ${status.apps.map((a) => a.name).join(', ') || 'none'})`));
@@ -83,7 +83,7 @@ export function selectApps(status: SupervisorStatus, app: string | undefined): r
 }
 
 /** Two tables, apps then instances, in columns; then which containment and which config file are in force. */
-export function renderStatus(apps: readonly AppStatus[], { containment, config }: Pick<SupervisorStatus, 'containment' | 'config'> = {}): string {
+export function renderStatus(apps: readonly AppStatus<ServedState>[], { containment, config }: Pick<SupervisorStatus<ServedState>, 'containment' | 'config'> = {}): string {
   const appRows = apps.map((app) => {
     const { healthy, desired } = summarize(app);
     const state = healthy >= desired ? 'ok' : 'BELOW DESIRED';

@@ -1,9 +1,12 @@
 /** What /status, the status page and the endpoints serve, for `lifeguard run` and `lifeguard watch` alike. */
-import type { InstanceState } from './transition.js';
+import type { InstanceState, WatchState } from './transition.js';
 
-export interface InstanceStatus {
+/** A state as /status serves it: a supervisor's instance's, or a watched container's (`lifeguard watch`). */
+export type ServedState = InstanceState | WatchState;
+
+export interface InstanceStatus<S extends ServedState = InstanceState> {
   readonly id: string;
-  readonly state: InstanceState;
+  readonly state: S;
   /** host:port of the first port, once assigned. */
   readonly address: string | null;
   readonly pid: number | null;
@@ -25,13 +28,13 @@ export interface CheckRecord {
   readonly latencyMs: number;
 }
 
-export interface AppStatus {
+export interface AppStatus<S extends ServedState = InstanceState> {
   readonly name: string;
   readonly desired: number;
   /** The prewarm pool's size; 0: the app cannot be claimed from. */
   readonly prewarmDesired: number;
-  readonly instances: readonly InstanceStatus[];
-  readonly prewarm: readonly InstanceStatus[];
+  readonly instances: readonly InstanceStatus<S>[];
+  readonly prewarm: readonly InstanceStatus<S>[];
   /** A rolling update under way or halted; absent: every instance runs the app's current spec. */
   readonly rollout?: RolloutStatus;
 }
@@ -45,8 +48,8 @@ export interface RolloutStatus {
   readonly reason?: string;
 }
 
-export interface SupervisorStatus {
-  readonly apps: readonly AppStatus[];
+export interface SupervisorStatus<S extends ServedState = InstanceState> {
+  readonly apps: readonly AppStatus<S>[];
   /** What contains the process and netns drivers' instances; absent with a custom driver. */
   readonly containment?: ContainmentStatus;
   /** The config file `lifeguard run` reloads on SIGHUP (absolute): its own, or the last one applied; absent elsewhere. */

@@ -13,6 +13,15 @@ export const INSTANCE_STATES = ['scheduled', 'starting', 'healthy', 'unhealthy',
 export type InstanceState = (typeof INSTANCE_STATES)[number];
 
 /**
+ * `lifeguard watch`'s states for a container it does not own (watch/container-watch.ts): it never creates or
+ * destroys one, so it has words of its own for waiting out a backoff (`backing-off`), carrying out its action
+ * (`restarting`, `stopping`) and a container no longer running (`stopped`: exited, paused, removed or stopped by us).
+ */
+export const WATCH_STATES = ['starting', 'healthy', 'unhealthy', 'backing-off', 'restarting', 'stopping', 'given-up', 'stopped'] as const;
+
+export type WatchState = (typeof WATCH_STATES)[number];
+
+/**
  * Why a transition happened, as a field that log readers, metrics and tests match on instead of the prose:
  * `backfill` and `restart` schedule an instance; `crashed`, `timed-out`, `unhealthy` and `agent-lost` (the probe
  * itself broke) end one; `asked` and `stopping` (the supervisor stops) destroy one on request; `restart-limit`
@@ -92,6 +101,16 @@ export interface RoutingTransition extends TransitionLine {
 }
 
 export type Transition = StateTransition | RoutingTransition;
+
+/** A move of a watched container's state machine (`lifeguard watch`): no causes or lineage facts. */
+export interface WatchTransition extends TransitionLine {
+  readonly from: WatchState | null;
+  readonly to: WatchState;
+  readonly cause?: undefined;
+  readonly replaces?: undefined;
+  readonly restart?: undefined;
+  readonly restartLimit?: undefined;
+}
 
 export function isRoutingTransition(t: Transition): t is RoutingTransition {
   return t.to === 'routable' || t.to === 'unroutable';

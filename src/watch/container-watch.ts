@@ -6,22 +6,21 @@
  *  - each action (restart, or stop) goes through the restart policy (decideRestart): its delay, then its give-up.
  * The restart count belongs to the container (its Lineage), so it survives the watch of one run ending.
  *
- *   starting --(healthy)--> healthy --(unhealthy)--> unhealthy --(due)--> destroying --(restarted)--> starting
- *       \--(unhealthy, grace over)--------------------^     \--(backoff)--> scheduled --(due)--^
- *                                                            \--(restarts used up)--> given-up
- *   unhealthy, scheduled, given-up --(healthy)--> healthy;  any --(exited, paused, removed, stopped by us)--> destroyed
+ *   starting --(healthy)--> healthy --(unhealthy)--> unhealthy --(due)--> restarting --(restarted)--> starting
+ *       \--(unhealthy, grace over)--------------------^   |  \--(backoff)--> backing-off --(due)--^
+ *                                                          \--(restarts used up)--> given-up
+ *   with action `stop`: stopping (not restarting) --(stopped)--> stopped
+ *   unhealthy, backing-off, given-up --(healthy)--> healthy;  any --(exited, paused, removed, stopped by us)--> stopped
  *
  * Time comes from the Clock; the engine calls are the watcher's (onAct), which reports back how they went.
  */
 import { formatDuration } from '../checks/duration.js';
 import { decideRestart } from '../shared/restart-policy.js';
-import type { InstanceState, Transition } from '../shared/transition.js';
+import type { WatchState, WatchTransition } from '../shared/transition.js';
 import type { RestartPolicy } from '../shared/restart-policy.js';
 import type { Clock, Timer } from '../checks/clock.js';
 
 export type WatchAction = 'restart' | 'stop';
-
-export type WatchState = Extract<InstanceState, 'starting' | 'healthy' | 'unhealthy' | 'scheduled' | 'destroying' | 'given-up' | 'destroyed'>;
 
 export type HealthReport = { readonly kind: 'healthy' } | { readonly kind: 'unhealthy'; readonly reason: string };
 
@@ -57,14 +56,16 @@ export interface WatchContext {
   readonly rules: WatchRules;
   readonly clock: Clock;
   readonly lineage: Lineage;
-  readonly transition: (transition: Transition) => void;
+  readonly transition: (transition: WatchTransition) => void;
   /** Carry out the action; the answer comes back through restarted(), stopped() or actionFailed(). */
   readonly onAct: (watch: ContainerWatch, action: WatchAction) => void;
 }
 
-const LEVEL: Partial<Record<WatchState, Transition['level']>> = { unhealthy: 'warn', 'given-up': 'error' };
+const LEVEL: Partial<Record<WatchState, WatchTransition['level']>> = { unhealthy: 'warn', 'given-up': 'error' };
 const NOUN: Record<WatchAction, string> = { restart: 'restart', stop: 'stop' };
 const DOING: Record<WatchAction, string> = { restart: 'Restarting container', stop: 'Stopping container' };
+/** The state while the action is under way. */
+const ACTING: Record<WatchAction, WatchState> = { restart: 'restarting', stop: 'stopping' };
 
 export class ContainerWatch {
   private current: WatchState | null = null;
@@ -100,7 +101,7 @@ export class ContainerWatch {
 
   /** Between the decision to act and the engine's answer; events about the container wait until then. */
   get acting(): boolean {
-    return this.current === 'destroying';
+    return this.current === 'restarting' || this.current === 'stopping';
   }
 
   /** A run of the container begins to be watched: found running, started again by someone, or restarted by us. */
@@ -117,12 +118,12 @@ export class ContainerWatch {
   report(health: HealthReport): void {
     this.lastReport = health;
     const state = this.current;
-    if (state === null || state === 'destroying' || state === 'destroyed') return;
+    if (state === null || this.acting || state === 'stopped') return;
     if (health.kind === 'healthy') {
       if (state !== 'healthy') this.becomeHealthy();
       return;
     }
-    if (state === 'unhealthy' || state === 'scheduled' || state === 'given-up') {
+    if (state === 'unhealthy' || state === 'backing-off' || state === 'given-up') {
       this.reason = health.reason;
       return;
     }
@@ -135,7 +136,7 @@ export class ContainerWatch {
    * waiting, with nothing scheduled, until it says something new.
    */
   healthUnknown(reason: string): void {
-    if (this.current === null || this.current === 'destroying' || this.current === 'destroyed') return;
+    if (this.current === null || this.acting || this.current === 'stopped') return;
     this.cancelTimer();
     this.lastReport = undefined;
     this.healthySinceMs = undefined;
@@ -144,18 +145,18 @@ export class ContainerWatch {
 
   /** Our restart finished and the container runs again. */
   restarted(start: ContainerStart): void {
-    if (this.current !== 'destroying') return;
+    if (this.current !== 'restarting') return;
     this.begin(start, 'Restarted container; waiting for it to become healthy');
   }
 
   /** Our stop finished. */
   stopped(): void {
-    if (this.current !== 'destroying') return;
-    this.move('destroyed', 'Stopped container');
+    if (this.current !== 'stopping') return;
+    this.move('stopped', 'Stopped container');
   }
 
   actionFailed(reason: string): void {
-    if (this.current !== 'destroying') return;
+    if (!this.acting) return;
     this.move('unhealthy', `Could not ${NOUN[this.ctx.rules.action]} the container`, reason);
     // It counted as an attempt; the policy says when to try again, or to give up.
     this.decide();
@@ -187,7 +188,7 @@ export class ContainerWatch {
 
   private end(msg: string, reason?: string): void {
     this.cancelTimer();
-    if (this.current !== null && this.current !== 'destroyed') this.move('destroyed', msg, reason);
+    if (this.current !== null && this.current !== 'stopped') this.move('stopped', msg, reason);
   }
 
   private graceEndsAtMs(): number {
@@ -229,17 +230,17 @@ export class ContainerWatch {
     if (rules.dryRun) {
       // Nothing will happen, so nothing is timed: the line says what would, and the next one comes when its health changes.
       const when = decision.delayMs > 0 ? ` in ${formatDuration(decision.delayMs)}` : ' now';
-      this.move('scheduled', `Dry run: would ${NOUN[rules.action]}${when} (${which})`, this.reason);
+      this.move('backing-off', `Dry run: would ${NOUN[rules.action]}${when} (${which})`, this.reason);
       return;
     }
     if (decision.delayMs === 0) return this.act(which);
-    this.move('scheduled', `${capitalised(which)} in ${formatDuration(decision.delayMs)}`, this.reason);
+    this.move('backing-off', `${capitalised(which)} in ${formatDuration(decision.delayMs)}`, this.reason);
     this.arm(decision.delayMs, () => this.act(which));
   }
 
   private act(which: string): void {
     const unhealthyFor = formatDuration(Math.round(this.ctx.clock.now() - this.unhealthySinceMs));
-    this.move('destroying', `${DOING[this.ctx.rules.action]} (${which})`, `unhealthy for ${unhealthyFor}: ${this.reason}`);
+    this.move(ACTING[this.ctx.rules.action], `${DOING[this.ctx.rules.action]} (${which})`, `unhealthy for ${unhealthyFor}: ${this.reason}`);
     this.ctx.onAct(this, this.ctx.rules.action);
   }
 

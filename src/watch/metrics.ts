@@ -3,22 +3,22 @@
  * supervisor's). The gauge is read from the watcher's status at scrape time; the counters follow its events.
  */
 import { Counter, Gauge, Registry } from 'prom-client';
-import type { Transition } from '../shared/transition.js';
-import type { WatchState } from './container-watch.js';
+import { WATCH_STATES, type WatchTransition } from '../shared/transition.js';
 import type { ActionEvent, EngineState, WatchedStatus } from './watcher.js';
 
 /** What the metrics need of a Watcher; structural, so that tests can feed events without an engine. */
 export interface WatchMetricsSource {
   status(): WatchedStatus[];
-  on(event: 'transition', listener: (transition: Transition) => void): unknown;
+  on(event: 'transition', listener: (transition: WatchTransition) => void): unknown;
   on(event: 'action', listener: (action: ActionEvent) => void): unknown;
   on(event: 'engine', listener: (state: EngineState) => void): unknown;
-  off(event: 'transition', listener: (transition: Transition) => void): unknown;
+  off(event: 'transition', listener: (transition: WatchTransition) => void): unknown;
   off(event: 'action', listener: (action: ActionEvent) => void): unknown;
   off(event: 'engine', listener: (state: EngineState) => void): unknown;
 }
 
-const STATES: readonly WatchState[] = ['starting', 'healthy', 'unhealthy', 'scheduled', 'destroying', 'given-up'];
+// A stopped container is dropped from the watch (watcher.ts): the gauge counts the watched ones.
+const STATES = WATCH_STATES.filter((state) => state !== 'stopped');
 
 export class WatchMetrics {
   readonly registry = new Registry();
@@ -76,7 +76,7 @@ export class WatchMetrics {
     this.source.off('engine', this.onEngine);
   }
 
-  private readonly onTransition = (t: Transition): void => {
+  private readonly onTransition = (t: WatchTransition): void => {
     this.transitions.inc({ app: t.app, to: t.to });
   };
 

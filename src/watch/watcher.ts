@@ -16,10 +16,10 @@ import { EventEmitter } from 'node:events';
 import { LifeguardFailure, usageError } from '../checks/errors.js';
 import { engineUnreachable } from '../shared/engine-message.js';
 import { engineMessage } from '../shared/engine-message.js';
-import type { Transition } from '../shared/transition.js';
+import type { WatchState, WatchTransition } from '../shared/transition.js';
 import { backoffMs } from '../shared/restart-policy.js';
 import type { Clock, Timer } from '../checks/clock.js';
-import { ContainerWatch, type Lineage, type WatchAction, type WatchRules, type WatchState } from './container-watch.js';
+import { ContainerWatch, type Lineage, type WatchAction, type WatchRules } from './container-watch.js';
 import type { ContainerFacts, Engine, EngineEvent, EventSubscription, ProbeRecord } from './engine.js';
 import { formatDuration } from '../checks/duration.js';
 import type { ProbeHealth, ProbeRun } from './probe-health.js';
@@ -56,7 +56,7 @@ export interface ActionEvent {
 }
 
 export interface WatcherEvents {
-  transition: [Transition];
+  transition: [WatchTransition];
   engine: [EngineState];
   action: [ActionEvent];
 }

@@ -72,7 +72,7 @@ t.test(`README's watch try-out, the ${cli} block, as written`, { skip }, async (
   const [execProgram, ...execArgs] = argv(sickLine);
   execFileSync(execProgram as string, execArgs, { env, stdio: 'ignore' });
   t.match(await waitFor(new RegExp(`^\\S+ WARN  ${name} healthy -> unhealthy: `), 30_000), /received status code 404/);
-  await waitFor(new RegExp(`^\\S+ INFO  ${name} unhealthy -> destroying: Restarting container \\(restart 1 of 200\\)`), 30_000);
-  await waitFor(new RegExp(`^\\S+ INFO  ${name} destroying -> starting: Restarted container`), 30_000);
+  await waitFor(new RegExp(`^\\S+ INFO  ${name} unhealthy -> restarting: Restarting container \\(restart 1 of 200\\)`), 30_000);
+  await waitFor(new RegExp(`^\\S+ INFO  ${name} restarting -> starting: Restarted container`), 30_000);
   t.pass('the sick container was restarted, as the README shows');
 });

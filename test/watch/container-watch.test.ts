@@ -2,7 +2,7 @@
 // minimum unhealthy duration, the restart policy's backoff and give-up, dry run.
 import t from 'tap';
 import { ContainerWatch, type Lineage, type WatchAction, type WatchRules } from '../../src/watch/container-watch.js';
-import type { Transition } from '../../src/shared/transition.js';
+import type { WatchTransition } from '../../src/shared/transition.js';
 import { FakeClock } from '../helpers/fake-clock.js';
 
 const RULES: WatchRules = {
@@ -17,7 +17,7 @@ const WELL = { kind: 'healthy' } as const;
 
 function watched(rules: Partial<WatchRules> = {}, startPeriodMs = 0) {
   const clock = new FakeClock();
-  const log: Transition[] = [];
+  const log: WatchTransition[] = [];
   const acts: { at: number; action: WatchAction }[] = [];
   const lineage: Lineage = { restarts: 0 };
   const watch = new ContainerWatch({
@@ -37,11 +37,11 @@ t.test('a healthy container that turns unhealthy is restarted at once, then watc
   await w.clock.advance(5000);
   w.watch.report(SICK);
   t.same(w.acts.map((a) => a.at - w.started), [5000], 'restart asked for the moment it turned unhealthy');
-  t.same(w.states(), ['starting', 'healthy', 'unhealthy', 'destroying']);
+  t.same(w.states(), ['starting', 'healthy', 'unhealthy', 'restarting']);
   t.match(w.log[3], { level: 'info', msg: 'Restarting container (restart 1 of 3)', reason: 'unhealthy for 0s: HEALTHCHECK exited with code 1', app: 'web', instance: 'web-1', from: 'unhealthy' });
   t.match(w.log[2], { level: 'warn', msg: 'Container became unhealthy' });
   w.watch.restarted({ startedAtMs: w.clock.now(), startPeriodMs: 0 });
-  t.match(w.log[4], { from: 'destroying', to: 'starting', msg: 'Restarted container; waiting for it to become healthy' });
+  t.match(w.log[4], { from: 'restarting', to: 'starting', msg: 'Restarted container; waiting for it to become healthy' });
   t.equal(w.lineage.restarts, 1);
 });
 
@@ -51,7 +51,7 @@ t.test('nothing is done during the start grace; failures then count from its end
   await w.clock.advance(9_999);
   t.same(w.states(), ['starting'], 'still starting, although reported unhealthy');
   await w.clock.advance(1);
-  t.same(w.states(), ['starting', 'unhealthy', 'destroying'], 'unhealthy and acted on at the grace end');
+  t.same(w.states(), ['starting', 'unhealthy', 'restarting'], 'unhealthy and acted on at the grace end');
   t.equal(w.acts[0]?.at, w.started + 10_000);
 });
 
@@ -103,14 +103,14 @@ t.test('one that keeps failing backs off, then is given up', async (t) => {
   t.equal(w.acts.length, 1, 'the first restart at once (immediate: 1)');
   restartedNow();
   w.watch.report(SICK);
-  t.match(w.log.at(-1), { to: 'scheduled', msg: 'Restart 2 of 3 in 30s' });
+  t.match(w.log.at(-1), { to: 'backing-off', msg: 'Restart 2 of 3 in 30s' });
   await w.clock.advance(29_999);
   t.equal(w.acts.length, 1);
   await w.clock.advance(1);
   t.equal(w.acts.length, 2, 'the second after backoffMin');
   restartedNow();
   w.watch.report(SICK);
-  t.match(w.log.at(-1), { to: 'scheduled', msg: 'Restart 3 of 3 in 1m0s' });
+  t.match(w.log.at(-1), { to: 'backing-off', msg: 'Restart 3 of 3 in 1m0s' });
   await w.clock.advance(60_000);
   t.equal(w.acts.length, 3, 'the third after twice that');
   restartedNow();
@@ -124,15 +124,15 @@ t.test('one that keeps failing backs off, then is given up', async (t) => {
   t.equal(w.log.at(-1)?.to, 'healthy', 'a given-up container that recovers is healthy again');
 });
 
-t.test('a scheduled restart is called off when the container recovers', async (t) => {
+t.test('a restart waiting out its backoff is called off when the container recovers', async (t) => {
   const w = watched({ restart: { ...RULES.restart, immediate: 0 } });
   w.watch.report(SICK);
-  t.equal(w.log.at(-1)?.to, 'scheduled');
+  t.equal(w.log.at(-1)?.to, 'backing-off');
   await w.clock.advance(10_000);
   w.watch.report(WELL);
   await w.clock.advance(60_000);
   t.same(w.acts, []);
-  t.same(w.states().slice(-2), ['scheduled', 'healthy']);
+  t.same(w.states().slice(-2), ['backing-off', 'healthy']);
 });
 
 t.test('a long healthy stretch resets the count (resetAfter)', async (t) => {
@@ -150,8 +150,8 @@ t.test('a failed action counts and is retried under the backoff', async (t) => {
   w.watch.report(SICK);
   w.watch.actionFailed('no such container');
   t.match(w.log.slice(-2), [
-    { from: 'destroying', to: 'unhealthy', msg: 'Could not restart the container', reason: 'no such container' },
-    { to: 'scheduled', msg: 'Restart 2 of 3 in 30s' },
+    { from: 'restarting', to: 'unhealthy', msg: 'Could not restart the container', reason: 'no such container' },
+    { to: 'backing-off', msg: 'Restart 2 of 3 in 30s' },
   ]);
   await w.clock.advance(30_000);
   t.equal(w.acts.length, 2);
@@ -160,21 +160,21 @@ t.test('a failed action counts and is retried under the backoff', async (t) => {
 t.test('stop: the container is stopped, and the watch ends', async (t) => {
   const w = watched({ action: 'stop' });
   w.watch.report(SICK);
-  t.match(w.log.at(-1), { to: 'destroying', msg: 'Stopping container (stop 1 of 3)' });
+  t.match(w.log.at(-1), { to: 'stopping', msg: 'Stopping container (stop 1 of 3)' });
   t.same(w.acts.map((a) => a.action), ['stop']);
   w.watch.stopped();
-  t.match(w.log.at(-1), { from: 'destroying', to: 'destroyed', msg: 'Stopped container' });
+  t.match(w.log.at(-1), { from: 'stopping', to: 'stopped', msg: 'Stopped container' });
 });
 
 t.test('dry run: says what it would do, does nothing, times nothing', async (t) => {
   const w = watched({ dryRun: true });
   w.watch.report(SICK);
-  t.match(w.log.at(-1), { to: 'scheduled', msg: 'Dry run: would restart now (restart 1 of 3)' });
+  t.match(w.log.at(-1), { to: 'backing-off', msg: 'Dry run: would restart now (restart 1 of 3)' });
   t.same(w.acts, []);
   t.equal(w.clock.timers, 0);
   w.watch.report(WELL);
   w.watch.report(SICK);
-  t.match(w.log.at(-1), { to: 'scheduled', msg: 'Dry run: would restart in 30s (restart 2 of 3)' });
+  t.match(w.log.at(-1), { to: 'backing-off', msg: 'Dry run: would restart in 30s (restart 2 of 3)' });
   w.watch.report(WELL);
   w.watch.report(SICK);
   w.watch.report(WELL);
@@ -187,7 +187,7 @@ t.test('exit and removal end the watch with one line each, and cancel its timer'
   const w = watched({ minUnhealthyMs: 10_000 });
   w.watch.report(SICK);
   w.watch.exited('exited with code 137');
-  t.match(w.log.at(-1), { to: 'destroyed', msg: 'Container exited (not stopped by lifeguard); watched again if it starts', reason: 'exited with code 137' });
+  t.match(w.log.at(-1), { to: 'stopped', msg: 'Container exited (not stopped by lifeguard); watched again if it starts', reason: 'exited with code 137' });
   t.equal(w.clock.timers, 0);
   w.watch.removed();
   t.equal(w.log.length, 3, 'no second line for a watch already ended');

@@ -138,14 +138,14 @@ t.test('the engine service restarted mid-run: the watcher reconnects and resynch
 
   service = await startService(socket);
   t.ok(await until(() => engineStates.at(-1)?.connected === true, 10_000), 'reconnected');
-  t.match(await log.until(to('destroyed', `${token}-goes`)), { msg: /Container exited/ }, 'the stop it missed is seen on the resync');
+  t.match(await log.until(to('stopped', `${token}-goes`)), { msg: /Container exited/ }, 'the stop it missed is seen on the resync');
   await log.until(to('healthy', `${token}-comes`));
   t.pass('the container started while it was away is watched');
 
   // And the stream works again: a container turning unhealthy now is restarted.
   const from = log.transitions.length;
   await exec(stays, ['rm', '/www/health']);
-  await log.until((x) => x.instance === `${token}-stays` && x.from === 'destroying' && x.to === 'starting', 20_000, from);
+  await log.until((x) => x.instance === `${token}-stays` && x.from === 'restarting' && x.to === 'starting', 20_000, from);
   t.pass('an unhealthy container is restarted after the reconnection');
 });
 
@@ -201,7 +201,7 @@ t.test('the Docker daemon restarted mid-run (live-restore): the watcher reconnec
   await restartDaemon(daemon, socket);
   down = false;
   t.ok(await until(() => engineStates.at(-1)?.connected === true, 10_000), 'reconnected');
-  t.match(await log.until(to('destroyed', `${token}-goes`)), { msg: /Container exited/ }, 'the exit it missed is seen on the resync');
+  t.match(await log.until(to('stopped', `${token}-goes`)), { msg: /Container exited/ }, 'the exit it missed is seen on the resync');
   t.equal((await stays.inspect()).State.Running, true, 'live-restore kept the others running');
 
   const version = Number(/^(\d+)\./.exec((await engine.version()).Version)?.[1] ?? 0);
@@ -216,6 +216,6 @@ t.test('the Docker daemon restarted mid-run (live-restore): the watcher reconnec
   // And the stream works again: a container turning unhealthy now is restarted.
   const from = log.transitions.length;
   await exec(stays, ['rm', '/www/health']);
-  await log.until((x) => x.instance === `${token}-stays` && x.from === 'destroying' && x.to === 'starting', 20_000, from);
+  await log.until((x) => x.instance === `${token}-stays` && x.from === 'restarting' && x.to === 'starting', 20_000, from);
   t.pass('an unhealthy container is restarted after the reconnection');
 });

@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import Docker from 'dockerode';
 import type { Test } from 'tap';
-import type { Transition } from '../../src/shared/transition.js';
+import type { WatchTransition } from '../../src/shared/transition.js';
 import type { Watcher } from '../../src/watch/watcher.js';
 import { ROOT } from '../supervisor/harness.js';
 
@@ -83,14 +83,14 @@ export function agentBinaryMissing(): string | false {
 }
 
 export interface Recorder {
-  readonly transitions: (Transition & { at: number })[];
+  readonly transitions: (WatchTransition & { at: number })[];
   /** The first transition matching, among those from index `from` on; rejects after timeoutMs, listing what was seen. */
-  until(match: (t: Transition) => boolean, timeoutMs?: number, from?: number): Promise<Transition & { at: number }>;
+  until(match: (t: WatchTransition) => boolean, timeoutMs?: number, from?: number): Promise<WatchTransition & { at: number }>;
 }
 
 /** Records a watcher's transitions, with the moment each arrived. */
 export function record(watcher: Watcher): Recorder {
-  const transitions: (Transition & { at: number })[] = [];
+  const transitions: (WatchTransition & { at: number })[] = [];
   const waiters = new Set<() => void>();
   watcher.on('transition', (x) => {
     transitions.push({ ...x, at: Date.now() });
@@ -117,4 +117,4 @@ export function record(watcher: Watcher): Recorder {
   return { transitions, until };
 }
 
-export const to = (state: Transition['to'], instance?: string) => (x: Transition) => x.to === state && (instance === undefined || x.instance === instance);
+export const to = (state: WatchTransition['to'], instance?: string) => (x: WatchTransition) => x.to === state && (instance === undefined || x.instance === instance);

@@ -2,7 +2,7 @@
 // status and its metrics, against real containers on Podman's API service (skipped, visibly, without one).
 import { PassThrough } from 'node:stream';
 import t from 'tap';
-import { createWatcher, parseWatchSettings, TransitionLog, WatchMetrics, type Transition } from '../../src/index.js';
+import { createWatcher, parseWatchSettings, TransitionLog, WatchMetrics, type WatchTransition } from '../../src/index.js';
 import { exec, project, skip, SOCKET, startApp, to } from './harness.js';
 
 t.test('a library user watches a container, and lifeguard restarts it when it turns unhealthy', { skip }, async (t) => {
@@ -11,7 +11,7 @@ t.test('a library user watches a container, and lifeguard restarts it when it tu
   const settings = parseWatchSettings({ socketPath: SOCKET, project: token, health: 'native', checks: ['http://:8080/health'], interval: '500ms', retries: 2, startGrace: '0s' });
   const watcher = createWatcher(settings);
   const metrics = new WatchMetrics(watcher);
-  const seen: Transition[] = [];
+  const seen: WatchTransition[] = [];
   const log = new PassThrough({ encoding: 'utf8' });
   let logged = '';
   log.on('data', (text: string) => (logged += text));
@@ -22,7 +22,7 @@ t.test('a library user watches a container, and lifeguard restarts it when it tu
     metrics.close();
   });
   await watcher.start();
-  const until = async (match: (x: Transition) => boolean): Promise<Transition> => {
+  const until = async (match: (x: WatchTransition) => boolean): Promise<WatchTransition> => {
     for (let i = 0; i < 300; i++) {
       const found = seen.find(match);
       if (found !== undefined) return found;
@@ -34,9 +34,9 @@ t.test('a library user watches a container, and lifeguard restarts it when it tu
   await until(to('healthy', name));
   t.match(watcher.status(), [{ name, app: 'web', state: 'healthy', restarts: 0 }]);
   t.match(await metrics.metrics(), /lifeguard_watch_containers\{state="healthy"\} 1/);
-  t.ok(logged.split('\n').filter(Boolean).some((line) => (JSON.parse(line) as Transition).to === 'healthy'), 'the transition log writes its lines');
+  t.ok(logged.split('\n').filter(Boolean).some((line) => (JSON.parse(line) as WatchTransition).to === 'healthy'), 'the transition log writes its lines');
 
   await exec(container, ['rm', '/www/health']);
-  t.match(await until(to('destroying', name)), { msg: 'Restarting container (restart 1 of 200)' });
+  t.match(await until(to('restarting', name)), { msg: 'Restarting container (restart 1 of 200)' });
   await until((x) => x.instance === name && x.to === 'starting' && x.msg.startsWith('Restarted container'));
 });

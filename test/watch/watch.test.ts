@@ -6,7 +6,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import t, { type Test } from 'tap';
-import type { Transition } from '../../src/shared/transition.js';
+import type { WatchTransition } from '../../src/shared/transition.js';
 import { createWatcher } from '../../src/watch/create-watcher.js';
 import { parseWatchSettings } from '../../src/watch/settings.js';
 import type { Watcher } from '../../src/watch/watcher.js';
@@ -53,9 +53,9 @@ t.test('lifeguard watch on a real engine', { skip }, async (t) => {
     await Promise.all([exec(web, ['rm', '/www/health']), exec(stranger, ['rm', '/www/health'])]);
     const unhealthy = await log.until(to('unhealthy'));
     t.match(unhealthy.reason, /failed to make HTTP request to '\/health' on [\d.]+:8080: received status code 404/);
-    const acting = await log.until(to('destroying'));
+    const acting = await log.until(to('restarting'));
     t.match(acting, { msg: 'Restarting container (restart 1 of 200)', app: 'web', instance: `${token}-web` });
-    const restarted = await log.until((x) => x.from === 'destroying' && x.to === 'starting');
+    const restarted = await log.until((x) => x.from === 'restarting' && x.to === 'starting');
     const healthy = await log.until(to('healthy'), 20_000, log.transitions.indexOf(restarted));
     const detectMs = acting.at - t0;
     const bound = INTERVAL_MS * RETRIES + 2000;
@@ -79,15 +79,15 @@ t.test('lifeguard watch on a real engine', { skip }, async (t) => {
     await watcher.start();
     const gaveUp = await log.until(to('given-up'), 60_000);
     t.match(gaveUp, { level: 'error', msg: 'Gave up after 3 restarts: leaving the container as it is', reason: /HEALTHCHECK exited with code 1/ });
-    const steps = log.transitions.map((x) => (x.to === 'scheduled' || x.to === 'destroying' ? `${x.to}: ${x.msg}` : x.to));
-    t.same(steps.filter((s) => s.startsWith('scheduled') || s.startsWith('destroying')), [
-      'destroying: Restarting container (restart 1 of 3)',
-      'scheduled: Restart 2 of 3 in 1s',
-      'destroying: Restarting container (restart 2 of 3)',
-      'scheduled: Restart 3 of 3 in 2s',
-      'destroying: Restarting container (restart 3 of 3)',
+    const steps = log.transitions.map((x) => (x.to === 'backing-off' || x.to === 'restarting' ? `${x.to}: ${x.msg}` : x.to));
+    t.same(steps.filter((s) => s.startsWith('backing-off') || s.startsWith('restarting')), [
+      'restarting: Restarting container (restart 1 of 3)',
+      'backing-off: Restart 2 of 3 in 1s',
+      'restarting: Restarting container (restart 2 of 3)',
+      'backing-off: Restart 3 of 3 in 2s',
+      'restarting: Restarting container (restart 3 of 3)',
     ], 'once at once, then after 1s, then after 2s (backoffMax)');
-    const [second, third] = log.transitions.filter(to('scheduled')).map((s) => log.transitions.find((x, i) => i > log.transitions.indexOf(s) && x.to === 'destroying')!.at - s.at);
+    const [second, third] = log.transitions.filter(to('backing-off')).map((s) => log.transitions.find((x, i) => i > log.transitions.indexOf(s) && x.to === 'restarting')!.at - s.at);
     t.comment(`backoff waits measured: ${second}ms (1s asked), ${third}ms (2s asked)`);
     t.ok((second ?? 0) >= 900 && (third ?? 0) >= 1900, 'the backoff was waited for');
     t.equal((await sick.inspect()).State.Running, true, 'left running after the give-up');
@@ -137,7 +137,7 @@ t.test('lifeguard watch on a real engine', { skip }, async (t) => {
     t.equal(info.Config.Labels['lifeguard.role'], 'sidecar', 'labelled, so that no watcher watches it');
     await exec(web, ['rm', '/www/health']);
     t.match(await log.until(to('unhealthy'), 30_000), { reason: /received status code 404/ });
-    await log.until((x) => x.from === 'destroying' && x.to === 'starting', 30_000);
+    await log.until((x) => x.from === 'restarting' && x.to === 'starting', 30_000);
     await watcher.stop();
     t.same(await docker.listContainers({ all: true, filters: { label: [`lifeguard.watched=${web.id}`] } }), [], 'no sidecar left after the stop');
   });
@@ -156,12 +156,12 @@ t.test('lifeguard watch on a real engine', { skip }, async (t) => {
     });
     let stderr = '';
     child.stderr.setEncoding('utf8').on('data', (text: string) => (stderr += text));
-    const lines: Transition[] = [];
-    const seen = (match: (x: Transition) => boolean) =>
-      new Promise<Transition>((resolve, reject) => {
+    const lines: WatchTransition[] = [];
+    const seen = (match: (x: WatchTransition) => boolean) =>
+      new Promise<WatchTransition>((resolve, reject) => {
         const timer = setTimeout(() => reject(new Error(`not seen; got ${JSON.stringify(lines)} ${stderr}`)), 20_000);
         const input = createInterface({ input: child.stdout });
-        const look = (x: Transition) => {
+        const look = (x: WatchTransition) => {
           if (!match(x)) return;
           clearTimeout(timer);
           input.close();
@@ -169,23 +169,23 @@ t.test('lifeguard watch on a real engine', { skip }, async (t) => {
         };
         lines.forEach(look);
         input.on('line', (line) => {
-          const x = JSON.parse(line) as Transition;
+          const x = JSON.parse(line) as WatchTransition;
           lines.push(x);
           look(x);
         });
       });
     await seen(to('healthy'));
     await exec(web, ['rm', '/www/health']);
-    t.match(await seen(to('scheduled')), { msg: 'Dry run: would restart now (restart 1 of 200)', from: 'unhealthy', reason: /received status code 404/ });
+    t.match(await seen(to('backing-off')), { msg: 'Dry run: would restart now (restart 1 of 200)', from: 'unhealthy', reason: /received status code 404/ });
     await new Promise((resolve) => setTimeout(resolve, 2000));
     t.equal(await startedAt(web), before, 'not restarted');
     const metrics = (await httpGet(port, '/metrics')).body;
-    t.match(metrics, 'lifeguard_watch_containers{state="scheduled"} 1');
+    t.match(metrics, 'lifeguard_watch_containers{state="backing-off"} 1');
     t.match(metrics, 'lifeguard_watch_transitions_total{app="web",to="unhealthy"} 1');
     t.match(metrics, 'lifeguard_watch_engine_connected 1');
     t.notMatch(metrics, 'lifeguard_watch_actions_total{', 'no action taken');
     const status = JSON.parse((await httpGet(port, '/status')).body) as { apps: { name: string; instances: { id: string; state: string; address: string }[] }[] };
-    t.match(status.apps, [{ name: 'web', desired: 1, instances: [{ id: `${token}-web`, state: 'scheduled', address: /^\d+\.\d+\.\d+\.\d+$/, restarts: 1 }] }]);
+    t.match(status.apps, [{ name: 'web', desired: 1, instances: [{ id: `${token}-web`, state: 'backing-off', address: /^\d+\.\d+\.\d+\.\d+$/, restarts: 1 }] }]);
     t.equal((await httpGet(port, '/apps/web/claim')).status, 404, 'no claims under watch');
     child.kill('SIGTERM');
     const code = await new Promise((resolve) => child.once('exit', resolve));

@@ -6,7 +6,7 @@ import type { ContainerFacts, Engine, EngineEvent, EventSubscription } from '../
 import { Selector } from '../../src/watch/selector.js';
 import { EXIT_SETTLE_MS, STALE_INTERVALS, Watcher, type EngineState } from '../../src/watch/watcher.js';
 import type { WatchRules } from '../../src/watch/container-watch.js';
-import type { Transition } from '../../src/shared/transition.js';
+import type { WatchTransition } from '../../src/shared/transition.js';
 import { FakeClock, settle } from '../helpers/fake-clock.js';
 
 const RULES: WatchRules = {
@@ -77,7 +77,7 @@ function setup(t: Test) {
   const clock = new FakeClock();
   const engine = new FakeEngine();
   const watcher = new Watcher({ engine, selector: new Selector({ label: { key: 'watch', value: 'yes' } }), rules: RULES, stopTimeoutMs: 1000, clock, reconnect: { minMs: 100, maxMs: 800 } });
-  const log: Transition[] = [];
+  const log: WatchTransition[] = [];
   const states: EngineState[] = [];
   watcher.on('transition', (x) => log.push(x));
   watcher.on('engine', (s) => states.push(s));
@@ -136,7 +136,7 @@ t.test('an unhealthy container is restarted only if still the run that was judge
   engine.emit('a', 'health_status');
   await clock.advance(10);
   t.notOk(engine.calls.includes('restart a'), 'not restarted');
-  t.match(log.map((x) => `${x.to}: ${x.msg}`).slice(-2), ['destroying: Restarting container (restart 1 of 5)', 'starting: Container restarted (not by lifeguard); waiting for it to become healthy']);
+  t.match(log.map((x) => `${x.to}: ${x.msg}`).slice(-2), ['restarting: Restarting container (restart 1 of 5)', 'starting: Container restarted (not by lifeguard); waiting for it to become healthy']);
 });
 
 t.test('a paused container is not judged until unpaused', async (t) => {
@@ -148,7 +148,7 @@ t.test('a paused container is not judged until unpaused', async (t) => {
   engine.emit('a', 'pause');
   await settle();
   await settle();
-  t.match(log.at(-1), { to: 'destroyed', msg: 'Container paused (not by lifeguard); watched again when unpaused' });
+  t.match(log.at(-1), { to: 'stopped', msg: 'Container paused (not by lifeguard); watched again when unpaused' });
   t.notOk(engine.calls.some((c) => c.startsWith('restart')));
   engine.containers.set('a', facts);
   engine.emit('a', 'unpause');
@@ -163,12 +163,12 @@ t.test('a restart through the engine: inspected, restarted, watched again', asyn
   await watcher.start();
   await clock.advance(10);
   t.same(engine.calls.filter((c) => c.endsWith(' a')), ['inspect a', 'inspect a', 'restart a', 'inspect a']);
-  t.same(log.map((x) => x.to), ['starting', 'unhealthy', 'destroying', 'starting']);
+  t.same(log.map((x) => x.to), ['starting', 'unhealthy', 'restarting', 'starting']);
   engine.containers.delete('a');
   engine.emit('a', 'remove');
   await settle();
   await settle();
-  t.match(log.at(-1), { to: 'destroyed', msg: 'Container removed' });
+  t.match(log.at(-1), { to: 'stopped', msg: 'Container removed' });
   t.same(watcher.status(), []);
 });
 
@@ -204,7 +204,7 @@ t.test('an exit with no start after it is said once EXIT_SETTLE_MS have passed',
   await clock.advance(EXIT_SETTLE_MS - 1);
   t.equal(log.at(-1)?.to, 'healthy', 'not yet');
   await clock.advance(1);
-  t.match(log.at(-1), { to: 'destroyed', msg: 'Container exited (not stopped by lifeguard); watched again if it starts', reason: 'exited with code 3' });
+  t.match(log.at(-1), { to: 'stopped', msg: 'Container exited (not stopped by lifeguard); watched again if it starts', reason: 'exited with code 3' });
   t.same(watcher.status(), []);
 });
 
@@ -212,7 +212,7 @@ t.test('containers the engine stops as it shuts down (the stream breaks right af
   const { clock, engine, log } = await healthyThenDied(t, 0);
   await clock.advance(100);
   engine.breakStream();
-  t.match(log.at(-1), { to: 'destroyed', msg: 'Container stopped by the engine shutting down; watched again if it starts' });
+  t.match(log.at(-1), { to: 'stopped', msg: 'Container stopped by the engine shutting down; watched again if it starts' });
   t.notOk(log.some((x) => /exited/.test(x.msg)), 'not an exit of its own');
 });
 
@@ -236,7 +236,7 @@ t.test('engine health that stops moving (moby#41871) is said once and taken as u
   engine.emit('a', 'health_status');
   await settle();
   await settle();
-  t.same(log.slice(said).map((x) => x.to).slice(0, 2), ['unhealthy', 'destroying'], 'moving again: judged again');
+  t.same(log.slice(said).map((x) => x.to).slice(0, 2), ['unhealthy', 'restarting'], 'moving again: judged again');
 });
 
 t.test('engine health that keeps moving is never taken as frozen', async (t) => {

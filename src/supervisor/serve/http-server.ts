@@ -14,7 +14,7 @@ import { LifeguardFailure, usageError } from '../../checks/errors.js';
 import { checkListenAddress, type ListenAddress } from '../../shared/listen-address.js';
 import { type EndpointFeed, endpointsBody, EndpointStreams } from './endpoint-watch.js';
 import type { PageRoutes } from './status-page.js';
-import type { RoutableInstances, AppStatus, Claim, InstanceStatus, SupervisorStatus } from '../../shared/status.js';
+import type { RoutableInstances, AppStatus, Claim, InstanceStatus, ServedState, SupervisorStatus } from '../../shared/status.js';
 
 export interface HttpServerOptions {
   /** `127.0.0.1:9464`, `[::1]:9464`; port 0 picks a free one (see HttpServer.address). */
@@ -27,7 +27,7 @@ export interface HttpServerOptions {
 
 /** What the server needs of a Supervisor. Without `claim` (`lifeguard watch`), there is no claim route. */
 export interface HttpServerSource {
-  status(): SupervisorStatus;
+  status(): SupervisorStatus<ServedState>;
   claim?(app: string): Promise<Claim | undefined>;
   /** Ends a claimed instance; false when `app` has no claimed instance `id`. */
   release?(app: string, id: string): Promise<boolean>;
@@ -179,13 +179,13 @@ export async function startHttpServer(
 }
 
 /** The documented shape of GET /status, field by field, so that internal additions do not leak into the API. */
-function statusBody(status: SupervisorStatus): unknown {
-  const instance = (i: InstanceStatus) => ({
+function statusBody(status: SupervisorStatus<ServedState>): unknown {
+  const instance = (i: InstanceStatus<ServedState>) => ({
     id: i.id, state: i.state, address: i.address, pid: i.pid, restarts: i.restarts, since: i.since,
     ...(i.routable === undefined ? {} : { routable: i.routable }),
     ...(i.checks === undefined ? {} : { checks: i.checks.map((c) => ({ time: c.time, phase: c.phase, passed: c.passed, latencyMs: c.latencyMs })) }),
   });
-  const app = (a: AppStatus) => ({
+  const app = (a: AppStatus<ServedState>) => ({
     name: a.name, desired: a.desired, instances: a.instances.map(instance), prewarm: a.prewarm.map(instance),
     ...(a.rollout === undefined ? {} : { rollout: { state: a.rollout.state, updated: a.rollout.updated, outdated: a.rollout.outdated, ...(a.rollout.reason === undefined ? {} : { reason: a.rollout.reason }) } }),
   });

@@ -4,9 +4,10 @@
  * are watched; there is no prewarm pool and no pid (the engine holds the process).
  */
 import type { SupervisorStatus } from '../shared/status.js';
+import type { WatchState } from '../shared/transition.js';
 import type { WatchedStatus } from './watcher.js';
 
-export function endpointStatus(watched: readonly WatchedStatus[]): SupervisorStatus {
+export function servedStatus(watched: readonly WatchedStatus[]): SupervisorStatus<WatchState> {
   const apps = new Map<string, WatchedStatus[]>();
   for (const container of watched) apps.set(container.app, [...(apps.get(container.app) ?? []), container]);
   return {
