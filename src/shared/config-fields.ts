@@ -60,3 +60,20 @@ export function unreadable(error: unknown): string {
   const code = (error as NodeJS.ErrnoException).code;
   return UNREADABLE[code ?? ''] ?? code ?? String(error);
 }
+
+const MEMORY = /^(\d+)(K|M|G|Ki|Mi|Gi)?$/;
+const MEMORY_UNIT: Readonly<Record<string, number>> = { '': 1, K: 1024, M: 1024 ** 2, G: 1024 ** 3, Ki: 1024, Mi: 1024 ** 2, Gi: 1024 ** 3 };
+
+/** A size in bytes: a number, or a string such as 64M or 1G (powers of 1024). */
+export function size(min: number) {
+  const expected = 'expected bytes, or a size such as 64M or 1G';
+  return z.union([z.int(), z.string()], { error: expected }).transform((value, ctx) => {
+    const match = MEMORY.exec(String(value));
+    const bytes = match === null ? NaN : Number(match[1]) * (MEMORY_UNIT[match[2] ?? ''] as number);
+    if (!(bytes >= min) || !Number.isSafeInteger(bytes)) {
+      ctx.addIssue({ code: 'custom', message: `${expected}, of at least ${min} bytes${got(value)}` });
+      return z.NEVER;
+    }
+    return bytes;
+  });
+}

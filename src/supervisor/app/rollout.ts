@@ -7,9 +7,17 @@
  * Instances being destroyed are not counted: they serve no more and will be gone within their grace period, as
  * Kubernetes leaves terminating pods out of its surge.
  */
+import { z } from 'zod';
+import { count } from '../../shared/config-fields.js';
 import type { RolloutPolicy } from '../spec/types.js';
 
 export const DEFAULT_ROLLOUT: RolloutPolicy = { maxSurge: 1, maxUnavailable: 0 };
+
+// How a changed app is rolled: Kubernetes' RollingUpdate numbers, as counts of instances.
+export const rolloutSchema = z.strictObject({
+  maxSurge: count(0).default(DEFAULT_ROLLOUT.maxSurge),
+  maxUnavailable: count(0).default(DEFAULT_ROLLOUT.maxUnavailable),
+}, { error: 'expected an object' });
 
 export interface RolloutCounts<T> {
   readonly desired: number;

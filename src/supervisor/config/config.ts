@@ -8,10 +8,10 @@ import { dirname, resolve } from 'node:path';
 import { z } from 'zod';
 import { checkSchema, describeIssue, entryCheck, parseCheckDefinition, port, type CheckEntry } from '../../checks/definition.js';
 import { LifeguardFailure, usageError } from '../../checks/errors.js';
-import { CPU_PERIOD_US } from '../host/cgroup.js';
+import { limitsSchema, toCgroupLimits } from '../host/cgroup.js';
 import { DEFAULT_CHECK_HISTORY } from '../app/history.js';
-import { DEFAULT_OUTPUT } from '../host/output.js';
-import { DEFAULT_ROLLOUT } from '../app/rollout.js';
+import { outputSchema } from '../host/output.js';
+import { rolloutSchema } from '../app/rollout.js';
 import type { SupervisorOptions } from './options.js';
 import type { AppSpec, RoutingPlan } from '../spec/types.js';
 import type { AppUser } from '../../shared/users.js';
@@ -55,42 +55,6 @@ const ENV_NAME = /^[^=\0]+$/;
 // execve takes C strings: a NUL would make spawn() throw, quoting the whole environment in its message.
 const NO_NUL = /^[^\0]*$/;
 const NUL_ERROR = 'expected a string without NUL characters';
-
-// How a changed app is rolled: Kubernetes' RollingUpdate numbers, as counts of instances.
-const rolloutSchema = z.strictObject({
-  maxSurge: count(0).default(DEFAULT_ROLLOUT.maxSurge),
-  maxUnavailable: count(0).default(DEFAULT_ROLLOUT.maxUnavailable),
-}, { error: 'expected an object' });
-
-const MEMORY = /^(\d+)(K|M|G|Ki|Mi|Gi)?$/;
-const MEMORY_UNIT: Readonly<Record<string, number>> = { '': 1, K: 1024, M: 1024 ** 2, G: 1024 ** 3, Ki: 1024, Mi: 1024 ** 2, Gi: 1024 ** 3 };
-
-/** A size in bytes: a number, or a string such as 64M or 1G (powers of 1024). */
-function size(min: number) {
-  const expected = 'expected bytes, or a size such as 64M or 1G';
-  return z.union([z.int(), z.string()], { error: expected }).transform((value, ctx) => {
-    const match = MEMORY.exec(String(value));
-    const bytes = match === null ? NaN : Number(match[1]) * (MEMORY_UNIT[match[2] ?? ''] as number);
-    if (!(bytes >= min) || !Number.isSafeInteger(bytes)) {
-      ctx.addIssue({ code: 'custom', message: `${expected}, of at least ${min} bytes${got(value)}` });
-      return z.NEVER;
-    }
-    return bytes;
-  });
-}
-
-// Per-instance cgroup limits (process and netns drivers): memory.max, cpu.max (in cores), pids.max.
-const limitsSchema = z.strictObject({
-  memory: size(4096).optional(),
-  cpu: z.number({ error: 'expected a number of cores such as 0.5 or 2' }).min(0.01, { error: 'expected at least 0.01 cores' }).max(1024, { error: 'expected at most 1024 cores' }).optional(),
-  pids: count(1).optional(),
-}, { error: 'expected an object' });
-
-// Where an app's stdout and stderr go (process and netns drivers).
-const outputSchema = z.strictObject({
-  to: z.enum(['file', 'stderr', 'discard'], { error: 'expected "file", "stderr" or "discard"' }).default(DEFAULT_OUTPUT.to),
-  maxSize: size(1024).default(DEFAULT_OUTPUT.maxBytes),
-}, { error: 'expected an object' });
 
 const checkList = z.array(checkSchema, { error: 'expected an array of checks' });
 
@@ -328,11 +292,7 @@ function toAppSpec(app: ResolvedApp, cwd: string | undefined, user: AppUser | un
     output: { to: app.output.to, maxBytes: app.output.maxSize },
     checkHistory: app.checkHistory,
     ...(app.routing === undefined ? {} : { routing: toRoutingPlan(app.name, app.routing) }),
-    ...(app.limits === undefined ? {} : { limits: {
-      ...(app.limits.memory === undefined ? {} : { memoryBytes: app.limits.memory }),
-      ...(app.limits.cpu === undefined ? {} : { cpuQuotaUs: Math.round(app.limits.cpu * CPU_PERIOD_US) }),
-      ...(app.limits.pids === undefined ? {} : { pids: app.limits.pids }),
-    } }),
+    ...(app.limits === undefined ? {} : { limits: toCgroupLimits(app.limits) }),
   };
 }
 

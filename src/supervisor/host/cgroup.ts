@@ -4,6 +4,8 @@
  * are the kernel's, not guessed. Two flavours behind one interface: cgroup v2 (cgroup-v2.ts) and the v1
  * hierarchies of legacy and hybrid hosts (cgroup-v1.ts); cgroup-host.ts says which this host has.
  */
+import { z } from 'zod';
+import { count, size } from '../../shared/config-fields.js';
 import type { Controller } from './cgroup-host.js';
 
 /** Per-app limits, in the units the kernel files take. */
@@ -18,6 +20,22 @@ export interface CgroupLimits {
 
 /** The CPU period; a quota of one period is one core. */
 export const CPU_PERIOD_US = 100_000;
+
+// Per-instance cgroup limits (process and netns drivers): memory.max, cpu.max (in cores), pids.max.
+export const limitsSchema = z.strictObject({
+  memory: size(4096).optional(),
+  cpu: z.number({ error: 'expected a number of cores such as 0.5 or 2' }).min(0.01, { error: 'expected at least 0.01 cores' }).max(1024, { error: 'expected at most 1024 cores' }).optional(),
+  pids: count(1).optional(),
+}, { error: 'expected an object' });
+
+/** A config's `limits` as the cgroup files take them. */
+export function toCgroupLimits(limits: z.output<typeof limitsSchema>): CgroupLimits {
+  return {
+    ...(limits.memory === undefined ? {} : { memoryBytes: limits.memory }),
+    ...(limits.cpu === undefined ? {} : { cpuQuotaUs: Math.round(limits.cpu * CPU_PERIOD_US) }),
+    ...(limits.pids === undefined ? {} : { pids: limits.pids }),
+  };
+}
 const LIMIT_CONTROLLER: Readonly<Record<keyof CgroupLimits, Controller>> = { memoryBytes: 'memory', cpuQuotaUs: 'cpu', pids: 'pids' };
 
 export type CgroupVersion = 'v1' | 'v2';

@@ -11,6 +11,8 @@
 import { closeSync, openSync, readdirSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
+import { z } from 'zod';
+import { size } from '../../shared/config-fields.js';
 import { makeDirectory } from '../../shared/make-directory.js';
 import { settlesWithin } from '../../checks/deadline.js';
 
@@ -23,6 +25,12 @@ export interface OutputSpec {
 }
 
 export const DEFAULT_OUTPUT: OutputSpec = { to: 'file', maxBytes: 10 * 1024 * 1024 };
+
+// Where an app's stdout and stderr go (process and netns drivers).
+export const outputSchema = z.strictObject({
+  to: z.enum(['file', 'stderr', 'discard'], { error: 'expected "file", "stderr" or "discard"' }).default(DEFAULT_OUTPUT.to),
+  maxSize: size(1024).default(DEFAULT_OUTPUT.maxBytes),
+}, { error: 'expected an object' });
 
 /** Instances of one app whose files are kept; older ones are removed when a new instance starts. */
 const KEPT_INSTANCES = 5;
