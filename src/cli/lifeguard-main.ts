@@ -21,7 +21,7 @@ import { loadConfig, type LifeguardConfig } from '../supervisor/config/config.js
 import { SupervisorMetrics } from '../supervisor/serve/metrics.js';
 import { StatusPage } from '../supervisor/serve/status-page.js';
 import { Supervisor } from '../supervisor/supervisor.js';
-import { TransitionLog, type LogFormat } from '../supervisor/serve/transition-log.js';
+import { MAX_UNREAD_BYTES, TransitionLog, type LogFormat } from '../supervisor/serve/transition-log.js';
 import { createWatcher } from '../watch/create-watcher.js';
 import { EngineLog } from '../watch/engine-log.js';
 import { servedStatus } from '../watch/served-status.js';
@@ -72,9 +72,13 @@ function timed(line: string): string {
   return `${new Date().toISOString()} ${line}\n`;
 }
 
+function logDropped(lines: number): void {
+  process.stderr.write(timed(`lifeguard: ${lines} transition line${lines === 1 ? '' : 's'} dropped: stdout was not read while ${MAX_UNREAD_BYTES / 1024 / 1024} MiB of the log waited`));
+}
+
 async function run(invocation: Extract<LifeguardInvocation, { kind: 'run' }>, config: LifeguardConfig): Promise<StopCause> {
   const supervisor = new Supervisor(config.supervisor);
-  supervisor.on('transition', new TransitionLog(process.stdout, invocation.logFormat).write);
+  supervisor.on('transition', new TransitionLog(process.stdout, invocation.logFormat, logDropped).write);
   supervisor.on('reaped', (pids) => process.stderr.write(timed(`lifeguard: reaped ${pids.length} process${pids.length === 1 ? '' : 'es'} a previous lifeguard on ${config.supervisor.stateDir} left running`)));
   const page = config.http === undefined ? undefined : new StatusPage(supervisor);
   const context = invocation.stateDir === undefined ? {} : { stateDir: invocation.stateDir };
@@ -140,7 +144,7 @@ async function checkConfig(configPath: string, config: LifeguardConfig): Promise
 /** `lifeguard watch`: the containers are left as they are when it stops. */
 async function watch(settings: WatchSettings, logFormat: LogFormat, durationMs: number | undefined): Promise<void> {
   const watcher = createWatcher(settings);
-  watcher.on('transition', new TransitionLog(process.stdout, logFormat).write);
+  watcher.on('transition', new TransitionLog(process.stdout, logFormat, logDropped).write);
   // stdout is the transition log's; the engine going away and coming back is said on stderr, timed as the log is.
   watcher.on('engine', new EngineLog(process.stderr).write);
   const source = { status: () => servedStatus(watcher.status()) };

@@ -1,6 +1,6 @@
 import { Writable } from 'node:stream';
 import t from 'tap';
-import { jsonLine, textLine, TransitionLog } from '../../src/supervisor/serve/transition-log.js';
+import { jsonLine, MAX_UNREAD_BYTES, textLine, TransitionLog } from '../../src/supervisor/serve/transition-log.js';
 import type { Transition } from '../../src/shared/transition.js';
 
 const unhealthy: Transition = {
@@ -38,4 +38,32 @@ t.test('one write() per transition', async (t) => {
   const log = new TransitionLog(stream, 'text');
   [unhealthy, unhealthy].forEach(log.write);
   t.equal(writes.length, 2);
+});
+
+// A reader that stopped but keeps the pipe open: the stream would queue every line in memory for ever.
+t.test('past MAX_UNREAD_BYTES unread, lines are dropped and counted; the count is told once the reader catches up', async (t) => {
+  const pending: (() => void)[] = [];
+  let written = 0;
+  const stream = new Writable({
+    write(_chunk: Buffer, _encoding, done) {
+      written += 1;
+      pending.push(done);
+    },
+  });
+  const told: number[] = [];
+  const log = new TransitionLog(stream, 'json', (lines) => told.push(lines));
+  const line = jsonLine(unhealthy).length;
+  const fit = Math.ceil(MAX_UNREAD_BYTES / line);
+  for (let i = 0; i < fit + 50; i++) log.write(unhealthy);
+  t.equal(stream.writableLength, fit * line, 'queued up to the bound, no further');
+  t.same(told, [], 'nothing told while the reader is away');
+  // The reader comes back and takes everything queued.
+  while (pending.length > 0) (pending.shift() as () => void)();
+  await new Promise((resolve) => setImmediate(resolve));
+  t.same(told, [50], 'the dropped lines counted, told once');
+  log.write(unhealthy);
+  t.equal(written, fit + 1, 'writing again');
+  while (pending.length > 0) (pending.shift() as () => void)();
+  await new Promise((resolve) => setImmediate(resolve));
+  t.same(told, [50], 'not told again');
 });

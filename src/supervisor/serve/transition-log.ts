@@ -1,6 +1,8 @@
 /**
  * The supervisor's log: one line per transition and nothing else, so that a quiet log means a healthy fleet.
  * Lines are written whole with one write() each, so that lines from many instances never interleave.
+ * A reader that stops reading but keeps its end open would make the stream queue every line in memory for ever: past
+ * MAX_UNREAD_BYTES unread, lines are dropped and counted, and the count is told once the reader catches up.
  */
 import type { Writable } from 'node:stream';
 import type { Transition, WatchTransition } from '../../shared/transition.js';
@@ -10,15 +12,33 @@ type LoggedTransition = Transition | WatchTransition;
 
 export type LogFormat = 'json' | 'text';
 
+/** About ten thousand lines: a storm's worth for a reader that is only slow, a bound for one that stopped. */
+export const MAX_UNREAD_BYTES = 2 * 1024 * 1024;
+
 export class TransitionLog {
+  private dropped = 0;
+
   constructor(
     private readonly stream: Writable,
     private readonly format: LogFormat = 'json',
+    /** Told how many lines were dropped, once the reader has taken what was queued. */
+    private readonly onDropped: (lines: number) => void = () => {},
   ) {}
 
   /** Suits `supervisor.on('transition', log.write)`. */
   readonly write = (transition: LoggedTransition): void => {
+    if (this.stream.writableLength >= MAX_UNREAD_BYTES) {
+      // Past the stream's high-water mark a write has returned false, so 'drain' comes when the queue empties.
+      if (this.dropped++ === 0) this.stream.once('drain', this.caughtUp);
+      return;
+    }
     this.stream.write(this.format === 'json' ? jsonLine(transition) : textLine(transition));
+  };
+
+  private readonly caughtUp = (): void => {
+    const lines = this.dropped;
+    this.dropped = 0;
+    this.onDropped(lines);
   };
 }
 
