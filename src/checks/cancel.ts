@@ -49,7 +49,7 @@ export class CancelScope {
     this.controller?.abort();
   }
 
-  /** Aborted with the scope, made on first use: for work that takes an AbortSignal (node:http2, a child process). */
+  /** Aborted with the scope, made on first use: for work that takes an AbortSignal (the gRPC check, a child process). */
   get signal(): AbortSignal {
     this.controller ??= new AbortController();
     if (this.state === 'cancelled') this.controller.abort();

@@ -15,7 +15,6 @@ const REDIRECT_STATUSES: ReadonlySet<number> = new Set([301, 302, 303, 307, 308]
 /** Go's net/http limit, which the Cloud Foundry binary inherits. */
 const MAX_REDIRECTS = 10;
 
-
 /**
  * One HTTP(S) check: `GET path` (or HEAD) on a fresh connection, verdict on the status line, and on the headers
  * and the body when the check asserts them. Never rejects.

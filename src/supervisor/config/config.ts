@@ -118,7 +118,6 @@ const appSchema = z.strictObject({
 type RawApp = z.infer<typeof appSchema>;
 type ResolvedApp = Omit<RawApp, 'env'> & { readonly env: Readonly<Record<string, string>> };
 
-
 // The docker driver's engine and sidecars (DockerSettings); absent fields take dockerode's and the driver's defaults.
 const dockerSchema = z.strictObject({
   socketPath: socketPathSchema('/run/podman/podman.sock').optional(),
@@ -306,7 +305,6 @@ function toRoutingPlan(name: string, routing: NonNullable<RawApp['routing']>): R
     drainMs: routing.drain,
   };
 }
-
 
 /**
  * Validates parsed JSON; throws LifeguardFailure (a usage error, exit 2) naming the first bad field. With

@@ -22,7 +22,6 @@ export interface MetricsSource {
   off(event: 'check', listener: (check: CheckEvent) => void): unknown;
 }
 
-
 export class SupervisorMetrics {
   readonly registry = new Registry();
   readonly contentType = this.registry.contentType;
