@@ -102,8 +102,9 @@ export class Containment {
 }
 
 /**
- * Whether this host could apply `limits`, read without creating anything (`lifeguard validate`, preflight); a
- * running supervisor's own answer is Containment.cannotLimit, from the cgroups it made.
+ * Whether this host could apply `limits`, read from /proc and /sys without creating a cgroup: what the containment
+ * tests ask before they try. `lifeguard validate` and preflight ask Containment.cannotLimit instead, from the
+ * subtree a run would use (created, then removed if empty).
  */
 export function limitsUnsupported(limits: CgroupLimits, mode: ContainmentMode = 'auto'): string | undefined {
   const needed = neededControllers(limits);
