@@ -151,10 +151,14 @@ export function asLifeguardError(thrown: unknown): LifeguardError {
   return lifeguardError('internal', { detail: detail.split('\n')[0] ?? '' });
 }
 
-/** Every exit code the agent may end with, besides 0 and 128+signal. */
-export const DOCUMENTED_EXIT_CODES: ReadonlySet<number> = new Set(
-  Object.values(ERROR_TABLE).map((row) => row.exitCode),
-);
+/**
+ * Whether the agent may end with this exit code (besides 0 and 128+signal). Looked up in the table when asked,
+ * rather than gathered into a set when the module loads: every start of the agent loads it.
+ */
+export function isDocumentedExitCode(exitCode: number): boolean {
+  for (const code in ERROR_TABLE) if (ERROR_TABLE[code as ErrorCode].exitCode === exitCode) return true;
+  return false;
+}
 
 function tcpPrefix(p: TcpFacts): string {
   const address = p.portText === undefined ? formatAddress(p.host, p.port) : `${p.host}:${p.portText}`;

@@ -11,7 +11,8 @@ import type { ParseArgs } from './invocation.js';
  * does its `-version` (one dash: `--version` is the native flag), which it answers without an -addr.
  */
 function usesGrpcProbeDialect(argv: readonly string[]): boolean {
-  return argv.some((arg) => /^--?addr(=|$)/.test(arg) || /^-version(=|$)/.test(arg));
+  for (const arg of argv) if (/^--?addr(=|$)/.test(arg) || /^-version(=|$)/.test(arg)) return true;
+  return false;
 }
 
 export const parseAgentArgs: ParseArgs = async (all, env) => {

@@ -49,7 +49,7 @@ const DEFAULT_INTERVAL_MS: Readonly<Record<AgentMode, number>> = {
 /** Lifecycle's readiness phase, as readiness alone. */
 const DEFAULT_STARTUP_INTERVAL_MS = 2000;
 
-/** The flags as given: raw text, checked below (keys are the flags' names in camelCase). */
+/** The flags as given: raw text, checked below (keys are the flags' names). */
 interface RawOptions {
   mode: string;
   port?: string;
@@ -57,30 +57,30 @@ interface RawOptions {
   host?: string;
   timeout: string;
   interval?: string;
-  startupInterval?: string;
-  startupTimeout: string;
-  initialDelay: string;
-  failureThreshold: string;
-  successThreshold?: string;
-  readyFile?: string;
-  logReady?: boolean;
-  expectStatus: string;
+  'startup-interval'?: string;
+  'startup-timeout': string;
+  'initial-delay': string;
+  'failure-threshold': string;
+  'success-threshold'?: string;
+  'ready-file'?: string;
+  'log-ready'?: boolean;
+  'expect-status': string;
   header?: string[];
-  followRedirects?: boolean;
+  'follow-redirects'?: boolean;
   check?: string[];
-  readinessCheck?: string[];
-  tlsSkipVerify?: boolean;
-  caFile?: string;
-  serverName?: string;
-  clientCert?: string;
-  clientKey?: string;
+  'readiness-check'?: string[];
+  'tls-skip-verify'?: boolean;
+  'ca-file'?: string;
+  'server-name'?: string;
+  'client-cert'?: string;
+  'client-key'?: string;
   method?: string;
-  expectBody?: string;
-  expectBodyRegex?: string;
-  expectHeader?: string[];
+  'expect-body'?: string;
+  'expect-body-regex'?: string;
+  'expect-header'?: string[];
   definition?: string;
   json?: boolean;
-  heartbeatFd?: string;
+  'heartbeat-fd'?: string;
 }
 
 const FLAGS: readonly LongFlag[] = [
@@ -134,8 +134,7 @@ export const parseNativeArgs: ParseArgs = async (argv, env, command) => {
   }
   if (parsed.kind === 'version') return { kind: 'print', told: { stdout: `${VERSION}\n` } };
   if (parsed.values['mode'] === IS_READY) return isReady(parsed.values, command);
-  const raw = Object.fromEntries(Object.entries(parsed.values).map(([name, value]) => [name.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase()), value]));
-  return invocation(raw as unknown as RawOptions, env, command);
+  return invocation(parsed.values as unknown as RawOptions, env, command);
 };
 
 const METHODS = ['GET', 'HEAD'] as const;
@@ -161,20 +160,21 @@ async function invocation(raw: RawOptions, env: NodeJS.ProcessEnv, command: read
   }
   const host = raw.host === undefined ? undefined : parseHost('--host', raw.host);
   const method = (METHODS as readonly string[]).includes(raw.method ?? '') ? (raw.method as 'GET' | 'HEAD') : invalidValue('--method', raw.method ?? '', 'GET or HEAD');
-  const expectBody = parseBodyExpectation(raw.expectBody, raw.expectBodyRegex);
+  const expectBody = parseBodyExpectation(raw['expect-body'], raw['expect-body-regex']);
   if (method === 'HEAD' && expectBody !== undefined) {
     throw new LifeguardFailure(usageError('--expect-body needs --method GET: a HEAD response has no body'));
   }
-  const expectHeaders = (raw.expectHeader ?? []).map((text) => parseHeaderExpectation('--expect-header', text));
-  const headers = (raw.header ?? []).map((text) => parseHeader('--header', text));
-  const tls = await tlsOptions(raw);
+  // An absent list flag runs no array builtin (map ...): its first run would cost every start page faults.
+  const expectHeaders = raw['expect-header'] === undefined ? [] : raw['expect-header'].map((text) => parseHeaderExpectation('--expect-header', text));
+  const headers = raw.header === undefined ? [] : raw.header.map((text) => parseHeader('--header', text));
+  const tls = tlsFlagsGiven(raw) ? await tlsOptions(raw) : undefined;
   const defaults: CheckDefaults = {
     ...(host === undefined ? {} : { host }),
     timeoutMs: parseDurationValue('--timeout', raw.timeout, false),
     http: {
-      expectStatus: parseStatusList('--expect-status', raw.expectStatus),
+      expectStatus: parseStatusList('--expect-status', raw['expect-status']),
       headers,
-      followRedirects: raw.followRedirects === true,
+      followRedirects: raw['follow-redirects'] === true,
       ...(method === 'GET' ? {} : { method }),
       ...(expectBody === undefined ? {} : { expectBody }),
       ...(expectHeaders.length === 0 ? {} : { expectHeaders }),
@@ -188,33 +188,33 @@ async function invocation(raw: RawOptions, env: NodeJS.ProcessEnv, command: read
   const uri = raw.uri === undefined ? undefined : parseUri('--uri', raw.uri);
 
   const defined = raw.definition === undefined ? undefined : await loadDefinition(raw.definition, mode, defaults);
-  const urls = (raw.check ?? []).map((text) => parseCheckUrl('--check', text, defaults));
+  const urls = raw.check === undefined ? [] : raw.check.map((text) => parseCheckUrl('--check', text, defaults));
   const checks: CheckSpec[] = [...(defined?.checks ?? []), ...urls];
   if (checks.length === 0) checks.push(portCheck(port ?? defaultPort(env), uri, defaults));
-  const readinessUrls = (raw.readinessCheck ?? []).map((text) => parseCheckUrl('--readiness-check', text, defaults));
+  const readinessUrls = raw['readiness-check'] === undefined ? [] : raw['readiness-check'].map((text) => parseCheckUrl('--readiness-check', text, defaults));
   const readinessChecks = [...(defined?.readinessChecks ?? []), ...readinessUrls];
   if (readinessChecks.length > 0 && mode !== 'lifecycle') throw new LifeguardFailure(usageError('--readiness-check is for --mode=lifecycle only'));
-  if (tls !== undefined && ![...checks, ...readinessChecks].some((check) => check.kind !== 'tcp' && check.tls !== undefined)) {
-    throw new LifeguardFailure(usageError('TLS options given, but no https:// or grpcs:// check to apply them to'));
-  }
-  await usableTlsFiles([...checks, ...readinessChecks]);
-  if ((expectBody !== undefined || expectHeaders.length > 0) && ![...checks, ...readinessChecks].some((check) => check.kind === 'http')) {
+  const every = readinessChecks.length === 0 ? checks : [...checks, ...readinessChecks];
+  const someTls = usesTls(every);
+  if (tls !== undefined && !someTls) throw new LifeguardFailure(usageError('TLS options given, but no https:// or grpcs:// check to apply them to'));
+  if (someTls) await usableTlsFiles(every);
+  if ((expectBody !== undefined || expectHeaders.length > 0) && !every.some((check) => check.kind === 'http')) {
     throw new LifeguardFailure(usageError('--expect-body, --expect-body-regex and --expect-header need an HTTP check (--uri or --check http://...)'));
   }
 
   const interval = raw.interval === undefined ? undefined : parseDurationValue('--interval', raw.interval, false);
-  const startupTimeoutMs = parseDurationValue('--startup-timeout', raw.startupTimeout, true);
-  const startupIntervalMs = raw.startupInterval === undefined ? undefined : parseDurationValue('--startup-interval', raw.startupInterval, false);
+  const startupTimeoutMs = parseDurationValue('--startup-timeout', raw['startup-timeout'], true);
+  const startupIntervalMs = raw['startup-interval'] === undefined ? undefined : parseDurationValue('--startup-interval', raw['startup-interval'], false);
   // inherited-fd.ts reads /proc with node:fs: loaded only for a supervised agent.
-  const heartbeatFd = raw.heartbeatFd === undefined ? undefined : (await import('./inherited-fd.js')).parseInheritedFd('--heartbeat-fd', raw.heartbeatFd);
+  const heartbeatFd = raw['heartbeat-fd'] === undefined ? undefined : (await import('./inherited-fd.js')).parseInheritedFd('--heartbeat-fd', raw['heartbeat-fd']);
   const options = {
     mode,
     checks,
     intervalMs: interval ?? defined?.intervalMs ?? DEFAULT_INTERVAL_MS[mode],
     startupTimeoutMs: mode === 'readiness' || mode === 'lifecycle' ? startupTimeoutMs : 0,
-    initialDelayMs: parseDurationValue('--initial-delay', raw.initialDelay, true),
-    failureThreshold: parseInteger('--failure-threshold', raw.failureThreshold, 1),
-    ...successThreshold(raw.successThreshold, defined?.successThreshold),
+    initialDelayMs: parseDurationValue('--initial-delay', raw['initial-delay'], true),
+    failureThreshold: parseInteger('--failure-threshold', raw['failure-threshold'], 1),
+    ...successThreshold(raw['success-threshold'], defined?.successThreshold),
     ...(mode === 'lifecycle' ? { startupIntervalMs: startupIntervalMs ?? defined?.startupIntervalMs ?? DEFAULT_STARTUP_INTERVAL_MS } : {}),
     ...(readinessChecks.length > 0 ? { readinessChecks } : {}),
   };
@@ -222,8 +222,8 @@ async function invocation(raw: RawOptions, env: NodeJS.ProcessEnv, command: read
     kind: 'run',
     options,
     ...(heartbeatFd === undefined ? {} : { heartbeatFd }),
-    ...(raw.readyFile === undefined ? {} : { readyFile: lifecycleOnly('--ready-file', raw.readyFile, mode) }),
-    ...(raw.logReady === undefined ? {} : { logReady: lifecycleOnly('--log-ready', logReadyBeside(raw.json), mode) }),
+    ...(raw['ready-file'] === undefined ? {} : { readyFile: lifecycleOnly('--ready-file', raw['ready-file'], mode) }),
+    ...(raw['log-ready'] === undefined ? {} : { logReady: lifecycleOnly('--log-ready', logReadyBeside(raw.json), mode) }),
     ...(command === undefined ? {} : { command }),
     tell: (outcome) => {
       if (raw.json) return { stdout: `${JSON.stringify(toJsonReport(outcome))}\n` };
@@ -233,23 +233,30 @@ async function invocation(raw: RawOptions, env: NodeJS.ProcessEnv, command: read
   };
 }
 
-/** The TLS flags as options for https:// and grpcs:// checks; undefined when none is given. Files must be readable now. */
-async function tlsOptions(raw: RawOptions): Promise<TlsOptions | undefined> {
-  if (raw.tlsSkipVerify === undefined && raw.caFile === undefined && raw.serverName === undefined && raw.clientCert === undefined && raw.clientKey === undefined) {
-    return undefined;
-  }
-  if ((raw.clientCert === undefined) !== (raw.clientKey === undefined)) {
+function tlsFlagsGiven(raw: RawOptions): boolean {
+  return raw['tls-skip-verify'] !== undefined || raw['ca-file'] !== undefined || raw['server-name'] !== undefined || raw['client-cert'] !== undefined || raw['client-key'] !== undefined;
+}
+
+/** The TLS flags (some given) as options for https:// and grpcs:// checks. Files must be readable now. */
+async function tlsOptions(raw: RawOptions): Promise<TlsOptions> {
+  if ((raw['client-cert'] === undefined) !== (raw['client-key'] === undefined)) {
     throw new LifeguardFailure(usageError('--client-cert and --client-key go together: give both or neither'));
   }
-  const serverName = raw.serverName === undefined ? undefined : parseHost('--server-name', raw.serverName);
+  const serverName = raw['server-name'] === undefined ? undefined : parseHost('--server-name', raw['server-name']);
   const fs = await import('node:fs');
   return {
-    skipVerify: raw.tlsSkipVerify === true,
-    ...(raw.caFile === undefined ? {} : { caFile: readableFile(fs, '--ca-file', raw.caFile) }),
+    skipVerify: raw['tls-skip-verify'] === true,
+    ...(raw['ca-file'] === undefined ? {} : { caFile: readableFile(fs, '--ca-file', raw['ca-file']) }),
     ...(serverName === undefined ? {} : { serverName }),
-    ...(raw.clientCert === undefined ? {} : { clientCertFile: readableFile(fs, '--client-cert', raw.clientCert) }),
-    ...(raw.clientKey === undefined ? {} : { clientKeyFile: readableFile(fs, '--client-key', raw.clientKey) }),
+    ...(raw['client-cert'] === undefined ? {} : { clientCertFile: readableFile(fs, '--client-cert', raw['client-cert']) }),
+    ...(raw['client-key'] === undefined ? {} : { clientKeyFile: readableFile(fs, '--client-key', raw['client-key']) }),
   };
+}
+
+/** Whether a check speaks TLS. A loop: an array builtin's first run (some ...) costs every start page faults. */
+function usesTls(checks: readonly CheckSpec[]): boolean {
+  for (const check of checks) if (check.kind !== 'tcp' && check.tls !== undefined) return true;
+  return false;
 }
 
 /**

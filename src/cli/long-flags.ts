@@ -35,10 +35,9 @@ const fail = (message: string): never => {
 };
 
 export function parseLongFlags(flags: readonly LongFlag[], argv: readonly string[]): LongFlagsParse {
-  const byName = new Map(flags.map((flag) => [flag.name, flag]));
+  // One pass, plain loops: no Map, closure or array builtin (map, filter...) on the way of a valid command line, as
+  // each runs for the first time in every start of a one-shot agent and costs it page faults (bench:agent).
   const values: Record<string, string | string[] | true> = {};
-  const repeatable = flags.filter((flag) => flag.repeatable).map((flag) => `--${flag.name}`);
-  const seen = new Map<string, string[]>();
   for (let i = 0; i < argv.length; i++) {
     const arg = argv[i] as string;
     if (arg === '-h' || arg === '--help') return { kind: 'help' };
@@ -46,34 +45,40 @@ export function parseLongFlags(flags: readonly LongFlag[], argv: readonly string
     if (!arg.startsWith('-') || arg === '-') fail(`too many arguments: expected none, got '${arg}'${/^[a-z][\w-]*=/.test(arg) ? ` (a flag is written with two dashes: --${arg})` : ''}`);
     const equals = arg.startsWith('--') ? arg.indexOf('=') : -1;
     const name = equals === -1 ? arg.slice(2) : arg.slice(2, equals);
-    const flag = arg.startsWith('--') ? byName.get(name) : undefined;
-    if (flag === undefined) fail(`unknown option '${equals === -1 ? arg : arg.slice(0, equals)}'${suggestion(flags, arg)}`);
-    const known = flag as LongFlag;
+    const flag = arg.startsWith('--') ? named(flags, name) : undefined;
+    if (flag === undefined) return fail(`unknown option '${equals === -1 ? arg : arg.slice(0, equals)}'${suggestion(flags, arg)}`);
     let value: string | true = true;
-    if (known.value === undefined) {
+    if (flag.value === undefined) {
       if (equals !== -1) fail(`option '--${name}' takes no value, got '${arg.slice(equals + 1)}'`);
     } else if (equals !== -1) {
       value = arg.slice(equals + 1);
     } else {
       // As commander: the next argument is the value, whatever it looks like.
-      if (i + 1 >= argv.length) fail(`option '--${name} ${known.value}' argument missing`);
+      if (i + 1 >= argv.length) fail(`option '--${name} ${flag.value}' argument missing`);
       value = argv[++i] as string;
     }
-    if (known.repeatable) {
-      const list = (values[name] ??= []) as string[];
-      list.push(value as string);
+    const before = values[name];
+    if (flag.repeatable) {
+      if (before === undefined) values[name] = [value as string];
+      else (before as string[]).push(value as string);
       continue;
     }
-    const given = [...(seen.get(name) ?? []), value === true ? '' : `'${value}'`];
-    seen.set(name, given);
-    if (given.length > 1) {
-      const quoted = given.every((text) => text !== '') ? ` (${given.join(', then ')})` : '';
-      fail(`--${name} given more than once${quoted}; only ${repeatable.slice(0, -1).join(', ')} and ${repeatable.at(-1)} may repeat`);
-    }
+    if (before !== undefined) givenTwice(flags, name, before as string | true, value);
     values[name] = value;
   }
   for (const flag of flags) if (flag.fallback !== undefined && values[flag.name] === undefined) values[flag.name] = flag.fallback;
   return { kind: 'values', values };
+}
+
+function named(flags: readonly LongFlag[], name: string): LongFlag | undefined {
+  for (const flag of flags) if (flag.name === name) return flag;
+  return undefined;
+}
+
+function givenTwice(flags: readonly LongFlag[], name: string, first: string | true, then: string | true): never {
+  const quoted = first !== true && then !== true ? ` ('${first}', then '${then}')` : '';
+  const repeatable = flags.filter((flag) => flag.repeatable).map((flag) => `--${flag.name}`);
+  return fail(`--${name} given more than once${quoted}; only ${repeatable.slice(0, -1).join(', ')} and ${repeatable.at(-1)} may repeat`);
 }
 
 /** ` (Did you mean --port?)` for a near miss of a known flag (at most two edits away), else nothing. */

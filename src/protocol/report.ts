@@ -3,7 +3,7 @@
  * back by the supervisor's probes (sidecar and oneshot) through this module only. Absent values are null rather
  * than missing, so that consumers see one shape; times are whole milliseconds except latencies, kept to 0.1 ms.
  */
-import { DOCUMENTED_EXIT_CODES, type ErrorCode, type LifeguardError } from '../checks/errors.js';
+import { isDocumentedExitCode, type ErrorCode, type LifeguardError } from '../checks/errors.js';
 import type { AgentOutcome, CheckReport, LoopMode } from '../engine/types.js';
 import { tenths } from './heartbeat.js';
 
@@ -94,7 +94,7 @@ function readCheck(entry: unknown): CheckReport | undefined {
 function readError(value: unknown): LifeguardError | null {
   const error = value as Partial<Record<keyof LifeguardError, unknown>> | null;
   if (typeof error !== 'object' || error === null || typeof error.code !== 'string' || typeof error.message !== 'string') return null;
-  if (typeof error.exitCode !== 'number' || !DOCUMENTED_EXIT_CODES.has(error.exitCode)) return null;
+  if (typeof error.exitCode !== 'number' || !isDocumentedExitCode(error.exitCode)) return null;
   return { code: error.code as ErrorCode, exitCode: error.exitCode, message: error.message };
 }
 

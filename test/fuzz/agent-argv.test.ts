@@ -4,7 +4,7 @@
 import { spawnSync } from 'node:child_process';
 import fc from 'fast-check';
 import t from 'tap';
-import { asLifeguardError, DOCUMENTED_EXIT_CODES, LifeguardFailure } from '../../src/checks/errors.js';
+import { asLifeguardError, isDocumentedExitCode, LifeguardFailure } from '../../src/checks/errors.js';
 import { parseAgentArgs } from '../../src/cli/agent-args.js';
 import { AGENT_COMMAND, run } from '../helpers/agent.js';
 import { seedFromEnv } from '../reliability/seed.js';
@@ -62,7 +62,7 @@ t.test(`seed ${seed}: ${SPAWNED} vectors spawned end to end: a documented code, 
     for (const { argv, ended: e } of ended) {
       const code = e.code ?? `signal ${e.signal}`;
       codes.set(code, (codes.get(code) ?? 0) + 1);
-      const documented = e.code === 0 || (e.code !== null && (DOCUMENTED_EXIT_CODES.has(e.code) || e.code > 128));
+      const documented = e.code === 0 || (e.code !== null && (isDocumentedExitCode(e.code) || e.code > 128));
       if (!documented || e.signal !== null || STACK_FRAME.test(e.stderr)) bad.push(`${JSON.stringify(argv)} -> ${code}: ${e.stderr.slice(0, 200)}`);
     }
   }

@@ -5,7 +5,7 @@ import { createServer, type Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import fc from 'fast-check';
 import t from 'tap';
-import { DOCUMENTED_EXIT_CODES } from '../../src/checks/errors.js';
+import { isDocumentedExitCode } from '../../src/checks/errors.js';
 import { httpCheck } from '../../src/checks/http-check.js';
 import { seedFromEnv } from '../reliability/seed.js';
 
@@ -74,7 +74,7 @@ t.test(`seed ${seed}: ${RUNS} hostile responses, each check ends in time with a 
     const verdict = result.passed ? 'passed' : `${result.error.code}/${result.error.exitCode}`;
     codes.set(verdict, (codes.get(verdict) ?? 0) + 1);
     if (took > TIMEOUT_MS + MARGIN_MS) late.push(`${took.toFixed(0)}ms: ${JSON.stringify(r.head.slice(0, 60))}`);
-    if (!result.passed && !DOCUMENTED_EXIT_CODES.has(result.error.exitCode)) late.push(`undocumented ${verdict}`);
+    if (!result.passed && !isDocumentedExitCode(result.error.exitCode)) late.push(`undocumented ${verdict}`);
     for (const socket of sockets) socket.destroy();
   }
   t.same(late, [], `verdicts: ${[...codes].map(([c, n]) => `${c}×${n}`).join(', ')}`);

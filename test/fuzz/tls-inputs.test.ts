@@ -10,7 +10,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import t from 'tap';
-import { asLifeguardError, DOCUMENTED_EXIT_CODES, LifeguardFailure } from '../../src/checks/errors.js';
+import { asLifeguardError, isDocumentedExitCode, LifeguardFailure } from '../../src/checks/errors.js';
 import { runCheck } from '../../src/checks/run-check.js';
 import { describeTlsProblem, isTlsFileProblem, readTlsMaterial } from '../../src/checks/tls-material.js';
 import { GRPC_HEALTH_PATH, type CheckSpec, type TlsOptions } from '../../src/checks/types.js';
@@ -115,7 +115,7 @@ t.test(`seed ${seed}: TLS files and server names, through every way in`, { skip:
         const late = performance.now() - started > 2000 + 1000;
         const key = result.passed ? 'passed' : result.error.code;
         codes.set(key, (codes.get(key) ?? 0) + 1);
-        return !late && (result.passed || (oneLine(result.error.message) && DOCUMENTED_EXIT_CODES.has(result.error.exitCode) && result.error.code !== 'internal'));
+        return !late && (result.passed || (oneLine(result.error.message) && isDocumentedExitCode(result.error.exitCode) && result.error.code !== 'internal'));
       }),
       { seed, numRuns: CHECKED },
     );
