@@ -10,7 +10,8 @@
 //   agent runs in the app's directory, and an app's `.env` holding PORT=... must not change what is checked;
 // - no JIT (useJIT=0, baked into BASE by scripts/lib/bun-jsc-options.mjs), so no tier-up threshold to set here;
 // - src/checks/connection-handle.ts (libuv's TCP handle, node:net as its fallback) replaced by connection-bun.ts
-//   (Bun.connect).
+//   (Bun.connect), and src/cli/last-words.ts (process.stdout and process.stderr) by last-words-bun.ts (Bun's file
+//   sinks).
 import { resolve } from 'node:path';
 
 const [entry, outfile, base] = process.argv.slice(2);
@@ -19,11 +20,14 @@ if (!entry || !outfile || !base || typeof Bun === 'undefined') {
   process.exit(2);
 }
 
-const bunConnection = {
-  name: 'bun-connection',
+const bunImplementations = {
+  name: 'bun-implementations',
   setup(build) {
     build.onResolve({ filter: /[\\/]connection-handle\.js$/ }, (args) => ({
       path: resolve(args.resolveDir, 'connection-bun.ts'),
+    }));
+    build.onResolve({ filter: /[\\/]last-words\.js$/ }, (args) => ({
+      path: resolve(args.resolveDir, 'last-words-bun.ts'),
     }));
   },
 };
@@ -43,7 +47,7 @@ const result = await Bun.build({
   bytecode: true,
   splitting: true,
   minify: true,
-  plugins: [bunConnection],
+  plugins: [bunImplementations],
 });
 if (!result.success) {
   for (const log of result.logs) console.error(String(log));

@@ -2,12 +2,13 @@
 // words have a deadline (FLUSH_DEADLINE_MS in src/cli/lifeguard-main.ts), after which it exits with its code
 // anyway. The pipe is a real FIFO, filled to capacity before lifeguard starts and never read, so that every line
 // lifeguard writes stays queued in it.
-import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { closeSync, constants, openSync, readSync, writeFileSync, writeSync } from 'node:fs';
+import { type ChildProcess, spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import t, { type Test } from 'tap';
 import { getJson } from '../helpers/http-get.js';
+import { fifo } from '../helpers/fifo.js';
 import { freePort } from '../helpers/ports.js';
 import { tempDir } from '../helpers/temp-dir.js';
 import { isRunning } from '../../src/supervisor/host/state-dir.js';
@@ -16,45 +17,6 @@ const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const CLI = join(ROOT, 'bin/lifeguard.js');
 /** The flush deadline, a stop of apps that go at SIGTERM, and a loaded machine's start of node. */
 const EXIT_WITHIN_MS = 15_000;
-
-/** A FIFO whose buffer is full and which nobody reads: `fd` holds it open for reading and writing, never reads. */
-function fullPipe(t: Test, dir: string): { fd: number; unread: () => string } {
-  const path = join(dir, 'log.fifo');
-  const made = spawnSync('mkfifo', [path]);
-  if (made.status !== 0) throw new Error(`mkfifo failed: ${made.stderr}`);
-  const fd = openSync(path, constants.O_RDWR);
-  const filler = openSync(path, constants.O_WRONLY | constants.O_NONBLOCK);
-  const block = Buffer.alloc(4096, '.');
-  // Until the kernel refuses more: whatever this pipe's capacity is, it is full.
-  for (let i = 0; i < 1 << 16; i++) {
-    try {
-      writeSync(filler, block);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'EAGAIN') break;
-      throw error;
-    }
-  }
-  t.teardown(() => closeSync(fd));
-  /** What the pipe holds that is not filler: what lifeguard managed to write into it. */
-  const unread = () => {
-    const reader = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
-    const chunk = Buffer.alloc(1 << 16);
-    let text = '';
-    try {
-      for (let i = 0; i < 1 << 16; i++) {
-        const n = readSync(reader, chunk);
-        if (n === 0) break;
-        text += chunk.toString('utf8', 0, n);
-      }
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== 'EAGAIN') throw error;
-    } finally {
-      closeSync(reader);
-    }
-    return text.replaceAll('.', '');
-  };
-  return { fd, unread };
-}
 
 function exited(child: ChildProcess, t: Test): Promise<{ code: number | null; ms: number }> {
   const began = performance.now();
@@ -76,7 +38,7 @@ t.test('lifeguard run, stdout a full pipe: SIGTERM stops the apps and it exits 0
   const app = { name: 'web', command: [process.execPath, join(ROOT, 'examples/app.mjs')], env: { DEMO_READY_MS: '100' }, instances: 2, probe: 'native', startupInterval: '200ms', gracePeriod: '5s', checks: [{ http_check: { port: 8080, path: '/health' } }] };
   const config = join(dir, 'config.json');
   writeFileSync(config, JSON.stringify({ apps: [app], http: { listen: `127.0.0.1:${port}` }, stateDir: join(dir, 'state') }));
-  const pipe = fullPipe(t, dir);
+  const pipe = fifo(t, dir, 'log.fifo', { full: true });
   const run = spawn(process.execPath, [CLI, 'run', config], { stdio: ['ignore', pipe.fd, 'inherit'] });
   const ended = exited(run, t);
 
@@ -99,7 +61,7 @@ t.test('lifeguard run, stdout a full pipe: SIGTERM stops the apps and it exits 0
 
 t.test('lifeguard watch, stderr a full pipe: its one-line error still ends in exit 2', async (t) => {
   const dir = t.testdir();
-  const pipe = fullPipe(t, dir);
+  const pipe = fifo(t, dir, 'log.fifo', { full: true });
   const watch = spawn(process.execPath, [CLI, 'watch', '--socket', join(tempDir(t), 'no.sock')], { stdio: ['ignore', 'ignore', pipe.fd] });
   const { code, ms } = await exited(watch, t);
   t.equal(code, 2, 'an unreachable engine is a usage error, as in run');
@@ -107,7 +69,7 @@ t.test('lifeguard watch, stderr a full pipe: its one-line error still ends in ex
 });
 
 t.test('lifeguard --version, stdout a full pipe: exit 0', async (t) => {
-  const pipe = fullPipe(t, t.testdir());
+  const pipe = fifo(t, t.testdir(), 'log.fifo', { full: true });
   const { code, ms } = await exited(spawn(process.execPath, [CLI, '--version'], { stdio: ['ignore', pipe.fd, 'ignore'] }), t);
   t.equal(code, 0);
   t.ok(ms < EXIT_WITHIN_MS, `exited after ${Math.round(ms)}ms`);

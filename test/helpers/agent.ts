@@ -50,6 +50,9 @@ export interface RunOptions {
   readonly killAfterMs?: number;
   /** The child's working directory; default this process's. */
   readonly cwd?: string;
+  /** A descriptor to hand over as stdout or stderr (a FIFO: test/helpers/fifo.ts) instead of a pipe read here. */
+  readonly stdout?: number;
+  readonly stderr?: number;
   /** Extra stdio beyond 0-2, e.g. ['pipe'] for a heartbeat on fd 3. */
   readonly extraStdio?: readonly (IOType | number)[];
 }
@@ -86,14 +89,14 @@ export function start(command: string, args: readonly string[], options: RunOpti
     env,
     ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
     detached: true, // its own process group, killed as a whole below
-    stdio: ['pipe', 'pipe', 'pipe', ...(options.extraStdio ?? [])],
+    stdio: ['pipe', options.stdout ?? 'pipe', options.stderr ?? 'pipe', ...(options.extraStdio ?? [])],
   });
   child.stdin!.on('error', () => {}); // a child that exits before reading stdin is not an error here
   child.stdin!.end(options.input ?? '');
   let stdout = '';
   let stderr = '';
-  child.stdout!.setEncoding('utf8').on('data', (text: string) => (stdout += text));
-  child.stderr!.setEncoding('utf8').on('data', (text: string) => (stderr += text));
+  child.stdout?.setEncoding('utf8').on('data', (text: string) => (stdout += text));
+  child.stderr?.setEncoding('utf8').on('data', (text: string) => (stderr += text));
   const killGroup = (): void => {
     try {
       process.kill(-child.pid!, 'SIGKILL');
