@@ -8,9 +8,10 @@
  * O_NONBLOCK (Bun's sink opens so): the write waits on the event loop, so the deadline fires on a full pipe, and
  * the description the agent shares with its parent (a shell, the next command of a pipeline) is left blocking as
  * it was. A regular file is written through its own descriptor, so that its offset and O_APPEND hold (opening it
- * again would write at its start). A socket (journald's stdout) cannot be opened through /proc, nor anything
- * without /proc mounted: Bun's sink on the descriptor itself then sets O_NONBLOCK on the shared description, as
- * both runtimes' stdout streams do.
+ * again would write at its start). A socket (journald's stdout), which cannot be opened through /proc, gets Bun's
+ * sink on a duplicate of the descriptor, which sets O_NONBLOCK on the shared description, as both runtimes' stdout
+ * streams do. An agent with no descriptor to spare (EMFILE: a parent leaked hundreds into it) has neither sink,
+ * and pays for process.stdout or process.stderr, which need none.
  */
 import { settlesWithin } from '../checks/deadline.js';
 import type { Told } from './invocation.js';
@@ -35,29 +36,37 @@ export async function writeWithin(told: Told, deadlineMs: number): Promise<void>
 /** Settles once `text` is written or cannot be (EPIPE, EBADF: no one left to tell; the exit code still says it). */
 async function say(runtime: BunRuntime, fd: 1 | 2, text: string | undefined): Promise<void> {
   if (!text) return;
-  // A regular file has a size; a pipe, a terminal, a socket or /dev/null has none (Bun: Infinity).
-  if (!Number.isFinite(runtime.file(fd).size)) {
-    try {
-      const own = runtime.file(`/proc/self/fd/${fd}`).writer();
-      own.write(text);
-      await own.flush();
-      await own.end();
-      return;
-    } catch (error) {
-      // The open fails (ENXIO: a socket; ENOENT: no /proc) before a byte is written; a write error ends it here.
-      if (!openFailed(error)) return;
-    }
-  }
+  const sink = ownDescription(runtime, fd) ?? sinkOn(() => runtime.file(fd).writer());
   try {
-    const shared = runtime.file(fd).writer();
-    shared.write(text);
-    await shared.flush();
+    if (sink === undefined) return await processStreamWrite(fd, text);
+    sink.write(text);
+    await sink.flush();
+    // Closes the description of our own; the shared one, a duplicate, is left to exit.
+    await sink.end();
   } catch {
     // Nothing to do: the reader is gone.
   }
 }
 
-/** Whether reopening the descriptor failed, as opposed to writing to it. */
-function openFailed(error: unknown): boolean {
-  return (error as { syscall?: unknown }).syscall === 'open';
+/** A sink on a description of our own, for a pipe, a terminal or /dev/null (no size: Bun says Infinity). */
+function ownDescription(runtime: BunRuntime, fd: 1 | 2): BunSink | undefined {
+  if (Number.isFinite(runtime.file(fd).size)) return undefined; // a regular file
+  return sinkOn(() => runtime.file(`/proc/self/fd/${fd}`).writer());
+}
+
+/** The sink, or undefined if it cannot be made (ENXIO: a socket; EMFILE): Bun opens or duplicates at once. */
+function sinkOn(make: () => BunSink): BunSink | undefined {
+  try {
+    return make();
+  } catch {
+    return undefined;
+  }
+}
+
+function processStreamWrite(fd: 1 | 2, text: string): Promise<void> {
+  const stream = fd === 1 ? process.stdout : process.stderr;
+  return new Promise((resolve) => {
+    stream.once('error', () => resolve());
+    stream.write(text, () => resolve());
+  });
 }
