@@ -1,5 +1,6 @@
 import { type Cancel, isCancelled, unwatchCancel, watchCancel } from './cancel.js';
 import { monotonicMs } from './clock.js';
+import { deferred } from './deferred.js';
 import { Dialer, type Resolver } from './dial.js';
 import { lifeguardError, type TcpFacts } from './errors.js';
 import { CHECK_CANCELLED } from './reason.js';
@@ -11,10 +12,10 @@ import type { CheckResult, TcpCheckSpec } from './types.js';
  * Never rejects.
  */
 export function tcpCheck(spec: TcpCheckSpec, host: string, cancel?: Cancel, resolver?: Resolver): Promise<CheckResult> {
-  return new Promise((resolve) => {
-    if (isCancelled(cancel)) resolve({ passed: false, latencyMs: 0, error: CHECK_CANCELLED });
-    else new TcpAttempt(spec, host, resolve, cancel, resolver).start();
-  });
+  const { promise, resolve } = deferred<CheckResult>();
+  if (isCancelled(cancel)) resolve({ passed: false, latencyMs: 0, error: CHECK_CANCELLED });
+  else new TcpAttempt(spec, host, resolve, cancel, resolver).start();
+  return promise;
 }
 
 /** The facts of a TCP check's failure, for whoever reports one (the check, or an agent that gave up on it). */

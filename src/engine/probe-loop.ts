@@ -1,4 +1,5 @@
 import { CancelScope, type Cancel, type CancellableWork, unwatchCancel, watchCancel } from '../checks/cancel.js';
+import { deferred } from '../checks/deferred.js';
 import type { LifeguardError } from '../checks/errors.js';
 import { CHECK_CANCELLED as CANCELLED } from '../checks/reason.js';
 import type { CheckResult, CheckSpec } from '../checks/types.js';
@@ -141,16 +142,19 @@ class ProbeLoop implements CancellableWork {
   }
 
   run(): Promise<AgentOutcome> {
-    return new Promise((resolve) => {
-      this.resolve = resolve;
-      if (!watchCancel(this.ctx.signal, this)) return this.stop('cancelled');
-      const { startupTimeoutMs } = this.options;
-      if (this.policy.startupDeadline && startupTimeoutMs > 0) this.deadline = this.clock.setTimeout(() => this.stop('timed-out'), startupTimeoutMs);
-      // No delay, no timer: a one-shot agent's first connection is a timer turn sooner (bench:agent's spawn → connection).
-      const { initialDelayMs } = this.options;
-      if (initialDelayMs > 0) this.sleep(initialDelayMs, this.first);
-      else this.first();
-    });
+    const { promise, resolve } = deferred<AgentOutcome>();
+    this.resolve = resolve;
+    if (!watchCancel(this.ctx.signal, this)) {
+      this.stop('cancelled');
+      return promise;
+    }
+    const { startupTimeoutMs } = this.options;
+    if (this.policy.startupDeadline && startupTimeoutMs > 0) this.deadline = this.clock.setTimeout(() => this.stop('timed-out'), startupTimeoutMs);
+    // No delay, no timer: a one-shot agent's first connection is a timer turn sooner (bench:agent's spawn → connection).
+    const { initialDelayMs } = this.options;
+    if (initialDelayMs > 0) this.sleep(initialDelayMs, this.first);
+    else this.first();
+    return promise;
   }
 
   /**
