@@ -109,7 +109,11 @@ export const parseGrpcProbeArgs: ParseArgs = async (argv) => {
   if (useTls && flag('spiffe')) invalid('-tls and -spiffe are mutually incompatible');
   const target = inDialect(() => parseTarget(addr));
   const headers = (parsed.values.get('rpc-header') ?? []) as readonly string[];
-  const metadata = headers.map(parseRpcHeader).filter((pair) => pair !== undefined);
+  const metadata: (readonly [string, string])[] = [];
+  for (const header of headers) {
+    const pair = parseRpcHeader(header);
+    if (pair !== undefined) metadata.push(pair);
+  }
   const serverName = text('tls-server-name');
   const tls: TlsOptions | undefined = useTls
     ? {

@@ -48,7 +48,8 @@ let canonical: Canonical | undefined;
 function table(): Canonical {
   if (canonical !== undefined) return canonical;
   const count = new Int32Array(MAX_LENGTH + 1);
-  for (const length of CODE_LENGTHS) count[length] = (count[length] as number) + 1;
+  // Index loops, not for-of or forEach: an array builtin's first run costs every start page faults.
+  for (let symbol = 0; symbol < CODE_LENGTHS.length; symbol += 1) count[CODE_LENGTHS[symbol] as number] += 1;
   const first = new Int32Array(MAX_LENGTH + 1);
   const offset = new Int32Array(MAX_LENGTH + 1);
   for (let length = 1, code = 0, index = 0; length <= MAX_LENGTH; length += 1) {
@@ -58,11 +59,12 @@ function table(): Canonical {
     index += count[length] as number;
   }
   const symbols = new Uint16Array(CODE_LENGTHS.length);
-  const next = Int32Array.from(offset);
-  CODE_LENGTHS.forEach((length, symbol) => {
+  const next = offset.slice();
+  for (let symbol = 0; symbol < CODE_LENGTHS.length; symbol += 1) {
+    const length = CODE_LENGTHS[symbol] as number;
     symbols[next[length] as number] = symbol;
     next[length] = (next[length] as number) + 1;
-  });
+  }
   canonical = { first, count, offset, symbols };
   return canonical;
 }
@@ -78,7 +80,8 @@ export function huffmanDecode(coded: Uint8Array): Uint8Array | undefined {
   let written = 0;
   let code = 0;
   let length = 0;
-  for (const byte of coded) {
+  for (let at = 0; at < coded.length; at += 1) {
+    const byte = coded[at] as number;
     for (let bit = 7; bit >= 0; bit -= 1) {
       code = (code << 1) | ((byte >> bit) & 1);
       length += 1;
