@@ -31,7 +31,8 @@
 //          --binary FILE (default dist/healthcheck), --bundle FILE (default dist/healthcheck.cjs),
 //          --cf-go FILE (default $LIFEGUARD_BENCH_CF_GO or /work/peers/cf-healthcheck/healthcheck-go),
 //          --grpc-probe FILE (default $LIFEGUARD_BENCH_GRPC_PROBE or /work/peers/grpc-health-probe/grpc-health-probe),
-//          --only once|liveness, --no-callgrind, --no-write (do not write bench/results/agent.{json,md,svg}).
+//          --baseline FILE (an earlier build of the agent, measured in the same interleaved rounds: before and after
+//          in one sitting), --only once|liveness, --no-callgrind, --no-write (do not write bench/results/agent.{json,md,svg}).
 import { spawnSync } from 'node:child_process';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -65,6 +66,7 @@ const bundle = resolve(opt('--bundle', join(root, 'dist/healthcheck.cjs')));
 const cfGoPath = resolve(opt('--cf-go', process.env.LIFEGUARD_BENCH_CF_GO ?? '/work/peers/cf-healthcheck/healthcheck-go'));
 const grpcProbePath = resolve(opt('--grpc-probe', process.env.LIFEGUARD_BENCH_GRPC_PROBE ?? '/work/peers/grpc-health-probe/grpc-health-probe'));
 const only = opt('--only', 'all');
+const baselinePath = opt('--baseline', undefined);
 const write = !args.includes('--no-write');
 const callgrind = !args.includes('--no-callgrind') && spawnSync('valgrind', ['--version']).status === 0;
 // Issue 20's targets, each a ratio to the empty executable of the same runtime, paired run by run; liveness's
@@ -102,6 +104,8 @@ const peer = (path, name, what) => {
 };
 const cfGo = peer(cfGoPath, 'healthcheck-go', "Cloud Foundry's Go healthcheck");
 const grpcProbe = peer(grpcProbePath, 'grpc-health-probe', 'grpc-health-probe');
+if (baselinePath !== undefined && !existsSync(baselinePath)) die(`--baseline ${baselinePath} is missing`);
+const baseline = baselinePath === undefined ? undefined : privateCopy(resolve(baselinePath), 'healthcheck-baseline');
 
 /** The empty executable of the same runtime, built as the agent is (scripts/build-binary.mjs, same flags). */
 function emptyExecutable() {
@@ -258,10 +262,18 @@ function onceVariants(runner, emptyBinary) {
   if (runner.namespace && cfGo) v.cfGo = { label: "CF's Go healthcheck `-port=P`", argv: [cfGo, `-port=${tcp}`], connects: true };
   v.agentGrpc = { label: 'executable, gRPC: `-addr=127.0.0.1:G`', argv: [privateBinary, `-addr=127.0.0.1:${grpc}`] };
   if (grpcProbe) v.grpcProbe = { label: 'grpc-health-probe `-addr=127.0.0.1:G`', argv: [grpcProbe, `-addr=127.0.0.1:${grpc}`] };
+  if (baseline) {
+    v.baseline = { label: 'baseline executable (`--baseline`), TCP', argv: [baseline, ...native], connects: true };
+    if (runner.namespace) v.baselineCf = { label: 'baseline executable, TCP, CF flags', argv: [baseline, `-port=${tcp}`], connects: true };
+    v.baselineGrpc = { label: 'baseline executable, gRPC', argv: [baseline, `-addr=127.0.0.1:${grpc}`] };
+  }
   v.node = { label: '`node -e 0`', argv: [privateNode, '-e', '0'] };
   v.bundle = { label: 'node dist/healthcheck.cjs, TCP', argv: [privateNode, bundle, ...native], connects: true };
   return v;
 }
+
+/** The baseline's variant each of this build's is compared with. */
+const BASELINE_OF = { agent: 'baseline', agentCf: 'baselineCf', agentGrpc: 'baselineGrpc' };
 
 async function benchOnce(runner, emptyBinary) {
   const variants = onceVariants(runner, emptyBinary);
@@ -295,12 +307,13 @@ async function benchOnce(runner, emptyBinary) {
       },
       vsCfGo: samples.cfGo && n !== 'cfGo' ? { cpu: paired(n, 'cfGo', 'cpu_ms'), faults: paired(n, 'cfGo', 'minflt') } : null,
       vsGrpcProbe: samples.grpcProbe && n === 'agentGrpc' ? { cpu: paired(n, 'grpcProbe', 'cpu_ms'), faults: paired(n, 'grpcProbe', 'minflt') } : null,
+      vsBaseline: BASELINE_OF[n] && samples[BASELINE_OF[n]] ? { cpu: paired(n, BASELINE_OF[n], 'cpu_ms'), faults: paired(n, BASELINE_OF[n], 'minflt') } : null,
     };
   }
   if (callgrind) {
     console.error('once: one callgrind run per variant (valgrind; slow)...');
     for (const n of names) {
-      if (n === 'node' || n === 'bundle') continue; // minutes under valgrind, and not what the targets are about
+      if (n === 'node' || n === 'bundle' || n.startsWith('baseline')) continue; // minutes under valgrind, and not what the targets are about
       const log = join(tmp, `callgrind-${n}.log`);
       const m = await runner.call({ op: 'once', argv: ['/usr/bin/valgrind', '--tool=callgrind', '--callgrind-out-file=/dev/null', ...variants[n].argv], env: clean, stderr: log });
       const collected = /Collected : (\d+)/.exec(readFileSync(log, 'utf8'));
@@ -352,6 +365,7 @@ function livenessVariants(runner) {
   const v = { agent: { label: 'executable, native flags', argv: [privateBinary, ...native] } };
   if (runner.namespace) v.agentCf = { label: 'executable, CF flags', argv: [privateBinary, ...cf] };
   if (runner.namespace && cfGo) v.cfGo = { label: "CF's Go healthcheck", argv: [cfGo, ...cf] };
+  if (baseline) v.baseline = { label: 'baseline executable (`--baseline`), native flags', argv: [baseline, ...native] };
   v.bundle = { label: 'node dist/healthcheck.cjs, native flags', argv: [privateNode, bundle, ...native] };
   return v;
 }
@@ -394,6 +408,7 @@ const result = {
   machine: { node: process.version, bun: bunVersion, cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model, kernel: os.release(), memGiB: r2(os.totalmem() / 2 ** 30), loadAvgAtStart: os.loadavg().map(r2) },
   executable: { runtime, file: binary, sizeMiB: r2(statSync(binary).size / 2 ** 20) },
   peers: { cfGo: cfGo ? cfGoPath : null, grpcProbe: grpcProbe ? grpcProbePath : null },
+  baseline: baseline ? resolve(baselinePath) : null,
   config: { runs, seconds, warmup, intervalMs: 100, environment: clean, callgrind },
   targets: TARGETS,
 };
@@ -432,6 +447,10 @@ if (result.once) {
   if (o.agentCf) targets.push(['one-shot CPU / minor faults, CF flags', `${x(o.agentCf.vsEmpty.cpu)} / ${x(o.agentCf.vsEmpty.faults)}`, '']);
   if (o.cfGo) targets.push(["against CF's Go binary: CPU / minor faults (native flags; CF flags)", `${x(o.agent.vsCfGo.cpu)} / ${x(o.agent.vsCfGo.faults)}; ${x(o.agentCf.vsCfGo.cpu)} / ${x(o.agentCf.vsCfGo.faults)}`, '']);
   if (o.grpcProbe) targets.push(['gRPC against grpc-health-probe: CPU / minor faults', `${x(o.agentGrpc.vsGrpcProbe.cpu)} / ${x(o.agentGrpc.vsGrpcProbe.faults)}`, '']);
+  if (o.baseline) {
+    const pair = (v) => (v?.vsBaseline ? `${x(v.vsBaseline.cpu)} / ${x(v.vsBaseline.faults)}` : '');
+    targets.push(['this build ÷ the baseline: CPU / minor faults (native flags; CF flags; gRPC)', `${pair(o.agent)}; ${pair(o.agentCf)}; ${pair(o.agentGrpc)}`, '']);
+  }
   lines.push(markdownTable(['ratio', 'value', 'target'], targets), '');
 }
 if (result.liveness) {
