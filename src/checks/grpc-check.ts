@@ -72,6 +72,8 @@ class GrpcAttempt {
   private responseHeaders: Headers | undefined;
   private reply: Buffer[] = [];
   private replyBytes = 0;
+  /** The error code of a GOAWAY that still lets the call finish (`SessionEvents.goaway`'s `answered`). */
+  private goaway: number | undefined;
   /** The call's deadline, once it is placed. */
   private callMs = 0;
   /** node:zlib, loaded before the dial when the check compresses. */
@@ -96,7 +98,7 @@ class GrpcAttempt {
         // Once connected, a failure of the connection is the call's if the call had begun; TLS stays TLS (a
         // TLS 1.3 server refuses a client certificate with an alert after the handshake).
         failed: (phase, reason) => this.finish({ kind: 'failed', phase: phase === 'connect' && this.phase === 'calling' ? 'rpc' : phase, reason }),
-        ended: () => this.finish({ kind: 'failed', phase: this.failurePhase(), reason: 'connection closed before a reply' }),
+        ended: () => this.finish({ kind: 'failed', phase: this.failurePhase(), reason: this.closedReason() }),
       },
       (chunk) => this.session?.push(chunk),
       resolver,
@@ -119,6 +121,12 @@ class GrpcAttempt {
   /** The abort listener (an EventListener object). */
   handleEvent(): void {
     this.finish({ kind: 'abort' });
+  }
+
+  /** The connection ended before the reply: after a GOAWAY that promised it, say so. */
+  private closedReason(): string {
+    const goaway = this.goaway === undefined ? '' : `the server sent GOAWAY (${errorName(this.goaway)}), then `;
+    return `${goaway}connection closed before a reply`;
   }
 
   private connectDeadlineMs(): number {
@@ -145,7 +153,8 @@ class GrpcAttempt {
       headers: (headers, end) => this.onHeaders(headers, end),
       data: (bytes, end) => this.onData(bytes, end),
       reset: (code) => (code === ERROR.NO_ERROR ? this.onStreamEnd() : failed(`the server reset the stream (${errorName(code)})`)),
-      goaway: (code) => failed(`the server sent GOAWAY (${errorName(code)})`),
+      // A server shutting down gracefully still answers the streams it has taken, as grpc-go waits for them.
+      goaway: (code, answered) => (answered ? (this.goaway = code) : failed(`the server sent GOAWAY (${errorName(code)})`)),
       failed,
     });
     this.session = session;

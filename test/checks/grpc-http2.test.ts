@@ -56,11 +56,30 @@ t.test('the client speaks first as RFC 9113 says: preface, SETTINGS without push
   t.same([...(seen[3]?.payload ?? [])], [0, 0, 0, 0, 0], 'the HealthCheckRequest of service ""');
 });
 
-t.test('GOAWAY in the call fails it at once, naming the code: exit 5, the call phase', async (t) => {
+t.test('GOAWAY in the call that leaves it unprocessed (last stream 0) fails it at once, naming the code: exit 5, the call phase', async (t) => {
   for (const [code, name] of [[1, 'PROTOCOL_ERROR'], [0, 'NO_ERROR'], [11, 'ENHANCE_YOUR_CALM']] as const) {
     const port = await h2Peer(t, onRequest((c) => c.send(goaway(0, code, 'bye'))));
     t.match(failure(await runCheck(grpc(port))), { code: 'grpc-rpc', exitCode: 5, message: `${prefix(port)}the server sent GOAWAY (${name})` });
   }
+});
+
+t.test('GOAWAY that covers the call (last stream 1): the reply still counts, whatever the code, as grpc-go takes it', async (t) => {
+  for (const code of [0, 1, 11]) {
+    const port = await h2Peer(t, onRequest((c) => c.send(goaway(1, code), servingReply(1))));
+    t.match(await runCheck(grpc(port)), { passed: true }, `GOAWAY(1, ${code}), then the reply`);
+  }
+  // The reserved bit of the last stream is ignored.
+  const reserved = await h2Peer(t, onRequest((c) => c.send(goaway(0x80000001, 0), servingReply(1))));
+  t.match(await runCheck(grpc(reserved)), { passed: true }, 'last stream 1 with the reserved bit set');
+  const closing = await h2Peer(t, onRequest((c) => {
+    c.send(goaway(1, 0));
+    c.socket.end();
+  }));
+  t.match(failure(await runCheck(grpc(closing))), { code: 'grpc-rpc', exitCode: 5, message: `${prefix(closing)}the server sent GOAWAY (NO_ERROR), then connection closed before a reply` });
+  const lowered = await h2Peer(t, onRequest((c) => c.send(goaway(1, 0), goaway(0, 0))));
+  t.match(failure(await runCheck(grpc(lowered))), { message: `${prefix(lowered)}the server sent GOAWAY (NO_ERROR)` }, 'a second GOAWAY that no longer covers it');
+  const silent = await h2Peer(t, onRequest((c) => c.send(goaway(1, 0))));
+  t.match(failure(await runCheck(grpc(silent, { timeoutMs: 300 }))), { code: 'grpc-rpc-timeout' }, 'then nothing: the call deadline');
 });
 
 t.test('RST_STREAM: an error code fails the call naming it; NO_ERROR after the whole reply does not', async (t) => {

@@ -49,8 +49,12 @@ export interface SessionEvents {
   data(bytes: Buffer, end: boolean): void;
   /** The server reset the stream (RST_STREAM) with this error code. */
   reset(code: number): void;
-  /** The server is closing the connection (GOAWAY) with this error code. */
-  goaway(code: number): void;
+  /**
+   * The server is closing the connection (GOAWAY) with this error code. `answered`: its last stream is ours or
+   * later, so the server still answers the request (RFC 9113 section 6.8) and the stream goes on; else the
+   * request was not processed and nothing more comes for it.
+   */
+  goaway(code: number, answered: boolean): void;
   /** The server broke the protocol: `HTTP/2: <what> (<error code>)`. Nothing more comes. */
   failed(reason: string): void;
 }
@@ -290,7 +294,9 @@ export class Http2Session {
   private onGoaway({ stream, payload }: Frame): ConnectionError | undefined {
     if (stream !== 0) return protocolError('GOAWAY on a stream');
     if (payload.length < 8) return frameSizeError(`GOAWAY of ${payload.length} bytes`);
-    this.events.goaway(payload.readUInt32BE(4));
+    // The reserved bit is ignored on receipt. A GOAWAY before the request went covers no stream of ours.
+    const lastStream = payload.readUInt32BE(0) & 0x7fffffff;
+    this.events.goaway(payload.readUInt32BE(4), this.stream === 'sent' && lastStream >= STREAM);
     return undefined;
   }
 
