@@ -5,7 +5,8 @@
 // /health answers 200), run by the library's Supervisor alone in a child process (scripts/lib/supervisor-runner.mjs)
 // with native probing. Once every instance is healthy and --settle has passed, the window opens; over it:
 // - supervisor CPU as a share of one core: the scheduler's nanosecond counters of all its threads
-//   (/proc/<pid>/task/*/schedstat), delta over the window's wall time; and per check (CPU time / checks run);
+//   (/proc/<pid>/task/*/schedstat), delta over the window's wall time; and per check (CPU time / checks run),
+//   split into user space and kernel from /proc/<pid>/stat (clock ticks: coarser, the split only);
 // - RSS of the supervisor process (peak and at the end of the window, sampled every second);
 // - checks per second sustained: rounds completed in the window / its length;
 // - lateness of checks against their schedule, p50 / p99 / max: how long after its tick each round started, as
@@ -16,7 +17,8 @@
 // GET /health`, `http-check expect status 200`, `nbthread 1`), measured the same way (schedstat, RSS); its checks
 // are the fixture's 200s to its source address 127.0.0.2, its failures the growth of its servers' chkfail. The
 // ratio is our CPU per check over HAProxy's, measured side by side, so the machine's load weighs on both alike.
-// TIME_WAIT sockets are counted at the end apart: HAProxy's (127.0.0.2 at one end) and the rest (ours).
+// TIME_WAIT sockets are counted at the end, only those with a fixture port at one end: HAProxy's (127.0.0.2 at the
+// other end) apart from ours (127.0.0.1); other programs' sockets on the machine are not counted.
 // Both our processes and HAProxy get an open-file limit of their own (10,000 listening ports, and the
 // readiness burst puts one socket per instance in flight at once). Every run is bounded; every process is
 // stopped and checked gone.
@@ -29,7 +31,7 @@ import os from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { HAPROXY_SOURCE, haproxyOnPath, startHaproxy } from './lib/haproxy.mjs';
-import { cpuSecondsExact, memory, timeWaitSockets } from './lib/proc.mjs';
+import { cpuSecondsExact, cpuSplit, memory, timeWaitSockets } from './lib/proc.mjs';
 import { startFixture, startRunner, stopAndVerify } from './lib/processes.mjs';
 import { fmt, flags, machine, machineLine, markdownTable, ms, RESULTS, svgPanels, usage, write } from './lib/report.mjs';
 
@@ -38,6 +40,8 @@ const START_TIMEOUT_MS = 60_000;
 const HEALTHY_BOUND_MS = 120_000;
 const SAMPLE_MS = 1000;
 const MiB = 2 ** 20;
+/** Where the fixture serves, and where our checks come from. */
+const FIXTURE_HOST = '127.0.0.1';
 
 const opts = flags({ cases: '10000:30s:90s,1000:1s:30s', settle: '5s', haproxy: 'auto', profile: '', out: RESULTS });
 const cases = opts.cases.split(',').map((c) => {
@@ -102,6 +106,8 @@ async function steady({ count, intervalMs, windowMs, check }) {
   const served0 = (await fixture.served())[HAPROXY_SOURCE] ?? 0;
   const cpu0 = cpuSecondsExact(pid);
   const hapCpu0 = haproxy === undefined ? 0 : cpuSecondsExact(haproxy.child.pid);
+  const split0 = cpuSplit(pid);
+  const hapSplit0 = haproxy === undefined ? undefined : cpuSplit(haproxy.child.pid);
   const t0 = performance.now();
   const rss = { ours: 0, oursPeak: 0, haproxy: 0, haproxyPeak: 0 };
   while (performance.now() - t0 < windowMs) {
@@ -115,10 +121,13 @@ async function steady({ count, intervalMs, windowMs, check }) {
   const stats = await runner.stats();
   const cpu1 = cpuSecondsExact(pid);
   const hapCpu1 = haproxy === undefined ? 0 : cpuSecondsExact(haproxy.child.pid);
+  const split1 = cpuSplit(pid);
+  const hapSplit1 = haproxy === undefined ? undefined : cpuSplit(haproxy.child.pid);
   const seconds = (performance.now() - t0) / 1000;
   const served1 = (await fixture.served())[HAPROXY_SOURCE] ?? 0;
   const hapServers = haproxy === undefined ? [] : await haproxy.servers();
-  const { all: timeWait, involving: hapTimeWait } = timeWaitSockets(HAPROXY_SOURCE);
+  // Ours leave from 127.0.0.1, HAProxy's from its own source address; both to the fixture's ports.
+  const timeWait = timeWaitSockets(FIXTURE_HOST, new Set(fixture.ports), [FIXTURE_HOST, HAPROXY_SOURCE]);
   const logLinesInWindow = logLines - logBefore;
 
   const leftovers = await stopAndVerify(runner.child, new Map(), 30_000);
@@ -129,6 +138,7 @@ async function steady({ count, intervalMs, windowMs, check }) {
   const ours = {
     cpuShareOfOneCorePct: (100 * (cpu1 - cpu0)) / seconds,
     cpuPerCheckMs: stats.checks > 0 ? (1000 * (cpu1 - cpu0)) / stats.checks : null,
+    userSystemPerCheckMs: perCheck(split0, split1, stats.checks),
     rssMiB: rss.ours / MiB,
     peakRssMiB: rss.oursPeak / MiB,
     checksPerSecond: stats.checks / seconds,
@@ -136,7 +146,7 @@ async function steady({ count, intervalMs, windowMs, check }) {
     failures: failures - failuresBefore,
     failuresBeforeWindow: failuresBefore,
     failureReasons: [...reasons],
-    timeWaitSocketsAtEnd: timeWait - hapTimeWait,
+    timeWaitSocketsAtEnd: timeWait[FIXTURE_HOST],
     garbageCollections: stats.gc,
     heapMiB: {
       used: stats.heap.heapUsed / MiB,
@@ -152,13 +162,14 @@ async function steady({ count, intervalMs, windowMs, check }) {
       : {
           cpuShareOfOneCorePct: (100 * (hapCpu1 - hapCpu0)) / seconds,
           cpuPerCheckMs: hapChecks > 0 ? (1000 * (hapCpu1 - hapCpu0)) / hapChecks : null,
+          userSystemPerCheckMs: perCheck(hapSplit0, hapSplit1, hapChecks),
           rssMiB: rss.haproxy / MiB,
           peakRssMiB: rss.haproxyPeak / MiB,
           checksPerSecond: hapChecks / seconds,
           // Failed checks in the window, and servers not UP at its end.
           failures: sum(hapServers, (s) => s.checkFailures) - hapFailures0,
           serversNotUp: hapServers.filter((s) => !s.status.startsWith('UP')).length,
-          timeWaitSocketsAtEnd: hapTimeWait,
+          timeWaitSocketsAtEnd: timeWait[HAPROXY_SOURCE],
         };
   return {
     n: count,
@@ -176,6 +187,12 @@ async function steady({ count, intervalMs, windowMs, check }) {
     loadAverage: { before: loadBefore, end: os.loadavg()[0] },
     leftovers,
   };
+}
+
+/** CPU per check in user space and in the kernel, from two readings of cpuSplit (ticks: 10 ms apiece). */
+function perCheck(before, after, checks) {
+  if (before === undefined || after === undefined || checks === 0) return null;
+  return { user: (1000 * (after.user - before.user)) / checks, system: (1000 * (after.system - before.system)) / checks };
 }
 
 function sum(items, value) {
@@ -198,6 +215,7 @@ const m = machine();
 const label = (r) => `${r.n} @ ${fmt(r.livenessIntervalMs / 1000)}s${r.check === 'tcp' ? ' (TCP)' : ''}`;
 const note = `Native probing, HTTP GET /health on a fresh connection per check (TCP: connect only, where marked); the apps are one fixture process serving every port on 127.0.0.1. ${anchorNote}`;
 const na = 'n/a';
+const split = (x) => (x === null ? na : `${fmt(x.user)} / ${fmt(x.system)}`);
 const rows = [];
 for (const r of results) {
   const o = r.ours;
@@ -207,6 +225,7 @@ for (const r of results) {
     `${fmt(r.windowS)}s`,
     fmt(o.cpuShareOfOneCorePct),
     o.cpuPerCheckMs === null ? na : fmt(o.cpuPerCheckMs),
+    split(o.userSystemPerCheckMs),
     r.ratioPerCheck === null ? na : `${fmt(r.ratioPerCheck)}×`,
     `${fmt(o.rssMiB)} (${fmt(o.peakRssMiB)})`,
     `${fmt(o.checksPerSecond)} (${fmt(r.expectedChecksPerSecond)})`,
@@ -224,6 +243,7 @@ for (const r of results) {
     `${fmt(r.windowS)}s`,
     fmt(h.cpuShareOfOneCorePct),
     h.cpuPerCheckMs === null ? na : fmt(h.cpuPerCheckMs),
+    split(h.userSystemPerCheckMs),
     '1×',
     `${fmt(h.rssMiB)} (${fmt(h.peakRssMiB)})`,
     `${fmt(h.checksPerSecond)} (${fmt(r.expectedChecksPerSecond)})`,
@@ -235,7 +255,7 @@ for (const r of results) {
   ]);
 }
 const table = markdownTable(
-  ['instances @ liveness interval', 'checker', 'window', 'CPU (% of one core)', 'CPU per check (ms)', 'per check vs HAProxy', 'RSS MiB (peak)', 'checks/s (expected)', 'lateness p50 / p99 / max (ms)', 'failures in window', 'log lines in window', 'TIME_WAIT sockets at end', 'load avg'],
+  ['instances @ liveness interval', 'checker', 'window', 'CPU (% of one core)', 'CPU per check (ms)', 'of which user / kernel', 'per check vs HAProxy', 'RSS MiB (peak)', 'checks/s (expected)', 'lateness p50 / p99 / max (ms)', 'failures in window', 'log lines in window', 'TIME_WAIT sockets at end', 'load avg'],
   rows,
 );
 const md = ['### Steady state (npm run bench:steady)', '', `Machine: ${machineLine(m)}.`, '', note, '', table, ''].join('\n');

@@ -50,6 +50,14 @@ export function cpuSeconds(pid) {
   return { own: (utime + stime) / TICKS_PER_SECOND, reaped: (cutime + cstime) / TICKS_PER_SECOND };
 }
 
+/** CPU seconds of a process (all its threads) in user space and in the kernel, to clock ticks' precision. */
+export function cpuSplit(pid) {
+  const fields = statFields(pid);
+  if (fields === undefined) return undefined;
+  const [utime, stime] = fields.rest.slice(11, 13).map(Number);
+  return { user: utime / TICKS_PER_SECOND, system: stime / TICKS_PER_SECOND };
+}
+
 /** Exact CPU time of a process in seconds, from the scheduler's nanosecond counters of all its threads. */
 export function cpuSecondsExact(pid) {
   let ns = 0;
@@ -127,28 +135,37 @@ export async function idleShare(ms) {
 }
 
 /**
- * Sockets in TIME_WAIT in this network namespace (/proc/net/tcp and tcp6, state 06), whoever holds them: a
- * checker that closes its checks with a FIN leaves one per check for a minute; one that resets leaves none.
- * `involving` (an IPv4 address): also counted apart, in the same reading, those with that address at either end.
- * Returns {all, involving}.
+ * Sockets in TIME_WAIT in this network namespace (/proc/net/tcp, state 06) with one end at `server`'s address on
+ * one of `ports` (the fixture's): the connections of the checkers of those ports, whichever end kept the
+ * TIME_WAIT. Other programs' sockets on the machine are not counted. A checker that closes its checks with a FIN
+ * leaves one per check for a minute; one that resets leaves none. Returned per checker: `from` is the other end's
+ * address (a checker's source address, 127.0.0.2 for HAProxy's) → the count, `other` for every other address.
  */
-export function timeWaitSockets(involving) {
-  // /proc/net/tcp writes an IPv4 address as the hex of its 32 bits in host (little-endian) order.
-  const hex = involving === undefined ? undefined : Buffer.from(involving.split('.').map(Number).reverse()).toString('hex').toUpperCase();
-  const count = { all: 0, involving: 0 };
-  for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
-    let text = '';
-    try {
-      text = readFileSync(file, 'utf8');
-    } catch {
-      continue;
-    }
-    for (const line of text.split('\n').slice(1)) {
-      const [, local, remote, state] = line.trim().split(/\s+/);
-      if (state !== '06') continue;
-      count.all++;
-      if (hex !== undefined && (local.startsWith(`${hex}:`) || remote.startsWith(`${hex}:`))) count.involving++;
-    }
+export function timeWaitSockets(server, ports, from) {
+  const host = ipv4Hex(server);
+  const sources = new Map(from.map((address) => [ipv4Hex(address), address]));
+  const count = { other: 0, ...Object.fromEntries(from.map((address) => [address, 0])) };
+  let text = '';
+  try {
+    text = readFileSync('/proc/net/tcp', 'utf8');
+  } catch {
+    return count;
+  }
+  for (const line of text.split('\n').slice(1)) {
+    const [, local, remote, state] = line.trim().split(/\s+/);
+    if (state !== '06') continue;
+    const [localHost, localPort] = local.split(':');
+    const [remoteHost, remotePort] = remote.split(':');
+    // The fixture's end is the local one when the fixture kept the TIME_WAIT, the remote one when the checker did.
+    const peer = localHost === host && ports.has(Number.parseInt(localPort, 16)) ? remoteHost : remoteHost === host && ports.has(Number.parseInt(remotePort, 16)) ? localHost : undefined;
+    if (peer === undefined) continue;
+    const source = sources.get(peer) ?? 'other';
+    count[source]++;
   }
   return count;
+}
+
+/** An IPv4 address as /proc/net/tcp writes it: the hex of its 32 bits in host (little-endian) order. */
+function ipv4Hex(address) {
+  return Buffer.from(address.split('.').map(Number).reverse()).toString('hex').toUpperCase();
 }
