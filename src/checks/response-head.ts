@@ -19,12 +19,9 @@ const NO_HEADERS: ReadonlyMap<string, readonly string[]> = new Map();
 
 const LF = 0x0a;
 const CR = 0x0d;
+const SPACE = 0x20;
+const DIGIT_0 = 0x30;
 const HTTP_1 = Buffer.from('HTTP/1.', 'latin1');
-/**
- * RFC 9112 `HTTP-version SP status-code SP [reason-phrase]`, HTTP/1.x only. The second space may be missing
- * (`HTTP/1.1 200`), as many small servers send it; the reason phrase is free text and never looked at.
- */
-const STATUS_LINE = /^HTTP\/1\.[0-9] ([1-9][0-9]{2})(?: |$)/;
 const LOCATION = 'location:';
 
 /**
@@ -68,6 +65,7 @@ export class ResponseHeadReader {
   push(chunk: Buffer): HeadOutcome | undefined {
     const { length } = chunk;
     let from = 0;
+    // Lines are read where they lie, by offsets: no Buffer view or string is made for a line nobody reads.
     while (from < length) {
       const newline = chunk.indexOf(LF, from);
       const end = newline === -1 ? length : newline;
@@ -76,14 +74,14 @@ export class ResponseHeadReader {
         return { kind: 'malformed', reason: HEADERS_TOO_LARGE };
       }
       if (end === length) return this.hold(chunk, from, end);
-      let line = chunk.subarray(from, end);
-      if (this.partialLength > 0) {
-        line.copy(this.partial as Buffer, this.partialLength);
-        line = (this.partial as Buffer).subarray(0, lineBytes);
-        this.partialLength = 0;
-      }
       this.consumed += lineBytes + 1;
-      const outcome = this.line(line[line.length - 1] === CR ? line.subarray(0, line.length - 1) : line, end + 1);
+      let outcome: HeadOutcome | undefined;
+      if (this.partialLength > 0) {
+        const partial = this.partial as Buffer;
+        chunk.copy(partial, this.partialLength, from, end);
+        this.partialLength = 0;
+        outcome = this.line(partial, 0, lineBytes, end + 1);
+      } else outcome = this.line(chunk, from, end, end + 1);
       if (outcome !== undefined) return outcome;
       from = end + 1;
     }
@@ -101,14 +99,16 @@ export class ResponseHeadReader {
     return { kind: 'malformed', reason: notHttpReason(this.partial.subarray(0, this.partialLength)) };
   }
 
-  private line(line: Buffer, next: number): HeadOutcome | undefined {
+  /** The line `bytes[start, end)`, its LF left out; `next`: where the chunk goes on after it. */
+  private line(bytes: Buffer, start: number, end: number, next: number): HeadOutcome | undefined {
+    if (end > start && bytes[end - 1] === CR) end -= 1;
     if (this.status === 0) {
-      const match = STATUS_LINE.exec(line.toString('latin1'));
-      if (match === null) return { kind: 'malformed', reason: notHttpReason(line) };
-      this.status = Number(match[1]);
+      const status = statusOf(bytes, start, end);
+      if (status === 0) return { kind: 'malformed', reason: notHttpReason(bytes.subarray(start, end)) };
+      this.status = status;
       return undefined;
     }
-    if (line.length === 0) {
+    if (end === start) {
       if (this.status >= 200 || this.status === 101) {
         return { kind: 'status', status: this.status, location: this.location, headers: this.headers ?? NO_HEADERS, bodyOffset: next };
       }
@@ -118,10 +118,11 @@ export class ResponseHeadReader {
       this.headers = undefined;
       return undefined;
     }
-    if (this.keep !== undefined) this.kept(line.toString('latin1'));
+    if (this.keep !== undefined) this.kept(bytes.toString('latin1', start, end));
     // Only a Location header is read; the first byte spares a string for every other header.
-    if (this.location === undefined && (line[0] === 0x4c || line[0] === 0x6c) && line.length > LOCATION.length) {
-      const text = line.toString('latin1');
+    const first = bytes[start];
+    if (this.location === undefined && (first === 0x4c || first === 0x6c) && end - start > LOCATION.length) {
+      const text = bytes.toString('latin1', start, end);
       if (text.slice(0, LOCATION.length).toLowerCase() === LOCATION) this.location = text.slice(LOCATION.length).trim();
     }
     return undefined;
@@ -138,4 +139,25 @@ export class ResponseHeadReader {
     if (values === undefined) this.headers.set(name, [value]);
     else values.push(value);
   }
+}
+
+/**
+ * The status code of an RFC 9112 status line `HTTP-version SP status-code SP [reason-phrase]` in `bytes[start,
+ * end)`, HTTP/1.x only, or 0 when it is not one. The second space may be missing (`HTTP/1.1 200`), as many small
+ * servers send it; the reason phrase is free text and never looked at. Read from the bytes: no string per check.
+ */
+function statusOf(bytes: Buffer, start: number, end: number): number {
+  const version = HTTP_1.length;
+  // `HTTP/1.` digit SP, three digits of which the first is not 0, then SP or the end.
+  if (end - start < version + 5 || bytes.compare(HTTP_1, 0, version, start, start + version) !== 0) return 0;
+  const minor = bytes[start + version] as number;
+  if (minor < DIGIT_0 || minor > DIGIT_0 + 9 || bytes[start + version + 1] !== SPACE) return 0;
+  let status = 0;
+  for (let i = start + version + 2; i < start + version + 5; i++) {
+    const digit = (bytes[i] as number) - DIGIT_0;
+    if (digit < 0 || digit > 9) return 0;
+    status = status * 10 + digit;
+  }
+  const after = start + version + 5;
+  return status >= 100 && (after === end || bytes[after] === SPACE) ? status : 0;
 }
