@@ -35,11 +35,9 @@ interface TcpHandle {
 }
 interface ConnectRequest {
   oncomplete: (status: number, handle: TcpHandle) => void;
-  address: string;
-  port: number;
 }
 interface WriteRequest {
-  handle: TcpHandle;
+  handle: TcpHandle | undefined;
   /** Called with the request as `this`. */
   oncomplete: (this: WriteRequest, status: number) => void;
   async: boolean;
@@ -80,6 +78,9 @@ const uv = bindings();
 /** Every connection reads into this one buffer, as connection-node.ts's do; the reader copies whatever it keeps. */
 const readBuffer = Buffer.allocUnsafe(MAX_HEADER_BYTES);
 
+/** A write request whose write was done at once; StreamBase keeps nothing of such a request (stream_base.cc). */
+let spareWrite: WriteRequest | undefined;
+
 export const openConnection: Connect = uv === undefined ? openSocketConnection : (host, port, events) => new HandleConnection(uv, host, port, events);
 
 /** An error as node:net makes one: the errno's name in `code`, the call in `syscall`. */
@@ -108,8 +109,6 @@ class HandleConnection implements Connection {
     handle.owner = this;
     const req = new uv.TCPConnectWrap();
     req.oncomplete = connectDone;
-    req.address = host;
-    req.port = port;
     let err = host.includes(':') ? handle.connect6(req, host, port) : handle.connect(req, host, port);
     let syscall = 'connect';
     if (err === 0) {
@@ -172,18 +171,23 @@ class HandleConnection implements Connection {
 
   private send(bytes: Uint8Array): void {
     const { uv } = this;
-    const req = new uv.WriteWrap();
+    const req = spareWrite ?? new uv.WriteWrap();
+    spareWrite = undefined;
     req.handle = this.handle;
     req.oncomplete = writeDone;
     req.async = false;
     req.buffer = null;
     const err = this.handle.writeBuffer(req, bytes);
-    if (err !== 0) return this.fail(uvError(err, 'write'));
-    // The kernel did not take it all at once: the bytes must live until the write completes.
-    if (uv.state[uv.lastWriteWasAsync] !== 0) {
+    if (err === 0 && uv.state[uv.lastWriteWasAsync] !== 0) {
+      // The kernel did not take it all at once: the request and the bytes must live until the write completes.
       req.async = true;
       req.buffer = bytes;
+      return;
     }
+    // Done at once (a check's request nearly always is), the request was never handed to libuv: the next one reuses it.
+    req.handle = undefined;
+    spareWrite = req;
+    if (err !== 0) this.fail(uvError(err, 'write'));
   }
 
   /** A write libuv finished later (the kernel did not take it all at once). */
@@ -208,5 +212,5 @@ function onRead(this: TcpHandle): void {
 }
 
 function writeDone(this: WriteRequest, status: number): void {
-  this.handle.owner?.written(status);
+  this.handle?.owner?.written(status);
 }

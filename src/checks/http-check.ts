@@ -177,16 +177,16 @@ class HttpAttempt {
   private finish(event: HttpEvent): void {
     if (this.state === 'done') return;
     this.state = 'done';
-    const resolved = this.dialer?.resolvedFact ?? {};
+    const passed = event.kind === 'status' && statusExpected(event.status, this.spec.expectStatus);
+    // What a name resolved to is told only in a failure's message.
+    const resolved = passed ? {} : (this.dialer?.resolvedFact ?? {});
     this.dialer?.close(true);
     this.dialer = undefined;
     this.phase = undefined;
     clearTimeout(this.deadline);
     unwatchCancel(this.canceller, this);
     const latencyMs = monotonicMs() - this.started;
-    if (event.kind === 'status' && statusExpected(event.status, this.spec.expectStatus)) {
-      return this.resolve({ passed: true, latencyMs, status: event.status });
-    }
+    if (passed) return this.resolve({ passed: true, latencyMs, status: event.status });
     this.resolve({ passed: false, latencyMs, error: this.failure(event, latencyMs, resolved) });
   }
 

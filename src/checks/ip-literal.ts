@@ -4,13 +4,41 @@
  * a `%zone` suffix). Written here because the single executable runs on Bun, where importing node:net to ask
  * costs every start about 3 ms of CPU; test/checks/ip-literal.test.ts holds it to isIP's answers.
  */
-const OCTET = '(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])';
-const IPV4 = new RegExp(`^${OCTET}(?:\\.${OCTET}){3}$`);
 const HEX_GROUP = /^[0-9A-Fa-f]{1,4}$/;
 const ZONE = /^[0-9A-Za-z.:-]+$/;
 
 export function isIpLiteral(text: string): boolean {
-  return IPV4.test(text) || isIpv6(text);
+  return isIpv4(text) || isIpv6(text);
+}
+
+const DOT = 0x2e;
+const DIGIT_0 = 0x30;
+
+/**
+ * Four decimal octets (0–255, no leading zero) joined by dots; read character by character, as a supervisor asks
+ * at every check of every instance (a regular expression of alternations cost more than the rest of the dial).
+ */
+function isIpv4(text: string): boolean {
+  let octets = 0;
+  let value = 0;
+  let digits = 0;
+  // One past the end stands for a dot, which closes the last octet.
+  for (let i = 0; i <= text.length; i++) {
+    const code = i === text.length ? DOT : text.charCodeAt(i);
+    if (code === DOT) {
+      if (digits === 0 || octets === 4) return false;
+      octets += 1;
+      value = 0;
+      digits = 0;
+      continue;
+    }
+    const digit = code - DIGIT_0;
+    if (digit < 0 || digit > 9 || (digits > 0 && value === 0)) return false;
+    value = value * 10 + digit;
+    digits += 1;
+    if (value > 255) return false;
+  }
+  return octets === 4;
 }
 
 function isIpv6(text: string): boolean {
@@ -24,7 +52,7 @@ function isIpv6(text: string): boolean {
   // A dotted quad may stand for the last two groups, at the very end of the text only (not before a final `::`).
   const last = all.at(-1);
   const endsWithGap = halves.length === 2 && groups[1]!.length === 0;
-  const tailIsV4 = last !== undefined && !endsWithGap && IPV4.test(last);
+  const tailIsV4 = last !== undefined && !endsWithGap && isIpv4(last);
   const hex = tailIsV4 ? all.slice(0, -1) : all;
   if (!hex.every((group) => HEX_GROUP.test(group))) return false;
   const count = hex.length + (tailIsV4 ? 2 : 0);
