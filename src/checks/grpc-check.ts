@@ -67,15 +67,18 @@ class GrpcAttempt {
   private phase: 'connecting' | 'calling' | 'done' = 'connecting';
   private readonly started = monotonicMs();
   private timer: NodeJS.Timeout;
-  private readonly dialer: Dialer;
+  private dialer: Dialer;
   private session: Http2Session | undefined;
   private responseHeaders: Headers | undefined;
   private reply: Buffer[] = [];
   private replyBytes = 0;
   /** The error code of a GOAWAY that still lets the call finish (`SessionEvents.goaway`'s `answered`). */
   private goaway: number | undefined;
-  /** The call's deadline, once it is placed. */
+  /** The call's deadline, once it is placed, and when it passes (monotonic ms). */
   private callMs = 0;
+  private callEnds = 0;
+  /** The call was sent again after the server left it unprocessed (`unprocessed`): that happens once. */
+  private retried = false;
   /** node:zlib, loaded before the dial when the check compresses. */
   private zlib: typeof Zlib | undefined;
 
@@ -84,11 +87,19 @@ class GrpcAttempt {
     private readonly host: string,
     private readonly resolve: (result: CheckResult) => void,
     private readonly signal: AbortSignal | undefined,
-    resolver: Resolver | undefined,
+    private readonly resolver: Resolver | undefined,
   ) {
-    this.dialer = new Dialer(
+    this.dialer = this.dial();
+    this.timer = setTimeout(() => this.finish({ kind: 'deadline' }), this.connectDeadlineMs());
+    signal?.addEventListener('abort', this, { once: true });
+  }
+
+  /** A dial of the check's target, its events this attempt's. */
+  private dial(): Dialer {
+    const { spec } = this;
+    return new Dialer(
       {
-        host,
+        host: this.host,
         port: spec.port,
         ...(spec.unixSocket === undefined ? {} : { unixSocket: spec.unixSocket }),
         ...(spec.tls === undefined ? {} : { tls: spec.tls, alpn: ['h2'] }),
@@ -101,10 +112,8 @@ class GrpcAttempt {
         ended: () => this.finish({ kind: 'failed', phase: this.failurePhase(), reason: this.closedReason() }),
       },
       (chunk) => this.session?.push(chunk),
-      resolver,
+      this.resolver,
     );
-    this.timer = setTimeout(() => this.finish({ kind: 'deadline' }), this.connectDeadlineMs());
-    signal?.addEventListener('abort', this, { once: true });
   }
 
   start(): void {
@@ -152,23 +161,50 @@ class GrpcAttempt {
       ready: () => this.call(session),
       headers: (headers, end) => this.onHeaders(headers, end),
       data: (bytes, end) => this.onData(bytes, end),
-      reset: (code) => (code === ERROR.NO_ERROR ? this.onStreamEnd() : failed(`the server reset the stream (${errorName(code)})`)),
+      reset: (code) => {
+        const reason = `the server reset the stream (${errorName(code)})`;
+        if (code === ERROR.NO_ERROR) this.onStreamEnd();
+        else if (code === ERROR.REFUSED_STREAM) this.unprocessed(reason);
+        else failed(reason);
+      },
       // A server shutting down gracefully still answers the streams it has taken, as grpc-go waits for them.
-      goaway: (code, answered) => (answered ? (this.goaway = code) : failed(`the server sent GOAWAY (${errorName(code)})`)),
+      goaway: (code, answered) => (answered ? (this.goaway = code) : this.unprocessed(`the server sent GOAWAY (${errorName(code)})`)),
       failed,
     });
     this.session = session;
     session.start();
   }
 
-  /** The session is up: from here the call runs on what is left of the whole check's deadline. */
+  /**
+   * The server did not process the call (a GOAWAY whose last stream is below it, REFUSED_STREAM): grpc-go sends it
+   * again, transparently, once, and so does the check, on a new connection (the session is one stream's) within
+   * what is left of the call's deadline. A second refusal fails it.
+   */
+  private unprocessed(reason: string): void {
+    if (this.retried) return this.finish({ kind: 'failed', phase: 'rpc', reason });
+    this.retried = true;
+    this.session?.close();
+    this.session = undefined;
+    this.dialer.close();
+    this.responseHeaders = undefined;
+    this.reply = [];
+    this.replyBytes = 0;
+    this.goaway = undefined;
+    this.dialer = this.dial();
+    this.dialer.start();
+  }
+
+  /** The session is up: from here the call runs on what is left of the whole check's deadline (a retry's too). */
   private call(session: Http2Session): void {
-    if (this.phase !== 'connecting') return;
-    this.phase = 'calling';
-    clearTimeout(this.timer);
-    const leftMs = this.callDeadlineMs();
-    this.callMs = leftMs;
-    this.timer = setTimeout(() => this.finish({ kind: 'deadline' }), leftMs);
+    if (this.phase === 'done') return;
+    if (this.phase === 'connecting') {
+      this.phase = 'calling';
+      clearTimeout(this.timer);
+      this.callMs = this.callDeadlineMs();
+      this.callEnds = monotonicMs() + this.callMs;
+      this.timer = setTimeout(() => this.finish({ kind: 'deadline' }), this.callMs);
+    }
+    const leftMs = Math.max(1, this.callEnds - monotonicMs());
     const fields = this.requestFields(leftMs);
     if (typeof fields === 'string') return this.finish({ kind: 'failed', phase: 'rpc', reason: `invalid request: ${fields}` });
     session.request(fields, encodeRequest(this.spec.service, this.zlib));

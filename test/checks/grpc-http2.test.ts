@@ -4,6 +4,7 @@
 // and a closed flow-control window, gzip-compressed replies, silence.
 import { gzipSync } from 'node:zlib';
 import t from 'tap';
+import type { Teardown } from './fixtures.js';
 import { runCheck } from '../../src/checks/run-check.js';
 import { type CheckResult, GRPC_HEALTH_PATH, type GrpcCheckSpec } from '../../src/checks/types.js';
 import {
@@ -56,11 +57,30 @@ t.test('the client speaks first as RFC 9113 says: preface, SETTINGS without push
   t.same([...(seen[3]?.payload ?? [])], [0, 0, 0, 0, 0], 'the HealthCheckRequest of service ""');
 });
 
-t.test('GOAWAY in the call that leaves it unprocessed (last stream 0) fails it at once, naming the code: exit 5, the call phase', async (t) => {
+/** A peer that answers the n-th request (1, 2, ...) with `reply(n)`; `requests()` says how many came, on any connection. */
+async function countingPeer(t: Teardown, reply: (n: number, c: PeerConnection) => void) {
+  let n = 0;
+  const connections = new Set<PeerConnection>();
+  const port = await h2Peer(t, (received, c) => {
+    connections.add(c);
+    if (isRequestEnd(received)) reply(++n, c);
+  });
+  return { port, requests: () => n, connections: () => connections.size };
+}
+
+t.test('GOAWAY that leaves the call unprocessed (last stream 0): sent again once on a new connection, as grpc-go does; a second fails it, naming the code (exit 5)', async (t) => {
   for (const [code, name] of [[1, 'PROTOCOL_ERROR'], [0, 'NO_ERROR'], [11, 'ENHANCE_YOUR_CALM']] as const) {
-    const port = await h2Peer(t, onRequest((c) => c.send(goaway(0, code, 'bye'))));
-    t.match(failure(await runCheck(grpc(port))), { code: 'grpc-rpc', exitCode: 5, message: `${prefix(port)}the server sent GOAWAY (${name})` });
+    const peer = await countingPeer(t, (_, c) => c.send(goaway(0, code, 'bye')));
+    t.match(failure(await runCheck(grpc(peer.port))), { code: 'grpc-rpc', exitCode: 5, message: `${prefix(peer.port)}the server sent GOAWAY (${name})` });
+    t.same([peer.requests(), peer.connections()], [2, 2], `${name}: two requests, two connections`);
   }
+  const once = await countingPeer(t, (n, c) => {
+    if (n > 1) return c.send(servingReply(1));
+    c.send(goaway(0, 0));
+    c.socket.end();
+  });
+  t.match(await runCheck(grpc(once.port)), { passed: true }, 'the first connection goes away, the second answers');
+  t.equal(once.requests(), 2);
 });
 
 t.test('GOAWAY that covers the call (last stream 1): the reply still counts, whatever the code, as grpc-go takes it', async (t) => {
@@ -83,8 +103,20 @@ t.test('GOAWAY that covers the call (last stream 1): the reply still counts, wha
 });
 
 t.test('RST_STREAM: an error code fails the call naming it; NO_ERROR after the whole reply does not', async (t) => {
-  const refused = await h2Peer(t, onRequest((c) => c.send(rstStream(1, 7))));
-  t.match(failure(await runCheck(grpc(refused))), { code: 'grpc-rpc', message: `${prefix(refused)}the server reset the stream (REFUSED_STREAM)` });
+  // REFUSED_STREAM says the call was not processed: sent again once, as grpc-go does.
+  const refused = await countingPeer(t, (_, c) => c.send(rstStream(1, 7)));
+  t.match(failure(await runCheck(grpc(refused.port))), { code: 'grpc-rpc', message: `${prefix(refused.port)}the server reset the stream (REFUSED_STREAM)` });
+  t.equal(refused.requests(), 2, 'REFUSED_STREAM: the call was sent twice');
+  const refusedOnce = await countingPeer(t, (n, c) => c.send(n === 1 ? rstStream(1, 7) : servingReply(1)));
+  t.match(await runCheck(grpc(refusedOnce.port)), { passed: true }, 'refused once, answered the second time');
+  // The retry tells the server what is left of the call's deadline, not a new one.
+  const timeouts: number[] = [];
+  const slow = await h2Peer(t, (received, c) => {
+    if (received.type === TYPE.HEADERS) timeouts.push(Number(/grpc-timeout.(\d+)m/s.exec(received.payload.toString('latin1'))?.[1]));
+    if (isRequestEnd(received)) setTimeout(() => c.send(timeouts.length === 1 ? rstStream(1, 7) : servingReply(1)), 100);
+  });
+  t.match(await runCheck(grpc(slow, { timeoutMs: 2000 })), { passed: true });
+  t.ok(timeouts.length === 2 && (timeouts[1] as number) <= (timeouts[0] as number) - 90, `grpc-timeout ${timeouts.join('m, then ')}m`);
   const midway = await h2Peer(t, onRequest((c) => c.send(headers(1, GRPC_HEAD), rstStream(1, 2))));
   t.match(failure(await runCheck(grpc(midway))), { message: `${prefix(midway)}the server reset the stream (INTERNAL_ERROR)` });
   const quiet = await h2Peer(t, onRequest((c) => c.send(rstStream(1, 0))));
