@@ -1,7 +1,7 @@
 import { BodyReader, type BodyOutcome, framingOf } from './body-reader.js';
 import { type Cancel, isCancelled, unwatchCancel, watchCancel } from './cancel.js';
 import { monotonicMs } from './clock.js';
-import { Dialer, type Resolver } from './dial.js';
+import { type DialHandlers, type DialPhase, Dialer, type Resolver } from './dial.js';
 import { formatAddress, lifeguardError, type LifeguardError, type Resolved } from './errors.js';
 import { httpFacts } from './http-facts.js';
 import { HEADER_NAME, INVALID_HEADER_VALUE, REQUEST_TARGET } from './parse.js';
@@ -45,7 +45,7 @@ export function statusExpected(status: number, expected: readonly StatusRange[])
  * the caller's cancel (cancel.ts); `finish` is the only way out and releases all three. `phase` is the state of the current hop: its
  * head is being read, then (only when the check asks for it) its body.
  */
-class HttpAttempt {
+class HttpAttempt implements DialHandlers {
   private state: 'requesting' | 'done' = 'requesting';
   private readonly started = monotonicMs();
   private readonly deadline: NodeJS.Timeout;
@@ -54,6 +54,8 @@ class HttpAttempt {
   private redirects = 0;
   /** The header fields of every hop's request. */
   private fields = '';
+  /** The request of the hop in flight. */
+  private request: Buffer | undefined;
 
   constructor(
     private readonly spec: HttpCheckSpec,
@@ -82,25 +84,18 @@ class HttpAttempt {
     this.send(prepared.first);
   }
 
-  /** One hop: a fresh connection (TLS when asked), and the request written whole once it is up. */
+  /**
+   * One hop: a fresh connection (TLS when asked), and the request written whole once it is up. The attempt is the
+   * hop's DialHandlers itself (no closures per check): a dialer says nothing once closed (dial.ts), so a hop left
+   * behind (a redirect) cannot decide the attempt.
+   */
   private send(request: Buffer): void {
     this.dialer?.close(true);
-    // Events of a hop that has been left behind (a redirect) must not decide this attempt.
-    const dialer: Dialer = new Dialer(
+    this.request = request;
+    const dialer = new Dialer(
       { host: this.host, port: this.spec.port, ...(this.spec.tls === undefined ? {} : { tls: this.spec.tls, alpn: ['http/1.1'] }) },
-      {
-        // Written, not ended: a half-close before the response makes some servers drop the request.
-        connected: () => dialer.write(request),
-        ended: () => {
-          if (this.dialer === dialer) this.closed();
-        },
-        failed: (_phase, reason) => {
-          if (this.dialer === dialer) this.finish({ kind: 'failed', reason });
-        },
-      },
-      (chunk) => {
-        if (this.dialer === dialer) this.onBytes(chunk);
-      },
+      this,
+      this.onBytes,
       this.resolver,
     );
     this.dialer = dialer;
@@ -108,7 +103,21 @@ class HttpAttempt {
     dialer.start();
   }
 
-  private onBytes(chunk: Buffer): void {
+  /** The hop's connection is up: its request is written, not ended (a half-close before the response makes some servers drop it). */
+  connected(): void {
+    this.dialer?.write(this.request as Buffer);
+  }
+
+  /** The peer closed the hop's connection. */
+  ended(): void {
+    this.closed();
+  }
+
+  failed(_phase: DialPhase, reason: string): void {
+    this.finish({ kind: 'failed', reason });
+  }
+
+  private readonly onBytes = (chunk: Buffer): void => {
     const { phase } = this;
     if (phase?.kind === 'head') {
       const outcome = phase.reader.push(chunk);
@@ -117,7 +126,7 @@ class HttpAttempt {
       const outcome = phase.reader.push(chunk);
       if (outcome !== undefined) this.onBody(phase.status, outcome);
     }
-  }
+  };
 
   /** The peer closed: a body that runs to the close is complete; anything else was cut short. */
   private closed(): void {

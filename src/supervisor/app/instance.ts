@@ -235,7 +235,9 @@ export class Instance {
       for (let next = this.inbox.shift(); next !== undefined; next = this.inbox.shift()) this.handle(next);
     } finally {
       this.handling = false;
-      this.inbox.length = 0;
+      // Only after a throw is anything left; emptying an empty array drops its backing store, which the next
+      // event (a probe round, every interval) would allocate again.
+      if (this.inbox.length > 0) this.inbox.length = 0;
     }
   }
 
