@@ -5,6 +5,7 @@
  * stop, so that a deadline is never only a timer that nobody listens to.
  */
 import { type Clock, realClock, type Timer } from './clock.js';
+import { deferred } from './deferred.js';
 
 /** Why a deadline ended other than by `finish()`. */
 export type DeadlineEnd = 'expired' | 'cancelled';
@@ -78,11 +79,11 @@ export class Deadline {
 
 /** Waits for `work` to settle, `ms` at most: true if it settled in time. Never rejects. */
 export function settlesWithin(work: Promise<unknown>, ms: number, clock?: Clock): Promise<boolean> {
-  return new Promise((resolve) => {
-    const deadline = new Deadline(ms, () => resolve(false), clock === undefined ? {} : { clock });
-    const done = (): void => {
-      if (deadline.finish()) resolve(true);
-    };
-    work.then(done, done);
-  });
+  const { promise, resolve } = deferred<boolean>();
+  const deadline = new Deadline(ms, () => resolve(false), clock === undefined ? {} : { clock });
+  const done = (): void => {
+    if (deadline.finish()) resolve(true);
+  };
+  work.then(done, done);
+  return promise;
 }

@@ -10,6 +10,7 @@
  */
 import type * as Zlib from 'node:zlib';
 import { monotonicMs } from './clock.js';
+import { deferred } from './deferred.js';
 import { Dialer, type DialPhase, type Resolver } from './dial.js';
 import { type ErrorCode, formatAddress, type GrpcFacts, lifeguardError, type LifeguardError } from './errors.js';
 import { RESERVED_METADATA, wireValue } from './grpc-metadata.js';
@@ -37,10 +38,10 @@ const GRPC_STATUS = [
 ] as const;
 
 export function grpcCheck(spec: GrpcCheckSpec, host: string, signal?: AbortSignal, resolver?: Resolver): Promise<CheckResult> {
-  return new Promise((resolve) => {
-    if (signal?.aborted) resolve({ passed: false, latencyMs: 0, error: CHECK_CANCELLED });
-    else new GrpcAttempt(spec, host, resolve, signal, resolver).start();
-  });
+  const { promise, resolve } = deferred<CheckResult>();
+  if (signal?.aborted) resolve({ passed: false, latencyMs: 0, error: CHECK_CANCELLED });
+  else new GrpcAttempt(spec, host, resolve, signal, resolver).start();
+  return promise;
 }
 
 const FAILURE_CODE = {

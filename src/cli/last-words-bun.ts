@@ -30,7 +30,10 @@ interface BunSink {
 export async function writeWithin(told: Told, deadlineMs: number): Promise<void> {
   const runtime = (globalThis as { Bun?: BunRuntime }).Bun;
   if (runtime === undefined) throw new Error('last-words-bun.ts runs under Bun only');
-  await settlesWithin(Promise.all([say(runtime, 1, told.stdout), say(runtime, 2, told.stderr)]), deadlineMs);
+  // Both at once (a full stdout must not hold stderr back); neither rejects. Not Promise.all: a builtin compiled at its first run.
+  const stdout = say(runtime, 1, told.stdout);
+  const stderr = say(runtime, 2, told.stderr);
+  await settlesWithin(stdout.then(() => stderr), deadlineMs);
 }
 
 /** Settles once `text` is written or cannot be (EPIPE, EBADF: no one left to tell; the exit code still says it). */
