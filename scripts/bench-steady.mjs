@@ -3,7 +3,8 @@
 // Cases (default 10,000 instances at a 30s liveness interval over a 90s window, so that every instance is checked
 // at least twice, and 1,000 at 1s over 30s): the instances are ports of ONE fixture process on 127.0.0.1 (GET
 // /health answers 200), run by the library's Supervisor alone in a child process (scripts/lib/supervisor-runner.mjs)
-// with native probing. Once every instance is healthy and --settle has passed, the window opens; over it:
+// with native probing, and the metrics and status page history `lifeguard run` keeps on every check. Once every
+// instance is healthy and --settle has passed, the window opens; over it:
 // - supervisor CPU as a share of one core: the scheduler's nanosecond counters of all its threads
 //   (/proc/<pid>/task/*/schedstat), delta over the window's wall time; and per check (CPU time / checks run),
 //   split into user space and kernel from /proc/<pid>/stat (clock ticks: coarser, the split only);

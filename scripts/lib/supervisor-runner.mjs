@@ -1,7 +1,7 @@
 // The supervisor under measurement, alone in its own process so that its CPU and memory (and those of the agents
 // it spawns, its only children) are measured cleanly. It runs one app of COUNT instances on the fixture's ports
 // through a driver of its own (every instance is a port of the one fixture process) and the library's real
-// Supervisor, probes and transition log.
+// Supervisor, probes, transition log, metrics and status page history.
 //
 //   node supervisor-runner.mjs '<json plan>'
 // plan: {probe, ports, startupIntervalMs, livenessIntervalMs, startupTimeoutMs, agentPath, stateDir, check?: 'http'|'tcp',
@@ -17,7 +17,7 @@ import { Session } from 'node:inspector/promises';
 import { PerformanceObserver } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import { getHeapSpaceStatistics } from 'node:v8';
-import { Supervisor, TransitionLog } from '../../dist/index.js';
+import { StatusPage, Supervisor, SupervisorMetrics, TransitionLog } from '../../dist/index.js';
 import { percentiles } from './stats.mjs';
 
 const plan = JSON.parse(process.argv[2]);
@@ -78,6 +78,10 @@ const supervisor = new Supervisor({
   driver: new FixtureDriver(),
 });
 supervisor.on('transition', new TransitionLog(process.stdout).write);
+// What `lifeguard run` attaches to every check (src/cli/lifeguard-main.ts): its metrics always, the status page's
+// history when `http:` is configured. Both follow each check, so the bench pays for them as a run with `http:` does.
+const metrics = new SupervisorMetrics(supervisor);
+const page = new StatusPage(supervisor);
 
 // Checks and their lateness since the last "mark": a growable typed array, so that counting costs no allocation per check.
 // Only native and oneshot rounds carry a lateness; sidecar agents keep their own clocks.
@@ -135,6 +139,8 @@ createInterface({ input: process.stdin }).on('line', (line) => {
   }
 });
 process.on('SIGTERM', () => {
+  page.close();
+  metrics.close();
   void supervisor.stop().then(() => events.end(() => process.exit(0)));
 });
 emit({ e: 'ready' });

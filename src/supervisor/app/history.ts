@@ -142,8 +142,11 @@ export class FleetHistory {
 
   private addLatency(check: CheckEvent): void {
     const start = this.bucketStart(this.now());
-    const buckets = this.latency.get(check.app) ?? [];
-    this.latency.set(check.app, buckets);
+    let buckets = this.latency.get(check.app);
+    if (buckets === undefined) {
+      buckets = [];
+      this.latency.set(check.app, buckets);
+    }
     let last = buckets.at(-1);
     if (last === undefined || last.start !== start) {
       last = { start, count: 0, sumMs: 0, maxMs: 0, failed: 0 };
