@@ -86,10 +86,15 @@ function runtimeOf(file) {
 }
 const runtime = runtimeOf(binary);
 
-/** A private copy (renamed into place: a running copy cannot be overwritten), so that no other process shares its pages. */
+/**
+ * A private copy (renamed into place: a running copy cannot be overwritten), so that no other process shares its
+ * pages; made afresh by every run, never reused. How a file's pages sit in the page cache counts: the same
+ * executable copied an hour earlier measured 877 minor faults and 1.4 ms more CPU per start than a fresh copy of it
+ * (820), reading it whole first changing nothing; every executable compared is therefore as freshly written as the
+ * empty one the run builds.
+ */
 function privateCopy(from, name) {
   const to = join(tmp, name);
-  if (existsSync(to) && statSync(to).size === statSync(from).size && statSync(to).mtimeMs >= statSync(from).mtimeMs) return to;
   copyFileSync(from, `${to}.${process.pid}`);
   chmodSync(`${to}.${process.pid}`, 0o755);
   renameSync(`${to}.${process.pid}`, to);
