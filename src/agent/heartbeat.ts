@@ -19,16 +19,21 @@ export interface HeartbeatWriter {
  *
  * The heartbeat must never hurt the checks it reports on. Writes are asynchronous (a blocking pipe whose reader
  * stalls would otherwise freeze the agent), at most one is in flight and at most one waits behind it (a reader
- * that stopped reading must not make us queue lines without bound: a round beat that finds one waiting takes its
- * place, so the reader gets the latest round, and silence while it reads nothing, the truth), and every error is swallowed (EPIPE when the reader is gone, EAGAIN on a
+ * that stopped reading must not make us queue lines without bound: a round beat that finds a round waiting takes its
+ * place, so the reader gets the latest round, and silence while it reads nothing, the truth; `booted` and `ready`,
+ * said once each, wait in order behind it and are never replaced), and every error is swallowed (EPIPE when the reader is gone, EAGAIN on a
  * non-blocking pipe that is full, EBADF when no descriptor was inherited). Node ignores SIGPIPE, so EPIPE
  * arrives as an error rather than killing us; it means the reader, the supervisor, is gone for good, and
  * `readerGone` is told so (an agent no one listens to any more must end rather than check on for ever).
  */
 export function createHeartbeat(fd: number, writeLine: WriteToFd = writeToFd, readerGone: () => void = () => {}): HeartbeatWriter {
   let writing = false;
-  /** The line waiting for the one in flight; a round there gives way to a later round, never to a lost `ready`. */
-  let held: { readonly line: string; readonly must: boolean } | undefined;
+  /**
+   * The lines waiting for the one in flight, in order: a round waiting last gives way to a later round; a `booted`
+   * or `ready` line is never dropped, nor is the round before it (the round that made the app ready). At most
+   * five: the two lines said once and a round before and after each.
+   */
+  const held: { readonly line: string; readonly must: boolean }[] = [];
   const send = (line: string): void => {
     writing = true;
     try {
@@ -41,19 +46,21 @@ export function createHeartbeat(fd: number, writeLine: WriteToFd = writeToFd, re
   const done = (error: NodeJS.ErrnoException | null): void => {
     writing = false;
     if (error?.code === 'EPIPE') return readerGone();
-    const next = held;
-    held = undefined;
+    const next = held.shift();
     if (next !== undefined) send(next.line);
   };
   const must = (line: string): void => {
-    if (writing) held = { line, must: true };
+    if (writing) held.push({ line, must: true });
     else send(line);
   };
   return {
     booted: () => must(BOOTED_BEAT),
     round: (round) => {
-      if (!writing) send(roundBeat(round));
-      else if (held?.must !== true) held = { line: roundBeat(round), must: false };
+      if (!writing) return send(roundBeat(round));
+      const last = held.length - 1;
+      const waiting = { line: roundBeat(round), must: false };
+      if (last >= 0 && !(held[last] as { must: boolean }).must) held[last] = waiting;
+      else held.push(waiting);
     },
     ready: (elapsedMs) => must(readyBeat(elapsedMs)),
   };

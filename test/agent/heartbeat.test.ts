@@ -132,3 +132,20 @@ t.test('a round that finds a beat in flight waits behind it, the latest one only
   release();
   t.same(lines, ['{"booted":true}\n', '{"attempt":2,"passed":true,"elapsedMs":2,"latencyMs":1}\n'], 'booted, then the latest round');
 });
+
+t.test('the round that made the app ready is not lost to the ready line: both wait, in order, behind a beat in flight', async (t) => {
+  const { lines, write, release } = slowWriter();
+  const beat = createHeartbeat(3, write);
+  beat.booted();
+  beat.round({ attempt: 1, passed: true, elapsedMs: 1, latencyMs: 1, lateMs: 0 });
+  beat.ready(2);
+  beat.round({ attempt: 2, passed: true, elapsedMs: 3, latencyMs: 1, lateMs: 0 });
+  beat.round({ attempt: 3, passed: true, elapsedMs: 4, latencyMs: 1, lateMs: 0 });
+  for (let i = 0; i < 4; i++) release();
+  t.same(lines, [
+    '{"booted":true}\n',
+    '{"attempt":1,"passed":true,"elapsedMs":1,"latencyMs":1}\n',
+    '{"ready":true,"elapsedMs":2}\n',
+    '{"attempt":3,"passed":true,"elapsedMs":4,"latencyMs":1}\n',
+  ], 'booted, the ready round, ready, then the latest round');
+});
