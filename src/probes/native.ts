@@ -23,7 +23,7 @@ export class NativeProbe extends LoopProbe {
     super((checks, scope) => {
       // An app's one check (the usual case) spares the array, closure and Promise.all of many.
       const [only] = checks;
-      if (checks.length === 1 && only !== undefined) return limit.run(() => runCheck(only, scope)).then(alone);
+      if (checks.length === 1 && only !== undefined) return limit.runThen(() => runCheck(only, scope), alone);
       return Promise.all(checks.map((check) => limit.run(() => runCheck(check, scope))));
     }, clock);
   }

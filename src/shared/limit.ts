@@ -6,6 +6,8 @@
  */
 import { availableParallelism } from 'node:os';
 
+const same = <T>(value: T): T => value;
+
 export class Limit {
   private active = 0;
   private readonly waiting: (() => void)[] = [];
@@ -28,15 +30,23 @@ export class Limit {
    * a measurable share of a check's CPU.
    */
   run<T>(work: () => Promise<T>): Promise<T> {
+    return this.runThen(work, same);
+  }
+
+  /**
+   * run(work).then(then), with `then` called as the slot is freed: one promise fewer, which the native probe's
+   * every round saves.
+   */
+  runThen<T, R>(work: () => Promise<T>, then: (value: T) => R): Promise<R> {
     if (this.active < this.max) {
       this.active++;
-      return this.start(work);
+      return this.start(work, then);
     }
-    return new Promise<void>((resolve) => this.waiting.push(resolve)).then(() => this.start(work));
+    return new Promise<void>((resolve) => this.waiting.push(resolve)).then(() => this.start(work, then));
   }
 
   /** Runs `work` in a slot already held, and frees the slot once it settles, however. */
-  private start<T>(work: () => Promise<T>): Promise<T> {
+  private start<T, R>(work: () => Promise<T>, then: (value: T) => R): Promise<R> {
     let running: Promise<T>;
     try {
       running = work();
@@ -44,8 +54,16 @@ export class Limit {
       this.release();
       return Promise.reject(err);
     }
-    running.then(this.release, this.release);
-    return running;
+    return running.then(
+      (value) => {
+        this.release();
+        return then(value);
+      },
+      (err: unknown) => {
+        this.release();
+        throw err;
+      },
+    );
   }
 
   /** The slot passes straight to the next in line, so a newcomer cannot overtake the queue. */
