@@ -15,6 +15,7 @@ import { TLSSocket } from 'node:tls';
 import { parseAgentArgs } from '../../src/cli/agent-args.js';
 import { runCheck } from '../../src/checks/run-check.js';
 import { preloadEnv, run } from './agent.js';
+import { closedPort } from './ports.js';
 import { tempDir } from './temp-dir.js';
 import { makeCerts, type KeyPair } from './tls.js';
 import type { Teardown } from '../checks/fixtures.js';
@@ -243,9 +244,10 @@ export class SocketLab {
       socket.on('close', () => sockets.delete(socket));
       socket.on('error', () => {});
     };
+    // Not a listener closed again: its port came from the ephemeral range, where another test may take it at once.
+    if (spec.kind === 'closed') return closedPort();
     let server: Server;
-    if (spec.kind === 'closed') server = createServer();
-    else if (spec.kind === 'tcp') server = createServer((socket) => {
+    if (spec.kind === 'tcp') server = createServer((socket) => {
       track(socket);
       spec.act(socket);
     });
@@ -277,12 +279,10 @@ export class SocketLab {
     server.listen(0, '127.0.0.1');
     await once(server, 'listening');
     const { port } = server.address() as AddressInfo;
-    if (spec.kind === 'closed') await new Promise((resolve) => server.close(resolve));
-    else
-      this.t.teardown(() => {
-        for (const socket of sockets) socket.destroy();
-        return new Promise((resolve) => server.close(resolve));
-      });
+    this.t.teardown(() => {
+      for (const socket of sockets) socket.destroy();
+      return new Promise((resolve) => server.close(resolve));
+    });
     return port;
   }
 
