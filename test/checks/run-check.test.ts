@@ -21,19 +21,31 @@ t.test('a spec without a host and no interface: exit 3', { skip: process.getuid?
 
 t.test('checks end their connections with a reset: no TIME_WAIT is left behind on either side', async (t) => {
   const { readFileSync } = await import('node:fs');
-  const timeWait = (port: number) =>
+  const hex = (port: number) => `:${port.toString(16).toUpperCase().padStart(4, '0')}`;
+  // Only this test's connections: the server's port with one of the clients' ports the server saw. A port number
+  // alone is not enough: the ephemeral range is shared, and another test's connection may have used it as its
+  // source port (bind(0) gives a listener a port that has TIME_WAIT sockets of other connections).
+  const timeWait = (serverPort: number, clientPorts: ReadonlySet<number>) =>
     ['/proc/net/tcp', '/proc/net/tcp6'].flatMap((file) => readFileSync(file, 'utf8').split('\n').slice(1)).filter((line) => {
-      const [, local, remote, state] = line.trim().split(/\s+/);
-      const hex = port.toString(16).toUpperCase().padStart(4, '0');
-      return state === '06' && (local?.endsWith(`:${hex}`) || remote?.endsWith(`:${hex}`));
+      const [, local = '', remote = '', state] = line.trim().split(/\s+/);
+      const ends = (address: string, port: number) => address.endsWith(hex(port));
+      return state === '06' && [...clientPorts].some((client) => (ends(local, serverPort) && ends(remote, client)) || (ends(local, client) && ends(remote, serverPort)));
     }).length;
-  const httpPort = await httpServer(t, (_req, res) => res.end('ok'));
-  const tcpPort = await tcpServer(t, () => {});
+  const httpClients = new Set<number>();
+  const tcpClients = new Set<number>();
+  const httpPort = await httpServer(t, (req, res) => {
+    httpClients.add(req.socket.remotePort as number);
+    res.end('ok');
+  });
+  // A connection the check reset before the server took it from the queue has no peer address left: not counted.
+  const tcpPort = await tcpServer(t, (socket) => socket.remotePort !== undefined && tcpClients.add(socket.remotePort));
   for (let i = 0; i < 20; i++) {
     t.match(await runCheck({ kind: 'http', host: '127.0.0.1', port: httpPort, path: '/', timeoutMs: 1000, expectStatus: [{ min: 200, max: 200 }], headers: [], followRedirects: false }), { passed: true });
     t.match(await runCheck({ kind: 'tcp', host: '127.0.0.1', port: tcpPort, timeoutMs: 1000 }), { passed: true });
   }
   await new Promise((resolve) => setTimeout(resolve, 100));
-  t.equal(timeWait(httpPort), 0, 'HTTP');
-  t.equal(timeWait(tcpPort), 0, 'TCP');
+  t.equal(httpClients.size, 20, 'the HTTP server saw every check');
+  t.ok(tcpClients.size > 0, `the TCP server saw the checks (${tcpClients.size} of 20 with their address)`);
+  t.equal(timeWait(httpPort, httpClients), 0, 'HTTP');
+  t.equal(timeWait(tcpPort, tcpClients), 0, 'TCP');
 });
