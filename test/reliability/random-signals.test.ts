@@ -30,9 +30,11 @@ t.test(`seed ${seed}: ${HITS} signals to apps and sidecar agents`, async (t) => 
   const dir = tempDir(t);
   const app = fixtureApp('web', run, { instances: INSTANCES, probe: 'sidecar', restart: LOOP_FOREVER, livenessInterval: '300ms' });
   const cli = await runCli(t, dir, [app], { killAfterMs: 90_000 });
+  /** Instances that were hit: each is a failure, so each must be gone, replaced by a new instance. */
+  const hitIds = new Set<string>();
   const allHealthy = async () => {
     const instances = allInstances(await cli.status());
-    return instances.length === INSTANCES && instances.every((i) => i.state === 'healthy');
+    return instances.length === INSTANCES && instances.every((i) => i.state === 'healthy' && !hitIds.has(i.id));
   };
   await cli.until((all) => all.filter((x) => x.to === 'healthy').length >= INSTANCES);
 
@@ -45,13 +47,15 @@ t.test(`seed ${seed}: ${HITS} signals to apps and sidecar agents`, async (t) => 
     const pid = target === 'app' ? chosen.pid : agentPid(join(dir, 'state'), chosen.id);
     if (pid === null || pid === undefined || !isRunning(pid)) continue;
     process.kill(pid, signal);
+    hitIds.add(chosen.id);
     if (signal === 'SIGSTOP') stopped.push(pid);
     t.comment(`${signal} ${target} ${pid} of ${chosen.id} (${chosen.state})`);
   }
 
-  // Steady again: every instance healthy, each stopped process gone (an app destroyed, an agent killed for its silence).
+  // Steady again: every instance healthy and none of those hit (a SIGKILLed agent's instance may still read healthy
+  // for a moment after the kill), each stopped process gone (an app destroyed, an agent killed for its silence).
   for (let waited = 0; waited < 30_000 && !((await allHealthy()) && !stopped.some(isRunning)); waited += 250) await sleep(250);
-  t.ok(await allHealthy(), `back to ${INSTANCES} healthy instances`);
+  t.ok(await allHealthy(), `back to ${INSTANCES} healthy instances, every one hit replaced`);
   t.same(stopped.filter(isRunning), [], 'every stopped process was noticed and ended');
   const failures = cli.transitions.filter((x) => ['crashed', 'unhealthy', 'timed-out'].includes(x.to));
   t.ok(failures.every((x) => typeof x.reason === 'string' && x.reason.length > 0), `each of ${failures.length} failures carries a reason`);
