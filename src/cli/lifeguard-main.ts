@@ -133,12 +133,10 @@ async function apply(configPath: string, config: LifeguardConfig, timeoutMs: num
 
 /** The preflight `run` does, for a config no supervisor runs yet: its problems as one usage error. */
 async function checkConfig(configPath: string, config: LifeguardConfig): Promise<void> {
-  const containment = new Containment(config.supervisor.stateDir);
-  try {
-    refuseProblems(await preflight(config.supervisor, containment), configPath);
-  } finally {
-    containment.close();
-  }
+  // Judged on the cgroup subtree a run on this state directory uses, which is left as it is: removing it when empty
+  // would pull it from under a `run` starting beside this `validate`, or from under the running supervisor an `apply`
+  // speaks to (its next instance then fails on a directory gone). A run's own stop removes it.
+  refuseProblems(await preflight(config.supervisor, new Containment(config.supervisor.stateDir)), configPath);
 }
 
 /** `lifeguard watch`: the containers are left as they are when it stops. */
