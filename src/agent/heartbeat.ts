@@ -59,7 +59,7 @@ export function createHeartbeat(fd: number, writeLine: WriteToFd = writeToFd, re
       if (!writing) return send(roundBeat(round));
       const last = held.length - 1;
       const waiting = { line: roundBeat(round), must: false };
-      if (last >= 0 && !(held[last] as { must: boolean }).must) held[last] = waiting;
+      if (held[last]?.must === false) held[last] = waiting;
       else held.push(waiting);
     },
     ready: (elapsedMs) => must(readyBeat(elapsedMs)),
