@@ -1,4 +1,5 @@
 import { lifeguardError } from './errors.js';
+import { ownValue } from './own-value.js';
 
 /**
  * Turns a Node socket error into the `<reason>` of the error table.
@@ -64,10 +65,12 @@ export function tlsErrorReason(thrown: unknown): string {
   const err = thrown as NodeSocketError & { reason?: string };
   const code = err?.code;
   if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') return `tls: hostname mismatch: ${err.reason ?? err.message}`;
-  if (code !== undefined && Object.hasOwn(TLS_PHRASE, code)) return `tls: ${TLS_PHRASE[code]}`;
+  const phrase = code === undefined ? undefined : ownValue(TLS_PHRASE, code);
+  if (phrase !== undefined) return `tls: ${phrase}`;
   // BoringSSL (the Bun build) gives no code, only `error:1000045c:SSL routines:OPENSSL_internal:<REASON>`.
   const reason = /OPENSSL_internal:([A-Z0-9_]+)/.exec(err instanceof Error ? err.message : '')?.[1];
-  if (reason !== undefined && Object.hasOwn(TLS_PHRASE, `ERR_SSL_${reason}`)) return `tls: ${TLS_PHRASE[`ERR_SSL_${reason}`]}`;
+  const named = reason === undefined ? undefined : ownValue(TLS_PHRASE, `ERR_SSL_${reason}`);
+  if (named !== undefined) return `tls: ${named}`;
   // A FIN or a reset: node:tls says ECONNRESET for both ("socket disconnected before secure TLS connection was
   // established"), so no build can tell which it was, and the words say what is true of both.
   if (code === 'ECONNRESET' || code === 'EPIPE') return TLS_CLOSED;

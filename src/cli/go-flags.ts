@@ -5,6 +5,8 @@
  * (`flag provided but not defined: -x`), for dialects that replace a Go binary.
  */
 
+import { ownValue } from '../checks/own-value.js';
+
 export type GoFlagKind = 'string' | 'bool' | 'list';
 
 export interface GoFlagsResult {
@@ -34,10 +36,10 @@ export function parseGoFlags(argv: readonly string[], flags: Readonly<Record<str
     const inline = equals === -1 ? undefined : body.slice(equals + 1);
     // Go stops at the first -h or -help (unless defined): the usage, whatever follows.
     if (name === 'h' || name === 'help') return { values, rest: [], help: true };
-    const kind = Object.hasOwn(flags, name) ? flags[name] : undefined;
+    const kind = ownValue(flags, name);
     if (kind === undefined) return { error: `flag provided but not defined: -${name}` };
     if (kind === 'bool') {
-      const value = inline === undefined ? true : BOOLS[inline];
+      const value = inline === undefined ? true : ownValue(BOOLS, inline);
       if (value === undefined) return { error: `invalid boolean value ${JSON.stringify(inline)} for -${name}: parse error` };
       values.set(name, String(value));
       continue;

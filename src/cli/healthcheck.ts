@@ -23,6 +23,7 @@ import {
   parseUri,
 } from '../checks/parse.js';
 import type { CheckSpec, TlsOptions } from '../checks/types.js';
+import { ownValue } from '../checks/own-value.js';
 import { VERSION } from '../checks/version.js';
 import type { Invocation, ParseArgs } from './invocation.js';
 import { formatLongFlagsHelp, type LongFlag, type LongFlagValues, parseLongFlags } from './long-flags.js';
@@ -152,9 +153,7 @@ function isReady(values: LongFlagValues, command: readonly string[] | undefined)
 }
 
 async function invocation(raw: RawOptions, env: NodeJS.ProcessEnv, command: readonly string[] | undefined): Promise<Invocation> {
-  const mode = Object.hasOwn(MODES, raw.mode)
-    ? (MODES[raw.mode] as AgentMode)
-    : invalidValue('--mode', raw.mode, `one of ${[...Object.keys(MODES), IS_READY].join(', ')}`);
+  const mode = ownValue(MODES, raw.mode) ?? invalidValue('--mode', raw.mode, `one of ${[...Object.keys(MODES), IS_READY].join(', ')}`);
   if (command !== undefined && (mode === 'liveness' || mode === 'lifecycle')) {
     throw new LifeguardFailure(usageError(`a command after -- needs --mode=readiness, until-ready or once: ${mode} never passes for good`));
   }

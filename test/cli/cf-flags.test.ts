@@ -19,6 +19,9 @@ const REFUSED: readonly (readonly [readonly string[], string])[] = [
   [['-liveness-interval=1s2'], 'invalid value "1s2" for flag -liveness-interval: parse error'],
   [['-readiness-timeout=5'], 'invalid value "5" for flag -readiness-timeout: parse error'],
   [['-port=8080', '-external-port=maybe'], 'invalid boolean value "maybe" for -external-port: parse error'],
+  // Names of Object.prototype's properties are no flag and no boolean (the tables are read by own keys only).
+  [['-port=8080', '-external-port=constructor'], 'invalid boolean value "constructor" for -external-port: parse error'],
+  [['-port=8080', '-toString=1'], 'flag provided but not defined: -toString'],
   [['-port=8080', '---uri=/'], 'bad flag syntax: ---uri=/'],
   // Beyond that binary: it knew one generation of flags; the hint says why a flag is unknown here.
   [['-readiness-interval=1s', '-readiness-timeout=1s', '-startup-interval=1s'], 'flag provided but not defined: -startup-interval (-readiness-timeout selects'],
