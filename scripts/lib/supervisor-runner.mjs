@@ -7,7 +7,8 @@
 // plan: {probe, ports, startupIntervalMs, livenessIntervalMs, startupTimeoutMs, agentPath, stateDir, check?: 'http'|'tcp',
 //        agentStartConcurrency?, profile?: path prefix}
 // With `profile`, the window from "mark" to "stats" is profiled in-process (node:inspector): its CPU profile to
-// <profile>.cpuprofile, its allocations (heap sampling) to <profile>.heapprofile, for Chrome's DevTools.
+// <profile>.cpuprofile, its allocations (heap sampling, counting objects already collected too: what a check
+// allocates, garbage included) to <profile>.heapprofile, for Chrome's DevTools.
 // stdout: the transition log (JSON lines), exactly as `lifeguard run` writes it.
 // fd 3:   the benchmark's own events, JSON lines: {e:"ready"} once built; {e:"launch",instance,port};
 //         {e:"stats",checks,late:[p50,p99,max],gc:{count,ms},heap:{heapUsed,heapTotal,external,spaces}} in answer to
@@ -112,9 +113,11 @@ const session = plan.profile === undefined ? undefined : new Session();
 session?.connect();
 async function startProfiling() {
   await session.post('Profiler.enable');
+  // A sample every 100 µs: a check's own work is tens of µs, which the default 1 ms would hardly see.
+  await session.post('Profiler.setSamplingInterval', { interval: 100 });
   await session.post('Profiler.start');
   await session.post('HeapProfiler.enable');
-  await session.post('HeapProfiler.startSampling', { samplingInterval: 4096 });
+  await session.post('HeapProfiler.startSampling', { samplingInterval: 4096, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
 }
 async function stopProfiling() {
   const { profile } = await session.post('Profiler.stop');
