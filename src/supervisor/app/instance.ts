@@ -228,10 +228,15 @@ export class Instance {
   }
 
   private post(event: Event): void {
-    this.inbox.push(event);
-    if (this.handling) return;
+    if (this.handling) {
+      this.inbox.push(event);
+      return;
+    }
     this.handling = true;
     try {
+      // Nothing waits when nothing is being handled: the event (a probe round, every interval) goes straight in,
+      // without a trip through the inbox.
+      this.handle(event);
       for (let next = this.inbox.shift(); next !== undefined; next = this.inbox.shift()) this.handle(next);
     } finally {
       this.handling = false;
