@@ -1,6 +1,6 @@
 import type { Socket } from 'node:net';
 import type { ConnectionOptions, TLSSocket } from 'node:tls';
-import type { Connection } from './connection.js';
+import type { Connection, ConnectionEvents } from './connection.js';
 // libuv's TCP handle (node:net where it cannot be had); the Bun build (scripts/lib/bun-compile.mjs) puts
 // connection-bun.ts (Bun.connect) in its place.
 import { openConnection, refusalCause, resetBehindEnd } from './connection-handle.js';
@@ -137,25 +137,32 @@ export class Dialer {
 
   /** A refusal moves on to the next address, if any. */
   private plain(address: string, next: (() => void) | undefined): void {
-    const connection: Connection = openConnection(address, this.target.port, {
-      connected: () => {
-        if (this.connection !== connection || this.state !== 'dialing') return;
-        this.state = 'connected';
-        this.handlers.connected();
-      },
-      data: (bytes) => {
-        if (this.connection === connection && this.state === 'connected') this.onData?.(bytes);
-      },
-      ended: () => {
-        if (this.connection === connection && this.state === 'connected') this.handlers.ended?.();
-      },
-      failed: (err) => {
-        if (this.connection !== connection) return;
-        if (this.state === 'dialing' && next !== undefined) return next();
-        if (this.state !== 'closed') this.fail('connect', socketErrorReason(err));
-      },
-    });
-    this.connection = connection;
+    const hop = new PlainHop(this, next);
+    this.connection = openConnection(address, this.target.port, hop);
+    hop.connection = this.connection;
+  }
+
+  // A plain connection's events, through its PlainHop: each concerns the dial only while the connection is its own.
+
+  plainConnected(connection: Connection): void {
+    if (this.connection !== connection || this.state !== 'dialing') return;
+    this.state = 'connected';
+    this.handlers.connected();
+  }
+
+  plainData(connection: Connection, bytes: Buffer): void {
+    if (this.connection === connection && this.state === 'connected') this.onData?.(bytes);
+  }
+
+  plainEnded(connection: Connection): void {
+    if (this.connection === connection && this.state === 'connected') this.handlers.ended?.();
+  }
+
+  /** The next address, when the dial is still trying them and one is left. */
+  plainFailed(connection: Connection, err: Error, next: (() => void) | undefined): void {
+    if (this.connection !== connection) return;
+    if (this.state === 'dialing' && next !== undefined) return next();
+    if (this.state !== 'closed') this.fail('connect', socketErrorReason(err));
   }
 
   /** `address` undefined: the target's Unix socket. */
@@ -248,4 +255,35 @@ function connectionOptions(target: DialTarget, options: TlsOptions, material: Tl
     ...material,
     ...(target.alpn === undefined ? {} : { ALPNProtocols: [...target.alpn] }),
   };
+}
+
+/**
+ * One plain connection's events, passed to its dialer with the connection they belong to: one object per connection
+ * rather than an events object and four closures (a supervisor opens one connection per check, all day). An event
+ * of a connection the dialer has moved on from (the next address) or closed is dropped there.
+ */
+class PlainHop implements ConnectionEvents {
+  /** Set as soon as openConnection returns, before any event can come (connection.ts). */
+  connection!: Connection;
+
+  constructor(
+    private readonly dialer: Dialer,
+    private readonly next: (() => void) | undefined,
+  ) {}
+
+  connected(): void {
+    this.dialer.plainConnected(this.connection);
+  }
+
+  data(bytes: Buffer): void {
+    this.dialer.plainData(this.connection, bytes);
+  }
+
+  ended(): void {
+    this.dialer.plainEnded(this.connection);
+  }
+
+  failed(err: Error): void {
+    this.dialer.plainFailed(this.connection, err, this.next);
+  }
 }
