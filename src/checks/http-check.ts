@@ -1,7 +1,7 @@
 import { BodyReader, type BodyOutcome, framingOf } from './body-reader.js';
 import { type Cancel, isCancelled, unwatchCancel, watchCancel } from './cancel.js';
 import { monotonicMs } from './clock.js';
-import { type DialHandlers, type DialPhase, Dialer, type Resolver } from './dial.js';
+import { type DialHandlers, type DialPhase, type DialTarget, Dialer, type Resolver } from './dial.js';
 import { formatAddress, lifeguardError, type LifeguardError, type Resolved } from './errors.js';
 import { httpFacts } from './http-facts.js';
 import { HEADER_NAME, INVALID_HEADER_VALUE, REQUEST_TARGET } from './parse.js';
@@ -56,6 +56,8 @@ class HttpAttempt implements DialHandlers {
   private fields = '';
   /** The request of the hop in flight. */
   private request: Buffer | undefined;
+  /** Where every hop connects. */
+  private target: DialTarget | undefined;
 
   constructor(
     private readonly spec: HttpCheckSpec,
@@ -81,6 +83,7 @@ class HttpAttempt implements DialHandlers {
     const prepared = prepare(this.spec, this.host);
     if (prepared.invalid !== undefined) return this.finish({ kind: 'failed', reason: prepared.invalid });
     this.fields = prepared.fields;
+    this.target = prepared.target;
     this.send(prepared.first);
   }
 
@@ -92,12 +95,7 @@ class HttpAttempt implements DialHandlers {
   private send(request: Buffer): void {
     this.dialer?.close(true);
     this.request = request;
-    const dialer = new Dialer(
-      { host: this.host, port: this.spec.port, ...(this.spec.tls === undefined ? {} : { tls: this.spec.tls, alpn: ['http/1.1'] }) },
-      this,
-      this.onBytes,
-      this.resolver,
-    );
+    const dialer = new Dialer(this.target as DialTarget, this, this.onBytes, this.resolver);
     this.dialer = dialer;
     this.phase = { kind: 'head', reader: new ResponseHeadReader(keptHeaders(this.spec)) };
     dialer.start();
@@ -255,10 +253,10 @@ type HttpEvent =
 
 /**
  * A spec's request, made once per spec and host (a liveness agent sends the same bytes every interval):
- * the header fields, and the whole request for the spec's own path; or why no request can be made.
+ * the header fields, the whole request for the spec's own path and where it goes; or why no request can be made.
  */
 type Prepared =
-  | { readonly host: string; readonly invalid: undefined; readonly fields: string; readonly first: Buffer }
+  | { readonly host: string; readonly invalid: undefined; readonly fields: string; readonly first: Buffer; readonly target: DialTarget }
   | { readonly host: string; readonly invalid: string };
 
 const preparedRequests = new WeakMap<HttpCheckSpec, Prepared>();
@@ -275,7 +273,13 @@ function prepare(spec: HttpCheckSpec, host: string): Prepared {
         : spec.method === 'HEAD' && spec.expectBody !== undefined
           ? { host, invalid: 'invalid request: a HEAD response has no body to expect anything of' }
           : // The fields are kept for the hops of a redirect only: a supervisor holds one of these per instance.
-            { host, invalid: undefined, fields: spec.followRedirects ? fields.text : '', first: requestBytes(spec, spec.path, fields.text) };
+            {
+              host,
+              invalid: undefined,
+              fields: spec.followRedirects ? fields.text : '',
+              first: requestBytes(spec, spec.path, fields.text),
+              target: { host, port: spec.port, ...(spec.tls === undefined ? {} : { tls: spec.tls, alpn: ['http/1.1'] }) },
+            };
   preparedRequests.set(spec, prepared);
   return prepared;
 }
