@@ -14,7 +14,7 @@ import { deferred } from './deferred.js';
 import { Dialer, type DialPhase, type Resolver } from './dial.js';
 import { type ErrorCode, formatAddress, type GrpcFacts, lifeguardError, type LifeguardError } from './errors.js';
 import { RESERVED_METADATA, wireValue } from './grpc-metadata.js';
-import { ERROR, errorName } from './http2/frames.js';
+import { copyOf, ERROR, errorName } from './http2/frames.js';
 import type { HeaderField } from './http2/hpack.js';
 import { type Headers, Http2Session } from './http2/session.js';
 import { HEADER_NAME, INVALID_HEADER_VALUE } from './parse.js';
@@ -211,39 +211,39 @@ class GrpcAttempt {
     session.request(fields, encodeRequest(this.spec.service, this.zlib));
   }
 
-  /** The call's header fields in order, or why the check's metadata cannot be sent. */
+  /** The call's header fields, or why the check's metadata cannot be sent. */
   private requestFields(leftMs: number): HeaderField[] | string {
+    const { spec } = this;
     // A Unix socket's peer is `localhost`, as grpc-go calls it; a server name stands for the peer, as there.
-    const authority = this.spec.tls?.serverName ?? (this.spec.unixSocket === undefined ? formatAddress(this.host, this.spec.port) : 'localhost');
-    const userAgent = this.spec.userAgent ?? DEFAULT_USER_AGENT;
+    const authority = spec.tls?.serverName ?? (spec.unixSocket === undefined ? formatAddress(this.host, spec.port) : 'localhost');
+    let userAgent = spec.userAgent ?? DEFAULT_USER_AGENT;
     if (INVALID_HEADER_VALUE.test(userAgent)) return 'the user agent holds a character not allowed there (CR, LF or another control)';
-    const headers = new Map<string, string[]>([
-      ['content-type', ['application/grpc']],
-      ['te', ['trailers']],
-      ['user-agent', [userAgent]],
+    const fields: HeaderField[] = [
+      [':method', 'POST'],
+      [':scheme', spec.tls === undefined ? 'http' : 'https'],
+      [':path', spec.path],
+      [':authority', authority],
+      ['content-type', 'application/grpc'],
+      ['te', 'trailers'],
       // The server is told the deadline, so that it can give up too (gRPC's `m` unit is milliseconds).
-      ['grpc-timeout', [`${Math.ceil(leftMs)}m`]],
-    ]);
-    if (this.zlib !== undefined) headers.set('grpc-encoding', ['gzip']).set('grpc-accept-encoding', ['gzip']);
-    for (const [name, text] of this.spec.metadata) {
+      ['grpc-timeout', `${Math.ceil(leftMs)}m`],
+    ];
+    if (this.zlib !== undefined) fields.push(['grpc-encoding', 'gzip'], ['grpc-accept-encoding', 'gzip']);
+    // An index loop, no Map nor destructuring: the iterator protocol's first run costs every start page faults.
+    for (let i = 0; i < spec.metadata.length; i += 1) {
+      const entry = spec.metadata[i] as readonly [string, string];
+      const name = entry[0];
       const key = name.toLowerCase();
       if (RESERVED_METADATA.has(key)) return `metadata ${name} is gRPC's own`;
       if (CONNECTION_HEADERS.has(key)) return `metadata ${name} is HTTP/1's own, which HTTP/2 forbids`;
       if (!HEADER_NAME.test(key)) return `metadata name ${JSON.stringify(name)} is not a token`;
-      const value = wireValue(key, text);
+      const value = wireValue(key, entry[1]);
       if (INVALID_HEADER_VALUE.test(value)) return `the value of metadata ${name} holds a character not allowed there (CR, LF or another control)`;
       // The check's metadata may give its own user agent, which replaces ours.
-      const prior = key === 'user-agent' ? undefined : headers.get(key);
-      headers.set(key, [...(prior ?? []), value]);
+      if (key === 'user-agent') userAgent = value;
+      else fields.push([key, value]);
     }
-    const fields: HeaderField[] = [
-      [':method', 'POST'],
-      [':scheme', this.spec.tls === undefined ? 'http' : 'https'],
-      [':path', this.spec.path],
-      [':authority', authority],
-    ];
-    // Loops, not flatMap: an array builtin's first run costs every start page faults.
-    for (const [name, values] of headers) for (const value of values) fields.push([name, value]);
+    fields.push(['user-agent', userAgent]);
     return fields;
   }
 
@@ -259,7 +259,7 @@ class GrpcAttempt {
   private onData(bytes: Buffer, end: boolean): void {
     this.replyBytes += bytes.length;
     if (this.replyBytes > MAX_REPLY_BYTES) return this.finish({ kind: 'failed', phase: 'rpc', reason: `reply larger than ${MAX_REPLY_BYTES} bytes` });
-    this.reply.push(Buffer.from(bytes));
+    this.reply.push(copyOf(bytes));
     if (end) this.onStreamEnd();
   }
 
@@ -322,29 +322,27 @@ class GrpcAttempt {
 }
 
 /**
- * A length-prefixed HealthCheckRequest: field 1 (service) as a length-delimited string; gzip-compressed (and
- * flagged so) when zlib is given.
+ * A length-prefixed HealthCheckRequest: field 1 (service) as a length-delimited string, absent when the service is
+ * "" (its default); gzip-compressed (and flagged so) when zlib is given.
  */
 export function encodeRequest(service: string, zlib?: typeof Zlib): Buffer {
-  const name = Buffer.from(service, 'utf8');
-  const field = name.length === 0 ? Buffer.alloc(0) : Buffer.concat([Buffer.from([0x0a]), varint(name.length), name]);
-  const message = zlib === undefined ? field : zlib.gzipSync(field);
-  const frame = Buffer.alloc(5 + message.length);
+  const length = Buffer.byteLength(service, 'utf8');
+  // The field's key (1, length-delimited), its length as a varint (at most 5 octets), its octets.
+  const field = Buffer.allocUnsafe(length === 0 ? 0 : 6 + length);
+  let at = 0;
+  if (length > 0) {
+    field[at++] = 0x0a;
+    let rest = length;
+    for (; rest > 0x7f; rest >>>= 7) field[at++] = (rest & 0x7f) | 0x80;
+    field[at++] = rest;
+    at += field.write(service, at, 'utf8');
+  }
+  const message = zlib === undefined ? field.subarray(0, at) : zlib.gzipSync(field.subarray(0, at));
+  const frame = Buffer.allocUnsafe(5 + message.length);
   frame[0] = zlib === undefined ? 0 : 1;
   frame.writeUInt32BE(message.length, 1);
-  message.copy(frame, 5);
+  frame.set(message, 5);
   return frame;
-}
-
-function varint(value: number): Buffer {
-  const bytes: number[] = [];
-  let rest = value;
-  while (rest > 0x7f) {
-    bytes.push((rest & 0x7f) | 0x80);
-    rest >>>= 7;
-  }
-  bytes.push(rest);
-  return Buffer.from(bytes);
 }
 
 /**

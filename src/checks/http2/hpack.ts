@@ -52,7 +52,7 @@ export class HpackDecoder {
   }
 
   /** The block's fields in order, or why it cannot be decoded. */
-  decode(block: Uint8Array): HeaderField[] | string {
+  decode(block: Buffer): HeaderField[] | string {
     try {
       return this.fields(block);
     } catch (err) {
@@ -61,7 +61,7 @@ export class HpackDecoder {
     }
   }
 
-  private fields(block: Uint8Array): HeaderField[] {
+  private fields(block: Buffer): HeaderField[] {
     const fields: HeaderField[] = [];
     let listSize = 0;
     let at = 0;
@@ -83,11 +83,12 @@ export class HpackDecoder {
       const huffman = ((block[at] as number) & 0x80) !== 0;
       const length = integer(7);
       if (at + length > block.length) throw new HpackError('a string cut short');
-      const raw = block.subarray(at, at + length);
+      const from = at;
       at += length;
-      const bytes = huffman ? huffmanDecode(raw) : raw;
+      if (!huffman) return block.toString('latin1', from, at);
+      const bytes = huffmanDecode(block.subarray(from, at));
       if (bytes === undefined) throw new HpackError('an invalid Huffman-coded string');
-      return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length).toString('latin1');
+      return bytes.toString('latin1');
     };
     const name = (index: number): string => (index === 0 ? string() : this.entry(index)[0]);
     while (at < block.length) {
@@ -142,31 +143,39 @@ export class HpackDecoder {
   }
 }
 
-/** An HPACK integer with a `prefixBits`-bit prefix whose other bits are `first` (RFC 7541 section 5.1). */
-function pushInteger(out: number[], value: number, prefixBits: number, first: number): void {
-  const max = (1 << prefixBits) - 1;
-  if (value < max) return void out.push(first | value);
-  out.push(first | max);
-  let rest = value - max;
-  for (; rest >= 0x80; rest = Math.floor(rest / 0x80)) out.push((rest % 0x80) | 0x80);
-  out.push(rest);
-}
-
-function pushString(out: number[], text: string): void {
-  pushInteger(out, text.length, 7, 0);
-  for (let i = 0; i < text.length; i += 1) out.push(text.charCodeAt(i));
-}
-
 /**
- * A header block of literal fields without indexing, their names literal too (RFC 7541 section 6.2.2). Names and
- * values are latin1: the callers refuse anything else.
+ * A header block of literal fields without indexing, their names literal too (RFC 7541 section 6.2.2), each name
+ * and value its length then its octets (no Huffman coding). Names and values are latin1: the callers refuse
+ * anything else. Written straight into one buffer: an array of numbers made a Buffer by Buffer.from cost every start
+ * page faults (frames.ts, copyOf).
  */
 export function encodeHeaderBlock(fields: readonly HeaderField[]): Buffer {
-  const out: number[] = [];
-  for (const [name, value] of fields) {
-    out.push(0);
-    pushString(out, name);
-    pushString(out, value);
+  // Each field: its first octet, then two strings, each at most 5 octets of length before its own.
+  let bound = 0;
+  for (let i = 0; i < fields.length; i += 1) {
+    const field = fields[i] as HeaderField;
+    bound += 11 + field[0].length + field[1].length;
   }
-  return Buffer.from(out);
+  const out = Buffer.allocUnsafe(bound);
+  let at = 0;
+  for (let i = 0; i < fields.length; i += 1) {
+    const field = fields[i] as HeaderField;
+    out[at++] = 0;
+    at = writeString(out, at, field[0]);
+    at = writeString(out, at, field[1]);
+  }
+  return out.subarray(0, at);
+}
+
+/** A string without Huffman coding: its length as an integer with a 7-bit prefix (RFC 7541 section 5.1), its octets. */
+function writeString(out: Buffer, from: number, text: string): number {
+  let at = from;
+  if (text.length < 0x7f) out[at++] = text.length;
+  else {
+    out[at++] = 0x7f;
+    let rest = text.length - 0x7f;
+    for (; rest >= 0x80; rest = Math.floor(rest / 0x80)) out[at++] = (rest % 0x80) | 0x80;
+    out[at++] = rest;
+  }
+  return at + out.write(text, at, 'latin1');
 }

@@ -11,6 +11,7 @@
  */
 import {
   CLIENT_PREFACE,
+  copyOf,
   DEFAULT_MAX_FRAME_SIZE,
   DEFAULT_WINDOW,
   encodeFrame,
@@ -100,10 +101,12 @@ export class Http2Session {
 
   /** The preface and our SETTINGS: no server push (a client that does not say so may be sent pushes). */
   start(): void {
+    const preface = Buffer.allocUnsafe(CLIENT_PREFACE.length);
+    preface.write(CLIENT_PREFACE, 'latin1');
     const settings = Buffer.alloc(6);
     settings.writeUInt16BE(SETTING.ENABLE_PUSH, 0);
     settings.writeUInt32BE(0, 2);
-    this.out.push(CLIENT_PREFACE, encodeFrame(FRAME.SETTINGS, 0, 0, settings));
+    this.out.push(preface, encodeFrame(FRAME.SETTINGS, 0, 0, settings));
     this.flush();
   }
 
@@ -240,10 +243,15 @@ export class Http2Session {
     const block = this.block as HeaderBlock;
     block.bytes += fragment.length;
     if (block.bytes > MAX_HEADER_BYTES) return frameSizeError(`a header block larger than ${MAX_HEADER_BYTES} bytes`);
-    block.fragments.push(Buffer.from(fragment));
-    if ((flags & FLAG.END_HEADERS) === 0) return undefined;
+    if ((flags & FLAG.END_HEADERS) === 0) {
+      // Kept until the block's last fragment: a copy, as the reader's buffer moves on.
+      block.fragments.push(copyOf(fragment));
+      return undefined;
+    }
     this.block = undefined;
-    const fields = this.decoder.decode(Buffer.concat(block.fragments));
+    // A block in one frame, as a reply's usually is, is decoded where it lies.
+    block.fragments.push(fragment);
+    const fields = this.decoder.decode(block.fragments.length === 1 ? fragment : Buffer.concat(block.fragments));
     if (typeof fields === 'string') return { code: ERROR.COMPRESSION_ERROR, detail: `a header block that does not decode: ${fields}` };
     const headers: Record<string, string> = {};
     for (const [name, value] of fields) headers[name] = name in headers ? `${headers[name]}, ${value}` : value;
