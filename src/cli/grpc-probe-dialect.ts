@@ -166,7 +166,9 @@ export const parseGrpcProbeArgs: ParseArgs = async (argv) => {
 const PRODUCT = `lifeguard-healthcheck/${VERSION}`;
 
 /** Keys grpc-go drops from call metadata (it sets them itself), so that a command line with one still passes. */
-const RESERVED: ReadonlySet<string> = new Set([...RESERVED_METADATA, 'user-agent']);
+function reserved(key: string): boolean {
+  return key === 'user-agent' || RESERVED_METADATA.has(key);
+}
 
 /** gRPC metadata keys, once lowercased (grpc-go refuses any other character in the call). */
 const METADATA_KEY = /^[0-9a-z_.-]+$/;
@@ -182,7 +184,7 @@ function parseRpcHeader(header: string): [string, string] | undefined {
   if (colon < 0) invalid(`invalid value ${JSON.stringify(header)} for flag -rpc-header: invalid RPC header, expected 'key: value', got ${JSON.stringify(header)}`);
   const key = header.slice(0, colon).toLowerCase();
   const value = header.slice(colon + 1).replace(/^\s+/u, '');
-  if (RESERVED.has(key)) return undefined;
+  if (reserved(key)) return undefined;
   if (!METADATA_KEY.test(key)) invalid(`-rpc-header ${JSON.stringify(header)}: the name must be letters, digits, '-', '_' or '.'`);
   if (!key.endsWith('-bin') && /[^\x20-\x7e]/.test(value)) {
     invalid(`-rpc-header ${JSON.stringify(header)}: a value of printable ASCII only (binary values go in a key ending in -bin)`);
