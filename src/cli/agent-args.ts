@@ -12,8 +12,16 @@ import type { ParseArgs } from './invocation.js';
  * does its `-version` (one dash: `--version` is the native flag), which it answers without an -addr.
  */
 function usesGrpcProbeDialect(argv: readonly string[]): boolean {
-  for (const arg of argv) if (/^--?addr(=|$)/.test(arg) || /^-version(=|$)/.test(arg)) return true;
+  for (const arg of argv) if (isFlag(arg, '-addr') || isFlag(arg, '--addr') || isFlag(arg, '-version')) return true;
   return false;
+}
+
+/**
+ * `name` or `name=value`. Not a regular expression: a native command line runs none, as the first one's use costs
+ * every start page faults (bench:agent).
+ */
+function isFlag(arg: string, name: string): boolean {
+  return arg.startsWith(name) && (arg.length === name.length || arg[name.length] === '=');
 }
 
 export const parseAgentArgs: ParseArgs = async (all, env) => {

@@ -3,7 +3,8 @@
  * none); undefined for a native command line.
  */
 export function dialectSelector(argv: readonly string[]): string | undefined {
-  // A loop, not argv.find: every start runs this, and an array builtin's first run costs a start page faults.
-  for (const arg of argv) if (/^-[A-Za-z][\w-]+(=|$)/.test(arg)) return arg;
+  // A loop, not argv.find, and the regular expression for single-dash arguments only (a native command line has
+  // none): every start runs this, and an array builtin's or a regular expression's first run costs it page faults.
+  for (const arg of argv) if (arg[0] === '-' && arg[1] !== '-' && /^-[A-Za-z][\w-]+(=|$)/.test(arg)) return arg;
   return undefined;
 }
