@@ -14,7 +14,7 @@ import { deferred } from './deferred.js';
 import { Dialer, type DialPhase, type Resolver } from './dial.js';
 import { type ErrorCode, formatAddress, type GrpcFacts, lifeguardError, type LifeguardError } from './errors.js';
 import { RESERVED_METADATA, wireValue } from './grpc-metadata.js';
-import { copyOf, ERROR, errorName } from './http2/frames.js';
+import { copyOf, ERROR, errorName, joined } from './http2/frames.js';
 import type { HeaderField } from './http2/hpack.js';
 import { type Headers, Http2Session } from './http2/session.js';
 import { HEADER_NAME, INVALID_HEADER_VALUE } from './parse.js';
@@ -284,7 +284,7 @@ class GrpcAttempt {
       const detail = message !== undefined && message !== '' ? `: ${oneLine(decodeURIComponentSafe(message))}` : '';
       return { kind: 'failed', phase: 'rpc', reason: `grpc-status ${code} (${name})${detail}` };
     }
-    const status = decodeReply(Buffer.concat(this.reply), this.zlib);
+    const status = decodeReply(joined(this.reply), this.zlib);
     if (typeof status === 'string') return { kind: 'failed', phase: 'rpc', reason: status };
     return status === 1 ? { kind: 'serving' } : { kind: 'status', status: SERVING_STATUS[status] ?? `${status} (unknown)` };
   }

@@ -3,6 +3,7 @@
  * indexing (nothing of ours enters the server's dynamic table, so the encoder keeps no state and never resizes), and
  * the server's header blocks decoded whole: static and dynamic tables, table size updates, Huffman-coded strings.
  */
+import { putLatin1 } from './frames.js';
 import { huffmanDecode } from './huffman.js';
 
 export type HeaderField = readonly [name: string, value: string];
@@ -146,8 +147,7 @@ export class HpackDecoder {
 /**
  * A header block of literal fields without indexing, their names literal too (RFC 7541 section 6.2.2), each name
  * and value its length then its octets (no Huffman coding). Names and values are latin1: the callers refuse
- * anything else. Written straight into one buffer: an array of numbers made a Buffer by Buffer.from cost every start
- * page faults (frames.ts, copyOf).
+ * anything else. Written straight into one buffer (frames.ts says why not Buffer.from).
  */
 export function encodeHeaderBlock(fields: readonly HeaderField[]): Buffer {
   // Each field: its first octet, then two strings, each at most 5 octets of length before its own.
@@ -177,5 +177,5 @@ function writeString(out: Buffer, from: number, text: string): number {
     for (; rest >= 0x80; rest = Math.floor(rest / 0x80)) out[at++] = (rest % 0x80) | 0x80;
     out[at++] = rest;
   }
-  return at + out.write(text, at, 'latin1');
+  return putLatin1(out, at, text);
 }

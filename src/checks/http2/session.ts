@@ -21,8 +21,10 @@ import {
   FRAME,
   type Frame,
   FrameReader,
+  joined,
   MAX_WINDOW,
   type Oversized,
+  putLatin1,
   SETTING,
 } from './frames.js';
 import { encodeHeaderBlock, type HeaderField, HpackDecoder } from './hpack.js';
@@ -102,7 +104,7 @@ export class Http2Session {
   /** The preface and our SETTINGS: no server push (a client that does not say so may be sent pushes). */
   start(): void {
     const preface = Buffer.allocUnsafe(CLIENT_PREFACE.length);
-    preface.write(CLIENT_PREFACE, 'latin1');
+    putLatin1(preface, 0, CLIENT_PREFACE);
     const settings = Buffer.alloc(6);
     settings.writeUInt16BE(SETTING.ENABLE_PUSH, 0);
     settings.writeUInt32BE(0, 2);
@@ -251,7 +253,7 @@ export class Http2Session {
     this.block = undefined;
     // A block in one frame, as a reply's usually is, is decoded where it lies.
     block.fragments.push(fragment);
-    const fields = this.decoder.decode(block.fragments.length === 1 ? fragment : Buffer.concat(block.fragments));
+    const fields = this.decoder.decode(block.fragments.length === 1 ? fragment : joined(block.fragments));
     if (typeof fields === 'string') return { code: ERROR.COMPRESSION_ERROR, detail: `a header block that does not decode: ${fields}` };
     const headers: Record<string, string> = {};
     for (const [name, value] of fields) headers[name] = name in headers ? `${headers[name]}, ${value}` : value;
@@ -337,7 +339,7 @@ export class Http2Session {
 
   private flush(): void {
     if (this.out.length === 0) return;
-    const bytes = this.out.length === 1 ? (this.out[0] as Buffer) : Buffer.concat(this.out);
+    const bytes = this.out.length === 1 ? (this.out[0] as Buffer) : joined(this.out);
     this.out = [];
     this.write(bytes);
   }
