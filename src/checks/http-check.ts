@@ -4,7 +4,7 @@ import { monotonicMs } from './clock.js';
 import { type DialHandlers, type DialPhase, type DialTarget, Dialer, type Resolver } from './dial.js';
 import { formatAddress, lifeguardError, type LifeguardError, type Resolved } from './errors.js';
 import { httpFacts } from './http-facts.js';
-import { HEADER_NAME, INVALID_HEADER_VALUE, REQUEST_TARGET } from './parse.js';
+import { HEADER_NAME, isInvalidHeaderValue, REQUEST_TARGET } from './parse.js';
 import { CHECK_CANCELLED, CLOSED_BEFORE_RESPONSE, CLOSED_IN_HEADERS } from './reason.js';
 import { type HeadOutcome, ResponseHeadReader } from './response-head.js';
 import type { BodyExpectation, CheckResult, HttpCheckSpec, StatusRange } from './types.js';
@@ -299,14 +299,14 @@ function requestBytes(spec: HttpCheckSpec, path: string, fields: string): Buffer
 function headerFields(spec: HttpCheckSpec, address: string): { readonly text: string; readonly invalid?: string } {
   const userAgent = spec.userAgent ?? DEFAULT_USER_AGENT;
   // spec.userAgent comes from code, not through the argument parsers, so it is checked here too.
-  if (INVALID_HEADER_VALUE.test(userAgent)) return { text: '', invalid: invalidValue('User-Agent') };
+  if (isInvalidHeaderValue(userAgent)) return { text: '', invalid: invalidValue('User-Agent') };
   let ownHost = true;
   let ownAgent = true;
   let ownConnection = true;
   let extra = '';
   for (const [name, value] of spec.headers) {
     if (!HEADER_NAME.test(name)) return { text: '', invalid: `invalid request: header name ${JSON.stringify(name)} is not a token` };
-    if (INVALID_HEADER_VALUE.test(value)) return { text: '', invalid: invalidValue(name) };
+    if (isInvalidHeaderValue(value)) return { text: '', invalid: invalidValue(name) };
     const lower = name.toLowerCase();
     if (lower === 'host') ownHost = false;
     else if (lower === 'user-agent') ownAgent = false;

@@ -10,7 +10,7 @@
 import type { AgentOutcome } from '../engine/types.js';
 import { type ErrorCode, LifeguardFailure, lifeguardError } from '../checks/errors.js';
 import { RESERVED_METADATA } from '../checks/grpc-metadata.js';
-import { parseDurationValue, parseHost, parsePort } from '../checks/parse.js';
+import { isDigits, parseDurationValue, parseHost, parsePort } from '../checks/parse.js';
 import { GRPC_HEALTH_PATH, type GrpcCheckSpec, type TlsOptions } from '../checks/types.js';
 import { VERSION } from '../checks/version.js';
 import { type GoFlagKind, parseGoFlags } from './go-flags.js';
@@ -230,16 +230,59 @@ type Target = Pick<GrpcCheckSpec, 'host' | 'port' | 'unixSocket'>;
  * an address: an invalid argument (grpc-go would retry it until -connect-timeout and exit 2).
  */
 function parseTarget(addr: string): Target {
-  const unix = /^unix:(?:\/\/)?(.+)$/.exec(addr);
-  if (unix !== null) return { host: 'localhost', port: 0, unixSocket: unix[1] as string };
-  const scheme = /^(dns|passthrough):\/\/\/(.*)$/.exec(addr);
-  const hostPort = scheme === null ? addr : (scheme[2] as string);
-  const match = /^(\[[^\]]*\]|[^:[\]]*):(\d+)$/.exec(hostPort);
-  if (match === null) {
+  const socket = unixSocketPath(addr);
+  if (socket !== undefined) return { host: 'localhost', port: 0, unixSocket: socket };
+  const hostPort = withoutScheme(addr);
+  // The port is digits, so the colon before it is the last one.
+  const colon = hostPort.lastIndexOf(':');
+  const hostText = hostPort.slice(0, Math.max(colon, 0));
+  const portText = hostPort.slice(colon + 1);
+  if (colon < 0 || !isDigits(portText) || !isHostPart(hostText)) {
     invalid(`-addr ${JSON.stringify(addr)}: expected host:port (such as localhost:50051 or [::1]:50051), dns:///host:port or unix:///path`);
   }
-  const [, hostText = '', portText = ''] = match;
   return { host: hostText === '' ? 'localhost' : parseHost('-addr', hostText), port: parsePort('-addr', portText) };
+}
+
+/*
+ * The target's forms are read character by character, with the answers of the regular expressions they replace
+ * (unix:(//)?(.+), (dns|passthrough):///(.*) and (\[[^\]]*\]|[^:[\]]*):(\d+), anchored): with the user agent's
+ * check and the reply's 1xx test, these were a gRPC check's only regular expressions but the dialect selector's,
+ * and their first use cost every start page faults (bench:agent).
+ */
+
+/** `unix:path`, `unix://abs/path` or `unix:///abs/path`: the socket's path (the `//` dropped only if more follows). */
+function unixSocketPath(addr: string): string | undefined {
+  if (!addr.startsWith('unix:')) return undefined;
+  const rest = addr.slice('unix:'.length);
+  if (rest === '' || hasLineBreak(rest)) return undefined;
+  return rest.startsWith('//') && rest.length > 2 ? rest.slice(2) : rest;
+}
+
+const SCHEMES = ['dns:///', 'passthrough:///'] as const;
+
+/** What follows `dns:///` or `passthrough:///`, or the whole address. */
+function withoutScheme(addr: string): string {
+  for (let i = 0; i < SCHEMES.length; i += 1) {
+    const scheme = SCHEMES[i] as string;
+    if (addr.startsWith(scheme) && !hasLineBreak(addr.slice(scheme.length))) return addr.slice(scheme.length);
+  }
+  return addr;
+}
+
+/** `[` anything but `]` `]`, or no `:`, `[` nor `]` at all. */
+function isHostPart(text: string): boolean {
+  if (text.startsWith('[')) return text.length >= 2 && text.indexOf(']') === text.length - 1;
+  for (let i = 0; i < text.length; i += 1) if (text[i] === ':' || text[i] === '[' || text[i] === ']') return false;
+  return true;
+}
+
+/** A line terminator, which the expressions' `.` does not match. */
+function hasLineBreak(text: string): boolean {
+  for (let i = 0; i < text.length; i += 1) {
+    const code = text.charCodeAt(i);
+    if (code === 0x0a || code === 0x0d || code === 0x2028 || code === 0x2029) return true;
+  }
+  return false;
 }
 
 function positiveDuration(name: string, text: string): number {

@@ -2,6 +2,7 @@ import t, { type Test } from 'tap';
 import { LifeguardFailure } from '../../src/checks/errors.js';
 import {
   type CheckDefaults,
+  isInvalidHeaderValue,
   parseCheckUrl,
   parseDurationValue,
   parseHeader,
@@ -87,6 +88,16 @@ t.test('headers: Name: value', async (t) => {
   for (const text of ['NoColon', ': value', 'Bad Name: x', 'X: a\nb']) {
     refuses(t, () => parseHeader('--header', text), '--header', text);
   }
+});
+
+t.test('header values: HTAB, SP, visible ASCII and obs-text, nothing else (RFC 9110)', async (t) => {
+  const allowed = (code: number): boolean => code === 0x09 || (code >= 0x20 && code <= 0x7e) || (code >= 0x80 && code <= 0xff);
+  const wrong: number[] = [];
+  for (let code = 0; code <= 0xffff; code++) if (isInvalidHeaderValue(`a${String.fromCharCode(code)}b`) === allowed(code)) wrong.push(code);
+  t.same(wrong, [], 'every UTF-16 code unit');
+  t.equal(isInvalidHeaderValue(''), false);
+  t.equal(isInvalidHeaderValue('caf\xe9 \t x'), false);
+  t.equal(isInvalidHeaderValue('\u{1f600}'), true, 'past latin1');
 });
 
 t.test('check URLs', async (t) => {

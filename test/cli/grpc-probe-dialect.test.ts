@@ -15,6 +15,35 @@ import { grpcHealthServer } from '../helpers/grpc-health.js';
 import { tempDir } from '../helpers/temp-dir.js';
 import { makeCerts, tlsSkip } from '../helpers/tls.js';
 
+t.test('-addr forms read as the regular expressions they replace read them', async (t) => {
+  // What the dialect read with unix:(//)?(.+), (dns|passthrough):///(.*) and (\[[^\]]*\]|[^:[\]]*):(\d+), anchored.
+  const byExpressions = (addr: string): { unixSocket: string } | { hostText: string; port: string } | 'invalid' => {
+    const unix = /^unix:(?:\/\/)?(.+)$/.exec(addr);
+    if (unix !== null) return { unixSocket: unix[1] as string };
+    const scheme = /^(dns|passthrough):\/\/\/(.*)$/.exec(addr);
+    const match = /^(\[[^\]]*\]|[^:[\]]*):(\d+)$/.exec(scheme === null ? addr : (scheme[2] as string));
+    return match === null ? 'invalid' : { hostText: match[1] as string, port: match[2] as string };
+  };
+  const addrs = [
+    'localhost:50051', ':50051', '127.0.0.1:1', '[::1]:50051', '[]:1', '[:1', '[a]]:1', '[a]b:1', 'a:b:1', 'a[b:1', 'h:', 'h:1x',
+    'h:1\n', 'h:\u0663', 'h', 'unix:///tmp/s.sock', 'unix:rel.sock', 'unix://', 'unix:', 'unix:///', 'unix://a', 'unix:a\nb',
+    'unix:\u2028', 'UNIX:/s', 'dns:///h:1', 'dns:///', 'dns:///:7', 'dns:///h:1:2', 'dns:///a\nb:1', 'DNS:///h:1', 'dns://h:1',
+    'passthrough:///[::1]:5', 'passthrough:///\r:5', 'passthrough:///x',
+  ];
+  for (const addr of addrs) {
+    const expected = byExpressions(addr);
+    const parsed = await parseGrpcProbeArgs([`-addr=${addr}`], {}).then(
+      (invocation) => (invocation.kind === 'run' ? invocation.options.checks[0] : undefined),
+      (thrown: unknown) => String((thrown as { error?: { message?: string } }).error?.message ?? thrown),
+    );
+    if (expected === 'invalid') t.match(parsed, /: expected host:port/, `${JSON.stringify(addr)}: not an address`);
+    else if ('unixSocket' in expected) t.match(parsed, { unixSocket: expected.unixSocket, host: 'localhost' }, `${JSON.stringify(addr)}: a socket`);
+    // Host and port are then the shared parsers' to accept or refuse, as before.
+    else if (typeof parsed === 'string') t.notMatch(parsed, /: expected host:port/, `${JSON.stringify(addr)}: host ${expected.hostText}, port ${expected.port}`);
+    else t.match(parsed, { port: Number(expected.port) }, `${JSON.stringify(addr)}: port ${expected.port}`);
+  }
+});
+
 t.test('parsed as grpc-health-probe parses it', async (t) => {
   const invocation = await parseGrpcProbeArgs(
     ['-addr=localhost:50051', '--service', 'shop.Cart', '-connect-timeout=250ms', '-rpc-timeout', '2s', '-user-agent=kubelet', '-rpc-header=X-A: 1', '-rpc-header', 'X-B:  2 ', '-tls', '-tls-no-verify=true'],
