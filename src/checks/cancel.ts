@@ -49,7 +49,7 @@ export class CancelScope {
     this.controller?.abort();
   }
 
-  /** Aborted with the scope, made on first use: for work that takes an AbortSignal (the gRPC check, a child process). */
+  /** Aborted with the scope, made on first use: for work that takes an AbortSignal (a child process). */
   get signal(): AbortSignal {
     this.controller ??= new AbortController();
     if (this.state === 'cancelled') this.controller.abort();
@@ -80,9 +80,4 @@ export function watchCancel(cancel: Cancel | undefined, work: CancellableWork): 
 export function unwatchCancel(cancel: Cancel | undefined, work: CancellableWork): void {
   if (cancel instanceof CancelScope) cancel.leave(work);
   else cancel?.removeEventListener('abort', work);
-}
-
-/** An AbortSignal for work that can only take one. */
-export function signalOf(cancel: Cancel | undefined): AbortSignal | undefined {
-  return cancel instanceof CancelScope ? cancel.signal : cancel;
 }

@@ -9,6 +9,7 @@
  * Not node:http2 either: loading it alone cost the Bun-built agent more than the rest of a gRPC check.
  */
 import type * as Zlib from 'node:zlib';
+import { type Cancel, isCancelled, unwatchCancel, watchCancel } from './cancel.js';
 import { monotonicMs } from './clock.js';
 import { deferred } from './deferred.js';
 import { Dialer, type DialPhase, type Resolver } from './dial.js';
@@ -37,10 +38,10 @@ const GRPC_STATUS = [
   'INTERNAL', 'UNAVAILABLE', 'DATA_LOSS', 'UNAUTHENTICATED',
 ] as const;
 
-export function grpcCheck(spec: GrpcCheckSpec, host: string, signal?: AbortSignal, resolver?: Resolver): Promise<CheckResult> {
+export function grpcCheck(spec: GrpcCheckSpec, host: string, cancel?: Cancel, resolver?: Resolver): Promise<CheckResult> {
   const { promise, resolve } = deferred<CheckResult>();
-  if (signal?.aborted) resolve({ passed: false, latencyMs: 0, error: CHECK_CANCELLED });
-  else new GrpcAttempt(spec, host, resolve, signal, resolver).start();
+  if (isCancelled(cancel)) resolve({ passed: false, latencyMs: 0, error: CHECK_CANCELLED });
+  else new GrpcAttempt(spec, host, resolve, cancel, resolver).start();
   return promise;
 }
 
@@ -87,12 +88,12 @@ class GrpcAttempt {
     private readonly spec: GrpcCheckSpec,
     private readonly host: string,
     private readonly resolve: (result: CheckResult) => void,
-    private readonly signal: AbortSignal | undefined,
+    private readonly canceller: Cancel | undefined,
     private readonly resolver: Resolver | undefined,
   ) {
     this.dialer = this.dial();
     this.timer = setTimeout(() => this.finish({ kind: 'deadline' }), this.connectDeadlineMs());
-    signal?.addEventListener('abort', this, { once: true });
+    watchCancel(canceller, this);
   }
 
   /** A dial of the check's target, its events this attempt's. */
@@ -128,9 +129,13 @@ class GrpcAttempt {
     );
   }
 
-  /** The abort listener (an EventListener object). */
-  handleEvent(): void {
+  /** Cancelled by its scope, or its signal's abort listener (cancel.ts). */
+  cancel(): void {
     this.finish({ kind: 'abort' });
+  }
+
+  handleEvent(): void {
+    this.cancel();
   }
 
   /** The connection ended before the reply: after a GOAWAY that promised it, say so. */
@@ -297,7 +302,7 @@ class GrpcAttempt {
     this.phase = 'done';
     const resolved = this.dialer.resolvedFact;
     clearTimeout(this.timer);
-    this.signal?.removeEventListener('abort', this);
+    unwatchCancel(this.canceller, this);
     this.session?.close();
     this.dialer.close();
     const latencyMs = monotonicMs() - this.started;

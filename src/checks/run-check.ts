@@ -1,4 +1,4 @@
-import { type Cancel, signalOf } from './cancel.js';
+import type { Cancel } from './cancel.js';
 import { lifeguardError, type LifeguardError } from './errors.js';
 import { goDialPort } from './go-port.js';
 import { httpFacts } from './http-facts.js';
@@ -41,7 +41,7 @@ function checkOn(given: CheckSpec, host: string | undefined, cancel: Cancel | un
         return module.httpCheck(spec, host, cancel);
       });
     case 'grpc':
-      return import('./grpc-check.js').then(({ grpcCheck }) => grpcCheck(spec, host, signalOf(cancel)));
+      return import('./grpc-check.js').then(({ grpcCheck }) => grpcCheck(spec, host, cancel));
   }
 }
 

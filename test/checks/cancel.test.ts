@@ -4,9 +4,10 @@ import { once } from 'node:events';
 import type { Socket } from 'node:net';
 import t from 'tap';
 import { CancelScope } from '../../src/checks/cancel.js';
+import { grpcCheck } from '../../src/checks/grpc-check.js';
 import { httpCheck } from '../../src/checks/http-check.js';
 import { tcpCheck } from '../../src/checks/tcp-check.js';
-import type { CheckResult } from '../../src/checks/types.js';
+import { type CheckResult, GRPC_HEALTH_PATH, type GrpcCheckSpec } from '../../src/checks/types.js';
 import { tcpServer } from './fixtures.js';
 
 function failure(result: CheckResult) {
@@ -50,6 +51,22 @@ t.test('an HTTP check cancelled by its scope ends at once and closes its socket'
   scope.cancel();
   t.match(failure(await pending), { code: 'cancelled', exitCode: 143 });
   await closed;
+});
+
+t.test('a gRPC check cancelled by its scope ends at once and closes its socket', async (t) => {
+  let accepted!: (socket: Socket) => void;
+  const connection = new Promise<Socket>((resolve) => (accepted = resolve));
+  // Accepts and never speaks HTTP/2: only the cancel can end the check.
+  const port = await tcpServer(t, (socket) => accepted(socket));
+  const spec = (): GrpcCheckSpec => ({ kind: 'grpc', host: '127.0.0.1', port, path: GRPC_HEALTH_PATH, service: '', timeoutMs: 10_000, metadata: [] });
+  const scope = new CancelScope();
+  const pending = grpcCheck(spec(), '127.0.0.1', scope);
+  const socket = await connection;
+  const closed = once(socket, 'close');
+  scope.cancel();
+  t.match(failure(await pending), { code: 'cancelled', exitCode: 143 });
+  await closed;
+  t.match(failure(await grpcCheck(spec(), '127.0.0.1', scope)), { code: 'cancelled', exitCode: 143 }, 'a cancelled scope starts none');
 });
 
 t.test('a TCP check on a cancelled scope starts nothing', async (t) => {
