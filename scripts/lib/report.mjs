@@ -55,7 +55,7 @@ export function ms(text) {
     total += Number(match[1]) * units[match[2]];
     end = re.lastIndex;
   }
-  if (end === 0 || end !== text.length) throw new Error(`not a duration: ${text} (use 500ms, 10s, 1m30s)`);
+  if (end === 0 || end !== text.length) usage(`not a duration: ${text} (use 500ms, 10s, 1m30s)`);
   return total;
 }
 
