@@ -304,7 +304,9 @@ class GrpcAttempt {
     clearTimeout(this.timer);
     unwatchCancel(this.canceller, this);
     this.session?.close();
-    this.dialer.close();
+    // With a reset, as the TCP and HTTP checks end theirs (dial.ts): a FIN left every check's connection in
+    // TIME_WAIT for a minute on the checker's side, 60,000 of them for a supervisor checking 1,000 apps a second.
+    this.dialer.close(true);
     const latencyMs = monotonicMs() - this.started;
     if (event.kind === 'serving') return this.resolve({ passed: true, latencyMs });
     const socket = this.spec.unixSocket === undefined ? {} : { unixSocket: this.spec.unixSocket };

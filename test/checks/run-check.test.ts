@@ -1,5 +1,7 @@
 import t from 'tap';
 import { runCheck } from '../../src/checks/run-check.js';
+import { GRPC_HEALTH_PATH } from '../../src/checks/types.js';
+import { grpcHealthServer } from '../helpers/grpc-health.js';
 import { httpServer, tcpServer } from './fixtures.js';
 
 t.test('dispatches on kind', async (t) => {
@@ -39,13 +41,18 @@ t.test('checks end their connections with a reset: no TIME_WAIT is left behind o
   });
   // A connection the check reset before the server took it from the queue has no peer address left: not counted.
   const tcpPort = await tcpServer(t, (socket) => socket.remotePort !== undefined && tcpClients.add(socket.remotePort));
+  const grpc = await grpcHealthServer(t, { '': { serving: 1 } });
   for (let i = 0; i < 20; i++) {
     t.match(await runCheck({ kind: 'http', host: '127.0.0.1', port: httpPort, path: '/', timeoutMs: 1000, expectStatus: [{ min: 200, max: 200 }], headers: [], followRedirects: false }), { passed: true });
     t.match(await runCheck({ kind: 'tcp', host: '127.0.0.1', port: tcpPort, timeoutMs: 1000 }), { passed: true });
+    t.match(await runCheck({ kind: 'grpc', host: '127.0.0.1', port: grpc.port, path: GRPC_HEALTH_PATH, service: '', timeoutMs: 1000, metadata: [] }), { passed: true });
   }
   await new Promise((resolve) => setTimeout(resolve, 100));
   t.equal(httpClients.size, 20, 'the HTTP server saw every check');
   t.ok(tcpClients.size > 0, `the TCP server saw the checks (${tcpClients.size} of 20 with their address)`);
   t.equal(timeWait(httpPort, httpClients), 0, 'HTTP');
   t.equal(timeWait(tcpPort, tcpClients), 0, 'TCP');
+  const grpcClients = new Set(grpc.asked.map((call) => call.clientPort as number));
+  t.equal(grpcClients.size, 20, 'the gRPC server saw every check, each on a connection of its own');
+  t.equal(timeWait(grpc.port, grpcClients), 0, 'gRPC');
 });

@@ -21,6 +21,8 @@ export type Answer = { serving: 0 | 1 | 2 | 3 } | { grpcStatus: number; message?
 interface Asked {
   readonly service: string;
   readonly headers: IncomingHttpHeaders;
+  /** The caller's port (undefined on a Unix socket). */
+  readonly clientPort: number | undefined;
 }
 
 export interface GrpcHealthServer {
@@ -51,7 +53,7 @@ export async function grpcHealthServer(t: Test, answers: Record<string, Answer>,
       const body = request[0] === 1 ? Buffer.concat([request.subarray(0, 5), gunzipSync(request.subarray(5))]) : request;
       // The request: a 5-byte prefix, then field 1 (0x0a, a one-byte length in these tests), the service name.
       const service = body.length > 5 ? body.subarray(7, 7 + (body[6] as number)).toString('utf8') : '';
-      asked.push({ service, headers });
+      asked.push({ service, headers, clientPort: stream.session?.socket.remotePort });
       const answer = answers[service] ?? { grpcStatus: 5, message: 'unknown service' };
       if (answer === 'never') return;
       if ('grpcStatus' in answer) {
