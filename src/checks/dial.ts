@@ -64,6 +64,8 @@ export class Dialer {
   private connection: Connection | undefined;
   /** A TLS connection's, or a Unix socket's. */
   private socket: Socket | TLSSocket | undefined;
+  /** The TCP socket under a TLS one: what a reset ends (node:net resets TCP only, never a Unix socket). */
+  private tcp: Socket | undefined;
   /** The address being tried, or the last one tried. */
   private address: string | undefined;
 
@@ -118,12 +120,15 @@ export class Dialer {
    * connection in TIME_WAIT for a minute — thousands of them on a supervisor checking thousands of apps.
    */
   close(reset = false): void {
-    const { connection, socket, state } = this;
+    const { connection, socket, tcp, state } = this;
     this.state = 'closed';
     this.connection = undefined;
     this.socket = undefined;
-    if (reset && state === 'connected') connection?.reset();
-    else connection?.destroy();
+    this.tcp = undefined;
+    if (reset && state === 'connected') {
+      connection?.reset();
+      tcp?.resetAndDestroy();
+    } else connection?.destroy();
     socket?.destroy();
   }
 
@@ -172,6 +177,7 @@ export class Dialer {
     const { port, unixSocket } = this.target;
     const socket: Socket = address === undefined && unixSocket !== undefined ? connect({ path: unixSocket }) : connect({ host: address as string, port });
     this.socket = socket;
+    this.tcp = address === undefined ? undefined : socket;
     socket.on('error', (err) => {
       if (this.socket !== socket || this.state !== 'dialing') return;
       socket.destroy();

@@ -2,6 +2,7 @@ import t from 'tap';
 import { runCheck } from '../../src/checks/run-check.js';
 import { GRPC_HEALTH_PATH } from '../../src/checks/types.js';
 import { grpcHealthServer } from '../helpers/grpc-health.js';
+import { httpsServer, makeCerts, tlsSkip } from '../helpers/tls.js';
 import { httpServer, tcpServer } from './fixtures.js';
 
 t.test('dispatches on kind', async (t) => {
@@ -21,7 +22,7 @@ t.test('a spec without a host and no interface: exit 3', { skip: process.getuid?
   t.match(JSON.parse(stdout), { passed: false, error: { code: 'no-interface', exitCode: 3, message: 'failure to find suitable interface' } });
 });
 
-t.test('checks end their connections with a reset: no TIME_WAIT is left behind on either side', async (t) => {
+t.test('checks end their connections with a reset: no TIME_WAIT is left behind on either side', { skip: tlsSkip }, async (t) => {
   const { readFileSync } = await import('node:fs');
   const hex = (port: number) => `:${port.toString(16).toUpperCase().padStart(4, '0')}`;
   // Only this test's connections: the server's port with one of the clients' ports the server saw. A port number
@@ -42,10 +43,18 @@ t.test('checks end their connections with a reset: no TIME_WAIT is left behind o
   // A connection the check reset before the server took it from the queue has no peer address left: not counted.
   const tcpPort = await tcpServer(t, (socket) => socket.remotePort !== undefined && tcpClients.add(socket.remotePort));
   const grpc = await grpcHealthServer(t, { '': { serving: 1 } });
+  const certs = makeCerts(t);
+  const httpsClients = new Set<number>();
+  const httpsPort = await httpsServer(t, { cert: readFileSync(certs.server.cert), key: readFileSync(certs.server.key) }, (req, res) => {
+    httpsClients.add(req.socket.remotePort as number);
+    res.end('ok');
+  });
+  const tls = { skipVerify: false, caFile: certs.caFile };
   for (let i = 0; i < 20; i++) {
     t.match(await runCheck({ kind: 'http', host: '127.0.0.1', port: httpPort, path: '/', timeoutMs: 1000, expectStatus: [{ min: 200, max: 200 }], headers: [], followRedirects: false }), { passed: true });
     t.match(await runCheck({ kind: 'tcp', host: '127.0.0.1', port: tcpPort, timeoutMs: 1000 }), { passed: true });
     t.match(await runCheck({ kind: 'grpc', host: '127.0.0.1', port: grpc.port, path: GRPC_HEALTH_PATH, service: '', timeoutMs: 1000, metadata: [] }), { passed: true });
+    t.match(await runCheck({ kind: 'http', host: '127.0.0.1', port: httpsPort, path: '/', timeoutMs: 1000, expectStatus: [{ min: 200, max: 200 }], headers: [], followRedirects: false, tls }), { passed: true });
   }
   await new Promise((resolve) => setTimeout(resolve, 100));
   t.equal(httpClients.size, 20, 'the HTTP server saw every check');
@@ -55,4 +64,6 @@ t.test('checks end their connections with a reset: no TIME_WAIT is left behind o
   const grpcClients = new Set(grpc.asked.map((call) => call.clientPort as number));
   t.equal(grpcClients.size, 20, 'the gRPC server saw every check, each on a connection of its own');
   t.equal(timeWait(grpc.port, grpcClients), 0, 'gRPC');
+  t.equal(httpsClients.size, 20, 'the HTTPS server saw every check');
+  t.equal(timeWait(httpsPort, httpsClients), 0, 'HTTPS');
 });
