@@ -125,10 +125,11 @@ export class Dialer {
     this.connection = undefined;
     this.socket = undefined;
     this.tcp = undefined;
-    if (reset && state === 'connected') {
-      connection?.reset();
-      tcp?.resetAndDestroy();
-    } else connection?.destroy();
+    if (reset && state === 'connected') connection?.reset();
+    else connection?.destroy();
+    // Under TLS, also a check cut short in its handshake: the TCP connection is up, and a FIN would leave it
+    // waiting a minute on a server that never answers.
+    if (reset && tcp !== undefined && !tcp.connecting) tcp.resetAndDestroy();
     socket?.destroy();
   }
 

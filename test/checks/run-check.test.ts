@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import t from 'tap';
 import { runCheck } from '../../src/checks/run-check.js';
 import { GRPC_HEALTH_PATH } from '../../src/checks/types.js';
@@ -22,18 +23,27 @@ t.test('a spec without a host and no interface: exit 3', { skip: process.getuid?
   t.match(JSON.parse(stdout), { passed: false, error: { code: 'no-interface', exitCode: 3, message: 'failure to find suitable interface' } });
 });
 
-t.test('checks end their connections with a reset: no TIME_WAIT is left behind on either side', { skip: tlsSkip }, async (t) => {
-  const { readFileSync } = await import('node:fs');
+const TIME_WAIT = '06';
+/** FIN_WAIT1, FIN_WAIT2, TIME_WAIT: what a FIN leaves on the side that closes first. */
+const CLOSING = ['04', '05', TIME_WAIT];
+
+/**
+ * Sockets in one of `states` of this test's connections only: the server's port with one of the clients' ports the
+ * server saw, on either side. A port number alone is not enough: the ephemeral range is shared, and another test's
+ * connection may have used it as its source port (bind(0) gives a listener a port that has TIME_WAIT sockets of
+ * other connections).
+ */
+function socketsIn(states: readonly string[], serverPort: number, clientPorts: ReadonlySet<number>): number {
   const hex = (port: number) => `:${port.toString(16).toUpperCase().padStart(4, '0')}`;
-  // Only this test's connections: the server's port with one of the clients' ports the server saw. A port number
-  // alone is not enough: the ephemeral range is shared, and another test's connection may have used it as its
-  // source port (bind(0) gives a listener a port that has TIME_WAIT sockets of other connections).
-  const timeWait = (serverPort: number, clientPorts: ReadonlySet<number>) =>
-    ['/proc/net/tcp', '/proc/net/tcp6'].flatMap((file) => readFileSync(file, 'utf8').split('\n').slice(1)).filter((line) => {
-      const [, local = '', remote = '', state] = line.trim().split(/\s+/);
-      const ends = (address: string, port: number) => address.endsWith(hex(port));
-      return state === '06' && [...clientPorts].some((client) => (ends(local, serverPort) && ends(remote, client)) || (ends(local, client) && ends(remote, serverPort)));
-    }).length;
+  const ends = (address: string, port: number) => address.endsWith(hex(port));
+  return ['/proc/net/tcp', '/proc/net/tcp6'].flatMap((file) => readFileSync(file, 'utf8').split('\n').slice(1)).filter((line) => {
+    const [, local = '', remote = '', state = ''] = line.trim().split(/\s+/);
+    return states.includes(state) && [...clientPorts].some((client) => (ends(local, serverPort) && ends(remote, client)) || (ends(local, client) && ends(remote, serverPort)));
+  }).length;
+}
+
+t.test('checks end their connections with a reset: no TIME_WAIT is left behind on either side', { skip: tlsSkip }, async (t) => {
+  const timeWait = (serverPort: number, clientPorts: ReadonlySet<number>) => socketsIn([TIME_WAIT], serverPort, clientPorts);
   const httpClients = new Set<number>();
   const tcpClients = new Set<number>();
   const httpPort = await httpServer(t, (req, res) => {
@@ -66,4 +76,20 @@ t.test('checks end their connections with a reset: no TIME_WAIT is left behind o
   t.equal(timeWait(grpc.port, grpcClients), 0, 'gRPC');
   t.equal(httpsClients.size, 20, 'the HTTPS server saw every check');
   t.equal(timeWait(httpsPort, httpsClients), 0, 'HTTPS');
+});
+
+t.test('a TLS check cut short in its handshake resets its connection: nothing left waiting on the checker', { skip: tlsSkip }, async (t) => {
+  const clients = new Set<number>();
+  // Takes the connection and never says a word: the handshake waits for a ServerHello that does not come.
+  const port = await tcpServer(t, (socket) => {
+    socket.on('error', () => {});
+    if (socket.remotePort !== undefined) clients.add(socket.remotePort);
+  });
+  for (let i = 0; i < 5; i++) {
+    const result = await runCheck({ kind: 'http', host: '127.0.0.1', port, path: '/', timeoutMs: 50, expectStatus: [{ min: 200, max: 200 }], headers: [], followRedirects: false, tls: { skipVerify: true } });
+    t.match(result, { passed: false, error: { exitCode: 65 } });
+  }
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  t.equal(clients.size, 5, 'the server took every connection');
+  t.equal(socketsIn(CLOSING, port, clients), 0, 'no socket left in FIN_WAIT or TIME_WAIT');
 });
