@@ -104,7 +104,7 @@ export class Containment {
 /**
  * Whether this host could apply `limits`, read from /proc and /sys without creating a cgroup: what the containment
  * tests ask before they try. `lifeguard validate` and preflight ask Containment.cannotLimit instead, from the
- * subtree a run would use (created, then removed if empty).
+ * subtree a run would use (created if missing and left in place: a run's stop removes it).
  */
 export function limitsUnsupported(limits: CgroupLimits, mode: ContainmentMode = 'auto'): string | undefined {
   const needed = neededControllers(limits);
