@@ -4,7 +4,7 @@
  * streams over these same sockets: loading it and opening one connection through it costs a `once` agent about
  * 6 ms of CPU at every start, against about 0.3 ms for Bun.connect. The contract is connection.ts's.
  */
-import { type Connect, type Connection, type ConnectionEvents, isReset } from './connection.js';
+import { type Connect, type Connection, type ConnectionEvents, isReset, socketError } from './connection.js';
 
 /** The part of Bun's API used here (no Bun types are installed: the library and supervisor run on Node). */
 interface BunRuntime {
@@ -54,7 +54,7 @@ export async function refusalCause(host: string, port: number): Promise<Error | 
     return undefined;
   } catch (err) {
     const code = (err as { code?: unknown }).code;
-    return typeof code === 'string' ? Object.assign(new Error(`connect ${code}`), { code, syscall: 'connect' }) : undefined;
+    return typeof code === 'string' ? socketError('connect', code) : undefined;
   }
 }
 
@@ -71,6 +71,12 @@ class BunConnection implements Connection {
   private pending: Uint8Array | undefined;
   /** True while inside Bun.connect, which reports a socket it could not make before it returns. */
   private starting = true;
+  /**
+   * A write that Bun refused (-1): send(2) failed, which on a connection that was open means the peer reset it.
+   * The send took the socket's error, so Bun's read then meets a bare end of stream and closes without an error
+   * (Bun 1.4.5: `write` -1, then `end`, then `close` with none): the reset must come from here.
+   */
+  private writeRefused = false;
 
   constructor(runtime: BunRuntime, private readonly host: string, private readonly port: number, private readonly events: ConnectionEvents) {
     const self = this;
@@ -93,7 +99,7 @@ class BunConnection implements Connection {
             self.flush();
           },
           end() {
-            if (self.close()) self.events.ended();
+            if (self.close()) self.ended();
           },
           // A socket error once connected (a reset above all) comes here, as the close's argument, and only here:
           // Bun calls `error` for a handler that throws and for TLS failures, never for the socket (Bun 1.4.5,
@@ -101,7 +107,7 @@ class BunConnection implements Connection {
           // waited for its deadline. A close without an error that no `end` came before is the peer's close too.
           close(_socket, err) {
             if (!self.close()) return;
-            if (err === undefined) self.events.ended();
+            if (err === undefined) self.ended();
             else self.events.failed(err);
           },
           error(_socket, err) {
@@ -139,7 +145,18 @@ class BunConnection implements Connection {
   private flush(): void {
     if (this.pending === undefined || this.socket === undefined || this.state !== 'open') return;
     const written = this.socket.write(this.pending);
-    this.pending = written >= this.pending.length ? undefined : this.pending.subarray(Math.max(written, 0));
+    if (written < 0) {
+      this.writeRefused = true;
+      this.pending = undefined;
+      return;
+    }
+    this.pending = written >= this.pending.length ? undefined : this.pending.subarray(written);
+  }
+
+  /** The stream's end as Bun reports it: the peer's close, or a reset that a refused write took the error of. */
+  private ended(): void {
+    if (this.writeRefused) this.events.failed(socketError('write', 'ECONNRESET'));
+    else this.events.ended();
   }
 
   /** Bun.connect could not make the socket: the reason is refusalCause's, after openConnection has returned. */

@@ -11,7 +11,7 @@
  * file with connection-bun.ts. The contract is connection.ts's.
  */
 import { getSystemErrorName } from 'node:util';
-import { type Connect, type Connection, type ConnectionEvents, isReset } from './connection.js';
+import { type Connect, type Connection, type ConnectionEvents, isReset, socketError } from './connection.js';
 import { openConnection as openSocketConnection, resetBehindEof } from './connection-node.js';
 
 // What dial.ts asks of its node:net sockets (TLS, Unix sockets), from here so that the Bun build swaps them with the rest.
@@ -83,10 +83,9 @@ let spareWrite: WriteRequest | undefined;
 
 export const openConnection: Connect = uv === undefined ? openSocketConnection : (host, port, events) => new HandleConnection(uv, host, port, events);
 
-/** An error as node:net makes one: the errno's name in `code`, the call in `syscall`. */
+/** A libuv status as node:net reports it, its number in `errno` too. */
 function uvError(status: number, syscall: string): Error {
-  const code = getSystemErrorName(status);
-  return Object.assign(new Error(`${syscall} ${code}`), { code, errno: status, syscall });
+  return Object.assign(socketError(syscall, getSystemErrorName(status)), { errno: status });
 }
 
 /**

@@ -38,6 +38,11 @@ export interface Connection {
 
 export type Connect = (host: string, port: number, events: ConnectionEvents) => Connection;
 
+/** A socket error as node:net makes one: the errno's name in `code`, the call in `syscall`. */
+export function socketError(syscall: string, code: string): Error & { code: string; syscall: string } {
+  return Object.assign(new Error(`${syscall} ${code}`), { code, syscall });
+}
+
 /** A reset by the peer: ECONNRESET, or EPIPE for a call after the reset was already reported. */
 export function isReset(err: Error): boolean {
   const code = (err as NodeJS.ErrnoException).code;
