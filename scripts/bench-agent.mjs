@@ -4,6 +4,11 @@
 // replaces: Cloud Foundry's Go `healthcheck` and grpc-health-probe, built locally from their sources (never
 // committed; their paths are options, and the bench says when they are absent).
 //
+// The runtime's floor for each row's work, where the agent is built on Bun: scripts/floor/tcp.mjs and grpc.mjs do only
+// that work with Bun's own API (connect; or connect, one precomputed Health/Check call, read to its trailers), built
+// by the same build as the agent. Their ratio to the empty executable is what no code of ours could go under; the
+// agent's ratio to them is what its own code costs.
+//
 // (a) one-shot: each variant is a passing check (TCP, or gRPC for the gRPC rows) started in a clean environment
 //     (`env -i PATH=/usr/bin:/bin`: nothing else), --runs interleaved rounds after 3 warm-up rounds, so that drift
 //     (page cache, CPU frequency, other work) is shared by the variants of one round. Per run: CPU (user + sys),
@@ -112,14 +117,26 @@ const grpcProbe = peer(grpcProbePath, 'grpc-health-probe', 'grpc-health-probe');
 if (baselinePath !== undefined && !existsSync(baselinePath)) die(`--baseline ${baselinePath} is missing`);
 const baseline = baselinePath === undefined ? undefined : privateCopy(resolve(baselinePath), 'healthcheck-baseline');
 
-/** The empty executable of the same runtime, built as the agent is (scripts/build-binary.mjs, same flags). */
-function emptyExecutable() {
-  const main = join(tmp, runtime === 'bun' ? 'empty.mjs' : 'empty.cjs');
-  const out = join(tmp, `empty-${runtime}`);
-  writeFileSync(main, 'process.exit(0);\n');
+/** `main` built as the agent is (scripts/build-binary.mjs, same runtime and flags) into bench/tmp/NAME. */
+function builtLikeTheAgent(main, name) {
+  const out = join(tmp, name);
   const r = spawnSync(process.execPath, [join(root, 'scripts/build-binary.mjs'), '--runtime', runtime, '--main', main, '--out', out, '--no-smoke', '--no-cf-assets', '--quiet'], { encoding: 'utf8' });
-  if (r.status !== 0) die(`cannot build the empty ${runtime} executable: ${r.stderr.trim()}`);
+  if (r.status !== 0) die(`cannot build ${name} from ${main}: ${r.stderr.trim()}`);
   return out;
+}
+
+/** The empty executable of the same runtime, and on Bun the floor programs: {empty, floorTcp?, floorGrpc?}. */
+function referenceExecutables() {
+  const main = join(tmp, runtime === 'bun' ? 'empty.mjs' : 'empty.cjs');
+  writeFileSync(main, 'process.exit(0);\n');
+  const built = { empty: builtLikeTheAgent(main, `empty-${runtime}`) };
+  if (runtime !== 'bun') {
+    console.error("the floor programs use Bun's API: their rows are skipped for a Node executable");
+    return built;
+  }
+  built.floorTcp = builtLikeTheAgent(join(root, 'scripts/floor/tcp.mjs'), 'floor-tcp');
+  built.floorGrpc = builtLikeTheAgent(join(root, 'scripts/floor/grpc.mjs'), 'floor-grpc');
+  return built;
 }
 
 const clean = { PATH: '/usr/bin:/bin' };
@@ -256,13 +273,17 @@ async function startRunner() {
 }
 
 // ---------- (a) one-shot ----------
-function onceVariants(runner, emptyBinary) {
+function onceVariants(runner, references) {
   const { tcp, grpc } = runner.ports;
   const native = ['--mode=once', '--host', '127.0.0.1', '--port', String(tcp)];
   const v = {
-    empty: { label: `empty ${runtime} executable (\`process.exit(0)\`)`, argv: [emptyBinary] },
-    agent: { label: `executable, TCP: \`--mode=once --host 127.0.0.1 --port P\``, argv: [privateBinary, ...native], connects: true },
+    empty: { label: `empty ${runtime} executable (\`process.exit(0)\`)`, argv: [references.empty] },
   };
+  if (references.floorTcp) v.floorTcp = { label: 'floor, TCP: scripts/floor/tcp.mjs `P` (Bun.connect, exit)', argv: [references.floorTcp, String(tcp)], connects: true };
+  if (references.floorGrpc) v.floorGrpc = { label: 'floor, gRPC: scripts/floor/grpc.mjs `G` (one precomputed call)', argv: [references.floorGrpc, String(grpc)] };
+  Object.assign(v, {
+    agent: { label: `executable, TCP: \`--mode=once --host 127.0.0.1 --port P\``, argv: [privateBinary, ...native], connects: true },
+  });
   if (runner.namespace) v.agentCf = { label: 'executable, TCP, CF flags: `-port=P`', argv: [privateBinary, `-port=${tcp}`], connects: true };
   if (runner.namespace && cfGo) v.cfGo = { label: "CF's Go healthcheck `-port=P`", argv: [cfGo, `-port=${tcp}`], connects: true };
   v.agentGrpc = { label: 'executable, gRPC: `-addr=127.0.0.1:G`', argv: [privateBinary, `-addr=127.0.0.1:${grpc}`] };
@@ -279,9 +300,11 @@ function onceVariants(runner, emptyBinary) {
 
 /** The baseline's variant each of this build's is compared with. */
 const BASELINE_OF = { agent: 'baseline', agentCf: 'baselineCf', agentGrpc: 'baselineGrpc' };
+/** The floor program that does each variant's work with nothing of ours. */
+const FLOOR_OF = { agent: 'floorTcp', agentCf: 'floorTcp', baseline: 'floorTcp', baselineCf: 'floorTcp', agentGrpc: 'floorGrpc', baselineGrpc: 'floorGrpc' };
 
-async function benchOnce(runner, emptyBinary) {
-  const variants = onceVariants(runner, emptyBinary);
+async function benchOnce(runner, references) {
+  const variants = onceVariants(runner, references);
   const names = Object.keys(variants);
   const run = async (name) => {
     const m = await runner.call({ op: 'once', argv: variants[name].argv, env: clean });
@@ -313,6 +336,7 @@ async function benchOnce(runner, emptyBinary) {
       vsCfGo: samples.cfGo && n !== 'cfGo' ? { cpu: paired(n, 'cfGo', 'cpu_ms'), faults: paired(n, 'cfGo', 'minflt') } : null,
       vsGrpcProbe: samples.grpcProbe && n === 'agentGrpc' ? { cpu: paired(n, 'grpcProbe', 'cpu_ms'), faults: paired(n, 'grpcProbe', 'minflt') } : null,
       vsBaseline: BASELINE_OF[n] && samples[BASELINE_OF[n]] ? { cpu: paired(n, BASELINE_OF[n], 'cpu_ms'), faults: paired(n, BASELINE_OF[n], 'minflt') } : null,
+      vsFloor: FLOOR_OF[n] && samples[FLOOR_OF[n]] ? { cpu: paired(n, FLOOR_OF[n], 'cpu_ms'), faults: paired(n, FLOOR_OF[n], 'minflt') } : null,
     };
   }
   if (callgrind) {
@@ -420,7 +444,7 @@ const result = {
 const runner = await startRunner();
 result.config.networkNamespace = runner.namespace;
 try {
-  if (only === 'all' || only === 'once') result.once = await benchOnce(runner, emptyExecutable());
+  if (only === 'all' || only === 'once') result.once = await benchOnce(runner, referenceExecutables());
   if (only === 'all' || only === 'liveness') {
     result.liveness = {};
     for (const [n, variant] of Object.entries(livenessVariants(runner))) {
@@ -452,6 +476,12 @@ if (result.once) {
   if (o.agentCf) targets.push(['one-shot CPU / minor faults, CF flags', `${x(o.agentCf.vsEmpty.cpu)} / ${x(o.agentCf.vsEmpty.faults)}`, '']);
   if (o.cfGo) targets.push(["against CF's Go binary: CPU / minor faults (native flags; CF flags)", `${x(o.agent.vsCfGo.cpu)} / ${x(o.agent.vsCfGo.faults)}; ${x(o.agentCf.vsCfGo.cpu)} / ${x(o.agentCf.vsCfGo.faults)}`, '']);
   if (o.grpcProbe) targets.push(['gRPC against grpc-health-probe: CPU / minor faults', `${x(o.agentGrpc.vsGrpcProbe.cpu)} / ${x(o.agentGrpc.vsGrpcProbe.faults)}`, '']);
+  if (o.floorTcp && o.floorGrpc) {
+    // A target the floor itself misses cannot be met by any code of ours on this runtime.
+    targets.push(["the runtime's floor for each row, CPU ÷ the empty executable's (TCP; gRPC)", `${x(o.floorTcp.vsEmpty.cpu)}; ${x(o.floorGrpc.vsEmpty.cpu)}`, `${verdict(o.floorTcp.vsEmpty.cpu, TARGETS.cpuVsEmpty)}; ${verdict(o.floorGrpc.vsEmpty.cpu, TARGETS.grpcCpuVsEmpty)}`]);
+    const above = (v) => (v?.vsFloor ? `${x(v.vsFloor.cpu)} / ${x(v.vsFloor.faults)}` : '');
+    targets.push(['what our code costs: this build ÷ its floor program, CPU / minor faults (TCP native; CF flags; gRPC)', `${above(o.agent)}; ${above(o.agentCf)}; ${above(o.agentGrpc)}`, '']);
+  }
   if (o.baseline) {
     const pair = (v) => (v?.vsBaseline ? `${x(v.vsBaseline.cpu)} / ${x(v.vsBaseline.faults)}` : '');
     targets.push(['this build ÷ the baseline: CPU / minor faults (native flags; CF flags; gRPC)', `${pair(o.agent)}; ${pair(o.agentCf)}; ${pair(o.agentGrpc)}`, '']);
