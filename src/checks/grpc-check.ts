@@ -15,7 +15,7 @@ import { deferred } from './deferred.js';
 import { Dialer, type DialPhase, type Resolver } from './dial.js';
 import { type ErrorCode, formatAddress, type GrpcFacts, lifeguardError, type LifeguardError } from './errors.js';
 import { RESERVED_METADATA, wireValue } from './grpc-metadata.js';
-import { copyOf, ERROR, errorName, joined } from './http2/frames.js';
+import { copyOf, ERROR, errorName, joined, putUint32, uint32 } from './http2/frames.js';
 import type { HeaderField } from './http2/hpack.js';
 import { type Headers, Http2Session } from './http2/session.js';
 import { HEADER_NAME, isDigits, isInvalidHeaderValue } from './parse.js';
@@ -72,7 +72,7 @@ class GrpcAttempt {
   private dialer: Dialer;
   private session: Http2Session | undefined;
   private responseHeaders: Headers | undefined;
-  private reply: Buffer[] = [];
+  private reply: Uint8Array[] = [];
   private replyBytes = 0;
   /** The error code of a GOAWAY that still lets the call finish (`SessionEvents.goaway`'s `answered`). */
   private goaway: number | undefined;
@@ -263,7 +263,7 @@ class GrpcAttempt {
     } else this.finish(this.verdict(headers));
   }
 
-  private onData(bytes: Buffer, end: boolean): void {
+  private onData(bytes: Uint8Array, end: boolean): void {
     this.replyBytes += bytes.length;
     if (this.replyBytes > MAX_REPLY_BYTES) return this.finish({ kind: 'failed', phase: 'rpc', reason: `reply larger than ${MAX_REPLY_BYTES} bytes` });
     this.reply.push(copyOf(bytes));
@@ -334,22 +334,24 @@ class GrpcAttempt {
  * A length-prefixed HealthCheckRequest: field 1 (service) as a length-delimited string, absent when the service is
  * "" (its default); gzip-compressed (and flagged so) when zlib is given.
  */
-export function encodeRequest(service: string, zlib?: typeof Zlib): Buffer {
-  const length = Buffer.byteLength(service, 'utf8');
+export function encodeRequest(service: string, zlib?: typeof Zlib): Uint8Array {
+  // The default service, "", is no field: its UTF-8 encoder is made only for a service named.
+  const name = service === '' ? new Uint8Array(0) : new TextEncoder().encode(service);
   // The field's key (1, length-delimited), its length as a varint (at most 5 octets), its octets.
-  const field = Buffer.allocUnsafe(length === 0 ? 0 : 6 + length);
+  const field = new Uint8Array(name.length === 0 ? 0 : 6 + name.length);
   let at = 0;
-  if (length > 0) {
+  if (name.length > 0) {
     field[at++] = 0x0a;
-    let rest = length;
+    let rest = name.length;
     for (; rest > 0x7f; rest >>>= 7) field[at++] = (rest & 0x7f) | 0x80;
     field[at++] = rest;
-    at += field.write(service, at, 'utf8');
+    field.set(name, at);
+    at += name.length;
   }
   const message = zlib === undefined ? field.subarray(0, at) : zlib.gzipSync(field.subarray(0, at));
-  const frame = Buffer.allocUnsafe(5 + message.length);
+  const frame = new Uint8Array(5 + message.length);
   frame[0] = zlib === undefined ? 0 : 1;
-  frame.writeUInt32BE(message.length, 1);
+  putUint32(frame, 1, message.length);
   frame.set(message, 5);
   return frame;
 }
@@ -358,10 +360,10 @@ export function encodeRequest(service: string, zlib?: typeof Zlib): Buffer {
  * The ServingStatus of a HealthCheckResponse message (field 1, a varint; absent means 0, UNKNOWN), or why the
  * reply is not one. Fields other than 1 are skipped as protobuf requires.
  */
-export function decodeReply(data: Buffer, zlib?: typeof Zlib): number | string {
+export function decodeReply(data: Uint8Array, zlib?: typeof Zlib): number | string {
   if (data.length < 5) return 'reply without a message';
   if (data[0] !== 0 && (data[0] !== 1 || zlib === undefined)) return 'compressed reply (never asked for)';
-  const length = data.readUInt32BE(1);
+  const length = uint32(data, 1);
   if (data.length < 5 + length) return 'reply message cut short';
   let message = data.subarray(5, 5 + length);
   if (data[0] === 1 && zlib !== undefined) {
@@ -394,7 +396,7 @@ export function decodeReply(data: Buffer, zlib?: typeof Zlib): number | string {
   return at === message.length ? status : 'malformed reply message';
 }
 
-function readVarint(bytes: Buffer, from: number): { value: number; next: number } | undefined {
+function readVarint(bytes: Uint8Array, from: number): { value: number; next: number } | undefined {
   let value = 0;
   for (let i = 0, at = from; i < 5 && at < bytes.length; i += 1, at += 1) {
     const byte = bytes[at] as number;

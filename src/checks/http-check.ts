@@ -115,7 +115,8 @@ class HttpAttempt implements DialHandlers {
     this.finish({ kind: 'failed', reason });
   }
 
-  private readonly onBytes = (chunk: Buffer): void => {
+  private readonly onBytes = (bytes: Uint8Array): void => {
+    const chunk = asBuffer(bytes);
     const { phase } = this;
     if (phase?.kind === 'head') {
       const outcome = phase.reader.push(chunk);
@@ -230,6 +231,14 @@ function unmetHeader(spec: HttpCheckSpec, headers: ReadonlyMap<string, readonly 
     if (!values.some((value) => regex.test(value))) return `header ${name} ${quote(values.join(', '))} does not match ${regex}`;
   }
   return undefined;
+}
+
+/**
+ * A chunk read as a Buffer over the same bytes, for the readers' latin1 decoding and search: Node's connections
+ * read into Buffers, Bun's into plain Uint8Arrays (connection-bun.ts).
+ */
+function asBuffer(bytes: Uint8Array): Buffer {
+  return bytes instanceof Buffer ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
 function unmetBody(expected: BodyExpectation, body: Buffer, truncated: boolean): string | undefined {

@@ -1,6 +1,11 @@
 /**
  * HTTP/2 framing (RFC 9113 section 4): the frames' numbers, one frame's bytes, and the reader that cuts a
  * connection's byte stream into frames.
+ *
+ * The gRPC check's bytes are plain Uint8Arrays, read and written by the functions below, not Buffers: in Bun, the
+ * first Buffer a start makes (or a socket hands it) costs it about 12 page faults, and with them all gone (the
+ * socket reading into Uint8Arrays, connection-bun.ts) a gRPC check needs none. A Buffer, a Uint8Array too, is taken
+ * as given (node:tls hands them).
  */
 
 /** What a client sends first (RFC 9113 section 3.4), before its SETTINGS. */
@@ -49,12 +54,14 @@ export const MAX_WINDOW = 2 ** 31 - 1;
 
 const HEADER_BYTES = 9;
 
-export function encodeFrame(type: number, flags: number, stream: number, payload: Uint8Array = new Uint8Array(0)): Buffer {
-  const frame = Buffer.allocUnsafe(HEADER_BYTES + payload.length);
-  frame.writeUIntBE(payload.length, 0, 3);
+export function encodeFrame(type: number, flags: number, stream: number, payload: Uint8Array = new Uint8Array(0)): Uint8Array {
+  const frame = new Uint8Array(HEADER_BYTES + payload.length);
+  frame[0] = payload.length >>> 16;
+  frame[1] = payload.length >>> 8;
+  frame[2] = payload.length;
   frame[3] = type;
   frame[4] = flags;
-  frame.writeUInt32BE(stream, 5);
+  putUint32(frame, 5, stream);
   frame.set(payload, HEADER_BYTES);
   return frame;
 }
@@ -64,7 +71,7 @@ export interface Frame {
   readonly type: number;
   readonly flags: number;
   readonly stream: number;
-  readonly payload: Buffer;
+  readonly payload: Uint8Array;
 }
 
 /** A frame announced larger than the reader takes: its type and length, read from its header. */
@@ -78,7 +85,7 @@ export interface Oversized {
  * larger frame is refused from its header, before its payload arrives.
  */
 export class FrameReader {
-  private pending: Buffer | undefined;
+  private pending: Uint8Array | undefined;
 
   constructor(private readonly maxFrameSize: number) {}
 
@@ -86,12 +93,12 @@ export class FrameReader {
    * Every whole frame in the bytes read so far, to `onFrame` while it returns true; the oversized frame that stops
    * reading, if one comes. `chunk` may be reused by the caller once this returns.
    */
-  push(chunk: Buffer, onFrame: (frame: Frame) => boolean): Oversized | undefined {
+  push(chunk: Uint8Array, onFrame: (frame: Frame) => boolean): Oversized | undefined {
     const bytes = this.pending === undefined ? chunk : joined([this.pending, chunk]);
     this.pending = undefined;
     let at = 0;
     while (bytes.length - at >= HEADER_BYTES) {
-      const length = bytes.readUIntBE(at, 3);
+      const length = ((bytes[at] as number) << 16) | ((bytes[at + 1] as number) << 8) | (bytes[at + 2] as number);
       const type = bytes[at + 3] as number;
       if (length > this.maxFrameSize) return { type, length };
       if (bytes.length - at < HEADER_BYTES + length) break;
@@ -99,7 +106,7 @@ export class FrameReader {
         type,
         flags: bytes[at + 4] as number,
         // The reserved bit is ignored on receipt.
-        stream: bytes.readUInt32BE(at + 5) & 0x7fffffff,
+        stream: uint32(bytes, at + 5) & 0x7fffffff,
         payload: bytes.subarray(at + HEADER_BYTES, at + HEADER_BYTES + length),
       };
       at += HEADER_BYTES + length;
@@ -110,24 +117,18 @@ export class FrameReader {
   }
 }
 
-/*
- * Bytes are copied, joined and written by the three functions below, not by Buffer.from, Buffer.concat and
- * Buffer.write: Bun's are JavaScript whose first runs cost every start of a gRPC check page faults (Buffer.from
- * some 15, and as much again for each kind of argument; concat and write about 4 each), more than these loops.
- */
-
 /** Bytes of one call kept past it. */
-export function copyOf(bytes: Uint8Array): Buffer {
-  const copy = Buffer.allocUnsafe(bytes.length);
+export function copyOf(bytes: Uint8Array): Uint8Array {
+  const copy = new Uint8Array(bytes.length);
   copy.set(bytes);
   return copy;
 }
 
 /** The bytes of `parts`, end to end. */
-export function joined(parts: readonly Uint8Array[]): Buffer {
+export function joined(parts: readonly Uint8Array[]): Uint8Array {
   let length = 0;
   for (let i = 0; i < parts.length; i += 1) length += (parts[i] as Uint8Array).length;
-  const out = Buffer.allocUnsafe(length);
+  const out = new Uint8Array(length);
   let at = 0;
   for (let i = 0; i < parts.length; i += 1) {
     const part = parts[i] as Uint8Array;
@@ -141,4 +142,24 @@ export function joined(parts: readonly Uint8Array[]): Buffer {
 export function putLatin1(out: Uint8Array, at: number, text: string): number {
   for (let i = 0; i < text.length; i += 1) out[at + i] = text.charCodeAt(i);
   return at + text.length;
+}
+
+/** The bytes [from, to) as latin1 characters, one each. */
+export function latin1Of(bytes: Uint8Array, from: number, to: number): string {
+  let text = '';
+  for (let i = from; i < to; i += 1) text += String.fromCharCode(bytes[i] as number);
+  return text;
+}
+
+/** The big-endian unsigned 32-bit integer at `at`. */
+export function uint32(bytes: Uint8Array, at: number): number {
+  return (((bytes[at] as number) << 24) | ((bytes[at + 1] as number) << 16) | ((bytes[at + 2] as number) << 8) | (bytes[at + 3] as number)) >>> 0;
+}
+
+/** Writes `value` as a big-endian unsigned 32-bit integer at `at`. */
+export function putUint32(out: Uint8Array, at: number, value: number): void {
+  out[at] = value >>> 24;
+  out[at + 1] = value >>> 16;
+  out[at + 2] = value >>> 8;
+  out[at + 3] = value;
 }

@@ -3,7 +3,7 @@
  * indexing (nothing of ours enters the server's dynamic table, so the encoder keeps no state and never resizes), and
  * the server's header blocks decoded whole: static and dynamic tables, table size updates, Huffman-coded strings.
  */
-import { putLatin1 } from './frames.js';
+import { latin1Of, putLatin1 } from './frames.js';
 import { huffmanDecode } from './huffman.js';
 
 export type HeaderField = readonly [name: string, value: string];
@@ -53,7 +53,7 @@ export class HpackDecoder {
   }
 
   /** The block's fields in order, or why it cannot be decoded. */
-  decode(block: Buffer): HeaderField[] | string {
+  decode(block: Uint8Array): HeaderField[] | string {
     try {
       return this.fields(block);
     } catch (err) {
@@ -62,7 +62,7 @@ export class HpackDecoder {
     }
   }
 
-  private fields(block: Buffer): HeaderField[] {
+  private fields(block: Uint8Array): HeaderField[] {
     const fields: HeaderField[] = [];
     let listSize = 0;
     let at = 0;
@@ -86,10 +86,10 @@ export class HpackDecoder {
       if (at + length > block.length) throw new HpackError('a string cut short');
       const from = at;
       at += length;
-      if (!huffman) return block.toString('latin1', from, at);
+      if (!huffman) return latin1Of(block, from, at);
       const bytes = huffmanDecode(block.subarray(from, at));
       if (bytes === undefined) throw new HpackError('an invalid Huffman-coded string');
-      return bytes.toString('latin1');
+      return latin1Of(bytes, 0, bytes.length);
     };
     const name = (index: number): string => (index === 0 ? string() : this.entry(index)[0]);
     while (at < block.length) {
@@ -147,16 +147,16 @@ export class HpackDecoder {
 /**
  * A header block of literal fields without indexing, their names literal too (RFC 7541 section 6.2.2), each name
  * and value its length then its octets (no Huffman coding). Names and values are latin1: the callers refuse
- * anything else. Written straight into one buffer (frames.ts says why not Buffer.from).
+ * anything else. Written straight into one Uint8Array (frames.ts says why not a Buffer).
  */
-export function encodeHeaderBlock(fields: readonly HeaderField[]): Buffer {
+export function encodeHeaderBlock(fields: readonly HeaderField[]): Uint8Array {
   // Each field: its first octet, then two strings, each at most 5 octets of length before its own.
   let bound = 0;
   for (let i = 0; i < fields.length; i += 1) {
     const field = fields[i] as HeaderField;
     bound += 11 + field[0].length + field[1].length;
   }
-  const out = Buffer.allocUnsafe(bound);
+  const out = new Uint8Array(bound);
   let at = 0;
   for (let i = 0; i < fields.length; i += 1) {
     const field = fields[i] as HeaderField;
@@ -168,7 +168,7 @@ export function encodeHeaderBlock(fields: readonly HeaderField[]): Buffer {
 }
 
 /** A string without Huffman coding: its length as an integer with a 7-bit prefix (RFC 7541 section 5.1), its octets. */
-function writeString(out: Buffer, from: number, text: string): number {
+function writeString(out: Uint8Array, from: number, text: string): number {
   let at = from;
   if (text.length < 0x7f) out[at++] = text.length;
   else {

@@ -73,10 +73,10 @@ function table(): Canonical {
  * A Huffman-coded string's bytes, or undefined when they are not a valid coding: the EOS symbol inside, or padding
  * longer than 7 bits or not made of 1s (RFC 7541 section 5.2 makes both decoding errors).
  */
-export function huffmanDecode(coded: Uint8Array): Buffer | undefined {
+export function huffmanDecode(coded: Uint8Array): Uint8Array | undefined {
   const { first, count, offset, symbols } = table();
   // Every symbol takes at least 5 bits.
-  const out = Buffer.allocUnsafe(Math.ceil((coded.length * 8) / 5));
+  const out = new Uint8Array(Math.ceil((coded.length * 8) / 5));
   let written = 0;
   let code = 0;
   let length = 0;

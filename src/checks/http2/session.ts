@@ -25,7 +25,9 @@ import {
   MAX_WINDOW,
   type Oversized,
   putLatin1,
+  putUint32,
   SETTING,
+  uint32,
 } from './frames.js';
 import { encodeHeaderBlock, type HeaderField, HpackDecoder } from './hpack.js';
 
@@ -49,7 +51,7 @@ export interface SessionEvents {
   /** A header block of the request's stream: the response's headers, then its trailers; `end`: nothing follows. */
   headers(headers: Headers, end: boolean): void;
   /** Bytes of the response's body, valid only during the call. */
-  data(bytes: Buffer, end: boolean): void;
+  data(bytes: Uint8Array, end: boolean): void;
   /** The server reset the stream (RST_STREAM) with this error code. */
   reset(code: number): void;
   /**
@@ -64,7 +66,7 @@ export interface SessionEvents {
 
 /** A header block being received: its fragments so far, and whether its HEADERS ended the stream. */
 interface HeaderBlock {
-  readonly fragments: Buffer[];
+  readonly fragments: Uint8Array[];
   bytes: number;
   readonly end: boolean;
 }
@@ -84,7 +86,7 @@ export class Http2Session {
   private readonly reader = new FrameReader(DEFAULT_MAX_FRAME_SIZE);
   private readonly decoder = new HpackDecoder(TABLE_SIZE, MAX_HEADER_BYTES);
   /** Frames to write, sent together once the frames read (or the request) are handled. */
-  private out: Buffer[] = [];
+  private out: Uint8Array[] = [];
   private answers = 0;
   private peerMaxFrame = DEFAULT_MAX_FRAME_SIZE;
   private peerInitialWindow = DEFAULT_WINDOW;
@@ -93,7 +95,7 @@ export class Http2Session {
   /** `sent`: the request's HEADERS went, and its stream is open until its reply ends or it is reset. */
   private stream: 'idle' | 'sent' | 'done' = 'idle';
   /** The request's body still to send, held back by flow control. */
-  private body: Buffer | undefined;
+  private body: Uint8Array | undefined;
   private block: HeaderBlock | undefined;
 
   constructor(
@@ -103,17 +105,17 @@ export class Http2Session {
 
   /** The preface and our SETTINGS: no server push (a client that does not say so may be sent pushes). */
   start(): void {
-    const preface = Buffer.allocUnsafe(CLIENT_PREFACE.length);
+    const preface = new Uint8Array(CLIENT_PREFACE.length);
     putLatin1(preface, 0, CLIENT_PREFACE);
-    const settings = Buffer.alloc(6);
-    settings.writeUInt16BE(SETTING.ENABLE_PUSH, 0);
-    settings.writeUInt32BE(0, 2);
+    // SETTINGS_ENABLE_PUSH (16 bits), 0 (32 bits).
+    const settings = new Uint8Array(6);
+    settings[1] = SETTING.ENABLE_PUSH;
     this.out.push(preface, encodeFrame(FRAME.SETTINGS, 0, 0, settings));
     this.flush();
   }
 
   /** Sends the request on stream 1: its header block, then `body` as the stream's last DATA. Once, when ready. */
-  request(fields: readonly HeaderField[], body: Buffer): void {
+  request(fields: readonly HeaderField[], body: Uint8Array): void {
     const block = encodeHeaderBlock(fields);
     for (let at = 0, type: number = FRAME.HEADERS; at < block.length || type === FRAME.HEADERS; type = FRAME.CONTINUATION) {
       const fragment = block.subarray(at, at + this.peerMaxFrame);
@@ -133,7 +135,7 @@ export class Http2Session {
   }
 
   /** Bytes read from the connection (valid only during the call). */
-  push(chunk: Buffer): void {
+  push(chunk: Uint8Array): void {
     if (this.state === 'closed') return;
     const oversized = this.reader.push(chunk, (frame) => this.onFrame(frame));
     if (oversized !== undefined) this.fail(this.tooLarge(oversized));
@@ -186,8 +188,8 @@ export class Http2Session {
     if ((flags & FLAG.ACK) !== 0) return payload.length === 0 ? undefined : frameSizeError('a SETTINGS acknowledgement with a payload');
     if (payload.length % 6 !== 0) return frameSizeError(`SETTINGS of ${payload.length} bytes, not a multiple of 6`);
     for (let at = 0; at < payload.length; at += 6) {
-      const id = payload.readUInt16BE(at);
-      const value = payload.readUInt32BE(at + 2);
+      const id = ((payload[at] as number) << 8) | (payload[at + 1] as number);
+      const value = uint32(payload, at + 2);
       if (id === SETTING.ENABLE_PUSH && value > 1) return protocolError(`SETTINGS_ENABLE_PUSH ${value}`);
       if (id === SETTING.INITIAL_WINDOW_SIZE) {
         if (value > MAX_WINDOW) return { code: ERROR.FLOW_CONTROL_ERROR, detail: `SETTINGS_INITIAL_WINDOW_SIZE ${value}` };
@@ -241,7 +243,7 @@ export class Http2Session {
     return this.onFragment(flags, payload);
   }
 
-  private onFragment(flags: number, fragment: Buffer): ConnectionError | undefined {
+  private onFragment(flags: number, fragment: Uint8Array): ConnectionError | undefined {
     const block = this.block as HeaderBlock;
     block.bytes += fragment.length;
     if (block.bytes > MAX_HEADER_BYTES) return frameSizeError(`a header block larger than ${MAX_HEADER_BYTES} bytes`);
@@ -283,7 +285,7 @@ export class Http2Session {
 
   private onWindowUpdate({ stream, payload }: Frame): ConnectionError | undefined {
     if (payload.length !== 4) return frameSizeError(`WINDOW_UPDATE of ${payload.length} bytes`);
-    const increment = payload.readUInt32BE(0) & 0x7fffffff;
+    const increment = uint32(payload, 0) & 0x7fffffff;
     if (increment === 0) return protocolError('a WINDOW_UPDATE of 0');
     if (stream === 0) this.connectionWindow += increment;
     else if (stream === STREAM) this.streamWindow += increment;
@@ -297,7 +299,7 @@ export class Http2Session {
     if (stream === 0 || (stream === STREAM && this.stream === 'idle')) return protocolError(`RST_STREAM on stream ${stream}, which is not open`);
     if (stream !== STREAM) return undefined;
     this.stream = 'done';
-    this.events.reset(payload.readUInt32BE(0));
+    this.events.reset(uint32(payload, 0));
     return undefined;
   }
 
@@ -305,8 +307,8 @@ export class Http2Session {
     if (stream !== 0) return protocolError('GOAWAY on a stream');
     if (payload.length < 8) return frameSizeError(`GOAWAY of ${payload.length} bytes`);
     // The reserved bit is ignored on receipt. A GOAWAY before the request went covers no stream of ours.
-    const lastStream = payload.readUInt32BE(0) & 0x7fffffff;
-    this.events.goaway(payload.readUInt32BE(4), this.stream === 'sent' && lastStream >= STREAM);
+    const lastStream = uint32(payload, 0) & 0x7fffffff;
+    this.events.goaway(uint32(payload, 4), this.stream === 'sent' && lastStream >= STREAM);
     return undefined;
   }
 
@@ -330,8 +332,8 @@ export class Http2Session {
     if (this.state === 'closed') return;
     this.state = 'closed';
     // The server is told why, as RFC 9113 asks; the caller closes the connection next.
-    const goaway = Buffer.alloc(8);
-    goaway.writeUInt32BE(code, 4);
+    const goaway = new Uint8Array(8);
+    putUint32(goaway, 4, code);
     this.out.push(encodeFrame(FRAME.GOAWAY, 0, 0, goaway));
     this.flush();
     this.events.failed(`HTTP/2: ${detail} (${errorName(code)})`);
@@ -339,7 +341,7 @@ export class Http2Session {
 
   private flush(): void {
     if (this.out.length === 0) return;
-    const bytes = this.out.length === 1 ? (this.out[0] as Buffer) : joined(this.out);
+    const bytes = this.out.length === 1 ? (this.out[0] as Uint8Array) : joined(this.out);
     this.out = [];
     this.write(bytes);
   }
@@ -360,15 +362,15 @@ function frameName(type: number): string {
 }
 
 /** A DATA or HEADERS payload without its padding, or undefined when the padding is longer than the payload. */
-function unpad(flags: number, payload: Buffer): Buffer | undefined {
+function unpad(flags: number, payload: Uint8Array): Uint8Array | undefined {
   if ((flags & FLAG.PADDED) === 0) return payload;
   const padding = payload[0];
   if (padding === undefined || padding >= payload.length) return undefined;
   return payload.subarray(1, payload.length - padding);
 }
 
-function windowUpdate(stream: number, increment: number): Buffer {
-  const payload = Buffer.alloc(4);
-  payload.writeUInt32BE(increment, 0);
+function windowUpdate(stream: number, increment: number): Uint8Array {
+  const payload = new Uint8Array(4);
+  putUint32(payload, 0, increment);
   return encodeFrame(FRAME.WINDOW_UPDATE, 0, stream, payload);
 }
