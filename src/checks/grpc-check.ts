@@ -14,7 +14,7 @@ import { monotonicMs } from './clock.js';
 import { deferred } from './deferred.js';
 import { Dialer, type DialPhase, type Resolver } from './dial.js';
 import { type ErrorCode, formatAddress, type GrpcFacts, lifeguardError, type LifeguardError } from './errors.js';
-import { RESERVED_METADATA, wireValue } from './grpc-metadata.js';
+import { isReservedMetadata, wireValue } from './grpc-metadata.js';
 import { copyOf, ERROR, errorName, joined, putUint32, uint32 } from './http2/frames.js';
 import type { HeaderField } from './http2/hpack.js';
 import { type Headers, Http2Session } from './http2/session.js';
@@ -26,8 +26,22 @@ import { VERSION } from './version.js';
 const DEFAULT_USER_AGENT = `lifeguard-healthcheck/${VERSION}`;
 /** A HealthCheckResponse is a few bytes; a reply larger than this is not one, and is not held. */
 const MAX_REPLY_BYTES = 64 * 1024;
-/** HTTP/1's own fields, which HTTP/2 forbids in a request (RFC 9113 section 8.2.2): a server would refuse the call. */
-const CONNECTION_HEADERS: ReadonlySet<string> = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade']);
+/**
+ * HTTP/1's own fields, which HTTP/2 forbids in a request (RFC 9113 section 8.2.2): a server would refuse the call.
+ * A switch, as grpc-metadata.ts's isReservedMetadata and for the same reason.
+ */
+function isConnectionHeader(key: string): boolean {
+  switch (key) {
+    case 'connection':
+    case 'keep-alive':
+    case 'proxy-connection':
+    case 'transfer-encoding':
+    case 'upgrade':
+      return true;
+    default:
+      return false;
+  }
+}
 
 /** grpc.health.v1.HealthCheckResponse.ServingStatus. */
 const SERVING_STATUS = ['UNKNOWN', 'SERVING', 'NOT_SERVING', 'SERVICE_UNKNOWN'] as const;
@@ -239,8 +253,8 @@ class GrpcAttempt {
       const entry = spec.metadata[i] as readonly [string, string];
       const name = entry[0];
       const key = name.toLowerCase();
-      if (RESERVED_METADATA.has(key)) return `metadata ${name} is gRPC's own`;
-      if (CONNECTION_HEADERS.has(key)) return `metadata ${name} is HTTP/1's own, which HTTP/2 forbids`;
+      if (isReservedMetadata(key)) return `metadata ${name} is gRPC's own`;
+      if (isConnectionHeader(key)) return `metadata ${name} is HTTP/1's own, which HTTP/2 forbids`;
       if (!HEADER_NAME.test(key)) return `metadata name ${JSON.stringify(name)} is not a token`;
       const value = wireValue(key, entry[1]);
       if (isInvalidHeaderValue(value)) return `the value of metadata ${name} holds a character not allowed there (CR, LF or another control)`;

@@ -9,7 +9,7 @@
  */
 import type { AgentOutcome } from '../engine/types.js';
 import { type ErrorCode, LifeguardFailure, lifeguardError } from '../checks/errors.js';
-import { RESERVED_METADATA } from '../checks/grpc-metadata.js';
+import { isReservedMetadata } from '../checks/grpc-metadata.js';
 import { isDigits, parseDurationValue, parseHost, parsePort } from '../checks/parse.js';
 import { GRPC_HEALTH_PATH, type GrpcCheckSpec, type TlsOptions } from '../checks/types.js';
 import { VERSION } from '../checks/version.js';
@@ -167,7 +167,7 @@ const PRODUCT = `lifeguard-healthcheck/${VERSION}`;
 
 /** Keys grpc-go drops from call metadata (it sets them itself), so that a command line with one still passes. */
 function reserved(key: string): boolean {
-  return key === 'user-agent' || RESERVED_METADATA.has(key);
+  return key === 'user-agent' || isReservedMetadata(key);
 }
 
 /** gRPC metadata keys, once lowercased (grpc-go refuses any other character in the call). */
