@@ -26,14 +26,17 @@
 //
 // Flags: --cases 10000:30s:90s,1000:1s:30s (count:liveness interval:window, optionally :tcp for TCP checks instead
 //        of HTTP ones)  --settle auto|DURATION (auto: two liveness intervals, at least 5s)  --haproxy auto|off  --profile DIR (the supervisor's CPU profile and heap
-//        sampling over each window, written to DIR/steady-<count>.{cpuprofile,heapprofile})  --out bench/results
+//        sampling over each window, written to DIR/steady-<count>.{cpuprofile,heapprofile})  --syscalls DURATION|off
+//        (after each window, strace -c on ours and HAProxy for that long: system calls per check, by name, in a
+//        table of their own; off by default, as strace is not always there)  --out bench/results
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { HAPROXY_SOURCE, haproxyOnPath, startHaproxy } from './lib/haproxy.mjs';
+import { HAPROXY_SOURCE, startHaproxy } from './lib/haproxy.mjs';
 import { cpuSecondsExact, cpuSplit, memory, timeWaitSockets } from './lib/proc.mjs';
-import { startFixture, startRunner, stopAndVerify } from './lib/processes.mjs';
+import { onPath, startFixture, startRunner, stopAndVerify } from './lib/processes.mjs';
+import { syscallsPerCheck } from './lib/syscalls.mjs';
 import { fmt, flags, machine, machineLine, markdownTable, ms, RESULTS, svgPanels, usage, write } from './lib/report.mjs';
 
 const STARTUP_INTERVAL_MS = 2000;
@@ -44,7 +47,7 @@ const MiB = 2 ** 20;
 /** Where the fixture serves, and where our checks come from. */
 const FIXTURE_HOST = '127.0.0.1';
 
-const opts = flags({ cases: '10000:30s:90s,1000:1s:30s', settle: 'auto', haproxy: 'auto', profile: '', out: RESULTS });
+const opts = flags({ cases: '10000:30s:90s,1000:1s:30s', settle: 'auto', haproxy: 'auto', profile: '', syscalls: 'off', out: RESULTS });
 const cases = opts.cases.split(',').map((c) => {
   const [count, interval, window, check = 'http'] = c.split(':');
   if (check !== 'http' && check !== 'tcp') usage(`check kind ${check}: expected http or tcp`);
@@ -57,7 +60,9 @@ const cases = opts.cases.split(',').map((c) => {
 if (opts.settle !== 'auto') ms(opts.settle); // a bad value is refused before anything starts
 const settleFor = (intervalMs) => (opts.settle === 'auto' ? Math.max(5000, 2 * intervalMs) : ms(opts.settle));
 if (opts.haproxy !== 'auto' && opts.haproxy !== 'off') usage(`--haproxy ${opts.haproxy}: expected auto or off`);
-const haproxyPath = opts.haproxy === 'off' ? undefined : haproxyOnPath();
+const haproxyPath = opts.haproxy === 'off' ? undefined : onPath('haproxy');
+const tracing = opts.syscalls === 'off' ? undefined : { ms: ms(opts.syscalls), strace: onPath('strace') };
+if (tracing !== undefined && tracing.strace === undefined) usage('--syscalls: strace is not on PATH (apt-get install strace)');
 const anchorNote =
   haproxyPath !== undefined
     ? `HAProxy (${haproxyPath}) checked the same ports in the same window: one backend, check inter at the same interval, option httpchk GET /health, http-check expect status 200, nbthread 1; its lateness is not observable.`
@@ -135,6 +140,9 @@ async function steady({ count, intervalMs, windowMs, check }) {
   // Ours leave from 127.0.0.1, HAProxy's from its own source address; both to the fixture's ports.
   const timeWait = timeWaitSockets(FIXTURE_HOST, new Set(fixture.ports), [FIXTURE_HOST, HAPROXY_SOURCE]);
   const logLinesInWindow = logLines - logBefore;
+  // After the window: tracing slows what it traces.
+  const [oursCalls = null, haproxyCalls = null] =
+    tracing === undefined ? [] : await syscallsPerCheck(tracing.strace, haproxy === undefined ? [pid] : [pid, haproxy.child.pid], tracing.ms, stateDir);
 
   const leftovers = await stopAndVerify(runner.child, new Map(), 30_000);
   if (haproxy !== undefined) leftovers.push(...(await stopAndVerify(haproxy.child, new Map(), 10_000)));
@@ -154,6 +162,7 @@ async function steady({ count, intervalMs, windowMs, check }) {
     failureReasons: [...reasons],
     timeWaitSocketsAtEnd: timeWait[FIXTURE_HOST],
     garbageCollections: stats.gc,
+    syscalls: oursCalls,
     heapMiB: {
       used: stats.heap.heapUsed / MiB,
       total: stats.heap.heapTotal / MiB,
@@ -176,6 +185,7 @@ async function steady({ count, intervalMs, windowMs, check }) {
           failures: sum(hapServers, (s) => s.checkFailures) - hapFailures0,
           serversNotUp: hapServers.filter((s) => !s.status.startsWith('UP')).length,
           timeWaitSocketsAtEnd: timeWait[HAPROXY_SOURCE],
+          syscalls: haproxyCalls,
         };
   return {
     n: count,
@@ -199,6 +209,29 @@ async function steady({ count, intervalMs, windowMs, check }) {
 function perCheck(before, after, checks) {
   if (before === undefined || after === undefined || checks === 0) return null;
   return { user: (1000 * (after.user - before.user)) / checks, system: (1000 * (after.system - before.system)) / checks };
+}
+
+/** A case's system calls per check, ours beside HAProxy's, most frequent first; none when not traced. */
+function syscallTable(r) {
+  const ours = r.ours.syscalls;
+  if (ours === null || ours === undefined) return [];
+  const hap = r.haproxy?.syscalls ?? null;
+  const names = [...new Set([...Object.keys(ours.perCheck), ...Object.keys(hap?.perCheck ?? {})])];
+  const calls = (side, name) => side?.perCheck[name]?.calls ?? 0;
+  names.sort((a, b) => calls(ours, b) + calls(hap, b) - calls(ours, a) - calls(hap, a));
+  const cell = (side, name) => {
+    const counted = side?.perCheck[name];
+    if (counted === undefined) return side === null ? 'n/a' : '0';
+    return counted.errors > 0 ? `${fmt(counted.calls)} (${fmt(counted.errors)} failed)` : fmt(counted.calls);
+  };
+  const total = (side) => (side === null ? 'n/a' : fmt(Object.values(side.perCheck).reduce((n, c) => n + c.calls, 0)));
+  const rows = [...names.map((name) => [name, cell(ours, name), cell(hap, name)]), ['all', total(ours), total(hap)]];
+  return [
+    `System calls per check, ${label(r)}: strace -f -c on each checker for ${opts.syscalls} after the window (${ours.checks} checks traced of ours, ${hap?.checks ?? 0} of HAProxy's; a check is one connect, which fails with EINPROGRESS as a non-blocking connect does).`,
+    '',
+    markdownTable(['system call', 'lifeguard', 'HAProxy'], rows),
+    '',
+  ];
 }
 
 function sum(items, value) {
@@ -264,7 +297,7 @@ const table = markdownTable(
   ['instances @ liveness interval', 'checker', 'window', 'CPU (% of one core)', 'CPU per check (ms)', 'of which user / kernel', 'per check vs HAProxy', 'RSS MiB (peak)', 'checks/s (expected)', 'lateness p50 / p99 / max (ms)', 'failures in window', 'log lines in window', 'TIME_WAIT sockets at end', 'load avg'],
   rows,
 );
-const md = ['### Steady state (npm run bench:steady)', '', `Machine: ${machineLine(m)}.`, '', note, '', table, ''].join('\n');
+const md = ['### Steady state (npm run bench:steady)', '', `Machine: ${machineLine(m)}.`, '', note, '', table, '', ...results.flatMap(syscallTable)].join('\n');
 process.stdout.write(`\n${md}\n`);
 const out = resolve(opts.out);
 write(join(out, 'steady.md'), md);

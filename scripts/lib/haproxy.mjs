@@ -3,27 +3,12 @@
 // interval), on one thread. Its checks leave from a source address of their own (127.0.0.2), so that the fixture
 // can count them and the TIME_WAIT sockets they leave can be told from ours.
 import { spawn } from 'node:child_process';
-import { accessSync, constants, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
-import { delimiter, join } from 'node:path';
+import { join } from 'node:path';
 import { hardFileLimit } from './processes.mjs';
 
 export const HAPROXY_SOURCE = '127.0.0.2';
-
-/** The haproxy executable on PATH, or undefined. */
-export function haproxyOnPath() {
-  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
-    if (dir === '') continue;
-    const candidate = join(dir, 'haproxy');
-    try {
-      accessSync(candidate, constants.X_OK);
-      return candidate;
-    } catch {
-      // not here
-    }
-  }
-  return undefined;
-}
 
 /**
  * Starts haproxy in the foreground with a configuration written to `dir`: every port a server of one backend,

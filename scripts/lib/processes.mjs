@@ -2,8 +2,8 @@
 // proof that nothing outlives the run. Every wait here is bounded.
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { readFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { accessSync, constants, readFileSync } from 'node:fs';
+import { delimiter, dirname, join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { alive } from './proc.mjs';
@@ -17,6 +17,21 @@ const HERE = dirname(fileURLToPath(import.meta.url));
 function node(script, args, stdio, nofile) {
   const limit = Math.min(nofile, hardFileLimit());
   return spawn('prlimit', [`--nofile=${limit}:${limit}`, '--', process.execPath, join(HERE, script), ...args], { stdio });
+}
+
+/** An executable on PATH (haproxy, strace), or undefined. */
+export function onPath(name) {
+  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
+    if (dir === '') continue;
+    const candidate = join(dir, name);
+    try {
+      accessSync(candidate, constants.X_OK);
+      return candidate;
+    } catch {
+      // not here
+    }
+  }
+  return undefined;
 }
 
 /** The hard open-file limit this process may raise its children to (a container may forbid more, even to root). */
