@@ -1,4 +1,5 @@
 import { lifeguardError } from '../checks/errors.js';
+import { lookUpHostAddress } from '../checks/host.js';
 import { runCheck } from '../checks/run-check.js';
 import { formatTarget } from '../checks/target.js';
 import type { CheckResult, CheckSpec } from '../checks/types.js';
@@ -40,7 +41,7 @@ const inProcessRound: RunRound = (checks, signal) => {
 export async function runAgent(options: AgentOptions, ctx: AgentContext = {}): Promise<AgentOutcome> {
   const { mode, checks, readinessChecks = checks, startupIntervalMs, interfaceRule, fromProcessStart, ...rest } = options;
   const needsHost = hostless(checks) || hostless(readinessChecks);
-  const address = needsHost ? (await import('../checks/host.js')).findHostAddress(interfaceRule) : undefined;
+  const address = needsHost ? await lookUpHostAddress(interfaceRule ?? 'lifeguard') : undefined;
   if (needsHost && address === undefined) return noInterface(options);
   const aim = (specs: readonly CheckSpec[]): readonly CheckSpec[] => {
     if (address === undefined) return specs;

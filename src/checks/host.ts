@@ -1,4 +1,4 @@
-import { networkInterfaces, type NetworkInterfaceInfo } from 'node:os';
+import type { NetworkInterfaceInfo } from 'node:os';
 
 /** Where interfaces come from; injectable so that discovery can be tested without touching the machine's. */
 export type InterfaceSource = () => NodeJS.Dict<NetworkInterfaceInfo[]>;
@@ -15,10 +15,7 @@ export type InterfaceRule = 'lifeguard' | 'cloud-foundry';
  * order. Inside a container that is the container's own address, which is where the app listens.
  * Undefined when there is none (the caller reports `no-interface`, exit 3).
  */
-export function findHostAddress(
-  rule: InterfaceRule = 'lifeguard',
-  source: InterfaceSource = networkInterfaces,
-): string | undefined {
+export function findHostAddress(rule: InterfaceRule, source: InterfaceSource): string | undefined {
   const interfaces = source();
   for (const name in interfaces) {
     for (const info of interfaces[name] ?? []) {
@@ -28,4 +25,14 @@ export function findHostAddress(
     }
   }
   return undefined;
+}
+
+/**
+ * findHostAddress on this machine's interfaces. node:os is imported here, when first needed, and imported whole:
+ * in the Bun executable a chunk that names `networkInterfaces` in a static import costs a start about 14 page faults
+ * more than this dynamic import of the module (bench:agent, CF flags).
+ */
+export async function lookUpHostAddress(rule: InterfaceRule): Promise<string | undefined> {
+  const { networkInterfaces } = await import('node:os');
+  return findHostAddress(rule, networkInterfaces);
 }

@@ -1,6 +1,7 @@
 import type { Cancel } from './cancel.js';
 import { lifeguardError, type LifeguardError } from './errors.js';
 import { goDialPort } from './go-port.js';
+import { lookUpHostAddress } from './host.js';
 import { httpFacts } from './http-facts.js';
 import { tcpCheck, tcpFacts } from './tcp-check.js';
 import type { CheckResult, CheckSpec, HttpCheckSpec, TcpCheckSpec } from './types.js';
@@ -23,7 +24,7 @@ let httpModule: typeof import('./http-check.js') | undefined;
  */
 export function runCheck(given: CheckSpec, cancel?: Cancel): Promise<CheckResult> {
   if (given.host !== undefined) return checkOn(given, given.host, cancel);
-  return import('./host.js').then(({ findHostAddress }) => checkOn(given, findHostAddress(), cancel));
+  return lookUpHostAddress('lifeguard').then((host) => checkOn(given, host, cancel));
 }
 
 function checkOn(given: CheckSpec, host: string | undefined, cancel: Cancel | undefined): Promise<CheckResult> {

@@ -41,7 +41,7 @@ t.test("Cloud Foundry's rule skips 127.0.0.0/8 addresses only, not interfaces fl
 
 // The real os.networkInterfaces, inside network namespaces this test makes (never the machine's own interfaces).
 const canUnshare = process.getuid?.() === 0;
-const probe = `import('./src/checks/host.ts').then((m) => console.log(m.findHostAddress() ?? 'none'))`;
+const probe = `import('./src/checks/host.ts').then((m) => m.lookUpHostAddress('lifeguard')).then((address) => console.log(address ?? 'none'))`;
 
 t.test('in a namespace with only loopback there is none', { skip: canUnshare ? false : 'needs root for unshare -n' }, async (t) => {
   const { stdout } = await run('unshare', ['-n', process.execPath, '--import', 'tsx', '-e', probe], { timeout: 20_000 });
