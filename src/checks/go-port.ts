@@ -1,3 +1,5 @@
+import { isDigits } from './parse.js';
+
 /**
  * Cloud Foundry's `-port` is a string that its Go binary pastes after the address (`10.0.0.5:` + port) and hands
  * to net.Dial, so whatever Go makes of it is what that binary checks: `0080` and `+80` are port 80, `http` is the
@@ -30,9 +32,9 @@ export function goDialPort(host: string, text: string, service: (name: string) =
  * name to look up. The empty string is port 0 (Go keeps that legacy on purpose).
  */
 function parsePort(text: string): number | undefined {
-  const signed = /^[+-]/.test(text);
+  const signed = text[0] === '+' || text[0] === '-';
   const digits = signed ? text.slice(1) : text;
-  if (!/^\d*$/.test(digits)) return undefined;
+  if (digits !== '' && !isDigits(digits)) return undefined;
   // Go stops at 2^30 and keeps its sign: out of range either way, which is all that matters after.
   const magnitude = Math.min(Number(digits === '' ? 0 : digits), 2 ** 30);
   return text.startsWith('-') ? -magnitude : magnitude;

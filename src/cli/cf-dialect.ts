@@ -206,8 +206,8 @@ function tell(outcome: AgentOutcome, prefix: string, startupName: string, startu
 
 /** Go's time.ParseDuration, whose sign the binary accepts: milliseconds, or undefined for Go's parse error. */
 function goDuration(text: string): number | undefined {
-  const negative = text.startsWith('-');
-  const ms = parseDuration(/^[+-]/.test(text) ? text.slice(1) : text);
+  const negative = text[0] === '-';
+  const ms = parseDuration(negative || text[0] === '+' ? text.slice(1) : text);
   return ms === undefined || !negative ? ms : -ms;
 }
 

@@ -105,6 +105,17 @@ t.test('a command after --: split off before the dialect is chosen, even when it
   t.equal(plain.kind === 'run' && plain.command, undefined);
 });
 
+t.test('the dialect selector reads arguments as the regular expression it replaces', async (t) => {
+  const { dialectSelector } = await import('../../src/cli/dialect.js');
+  const byExpression = (arg: string): boolean => arg[0] === '-' && arg[1] !== '-' && /^-[A-Za-z][\w-]+(=|$)/.test(arg);
+  const args = ['-port=8080', '-uri', '-p', '-p=1', '-pp', '-pp=', '-pp==', '-p-', '-p_', '-p9', '-9p', '-_p', '-é', '-pé', '-pé=1', '-p%=1',
+    '-pp=%', '-pp\n', '-p\u0663', '--port=1', '-', '', 'port', '-P-Q_R=x=y', '-pp x', '-pp\u2028'];
+  for (const arg of args) {
+    const shown = JSON.stringify(arg).replace(/[\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16)}`);
+    t.equal(dialectSelector([arg]) !== undefined, byExpression(arg), shown);
+  }
+});
+
 t.test('help and version print and exit 0', async (t) => {
   const help = await parseNativeArgs(['--help'], {});
   t.equal(help.kind, 'print');
