@@ -35,7 +35,7 @@ const inProcessRound: RunRound = (checks, signal) => {
  *
  * Checks without a host are pointed at this machine's first non-loopback IPv4 address, looked up once at the
  * start; when there is none the agent ends at once with exit 3 rather than retrying, because an address that is
- * missing when the agent starts in a container does not appear later. (The lookup, host.ts with node:os, is
+ * missing when the agent starts in a container does not appear later. (node:os, which the lookup reads, is
  * loaded then only: an agent given its host does not pay for it at start.)
  */
 export async function runAgent(options: AgentOptions, ctx: AgentContext = {}): Promise<AgentOutcome> {

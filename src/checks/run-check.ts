@@ -20,7 +20,7 @@ let httpModule: typeof import('./http-check.js') | undefined;
  *
  * The HTTP and gRPC checks are imported on first use: an agent that checks a port loads neither (each kilobyte
  * of code loaded costs a one-shot agent's start), and the HTTP/2 client only by those that check gRPC; so is
- * the interface lookup (host.ts, node:os), by callers that give no host.
+ * node:os, for the interface lookup (host.ts), by callers that give no host.
  */
 export function runCheck(given: CheckSpec, cancel?: Cancel): Promise<CheckResult> {
   if (given.host !== undefined) return checkOn(given, given.host, cancel);
