@@ -227,7 +227,7 @@ function syscallTable(r) {
   const total = (side) => (side === null ? 'n/a' : fmt(Object.values(side.perCheck).reduce((n, c) => n + c.calls, 0)));
   const rows = [...names.map((name) => [name, cell(ours, name), cell(hap, name)]), ['all', total(ours), total(hap)]];
   return [
-    `System calls per check, ${label(r)}: strace -f -c on each checker for ${opts.syscalls} after the window (${ours.checks} checks traced of ours, ${hap?.checks ?? 0} of HAProxy's; a check is one connect, which fails with EINPROGRESS as a non-blocking connect does).`,
+    `System calls per check, ${label(r)}: strace -f -c on each checker for ${opts.syscalls} after the window (${ours.checks} checks traced of ours, ${hap === null ? 'HAProxy not traced' : `${hap.checks} of HAProxy's`}; a check is one connect, which fails with EINPROGRESS as a non-blocking connect does).`,
     '',
     markdownTable(['system call', 'lifeguard', 'HAProxy'], rows),
     '',
