@@ -29,8 +29,8 @@ export function findHostAddress(rule: InterfaceRule, source: InterfaceSource): s
 
 /**
  * findHostAddress on this machine's interfaces. node:os is imported here, when first needed, and imported whole:
- * in the Bun executable a chunk that names `networkInterfaces` in a static import costs a start about 14 page faults
- * more than this dynamic import of the module (bench:agent, CF flags).
+ * in the Bun executable, a chunk of its own whose static import named `networkInterfaces` cost a Cloud Foundry
+ * start 22 page faults more than this dynamic import does (bench:agent's CF-flags row).
  */
 export async function lookUpHostAddress(rule: InterfaceRule): Promise<string | undefined> {
   const { networkInterfaces } = await import('node:os');
