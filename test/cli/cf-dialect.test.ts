@@ -168,3 +168,22 @@ t.test('an address such as 10.99.0.1 on lo: used by the CF dialect, as by that b
   t.match(requests, [{ url: '/cf', headers: { host: '10.99.0.1:8080' } }]);
   t.equal(requests.length, 1);
 });
+
+// Go's net.Interfaces lists an interface that is down, and Cloud Foundry's binary would dial its address; both
+// dialects here take the first address on an interface that is up and running (README, "Without --host").
+t.test('an address on an interface that is down comes first: both dialects skip it for the next', { skip: netnsSkip }, async (t) => {
+  const dir = t.testdir();
+  const script = `ip link add a0 type veth peer name a1 && ip addr add 10.98.0.1/24 dev a0
+     ip link add v0 type veth peer name v1 && ip addr add ${NS_ADDRESS}/24 dev v0 && ip link set v0 up && ip link set v1 up
+     "$NODE" "$SERVER" "$DIR" 0.0.0.0 200 &
+     for i in $(seq 100); do [ -e "$DIR/ready" ] && break; sleep 0.05; done
+     rc=0; agent -port=8080 -uri=/cf || rc=$?; echo "cf=$rc"
+     rc=0; agent --port 8080 --uri /native || rc=$?; echo "native=$rc"`;
+  const ended = await inNamespace(script, { veth: false, env: { SERVER: NS_SERVER, DIR: dir } });
+  t.match(ended.stdout, /^cf=0\nnative=0\n$/);
+  const requests = readFileSync(`${dir}/requests`, 'utf8').trimEnd().split('\n').map((line) => JSON.parse(line));
+  t.match(requests, [
+    { url: '/cf', headers: { host: `${NS_ADDRESS}:8080` } },
+    { url: '/native', headers: { host: `${NS_ADDRESS}:8080` } },
+  ]);
+});
