@@ -1,4 +1,4 @@
-import { lifeguardError } from '../checks/errors.js';
+import type { LifeguardError } from '../checks/errors.js';
 import { lookUpHostAddress } from '../checks/host.js';
 import { runCheck } from '../checks/run-check.js';
 import { formatTarget } from '../checks/target.js';
@@ -13,8 +13,6 @@ export interface AgentContext extends LifecycleContext {
 }
 
 const processUptimeMs = (): number => process.uptime() * 1e3;
-
-const NO_INTERFACE = lifeguardError('no-interface', undefined);
 
 /**
  * The agent's round: every due check through the check engine, side by side, in this process. Here and below,
@@ -42,7 +40,7 @@ export async function runAgent(options: AgentOptions, ctx: AgentContext = {}): P
   const { mode, checks, readinessChecks = checks, startupIntervalMs, interfaceRule, fromProcessStart, ...rest } = options;
   const needsHost = hostless(checks) || hostless(readinessChecks);
   const address = needsHost ? await lookUpHostAddress(interfaceRule ?? 'lifeguard') : undefined;
-  if (needsHost && address === undefined) return noInterface(options);
+  if (typeof address === 'object') return noInterface(options, address);
   const aim = (specs: readonly CheckSpec[]): readonly CheckSpec[] => {
     if (address === undefined) return specs;
     const aimed: CheckSpec[] = [];
@@ -64,21 +62,21 @@ function hostless(specs: readonly CheckSpec[]): boolean {
   return false;
 }
 
-function noInterface(options: AgentOptions): AgentOutcome {
+function noInterface(options: AgentOptions, error: LifeguardError): AgentOutcome {
   return {
     mode: options.mode === 'lifecycle' ? 'readiness' : options.mode,
     end: 'failed',
     passed: false,
     timedOut: false,
-    exitCode: NO_INTERFACE.exitCode,
+    exitCode: error.exitCode,
     elapsedMs: 0,
     attempts: 0,
-    failure: NO_INTERFACE,
+    failure: error,
     checks: options.checks.map((spec) => ({
       target: formatTarget(spec),
       kind: spec.kind,
       passed: false,
-      ...(spec.host === undefined ? { lastError: NO_INTERFACE } : {}),
+      ...(spec.host === undefined ? { lastError: error } : {}),
     })),
   };
 }

@@ -28,7 +28,12 @@ const ERROR_TABLE = {
   usage: { exitCode: 2, format: (p: { detail: string }) => p.detail },
   /** A usage error in grpc-health-probe's dialect, which exits 1 for invalid arguments. */
   'probe-usage': { exitCode: 1, format: (p: { detail: string }) => `error: ${p.detail}` },
-  'no-interface': { exitCode: 3, format: () => 'failure to find suitable interface' },
+  /** `reason`: the system would not list the interfaces at all (getifaddrs needs a socket: EMFILE). */
+  'no-interface': {
+    exitCode: 3,
+    format: (p: { reason?: string } | undefined) =>
+      `failure to find suitable interface${p?.reason === undefined ? '' : `: cannot list the network interfaces (${p.reason})`}`,
+  },
   'tcp-failed': {
     exitCode: 4,
     format: (p: TcpFacts & { reason: string }) => `${tcpPrefix(p)}: ${goDialOp(p)}${p.reason}`,

@@ -1,4 +1,5 @@
 import type { NetworkInterfaceInfo } from 'node:os';
+import { lifeguardError, type LifeguardError } from './errors.js';
 
 /** Where interfaces come from; injectable so that discovery can be tested without touching the machine's. */
 export type InterfaceSource = () => NodeJS.Dict<NetworkInterfaceInfo[]>;
@@ -28,11 +29,25 @@ export function findHostAddress(rule: InterfaceRule, source: InterfaceSource): s
 }
 
 /**
- * findHostAddress on this machine's interfaces. node:os is imported here, when first needed, and imported whole:
- * in the Bun executable, a chunk of its own whose static import named `networkInterfaces` cost a Cloud Foundry
- * start 22 page faults more than this dynamic import does (bench:agent's CF-flags row).
+ * findHostAddress on this machine's interfaces, or why there is none (`no-interface`, exit 3): none fits, or the
+ * system would not list them (getifaddrs opens a netlink socket, so an agent with no descriptor to spare gets
+ * EMFILE), which is told with its reason rather than as an unexpected error. node:os is imported here, when first
+ * needed, and imported whole: in the Bun executable, a chunk of its own whose static import named
+ * `networkInterfaces` cost a Cloud Foundry start 22 page faults more than this dynamic import does (bench:agent's
+ * CF-flags row).
  */
-export async function lookUpHostAddress(rule: InterfaceRule): Promise<string | undefined> {
+export async function lookUpHostAddress(rule: InterfaceRule): Promise<string | LifeguardError> {
   const { networkInterfaces } = await import('node:os');
-  return findHostAddress(rule, networkInterfaces);
+  try {
+    return findHostAddress(rule, networkInterfaces) ?? lifeguardError('no-interface', undefined);
+  } catch (thrown) {
+    return lifeguardError('no-interface', { reason: systemReason(thrown) });
+  }
+}
+
+/** Node's SystemError carries the errno's words in `info` (`too many open files`); Bun's says only its message. */
+function systemReason(thrown: unknown): string {
+  const info = (thrown as { info?: { message?: unknown } } | undefined)?.info;
+  if (typeof info?.message === 'string') return info.message;
+  return thrown instanceof Error ? thrown.message : String(thrown);
 }

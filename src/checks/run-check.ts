@@ -6,8 +6,6 @@ import { httpFacts } from './http-facts.js';
 import { tcpCheck, tcpFacts } from './tcp-check.js';
 import type { CheckResult, CheckSpec, HttpCheckSpec, TcpCheckSpec } from './types.js';
 
-const NO_INTERFACE = lifeguardError('no-interface', undefined);
-
 let httpModule: typeof import('./http-check.js') | undefined;
 
 /**
@@ -24,11 +22,12 @@ let httpModule: typeof import('./http-check.js') | undefined;
  */
 export function runCheck(given: CheckSpec, cancel?: Cancel): Promise<CheckResult> {
   if (given.host !== undefined) return checkOn(given, given.host, cancel);
-  return lookUpHostAddress('lifeguard').then((host) => checkOn(given, host, cancel));
+  return lookUpHostAddress('lifeguard').then((host) =>
+    typeof host === 'string' ? checkOn(given, host, cancel) : { passed: false, latencyMs: 0, error: host },
+  );
 }
 
-function checkOn(given: CheckSpec, host: string | undefined, cancel: Cancel | undefined): Promise<CheckResult> {
-  if (host === undefined) return Promise.resolve({ passed: false, latencyMs: 0, error: NO_INTERFACE });
+function checkOn(given: CheckSpec, host: string, cancel: Cancel | undefined): Promise<CheckResult> {
   const spec = given.portText === undefined || given.kind === 'grpc' ? given : withGoPort(given, host, given.portText);
   if ('message' in spec) return Promise.resolve({ passed: false, latencyMs: 0, error: spec });
   switch (spec.kind) {

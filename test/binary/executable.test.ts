@@ -9,7 +9,9 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { join } from 'node:path';
 import { VERSION } from '../../src/checks/version.js';
 import { closedPort, httpServer, tcpServer } from '../checks/fixtures.js';
+import { run } from '../helpers/agent.js';
 import { ensureExecutable } from '../helpers/executable.js';
+import { netnsSkip } from '../helpers/netns.js';
 
 const LOOPBACK = ['--host', '127.0.0.1'];
 
@@ -170,4 +172,21 @@ t.test('--definition works inside the executable (its parser is loaded on demand
   writeFileSync(file, JSON.stringify({ checks: [{ tcp_check: { port: 0 } }] }));
   const invalid = await runAgent([...LOOPBACK, '--definition', file]);
   t.equal(invalid.code, 2, 'an invalid definition is a usage error');
+});
+
+t.test('an agent with no descriptor to spare for listing the interfaces says so, exit 3', { skip: netnsSkip }, async (t) => {
+  // getifaddrs opens a netlink socket; under `ulimit -n 5` the executable starts (with 4 Bun says it ran out
+  // itself) but that socket is refused (EMFILE). Each limit in a namespace of its own with no interface up, so
+  // that a run that gets further reaches nothing.
+  const seen: string[] = [];
+  for (let limit = 5; limit <= 8; limit++) {
+    const ended = await run('unshare', ['-n', 'sh', '-c', 'ulimit -n "$1" && shift && exec "$@"', 'sh', String(limit), agent, '-port=8080'],
+      { cwd: dir, env: { PATH: '/usr/bin:/bin' } });
+    const said = `${ended.stdout}${ended.stderr}`;
+    t.equal(ended.code, 3, `ulimit -n ${limit}: ${said.trim()}`);
+    t.equal(said.trim().split('\n').length, 1, 'one line');
+    seen.push(said);
+  }
+  t.match(seen[0], /^failure to find suitable interface: cannot list the network interfaces \(.+\)\n$/);
+  t.equal(seen[3], 'failure to find suitable interface\n');
 });

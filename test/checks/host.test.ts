@@ -41,11 +41,11 @@ t.test("Cloud Foundry's rule skips 127.0.0.0/8 addresses only, not interfaces fl
 
 // The real os.networkInterfaces, inside network namespaces this test makes (never the machine's own interfaces).
 const canUnshare = process.getuid?.() === 0;
-const probe = `import('./src/checks/host.ts').then((m) => m.lookUpHostAddress('lifeguard')).then((address) => console.log(address ?? 'none'))`;
+const probe = `import('./src/checks/host.ts').then((m) => m.lookUpHostAddress('lifeguard')).then((found) => console.log(typeof found === 'string' ? found : found.message))`;
 
 t.test('in a namespace with only loopback there is none', { skip: canUnshare ? false : 'needs root for unshare -n' }, async (t) => {
   const { stdout } = await run('unshare', ['-n', process.execPath, '--import', 'tsx', '-e', probe], { timeout: 20_000 });
-  t.equal(stdout.trim(), 'none');
+  t.equal(stdout.trim(), 'failure to find suitable interface');
 });
 
 t.test('in a namespace with a veth pair, its address is found', { skip: canUnshare ? false : 'needs root for unshare -n' }, async (t) => {
