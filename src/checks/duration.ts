@@ -44,6 +44,16 @@ export function parseDuration(text: string): number | undefined {
   return Number.isFinite(total) ? total : undefined;
 }
 
+/**
+ * Go's time.ParseDuration, sign included (`+1s`, `-1s`), as the Go binaries whose flags the dialects take read
+ * them: milliseconds, or undefined for Go's parse error.
+ */
+export function goDuration(text: string): number | undefined {
+  const negative = text[0] === '-';
+  const ms = parseDuration(negative || text[0] === '+' ? text.slice(1) : text);
+  return ms === undefined || !negative ? ms : -ms;
+}
+
 const POINT = 0x2e;
 const DIGIT_0 = 0x30;
 const DIGIT_9 = 0x39;

@@ -7,7 +7,7 @@
  * failure instead.
  */
 import type { AgentMode, AgentOutcome } from '../engine/types.js';
-import { formatDuration, parseDuration } from '../checks/duration.js';
+import { formatDuration, goDuration } from '../checks/duration.js';
 import { LifeguardFailure, usageError } from '../checks/errors.js';
 import { goDialPort, isServiceName, servicePorts } from '../checks/go-port.js';
 import { invalidValue, MAX_DURATION_MS, parseUri } from '../checks/parse.js';
@@ -202,13 +202,6 @@ function tell(outcome: AgentOutcome, prefix: string, startupName: string, startu
     ? `Timed out after ${formatDuration(startupTimeoutMs)} (${outcome.attempts} attempts) waiting for ${startupName} check to succeed: `
     : prefix;
   return { stderr: `${lead}${outcome.failure.message}\n` };
-}
-
-/** Go's time.ParseDuration, whose sign the binary accepts: milliseconds, or undefined for Go's parse error. */
-function goDuration(text: string): number | undefined {
-  const negative = text[0] === '-';
-  const ms = parseDuration(negative || text[0] === '+' ? text.slice(1) : text);
-  return ms === undefined || !negative ? ms : -ms;
 }
 
 /**

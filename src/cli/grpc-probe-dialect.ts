@@ -9,6 +9,7 @@
  */
 import type { AgentOutcome } from '../engine/types.js';
 import { type ErrorCode, LifeguardFailure, lifeguardError } from '../checks/errors.js';
+import { goDuration } from '../checks/duration.js';
 import { isReservedMetadata } from '../checks/grpc-metadata.js';
 import { isDigits, parseDurationValue, parseHost, parsePort } from '../checks/parse.js';
 import { GRPC_HEALTH_PATH, type GrpcCheckSpec, type TlsOptions } from '../checks/types.js';
@@ -285,10 +286,11 @@ function hasLineBreak(text: string): boolean {
   return false;
 }
 
+/** As grpc-health-probe reads it (Go's ParseDuration: `+1s` is 1s, `-1s` a duration not above zero), at most MAX_DURATION_MS. */
 function positiveDuration(name: string, text: string): number {
-  const ms = inDialect(() => parseDurationValue(name, text, true));
-  if (ms <= 0) invalid(`${name} must be greater than zero (specified: ${text})`);
-  return ms;
+  const signed = goDuration(text);
+  if (signed !== undefined && signed <= 0) invalid(`${name} must be greater than zero (specified: ${text})`);
+  return inDialect(() => parseDurationValue(name, signed !== undefined && text[0] === '+' ? text.slice(1) : text, true));
 }
 
 function optional<K extends string>(key: K, value: string | undefined): { [P in K]?: string } {

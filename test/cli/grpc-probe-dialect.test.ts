@@ -69,6 +69,9 @@ t.test('parsed as grpc-health-probe parses it', async (t) => {
     },
   ]);
   t.equal(invocation.options.mode, 'once');
+  // As Go's ParseDuration reads them, a leading + included.
+  const signed = await parseGrpcProbeArgs(['-addr=:50051', '-connect-timeout=+250ms', '-rpc-timeout=+1.5s'], {});
+  t.match(signed.kind === 'run' && signed.options.checks[0], { connectTimeoutMs: 250, rpcTimeoutMs: 1500 });
   const defaults = await parseGrpcProbeArgs(['-addr=:50051'], {});
   t.match(defaults.kind === 'run' && defaults.options.checks[0], { host: 'localhost', timeoutMs: 2000, userAgent: `grpc_health_probe lifeguard-healthcheck/${VERSION}`, service: '' });
 });
@@ -123,6 +126,10 @@ t.test('invalid arguments: exit 1, one line', async (t) => {
     [['-addr=:1', '-bogus'], 'error: flag provided but not defined: -bogus'],
     [['-addr=:1', '-service'], 'error: flag needs an argument: -service'],
     [['-addr=:1', '-connect-timeout=0'], 'error: -connect-timeout must be greater than zero (specified: 0)'],
+    // Go's ParseDuration takes a sign: a negative duration is one, not above zero.
+    [['-addr=:1', '-connect-timeout=-1s'], 'error: -connect-timeout must be greater than zero (specified: -1s)'],
+    [['-addr=:1', '-rpc-timeout=-0s'], 'error: -rpc-timeout must be greater than zero (specified: -0s)'],
+    [['-addr=:1', '-rpc-timeout=-1x'], "error: invalid -rpc-timeout '-1x': expected a duration such as 500ms, 2s or 1m30s"],
     [['-addr=:1', '-rpc-timeout=5'], "error: invalid -rpc-timeout '5': expected a duration such as 500ms, 2s or 1m30s"],
     [['-addr=:1', '-tls-no-verify'], 'error: specified -tls-no-verify without specifying -tls'],
     [['-addr=:1', '-tls-ca-cert=/x'], 'error: specified -tls-ca-cert without specifying -tls'],
