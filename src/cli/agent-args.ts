@@ -3,17 +3,28 @@
  * It runs nothing and never exits, so that the entry point and the argv fuzz tests share one path.
  */
 import { LifeguardFailure, usageError } from '../checks/errors.js';
+import { ownValue } from '../checks/own-value.js';
 import { dialectSelector } from './dialect.js';
+import { GRPC_PROBE_FLAGS } from './grpc-probe-flags.js';
 import { parseNativeArgs } from './healthcheck.js';
 import type { ParseArgs } from './invocation.js';
 
 /**
- * grpc-health-probe's required `-addr` (or `--addr`, as Go's flag package takes both) marks its dialect, and so
- * does its `-version` (one dash: `--version` is the native flag), which it answers without an -addr.
+ * Any of grpc-health-probe's flags with one dash (`-addr`, `-service`, `-tls`, `-version`...) marks its dialect, and
+ * so does `--addr`, as Go's flag package takes both (the other names with two dashes are, or could be, native
+ * flags: `--version`). So `-service=x` without an -addr is that binary's `-addr not specified` (exit 1), not Cloud
+ * Foundry's `flag provided but not defined` (exit 2).
  */
 function usesGrpcProbeDialect(argv: readonly string[]): boolean {
-  for (const arg of argv) if (isFlag(arg, '-addr') || isFlag(arg, '--addr') || isFlag(arg, '-version')) return true;
+  for (const arg of argv) if (isFlag(arg, '--addr') || isGrpcProbeFlag(arg)) return true;
   return false;
+}
+
+/** `-name` or `-name=value`, with one dash, where `name` is one of grpc-health-probe's flags. */
+function isGrpcProbeFlag(arg: string): boolean {
+  if (arg[0] !== '-' || arg[1] === '-') return false;
+  const equals = arg.indexOf('=');
+  return ownValue(GRPC_PROBE_FLAGS, equals === -1 ? arg.slice(1) : arg.slice(1, equals)) !== undefined;
 }
 
 /**

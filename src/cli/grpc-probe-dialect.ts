@@ -14,28 +14,10 @@ import { isReservedMetadata } from '../checks/grpc-metadata.js';
 import { isDigits, parseDurationValue, parseHost, parsePort } from '../checks/parse.js';
 import { GRPC_HEALTH_PATH, type GrpcCheckSpec, type TlsOptions } from '../checks/types.js';
 import { VERSION } from '../checks/version.js';
-import { type GoFlagKind, parseGoFlags } from './go-flags.js';
+import { parseGoFlags } from './go-flags.js';
+import { GRPC_PROBE_FLAGS } from './grpc-probe-flags.js';
 import type { Invocation, ParseArgs, Told } from './invocation.js';
 
-const FLAGS: Readonly<Record<string, GoFlagKind>> = {
-  addr: 'string',
-  service: 'string',
-  'user-agent': 'string',
-  'connect-timeout': 'string',
-  'rpc-timeout': 'string',
-  tls: 'bool',
-  'tls-no-verify': 'bool',
-  'tls-ca-cert': 'string',
-  'tls-client-cert': 'string',
-  'tls-client-key': 'string',
-  'tls-server-name': 'string',
-  'rpc-header': 'list',
-  alts: 'bool',
-  spiffe: 'bool',
-  gzip: 'bool',
-  v: 'bool',
-  version: 'bool',
-};
 
 const USAGE = `Usage of healthcheck (grpc-health-probe flags; durations in Go syntax):
   -addr string               (required) tcp host:port to connect, or unix:///path, dns:///host:port, passthrough:///host:port
@@ -80,7 +62,7 @@ const PREFIX: Partial<Record<ErrorCode, string>> = {
 const SPIFFE_FAILED = 20;
 
 export const parseGrpcProbeArgs: ParseArgs = async (argv) => {
-  const parsed = parseGoFlags(argv, FLAGS);
+  const parsed = parseGoFlags(argv, GRPC_PROBE_FLAGS);
   if ('error' in parsed) invalid(parsed.error);
   if (parsed.help) return { kind: 'print', told: { stderr: USAGE, exitCode: 1 } };
   // Go's flag package stops at the first argument that is not a flag, and grpc-health-probe ignores the rest.

@@ -123,6 +123,10 @@ t.test('TLS: 2 when the handshake fails (as grpc-health-probe, whose 20 is for S
 t.test('invalid arguments: exit 1, one line', async (t) => {
   for (const [argv, line] of [
     [['-addr='], 'error: -addr not specified'],
+    // Any of that binary's flags picks its dialect, -addr or not: its words, not Cloud Foundry's exit 2.
+    [['-service=shop.Cart'], 'error: -addr not specified'],
+    [['-tls', '-rpc-header=a: b'], 'error: -addr not specified'],
+    [['-connect-timeout=2s'], 'error: -addr not specified'],
     [['-addr=:1', '-bogus'], 'error: flag provided but not defined: -bogus'],
     [['-addr=:1', '-service'], 'error: flag needs an argument: -service'],
     [['-addr=:1', '-connect-timeout=0'], 'error: -connect-timeout must be greater than zero (specified: 0)'],
