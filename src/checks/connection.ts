@@ -14,11 +14,8 @@
  */
 export interface ConnectionEvents {
   connected(): void;
-  /**
-   * A chunk read, valid only during the call (the reader copies whatever it keeps): a Buffer under Node, a plain
-   * Uint8Array under Bun (connection-bun.ts says why).
-   */
-  data(bytes: Uint8Array): void;
+  /** A chunk read, valid only during the call (the reader copies whatever it keeps). */
+  data(bytes: Buffer): void;
   ended(): void;
   /** A socket error (ECONNREFUSED, ECONNRESET...), with the errno name in `code` and the call in `syscall`. */
   failed(err: Error): void;

@@ -76,7 +76,7 @@ export class Dialer {
   constructor(
     private readonly target: DialTarget,
     private readonly handlers: DialHandlers,
-    private readonly onData?: (chunk: Uint8Array) => void,
+    private readonly onData?: (chunk: Buffer) => void,
     private readonly resolver: Resolver = systemResolver,
   ) {}
 
@@ -156,7 +156,7 @@ export class Dialer {
     this.handlers.connected();
   }
 
-  plainData(connection: Connection, bytes: Uint8Array): void {
+  plainData(connection: Connection, bytes: Buffer): void {
     if (this.connection === connection && this.state === 'connected') this.onData?.(bytes);
   }
 
@@ -282,7 +282,7 @@ class PlainHop implements ConnectionEvents {
     this.dialer.plainConnected(this.connection);
   }
 
-  data(bytes: Uint8Array): void {
+  data(bytes: Buffer): void {
     this.dialer.plainData(this.connection, bytes);
   }
 

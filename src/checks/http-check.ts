@@ -115,8 +115,7 @@ class HttpAttempt implements DialHandlers {
     this.finish({ kind: 'failed', reason });
   }
 
-  private readonly onBytes = (bytes: Uint8Array): void => {
-    const chunk = asBuffer(bytes);
+  private readonly onBytes = (chunk: Buffer): void => {
     const { phase } = this;
     if (phase?.kind === 'head') {
       const outcome = phase.reader.push(chunk);
@@ -231,14 +230,6 @@ function unmetHeader(spec: HttpCheckSpec, headers: ReadonlyMap<string, readonly 
     if (!values.some((value) => regex.test(value))) return `header ${name} ${quote(values.join(', '))} does not match ${regex}`;
   }
   return undefined;
-}
-
-/**
- * A chunk read as a Buffer over the same bytes, for the readers' latin1 decoding and search: Node's connections
- * read into Buffers, Bun's into plain Uint8Arrays (connection-bun.ts).
- */
-function asBuffer(bytes: Uint8Array): Buffer {
-  return bytes instanceof Buffer ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
 function unmetBody(expected: BodyExpectation, body: Buffer, truncated: boolean): string | undefined {
