@@ -41,11 +41,16 @@ export async function lookUpHostAddress(rule: InterfaceRule): Promise<string | L
   try {
     return findHostAddress(rule, networkInterfaces) ?? lifeguardError('no-interface', undefined);
   } catch (thrown) {
+    // Only the system's refusal is a fact about the machine; anything else is a bug of ours (exit 127, one line).
+    if ((thrown as { code?: unknown } | undefined)?.code !== 'ERR_SYSTEM_ERROR') throw thrown;
     return lifeguardError('no-interface', { reason: systemReason(thrown) });
   }
 }
 
-/** Node's SystemError carries the errno's words in `info` (`too many open files`); Bun's says only its message. */
+/**
+ * Node's SystemError (code ERR_SYSTEM_ERROR, both runtimes) carries the errno's words in `info` (`too many open
+ * files`); Bun's says only its message.
+ */
 function systemReason(thrown: unknown): string {
   const info = (thrown as { info?: { message?: unknown } } | undefined)?.info;
   if (typeof info?.message === 'string') return info.message;
