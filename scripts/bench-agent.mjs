@@ -281,9 +281,7 @@ function onceVariants(runner, references) {
   };
   if (references.floorTcp) v.floorTcp = { label: 'floor, TCP: scripts/floor/tcp.mjs `P` (Bun.connect, exit)', argv: [references.floorTcp, String(tcp)], connects: true };
   if (references.floorGrpc) v.floorGrpc = { label: 'floor, gRPC: scripts/floor/grpc.mjs `G` (one precomputed call)', argv: [references.floorGrpc, String(grpc)] };
-  Object.assign(v, {
-    agent: { label: `executable, TCP: \`--mode=once --host 127.0.0.1 --port P\``, argv: [privateBinary, ...native], connects: true },
-  });
+  v.agent = { label: `executable, TCP: \`--mode=once --host 127.0.0.1 --port P\``, argv: [privateBinary, ...native], connects: true };
   if (runner.namespace) v.agentCf = { label: 'executable, TCP, CF flags: `-port=P`', argv: [privateBinary, `-port=${tcp}`], connects: true };
   if (runner.namespace && cfGo) v.cfGo = { label: "CF's Go healthcheck `-port=P`", argv: [cfGo, `-port=${tcp}`], connects: true };
   v.agentGrpc = { label: 'executable, gRPC: `-addr=127.0.0.1:G`', argv: [privateBinary, `-addr=127.0.0.1:${grpc}`] };

@@ -2,10 +2,10 @@
  * HTTP/2 framing (RFC 9113 section 4): the frames' numbers, one frame's bytes, and the reader that cuts a
  * connection's byte stream into frames.
  *
- * The gRPC check's bytes are plain Uint8Arrays, read and written by the functions below, not Buffers: in Bun, the
- * first Buffer a start makes (or a socket hands it) costs it about 12 page faults, and with them all gone (the
- * socket reading into Uint8Arrays, connection-bun.ts) a gRPC check needs none. A Buffer, a Uint8Array too, is taken
- * as given (node:tls hands them).
+ * The gRPC check's bytes are plain Uint8Arrays, read and written by the functions below, not through Buffer's
+ * methods: in Bun, Buffer.from, Buffer.concat and Buffer.write are JavaScript whose first runs cost a start page
+ * faults, more than these loops. The connections hand Buffers (connection-bun.ts says why), taken as the Uint8Arrays
+ * they are.
  */
 
 /** What a client sends first (RFC 9113 section 3.4), before its SETTINGS. */
