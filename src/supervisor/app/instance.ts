@@ -314,8 +314,10 @@ export class Instance {
     const { readinessChecks, startupIntervalMs, startupTimeoutMs, successThreshold } = this.ctx.spec;
     const prewarm = this.role === 'prewarm';
     const plan = { readiness: { checks: readinessChecks, intervalMs: startupIntervalMs, startupTimeoutMs, ...(successThreshold === undefined ? {} : { successThreshold }) }, liveness: prewarm ? this.ctx.pingPlan : this.livenessPlan() };
+    // Stamped before the probe starts, whose startup deadline counts from then: "Failed after" is never less.
+    const since = this.clock.now();
     const session = this.session(prewarm ? 'prewarm' : 'liveness', (observer) => this.ctx.probe.lifecycle(this.target(running), plan, observer));
-    this.move({ state: 'starting', running, session, since: this.clock.now() }, 'Starting health monitoring of container');
+    this.move({ state: 'starting', running, session, since }, 'Starting health monitoring of container');
     this.record(session);
   }
 
