@@ -280,3 +280,31 @@ t.test('drain: failures, and instances that were not routable, are destroyed at 
     t.equal(r.instance.state, 'destroyed', how);
   }
 });
+
+t.test("a startup timeout's 'Failed after' counts from the probe's start, even when the probe takes time to start", async (t) => {
+  const fake = new FakeClock();
+  // The instance's clock, whose time also moves while the probe starts (5 ms: a busy loop, a collection).
+  let startCost = 0;
+  const clock = { now: () => fake.now() + startCost, unixMs: () => fake.unixMs(), setTimeout: fake.setTimeout.bind(fake), clearTimeout: fake.clearTimeout.bind(fake) };
+  const observers: ProbeObserver[] = [];
+  const probe: Probe = {
+    lifecycle: (_target, _plan, observer) => {
+      observers.push(observer);
+      startCost += 5;
+      return { agentPid: null, cancel: () => {} };
+    },
+    liveness: () => ({ agentPid: null, cancel: () => {} }),
+    close: async () => {},
+  };
+  const r = rig(t, 'ok', { clock, probe });
+  r.instance.schedule(0, 'Backfilling', { cause: 'backfill' });
+  await fake.advance(0);
+  await r.settled();
+  t.same(path(r), ['scheduled', 'starting']);
+  // The probe's startup deadline (1 s) falls due 1 s after it started: 995 ms of fake time after its start returned.
+  await fake.advance(995);
+  observers[0]?.end({ phase: 'readiness', cause: 'timed-out', reason: 'never passed' });
+  await r.settled();
+  t.match(r.transitions[2], { to: 'timed-out', msg: 'Failed after 1s: startup health check never passed.' });
+  await r.instance.destroy('stop', 'asked');
+});
