@@ -46,6 +46,7 @@ import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { markdownTable, svgPanels } from './lib/report.mjs';
+import { median } from './lib/stats.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
@@ -144,10 +145,6 @@ const bunVersion = runtime === 'bun'
   ? spawnSync(join(dirname(fileURLToPath(import.meta.resolve('@oven/bun-linux-x64/package.json'))), 'bin/bun'), ['--version'], { encoding: 'utf8' }).stdout.trim()
   : null;
 
-const median = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 const stats = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
   return { median: median(s), min: s[0], p90: s[Math.min(s.length - 1, Math.ceil(0.9 * s.length) - 1)], n: s.length };

@@ -28,7 +28,11 @@
 //        of HTTP ones)  --settle auto|DURATION (auto: two liveness intervals, at least 5s)  --haproxy auto|off  --profile DIR (the supervisor's CPU profile and heap
 //        sampling over each window, written to DIR/steady-<count>.{cpuprofile,heapprofile})  --syscalls DURATION|off
 //        (after each window, strace -c on ours and HAProxy for that long: system calls per check, by name, in a
-//        table of their own; off by default, as strace is not always there)  --out bench/results
+//        table of their own; off by default, as strace is not always there)  --repeat N (default 1: N windows back
+//        to back per case, on the same supervisor, fixture and HAProxy, settled once; a row per window, then a median
+//        row: each number the median of the windows' — the ratio the median of the per-window ratios, not a ratio of
+//        medians; every window in the JSON; the profile is the last window's, the system calls traced after the last)
+//        --out bench/results
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { join, resolve } from 'node:path';
@@ -36,6 +40,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { HAPROXY_SOURCE, startHaproxy } from './lib/haproxy.mjs';
 import { cpuSecondsExact, cpuSplit, memory, timeWaitSockets } from './lib/proc.mjs';
 import { onPath, startFixture, startRunner, stopAndVerify } from './lib/processes.mjs';
+import { median } from './lib/stats.mjs';
 import { syscallsPerCheck } from './lib/syscalls.mjs';
 import { fmt, flags, machine, machineLine, markdownTable, ms, RESULTS, svgPanels, usage, write } from './lib/report.mjs';
 
@@ -47,7 +52,7 @@ const MiB = 2 ** 20;
 /** Where the fixture serves, and where our checks come from. */
 const FIXTURE_HOST = '127.0.0.1';
 
-const opts = flags({ cases: '10000:30s:90s,1000:1s:30s', settle: 'auto', haproxy: 'auto', profile: '', syscalls: 'off', out: RESULTS });
+const opts = flags({ cases: '10000:30s:90s,1000:1s:30s', settle: 'auto', haproxy: 'auto', profile: '', syscalls: 'off', repeat: '1', out: RESULTS });
 const cases = opts.cases.split(',').map((c) => {
   const [count, interval, window, check = 'http'] = c.split(':');
   if (check !== 'http' && check !== 'tcp') usage(`check kind ${check}: expected http or tcp`);
@@ -57,6 +62,10 @@ const cases = opts.cases.split(',').map((c) => {
 // minute or so: 5s after the last instance turned healthy, 10,000 instances measured a peak RSS of 192 MiB and 127
 // at the window's end; 60s after, 132 and 132. Two liveness intervals let every instance settle into its liveness
 // rounds and that garbage go, so that RSS is the fleet's state, not what its start left.
+// One window's ratio moves with the machine's load (1.08–1.32× in six windows of one quiet sitting): the median of
+// several windows on the same processes is what can be quoted.
+const repeat = Number(opts.repeat);
+if (!Number.isInteger(repeat) || repeat < 1) usage(`--repeat ${opts.repeat}: expected a whole number of windows, 1 or more`);
 if (opts.settle !== 'auto') ms(opts.settle); // a bad value is refused before anything starts
 const settleFor = (intervalMs) => (opts.settle === 'auto' ? Math.max(5000, 2 * intervalMs) : ms(opts.settle));
 if (opts.haproxy !== 'auto' && opts.haproxy !== 'off') usage(`--haproxy ${opts.haproxy}: expected auto or off`);
@@ -108,9 +117,42 @@ async function steady({ count, intervalMs, windowMs, check }) {
   const allHealthyMs = Date.now() - goAt;
   await sleep(settleFor(intervalMs));
 
-  const logBefore = logLines;
-  // Failures while the fleet became healthy are the start-up's; the window counts its own.
-  const failuresBefore = failures;
+  const windows = [];
+  for (let i = 0; i < repeat; i++) {
+    const w = await measureWindow({ windowMs, pid, runner, fixture, haproxy, failures: () => failures, logLines: () => logLines });
+    windows.push(w);
+    if (repeat > 1) process.stderr.write(`\n  window ${i + 1} of ${repeat}: CPU ${fmt(w.ours.cpuShareOfOneCorePct)}% of a core, ${fmt(w.ours.checksPerSecond)} checks/s, p99 late ${fmt(w.ours.latenessMs.p99)}ms${w.haproxy === null ? '' : `, ratio per check ${ratioText(w.ratioPerCheck)}`}`);
+  }
+  // After the windows: tracing slows what it traces.
+  const [oursCalls = null, haproxyCalls = null] =
+    tracing === undefined ? [] : await syscallsPerCheck(tracing.strace, haproxy === undefined ? [pid] : [pid, haproxy.child.pid], tracing.ms, stateDir);
+
+  const leftovers = await stopAndVerify(runner.child, new Map(), 30_000);
+  if (haproxy !== undefined) leftovers.push(...(await stopAndVerify(haproxy.child, new Map(), 10_000)));
+  leftovers.push(...(await stopAndVerify(fixture.child, new Map(), 10_000)));
+  rmSync(stateDir, { recursive: true, force: true });
+  return {
+    n: count,
+    check,
+    livenessIntervalMs: intervalMs,
+    healthy,
+    allHealthyAfterMs: healthy >= count ? allHealthyMs : null,
+    expectedChecksPerSecond: count / (intervalMs / 1000),
+    failureReasons: [...reasons],
+    // Each number the median of the windows' (ratioPerCheck: the median of the per-window ratios).
+    median: medians(windows),
+    failuresInAllWindows: { ours: sum(windows, (w) => w.ours.failures), haproxy: sum(windows, (w) => w.haproxy?.failures ?? 0) },
+    windows,
+    syscalls: { ours: oursCalls, haproxy: haproxyCalls },
+    leftovers,
+  };
+}
+
+/** One window on a settled fleet: both checkers' CPU, RSS, checks and failures over `windowMs`, and ours' lateness. */
+async function measureWindow({ windowMs, pid, runner, fixture, haproxy, failures, logLines }) {
+  const logBefore = logLines();
+  // Failures before the window (the start-up's, an earlier window's) are not this window's.
+  const failuresBefore = failures();
   const loadBefore = os.loadavg()[0];
   runner.send('mark');
   const hapFailures0 = haproxy === undefined ? 0 : sum(await haproxy.servers(), (s) => s.checkFailures);
@@ -139,15 +181,6 @@ async function steady({ count, intervalMs, windowMs, check }) {
   const hapServers = haproxy === undefined ? [] : await haproxy.servers();
   // Ours leave from 127.0.0.1, HAProxy's from its own source address; both to the fixture's ports.
   const timeWait = timeWaitSockets(FIXTURE_HOST, new Set(fixture.ports), [FIXTURE_HOST, HAPROXY_SOURCE]);
-  const logLinesInWindow = logLines - logBefore;
-  // After the window: tracing slows what it traces.
-  const [oursCalls = null, haproxyCalls = null] =
-    tracing === undefined ? [] : await syscallsPerCheck(tracing.strace, haproxy === undefined ? [pid] : [pid, haproxy.child.pid], tracing.ms, stateDir);
-
-  const leftovers = await stopAndVerify(runner.child, new Map(), 30_000);
-  if (haproxy !== undefined) leftovers.push(...(await stopAndVerify(haproxy.child, new Map(), 10_000)));
-  leftovers.push(...(await stopAndVerify(fixture.child, new Map(), 10_000)));
-  rmSync(stateDir, { recursive: true, force: true });
   const [p50, p99, max] = stats.late;
   const ours = {
     cpuShareOfOneCorePct: (100 * (cpu1 - cpu0)) / seconds,
@@ -157,12 +190,9 @@ async function steady({ count, intervalMs, windowMs, check }) {
     peakRssMiB: rss.oursPeak / MiB,
     checksPerSecond: stats.checks / seconds,
     latenessMs: { p50, p99, max },
-    failures: failures - failuresBefore,
-    failuresBeforeWindow: failuresBefore,
-    failureReasons: [...reasons],
+    failures: failures() - failuresBefore,
     timeWaitSocketsAtEnd: timeWait[FIXTURE_HOST],
     garbageCollections: stats.gc,
-    syscalls: oursCalls,
     heapMiB: {
       used: stats.heap.heapUsed / MiB,
       total: stats.heap.heapTotal / MiB,
@@ -185,24 +215,28 @@ async function steady({ count, intervalMs, windowMs, check }) {
           failures: sum(hapServers, (s) => s.checkFailures) - hapFailures0,
           serversNotUp: hapServers.filter((s) => !s.status.startsWith('UP')).length,
           timeWaitSocketsAtEnd: timeWait[HAPROXY_SOURCE],
-          syscalls: haproxyCalls,
         };
   return {
-    n: count,
-    check,
-    livenessIntervalMs: intervalMs,
     windowS: seconds,
-    healthy,
-    allHealthyAfterMs: healthy >= count ? allHealthyMs : null,
-    expectedChecksPerSecond: count / (intervalMs / 1000),
-    logLinesInWindow,
+    logLinesInWindow: logLines() - logBefore,
     ours,
     haproxy: anchor,
     ratioPerCheck: anchor?.cpuPerCheckMs && ours.cpuPerCheckMs ? ours.cpuPerCheckMs / anchor.cpuPerCheckMs : null,
     // The machine is shared: the 1-minute load average before and after the window says whether others competed.
     loadAverage: { before: loadBefore, end: os.loadavg()[0] },
-    leftovers,
   };
+}
+
+/** Field by field, the median over the windows of every number in them (absent ones skipped); arrays and text are left out. */
+function medians(values) {
+  const present = values.filter((v) => v !== null && v !== undefined);
+  if (present.length === 0) return null;
+  if (typeof present[0] === 'number') return median(present);
+  if (typeof present[0] !== 'object' || Array.isArray(present[0])) return undefined;
+  return Object.fromEntries(Object.keys(present[0]).flatMap((key) => {
+    const m = medians(present.map((v) => v[key]));
+    return m === undefined ? [] : [[key, m]];
+  }));
 }
 
 /** CPU per check in user space and in the kernel, from two readings of cpuSplit (ticks: 10 ms apiece). */
@@ -213,9 +247,8 @@ function perCheck(before, after, checks) {
 
 /** A case's system calls per check, ours beside HAProxy's, most frequent first; none when not traced. */
 function syscallTable(r) {
-  const ours = r.ours.syscalls;
-  if (ours === null || ours === undefined) return [];
-  const hap = r.haproxy?.syscalls ?? null;
+  const { ours, haproxy: hap } = r.syscalls;
+  if (ours === null) return [];
   const names = [...new Set([...Object.keys(ours.perCheck), ...Object.keys(hap?.perCheck ?? {})])];
   const calls = (side, name) => side?.perCheck[name]?.calls ?? 0;
   names.sort((a, b) => calls(ours, b) + calls(hap, b) - calls(ours, a) - calls(hap, a));
@@ -234,6 +267,11 @@ function syscallTable(r) {
   ];
 }
 
+/** The ratio to HAProxy with two decimals: the target (1.2×) sits where fmt's two digits would round. */
+function ratioText(ratio) {
+  return ratio === null ? 'n/a' : `${ratio.toFixed(2)}×`;
+}
+
 function sum(items, value) {
   let total = 0;
   for (const item of items) total += value(item);
@@ -242,44 +280,48 @@ function sum(items, value) {
 
 const results = [];
 for (const c of cases) {
-  process.stderr.write(`steady: ${c.count} instances @ ${fmt(c.intervalMs / 1000)}s for ${fmt(c.windowMs / 1000)}s… `);
+  process.stderr.write(`steady: ${c.count} instances @ ${fmt(c.intervalMs / 1000)}s, ${repeat === 1 ? 'a window' : `${repeat} windows`} of ${fmt(c.windowMs / 1000)}s…`);
   const r = await steady(c);
   results.push(r);
-  const hap = r.haproxy === null ? '' : `; HAProxy ${fmt(r.haproxy.cpuShareOfOneCorePct)}%, ratio per check ${fmt(r.ratioPerCheck)}×`;
-  process.stderr.write(`CPU ${fmt(r.ours.cpuShareOfOneCorePct)}% of a core, RSS ${fmt(r.ours.peakRssMiB)} MiB, ${fmt(r.ours.checksPerSecond)} checks/s, p99 late ${fmt(r.ours.latenessMs.p99)}ms${hap}\n`);
+  const { ours, haproxy } = r.median;
+  const hap = haproxy === null ? '' : `; HAProxy ${fmt(haproxy.cpuShareOfOneCorePct)}%, ratio per check ${ratioText(r.median.ratioPerCheck)}`;
+  process.stderr.write(`\n  ${repeat === 1 ? '' : 'median: '}CPU ${fmt(ours.cpuShareOfOneCorePct)}% of a core, RSS ${fmt(ours.peakRssMiB)} MiB, ${fmt(ours.checksPerSecond)} checks/s, p99 late ${fmt(ours.latenessMs.p99)}ms${hap}\n`);
   if (r.leftovers.length > 0) throw new Error(`processes outlived the run: ${r.leftovers.join(', ')}`);
 }
 
 const m = machine();
 const label = (r) => `${r.n} @ ${fmt(r.livenessIntervalMs / 1000)}s${r.check === 'tcp' ? ' (TCP)' : ''}`;
-const note = `Native probing, HTTP GET /health on a fresh connection per check (TCP: connect only, where marked); the apps are one fixture process serving every port on 127.0.0.1. The window opens ${opts.settle === 'auto' ? 'two liveness intervals (at least 5s)' : opts.settle} after every instance turned healthy. ${anchorNote}`;
+const repeated = repeat === 1 ? '' : ` Each case ran ${repeat} windows back to back on the same processes; its median row holds the median of each number over its windows, the ratio the median of the per-window ratios, failures those of all windows.`;
+const note = `Native probing, HTTP GET /health on a fresh connection per check (TCP: connect only, where marked); the apps are one fixture process serving every port on 127.0.0.1. The window opens ${opts.settle === 'auto' ? 'two liveness intervals (at least 5s)' : opts.settle} after every instance turned healthy.${repeated} ${anchorNote}`;
 const na = 'n/a';
 const split = (x) => (x === null ? na : `${fmt(x.user)} / ${fmt(x.system)}`);
-const rows = [];
-for (const r of results) {
-  const o = r.ours;
-  rows.push([
-    label(r),
-    'lifeguard',
-    `${fmt(r.windowS)}s`,
-    fmt(o.cpuShareOfOneCorePct),
-    o.cpuPerCheckMs === null ? na : fmt(o.cpuPerCheckMs),
-    split(o.userSystemPerCheckMs),
-    r.ratioPerCheck === null ? na : `${fmt(r.ratioPerCheck)}×`,
-    `${fmt(o.rssMiB)} (${fmt(o.peakRssMiB)})`,
-    `${fmt(o.checksPerSecond)} (${fmt(r.expectedChecksPerSecond)})`,
-    `${fmt(o.latenessMs.p50)} / ${fmt(o.latenessMs.p99)} / ${fmt(o.latenessMs.max)}`,
-    o.failures,
-    r.logLinesInWindow,
-    o.timeWaitSocketsAtEnd,
-    `${fmt(r.loadAverage.before)} → ${fmt(r.loadAverage.end)}`,
-  ]);
-  const h = r.haproxy;
-  if (h === null) continue;
+/** Two rows (ours, HAProxy's) for one window, or for the median of a case's windows. */
+function windowRows(r, w, which, failures) {
+  const o = w.ours;
+  const rows = [
+    [
+      label(r),
+      'lifeguard',
+      `${which}${fmt(w.windowS)}s`,
+      fmt(o.cpuShareOfOneCorePct),
+      o.cpuPerCheckMs === null ? na : fmt(o.cpuPerCheckMs),
+      split(o.userSystemPerCheckMs),
+      ratioText(w.ratioPerCheck),
+      `${fmt(o.rssMiB)} (${fmt(o.peakRssMiB)})`,
+      `${fmt(o.checksPerSecond)} (${fmt(r.expectedChecksPerSecond)})`,
+      `${fmt(o.latenessMs.p50)} / ${fmt(o.latenessMs.p99)} / ${fmt(o.latenessMs.max)}`,
+      failures.ours,
+      fmt(w.logLinesInWindow),
+      fmt(o.timeWaitSocketsAtEnd),
+      `${fmt(w.loadAverage.before)} → ${fmt(w.loadAverage.end)}`,
+    ],
+  ];
+  const h = w.haproxy;
+  if (h === null) return rows;
   rows.push([
     label(r),
     'HAProxy',
-    `${fmt(r.windowS)}s`,
+    `${which}${fmt(w.windowS)}s`,
     fmt(h.cpuShareOfOneCorePct),
     h.cpuPerCheckMs === null ? na : fmt(h.cpuPerCheckMs),
     split(h.userSystemPerCheckMs),
@@ -287,11 +329,21 @@ for (const r of results) {
     `${fmt(h.rssMiB)} (${fmt(h.peakRssMiB)})`,
     `${fmt(h.checksPerSecond)} (${fmt(r.expectedChecksPerSecond)})`,
     na,
-    `${h.failures}${h.serversNotUp > 0 ? ` (${h.serversNotUp} servers not UP)` : ''}`,
+    `${failures.haproxy}${h.serversNotUp > 0 ? ` (${fmt(h.serversNotUp)} servers not UP)` : ''}`,
     na,
-    h.timeWaitSocketsAtEnd,
+    fmt(h.timeWaitSocketsAtEnd),
     'same window',
   ]);
+  return rows;
+}
+const rows = [];
+for (const r of results) {
+  if (repeat === 1) {
+    rows.push(...windowRows(r, r.windows[0], '', r.failuresInAllWindows));
+    continue;
+  }
+  r.windows.forEach((w, i) => rows.push(...windowRows(r, w, `${i + 1} of ${repeat}: `, { ours: w.ours.failures, haproxy: w.haproxy?.failures ?? 0 })));
+  rows.push(...windowRows(r, r.median, `median of ${repeat}: `, r.failuresInAllWindows).map((row) => row.map((cell) => `**${cell}**`)));
 }
 const table = markdownTable(
   ['instances @ liveness interval', 'checker', 'window', 'CPU (% of one core)', 'CPU per check (ms)', 'of which user / kernel', 'per check vs HAProxy', 'RSS MiB (peak)', 'checks/s (expected)', 'lateness p50 / p99 / max (ms)', 'failures in window', 'log lines in window', 'TIME_WAIT sockets at end', 'load avg'],
@@ -301,18 +353,18 @@ const md = ['### Steady state (npm run bench:steady)', '', `Machine: ${machineLi
 process.stdout.write(`\n${md}\n`);
 const out = resolve(opts.out);
 write(join(out, 'steady.md'), md);
-write(join(out, 'steady.json'), `${JSON.stringify({ machine: m, note, settle: opts.settle === 'auto' ? 'two liveness intervals, at least 5s' : opts.settle, results }, null, 2)}\n`);
+write(join(out, 'steady.json'), `${JSON.stringify({ machine: m, note, settle: opts.settle === 'auto' ? 'two liveness intervals, at least 5s' : opts.settle, repeat, results }, null, 2)}\n`);
 const groups = results.map(label);
 const both = (value) => [
-  { name: 'lifeguard', values: results.map((r) => value(r.ours)) },
-  { name: 'HAProxy', values: results.map((r) => (r.haproxy === null ? null : value(r.haproxy))) },
+  { name: 'lifeguard', values: results.map((r) => value(r.median.ours)) },
+  { name: 'HAProxy', values: results.map((r) => (r.median.haproxy === null ? null : value(r.median.haproxy))) },
 ];
 write(
   join(out, 'steady.svg'),
   svgPanels('Steady state: a healthy fleet under native probing, beside HAProxy', machineLine(m), [
     { title: 'CPU per check', unit: 'ms', log: false, groups, series: both((x) => x.cpuPerCheckMs) },
     { title: 'RSS (peak)', unit: 'MiB', log: false, groups, series: both((x) => x.peakRssMiB) },
-    { title: 'Check lateness p99', unit: 'ms', log: false, groups, series: [{ name: 'lifeguard', values: results.map((r) => r.ours.latenessMs.p99) }] },
+    { title: 'Check lateness p99', unit: 'ms', log: false, groups, series: [{ name: 'lifeguard', values: results.map((r) => r.median.ours.latenessMs.p99) }] },
   ]),
 );
 process.stderr.write(`wrote ${out}/steady.{md,json,svg}\n`);

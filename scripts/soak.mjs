@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { auditLog } from '../test/helpers/log-audit.ts';
 import { flags, usage } from './lib/report.mjs';
+import { median } from './lib/stats.mjs';
 
 const values = flags({ minutes: '10', instances: '200', seed: '1' });
 const minutes = Number(values.minutes);
@@ -195,12 +196,6 @@ function procStats() {
       return [];
     }
   });
-}
-
-function median(values) {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
 
 /** Least-squares slope of [x, y] points. */
