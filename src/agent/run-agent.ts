@@ -1,11 +1,11 @@
 import type { LifeguardError } from '../checks/errors.js';
 import { lookUpHostAddress } from '../checks/host.js';
-import { runCheck } from '../checks/run-check.js';
 import { formatTarget } from '../checks/target.js';
-import type { CheckResult, CheckSpec } from '../checks/types.js';
+import type { CheckSpec } from '../checks/types.js';
 import { type LifecycleContext, runLifecycle } from '../engine/lifecycle.js';
 import { runLoop } from '../engine/probe-loop.js';
-import type { AgentOptions, AgentOutcome, RunRound } from '../engine/types.js';
+import { checkRound } from '../engine/check-round.js';
+import type { AgentOptions, AgentOutcome } from '../engine/types.js';
 
 export interface AgentContext extends LifecycleContext {
   /** Milliseconds since the process started (`fromProcessStart`); process.uptime() unless a test fakes it. */
@@ -13,16 +13,6 @@ export interface AgentContext extends LifecycleContext {
 }
 
 const processUptimeMs = (): number => process.uptime() * 1e3;
-
-/**
- * The agent's round: every due check through the check engine, side by side, in this process. Here and below,
- * loops rather than array builtins (map, some): each builtin's first run costs every start page faults (bench:agent).
- */
-const inProcessRound: RunRound = (checks, signal) => {
-  const results: Promise<CheckResult>[] = [];
-  for (const check of checks) results.push(runCheck(check, signal));
-  return Promise.all(results);
-};
 
 /**
  * Runs the checks in one of the modes and resolves with the outcome. Never rejects.
@@ -34,7 +24,9 @@ const inProcessRound: RunRound = (checks, signal) => {
  * Checks without a host are pointed at this machine's first non-loopback IPv4 address, looked up once at the
  * start; when there is none the agent ends at once with exit 3 rather than retrying, because an address that is
  * missing when the agent starts in a container does not appear later. (node:os, which the lookup reads, is
- * loaded then only: an agent given its host does not pay for it at start.)
+ * loaded then only: an agent given its host does not pay for it at start.) A round runs its checks in this
+ * process (checkRound). Here and below, loops rather than array builtins (map, some): each builtin's first run
+ * costs every start page faults (bench:agent).
  */
 export async function runAgent(options: AgentOptions, ctx: AgentContext = {}): Promise<AgentOutcome> {
   const { mode, checks, readinessChecks = checks, startupIntervalMs, interfaceRule, fromProcessStart, ...rest } = options;
@@ -50,11 +42,11 @@ export async function runAgent(options: AgentOptions, ctx: AgentContext = {}): P
   const specs = aim(checks);
   // Read as the loop starts: how long ago the process began is how late its first round is.
   const common = fromProcessStart ? { ...rest, ticksFromMsAgo: (ctx.processUptimeMs ?? processUptimeMs)() } : rest;
-  if (mode !== 'lifecycle') return runLoop({ ...common, mode }, specs, inProcessRound, ctx);
+  if (mode !== 'lifecycle') return runLoop({ ...common, mode }, specs, checkRound, ctx);
   // The readiness check has just passed: the first liveness round waits an interval, as a ticker's first tick.
   const readiness = { mode: 'readiness', ...common, intervalMs: startupIntervalMs ?? common.intervalMs } as const;
   const liveness = { ...rest, mode: 'liveness', startupTimeoutMs: 0, initialDelayMs: common.intervalMs } as const;
-  return runLifecycle({ options: readiness, checks: aim(readinessChecks) }, { options: liveness, checks: specs }, inProcessRound, ctx);
+  return runLifecycle({ options: readiness, checks: aim(readinessChecks) }, { options: liveness, checks: specs }, checkRound, ctx);
 }
 
 function hostless(specs: readonly CheckSpec[]): boolean {

@@ -29,10 +29,13 @@ const MAX_REDIRECTS = 10;
  * when it fires the socket is destroyed, whatever the server is doing (trickling a byte at a time included).
  */
 export function httpCheck(spec: HttpCheckSpec, host: string, cancel?: Cancel, resolver?: Resolver): Promise<CheckResult> {
-  return new Promise((resolve) => {
-    if (isCancelled(cancel)) resolve({ passed: false, latencyMs: 0, error: CHECK_CANCELLED });
-    else new HttpAttempt(spec, host, resolve, cancel, resolver).start();
-  });
+  return new Promise((resolve) => startHttpCheck(spec, host, cancel, resolve, resolver));
+}
+
+/** httpCheck without its promise: `done` is told the result, once (before this returns, when cancelled already or the request is invalid). */
+export function startHttpCheck(spec: HttpCheckSpec, host: string, cancel: Cancel | undefined, done: (result: CheckResult) => void, resolver?: Resolver): void {
+  if (isCancelled(cancel)) done({ passed: false, latencyMs: 0, error: CHECK_CANCELLED });
+  else new HttpAttempt(spec, host, done, cancel, resolver).start();
 }
 
 export function statusExpected(status: number, expected: readonly StatusRange[]): boolean {

@@ -1,9 +1,10 @@
 import type { Cancel } from './cancel.js';
+import { deferred } from './deferred.js';
 import { lifeguardError, type LifeguardError } from './errors.js';
 import { goDialPort } from './go-port.js';
 import { lookUpHostAddress } from './host.js';
 import { httpFacts } from './http-facts.js';
-import { tcpCheck, tcpFacts } from './tcp-check.js';
+import { startTcpCheck, tcpFacts } from './tcp-check.js';
 import type { CheckResult, CheckSpec, HttpCheckSpec, TcpCheckSpec } from './types.js';
 
 let httpModule: typeof import('./http-check.js') | undefined;
@@ -21,27 +22,39 @@ let httpModule: typeof import('./http-check.js') | undefined;
  * node:os, for the interface lookup (host.ts), by callers that give no host.
  */
 export function runCheck(given: CheckSpec, cancel?: Cancel): Promise<CheckResult> {
-  if (given.host !== undefined) return checkOn(given, given.host, cancel);
-  return lookUpHostAddress('lifeguard').then((host) =>
-    typeof host === 'string' ? checkOn(given, host, cancel) : { passed: false, latencyMs: 0, error: host },
+  const { promise, resolve } = deferred<CheckResult>();
+  startCheck(given, cancel, resolve);
+  return promise;
+}
+
+/**
+ * runCheck without its promise, for the probe loops' rounds (a supervisor runs one a second per instance):
+ * `done` is told the result, once; before this returns when the result is known at once (cancelled already, a
+ * port Go would not dial).
+ */
+export function startCheck(given: CheckSpec, cancel: Cancel | undefined, done: (result: CheckResult) => void): void {
+  if (given.host !== undefined) return checkOn(given, given.host, cancel, done);
+  void lookUpHostAddress('lifeguard').then((host) =>
+    typeof host === 'string' ? checkOn(given, host, cancel, done) : done({ passed: false, latencyMs: 0, error: host }),
   );
 }
 
-function checkOn(given: CheckSpec, host: string, cancel: Cancel | undefined): Promise<CheckResult> {
+function checkOn(given: CheckSpec, host: string, cancel: Cancel | undefined, done: (result: CheckResult) => void): void {
   const spec = given.portText === undefined || given.kind === 'grpc' ? given : withGoPort(given, host, given.portText);
-  if ('message' in spec) return Promise.resolve({ passed: false, latencyMs: 0, error: spec });
+  if ('message' in spec) return done({ passed: false, latencyMs: 0, error: spec });
   switch (spec.kind) {
     case 'tcp':
-      return tcpCheck(spec, host, cancel);
+      return startTcpCheck(spec, host, cancel, done);
     case 'http':
       // Once loaded, called straight: an import() per check is a trip through the module loader's promises.
-      if (httpModule !== undefined) return httpModule.httpCheck(spec, host, cancel);
-      return import('./http-check.js').then((module) => {
+      if (httpModule !== undefined) return httpModule.startHttpCheck(spec, host, cancel, done);
+      void import('./http-check.js').then((module) => {
         httpModule = module;
-        return module.httpCheck(spec, host, cancel);
+        module.startHttpCheck(spec, host, cancel, done);
       });
+      return;
     case 'grpc':
-      return import('./grpc-check.js').then(({ grpcCheck }) => grpcCheck(spec, host, cancel));
+      void import('./grpc-check.js').then(({ grpcCheck }) => grpcCheck(spec, host, cancel)).then(done);
   }
 }
 

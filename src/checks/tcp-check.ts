@@ -13,9 +13,14 @@ import type { CheckResult, TcpCheckSpec } from './types.js';
  */
 export function tcpCheck(spec: TcpCheckSpec, host: string, cancel?: Cancel, resolver?: Resolver): Promise<CheckResult> {
   const { promise, resolve } = deferred<CheckResult>();
-  if (isCancelled(cancel)) resolve({ passed: false, latencyMs: 0, error: CHECK_CANCELLED });
-  else new TcpAttempt(spec, host, resolve, cancel, resolver).start();
+  startTcpCheck(spec, host, cancel, resolve, resolver);
   return promise;
+}
+
+/** tcpCheck without its promise: `done` is told the result, once (before this returns, when cancelled already). */
+export function startTcpCheck(spec: TcpCheckSpec, host: string, cancel: Cancel | undefined, done: (result: CheckResult) => void, resolver?: Resolver): void {
+  if (isCancelled(cancel)) done({ passed: false, latencyMs: 0, error: CHECK_CANCELLED });
+  else new TcpAttempt(spec, host, done, cancel, resolver).start();
 }
 
 /** The facts of a TCP check's failure, for whoever reports one (the check, or an agent that gave up on it). */

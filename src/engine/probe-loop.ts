@@ -86,8 +86,9 @@ export function runLoop(options: LoopOptions, checks: readonly CheckSpec[], runR
 }
 
 /**
- * One run of the loop, as an explicit state machine driven by callbacks: a timer between rounds, the round's
- * promise in flight, no async frame and no promise per wait (the supervisor runs one per instance, for months).
+ * One run of the loop, as an explicit state machine driven by callbacks: a timer between rounds, the round in
+ * flight telling roundDone, no async frame and no promise per wait or round (the supervisor runs one per
+ * instance, for months).
  * It owns everything that can be in flight (the round's cancel scope, the wait between rounds, the startup
  * deadline, its registration with the caller's cancel) so that one stop cancels it all. `state` says why the
  * run is ending; only `running` goes on, and `ended` has resolved.
@@ -178,7 +179,7 @@ class ProbeLoop implements CancellableWork {
     const due = this.policy.sticky ? this.counters.filter((counter) => !counter.passedOnce) : this.counters;
     this.due = due;
     for (const counter of due) counter.began(now);
-    this.runRound(due === this.counters ? this.specs : due.map((counter) => counter.spec), this.scope).then(this.roundDone);
+    this.runRound(due === this.counters ? this.specs : due.map((counter) => counter.spec), this.scope, this.roundDone);
   };
 
   private readonly roundDone = (results: readonly CheckResult[]): void => {

@@ -50,8 +50,12 @@ export interface AgentOptions extends Omit<LoopOptions, 'mode' | 'phaseShiftMs' 
   readonly fromProcessStart?: boolean;
 }
 
-/** Runs one round: every check given, side by side; one result per check, in order. Never rejects. */
-export type RunRound = (checks: readonly CheckSpec[], cancel: CancelScope) => Promise<readonly CheckResult[]>;
+/**
+ * Runs one round: every check given, side by side; `done` is told one result per check, in order, once (it may
+ * be before the round returns). A callback rather than a promise: the supervisor runs one per instance each
+ * interval (see check-round.ts).
+ */
+export type RunRound = (checks: readonly CheckSpec[], cancel: CancelScope, done: (results: readonly CheckResult[]) => void) => void;
 
 export interface CheckReport {
   /** `tcp://host:port` or `http://host:port/path`, as the operator would write it. */

@@ -3,9 +3,8 @@
  * proposes. A probe costs one timer and the sockets of its checks in flight, never a process; at most
  * MAX_IN_FLIGHT checks of all probes run at once, the rest wait their turn (see Limit).
  */
-import { runCheck } from '../checks/run-check.js';
-import type { CheckResult } from '../checks/types.js';
 import { type Clock, coarseClock } from '../checks/clock.js';
+import { checkRound } from '../engine/check-round.js';
 import { Limit } from '../shared/limit.js';
 import { LoopProbe } from './loop-probe.js';
 
@@ -15,16 +14,9 @@ const MAX_IN_FLIGHT = 256;
 /** Rounds due within this much of each other run together (see coarseClock); well under the 50 ms of lateness allowed. */
 const QUANTUM_MS = 20;
 
-const alone = (result: CheckResult): CheckResult[] => [result];
-
 export class NativeProbe extends LoopProbe {
   constructor(maxInFlight = MAX_IN_FLIGHT, clock: Clock = coarseClock(QUANTUM_MS)) {
     const limit = new Limit(maxInFlight);
-    super((checks, scope) => {
-      // An app's one check (the usual case) spares the array, closure and Promise.all of many.
-      const [only] = checks;
-      if (checks.length === 1 && only !== undefined) return limit.runThen(() => runCheck(only, scope), alone);
-      return Promise.all(checks.map((check) => limit.run(() => runCheck(check, scope))));
-    }, clock);
+    super((checks, scope, done) => checkRound(checks, scope, done, limit), clock);
   }
 }

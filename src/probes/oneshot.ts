@@ -26,13 +26,12 @@ export class OneshotProbe extends LoopProbe {
    * `clock`: the loop's, and each agent's deadline's.
    */
   constructor(runner: AgentRunner, clock: Clock = realClock) {
-    super((checks, scope) => {
+    super((checks, scope, done) => {
       // A process is stopped by an AbortSignal: the scope makes one for it.
       const round = runOnce(runner, clock, checks, scope.signal);
-      const gone = round.then(() => undefined);
+      const gone = round.then(done);
       this.children.add(gone);
       void gone.then(() => this.children.delete(gone));
-      return round;
     }, clock);
   }
 

@@ -6,8 +6,6 @@
  */
 import { availableParallelism } from 'node:os';
 
-const same = <T>(value: T): T => value;
-
 export class Limit {
   private active = 0;
   private readonly waiting: (() => void)[] = [];
@@ -30,48 +28,51 @@ export class Limit {
    * a measurable share of a check's CPU.
    */
   run<T>(work: () => Promise<T>): Promise<T> {
-    return this.runThen(work, same);
+    if (this.active < this.max) {
+      this.active++;
+      return this.start(work);
+    }
+    return new Promise<void>((resolve) => this.waiting.push(resolve)).then(() => this.start(work));
   }
 
   /**
-   * run(work).then(then), with `then` called as the slot is freed: one promise fewer, which the native probe's
-   * every round saves.
+   * run() without promises, for the native probe's every check (checkRound): `begin` runs now with a slot free,
+   * or when its turn comes; it holds the slot until leave().
    */
-  runThen<T, R>(work: () => Promise<T>, then: (value: T) => R): Promise<R> {
+  enter(begin: () => void): void {
     if (this.active < this.max) {
       this.active++;
-      return this.start(work, then);
-    }
-    return new Promise<void>((resolve) => this.waiting.push(resolve)).then(() => this.start(work, then));
+      begin();
+    } else this.waiting.push(begin);
+  }
+
+  /** The slot passes straight to the next in line, so a newcomer cannot overtake the queue. */
+  leave(): void {
+    const next = this.waiting.shift();
+    if (next === undefined) this.active--;
+    else next();
   }
 
   /** Runs `work` in a slot already held, and frees the slot once it settles, however. */
-  private start<T, R>(work: () => Promise<T>, then: (value: T) => R): Promise<R> {
+  private start<T>(work: () => Promise<T>): Promise<T> {
     let running: Promise<T>;
     try {
       running = work();
     } catch (err) {
-      this.release();
+      this.leave();
       return Promise.reject(err);
     }
     return running.then(
       (value) => {
-        this.release();
-        return then(value);
+        this.leave();
+        return value;
       },
       (err: unknown) => {
-        this.release();
+        this.leave();
         throw err;
       },
     );
   }
-
-  /** The slot passes straight to the next in line, so a newcomer cannot overtake the queue. */
-  private readonly release = (): void => {
-    const next = this.waiting.shift();
-    if (next === undefined) this.active--;
-    else next();
-  };
 }
 
 /**

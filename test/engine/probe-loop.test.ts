@@ -8,6 +8,7 @@ import { runLifecycle } from '../../src/engine/lifecycle.js';
 import { runLoop } from '../../src/engine/probe-loop.js';
 import type { LoopOptions, Round, RunRound } from '../../src/engine/types.js';
 import { FakeClock } from '../helpers/fake-clock.js';
+import { promisedRound } from '../helpers/promised-round.js';
 
 const check = (port: number): CheckSpec => ({ kind: 'tcp', host: '127.0.0.1', port, timeoutMs: 1000 });
 const refused = (port: number) => lifeguardError('tcp-failed', { host: '127.0.0.1', port, reason: 'connect: connection refused' });
@@ -20,12 +21,12 @@ function options(mode: LoopOptions['mode'], more: Partial<LoopOptions> = {}): Lo
 function scripted(clock: FakeClock, verdict: (port: number, call: number) => boolean, takesMs = 0) {
   const starts: number[] = [];
   let calls = 0;
-  const round: RunRound = async (checks, scope) => {
+  const round = promisedRound(async (checks, scope) => {
     starts.push(clock.now());
     const call = ++calls;
     await Promise.race([clock.sleep(takesMs), new Promise((resolve) => scope.signal.addEventListener('abort', resolve, { once: true }))]);
     return checks.map((c): CheckResult => (verdict(c.port, call) ? { passed: true, latencyMs: takesMs } : { passed: false, latencyMs: takesMs, error: refused(c.port) }));
-  };
+  });
   return { round, starts };
 }
 
@@ -58,10 +59,10 @@ t.test('a round longer than the interval is followed at once, never overlapped; 
 t.test('readiness: each check runs until it has passed once, then no more', async (t) => {
   const clock = new FakeClock();
   const seen: number[][] = [];
-  const round: RunRound = async (checks) => {
+  const round = promisedRound(async (checks) => {
     seen.push(checks.map((c) => c.port));
     return checks.map((c): CheckResult => (c.port === 1 || seen.length >= 3 ? { passed: true, latencyMs: 1 } : { passed: false, latencyMs: 1, error: refused(c.port) }));
-  };
+  });
   const done = runLoop(options('readiness'), [check(1), check(2)], round, { clock });
   await clock.advance(500);
   const outcome = await done;
@@ -141,7 +142,6 @@ t.test('cancel through a CancelScope: the loop ends at once even while its round
   // A round that ignores cancellation: only the loop's own stop can end the run.
   const round: RunRound = (_checks, scope) => {
     roundScope = scope;
-    return new Promise(() => {});
   };
   const scope = new CancelScope();
   const done = runLoop(options('liveness'), [check(1)], round, { clock, signal: scope });

@@ -5,6 +5,7 @@ import t from 'tap';
 import type { CheckResult } from '../../src/checks/types.js';
 import { LoopProbe } from '../../src/probes/loop-probe.js';
 import { FakeClock } from '../helpers/fake-clock.js';
+import { promisedRound } from '../helpers/promised-round.js';
 
 const target = { app: 'web', instance: 'web-1', endpoint: (port: number) => ({ host: '127.0.0.1', port }) };
 const check = { kind: 'tcp', port: 1, timeoutMs: 500 } as const;
@@ -14,11 +15,11 @@ t.test('readiness spreads its later rounds, liveness its first; every round repo
   const starts: number[] = [];
   let calls = 0;
   const probe = new LoopProbe(
-    async (checks) => {
+    promisedRound(async (checks) => {
       starts.push(clock.now());
       calls++;
       return checks.map((): CheckResult => (calls >= 3 ? { passed: true, latencyMs: 1 } : { passed: false, latencyMs: 1, error: { code: 'tcp-failed', exitCode: 4, message: 'refused' } }));
-    },
+    }),
     clock,
     () => 0.25,
   );
@@ -42,10 +43,10 @@ t.test('native readiness counts a check passed only after successThreshold passe
   const verdicts = [true, false, true, true];
   let calls = 0;
   const probe = new LoopProbe(
-    async (checks) => {
+    promisedRound(async (checks) => {
       const passed = verdicts[calls++] ?? true;
       return checks.map((): CheckResult => (passed ? { passed: true, latencyMs: 1 } : { passed: false, latencyMs: 1, error: { code: 'tcp-failed', exitCode: 4, message: 'refused' } }));
-    },
+    }),
     clock,
     () => 0,
   );

@@ -42,3 +42,20 @@ t.test('with a slot free, work starts within run(); with none, it waits', async 
   await Promise.all([running, waiting]);
   t.ok(second);
 });
+
+t.test('enter/leave: begins at once with a slot free; beyond the bound, each leave begins the next in arrival order', async (t) => {
+  const limit = new Limit(2);
+  const begun: number[] = [];
+  for (let i = 0; i < 5; i++) limit.enter(() => begun.push(i));
+  t.same(begun, [0, 1], 'two begun before enter() returned');
+  t.equal(limit.queued, 3);
+  limit.leave();
+  t.same(begun, [0, 1, 2], 'a leave passes its slot to the first in line');
+  limit.leave();
+  limit.leave();
+  t.same(begun, [0, 1, 2, 3, 4]);
+  t.equal(limit.running, 2, 'the slots passed on are held');
+  limit.leave();
+  limit.leave();
+  t.equal(limit.running, 0);
+});

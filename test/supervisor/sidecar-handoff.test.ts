@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { createServer } from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import t, { type Test } from 'tap';
-import { runCheck } from '../../src/checks/run-check.js';
+import { checkRound } from '../../src/engine/check-round.js';
 import type { HttpCheckSpec } from '../../src/checks/types.js';
 import { Limit } from '../../src/shared/limit.js';
 import { LoopProbe } from '../../src/probes/loop-probe.js';
@@ -44,9 +44,9 @@ type Heard = { readonly kind: 'round'; readonly phase: Phase; readonly passed: b
 function rig(t: Test, port: number, startupTimeoutMs = 5000) {
   const gate = new Limit(1);
   let nativeRounds = 0;
-  const native = new LoopProbe((checks, signal) => {
+  const native = new LoopProbe((checks, scope, done) => {
     nativeRounds++;
-    return Promise.all(checks.map((check) => runCheck(check, signal)));
+    checkRound(checks, scope, done);
   });
   const probe = new SidecarProbe({ agentPath: AGENT, heartbeatGraceMs: 300, startGate: gate, handoff: native });
   t.teardown(() => probe.close());
