@@ -118,6 +118,56 @@ t.test("Appendix B: symbols decoded from the RFC's codes; EOS and bad padding re
   t.same([...(huffmanDecode(new Uint8Array(0)) ?? [1])], [], 'the empty string');
 });
 
+/** Appendix B's `len` column: each symbol's code length in bits, symbols 0-255 and EOS (256) in order. */
+const CODE_LENGTHS = [
+  13, 23, 28, 28, 28, 28, 28, 28, 28, 24, 30, 28, 28, 30, 28, 28, // 0-15
+  28, 28, 28, 28, 28, 28, 30, 28, 28, 28, 28, 28, 28, 28, 28, 28, // 16-31
+  6, 10, 10, 12, 13, 6, 8, 11, 10, 10, 8, 11, 8, 6, 6, 6, // 32-47
+  5, 5, 5, 6, 6, 6, 6, 6, 6, 6, 7, 8, 15, 6, 12, 10, // 48-63
+  13, 6, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, // 64-79
+  7, 7, 7, 7, 7, 7, 7, 7, 8, 7, 8, 13, 19, 13, 14, 6, // 80-95
+  15, 5, 6, 5, 6, 5, 6, 6, 6, 5, 7, 7, 6, 6, 6, 5, // 96-111
+  6, 7, 6, 5, 5, 6, 7, 7, 7, 7, 7, 15, 11, 14, 13, 28, // 112-127
+  20, 22, 20, 20, 22, 22, 22, 23, 22, 23, 23, 23, 23, 23, 24, 23, // 128-143
+  24, 24, 22, 23, 24, 23, 23, 23, 23, 21, 22, 23, 22, 23, 23, 24, // 144-159
+  22, 21, 20, 22, 22, 23, 23, 21, 23, 22, 22, 24, 21, 22, 23, 23, // 160-175
+  21, 21, 22, 21, 23, 22, 23, 23, 20, 22, 22, 22, 23, 22, 22, 23, // 176-191
+  26, 26, 20, 19, 22, 23, 22, 25, 26, 26, 26, 27, 27, 26, 24, 25, // 192-207
+  19, 21, 26, 27, 27, 26, 27, 24, 21, 21, 26, 26, 28, 27, 27, 27, // 208-223
+  20, 24, 20, 21, 22, 21, 21, 23, 22, 22, 25, 25, 24, 24, 26, 23, // 224-239
+  26, 27, 26, 26, 27, 27, 27, 27, 27, 28, 27, 27, 27, 27, 27, 26, // 240-255
+  30, // EOS
+] as const;
+
+t.test("Appendix B, every symbol: its code derived from the RFC's len column decodes to it, alone and between others", async (t) => {
+  // A canonical code: codes of one length consecutive in symbol order, each length's first following the shorter's last.
+  const codes: { symbol: number; code: number; length: number }[] = [];
+  let code = 0;
+  for (let length = 1; length <= 30; length += 1) {
+    for (let symbol = 0; symbol < CODE_LENGTHS.length; symbol += 1) {
+      if (CODE_LENGTHS[symbol] !== length) continue;
+      codes.push({ symbol, code, length });
+      code += 1;
+    }
+    code <<= 1;
+  }
+  t.equal(codes.length, 257);
+  /** Bits as a string of 0s and 1s, padded with 1s to whole bytes. */
+  const packed = (bits: string): Uint8Array =>
+    Uint8Array.from(bits.padEnd(Math.ceil(bits.length / 8) * 8, '1').match(/.{8}/g) ?? [], (byte) => parseInt(byte, 2));
+  const bitsOf = ({ code, length }: { code: number; length: number }) => code.toString(2).padStart(length, '0');
+  const a = bitsOf(codes.find((c) => c.symbol === 97) as { code: number; length: number });
+  for (const entry of codes) {
+    if (entry.symbol === 256) {
+      t.equal(huffmanDecode(packed(a + bitsOf(entry) + a)), undefined, 'EOS inside a string');
+      continue;
+    }
+    t.same([...(huffmanDecode(packed(bitsOf(entry))) ?? [])], [entry.symbol], `symbol ${entry.symbol} alone`);
+    // At every bit offset: after 'a' (5 bits), and its own code repeated.
+    t.same([...(huffmanDecode(packed(a + bitsOf(entry) + bitsOf(entry) + a)) ?? [])], [97, entry.symbol, entry.symbol, 97], `symbol ${entry.symbol} between others`);
+  }
+});
+
 t.test('table size updates: at the start of a block, up to the size we announced; 0 empties the table', async (t) => {
   t.same(decoder().decode(hex('3fe11f')), [], 'to 4096, the limit');
   t.equal(decoder().decode(hex('3fe21f')), 'a table size of 4097 octets, more than the 4096 allowed');
