@@ -4,7 +4,7 @@
  * streams over these same sockets: loading it and opening one connection through it costs a `once` agent about
  * 6 ms of CPU at every start, against about 0.3 ms for Bun.connect. The contract is connection.ts's.
  */
-import { type Connect, type Connection, type ConnectionEvents, isReset, socketError } from './connection.js';
+import { type Chunks, type Connect, type Connection, type ConnectionEvents, isReset, socketError } from './connection.js';
 
 /** The part of Bun's API used here (no Bun types are installed: the library and supervisor run on Node). */
 interface BunRuntime {
@@ -13,7 +13,8 @@ interface BunRuntime {
     port: number;
     socket: {
       open(socket: BunSocket): void;
-      data(socket: BunSocket, bytes: Buffer): void;
+      binaryType: 'buffer' | 'uint8array';
+      data(socket: BunSocket, bytes: Uint8Array): void;
       drain(socket: BunSocket): void;
       end(socket: BunSocket): void;
       close(socket: BunSocket, err: Error | undefined): void;
@@ -58,9 +59,9 @@ export async function refusalCause(host: string, port: number): Promise<Error | 
   }
 }
 
-export const openConnection: Connect = (host, port, events) => {
+export const openConnection: Connect = (host, port, events, chunks) => {
   if (runtime === undefined) throw new Error('connection-bun.ts runs under Bun only');
-  return new BunConnection(runtime, host, port, events);
+  return new BunConnection(runtime, host, port, events, chunks);
 };
 
 /** Owns one Bun socket; the state says whether events still reach the check and whether bytes wait to go out. */
@@ -78,16 +79,21 @@ class BunConnection implements Connection {
    */
   private writeRefused = false;
 
-  constructor(runtime: BunRuntime, private readonly host: string, private readonly port: number, private readonly events: ConnectionEvents) {
+  constructor(
+    runtime: BunRuntime,
+    private readonly host: string,
+    private readonly port: number,
+    private readonly events: ConnectionEvents,
+    chunks: Chunks,
+  ) {
     const self = this;
     runtime
       .connect({
         hostname: host,
         port,
         socket: {
-          // Bun's default binaryType, Buffers, as the HTTP check reads them. Plain Uint8Arrays would spare a gRPC
-          // one-shot the first Buffer (about 10 page faults), but the HTTP check's Buffer view of each chunk cost
-          // every liveness check more (0.72 and 0.65 ms per check against 0.59 and 0.62, bench:agent, paired).
+          // Bun's binaryType: Buffers (its default) or plain Uint8Arrays, as the connection's reader asked.
+          binaryType: chunks,
           open(socket) {
             self.socket = socket;
             if (self.state === 'closed') return socket.terminate();

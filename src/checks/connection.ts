@@ -14,8 +14,8 @@
  */
 export interface ConnectionEvents {
   connected(): void;
-  /** A chunk read, valid only during the call (the reader copies whatever it keeps). */
-  data(bytes: Buffer): void;
+  /** A chunk read, valid only during the call (the reader copies whatever it keeps), as `Chunks` says. */
+  data(bytes: Uint8Array): void;
   ended(): void;
   /** A socket error (ECONNREFUSED, ECONNRESET...), with the errno name in `code` and the call in `syscall`. */
   failed(err: Error): void;
@@ -36,7 +36,15 @@ export interface Connection {
   reset(): void;
 }
 
-export type Connect = (host: string, port: number, events: ConnectionEvents) => Connection;
+/**
+ * What a connection's chunks are: Buffers, as the HTTP check's readers take them (Buffer's latin1 decoding and
+ * indexOf), or plain Uint8Arrays where the reader needs no more, as the HTTP/2 client: Bun then makes no Buffer for a
+ * gRPC check, whose first costs a start about 10 page faults (and the HTTP check's own Buffer view of a Uint8Array
+ * chunk cost every liveness check more). Node's connections hand Buffers either way, which are Uint8Arrays.
+ */
+export type Chunks = 'buffer' | 'uint8array';
+
+export type Connect = (host: string, port: number, events: ConnectionEvents, chunks: Chunks) => Connection;
 
 /** A socket error as node:net makes one: the errno's name in `code`, the call in `syscall`. */
 export function socketError(syscall: string, code: string): Error & { code: string; syscall: string } {

@@ -1,6 +1,6 @@
 import type { Socket } from 'node:net';
 import type { ConnectionOptions, TLSSocket } from 'node:tls';
-import type { Connection, ConnectionEvents } from './connection.js';
+import type { Chunks, Connection, ConnectionEvents } from './connection.js';
 // libuv's TCP handle (node:net where it cannot be had); the Bun build (scripts/lib/bun-compile.mjs) puts
 // connection-bun.ts (Bun.connect) in its place.
 import { openConnection, refusalCause, resetBehindEnd } from './connection-handle.js';
@@ -68,17 +68,25 @@ export class Dialer {
   private tcp: Socket | undefined;
   /** The address being tried, or the last one tried. */
   private address: string | undefined;
+  private readonly onData: ((chunk: Buffer) => void) | undefined;
 
   /**
    * @param onData every chunk read once connected, valid only during the call (a plain connection reads into
-   *   one shared buffer).
+   *   one shared buffer): Buffers, or plain Uint8Arrays for a reader that asks for them with `chunks` (connection.ts's
+   *   Chunks: a plain connection in the executable then makes no Buffer; TLS and Unix sockets hand Buffers anyway).
    */
+  constructor(target: DialTarget, handlers: DialHandlers, onData?: (chunk: Buffer) => void, resolver?: Resolver);
+  constructor(target: DialTarget, handlers: DialHandlers, onData: (chunk: Uint8Array) => void, resolver: Resolver | undefined, chunks: 'uint8array');
   constructor(
     private readonly target: DialTarget,
     private readonly handlers: DialHandlers,
-    private readonly onData?: (chunk: Buffer) => void,
+    // A Buffer is a Uint8Array: the overloads pair a reader of Buffers with Buffers only.
+    onData?: ((chunk: Buffer) => void) | ((chunk: Uint8Array) => void),
     private readonly resolver: Resolver = systemResolver,
-  ) {}
+    private readonly chunks: Chunks = 'buffer',
+  ) {
+    this.onData = onData;
+  }
 
   /** The name and the address used, for messages; undefined for an IP literal, which names itself. */
   get resolved(): Resolved | undefined {
@@ -144,7 +152,7 @@ export class Dialer {
   /** A refusal moves on to the next address, if any. */
   private plain(address: string, next: (() => void) | undefined): void {
     const hop = new PlainHop(this, next);
-    this.connection = openConnection(address, this.target.port, hop);
+    this.connection = openConnection(address, this.target.port, hop, this.chunks);
     hop.connection = this.connection;
   }
 
@@ -156,8 +164,9 @@ export class Dialer {
     this.handlers.connected();
   }
 
-  plainData(connection: Connection, bytes: Buffer): void {
-    if (this.connection === connection && this.state === 'connected') this.onData?.(bytes);
+  /** A Buffer unless `chunks` asked for Uint8Arrays, whose reader takes them (the constructor's overloads). */
+  plainData(connection: Connection, bytes: Uint8Array): void {
+    if (this.connection === connection && this.state === 'connected') this.onData?.(bytes as Buffer);
   }
 
   plainEnded(connection: Connection): void {
@@ -282,7 +291,7 @@ class PlainHop implements ConnectionEvents {
     this.dialer.plainConnected(this.connection);
   }
 
-  data(bytes: Buffer): void {
+  data(bytes: Uint8Array): void {
     this.dialer.plainData(this.connection, bytes);
   }
 

@@ -127,8 +127,10 @@ class GrpcAttempt {
         failed: (phase, reason) => this.finish({ kind: 'failed', phase: phase === 'connect' && this.phase === 'calling' ? 'rpc' : phase, reason }),
         ended: () => this.finish({ kind: 'failed', phase: this.failurePhase(), reason: this.closedReason() }),
       },
-      (chunk) => this.session?.push(chunk),
+      (chunk: Uint8Array) => this.session?.push(chunk),
       this.resolver,
+      // The HTTP/2 client reads plain Uint8Arrays (http2/frames.ts): a gRPC check in the executable makes no Buffer.
+      'uint8array',
     );
   }
 

@@ -31,8 +31,27 @@ const connection = openConnection('127.0.0.1', Number(port), {
   data() { events.push('data'); },
   ended() { events.push('ended'); done(); },
   failed(err) { events.push(\`failed \${err.syscall} \${err.code}\`); done(); },
-});
+}, 'buffer');
 setTimeout(done, 15_000);
+`;
+
+// Reads the server's greeting on two connections, one of each kind of chunk, and says what each chunk was.
+const CHUNK_KINDS = `
+import { openConnection } from ${JSON.stringify(MODULE)};
+const [port] = process.argv.slice(2);
+const seen = {};
+for (const chunks of ['buffer', 'uint8array']) {
+  openConnection('127.0.0.1', Number(port), {
+    connected() {},
+    data(bytes) {
+      seen[chunks] = { buffer: Buffer.isBuffer(bytes), uint8array: bytes instanceof Uint8Array, text: new TextDecoder().decode(bytes) };
+      if (Object.keys(seen).length === 2) { console.log(JSON.stringify(seen)); process.exit(0); }
+    },
+    ended() {},
+    failed(err) { console.log(\`failed \${err.code}\`); process.exit(1); },
+  }, chunks);
+}
+setTimeout(() => process.exit(2), 15_000);
 `;
 
 const skip = existsSync(BUN) ? false : '@oven/bun-linux-x64 is not installed (npm ci installs it on Linux x64)';
@@ -62,4 +81,25 @@ t.test('a write that meets a reset Bun has not seen yet fails the connection as 
     clearTimeout(kill);
     t.same(JSON.parse(out || '[]'), ['connected', 'failed write ECONNRESET'], `run ${run + 1}`);
   }
+});
+
+t.test('chunks are Buffers, or plain Uint8Arrays for a reader that asks for them (the HTTP/2 client)', { skip }, async (t) => {
+  const dir = t.testdir({ 'chunk-kinds.ts': CHUNK_KINDS });
+  // The child exits as soon as it has read both: a reset the server may meet, and need not report.
+  const server = createServer((socket: Socket) => socket.on('error', () => {}).end('hi'));
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  t.teardown(() => server.close());
+  const { port } = server.address() as { port: number };
+  const child = spawn(BUN, [join(dir, 'chunk-kinds.ts'), String(port)], { cwd: dir, stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout.setEncoding('utf8').on('data', (s: string) => (out += s));
+  const kill = setTimeout(() => child.kill('SIGKILL'), 30_000);
+  const [code] = await once(child, 'close');
+  clearTimeout(kill);
+  t.equal(code, 0);
+  t.same(JSON.parse(out || '{}'), {
+    buffer: { buffer: true, uint8array: true, text: 'hi' },
+    uint8array: { buffer: false, uint8array: true, text: 'hi' },
+  });
 });

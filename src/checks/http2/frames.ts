@@ -4,8 +4,8 @@
  *
  * The gRPC check's bytes are plain Uint8Arrays, read and written by the functions below, not through Buffer's
  * methods: in Bun, Buffer.from, Buffer.concat and Buffer.write are JavaScript whose first runs cost a start page
- * faults, more than these loops. The connections hand Buffers (connection-bun.ts says why), taken as the Uint8Arrays
- * they are.
+ * faults, more than these loops. The gRPC check's connection hands plain Uint8Arrays in the executable (connection.ts's
+ * Chunks), and Buffers, the Uint8Arrays they are, under Node and through TLS.
  */
 
 /** What a client sends first (RFC 9113 section 3.4), before its SETTINGS. */
