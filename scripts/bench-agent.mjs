@@ -16,7 +16,7 @@
 //     before posix_spawn to the moment the listening socket turns readable) and spawn to exit. Medians, and each
 //     ratio to the empty executable as the median of the per-round ratios (paired). Where valgrind runs, one
 //     callgrind run per variant counts the instructions executed (user space, every thread): steady where the
-//     machine is noisy, as page-fault counts are.
+//     machine is noisy, as page-fault counts are (with Bun's GC timer off, which valgrind's slowness lets fire).
 // (b) steady state of liveness at 10 checks/s against a loopback HTTP server, for --seconds after a warm-up: CPU
 //     per check, Private_Dirty, RSS, USS — the executable (native and Cloud Foundry flags), the Node bundle, and
 //     Cloud Foundry's Go binary.
@@ -141,6 +141,9 @@ function referenceExecutables() {
 }
 
 const clean = { PATH: '/usr/bin:/bin' };
+// Bun's GC timer runs on wall time: under valgrind's slowness it fires during the gRPC call, and collected a few million
+// instructions more, different from run to run, that a real start (10 ms) never runs. Go's programs ignore the name.
+const underValgrind = { ...clean, BUN_GC_TIMER_DISABLE: '1' };
 const bunVersion = runtime === 'bun'
   ? spawnSync(join(dirname(fileURLToPath(import.meta.resolve('@oven/bun-linux-x64/package.json'))), 'bin/bun'), ['--version'], { encoding: 'utf8' }).stdout.trim()
   : null;
@@ -339,7 +342,7 @@ async function benchOnce(runner, references) {
     for (const n of names) {
       if (n === 'node' || n === 'bundle' || n.startsWith('baseline')) continue; // minutes under valgrind, and not what the targets are about
       const log = join(tmp, `callgrind-${n}.log`);
-      const m = await runner.call({ op: 'once', argv: ['/usr/bin/valgrind', '--tool=callgrind', '--callgrind-out-file=/dev/null', ...variants[n].argv], env: clean, stderr: log });
+      const m = await runner.call({ op: 'once', argv: ['/usr/bin/valgrind', '--tool=callgrind', '--callgrind-out-file=/dev/null', ...variants[n].argv], env: underValgrind, stderr: log });
       const collected = /Collected : (\d+)/.exec(readFileSync(log, 'utf8'));
       rmSync(log, { force: true });
       out.variants[n].instructions = m.code === 0 && collected ? Number(collected[1]) : null;
@@ -433,7 +436,7 @@ const result = {
   executable: { runtime, file: binary, sizeMiB: r2(statSync(binary).size / 2 ** 20) },
   peers: { cfGo: cfGo ? cfGoPath : null, grpcProbe: grpcProbe ? grpcProbePath : null },
   baseline: baseline ? resolve(baselinePath) : null,
-  config: { runs, seconds, warmup, intervalMs: 100, environment: clean, callgrind },
+  config: { runs, seconds, warmup, intervalMs: 100, environment: clean, callgrind, callgrindEnvironment: underValgrind },
   targets: TARGETS,
 };
 const runner = await startRunner();
