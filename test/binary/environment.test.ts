@@ -1,13 +1,14 @@
 // The shipped executable behaves the same whatever the app's environment holds: in Cloud Foundry and under a
 // Docker HEALTHCHECK the agent inherits it. Each case runs a passing and a failing check and must end exactly as
 // in a clean environment (exit code, stdout, stderr): no trace, no warning, no other exit code, no hang.
-// The Bun runtime's own variables are renamed in the executable (scripts/lib/bun-base.mjs), JavaScriptCore's and
+// Every name of the environment the Bun runtime reads is renamed in the executable (scripts/lib/bun-base.mjs), JavaScriptCore's and
 // its allocator's (mimalloc's) options baked in (scripts/lib/bun-jsc-options.mjs, bun-mimalloc-options.mjs);
 // NODE_OPTIONS is not read by Bun at all. Also: the working directory's .env and bunfig.toml are not loaded (Bun's
 // compiled executables load both by default; scripts/lib/bun-compile.mjs turns that off).
 import t from 'tap';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import { closedPort, tcpServer } from '../checks/fixtures.js';
 import { run, type Ended } from '../helpers/agent.js';
 import { ensureExecutable } from '../helpers/executable.js';
@@ -23,6 +24,14 @@ const preload = join(dir, 'otel.js');
 const mark = join(dir, 'preloaded');
 // Where Bun would write files at exit if the variables naming them reached it.
 const written = ['order', 'order-names', 'digest'].map((name) => join(dir, name));
+
+// Every BUN_<NAME> the runtime the executable is built from holds (about 120 in Bun 1.4.5, most of them read at
+// some point: BUN_CONFIG_MAX_HTTP_REQUESTS=0 wrote a warning into the agent's stderr, BUN_GC_TIMER_DISABLE=1 changed
+// how it ran), all set at once to 1, then to 0.
+const require = createRequire(import.meta.url);
+const bun = readFileSync(join(dirname(require.resolve('@oven/bun-linux-x64/package.json')), 'bin/bun')).toString('latin1');
+const names = [...new Set(bun.match(/(?<![A-Za-z0-9_])BUN_[A-Z0-9][A-Z0-9_]*[A-Z0-9]/g))];
+const every = (value: string): Record<string, string> => Object.fromEntries(names.map((name) => [name, value]));
 
 const ENVIRONMENTS: readonly Record<string, string>[] = [
   { NODE_OPTIONS: '--require /app/otel.js' },
@@ -48,6 +57,10 @@ const ENVIRONMENTS: readonly Record<string, string>[] = [
   // mimalloc, Bun's allocator, read MIMALLOC_<option> in any case: verbose wrote its diagnostics into stderr.
   { MIMALLOC_VERBOSE: '1', MIMALLOC_SHOW_STATS: '1', MIMALLOC_SHOW_ERRORS: '1' },
   { mimalloc_verbose: '1' },
+  { BUN_CONFIG_MAX_HTTP_REQUESTS: '0' },
+  { BUN_FEATURE_FLAG_DISABLE_IPV4: '1', BUN_GC_TIMER_DISABLE: '1', BUN_GARBAGE_COLLECTOR_LEVEL: '2' },
+  every('1'),
+  every('0'),
 ];
 
 const clean = { PATH: '/usr/bin:/bin' };
@@ -73,8 +86,10 @@ t.test('each variable is ignored: the same outcome as in a clean environment', a
   const expected = { passing: outcome(await agent(passing, {})), failing: outcome(await agent(failing, {})) };
   t.same(expected.passing, { code: 0, signal: null, stdout: '', stderr: '' }, 'clean: passes silently');
   t.equal(expected.failing.code, 4, 'clean: TCP failure');
+  t.ok(names.length > 50 && names.includes('BUN_OPTIONS'), `the runtime's names found (${names.length})`);
   for (const env of ENVIRONMENTS) {
-    const name = Object.entries(env).map(([k, v]) => `${k}='${v}'`).join(' ');
+    const entries = Object.entries(env);
+    const name = entries.length > 8 ? `every BUN_ name (${entries.length}) = ${entries[0]?.[1]}` : entries.map(([k, v]) => `${k}='${v}'`).join(' ');
     t.same(outcome(await agent(passing, env)), expected.passing, `${name}: passing check`);
     t.same(outcome(await agent(failing, env)), expected.failing, `${name}: failing check`);
   }
