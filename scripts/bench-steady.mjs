@@ -295,6 +295,9 @@ const repeated = repeat === 1 ? '' : ` Each case ran ${repeat} windows back to b
 const note = `Native probing, HTTP GET /health on a fresh connection per check (TCP: connect only, where marked); the apps are one fixture process serving every port on 127.0.0.1. The window opens ${opts.settle === 'auto' ? 'two liveness intervals (at least 5s)' : opts.settle} after every instance turned healthy.${repeated} ${anchorNote}`;
 const na = 'n/a';
 const split = (x) => (x === null ? na : `${fmt(x.user)} / ${fmt(x.system)}`);
+/** A checker's CPU columns: share of a core, per check, and per check split into user / kernel. */
+const cost = (x) => [fmt(x.cpuShareOfOneCorePct), x.cpuPerCheckMs === null ? na : fmt(x.cpuPerCheckMs), split(x.userSystemPerCheckMs)];
+const sizeAndRate = (x, r) => [`${fmt(x.rssMiB)} (${fmt(x.peakRssMiB)})`, `${fmt(x.checksPerSecond)} (${fmt(r.expectedChecksPerSecond)})`];
 /** Two rows (ours, HAProxy's) for one window, or for the median of a case's windows. */
 function windowRows(r, w, which, failures) {
   const o = w.ours;
@@ -303,12 +306,9 @@ function windowRows(r, w, which, failures) {
       label(r),
       'lifeguard',
       `${which}${fmt(w.windowS)}s`,
-      fmt(o.cpuShareOfOneCorePct),
-      o.cpuPerCheckMs === null ? na : fmt(o.cpuPerCheckMs),
-      split(o.userSystemPerCheckMs),
+      ...cost(o),
       ratioText(w.ratioPerCheck),
-      `${fmt(o.rssMiB)} (${fmt(o.peakRssMiB)})`,
-      `${fmt(o.checksPerSecond)} (${fmt(r.expectedChecksPerSecond)})`,
+      ...sizeAndRate(o, r),
       `${fmt(o.latenessMs.p50)} / ${fmt(o.latenessMs.p99)} / ${fmt(o.latenessMs.max)}`,
       failures.ours,
       fmt(w.logLinesInWindow),
@@ -322,12 +322,9 @@ function windowRows(r, w, which, failures) {
     label(r),
     'HAProxy',
     `${which}${fmt(w.windowS)}s`,
-    fmt(h.cpuShareOfOneCorePct),
-    h.cpuPerCheckMs === null ? na : fmt(h.cpuPerCheckMs),
-    split(h.userSystemPerCheckMs),
+    ...cost(h),
     '1×',
-    `${fmt(h.rssMiB)} (${fmt(h.peakRssMiB)})`,
-    `${fmt(h.checksPerSecond)} (${fmt(r.expectedChecksPerSecond)})`,
+    ...sizeAndRate(h, r),
     na,
     `${failures.haproxy}${h.serversNotUp > 0 ? ` (${fmt(h.serversNotUp)} servers not UP)` : ''}`,
     na,
