@@ -45,18 +45,28 @@ import { dirname, join, resolve } from 'node:path';
 import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { markdownTable, svgPanels } from './lib/report.mjs';
+import { markdownTable, svgPanels, usage } from './lib/report.mjs';
 import { median } from './lib/stats.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
+// A flag the bench does not know is refused, not ignored: `--out DIR` once ran a whole sitting and wrote
+// bench/results/ all the same.
+const VALUE_FLAGS = ['--runs', '--seconds', '--warmup', '--binary', '--bundle', '--cf-go', '--grpc-probe', '--baseline', '--only'];
+const SWITCHES = ['--no-callgrind', '--no-write'];
+for (let i = 0; i < args.length; i++) {
+  if (VALUE_FLAGS.includes(args[i])) {
+    if (args[i + 1] === undefined) usage(`${args[i]} needs a value`);
+    i++;
+  } else if (!SWITCHES.includes(args[i])) usage(`unknown flag ${args[i]}; flags: ${[...VALUE_FLAGS, ...SWITCHES].join(' ')}`);
+}
 const opt = (name, fallback) => {
   const i = args.indexOf(name);
   return i === -1 ? fallback : args[i + 1];
 };
 const num = (name, fallback, min) => {
   const v = Number(opt(name, String(fallback)));
-  if (!Number.isFinite(v) || v < min) die(`${name} must be a number >= ${min}`);
+  if (!Number.isFinite(v) || v < min) usage(`${name} ${opt(name)}: expected a number >= ${min}`);
   return v;
 };
 function die(message) {
@@ -72,6 +82,7 @@ const bundle = resolve(opt('--bundle', join(root, 'dist/healthcheck.cjs')));
 const cfGoPath = resolve(opt('--cf-go', process.env.LIFEGUARD_BENCH_CF_GO ?? '/work/peers/cf-healthcheck/healthcheck-go'));
 const grpcProbePath = resolve(opt('--grpc-probe', process.env.LIFEGUARD_BENCH_GRPC_PROBE ?? '/work/peers/grpc-health-probe/grpc-health-probe'));
 const only = opt('--only', 'all');
+if (!['all', 'once', 'liveness'].includes(only)) usage(`--only ${only}: expected once or liveness`);
 const baselinePath = opt('--baseline', undefined);
 const write = !args.includes('--no-write');
 const callgrind = !args.includes('--no-callgrind') && spawnSync('valgrind', ['--version']).status === 0;
