@@ -42,8 +42,10 @@ t.test('lifeguard watch on a real engine', { skip }, async (t) => {
     const web = await startApp(token, 'web');
     const stranger = await startApp(token, 'stranger', { watched: false });
     const strangerStart = await startedAt(stranger);
+    // A timeout well above the default 1s: under CI's load the container's busybox httpd once took longer than that
+    // to answer, and the failure that turned it unhealthy was a timeout, not the 404 this test is about.
     const watcher = watcherFor(t, token, {
-      health: 'native', checks: ['http://:8080/health'], interval: `${INTERVAL_MS}ms`, retries: RETRIES,
+      health: 'native', checks: ['http://:8080/health'], interval: `${INTERVAL_MS}ms`, retries: RETRIES, timeout: '5s',
     });
     const log = record(watcher);
     await watcher.start();
@@ -52,9 +54,7 @@ t.test('lifeguard watch on a real engine', { skip }, async (t) => {
     const t0 = Date.now();
     await Promise.all([exec(web, ['rm', '/www/health']), exec(stranger, ['rm', '/www/health'])]);
     const unhealthy = await log.until(to('unhealthy'));
-    // The third failure in a row turns it; under CI's load the container's httpd once took more than the check's 1s
-    // timeout to answer that request (rehearsal 30): a timed-out request is that failure too.
-    t.match(unhealthy.reason, /failed to make HTTP request to '\/health' on [\d.]+:8080: (received status code 404|timed out after 1\.00 seconds)/);
+    t.match(unhealthy.reason, /failed to make HTTP request to '\/health' on [\d.]+:8080: received status code 404/);
     const acting = await log.until(to('restarting'));
     t.match(acting, { msg: 'Restarting container (restart 1 of 200)', app: 'web', instance: `${token}-web` });
     const restarted = await log.until((x) => x.from === 'restarting' && x.to === 'starting');
