@@ -202,7 +202,7 @@ class ProbeLoop implements CancellableWork {
     this.verdict = verdict;
     if (verdict !== undefined) {
       if (this.policy.endsOnVerdict) return this.end(this.outcome(verdict.end, verdict.end === 'failed' ? verdict.failure : undefined));
-      this.ctx.onVerdict?.({ passed: verdict.end === 'passed', checks: this.reports() });
+      this.ctx.onVerdict?.({ passed: verdict.end === 'passed', checks: this.reports(this.clock.now()) });
       if (this.state !== 'running') return;
     }
     this.sleep((this.ticks as TickClock).delayToNextRound(clock.now()), this.next);
@@ -232,30 +232,29 @@ class ProbeLoop implements CancellableWork {
     this.resolve?.(outcome);
   }
 
+  /** One reading of the clock for the whole outcome: the failure and its check's report say the same time waited. */
   private stopped(): AgentOutcome {
-    return this.state === 'timed-out' ? this.outcome('timed-out', this.startupFailure()) : this.outcome('cancelled', undefined);
+    const now = this.clock.now();
+    return this.state === 'timed-out' ? this.outcome('timed-out', this.startupFailure(now), now) : this.outcome('cancelled', undefined, now);
   }
 
   /**
    * A readiness timeout ends with the most recent failure of a check that never passed; when none of them
    * finished an attempt, with the timeout of the first one's kind after as long as it was waited for.
    */
-  private startupFailure(): LifeguardError {
-    const now = this.clock.now();
+  private startupFailure(now: number): LifeguardError {
     const unpassed = this.counters.filter((counter) => !counter.passedOnce);
     const latest = unpassed.reduce<CheckCounter | undefined>((best, c) => (c.lastFailedAt > (best?.lastFailedAt ?? -Infinity) ? c : best), undefined);
     return (latest ?? unpassed[0])?.lastError(now, this.started) ?? CANCELLED;
   }
 
-  private reports(): AgentOutcome['checks'] {
-    const now = this.clock.now();
+  private reports(now: number): AgentOutcome['checks'] {
     const reports: CheckReport[] = [];
     for (const counter of this.counters) reports.push(counter.report(this.policy.sticky, now, this.started));
     return reports;
   }
 
-  private outcome(end: LoopEnd, failure: LifeguardError | undefined): AgentOutcome {
-    const now = this.clock.now();
+  private outcome(end: LoopEnd, failure: LifeguardError | undefined, now = this.clock.now()): AgentOutcome {
     const outcome = {
       mode: this.options.mode,
       end,
@@ -264,7 +263,7 @@ class ProbeLoop implements CancellableWork {
       exitCode: end === 'passed' ? 0 : (failure ?? CANCELLED).exitCode,
       elapsedMs: now - this.started,
       attempts: this.attempts,
-      checks: this.reports(),
+      checks: this.reports(now),
     };
     return failure === undefined ? outcome : { ...outcome, failure };
   }

@@ -101,6 +101,20 @@ t.test('readiness: a deadline that comes before any attempt finished reports the
   t.equal(outcome.failure?.message, 'failed to make TCP connection to 127.0.0.1:9: timed out after 0.30 seconds');
 });
 
+t.test('the failure and its check\'s report read one clock: the same time waited, even when the clock moves between reads', async (t) => {
+  const fake = new FakeClock();
+  // Every reading 10 ms after the last, as a loaded machine may make them; 0.30 and 0.31 seconds apart in words.
+  let reads = 0;
+  const clock = { now: () => fake.now() + 10 * reads++, unixMs: () => fake.unixMs(), setTimeout: fake.setTimeout.bind(fake), clearTimeout: fake.clearTimeout.bind(fake) };
+  const { round } = scripted(fake, () => true, 5000);
+  const done = runLoop(options('readiness', { startupTimeoutMs: 300 }), [check(9)], round, { clock });
+  await fake.advance(400);
+  const outcome = await done;
+  t.match(outcome, { end: 'timed-out', attempts: 0 });
+  t.match(outcome.failure?.message, /^failed to make TCP connection to 127\.0\.0\.1:9: timed out after 0\.\d\d seconds$/);
+  t.same(outcome.checks[0]?.lastError, outcome.failure, 'the report says what the failure says');
+});
+
 t.test('liveness: ends at the failure threshold, counted per check and reset by a pass', async (t) => {
   const clock = new FakeClock();
   // Port 1 fails on calls 2, 3 (reset by 4's pass), then 5, 6, 7; port 2 always passes.
