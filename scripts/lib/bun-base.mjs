@@ -22,7 +22,8 @@
 // MIMALLOC_* (the options of mimalloc, Bun's allocator, in any case: MIMALLOC_VERBOSE=1 printed its diagnostics
 // into the agent's stderr) is never read: each option is fixed at build time (scripts/lib/bun-mimalloc-options.mjs).
 // scripts/lib/bun-compile.mjs compiles against this copy (compile.executablePath); test/binary/environment.test.ts
-// checks that the executable holds no such name and that variables of each kind are ignored.
+// sets every BUN_ name the bun holds at once (to 1, then to 0) and checks that the agent behaves as in a clean
+// environment.
 import { readFileSync, writeFileSync, chmodSync } from 'node:fs';
 import { bakeJscOptions, sections } from './bun-jsc-options.mjs';
 import { bakeMimallocOptions } from './bun-mimalloc-options.mjs';
@@ -44,13 +45,12 @@ const NAME_AT = {
   '.bun_builtins': (binary, at) => binary.toString('latin1', at - 4, at) === 'env.',
 };
 
-/** Renames, in place, every name of the environment in `binary`'s runtime; returns how many were renamed. */
+/** Renames, in place, every name of the environment in `binary`'s runtime. */
 function renameEnvironmentNames(binary) {
   for (const name of KNOWN) {
     if (binary.indexOf(name, 0, 'latin1') === -1) throw new Error(`this Bun holds no ${name}: check which variables it reads (scripts/lib/bun-base.mjs)`);
   }
   const all = sections(binary);
-  let renamed = 0;
   for (const [name, isName] of Object.entries(NAME_AT)) {
     const section = all[name];
     if (section === undefined) throw new Error(`this Bun has no ${name} section (scripts/lib/bun-base.mjs)`);
@@ -58,10 +58,8 @@ function renameEnvironmentNames(binary) {
     for (let at = binary.indexOf(PREFIX, section.offset); at !== -1 && at < end; at = binary.indexOf(PREFIX, at + PREFIX.length)) {
       if (!isUpperOrDigit(binary[at + PREFIX.length]) || !isName(binary, at)) continue;
       RENAMED.copy(binary, at);
-      renamed++;
     }
   }
-  return renamed;
 }
 
 /** Writes the renamed copy of `bun`, its JSC and mimalloc options baked, to `out`. */
