@@ -195,8 +195,25 @@ t.test('blocks a server must not send: why, in one line', async (t) => {
 t.test('our request blocks: literals without indexing, any length, decoded as sent', async (t) => {
   const fields: HeaderField[] = [[':method', 'POST'], ['x-'.padEnd(200, 'n'), 'v'.repeat(40_000)], ['empty', ''], ['obs-text', 'caf\xe9']];
   const block = encodeHeaderBlock(fields);
-  t.equal(block[0], 0, 'a literal without indexing, its name literal');
+  t.same([...block.subarray(0, 6)], [0x02, 0x04, 0x50, 0x4f, 0x53, 0x54], ':method by its index in the static table, its value literal');
+  t.equal(block[6], 0, 'a name not in the static table: literal');
   const d = decoder();
   t.same(d.decode(block), fields);
   t.same(table(d), [], "nothing enters the server's table");
+});
+
+t.test("our request blocks: the names in the static table by their index, as a gRPC call's", async (t) => {
+  const fields: HeaderField[] = [
+    [':method', 'POST'], [':scheme', 'http'], [':path', '/grpc.health.v1.Health/Check'], [':authority', '127.0.0.1:50051'],
+    ['content-type', 'application/grpc'], ['te', 'trailers'], ['grpc-timeout', '999m'], ['user-agent', 'grpc_health_probe'],
+  ];
+  const block = encodeHeaderBlock(fields);
+  t.same(decoder().decode(block), fields, 'decoded as sent');
+  // Each field: 0000 then its name's index in RFC 7541 Appendix A on 4 bits (31 and 58 past 15), or 0 and the name.
+  const literal = (text: string): number[] => [text.length, ...Buffer.from(text, 'latin1')];
+  t.same([...block], [
+    0x02, ...literal('POST'), 0x06, ...literal('http'), 0x04, ...literal('/grpc.health.v1.Health/Check'),
+    0x01, ...literal('127.0.0.1:50051'), 0x0f, 0x10, ...literal('application/grpc'), 0x00, ...literal('te'),
+    ...literal('trailers'), 0x00, ...literal('grpc-timeout'), ...literal('999m'), 0x0f, 0x2b, ...literal('grpc_health_probe'),
+  ]);
 });

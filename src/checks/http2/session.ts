@@ -24,7 +24,6 @@ import {
   joined,
   MAX_WINDOW,
   type Oversized,
-  putLatin1,
   putUint32,
   SETTING,
   uint32,
@@ -105,8 +104,8 @@ export class Http2Session {
 
   /** The preface and our SETTINGS: no server push (a client that does not say so may be sent pushes). */
   start(): void {
-    const preface = new Uint8Array(CLIENT_PREFACE.length);
-    putLatin1(preface, 0, CLIENT_PREFACE);
+    // ASCII, which UTF-8 leaves as it is: one native call, not 24 characters written by the interpreter.
+    const preface = new TextEncoder().encode(CLIENT_PREFACE);
     // SETTINGS_ENABLE_PUSH (16 bits), 0 (32 bits).
     const settings = new Uint8Array(6);
     settings[1] = SETTING.ENABLE_PUSH;
