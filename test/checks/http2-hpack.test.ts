@@ -157,14 +157,16 @@ t.test("Appendix B, every symbol: its code derived from the RFC's len column dec
     Uint8Array.from(bits.padEnd(Math.ceil(bits.length / 8) * 8, '1').match(/.{8}/g) ?? [], (byte) => parseInt(byte, 2));
   const bitsOf = ({ code, length }: { code: number; length: number }) => code.toString(2).padStart(length, '0');
   const a = bitsOf(codes.find((c) => c.symbol === 97) as { code: number; length: number });
+  // 254: 27 bits, 26 of them 1s, after which a code read one bit too long or too short decodes to something else.
+  const ones = bitsOf(codes.find((c) => c.symbol === 254) as { code: number; length: number });
   for (const entry of codes) {
     if (entry.symbol === 256) {
       t.equal(huffmanDecode(packed(a + bitsOf(entry) + a)), undefined, 'EOS inside a string');
       continue;
     }
     t.same([...(huffmanDecode(packed(bitsOf(entry))) ?? [])], [entry.symbol], `symbol ${entry.symbol} alone`);
-    // At every bit offset: after 'a' (5 bits), and its own code repeated.
-    t.same([...(huffmanDecode(packed(a + bitsOf(entry) + bitsOf(entry) + a)) ?? [])], [97, entry.symbol, entry.symbol, 97], `symbol ${entry.symbol} between others`);
+    // At every bit offset: after 'a' (5 bits), its own code repeated, then 254's.
+    t.same([...(huffmanDecode(packed(a + bitsOf(entry) + bitsOf(entry) + ones + a)) ?? [])], [97, entry.symbol, entry.symbol, 254, 97], `symbol ${entry.symbol} between others`);
   }
 });
 
