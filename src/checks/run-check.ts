@@ -5,7 +5,7 @@ import { goDialPort } from './go-port.js';
 import { lookUpHostAddress } from './host.js';
 import { httpFacts } from './http-facts.js';
 import { startTcpCheck, tcpFacts } from './tcp-check.js';
-import type { CheckResult, CheckSpec, HttpCheckSpec, TcpCheckSpec } from './types.js';
+import type { CheckResult, CheckSpec, GrpcCheckSpec, HttpCheckSpec, TcpCheckSpec } from './types.js';
 
 let httpModule: typeof import('./http-check.js') | undefined;
 
@@ -48,14 +48,33 @@ function checkOn(given: CheckSpec, host: string, cancel: Cancel | undefined, don
     case 'http':
       // Once loaded, called straight: an import() per check is a trip through the module loader's promises.
       if (httpModule !== undefined) return httpModule.startHttpCheck(spec, host, cancel, done);
-      void import('./http-check.js').then((module) => {
-        httpModule = module;
-        module.startHttpCheck(spec, host, cancel, done);
-      });
+      void import('./http-check.js').then(
+        (module) => {
+          httpModule = module;
+          module.startHttpCheck(spec, host, cancel, done);
+        },
+        (thrown: unknown) => done(unloadable(spec, host, thrown)),
+      );
       return;
     case 'grpc':
-      void import('./grpc-check.js').then(({ grpcCheck }) => grpcCheck(spec, host, cancel)).then(done);
+      void import('./grpc-check.js').then(
+        ({ grpcCheck }) => grpcCheck(spec, host, cancel).then(done),
+        (thrown: unknown) => done(unloadable(spec, host, thrown)),
+      );
   }
+}
+
+/**
+ * A check whose code cannot be loaded (a damaged install; no file descriptor left to read it) fails like any
+ * check that cannot be made: its round must still end, or its probe loop would wait on it for good.
+ */
+function unloadable(spec: HttpCheckSpec | GrpcCheckSpec, host: string, thrown: unknown): CheckResult {
+  const why = (thrown instanceof Error ? thrown.message : String(thrown)).split('\n')[0];
+  const error =
+    spec.kind === 'http'
+      ? lifeguardError('http-failed', { ...httpFacts(spec, host), reason: `cannot load the HTTP check (${why})` })
+      : lifeguardError('grpc-connect', { host, port: spec.port, service: spec.service, reason: `cannot load the gRPC check (${why})` });
+  return { passed: false, latencyMs: 0, error };
 }
 
 /**

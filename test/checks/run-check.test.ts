@@ -93,3 +93,21 @@ t.test('a TLS check cut short in its handshake resets its connection: nothing le
   t.equal(clients.size, 5, 'the server took every connection');
   t.equal(socketsIn(CLOSING, port, clients), 0, 'no socket left in FIN_WAIT or TIME_WAIT');
 });
+
+t.test('a check whose code cannot be loaded fails, and its round ends', { timeout: 20_000 }, async (t) => {
+  // A copy of the check engine without the HTTP and gRPC checks: their dynamic imports fail, as in a damaged install.
+  const { copyFileSync, readdirSync } = await import('node:fs');
+  const { join } = await import('node:path');
+  const source = new URL('../../src/checks/', import.meta.url).pathname;
+  const dir = t.testdir();
+  for (const file of readdirSync(source)) {
+    if (file.endsWith('.ts') && file !== 'http-check.ts' && file !== 'grpc-check.ts') copyFileSync(join(source, file), join(dir, file));
+  }
+  const copy = (await import(join(dir, 'run-check.ts'))) as typeof import('../../src/checks/run-check.js');
+  const http = await copy.runCheck({ kind: 'http', host: '127.0.0.1', port: 1, path: '/', timeoutMs: 1000, expectStatus: [{ min: 200, max: 399 }], headers: [], followRedirects: false });
+  t.equal(http.passed, false);
+  t.match(!http.passed && http.error, { code: 'http-failed', exitCode: 5, message: /^failed to make HTTP request to '\/' on 127\.0\.0\.1:1: cannot load the HTTP check \(.*http-check.*\)$/ });
+  const grpc = await copy.runCheck({ kind: 'grpc', host: '127.0.0.1', port: 1, path: GRPC_HEALTH_PATH, service: '', timeoutMs: 1000, metadata: [] });
+  t.equal(grpc.passed, false);
+  t.match(!grpc.passed && grpc.error, { code: 'grpc-connect', exitCode: 5, message: /^failed gRPC health check of 127\.0\.0\.1:1: cannot load the gRPC check \(.*grpc-check.*\)$/ });
+});
