@@ -17,6 +17,11 @@
 // in the runtime's built-in JavaScript (.bun_builtins), where that code reads an environment (`env.BUN_...`); they
 // are replaced in place, byte for byte, and the new names are ours, so that an operator debugging the agent can
 // still say LGD_OPTIONS=--inspect.
+// Of Node's names, which Bun reads too, one is renamed the same way, NODE_TLS_REJECT_UNAUTHORIZED to
+// LGDN_TLS_REJECT_UNAUTHORIZED: the checks set rejectUnauthorized themselves, so `0` from an app's environment changed
+// nothing but wrote Node's warning that certificate verification is disabled (it is not) into the agent's stderr.
+// The others were each set alone and changed nothing, except NODE_EXTRA_CA_CERTS, which is kept as an operator's
+// trust setting (as SSL_CERT_FILE, which CF's Go binary honours too); README, "The single executable".
 // BUN_JSC_* (JavaScriptCore's options) is not a name but a prefix, tested in code: that loop is replaced by the
 // options the agent runs with, fixed at build time (scripts/lib/bun-jsc-options.mjs).
 // MIMALLOC_* (the options of mimalloc, Bun's allocator, in any case: MIMALLOC_VERBOSE=1 printed its diagnostics
@@ -45,8 +50,12 @@ const NAME_AT = {
   '.bun_builtins': (binary, at) => binary.toString('latin1', at - 4, at) === 'env.',
 };
 
+/** Node's names renamed in full (same length: the bytes are replaced in place), and what they become. */
+const NODE_NAMES = [['NODE_TLS_REJECT_UNAUTHORIZED', 'LGDN_TLS_REJECT_UNAUTHORIZED']];
+
 /** Renames, in place, every name of the environment in `binary`'s runtime. */
 function renameEnvironmentNames(binary) {
+  renameNodeNames(binary);
   for (const name of KNOWN) {
     if (binary.indexOf(name, 0, 'latin1') === -1) throw new Error(`this Bun holds no ${name}: check which variables it reads (scripts/lib/bun-base.mjs)`);
   }
@@ -59,6 +68,23 @@ function renameEnvironmentNames(binary) {
       if (!isUpperOrDigit(binary[at + PREFIX.length]) || !isName(binary, at)) continue;
       RENAMED.copy(binary, at);
     }
+  }
+}
+
+/**
+ * Node's names, wherever the runtime holds them: .rodata (the tables its environment loader looks names up in) and
+ * the built-in JavaScript (`process.env.NODE_...` reads, and the environment object's own special cases).
+ */
+function renameNodeNames(binary) {
+  for (const [name, renamed] of NODE_NAMES) {
+    const from = Buffer.from(name, 'latin1');
+    const to = Buffer.from(renamed, 'latin1');
+    let count = 0;
+    for (let at = binary.indexOf(from); at !== -1; at = binary.indexOf(from, at + from.length)) {
+      to.copy(binary, at);
+      count += 1;
+    }
+    if (count === 0) throw new Error(`this Bun holds no ${name}: check which variables it reads (scripts/lib/bun-base.mjs)`);
   }
 }
 

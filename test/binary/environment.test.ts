@@ -12,6 +12,7 @@ import { dirname, join } from 'node:path';
 import { closedPort, tcpServer } from '../checks/fixtures.js';
 import { run, type Ended } from '../helpers/agent.js';
 import { ensureExecutable } from '../helpers/executable.js';
+import { httpsServer, makeCerts, tlsSkip } from '../helpers/tls.js';
 
 t.setTimeout(300_000);
 const BINARY = ensureExecutable();
@@ -95,6 +96,21 @@ t.test('each variable is ignored: the same outcome as in a clean environment', a
   }
   t.notOk(existsSync(mark), 'nothing was preloaded');
   t.same(written.filter((file) => existsSync(file)), [], 'no file written where the environment said');
+});
+
+t.test('a TLS check: NODE_TLS_REJECT_UNAUTHORIZED changes nothing, not even stderr', { skip: tlsSkip }, async (t) => {
+  // The checks set rejectUnauthorized themselves; Bun's node:tls warned that `0` disabled verification all the same.
+  const certs = makeCerts(t);
+  const port = await httpsServer(t, { cert: readFileSync(certs.server.cert), key: readFileSync(certs.server.key) }, (_req, res) => res.end());
+  const trusted = ['--check', `https://localhost:${port}/`, '--ca-file', certs.caFile];
+  const unknown = ['--check', `https://127.0.0.1:${port}/`];
+  const expected = { trusted: outcome(await agent(trusted, {})), unknown: outcome(await agent(unknown, {})) };
+  t.same(expected.trusted, { code: 0, signal: null, stdout: '', stderr: '' }, 'clean: the CA trusted, passes silently');
+  t.match(expected.unknown, { code: 5, stdout: /tls: certificate signed by an unknown authority\n$/, stderr: '' }, 'clean: an unknown authority fails');
+  for (const value of ['0', '1', '']) {
+    t.same(outcome(await agent(trusted, { NODE_TLS_REJECT_UNAUTHORIZED: value })), expected.trusted, `NODE_TLS_REJECT_UNAUTHORIZED='${value}': trusted`);
+    t.same(outcome(await agent(unknown, { NODE_TLS_REJECT_UNAUTHORIZED: value })), expected.unknown, `NODE_TLS_REJECT_UNAUTHORIZED='${value}': unknown authority`);
+  }
 });
 
 t.test('.env and bunfig.toml in the working directory have no effect', async (t) => {
