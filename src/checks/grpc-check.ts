@@ -17,7 +17,7 @@ import { type ErrorCode, formatAddress, type GrpcFacts, lifeguardError, type Lif
 import { isReservedMetadata, wireValue } from './grpc-metadata.js';
 import { copyOf, ERROR, errorName, joined, putUint32, uint32 } from './http2/frames.js';
 import type { HeaderField } from './http2/hpack.js';
-import { type Headers, Http2Session } from './http2/session.js';
+import { type Headers, Http2Session, type SessionEvents } from './http2/session.js';
 import { HEADER_NAME, isDigits, isInvalidHeaderValue } from './parse.js';
 import { CHECK_CANCELLED, oneLine } from './reason.js';
 import type { CheckResult, GrpcCheckSpec } from './types.js';
@@ -79,7 +79,7 @@ type GrpcEvent =
  * listener; `finish` is the only way out and releases them all. `phase` says which deadline runs: `connecting`
  * (lookup, connect, TLS, the server's HTTP/2 SETTINGS) under the connect deadline, then `calling` under the call's.
  */
-class GrpcAttempt {
+class GrpcAttempt implements SessionEvents {
   private phase: 'connecting' | 'calling' | 'done' = 'connecting';
   private readonly started = monotonicMs();
   private timer: NodeJS.Timeout;
@@ -89,7 +89,7 @@ class GrpcAttempt {
   private reply: Uint8Array[] = [];
   private replyBytes = 0;
   /** The error code of a GOAWAY that still lets the call finish (`SessionEvents.goaway`'s `answered`). */
-  private goaway: number | undefined;
+  private goawayCode: number | undefined;
   /** The call's deadline, once it is placed, and when it passes (monotonic ms). */
   private callMs = 0;
   private callEnds = 0;
@@ -156,7 +156,7 @@ class GrpcAttempt {
 
   /** The connection ended before the reply: after a GOAWAY that promised it, say so. */
   private closedReason(): string {
-    const goaway = this.goaway === undefined ? '' : `the server sent GOAWAY (${errorName(this.goaway)}), then `;
+    const goaway = this.goawayCode === undefined ? '' : `the server sent GOAWAY (${errorName(this.goawayCode)}), then `;
     return `${goaway}connection closed before a reply`;
   }
 
@@ -176,25 +176,38 @@ class GrpcAttempt {
   }
 
   private onConnected(): void {
-    const failed = (reason: string) => this.finish({ kind: 'failed', phase: this.failurePhase(), reason });
-    const session = new Http2Session((bytes) => this.dialer.write(bytes), {
-      // Up once the server's SETTINGS arrive, as grpc-go counts a connection ready: a peer that accepts and never
-      // speaks HTTP/2 is a connection failure, not a failed call.
-      ready: () => this.call(session),
-      headers: (headers, end) => this.onHeaders(headers, end),
-      data: (bytes, end) => this.onData(bytes, end),
-      reset: (code) => {
-        const reason = `the server reset the stream (${errorName(code)})`;
-        if (code === ERROR.NO_ERROR) this.onStreamEnd();
-        else if (code === ERROR.REFUSED_STREAM) this.unprocessed(reason);
-        else failed(reason);
-      },
-      // A server shutting down gracefully still answers the streams it has taken, as grpc-go waits for them.
-      goaway: (code, answered) => (answered ? (this.goaway = code) : this.unprocessed(`the server sent GOAWAY (${errorName(code)})`)),
-      failed,
-    });
-    this.session = session;
-    session.start();
+    this.session = new Http2Session((bytes) => this.dialer.write(bytes), this);
+    this.session.start();
+  }
+
+  /*
+   * The session's events (SessionEvents): the attempt is their listener, as it is its canceller's, rather than an
+   * object of six closures made for each connection.
+   */
+
+  /**
+   * Up once the server's SETTINGS arrive, as grpc-go counts a connection ready: a peer that accepts and never speaks
+   * HTTP/2 is a connection failure, not a failed call.
+   */
+  ready(): void {
+    if (this.session !== undefined) this.call(this.session);
+  }
+
+  reset(code: number): void {
+    const reason = `the server reset the stream (${errorName(code)})`;
+    if (code === ERROR.NO_ERROR) this.onStreamEnd();
+    else if (code === ERROR.REFUSED_STREAM) this.unprocessed(reason);
+    else this.failed(reason);
+  }
+
+  /** A server shutting down gracefully still answers the streams it has taken, as grpc-go waits for them. */
+  goaway(code: number, answered: boolean): void {
+    if (answered) this.goawayCode = code;
+    else this.unprocessed(`the server sent GOAWAY (${errorName(code)})`);
+  }
+
+  failed(reason: string): void {
+    this.finish({ kind: 'failed', phase: this.failurePhase(), reason });
   }
 
   /**
@@ -211,7 +224,7 @@ class GrpcAttempt {
     this.responseHeaders = undefined;
     this.reply = [];
     this.replyBytes = 0;
-    this.goaway = undefined;
+    this.goawayCode = undefined;
     this.dialer = this.dial();
     this.dialer.start();
   }
@@ -268,7 +281,7 @@ class GrpcAttempt {
     return fields;
   }
 
-  private onHeaders(headers: Headers, end: boolean): void {
+  headers(headers: Headers, end: boolean): void {
     if (this.responseHeaders === undefined) {
       // A 1xx head is informational: the response's own comes after it.
       // Read as digits: a regular expression's first use costs every start page faults.
@@ -279,7 +292,7 @@ class GrpcAttempt {
     } else this.finish(this.verdict(headers));
   }
 
-  private onData(bytes: Uint8Array, end: boolean): void {
+  data(bytes: Uint8Array, end: boolean): void {
     this.replyBytes += bytes.length;
     if (this.replyBytes > MAX_REPLY_BYTES) return this.finish({ kind: 'failed', phase: 'rpc', reason: `reply larger than ${MAX_REPLY_BYTES} bytes` });
     this.reply.push(copyOf(bytes));
