@@ -150,9 +150,9 @@ export class HpackDecoder {
  * Names and values are latin1: the callers refuse anything else.
  *
  * The block is made as a string of octets and encoded by one native call: written octet by octet from JavaScript, a
- * gRPC call's 190 characters cost its start 0.15 M instructions of the interpreter. TextEncoder writes UTF-8, in
- * which an octet below 0x80 is itself: a block with a larger octet (obs-text in a value, a length's continuation)
- * comes out longer, and is written octet by octet instead.
+ * gRPC call's 190 characters cost its start twice the instructions (0.19 M against 0.09 M). TextEncoder writes
+ * UTF-8, in which an octet below 0x80 is itself: a block with a larger octet (obs-text in a value, a length's
+ * continuation) comes out longer, and is written octet by octet instead.
  */
 export function encodeHeaderBlock(fields: readonly HeaderField[]): Uint8Array {
   let octets = '';
