@@ -20,6 +20,8 @@ interface Rig {
   /** When the driver's destroy was called, on the rig's clock. */
   readonly destroyedAt: number[];
   exit(exit: Exit): void;
+  /** The app exits: the driver knows (`exited`), and has not told onExit yet (it waits for the last stderr lines). */
+  gone(): void;
   readonly settled: () => Promise<void>;
 }
 
@@ -33,7 +35,7 @@ function rig(t: Test, launch: 'ok' | 'fails' = 'ok', more: Partial<InstanceConte
   const destroyedAt: number[] = [];
   const now = () => more.clock?.now() ?? 0;
   let onExit: (exit: Exit) => void = () => {};
-  const running: RunningInstance = {
+  const running: { -readonly [K in keyof RunningInstance]: RunningInstance[K] } = {
     pid: null,
     address: '127.0.0.1:1',
     tracked: [],
@@ -77,7 +79,10 @@ function rig(t: Test, launch: 'ok' | 'fails' = 'ok', more: Partial<InstanceConte
   };
   const instance = new Instance('web-1', 'member', 0, ctx);
   const settled = () => new Promise<void>((resolve) => setTimeout(resolve, 20));
-  return { instance, transitions, observers, cancelled, routers, routersCancelled, destroyedAt, exit: (exit) => onExit(exit), settled };
+  const gone = () => {
+    running.exited = true;
+  };
+  return { instance, transitions, observers, cancelled, routers, routersCancelled, destroyedAt, exit: (exit) => onExit(exit), gone, settled };
 }
 
 const path = (r: Rig) => r.transitions.map((x) => x.to);
@@ -105,6 +110,24 @@ t.test('an exit while running is a crash; an exit after that changes nothing', a
   t.same(r.cancelled, [0], 'the readiness probe was cancelled');
   r.exit({ code: 0, signal: null });
   t.equal(r.transitions.length, 5);
+});
+
+t.test('a check that fails because the app has exited waits for the exit: a crash, not unhealthy or timed out', async (t) => {
+  for (const phase of ['liveness', 'readiness'] as const) {
+    const r = rig(t);
+    r.instance.schedule(0, 'Backfilling', { cause: 'backfill' });
+    await r.settled();
+    if (phase === 'liveness') r.observers[0]?.ready();
+    r.gone();
+    r.observers[0]?.end(phase === 'liveness' ? { phase, cause: 'unhealthy', reason: 'connection refused' } : { phase, cause: 'timed-out', reason: 'never passed' });
+    await r.settled();
+    const before = phase === 'liveness' ? ['scheduled', 'starting', 'healthy'] : ['scheduled', 'starting'];
+    t.same(path(r), before, `${phase}: nothing until the exit is told`);
+    r.exit({ code: 7, signal: null, stderr: ['Error: out of cheese'] });
+    await r.settled();
+    t.same(path(r), [...before, 'crashed', 'destroying', 'destroyed'], `${phase}: crashed`);
+    t.match(r.transitions[before.length], { msg: 'Container crashed', reason: /^exited with code 7/ });
+  }
 });
 
 t.test('a launch that fails is a crash from scheduled', async (t) => {

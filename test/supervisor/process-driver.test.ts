@@ -89,3 +89,17 @@ function groupMembers(pgid: number): number[] {
     .map(Number)
     .filter((pid) => isRunning(pid) && readProcStat(pid)?.pgid === pgid);
 }
+
+t.test('exited: true from the leader exit on, before onExit is told (which waits for the last stderr lines)', async (t) => {
+  // The app exits 7; a child it left holds stderr open, so the driver waits its while for the last lines.
+  const { running, exits } = await launch(t, ['/bin/sh', '-c', 'echo "Error: out of cheese" >&2; sleep 30 & exit 7']);
+  t.equal(running.exited, false, 'running');
+  let seenBeforeExit = false;
+  for (let i = 0; i < 500 && exits.length === 0; i++) {
+    if (running.exited === true && exits.length === 0) seenBeforeExit = true;
+    await sleep(5);
+  }
+  t.ok(seenBeforeExit, 'exited before onExit was told');
+  t.match(exits, [{ code: 7, signal: null, stderr: ['Error: out of cheese'] }]);
+  t.equal(running.exited, true);
+});

@@ -354,6 +354,9 @@ export class Instance {
   private probeEnded(session: ProbeSession, end: ProbeEnd): void {
     const life = this.life;
     if (!('session' in life) || life.session !== session) return;
+    // An app that has exited failed its check because it was gone: its exit, on its way, says why (its code, its
+    // last lines of stderr) and makes it a crash, not an unhealthy or timed-out instance.
+    if (life.running.exited === true) return;
     if (life.state === 'starting') {
       const elapsed = formatDuration(Math.round(this.clock.now() - life.since));
       return this.fail('timed-out', end.cause, `Failed after ${elapsed}: startup health check never passed.`, end.reason);

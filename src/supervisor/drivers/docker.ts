@@ -148,7 +148,7 @@ class ContainerInstance implements RunningInstance {
   readonly tracked = [];
   readonly address: string;
   private exit: Exit | undefined;
-  private readonly exited: Promise<void>;
+  private readonly waited: Promise<void>;
 
   constructor(
     private readonly docker: Docker,
@@ -160,7 +160,7 @@ class ContainerInstance implements RunningInstance {
     onExit: (exit: Exit) => void,
   ) {
     this.address = `${host}:${firstPort}`;
-    this.exited = (container.wait() as Promise<{ StatusCode: number }>).then(
+    this.waited = (container.wait() as Promise<{ StatusCode: number }>).then(
       (result) => ({ code: result.StatusCode, signal: null }),
       // The engine lost it (removed behind our back, the API service went away): it is not running for us.
       (): Exit => ({ code: null, signal: null }),
@@ -189,7 +189,7 @@ class ContainerInstance implements RunningInstance {
         // 304: it stopped on its own meanwhile.
         (error: unknown) => ((error as { statusCode?: number }).statusCode === 304 ? undefined : engineMessage(error)),
       );
-      await settlesWithin(this.exited, gracePeriodMs + STOP_SLACK_MS);
+      await settlesWithin(this.waited, gracePeriodMs + STOP_SLACK_MS);
       // Still no exit seen: the removal below is what ends it.
       const exit = this.exit as Exit | undefined; // set by the wait() above, which TypeScript cannot see
       forced = exit === undefined || exit.code === KILLED_STATUS;

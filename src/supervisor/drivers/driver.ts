@@ -38,6 +38,11 @@ export interface RunningInstance {
   endpoint(containerPort: number): Endpoint;
   /** Runs sidecar agents in the instance's own context (its namespace, its container's network); absent: locally. */
   readonly agent?: AgentRunner;
+  /**
+   * The app has exited, and its exit is told through onExit (at once, or after a moment's wait for its last lines
+   * of output): a check that fails now failed because the app is gone. Absent: the driver cannot tell before onExit.
+   */
+  readonly exited?: boolean;
   /** Polite stop, then a forced one after the grace period; resolves when the instance is gone. */
   destroy(gracePeriodMs: number): Promise<DestroyOutcome>;
 }

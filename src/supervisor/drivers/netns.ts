@@ -135,6 +135,10 @@ class NamespacedInstance implements RunningInstance {
     this.tracked = child.tracked;
   }
 
+  get exited(): boolean {
+    return this.child.exited;
+  }
+
   endpoint(containerPort: number): ReturnType<RunningInstance['endpoint']> {
     return this.child.endpoint(containerPort);
   }

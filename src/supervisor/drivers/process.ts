@@ -64,7 +64,7 @@ export class ChildInstance implements RunningInstance {
   readonly contained: Contained;
   private readonly output: InstanceOutput;
   private leaderGone = false;
-  private readonly exited: Promise<void>;
+  private readonly exit: Promise<void>;
 
   constructor(
     { child, contained, output }: Started,
@@ -79,7 +79,7 @@ export class ChildInstance implements RunningInstance {
     this.address = `${host}:${first.done === true ? '' : first.value}`;
     const tracked = trackProcess('app', this.pid);
     this.tracked = tracked === undefined ? [] : [tracked];
-    this.exited = new Promise((resolve) =>
+    this.exit = new Promise((resolve) =>
       child.once('exit', (code, signal) => {
         this.leaderGone = true;
         const outOfMemory = contained.outOfMemory();
@@ -90,6 +90,11 @@ export class ChildInstance implements RunningInstance {
         });
       }),
     );
+  }
+
+  /** From the leader's exit on, while its last lines of stderr are awaited before onExit is told. */
+  get exited(): boolean {
+    return this.leaderGone;
   }
 
   endpoint(containerPort: number): Endpoint {
@@ -111,7 +116,7 @@ export class ChildInstance implements RunningInstance {
         // Its failure, if any, is the final killAll's to tell.
         killing = this.contained.killAll().catch(() => {});
       });
-      await this.exited;
+      await this.exit;
       grace.finish();
       await killing;
     }
