@@ -24,10 +24,10 @@ for (const probe of STRATEGIES) t.test(`${probe} probing`, async (t) => {
 
   t.test(`${probe}: an app that crashes is destroyed, rescheduled, and the app is back to its desired count`, async (t) => {
     const once = `${tempDir(t)}/once`;
-    // A long liveness interval: a check that ran in the instant between the app's death and the supervisor hearing
-    // of it would call it unhealthy. The first liveness round comes at a random moment of the interval; at 10 s it
-    // once fell while the exit waited for the app's last stderr lines (up to 100 ms, now covered: RunningInstance's
-    // `exited`), which leaves that instant: at 60 s, six times less likely still, and the test waits for none of it.
+    // A long liveness interval: a check that ran as the app died could call it unhealthy. The first liveness round
+    // comes at a random moment of the interval; at 10 s it once fell while the exit waited for the app's last stderr
+    // lines. RunningInstance's `exited` covers that wait and the zombie before it now; what is left is the app's
+    // sockets closing a moment before it becomes a zombie: at 60 s, six times less likely still to be hit.
     const h = await supervise(t, [appSpec(probe, { livenessIntervalMs: 60_000, env: { CRASH_AFTER_MS: '1500', CRASH_CODE: '7', ONCE: once } })]);
     const crashed = await h.until(to('crashed'));
     t.match(crashed, { instance: 'web-1', level: 'warn', msg: 'Container crashed', reason: 'exited with code 7' });

@@ -92,7 +92,7 @@ function groupMembers(pgid: number): number[] {
 
 t.test('exited: true from the leader exit on, before onExit is told (which waits for the last stderr lines)', async (t) => {
   // The app exits 7; a child it left holds stderr open, so the driver waits its while for the last lines.
-  const { running, exits } = await launch(t, ['/bin/sh', '-c', 'echo "Error: out of cheese" >&2; sleep 30 & exit 7']);
+  const { running, exits } = await launch(t, ['/bin/sh', '-c', 'echo "Error: out of cheese" >&2; sleep 30 & sleep 0.2; exit 7']);
   t.equal(running.exited, false, 'running');
   let seenBeforeExit = false;
   for (let i = 0; i < 500 && exits.length === 0; i++) {
@@ -102,4 +102,21 @@ t.test('exited: true from the leader exit on, before onExit is told (which waits
   t.ok(seenBeforeExit, 'exited before onExit was told');
   t.match(exits, [{ code: 7, signal: null, stderr: ['Error: out of cheese'] }]);
   t.equal(running.exited, true);
+});
+
+t.test('exited: true while the leader is a zombie not yet collected, before Node has seen its exit', async (t) => {
+  const { running, exits } = await launch(t, ['/bin/sh', '-c', 'sleep 0.2; exit 7']);
+  t.equal(running.exited, false, 'running');
+  // The event loop is held (a synchronous wait), so the child, once dead, stays a zombie: nothing collects it.
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  let state: string | undefined;
+  for (let i = 0; i < 1000 && state !== 'Z'; i++) {
+    Atomics.wait(pause, 0, 0, 5);
+    state = readProcStat(running.pid as number)?.state;
+  }
+  t.equal(state, 'Z', 'the leader is a zombie');
+  t.equal(running.exited, true, 'exited, before any exit event');
+  t.equal(exits.length, 0, 'onExit not told yet');
+  for (let i = 0; i < 500 && exits.length === 0; i++) await sleep(10);
+  t.match(exits, [{ code: 7, signal: null }]);
 });

@@ -7,7 +7,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { type Contained, type Containment, INSTANCE_ENV } from '../host/containment.js';
 import { DEFAULT_OUTPUT, InstanceOutput } from '../host/output.js';
 import { signalGroup } from '../../shared/signal.js';
-import { type TrackedProcess, trackProcess } from '../host/state-dir.js';
+import { isExitedChild, type TrackedProcess, trackProcess } from '../host/state-dir.js';
 import type { Exit } from '../../shared/exit.js';
 import type { AppSpec } from '../spec/types.js';
 import type { Endpoint } from '../../probes/probe.js';
@@ -92,9 +92,12 @@ export class ChildInstance implements RunningInstance {
     );
   }
 
-  /** From the leader's exit on, while its last lines of stderr are awaited before onExit is told. */
+  /**
+   * From the leader's exit on: while it is a zombie not yet collected (its sockets closed already, which a check in
+   * flight may see first), then while its last lines of stderr are awaited before onExit is told.
+   */
   get exited(): boolean {
-    return this.leaderGone;
+    return this.leaderGone || isExitedChild(this.pid);
   }
 
   endpoint(containerPort: number): Endpoint {

@@ -143,6 +143,12 @@ export function isRunning(pid: number): boolean {
   return stat !== undefined && !isZombie(stat);
 }
 
+/** A zombie: it has exited and waits for its parent to collect it. False when /proc cannot say (no such process, no /proc). */
+export function isExitedChild(pid: number): boolean {
+  const stat = readProcStat(pid);
+  return stat !== undefined && isZombie(stat);
+}
+
 function isZombie(stat: ProcStat): boolean {
   return stat.state === 'Z' || stat.state === 'X';
 }
