@@ -15,7 +15,7 @@ import { deferred } from './deferred.js';
 import { Dialer, type DialPhase, type Resolver } from './dial.js';
 import { type ErrorCode, formatAddress, type GrpcFacts, lifeguardError, type LifeguardError } from './errors.js';
 import { isReservedMetadata, wireValue } from './grpc-metadata.js';
-import { copyOf, ERROR, errorName, joined, putUint32, uint32 } from './http2/frames.js';
+import { copyOf, ERROR, errorName, joined, putUint32, uint32, utf8 } from './http2/frames.js';
 import type { HeaderField } from './http2/hpack.js';
 import { type Headers, Http2Session, type SessionEvents } from './http2/session.js';
 import { HEADER_NAME, isDigits, isInvalidHeaderValue } from './parse.js';
@@ -365,7 +365,7 @@ class GrpcAttempt implements SessionEvents {
  */
 export function encodeRequest(service: string, zlib?: typeof Zlib): Uint8Array {
   // The default service, "", is no field: its UTF-8 encoder is made only for a service named.
-  const name = service === '' ? new Uint8Array(0) : new TextEncoder().encode(service);
+  const name = service === '' ? new Uint8Array(0) : utf8(service);
   // The field's key (1, length-delimited), its length as a varint (at most 5 octets), its octets.
   const field = new Uint8Array(name.length === 0 ? 0 : 6 + name.length);
   let at = 0;

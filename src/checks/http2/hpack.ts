@@ -3,7 +3,7 @@
  * indexing (nothing of ours enters the server's dynamic table, so the encoder keeps no state and never resizes), and
  * the server's header blocks decoded whole: static and dynamic tables, table size updates, Huffman-coded strings.
  */
-import { latin1Of, putLatin1 } from './frames.js';
+import { latin1Of, putLatin1, utf8 } from './frames.js';
 import { huffmanDecode } from './huffman.js';
 
 export type HeaderField = readonly [name: string, value: string];
@@ -163,7 +163,7 @@ export function encodeHeaderBlock(fields: readonly HeaderField[]): Uint8Array {
     octets += index === 0 ? `\0${literal(field[0])}` : integer(index, 4);
     octets += literal(field[1]);
   }
-  const encoded = new TextEncoder().encode(octets);
+  const encoded = utf8(octets);
   if (encoded.length === octets.length) return encoded;
   const out = new Uint8Array(octets.length);
   putLatin1(out, 0, octets);

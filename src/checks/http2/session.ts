@@ -27,6 +27,7 @@ import {
   putUint32,
   SETTING,
   uint32,
+  utf8,
 } from './frames.js';
 import { encodeHeaderBlock, type HeaderField, HpackDecoder } from './hpack.js';
 
@@ -105,7 +106,7 @@ export class Http2Session {
   /** The preface and our SETTINGS: no server push (a client that does not say so may be sent pushes). */
   start(): void {
     // ASCII, which UTF-8 leaves as it is: one native call, not 24 characters written by the interpreter.
-    const preface = new TextEncoder().encode(CLIENT_PREFACE);
+    const preface = utf8(CLIENT_PREFACE);
     // SETTINGS_ENABLE_PUSH (16 bits), 0 (32 bits).
     const settings = new Uint8Array(6);
     settings[1] = SETTING.ENABLE_PUSH;
