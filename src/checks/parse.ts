@@ -62,9 +62,12 @@ export const MAX_DURATION_MS = 2 ** 31 - 1;
 
 /** A Go duration in ms. `allowZero` for the settings where 0 means "none" (startup timeout, initial delay). */
 export function parseDurationValue(name: string, text: string, allowZero: boolean): number {
-  const ms = parseDuration(text);
-  const expected = `a duration such as 500ms, 2s or 1m30s${allowZero ? '' : ', above 0'}`;
-  if (ms === undefined || (ms === 0 && !allowZero)) invalidValue(name, text, expected);
+  return durationValue(name, text, parseDuration(text), allowZero);
+}
+
+/** `ms`, what `text` was read as by a duration parser (undefined: not a duration), judged as parseDurationValue judges it. */
+export function durationValue(name: string, text: string, ms: number | undefined, allowZero: boolean): number {
+  if (ms === undefined || (ms === 0 && !allowZero)) invalidValue(name, text, `a duration such as 500ms, 2s or 1m30s${allowZero ? '' : ', above 0'}`);
   if (ms > MAX_DURATION_MS) invalidValue(name, text, `a duration of at most ${formatDuration(MAX_DURATION_MS)}`);
   return ms;
 }

@@ -11,7 +11,7 @@ import type { AgentOutcome } from '../engine/types.js';
 import { type ErrorCode, LifeguardFailure, lifeguardError } from '../checks/errors.js';
 import { goDuration } from '../checks/duration.js';
 import { isReservedMetadata } from '../checks/grpc-metadata.js';
-import { isDigits, parseDurationValue, parseHost, parsePort } from '../checks/parse.js';
+import { durationValue, isDigits, parseHost, parsePort } from '../checks/parse.js';
 import { GRPC_HEALTH_PATH, type GrpcCheckSpec, type TlsOptions } from '../checks/types.js';
 import { VERSION } from '../checks/version.js';
 import { parseGoFlags } from './go-flags.js';
@@ -272,7 +272,7 @@ function hasLineBreak(text: string): boolean {
 function positiveDuration(name: string, text: string): number {
   const signed = goDuration(text);
   if (signed !== undefined && signed <= 0) invalid(`${name} must be greater than zero (specified: ${text})`);
-  return inDialect(() => parseDurationValue(name, signed !== undefined && text[0] === '+' ? text.slice(1) : text, true));
+  return inDialect(() => durationValue(name, text, signed, true));
 }
 
 function optional<K extends string>(key: K, value: string | undefined): { [P in K]?: string } {

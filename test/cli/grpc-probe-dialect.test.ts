@@ -135,6 +135,9 @@ t.test('invalid arguments: exit 1, one line', async (t) => {
     [['-addr=:1', '-rpc-timeout=-0s'], 'error: -rpc-timeout must be greater than zero (specified: -0s)'],
     [['-addr=:1', '-rpc-timeout=-1x'], "error: invalid -rpc-timeout '-1x': expected a duration such as 500ms, 2s or 1m30s"],
     [['-addr=:1', '-rpc-timeout=5'], "error: invalid -rpc-timeout '5': expected a duration such as 500ms, 2s or 1m30s"],
+    // Past what a timer can hold: quoted as given, its sign too.
+    [['-addr=:1', '-rpc-timeout=+600h'], "error: invalid -rpc-timeout '+600h': expected a duration of at most 596h31m23.647s"],
+    [['-addr=:1', '-connect-timeout=600h'], "error: invalid -connect-timeout '600h': expected a duration of at most 596h31m23.647s"],
     [['-addr=:1', '-tls-no-verify'], 'error: specified -tls-no-verify without specifying -tls'],
     [['-addr=:1', '-tls-ca-cert=/x'], 'error: specified -tls-ca-cert without specifying -tls'],
     [['-addr=:1', '-tls', '-tls-client-cert=/x'], 'error: specified -tls-client-cert without specifying -tls-client-key'],
