@@ -46,7 +46,7 @@ import { spawn } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { markdownTable, svgPanels, usage } from './lib/report.mjs';
-import { median } from './lib/stats.mjs';
+import { median, percentiles } from './lib/stats.mjs';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const args = process.argv.slice(2);
@@ -161,8 +161,8 @@ const bunVersion = runtime === 'bun'
   : null;
 
 const stats = (xs) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return { median: median(s), min: s[0], p90: s[Math.min(s.length - 1, Math.ceil(0.9 * s.length) - 1)], n: s.length };
+  const [min, p90] = percentiles(xs, [0, 90]);
+  return { median: median(xs), min, p90, n: xs.length };
 };
 const r2 = (x) => Math.round(x * 100) / 100;
 const r3 = (x) => Math.round(x * 1000) / 1000;
