@@ -80,7 +80,7 @@ export class Deadline {
 /**
  * Waits for `work` to settle, `ms` at most: true if it settled in time. Never rejects. One timer and the promise's
  * own once-only settling, not a Deadline: nothing here is cancelled or aborted, and every agent start that prints
- * runs this on its way out (a Deadline's first use cost a gRPC one-shot about 0.1 M instructions, bench:agent).
+ * runs this on its way out (a Deadline's first use cost a gRPC one-shot about 0.1 M instructions, by callgrind).
  */
 export function settlesWithin(work: Promise<unknown>, ms: number, clock: Clock = realClock): Promise<boolean> {
   const { promise, resolve } = deferred<boolean>();
