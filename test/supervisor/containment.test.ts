@@ -6,7 +6,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { readCgroupHost, type V1Hierarchy } from '../../src/supervisor/host/cgroup-host.js';
 import { Containment, type ContainmentMode, INSTANCE_ENV, limitsUnsupported } from '../../src/supervisor/host/containment.js';
 import { ProcessDriver } from '../../src/supervisor/drivers/process.js';
@@ -39,9 +39,14 @@ function cgroupOf(status: ContainmentStatus | undefined, instance: string, hiera
 
 const procs = (dir: string) => readFileSync(join(dir, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean).map(Number).sort();
 
-async function daemonPid(file: string): Promise<number> {
+/** The test app's daemon, which the test kills at its end if the code under test left it running (a failed assertion). */
+async function daemonPid(t: Test, file: string): Promise<number> {
   for (let i = 0; i < 250 && !existsSync(file); i++) await sleep(20);
-  return Number(readFileSync(file, 'utf8'));
+  const pid = Number(readFileSync(file, 'utf8'));
+  t.teardown(() => {
+    if (pid > 0 && isRunning(pid)) process.kill(pid, 'SIGKILL');
+  });
+  return pid;
 }
 
 async function gone(pid: number): Promise<boolean> {
@@ -60,7 +65,7 @@ for (const mode of MODES) {
     const spec = appSpec('native', { env: { SETSID_PIDFILE: pidFile, [STATE_DIR_ENV]: stateDir } });
     const result = await new ProcessDriver({ containment, outputDir: stateDir }).launch({ instance: 'web-1', spec, onExit: () => {} });
     if (!result.ok) throw new Error(result.reason);
-    const daemon = await daemonPid(pidFile);
+    const daemon = await daemonPid(t, pidFile);
     t.ok(isRunning(daemon), 'the daemon runs, in a session of its own');
     // The pid is written at spawn; setsid(1) leaves the app's session a moment later (bounded wait).
     const session = () => readFileSync(`/proc/${daemon}/stat`, 'utf8').split(' ')[5];
@@ -84,7 +89,7 @@ for (const mode of MODES) {
     const pidFile = join(markers, 'daemon.pid');
     const { supervisor, until } = await supervise(t, [appSpec('native', { env: { SETSID_PIDFILE: pidFile } })], {}, undefined, undefined, { containment: mode });
     await until(to('healthy'));
-    const daemon = await daemonPid(pidFile);
+    const daemon = await daemonPid(t, pidFile);
     t.ok(isRunning(daemon));
     await supervisor.stop();
     t.ok(await gone(daemon), 'the daemon is gone after stop');
@@ -101,7 +106,7 @@ for (const mode of CGROUP_MODES) {
     const launched = await new ProcessDriver({ containment: first, outputDir: stateDir }).launch({ instance: 'web-3', spec: appSpec('native', { env: { SETSID_PIDFILE: pidFile } }), onExit: () => {} });
     if (!launched.ok) throw new Error(launched.reason);
     const cgroup = cgroupOf(first.status(), 'web-3');
-    const daemon = await daemonPid(pidFile);
+    const daemon = await daemonPid(t, pidFile);
     // The first supervisor "dies": no destroy. Its successor on the same state directory cleans up.
     const successor = new Containment(stateDir, mode);
     t.teardown(() => successor.close());
