@@ -364,7 +364,7 @@ class GrpcAttempt implements SessionEvents {
  * "" (its default); gzip-compressed (and flagged so) when zlib is given.
  */
 export function encodeRequest(service: string, zlib?: typeof Zlib): Uint8Array {
-  // The default service, "", is no field: its UTF-8 encoder is made only for a service named.
+  // The default service, "", is no field.
   const name = service === '' ? new Uint8Array(0) : utf8(service);
   // The field's key (1, length-delimited), its length as a varint (at most 5 octets), its octets.
   const field = new Uint8Array(name.length === 0 ? 0 : 6 + name.length);
