@@ -10,7 +10,7 @@ import type { AgentMode, AgentOutcome } from '../engine/types.js';
 import { formatDuration, goDuration } from '../checks/duration.js';
 import { LifeguardFailure, usageError } from '../checks/errors.js';
 import { goDialPort, isServiceName, servicePorts } from '../checks/go-port.js';
-import { invalidValue, MAX_DURATION_MS, parseUri } from '../checks/parse.js';
+import { durationValue, invalidValue, parseUri } from '../checks/parse.js';
 import type { CheckSpec } from '../checks/types.js';
 import { dialectSelector } from './dialect.js';
 import { type GoFlagKind, parseGoFlags } from './go-flags.js';
@@ -130,8 +130,8 @@ export const parseCfArgs: ParseArgs = async (argv, env) => {
     const ms = goDuration(value(flag));
     // Go's flag package refuses what time.ParseDuration refuses, in these words, before anything runs.
     if (ms === undefined) return flagError(`invalid value ${JSON.stringify(value(flag))} for flag -${flag}: parse error`);
-    if (ms > MAX_DURATION_MS) invalidValue(`-${flag}`, value(flag), `a duration of at most ${formatDuration(MAX_DURATION_MS)}`);
-    durations.set(flag, ms);
+    // Past what a timer holds, in parse.ts's words; zero and below are judged per flag, after.
+    durations.set(flag, durationValue(`-${flag}`, value(flag), ms, true));
   }
   const duration = (flag: Flag): number => durations.get(flag) as number;
   if (!['tcp', 'tcp4'].includes(value('network'))) invalidValue('-network', value('network'), 'tcp');

@@ -48,6 +48,13 @@ t.test('-help and -h among CF flags: the usage on stderr, exit 0, whatever follo
   }
 });
 
+t.test('a duration past what a timer holds: one line naming the flag, as given, exit 2', async (t) => {
+  for (const [flag, text] of [['timeout', '600h'], ['startup-timeout', '+600h']]) {
+    const ended = await runAgentIsolated(['-port=8080', `-${flag}=${text}`]);
+    t.same([ended.code, ended.stdout, ended.stderr], [2, '', `invalid -${flag} '${text}': expected a duration of at most 596h31m23.647s\n`]);
+  }
+});
+
 t.test("durations with a sign, as Go's time.ParseDuration takes them: a negative interval is not set", async (t) => {
   // Not set: one check, which finds no interface here (exit 3, not a usage error).
   const ended = await runAgentIsolated(['-port=8080', '-liveness-interval=-1s', '-startup-timeout=+1m']);
