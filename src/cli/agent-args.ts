@@ -35,7 +35,7 @@ function isFlag(arg: string, name: string): boolean {
   return arg.startsWith(name) && (arg.length === name.length || arg[name.length] === '=');
 }
 
-export const parseAgentArgs: ParseArgs = async (all, env) => {
+export const parseAgentArgs: ParseArgs = async (all, getenv) => {
   // What follows the first `--` is a command to run once ready, never flags: it must not pick the dialect.
   const split = all.indexOf('--');
   const argv = split === -1 ? all : all.slice(0, split);
@@ -50,7 +50,7 @@ export const parseAgentArgs: ParseArgs = async (all, env) => {
     const parse: ParseArgs = usesGrpcProbeDialect(argv)
       ? (await import('./grpc-probe-dialect.js')).parseGrpcProbeArgs
       : (await import('./cf-dialect.js')).parseCfArgs;
-    return parse(argv, env);
+    return parse(argv, getenv);
   }
-  return parseNativeArgs(argv, env, command);
+  return parseNativeArgs(argv, getenv, command);
 };

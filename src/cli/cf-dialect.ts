@@ -104,7 +104,7 @@ const CURRENT_ONLY: readonly Flag[] = ['startup-interval', 'startup-timeout', 'u
 const KINDS: Record<string, GoFlagKind> = {};
 for (const flag in FLAGS) KINDS[flag] = BOOLEAN_FLAGS.includes(flag) ? 'bool' : 'list';
 
-export const parseCfArgs: ParseArgs = async (argv, env) => {
+export const parseCfArgs: ParseArgs = async (argv, getenv) => {
   const parsed = parseGoFlags(argv, KINDS);
   if ('error' in parsed) return flagError(`${parsed.error}${mixedDialects(argv)}`);
   // Go's flag package answers -h and -help with the usage on stderr, and exit 0.
@@ -141,7 +141,7 @@ export const parseCfArgs: ParseArgs = async (argv, env) => {
   if (timeoutMs <= 0) invalidValue('-timeout', value('timeout'), 'a duration above 0, such as 500ms, 2s or 1m30s');
   // -port is Go's string flag: whatever the binary would dial is checked, and fails as its dial fails (go-port.ts).
   const external = value('external-port') === 'true';
-  const port = external ? (await import('./cf-instance-ports.js')).externalPort(value('port'), env) : await goPortNumber(value('port'));
+  const port = external ? (await import('./cf-instance-ports.js')).externalPort(value('port'), getenv) : await goPortNumber(value('port'));
   const portText = external ? {} : { portText: value('port') };
   const uri = value('uri');
   const check: CheckSpec =

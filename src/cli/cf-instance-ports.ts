@@ -6,15 +6,16 @@
  */
 import * as z from 'zod/mini';
 import { invalidValue, parsePort } from '../checks/parse.js';
+import type { Getenv } from './invocation.js';
 
 const EXPECTED = 'a JSON array such as [{"internal":8080,"external":61001}], for -external-port';
 
 const mappings = z.array(z.object({ internal: z.int(), external: z.int() }));
 
 /** The port to check for -port's text, from the environment's CF_INSTANCE_PORTS; a usage error when unusable. */
-export function externalPort(portText: string, env: NodeJS.ProcessEnv): number {
+export function externalPort(portText: string, getenv: Getenv): number {
   parsePort('-port', portText);
-  const text = env['CF_INSTANCE_PORTS'] ?? '';
+  const text = getenv('CF_INSTANCE_PORTS') ?? '';
   let json: unknown;
   try {
     json = JSON.parse(text);

@@ -21,7 +21,7 @@ const PARENT_POLL_MS = 1000;
 async function main(argv: readonly string[]): Promise<void> {
   // A signal cancels what is in flight and leaves at once: a supervisor that stops the agent must not wait on a check.
   const signals = new AgentSignals(() => cancel.cancel());
-  const invocation = await parseAgentArgs(argv, process.env);
+  const invocation = await parseAgentArgs(argv, (name) => process.env[name]);
   if (invocation.kind === 'print') return finish(invocation.told, invocation.told.exitCode ?? 0);
   if (invocation.kind === 'is-ready') {
     const problem = (await import('./ready-file.js')).readyFileProblem(invocation.readyFile);

@@ -25,7 +25,7 @@ import {
 import type { CheckSpec, TlsOptions } from '../checks/types.js';
 import { ownValue } from '../checks/own-value.js';
 import { VERSION } from '../checks/version.js';
-import type { Invocation, ParseArgs } from './invocation.js';
+import type { Getenv, Invocation, ParseArgs } from './invocation.js';
 import { formatLongFlagsHelp, type LongFlag, type LongFlagValues, parseLongFlags } from './long-flags.js';
 
 const MODES: Readonly<Record<string, AgentMode>> = {
@@ -127,7 +127,7 @@ wrote that file, else 1 (an exec probe for a shell-less sidecar). After the chec
 Cloud Foundry's flags (-port=8080 -uri=/health -startup-interval=2s ...) and grpc-health-probe's
 (-addr=:50051 -service=x) are understood too.`;
 
-export const parseNativeArgs: ParseArgs = async (argv, env, command) => {
+export const parseNativeArgs: ParseArgs = async (argv, getenv, command) => {
   const parsed = parseLongFlags(FLAGS, argv);
   if (parsed.kind === 'help') {
     const help = formatLongFlagsHelp('healthcheck', 'Checks an app over TCP, HTTP(S) or gRPC and says what it found through its exit code.', FLAGS, AFTER_HELP);
@@ -135,7 +135,7 @@ export const parseNativeArgs: ParseArgs = async (argv, env, command) => {
   }
   if (parsed.kind === 'version') return { kind: 'print', told: { stdout: `${VERSION}\n` } };
   if (parsed.values['mode'] === IS_READY) return isReady(parsed.values, command);
-  return invocation(parsed.values as unknown as RawOptions, env, command);
+  return invocation(parsed.values as unknown as RawOptions, getenv, command);
 };
 
 const METHODS = ['GET', 'HEAD'] as const;
@@ -152,7 +152,7 @@ function isReady(values: LongFlagValues, command: readonly string[] | undefined)
   return { kind: 'is-ready', readyFile: file };
 }
 
-async function invocation(raw: RawOptions, env: NodeJS.ProcessEnv, command: readonly string[] | undefined): Promise<Invocation> {
+async function invocation(raw: RawOptions, getenv: Getenv, command: readonly string[] | undefined): Promise<Invocation> {
   const mode = ownValue(MODES, raw.mode) ?? invalidValue('--mode', raw.mode, `one of ${[...Object.keys(MODES), IS_READY].join(', ')}`);
   if (command !== undefined && (mode === 'liveness' || mode === 'lifecycle')) {
     throw new LifeguardFailure(usageError(`a command after -- needs --mode=readiness, until-ready or once: ${mode} never passes for good`));
@@ -189,7 +189,7 @@ async function invocation(raw: RawOptions, env: NodeJS.ProcessEnv, command: read
   const defined = raw.definition === undefined ? undefined : await loadDefinition(raw.definition, mode, defaults);
   const urls = raw.check === undefined ? [] : raw.check.map((text) => parseCheckUrl('--check', text, defaults));
   const checks: CheckSpec[] = [...(defined?.checks ?? []), ...urls];
-  if (checks.length === 0) checks.push(portCheck(port ?? defaultPort(env), uri, defaults));
+  if (checks.length === 0) checks.push(portCheck(port ?? defaultPort(getenv), uri, defaults));
   const readinessUrls = raw['readiness-check'] === undefined ? [] : raw['readiness-check'].map((text) => parseCheckUrl('--readiness-check', text, defaults));
   const readinessChecks = [...(defined?.readinessChecks ?? []), ...readinessUrls];
   if (readinessChecks.length > 0 && mode !== 'lifecycle') throw new LifeguardFailure(usageError('--readiness-check is for --mode=lifecycle only'));
@@ -301,8 +301,9 @@ function lifecycleOnly<T>(flag: string, value: T, mode: AgentMode): T {
   return value;
 }
 
-function defaultPort(env: NodeJS.ProcessEnv): number {
-  return env['PORT'] === undefined || env['PORT'] === '' ? 8080 : parsePort('$PORT', env['PORT']);
+function defaultPort(getenv: Getenv): number {
+  const port = getenv('PORT');
+  return port === undefined || port === '' ? 8080 : parsePort('$PORT', port);
 }
 
 function portCheck(port: number, uri: string | undefined, defaults: CheckDefaults): CheckSpec {

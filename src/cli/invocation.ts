@@ -31,7 +31,16 @@ export type Invocation =
     };
 
 /**
+ * The environment, read a variable at a time and only where a command line leaves a value to it ($PORT without
+ * --port; CF_INSTANCE_PORTS with -external-port). Not process.env itself: Bun makes that object whole at its first
+ * use, a property for every variable, and an app's environment can be large (Kubernetes gives a pod seven
+ * variables for each service of its namespace: 210 of them cost a TCP one-shot 0.26 M instructions, 4%, by
+ * callgrind) — which a start given its port never needs.
+ */
+export type Getenv = (name: string) => string | undefined;
+
+/**
  * A command-line dialect: parses argv (and the environment, for $PORT) into an Invocation, or throws a usage error.
  * `command` is what followed `--`, split off before the dialect was chosen; a dialect without gating refuses it.
  */
-export type ParseArgs = (argv: readonly string[], env: NodeJS.ProcessEnv, command?: readonly string[]) => Promise<Invocation>;
+export type ParseArgs = (argv: readonly string[], getenv: Getenv, command?: readonly string[]) => Promise<Invocation>;

@@ -6,15 +6,16 @@ import { parseCfArgs } from '../../src/cli/cf-dialect.js';
 import { parseNativeArgs } from '../../src/cli/healthcheck.js';
 import { makeCerts, tlsSkip } from '../helpers/tls.js';
 import type { Invocation, ParseArgs } from '../../src/cli/invocation.js';
+import { getenvOf } from '../helpers/getenv.js';
 
-async function options(parse: ParseArgs, argv: string[], env: NodeJS.ProcessEnv = {}): Promise<AgentOptions> {
-  const invocation: Invocation = await parse(argv, env);
+async function options(parse: ParseArgs, argv: string[], env: Record<string, string> = {}): Promise<AgentOptions> {
+  const invocation: Invocation = await parse(argv, getenvOf(env));
   if (invocation.kind !== 'run') throw new Error('expected a run');
   return invocation.options;
 }
 
-const native = (argv: string[], env?: NodeJS.ProcessEnv) => options(parseNativeArgs, argv, env);
-const cf = (argv: string[], env?: NodeJS.ProcessEnv) => options(parseCfArgs, argv, env);
+const native = (argv: string[], env?: Record<string, string>) => options(parseNativeArgs, argv, env);
+const cf = (argv: string[], env?: Record<string, string>) => options(parseCfArgs, argv, env);
 
 t.test('native defaults: once, TCP on $PORT else 8080, 1s timeout', async (t) => {
   t.same(await native([]), {
@@ -97,11 +98,11 @@ t.test('https, grpc and names in --check; TLS flags and HTTP assertions apply to
 
 t.test('a command after --: split off before the dialect is chosen, even when it holds single-dash flags', async (t) => {
   const { parseAgentArgs } = await import('../../src/cli/agent-args.js');
-  const gated = await parseAgentArgs(['--mode=readiness', '--check', 'tcp://:5432', '--', './server', '-port=8080', '--', 'x'], {});
+  const gated = await parseAgentArgs(['--mode=readiness', '--check', 'tcp://:5432', '--', './server', '-port=8080', '--', 'x'], getenvOf());
   if (gated.kind !== 'run') throw new Error('expected a run');
   t.same(gated.command, ['./server', '-port=8080', '--', 'x']);
   t.equal(gated.options.mode, 'readiness');
-  const plain = await parseAgentArgs(['--check', 'tcp://:5432'], {});
+  const plain = await parseAgentArgs(['--check', 'tcp://:5432'], getenvOf());
   t.equal(plain.kind === 'run' && plain.command, undefined);
 });
 
@@ -117,12 +118,12 @@ t.test('the dialect selector reads arguments as the regular expression it replac
 });
 
 t.test('help and version print and exit 0', async (t) => {
-  const help = await parseNativeArgs(['--help'], {});
+  const help = await parseNativeArgs(['--help'], getenvOf());
   t.equal(help.kind, 'print');
   t.match(help.kind === 'print' && help.told.stdout, /--mode <mode>[\s\S]*--heartbeat-fd/);
-  const version = await parseNativeArgs(['--version'], {});
+  const version = await parseNativeArgs(['--version'], getenvOf());
   t.match(version.kind === 'print' && version.told.stdout, /^\d+\.\d+\.\d+\n$/);
-  const cfHelp = await parseCfArgs(['-help'], {});
+  const cfHelp = await parseCfArgs(['-help'], getenvOf());
   t.match(cfHelp.kind === 'print' && cfHelp.told.stderr, /-startup-interval duration/, 'CF: usage on stderr');
 });
 
@@ -188,11 +189,31 @@ t.test('CF dialect: -external-port maps -port through CF_INSTANCE_PORTS; nothing
   t.equal((await cf(['-port=8080', '-external-port'], chained)).checks[0]!.port, 61005, "each entry applies to the port left by the previous, as in that build");
 });
 
+t.test('the environment is read only for a value the command line leaves to it', async (t) => {
+  const { parseAgentArgs } = await import('../../src/cli/agent-args.js');
+  const env = getenvOf({ PORT: '9000', CF_INSTANCE_PORTS: '[{"internal":8080,"external":61001}]' });
+  const reads = async (argv: string[]): Promise<string[]> => {
+    const names: string[] = [];
+    await parseAgentArgs(argv, (name) => {
+      names.push(name);
+      return env(name);
+    });
+    return names;
+  };
+  // Bun makes process.env whole at its first read, every variable a property: a start that needs none reads none.
+  t.same(await reads(['--mode=once', '--port', '8080']), [], 'native, --port given');
+  t.same(await reads(['--mode=readiness', '--check', 'tcp://:5432', '--', './server']), [], 'native, --check given');
+  t.same(await reads(['--mode=once']), ['PORT'], 'native, no port: $PORT');
+  t.same(await reads(['-port=8080']), [], 'CF flags');
+  t.same(await reads(['-port=8080', '-external-port']), ['CF_INSTANCE_PORTS'], 'CF flags, -external-port');
+  t.same(await reads(['-addr=:50051']), [], 'grpc-health-probe flags');
+});
+
 t.test('CF dialect: what the binary says when its mode fails', async (t) => {
   const outcome = { passed: false, exitCode: 4, elapsedMs: 60_000, attempts: 30, checks: [] } as const;
   const failure = { code: 'tcp-failed', exitCode: 4, message: 'failed to make TCP connection to 10.0.0.5:8080: connect: connection refused' } as const;
   const told = async (argv: string[], timedOut: boolean) => {
-    const invocation = await parseCfArgs(argv, {});
+    const invocation = await parseCfArgs(argv, getenvOf());
     if (invocation.kind !== 'run') throw new Error('expected a run');
     return invocation.tell({ ...outcome, mode: invocation.options.mode as LoopMode, end: timedOut ? 'timed-out' : 'failed', timedOut, failure });
   };

@@ -14,6 +14,7 @@ import { runAgent } from '../helpers/agent.js';
 import { grpcHealthServer } from '../helpers/grpc-health.js';
 import { tempDir } from '../helpers/temp-dir.js';
 import { makeCerts, tlsSkip } from '../helpers/tls.js';
+import { getenvOf } from '../helpers/getenv.js';
 
 t.test('-addr forms read as the regular expressions they replace read them', async (t) => {
   // What the dialect read with unix:(//)?(.+), (dns|passthrough):///(.*) and (\[[^\]]*\]|[^:[\]]*):(\d+), anchored.
@@ -34,7 +35,7 @@ t.test('-addr forms read as the regular expressions they replace read them', asy
     // Escaped for TAP, for which U+2028 and U+2029 end a line (JSON.stringify leaves them as they are).
     const shown = JSON.stringify(addr).replace(/[\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16)}`);
     const expected = byExpressions(addr);
-    const parsed = await parseGrpcProbeArgs([`-addr=${addr}`], {}).then(
+    const parsed = await parseGrpcProbeArgs([`-addr=${addr}`], getenvOf()).then(
       (invocation) => (invocation.kind === 'run' ? invocation.options.checks[0] : undefined),
       (thrown: unknown) => String((thrown as { error?: { message?: string } }).error?.message ?? thrown),
     );
@@ -49,7 +50,7 @@ t.test('-addr forms read as the regular expressions they replace read them', asy
 t.test('parsed as grpc-health-probe parses it', async (t) => {
   const invocation = await parseGrpcProbeArgs(
     ['-addr=localhost:50051', '--service', 'shop.Cart', '-connect-timeout=250ms', '-rpc-timeout', '2s', '-user-agent=kubelet', '-rpc-header=X-A: 1', '-rpc-header', 'X-B:  2 ', '-tls', '-tls-no-verify=true'],
-    {},
+    getenvOf(),
   );
   if (invocation.kind !== 'run') throw new Error('expected a run');
   t.same(invocation.options.checks, [
@@ -70,9 +71,9 @@ t.test('parsed as grpc-health-probe parses it', async (t) => {
   ]);
   t.equal(invocation.options.mode, 'once');
   // As Go's ParseDuration reads them, a leading + included.
-  const signed = await parseGrpcProbeArgs(['-addr=:50051', '-connect-timeout=+250ms', '-rpc-timeout=+1.5s'], {});
+  const signed = await parseGrpcProbeArgs(['-addr=:50051', '-connect-timeout=+250ms', '-rpc-timeout=+1.5s'], getenvOf());
   t.match(signed.kind === 'run' && signed.options.checks[0], { connectTimeoutMs: 250, rpcTimeoutMs: 1500 });
-  const defaults = await parseGrpcProbeArgs(['-addr=:50051'], {});
+  const defaults = await parseGrpcProbeArgs(['-addr=:50051'], getenvOf());
   t.match(defaults.kind === 'run' && defaults.options.checks[0], { host: 'localhost', timeoutMs: 2000, userAgent: `grpc_health_probe lifeguard-healthcheck/${VERSION}`, service: '' });
 });
 

@@ -21,6 +21,7 @@ import { DaemonSet, Deployment, StatefulSet } from 'kubernetes-models/apps/v1';
 import { CronJob, Job } from 'kubernetes-models/batch/v1';
 import type { AgentOptions } from '../../src/engine/types.js';
 import { parseNativeArgs } from '../../src/cli/healthcheck.js';
+import { getenvOf } from '../helpers/getenv.js';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const PAGE = join(ROOT, 'docs', 'kubernetes.md');
@@ -212,14 +213,14 @@ function expand(invocation: Invocation, podIP: string): { argv: string[]; wrong:
 
 /** What the agent makes of an invocation's arguments; throws the agent's own usage error. */
 async function agentOptions(argv: readonly string[]): Promise<AgentOptions> {
-  const parsed = await parseNativeArgs(argv.slice(1), {});
+  const parsed = await parseNativeArgs(argv.slice(1), getenvOf());
   if (parsed.kind !== 'run') throw new Error(`${argv.join(' ')}: ${parsed.kind === 'print' ? 'prints' : 'checks a ready file'} instead of running`);
   return parsed.options;
 }
 
 /** The ready file an invocation writes (`--ready-file` of a lifecycle agent) or checks (`--mode=is-ready`). */
 async function readyFileOf(argv: readonly string[]): Promise<{ file: string; checks: boolean } | undefined> {
-  const parsed = await parseNativeArgs(argv.slice(1), {});
+  const parsed = await parseNativeArgs(argv.slice(1), getenvOf());
   if (parsed.kind === 'is-ready') return { file: parsed.readyFile, checks: true };
   return parsed.kind === 'run' && parsed.readyFile !== undefined ? { file: parsed.readyFile, checks: false } : undefined;
 }

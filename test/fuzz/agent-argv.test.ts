@@ -9,6 +9,7 @@ import { parseAgentArgs } from '../../src/cli/agent-args.js';
 import { AGENT_COMMAND, run } from '../helpers/agent.js';
 import { seedFromEnv } from '../reliability/seed.js';
 import { agentArgv } from './argv.js';
+import { getenvOf } from '../helpers/getenv.js';
 
 const seed = seedFromEnv(20_000);
 const IN_PROCESS = 20_000;
@@ -22,7 +23,7 @@ t.test(`seed ${seed}: ${IN_PROCESS} vectors parse to an invocation or a one-line
   await fc.assert(
     fc.asyncProperty(agentArgv(false), async (argv) => {
       try {
-        const invocation = await parseAgentArgs(argv, { PORT: '8080' });
+        const invocation = await parseAgentArgs(argv, getenvOf({ PORT: '8080' }));
         outcomes[invocation.kind] += 1;
         if (invocation.kind === 'run') {
           const { checks, intervalMs } = invocation.options;

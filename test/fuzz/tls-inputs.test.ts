@@ -18,6 +18,7 @@ import { parseAgentArgs } from '../../src/cli/agent-args.js';
 import { grpcHealthServer } from '../helpers/grpc-health.js';
 import { httpsServer, makeCerts, tlsSkip } from '../helpers/tls.js';
 import { seedFromEnv } from '../reliability/seed.js';
+import { getenvOf } from '../helpers/getenv.js';
 
 const seed = seedFromEnv(19);
 const PARSED = 600;
@@ -69,7 +70,7 @@ t.test(`seed ${seed}: TLS files and server names, through every way in`, { skip:
       fc.asyncProperty(material, fc.constantFrom('native', 'definition', 'probe'), async (m, way) => {
         const argv = way === 'probe' ? probeArgv(m) : way === 'native' ? nativeArgv(m) : ['--definition', write('definition.json', definitionJson(m))];
         try {
-          const invocation = await parseAgentArgs(argv, { PORT: '8080' });
+          const invocation = await parseAgentArgs(argv, getenvOf({ PORT: '8080' }));
           outcomes.run += 1;
           return invocation.kind === 'run' || invocation.kind === 'print';
         } catch (thrown) {

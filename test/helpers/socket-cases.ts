@@ -19,6 +19,7 @@ import { closedPort } from './ports.js';
 import { tempDir } from './temp-dir.js';
 import { makeCerts, type KeyPair } from './tls.js';
 import type { Teardown } from '../checks/fixtures.js';
+import { getenvOf } from './getenv.js';
 
 type Protocol = 'tcp' | 'http' | 'https' | 'grpc' | 'grpcs';
 
@@ -212,7 +213,7 @@ export async function runCase(
  * would cost the table minutes; an `emfile` case cannot be run in this process.
  */
 export async function runCaseInProcess(c: SocketCase, port: number, runs: number): Promise<Map<string, number>> {
-  const invocation = await parseAgentArgs(caseArgs(c, port), {});
+  const invocation = await parseAgentArgs(caseArgs(c, port), getenvOf());
   if (invocation.kind !== 'run' || invocation.options.checks.length !== 1) throw new Error(`${c.name}: not one check`);
   const [spec] = invocation.options.checks;
   const results = await Promise.all(Array.from({ length: runs }, () => runCheck(spec!)));

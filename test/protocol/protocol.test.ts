@@ -11,6 +11,7 @@ import { type AgentRequest, agentArgv } from '../../src/protocol/argv.js';
 import { BOOTED_BEAT, readHeartbeat, readyBeat, roundBeat } from '../../src/protocol/heartbeat.js';
 import { readJsonReport, toJsonReport } from '../../src/protocol/report.js';
 import { seedFromEnv } from '../reliability/seed.js';
+import { getenvOf } from '../helpers/getenv.js';
 
 const seed = seedFromEnv(65_536);
 
@@ -49,7 +50,7 @@ t.test('argv round trip: what the supervisor writes is what the agent parses', a
       const firstHttp = raw.checks.find((c) => c.kind === 'http');
       const checks: CheckSpec[] = raw.checks.map((c) => (c.kind === 'http' && firstHttp?.kind === 'http' ? { ...firstHttp, ...c, expectStatus: firstHttp.expectStatus, headers: firstHttp.headers, followRedirects: firstHttp.followRedirects, timeoutMs: longest } : { ...c, timeoutMs: longest }));
       const req: AgentRequest = { ...raw, checks, ...(raw.mode === 'lifecycle' ? { startupIntervalMs: 500, startupTimeoutMs: 30_000, readinessChecks: [checks[0]!] } : {}), heartbeatFd: 1 };
-      const invocation = await parseNativeArgs(agentArgv(req), {});
+      const invocation = await parseNativeArgs(agentArgv(req), getenvOf());
       if (invocation.kind !== 'run') throw new Error('not a run');
       const { options } = invocation;
       t.same(options.checks, checks);
