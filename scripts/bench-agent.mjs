@@ -10,7 +10,8 @@
 // agent's ratio to them is what its own code costs.
 //
 // (a) one-shot: each variant is a passing check (TCP, or gRPC for the gRPC rows) started in a clean environment
-//     (`env -i PATH=/usr/bin:/bin`: nothing else), --runs interleaved rounds after 3 warm-up rounds, so that drift
+//     (`env -i PATH=/usr/bin:/bin`: nothing else; and the TCP check once more, with the empty executable, in a
+//     pod's environment of 210 service variables), --runs interleaved rounds after 3 warm-up rounds, so that drift
 //     (page cache, CPU frequency, other work) is shared by the variants of one round. Per run: CPU (user + sys),
 //     minor page faults and peak RSS of the child from wait4()'s rusage; spawn to first connection (from just
 //     before posix_spawn to the moment the listening socket turns readable) and spawn to exit. Medians, and each
@@ -155,7 +156,27 @@ const clean = { PATH: '/usr/bin:/bin' };
 // Bun's GC timer runs on wall time: under valgrind's slowness it fires during the gRPC call, and collected a few million
 // instructions more, different from run to run, that a real start (10 ms) never runs. Our builds read the name as
 // LGD_ (scripts/lib/bun-base.mjs renames every BUN_ name), a baseline built before that as BUN_; Go's programs ignore both.
-const underValgrind = { ...clean, LGD_GC_TIMER_DISABLE: '1', BUN_GC_TIMER_DISABLE: '1' };
+const GC_TIMER_OFF = { LGD_GC_TIMER_DISABLE: '1', BUN_GC_TIMER_DISABLE: '1' };
+/**
+ * An app's environment as Kubernetes makes it: seven variables for each service of the pod's namespace
+ * (enableServiceLinks, on by default), here 30 services' 210, beside PATH. The rows run in it are paired with the
+ * empty executable run in it too: what a large environment costs the runtime itself is not ours.
+ */
+const podEnv = { ...clean };
+for (let i = 0; i < 30; i++) {
+  const name = `SERVICE_${i}`;
+  const address = `10.96.${i}.7`;
+  Object.assign(podEnv, {
+    [`${name}_SERVICE_HOST`]: address,
+    [`${name}_SERVICE_PORT`]: '8080',
+    [`${name}_PORT`]: `tcp://${address}:8080`,
+    [`${name}_PORT_8080_TCP`]: `tcp://${address}:8080`,
+    [`${name}_PORT_8080_TCP_PROTO`]: 'tcp',
+    [`${name}_PORT_8080_TCP_PORT`]: '8080',
+    [`${name}_PORT_8080_TCP_ADDR`]: address,
+  });
+}
+const POD = "in a pod's environment (PATH and 210 service variables)";
 const bunVersion = runtime === 'bun'
   ? spawnSync(join(dirname(fileURLToPath(import.meta.resolve('@oven/bun-linux-x64/package.json'))), 'bin/bun'), ['--version'], { encoding: 'utf8' }).stdout.trim()
   : null;
@@ -303,13 +324,16 @@ function onceVariants(runner, references) {
     if (runner.namespace) v.baselineCf = { label: 'baseline executable, TCP, CF flags', argv: [baseline, `-port=${tcp}`], connects: true };
     v.baselineGrpc = { label: 'baseline executable, gRPC', argv: [baseline, `-addr=127.0.0.1:${grpc}`] };
   }
+  v.emptyPod = { label: `empty ${runtime} executable, ${POD}`, argv: [references.empty], env: podEnv };
+  v.agentPod = { label: `executable, TCP, ${POD}`, argv: [privateBinary, ...native], connects: true, env: podEnv, empty: 'emptyPod' };
+  if (baseline) v.baselinePod = { label: `baseline executable, TCP, ${POD}`, argv: [baseline, ...native], connects: true, env: podEnv, empty: 'emptyPod' };
   v.node = { label: '`node -e 0`', argv: [privateNode, '-e', '0'] };
   v.bundle = { label: 'node dist/healthcheck.cjs, TCP', argv: [privateNode, bundle, ...native], connects: true };
   return v;
 }
 
 /** The baseline's variant each of this build's is compared with. */
-const BASELINE_OF = { agent: 'baseline', agentCf: 'baselineCf', agentGrpc: 'baselineGrpc' };
+const BASELINE_OF = { agent: 'baseline', agentCf: 'baselineCf', agentGrpc: 'baselineGrpc', agentPod: 'baselinePod' };
 /** The floor program that does each variant's work with nothing of ours. */
 const FLOOR_OF = { agent: 'floorTcp', agentCf: 'floorTcp', baseline: 'floorTcp', baselineCf: 'floorTcp', agentGrpc: 'floorGrpc', baselineGrpc: 'floorGrpc' };
 
@@ -317,7 +341,7 @@ async function benchOnce(runner, references) {
   const variants = onceVariants(runner, references);
   const names = Object.keys(variants);
   const run = async (name) => {
-    const m = await runner.call({ op: 'once', argv: variants[name].argv, env: clean });
+    const m = await runner.call({ op: 'once', argv: variants[name].argv, env: variants[name].env ?? clean });
     if (m.code !== 0) die(`${variants[name].label} exited ${m.code} on a check that should pass: is the build current?`);
     if (variants[name].connects && m.connect_ms === null) die(`${variants[name].label} passed without connecting`);
     return m;
@@ -331,17 +355,19 @@ async function benchOnce(runner, references) {
   const paired = (a, b, fa, fb = fa) => median(samples[a].map((m, i) => m[fa] / samples[b][i][fb]));
   for (const n of names) {
     const s = samples[n];
+    const empty = variants[n].empty ?? 'empty';
     out.variants[n] = {
       label: variants[n].label,
+      empty,
       cpuMs: stats(s.map((m) => m.cpu_ms)),
       minorFaults: stats(s.map((m) => m.minflt)),
       wallMs: stats(s.map((m) => m.wall_ms)),
       connectMs: variants[n].connects ? stats(s.map((m) => m.connect_ms)) : null,
       maxRssMiB: stats(s.map((m) => m.maxrss_kib / 1024)),
       vsEmpty: {
-        cpu: paired(n, 'empty', 'cpu_ms'),
-        faults: paired(n, 'empty', 'minflt'),
-        connectVsExit: variants[n].connects ? paired(n, 'empty', 'connect_ms', 'wall_ms') : null,
+        cpu: paired(n, empty, 'cpu_ms'),
+        faults: paired(n, empty, 'minflt'),
+        connectVsExit: variants[n].connects ? paired(n, empty, 'connect_ms', 'wall_ms') : null,
       },
       vsCfGo: samples.cfGo && n !== 'cfGo' ? { cpu: paired(n, 'cfGo', 'cpu_ms'), faults: paired(n, 'cfGo', 'minflt') } : null,
       vsGrpcProbe: samples.grpcProbe && n === 'agentGrpc' ? { cpu: paired(n, 'grpcProbe', 'cpu_ms'), faults: paired(n, 'grpcProbe', 'minflt') } : null,
@@ -354,7 +380,7 @@ async function benchOnce(runner, references) {
     for (const n of names) {
       if (n === 'node' || n === 'bundle' || n.startsWith('baseline')) continue; // minutes under valgrind, and not what the targets are about
       const log = join(tmp, `callgrind-${n}.log`);
-      const m = await runner.call({ op: 'once', argv: ['/usr/bin/valgrind', '--tool=callgrind', '--callgrind-out-file=/dev/null', ...variants[n].argv], env: underValgrind, stderr: log });
+      const m = await runner.call({ op: 'once', argv: ['/usr/bin/valgrind', '--tool=callgrind', '--callgrind-out-file=/dev/null', ...variants[n].argv], env: { ...(variants[n].env ?? clean), ...GC_TIMER_OFF }, stderr: log });
       const collected = /Collected : (\d+)/.exec(readFileSync(log, 'utf8'));
       rmSync(log, { force: true });
       out.variants[n].instructions = m.code === 0 && collected ? Number(collected[1]) : null;
@@ -448,7 +474,7 @@ const result = {
   executable: { runtime, file: binary, sizeMiB: r2(statSync(binary).size / 2 ** 20) },
   peers: { cfGo: cfGo ? cfGoPath : null, grpcProbe: grpcProbe ? grpcProbePath : null },
   baseline: baseline ? resolve(baselinePath) : null,
-  config: { runs, seconds, warmup, intervalMs: 100, environment: clean, callgrind, callgrindEnvironment: underValgrind },
+  config: { runs, seconds, warmup, intervalMs: 100, environment: clean, podEnvironment: podEnv, callgrind, callgrindEnvironment: { ...clean, ...GC_TIMER_OFF } },
   targets: TARGETS,
 };
 const runner = await startRunner();
@@ -474,8 +500,8 @@ const lines = [];
 if (result.once) {
   const o = result.once.variants;
   const f = (s, d = 1) => (s === null ? '' : `${s.median.toFixed(d)} [${s.min.toFixed(d)}, ${s.p90.toFixed(d)}]`);
-  lines.push(`### one-shot: a passing check, environment \`env -i PATH=/usr/bin:/bin\` (${runs} interleaved rounds; median [min, p90]; × = paired ratio to the empty executable)`, '');
-  const rows = Object.values(o).map((v) => [v.label, f(v.cpuMs), x(v.vsEmpty.cpu), f(v.minorFaults, 0), x(v.vsEmpty.faults), f(v.connectMs), x(v.vsEmpty.connectVsExit), f(v.wallMs), f(v.maxRssMiB), v.instructions ? `${(v.instructions / 1e6).toFixed(1)} M (${x(v.instructions / o.empty.instructions)})` : v.instructions === null ? 'n/a: did not pass under valgrind' : '']);
+  lines.push(`### one-shot: a passing check, environment \`env -i PATH=/usr/bin:/bin\` (${runs} interleaved rounds; median [min, p90]; × = paired ratio to the empty executable, run in the same environment)`, '');
+  const rows = Object.values(o).map((v) => [v.label, f(v.cpuMs), x(v.vsEmpty.cpu), f(v.minorFaults, 0), x(v.vsEmpty.faults), f(v.connectMs), x(v.vsEmpty.connectVsExit), f(v.wallMs), f(v.maxRssMiB), v.instructions ? `${(v.instructions / 1e6).toFixed(1)} M (${x(v.instructions / o[v.empty].instructions)})` : v.instructions === null ? 'n/a: did not pass under valgrind' : '']);
   lines.push(markdownTable(['command', 'CPU ms', '×', 'minor faults', '×', 'spawn → connection ms', '× empty exit', 'spawn → exit ms', 'peak RSS MiB', 'instructions (callgrind)'], rows), '');
   const targets = [
     ['one-shot CPU (TCP, native flags)', x(o.agent.vsEmpty.cpu), verdict(o.agent.vsEmpty.cpu, TARGETS.cpuVsEmpty)],
@@ -483,6 +509,7 @@ if (result.once) {
     ["spawn → first connection ÷ the empty executable's spawn → exit", x(o.agent.vsEmpty.connectVsExit), verdict(o.agent.vsEmpty.connectVsExit, TARGETS.connectVsEmptyExit)],
     ['gRPC one-shot CPU', x(o.agentGrpc.vsEmpty.cpu), verdict(o.agentGrpc.vsEmpty.cpu, TARGETS.grpcCpuVsEmpty)],
   ];
+  if (o.agentPod) targets.push([`one-shot CPU / minor faults / instructions, ${POD}`, `${x(o.agentPod.vsEmpty.cpu)} / ${x(o.agentPod.vsEmpty.faults)} / ${o.agentPod.instructions ? x(o.agentPod.instructions / o.emptyPod.instructions) : ''}`, '']);
   if (o.agentCf) targets.push(['one-shot CPU / minor faults, CF flags', `${x(o.agentCf.vsEmpty.cpu)} / ${x(o.agentCf.vsEmpty.faults)}`, '']);
   if (o.cfGo) targets.push(["against CF's Go binary: CPU / minor faults (native flags; CF flags)", `${x(o.agent.vsCfGo.cpu)} / ${x(o.agent.vsCfGo.faults)}; ${x(o.agentCf.vsCfGo.cpu)} / ${x(o.agentCf.vsCfGo.faults)}`, '']);
   if (o.grpcProbe) targets.push(['gRPC against grpc-health-probe: CPU / minor faults', `${x(o.agentGrpc.vsGrpcProbe.cpu)} / ${x(o.agentGrpc.vsGrpcProbe.faults)}`, '']);
@@ -520,7 +547,7 @@ if (write) {
   const panels = [];
   if (result.once) {
     const o = result.once.variants;
-    panels.push({ title: 'one-shot: ratio to the empty executable', unit: '× (paired median)', groups: ['CPU', 'minor faults'], series: Object.values(o).filter((v) => v !== o.empty).map((v) => ({ name: v.label.replace(/`/g, ''), values: [v.vsEmpty.cpu, v.vsEmpty.faults] })) });
+    panels.push({ title: 'one-shot: ratio to the empty executable', unit: '× (paired median)', groups: ['CPU', 'minor faults'], series: Object.values(o).filter((v) => v !== o.empty && v !== o.emptyPod).map((v) => ({ name: v.label.replace(/`/g, ''), values: [v.vsEmpty.cpu, v.vsEmpty.faults] })) });
   }
   if (result.liveness) {
     const l = result.liveness;
