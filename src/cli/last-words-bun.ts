@@ -7,11 +7,12 @@
  * A pipe or a terminal is written through a description of its own: Bun.write opens /proc/self/fd/N again (with
  * O_NONBLOCK, without O_TRUNC) and waits on the event loop while a full pipe drains, so the deadline fires on a full
  * pipe, and the description the agent shares with its parent (a shell, the next command of a pipeline) is left
- * blocking as it was. A regular file is written through its own descriptor, so that its offset and O_APPEND hold
- * (opening it again would write at its start). A socket (journald's stdout), which cannot be opened through /proc
- * (ENXIO), gets Bun's sink on a duplicate of the descriptor, which sets O_NONBLOCK on the shared description, as
- * both runtimes' stdout streams do. An agent with no descriptor to spare (EMFILE: a parent leaked hundreds into
- * it) has neither, and pays for process.stdout or process.stderr, which need none.
+ * blocking as it was. A regular file is written through its own descriptor by Bun's sink, so that its offset and
+ * O_APPEND hold (opening it again would write at its start). A socket (journald's stdout), which cannot be opened
+ * through /proc (ENXIO), and any descriptor of an agent with none to spare (EMFILE: a parent leaked hundreds into
+ * it) are written through the shared description as it is, by node:fs's asynchronous write, which Bun runs on a
+ * thread of its pool: the description stays blocking (Bun's sink would set O_NONBLOCK on it and leave it so, for
+ * whatever the parent runs next), and a reader that stopped reading holds that thread, not the deadline.
  */
 import { settlesWithin } from '../checks/deadline.js';
 import type { Told } from './invocation.js';
@@ -43,26 +44,29 @@ export async function writeWithin(told: Told, deadlineMs: number): Promise<void>
 
 /** Settles once `text` is written or cannot be (EPIPE, EBADF: no one left to tell; the exit code still says it). */
 async function say(runtime: BunRuntime, fd: 1 | 2, text: string | undefined): Promise<void> {
-  if (!text || (await writtenThroughOwnDescription(runtime, fd, text))) return;
-  const sink = sinkOn(() => runtime.file(fd).writer());
+  if (!text) return;
+  // A regular file; a pipe, a terminal or /dev/null have no size (Bun says Infinity).
+  if (Number.isFinite(runtime.file(fd).size)) return throughSink(runtime, fd, text);
+  if (!(await writtenThroughOwnDescription(runtime, fd, text))) await writtenOffThread(fd, text);
+}
+
+async function throughSink(runtime: BunRuntime, fd: 1 | 2, text: string): Promise<void> {
   try {
-    if (sink === undefined) return await processStreamWrite(fd, text);
+    const sink = runtime.file(fd).writer();
     sink.write(text);
     await sink.flush();
     // Closes the duplicate; the shared description is left to exit.
     await sink.end();
   } catch {
-    // Nothing to do: the reader is gone.
+    // Nothing to do: the reader is gone, or there is no descriptor to spare for the duplicate.
   }
 }
 
 /**
- * Writes `text` to a pipe, a terminal or /dev/null (no size: Bun says Infinity) through a description of our own;
- * settles once it is written or cannot be (EPIPE). False, with nothing written, for a regular file and for a
- * descriptor that /proc cannot open again (ENXIO: a socket; EMFILE).
+ * Writes `text` through a description of our own, opened again through /proc; settles once it is written or cannot
+ * be (EPIPE). False, with nothing written, when /proc cannot open the descriptor again (ENXIO: a socket; EMFILE).
  */
 async function writtenThroughOwnDescription(runtime: BunRuntime, fd: 1 | 2, text: string): Promise<boolean> {
-  if (Number.isFinite(runtime.file(fd).size)) return false; // a regular file
   try {
     await runtime.write(runtime.file(`/proc/self/fd/${fd}`), text);
     return true;
@@ -71,19 +75,15 @@ async function writtenThroughOwnDescription(runtime: BunRuntime, fd: 1 | 2, text
   }
 }
 
-/** The sink, or undefined if it cannot be made (ENXIO: a socket; EMFILE): Bun opens or duplicates at once. */
-function sinkOn(make: () => BunSink): BunSink | undefined {
-  try {
-    return make();
-  } catch {
-    return undefined;
+/** Writes `text` through the shared description, off the main thread, until it is all written or cannot be. */
+async function writtenOffThread(fd: 1 | 2, text: string): Promise<void> {
+  const { write } = await import('node:fs');
+  let left = new TextEncoder().encode(text);
+  while (left.length > 0) {
+    // A description some other program made non-blocking says EAGAIN when full: then what is left is lost, as when
+    // the deadline passes.
+    const written = await new Promise<number>((resolve) => write(fd, left, (err, count) => resolve(err ? 0 : count)));
+    if (written === 0) return;
+    left = left.subarray(written);
   }
-}
-
-function processStreamWrite(fd: 1 | 2, text: string): Promise<void> {
-  const stream = fd === 1 ? process.stdout : process.stderr;
-  return new Promise((resolve) => {
-    stream.once('error', () => resolve());
-    stream.write(text, () => resolve());
-  });
 }

@@ -2,7 +2,7 @@
 // really handed: pipes (FIFOs, as a shell's `|` or a supervisor gives), a regular file, a terminal. Whatever the
 // reader does, the exit code comes, what fitted is written, and the description shared with the parent is left as
 // it was. Run against the Node bundle, and against the executable by `npm run test:executable`.
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, constants, existsSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
@@ -103,4 +103,61 @@ t.test('a terminal: the line arrives, the exit code is the agent\'s', { skip: !e
   const session = spawnSync('script', ['-qec', quoted, '/dev/null'], { encoding: 'utf8', timeout: KILL_AFTER_MS, env: { ...process.env, NODE_OPTIONS: '' } });
   t.equal(session.status, 2);
   t.equal(session.stdout, GRPC_LINE(refused).replace('\n', '\r\n'), 'the terminal turns the newline into CR LF');
+});
+
+/**
+ * The agent run by a shell whose stdout and stderr are the socket pair Node gives a child (journald gives a service
+ * a socket too), then, in the same shell, grep reporting the flags of the description the shell shares with the
+ * agent: whether the agent left it non-blocking for whatever the shell runs next. `fill` first has the socket
+ * filled by a writer that blocks once it is full, until `timeout` ends it: a reader that stopped reading.
+ */
+function inShell(fd: 1 | 2, args: readonly string[], fill: boolean): Promise<{ code: number | null; said: string; nonBlocking: boolean }> {
+  const script = [
+    ...(fill ? [`timeout 1 head -c 100000000 /dev/zero >&${fd}`] : []),
+    '"$@"',
+    'code=$?',
+    // The flags go to the other stream, which the agent did not write to.
+    `grep '^flags:' /proc/$$/fdinfo/${fd} >&${3 - fd}`,
+    'exit $code',
+  ].join('; ');
+  return new Promise((resolve, reject) => {
+    const child = spawn('/bin/sh', ['-c', script, 'sh', ...AGENT_COMMAND, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, NODE_OPTIONS: '' } });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    const killer = setTimeout(() => child.kill('SIGKILL'), KILL_AFTER_MS);
+    // A full socket stays unread until the shell has exited.
+    if (!fill || fd === 2) child.stdout.on('data', (chunk: Buffer) => out.push(chunk));
+    if (!fill || fd === 1) child.stderr.on('data', (chunk: Buffer) => err.push(chunk));
+    if (fill) (fd === 1 ? child.stdout : child.stderr).pause();
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(killer);
+      const [said, flagsText] = fd === 1 ? [Buffer.concat(out).toString(), Buffer.concat(err).toString()] : [Buffer.concat(err).toString(), Buffer.concat(out).toString()];
+      const flags = /^flags:\s*([0-7]+)$/m.exec(flagsText)?.[1];
+      if (flags === undefined) return reject(new Error(`no flags reported: ${flagsText}`));
+      resolve({ code, said: fill ? '' : said, nonBlocking: (parseInt(flags, 8) & constants.O_NONBLOCK) !== 0 });
+    });
+  });
+}
+
+t.test('a socket read (a journald stream): everything arrives, and the socket is left blocking', async (t) => {
+  const refused = await closedPort();
+  const native = await inShell(1, nativeFailure(refused), false);
+  t.equal(native.code, 4);
+  t.match(native.said, new RegExp(`^once failed after [0-9.]+s \\(1 attempt\\): 1 of 1 check failed\\nfailed to make TCP connection to 127\\.0\\.0\\.1:${refused}: [^\\n]+\\n$`));
+  t.notOk(native.nonBlocking, 'stdout: O_NONBLOCK not left on the description the shell shares');
+  const grpc = await inShell(2, grpcFailure(refused), false);
+  t.equal(grpc.code, 2);
+  t.equal(grpc.said, GRPC_LINE(refused));
+  t.notOk(grpc.nonBlocking, 'stderr: O_NONBLOCK not left on the description the shell shares');
+});
+
+t.test('a full socket nobody reads: the exit code comes all the same, the socket left blocking', async (t) => {
+  const refused = await closedPort();
+  const native = await inShell(1, nativeFailure(refused), true);
+  t.equal(native.code, 4, 'exit 4');
+  t.notOk(native.nonBlocking, 'stdout left blocking');
+  const grpc = await inShell(2, grpcFailure(refused), true);
+  t.equal(grpc.code, 2, 'exit 2');
+  t.notOk(grpc.nonBlocking, 'stderr left blocking');
 });
