@@ -19,7 +19,7 @@ import { copyOf, ERROR, errorName, joined, putUint32, uint32, utf8 } from './htt
 import type { HeaderField } from './http2/hpack.js';
 import { type Headers, Http2Session, type SessionEvents } from './http2/session.js';
 import { HEADER_NAME, isDigits, isInvalidHeaderValue } from './parse.js';
-import { CHECK_CANCELLED, oneLine } from './reason.js';
+import { checkCancelled, oneLine } from './reason.js';
 import type { CheckResult, GrpcCheckSpec } from './types.js';
 import { VERSION } from './version.js';
 
@@ -54,7 +54,7 @@ const GRPC_STATUS = [
 
 export function grpcCheck(spec: GrpcCheckSpec, host: string, cancel?: Cancel, resolver?: Resolver): Promise<CheckResult> {
   const { promise, resolve } = deferred<CheckResult>();
-  if (isCancelled(cancel)) resolve({ passed: false, latencyMs: 0, error: CHECK_CANCELLED });
+  if (isCancelled(cancel)) resolve({ passed: false, latencyMs: 0, error: checkCancelled() });
   else new GrpcAttempt(spec, host, resolve, cancel, resolver).start();
   return promise;
 }
@@ -354,7 +354,7 @@ class GrpcAttempt implements SessionEvents {
           ? lifeguardError('grpc-connect-timeout', { ...facts, timeoutMs: this.connectDeadlineMs() })
           : lifeguardError('grpc-rpc-timeout', { ...facts, timeoutMs: this.callMs });
       case 'abort':
-        return CHECK_CANCELLED;
+        return checkCancelled();
     }
   }
 }

@@ -5,7 +5,7 @@ import { type DialHandlers, type DialPhase, type DialTarget, Dialer, type Resolv
 import { formatAddress, lifeguardError, type LifeguardError, type Resolved } from './errors.js';
 import { httpFacts } from './http-facts.js';
 import { HEADER_NAME, isInvalidHeaderValue, REQUEST_TARGET } from './parse.js';
-import { CHECK_CANCELLED, CLOSED_BEFORE_RESPONSE, CLOSED_IN_HEADERS } from './reason.js';
+import { checkCancelled, CLOSED_BEFORE_RESPONSE, CLOSED_IN_HEADERS } from './reason.js';
 import { type HeadOutcome, ResponseHeadReader } from './response-head.js';
 import type { BodyExpectation, CheckResult, HttpCheckSpec, StatusRange } from './types.js';
 import { VERSION } from './version.js';
@@ -34,7 +34,7 @@ export function httpCheck(spec: HttpCheckSpec, host: string, cancel?: Cancel, re
 
 /** httpCheck without its promise: `done` is told the result, once (before this returns, when cancelled already or the request is invalid). */
 export function startHttpCheck(spec: HttpCheckSpec, host: string, cancel: Cancel | undefined, done: (result: CheckResult) => void, resolver?: Resolver): void {
-  if (isCancelled(cancel)) done({ passed: false, latencyMs: 0, error: CHECK_CANCELLED });
+  if (isCancelled(cancel)) done({ passed: false, latencyMs: 0, error: checkCancelled() });
   else new HttpAttempt(spec, host, done, cancel, resolver).start();
 }
 
@@ -212,7 +212,7 @@ class HttpAttempt implements DialHandlers {
       case 'deadline':
         return lifeguardError('http-timeout', { ...facts, timeoutMs: this.spec.timeoutMs });
       case 'abort':
-        return CHECK_CANCELLED;
+        return checkCancelled();
     }
   }
 }

@@ -1,4 +1,4 @@
-import { lifeguardError } from './errors.js';
+import { lifeguardError, type LifeguardError } from './errors.js';
 import { ownValue } from './own-value.js';
 
 /**
@@ -135,9 +135,12 @@ function firstLine(raw: Buffer): string {
 
 /**
  * What is cancelled reports — a check, a round, a loop, an agent: one outcome (`cancelled`, exit 143, as a process
- * ended by SIGTERM). Shared because it carries no facts; never a verdict on the app, never an internal error.
+ * ended by SIGTERM). It carries no facts; never a verdict on the app, never an internal error. Made when asked, as
+ * every error is (errors.ts makes its table at the first).
  */
-export const CHECK_CANCELLED = lifeguardError('cancelled', undefined);
+export function checkCancelled(): LifeguardError {
+  return lifeguardError('cancelled', undefined);
+}
 
 /** Text from a peer made fit for a one-line message: controls folded to spaces, at most `max` characters. */
 export function oneLine(text: string, max = 200): string {

@@ -3,7 +3,7 @@ import { monotonicMs } from './clock.js';
 import { deferred } from './deferred.js';
 import { Dialer, type Resolver } from './dial.js';
 import { lifeguardError, type TcpFacts } from './errors.js';
-import { CHECK_CANCELLED } from './reason.js';
+import { checkCancelled } from './reason.js';
 import type { CheckResult, TcpCheckSpec } from './types.js';
 
 /**
@@ -19,7 +19,7 @@ export function tcpCheck(spec: TcpCheckSpec, host: string, cancel?: Cancel, reso
 
 /** tcpCheck without its promise: `done` is told the result, once (before this returns, when cancelled already). */
 export function startTcpCheck(spec: TcpCheckSpec, host: string, cancel: Cancel | undefined, done: (result: CheckResult) => void, resolver?: Resolver): void {
-  if (isCancelled(cancel)) done({ passed: false, latencyMs: 0, error: CHECK_CANCELLED });
+  if (isCancelled(cancel)) done({ passed: false, latencyMs: 0, error: checkCancelled() });
   else new TcpAttempt(spec, host, done, cancel, resolver).start();
 }
 
@@ -88,7 +88,7 @@ class TcpAttempt {
           error: lifeguardError('tcp-timeout', { ...facts, timeoutMs: this.spec.timeoutMs }),
         });
       case 'abort':
-        return this.resolve({ passed: false, latencyMs, error: CHECK_CANCELLED });
+        return this.resolve({ passed: false, latencyMs, error: checkCancelled() });
     }
   }
 }

@@ -15,7 +15,6 @@ import { writeWithin } from './last-words.js';
 
 /** What a signal or a lost supervisor cancels: a scope rather than an AbortController, which costs a start about 10 page faults. */
 const cancel = new CancelScope();
-const CANCELLED_EXIT = lifeguardError('cancelled', undefined).exitCode;
 const PARENT_POLL_MS = 1000;
 
 async function main(argv: readonly string[]): Promise<void> {
@@ -65,7 +64,7 @@ function write(told: Told): Promise<void> {
  */
 function supervisorGone(): void {
   cancel.cancel();
-  process.exit(CANCELLED_EXIT);
+  process.exit(lifeguardError('cancelled', undefined).exitCode);
 }
 
 /**

@@ -1,7 +1,7 @@
 import { CancelScope, type Cancel, type CancellableWork, unwatchCancel, watchCancel } from '../checks/cancel.js';
 import { deferred } from '../checks/deferred.js';
 import type { LifeguardError } from '../checks/errors.js';
-import { CHECK_CANCELLED as CANCELLED } from '../checks/reason.js';
+import { checkCancelled } from '../checks/reason.js';
 import type { CheckResult, CheckSpec } from '../checks/types.js';
 import { CheckCounter } from './check-counter.js';
 import { type Clock, realClock, type Timer } from '../checks/clock.js';
@@ -245,7 +245,7 @@ class ProbeLoop implements CancellableWork {
   private startupFailure(now: number): LifeguardError {
     const unpassed = this.counters.filter((counter) => !counter.passedOnce);
     const latest = unpassed.reduce<CheckCounter | undefined>((best, c) => (c.lastFailedAt > (best?.lastFailedAt ?? -Infinity) ? c : best), undefined);
-    return (latest ?? unpassed[0])?.lastError(now, this.started) ?? CANCELLED;
+    return (latest ?? unpassed[0])?.lastError(now, this.started) ?? checkCancelled();
   }
 
   private reports(now: number): AgentOutcome['checks'] {
@@ -260,7 +260,7 @@ class ProbeLoop implements CancellableWork {
       end,
       passed: end === 'passed',
       timedOut: end === 'timed-out',
-      exitCode: end === 'passed' ? 0 : (failure ?? CANCELLED).exitCode,
+      exitCode: end === 'passed' ? 0 : (failure ?? checkCancelled()).exitCode,
       elapsedMs: now - this.started,
       attempts: this.attempts,
       checks: this.reports(now),

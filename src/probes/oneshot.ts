@@ -7,7 +7,7 @@
  */
 import { formatDuration } from '../checks/duration.js';
 import { lifeguardError } from '../checks/errors.js';
-import { CHECK_CANCELLED } from '../checks/reason.js';
+import { checkCancelled } from '../checks/reason.js';
 import type { CheckResult, CheckSpec } from '../checks/types.js';
 import { type Clock, realClock } from '../checks/clock.js';
 import { Deadline } from '../checks/deadline.js';
@@ -60,7 +60,7 @@ function runOnce(runner: AgentRunner, clock: Clock, checks: readonly CheckSpec[]
     const ended = (exit: Exit | undefined) => {
       deadline.finish();
       const latencyMs = clock.now() - started;
-      if (deadline.outcome === 'cancelled') return resolve(checks.map(() => ({ passed: false, latencyMs, error: CHECK_CANCELLED })));
+      if (deadline.outcome === 'cancelled') return resolve(checks.map(() => ({ passed: false, latencyMs, error: checkCancelled() })));
       const report = why === undefined ? readJsonReport(stdout) : undefined;
       if (report !== undefined && report.checks.length === checks.length) return resolve(asResults(report, latencyMs));
       const detail = why ?? `health check agent ${exit === undefined ? 'never started' : describeExit(exit)} without a report`;

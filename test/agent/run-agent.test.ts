@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import t from 'tap';
 import { runAgent } from '../../src/agent/run-agent.js';
-import { CHECK_CANCELLED as CANCELLED } from '../../src/checks/reason.js';
+import { checkCancelled } from '../../src/checks/reason.js';
 import type { AgentOptions } from '../../src/engine/types.js';
 import type { CheckSpec, HttpCheckSpec, TcpCheckSpec } from '../../src/checks/types.js';
 import { closedPort, httpServer, tcpServer, type Teardown } from '../checks/fixtures.js';
@@ -158,7 +158,7 @@ t.test('liveness never exits 0 on its own; abort ends it at once', async (t) => 
   });
   const outcome = await pending;
   t.match(outcome, { passed: false, attempts: 5 });
-  t.match(outcome, { end: 'cancelled', exitCode: CANCELLED.exitCode, failure: undefined });
+  t.match(outcome, { end: 'cancelled', exitCode: checkCancelled().exitCode, failure: undefined });
 });
 
 t.test('initial delay before the first round', async (t) => {
@@ -212,7 +212,7 @@ t.test('abort cancels the check in flight and leaves no handle behind', async (t
   const outcome = await pending;
   t.ok(performance.now() - started < 100);
   t.match(outcome, { passed: false, timedOut: false, attempts: 0 });
-  t.match(outcome, { end: 'cancelled', exitCode: CANCELLED.exitCode, failure: undefined });
+  t.match(outcome, { end: 'cancelled', exitCode: checkCancelled().exitCode, failure: undefined });
   // Both ends' handles are released in the loop's close phase, a turn or two later; wait for it, bounded.
   for (let i = 0; i < 100 && count() !== before; i++) await new Promise((resolve) => setTimeout(resolve, 20));
   t.equal(count(), before, 'no socket or timer left');
@@ -221,7 +221,7 @@ t.test('abort cancels the check in flight and leaves no handle behind', async (t
 t.test('an already aborted signal runs nothing', async (t) => {
   const app = await scripted(t, () => 200);
   const outcome = await runAgent(options('once', [http(app.port)]), { signal: AbortSignal.abort() });
-  t.match(outcome, { end: 'cancelled', exitCode: CANCELLED.exitCode, failure: undefined });
+  t.match(outcome, { end: 'cancelled', exitCode: checkCancelled().exitCode, failure: undefined });
   t.equal(app.state.hits, 0);
 });
 
