@@ -5,7 +5,7 @@
 import { LifeguardFailure, usageError } from '../checks/errors.js';
 import { ownValue } from '../checks/own-value.js';
 import { dialectSelector } from './dialect.js';
-import { GRPC_PROBE_FLAGS } from './grpc-probe-flags.js';
+import { grpcProbeFlags } from './grpc-probe-flags.js';
 import { parseNativeArgs } from './healthcheck.js';
 import type { ParseArgs } from './invocation.js';
 
@@ -24,7 +24,7 @@ function usesGrpcProbeDialect(argv: readonly string[]): boolean {
 function isGrpcProbeFlag(arg: string): boolean {
   if (arg[0] !== '-' || arg[1] === '-') return false;
   const equals = arg.indexOf('=');
-  return ownValue(GRPC_PROBE_FLAGS, equals === -1 ? arg.slice(1) : arg.slice(1, equals)) !== undefined;
+  return ownValue(grpcProbeFlags(), equals === -1 ? arg.slice(1) : arg.slice(1, equals)) !== undefined;
 }
 
 /**

@@ -15,7 +15,7 @@ import { durationValue, isDigits, parseHost, parsePort } from '../checks/parse.j
 import { GRPC_HEALTH_PATH, type GrpcCheckSpec, type TlsOptions } from '../checks/types.js';
 import { VERSION } from '../checks/version.js';
 import { parseGoFlags } from './go-flags.js';
-import { GRPC_PROBE_FLAGS } from './grpc-probe-flags.js';
+import { grpcProbeFlags } from './grpc-probe-flags.js';
 import type { Invocation, ParseArgs, Told } from './invocation.js';
 
 
@@ -62,7 +62,7 @@ const PREFIX: Partial<Record<ErrorCode, string>> = {
 const SPIFFE_FAILED = 20;
 
 export const parseGrpcProbeArgs: ParseArgs = async (argv) => {
-  const parsed = parseGoFlags(argv, GRPC_PROBE_FLAGS);
+  const parsed = parseGoFlags(argv, grpcProbeFlags());
   if ('error' in parsed) invalid(parsed.error);
   if (parsed.help) return { kind: 'print', told: { stderr: USAGE, exitCode: 1 } };
   // Go's flag package stops at the first argument that is not a flag, and grpc-health-probe ignores the rest.

@@ -1,10 +1,12 @@
 /**
  * grpc-health-probe's flags and their kinds. Apart from its dialect's parser, the entry reads the names: none of them
- * is Cloud Foundry's, so any one of them marks that dialect (agent-args.ts).
+ * is Cloud Foundry's, so any one of them marks that dialect (agent-args.ts). Made when a single-dash flag is first
+ * looked up: a native command line has none, and every start loads this module.
  */
 import type { GoFlagKind } from './go-flags.js';
 
-export const GRPC_PROBE_FLAGS: Readonly<Record<string, GoFlagKind>> = {
+let flags: Readonly<Record<string, GoFlagKind>> | undefined;
+export const grpcProbeFlags = (): Readonly<Record<string, GoFlagKind>> => (flags ??= {
   addr: 'string',
   service: 'string',
   'user-agent': 'string',
@@ -22,4 +24,4 @@ export const GRPC_PROBE_FLAGS: Readonly<Record<string, GoFlagKind>> = {
   gzip: 'bool',
   v: 'bool',
   version: 'bool',
-};
+});
