@@ -4,6 +4,8 @@
  * live in one place so that the agent, the Cloud Foundry dialect and the supervisor agree.
  */
 
+import { lazily } from './lazily.js';
+
 /** A host given by name, and the address it resolved to for this check: both go into the message. */
 export interface Resolved { name: string; address: string }
 /** `portText`: the CF dialect's `-port` as written, named so in that binary's words (types.ts). */
@@ -24,12 +26,8 @@ export type Wording = 'cloud-foundry';
 /** `unixSocket`: the check dialed that socket, and host:port only name the peer. */
 export interface GrpcFacts { host: string; port: number; service: string; resolved?: Resolved; unixSocket?: string }
 
-/**
- * The table, made at the first failure rather than when the module loads: every start of the agent loads it, a
- * passing check makes no error, and 24 rows of an object and a closure each cost a start 0.13 M instructions of its
- * interpreter (2% of a TCP one-shot, by callgrind).
- */
-const errorTable = () => ({
+/** The table, made at the first failure (lazily.ts): its 24 rows of an object and a closure each cost a start 0.13 M instructions. */
+const errorTable = lazily(() => ({
   usage: { exitCode: 2, format: (p: { detail: string }) => p.detail },
   /** A usage error in grpc-health-probe's dialect, which exits 1 for invalid arguments. */
   'probe-usage': { exitCode: 1, format: (p: { detail: string }) => `error: ${p.detail}` },
@@ -124,9 +122,8 @@ const errorTable = () => ({
     exitCode: 126,
     format: (p: { command: string; reason: string }) => `cannot run ${JSON.stringify(p.command)}: ${p.reason}`,
   },
-}) as const;
+}) as const);
 type ErrorTable = ReturnType<typeof errorTable>;
-let table: ErrorTable | undefined;
 
 export type ErrorCode = keyof ErrorTable;
 export type ErrorFacts<C extends ErrorCode> = Parameters<ErrorTable[C]['format']>[0];
@@ -139,7 +136,7 @@ export interface LifeguardError {
 }
 
 export function lifeguardError<C extends ErrorCode>(code: C, facts: ErrorFacts<C>): LifeguardError {
-  const row = (table ??= errorTable())[code];
+  const row = errorTable()[code];
   const format = row.format as (f: ErrorFacts<C>) => string;
   return { code, exitCode: row.exitCode, message: format(facts) };
 }
@@ -168,7 +165,7 @@ export function asLifeguardError(thrown: unknown): LifeguardError {
  * rather than gathered into a set when the module loads: every start of the agent loads it.
  */
 export function isDocumentedExitCode(exitCode: number): boolean {
-  const rows = (table ??= errorTable());
+  const rows = errorTable();
   for (const code in rows) if (rows[code as ErrorCode].exitCode === exitCode) return true;
   return false;
 }

@@ -1,4 +1,5 @@
 import { lifeguardError, type LifeguardError } from './errors.js';
+import { lazily } from './lazily.js';
 import { ownValue } from './own-value.js';
 
 /**
@@ -7,11 +8,10 @@ import { ownValue } from './own-value.js';
  * The form follows Go's net errors, which the Cloud Foundry binary prints and operators grep for:
  * `<syscall>: <strerror, lower case>`, e.g. `connect: connection refused`, `read: connection reset by peer`.
  * Node only gives the errno's name (ECONNREFUSED), and Node 20 has no strerror, hence the table.
- * An errno missing from the table is reported by its name rather than guessed at. This table and the TLS phrases' are
- * made at the first failure that needs them, as errors.ts's is: a passing check reads neither.
+ * An errno missing from the table is reported by its name rather than guessed at. This table and the TLS phrases are
+ * made at the first failure that needs them (lazily.ts): a passing check reads neither.
  */
-let strerror: Readonly<Record<string, string>> | undefined;
-const errnoPhrases = (): Readonly<Record<string, string>> => (strerror ??= {
+const errnoPhrases = lazily((): Readonly<Record<string, string>> => ({
   ECONNREFUSED: 'connection refused',
   ECONNABORTED: 'software caused connection abort',
   EHOSTUNREACH: 'no route to host',
@@ -26,7 +26,7 @@ const errnoPhrases = (): Readonly<Record<string, string>> => (strerror ??= {
   EINVAL: 'invalid argument',
   EMFILE: 'too many open files',
   ENOBUFS: 'no buffer space available',
-});
+}));
 
 /**
  * A failed name lookup, in Go's words (`lookup db.internal: no such host`), which kubelet and the CF binary print.
@@ -40,8 +40,7 @@ export function lookupErrorReason(name: string, thrown: unknown): string {
 }
 
 /** OpenSSL's verification results and alerts, as an operator would say them. */
-let tlsPhrases: Readonly<Record<string, string>> | undefined;
-const tlsPhrase = (): Readonly<Record<string, string>> => (tlsPhrases ??= {
+const tlsPhrases = lazily((): Readonly<Record<string, string>> => ({
   CERT_HAS_EXPIRED: 'certificate has expired',
   CERT_NOT_YET_VALID: 'certificate is not yet valid',
   DEPTH_ZERO_SELF_SIGNED_CERT: 'self-signed certificate',
@@ -57,7 +56,7 @@ const tlsPhrase = (): Readonly<Record<string, string>> => (tlsPhrases ??= {
   // BoringSSL's name for the same alert (the Bun build), met by its reason below.
   ERR_SSL_TLSV1_ALERT_CERTIFICATE_REQUIRED: 'the server requires a client certificate',
   ERR_SSL_SSLV3_ALERT_HANDSHAKE_FAILURE: 'handshake failure alert from the server',
-});
+}));
 
 /**
  * A failed TLS handshake, named by its cause: `tls: certificate has expired`, `tls: self-signed certificate`,
@@ -67,11 +66,11 @@ export function tlsErrorReason(thrown: unknown): string {
   const err = thrown as NodeSocketError & { reason?: string };
   const code = err?.code;
   if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') return `tls: hostname mismatch: ${err.reason ?? err.message}`;
-  const phrase = code === undefined ? undefined : ownValue(tlsPhrase(), code);
+  const phrase = code === undefined ? undefined : ownValue(tlsPhrases(), code);
   if (phrase !== undefined) return `tls: ${phrase}`;
   // BoringSSL (the Bun build) gives no code, only `error:1000045c:SSL routines:OPENSSL_internal:<REASON>`.
   const reason = /OPENSSL_internal:([A-Z0-9_]+)/.exec(err instanceof Error ? err.message : '')?.[1];
-  const named = reason === undefined ? undefined : ownValue(tlsPhrase(), `ERR_SSL_${reason}`);
+  const named = reason === undefined ? undefined : ownValue(tlsPhrases(), `ERR_SSL_${reason}`);
   if (named !== undefined) return `tls: ${named}`;
   // A FIN or a reset: node:tls says ECONNRESET for both ("socket disconnected before secure TLS connection was
   // established"), so no build can tell which it was, and the words say what is true of both.

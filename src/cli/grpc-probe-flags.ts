@@ -1,12 +1,12 @@
 /**
  * grpc-health-probe's flags and their kinds. Apart from its dialect's parser, the entry reads the names: none of them
  * is Cloud Foundry's, so any one of them marks that dialect (agent-args.ts). Made when a single-dash flag is first
- * looked up: a native command line has none, and every start loads this module.
+ * looked up (lazily.ts): a native command line has none, and every start loads this module.
  */
+import { lazily } from '../checks/lazily.js';
 import type { GoFlagKind } from './go-flags.js';
 
-let flags: Readonly<Record<string, GoFlagKind>> | undefined;
-export const grpcProbeFlags = (): Readonly<Record<string, GoFlagKind>> => (flags ??= {
+export const grpcProbeFlags = lazily((): Readonly<Record<string, GoFlagKind>> => ({
   addr: 'string',
   service: 'string',
   'user-agent': 'string',
@@ -24,4 +24,4 @@ export const grpcProbeFlags = (): Readonly<Record<string, GoFlagKind>> => (flags
   gzip: 'bool',
   v: 'bool',
   version: 'bool',
-});
+}));

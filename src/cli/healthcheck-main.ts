@@ -7,7 +7,8 @@
 import './early-signals.js';
 import { runAgent } from '../agent/run-agent.js';
 import { CancelScope } from '../checks/cancel.js';
-import { asLifeguardError, lifeguardError } from '../checks/errors.js';
+import { asLifeguardError } from '../checks/errors.js';
+import { checkCancelled } from '../checks/reason.js';
 import { parseAgentArgs } from './agent-args.js';
 import { AgentSignals } from './agent-signals.js';
 import type { Told } from './invocation.js';
@@ -64,7 +65,7 @@ function write(told: Told): Promise<void> {
  */
 function supervisorGone(): void {
   cancel.cancel();
-  process.exit(lifeguardError('cancelled', undefined).exitCode);
+  process.exit(checkCancelled().exitCode);
 }
 
 /**

@@ -23,6 +23,7 @@ import {
   parseUri,
 } from '../checks/parse.js';
 import type { CheckSpec, TlsOptions } from '../checks/types.js';
+import { lazily } from '../checks/lazily.js';
 import { ownValue } from '../checks/own-value.js';
 import { VERSION } from '../checks/version.js';
 import type { Getenv, Invocation, ParseArgs } from './invocation.js';
@@ -85,44 +86,41 @@ interface RawOptions {
 }
 
 /**
- * The native flags, made at the first native parse rather than when the entry loads: a start in another dialect
- * (grpc-health-probe's, Cloud Foundry's) never reads them, and their 30 rows cost it 0.09 M instructions.
+ * The native flags, made at the first native parse (lazily.ts): a start in another dialect (grpc-health-probe's,
+ * Cloud Foundry's) never reads them, and their 30 rows cost it 0.09 M instructions.
  */
-let flags: readonly LongFlag[] | undefined;
-function nativeFlags(): readonly LongFlag[] {
-  return (flags ??= [
-    { name: 'mode', value: '<mode>', help: 'readiness|starting|startup, liveness|running, lifecycle, until-ready, once, is-ready', fallback: 'once' },
-    { name: 'port', value: '<port>', help: 'port to check (default: $PORT, else 8080)' },
-    { name: 'uri', value: '<path>', help: 'HTTP path to GET (none: a TCP check)' },
-    { name: 'host', value: '<host>', help: 'IPv4 or IPv6 address, or a name resolved at each check (default: the first non-loopback IPv4)' },
-    { name: 'timeout', value: '<duration>', help: 'deadline of one check', fallback: '1s' },
-    { name: 'interval', value: '<duration>', help: 'period of rounds (default: readiness 2s, liveness and lifecycle 30s)' },
-    { name: 'startup-interval', value: '<duration>', help: "lifecycle: period of the readiness phase's rounds (default 2s)" },
-    { name: 'startup-timeout', value: '<duration>', help: 'readiness gives up after this (0: never)', fallback: '60s' },
-    { name: 'initial-delay', value: '<duration>', help: 'wait before the first round', fallback: '0' },
-    { name: 'failure-threshold', value: '<n>', help: 'liveness: consecutive failures of one check that end it', fallback: '1' },
-    { name: 'success-threshold', value: '<n>', help: 'readiness: consecutive passes before a check counts as passed (default 1)' },
-    { name: 'ready-file', value: '<path>', help: 'lifecycle: create this file once readiness has passed; removed when the agent ends. is-ready: the file to check' },
-    { name: 'log-ready', help: 'lifecycle: say on stdout when readiness has passed' },
-    { name: 'expect-status', value: '<list>', help: 'statuses that pass, e.g. 200-299,304', fallback: '200' },
-    { name: 'header', value: '<header>', help: "extra request header 'Name: value' (repeatable)", repeatable: true },
-    { name: 'follow-redirects', help: 'follow up to 10 redirects to the same host' },
-    { name: 'check', value: '<url>', help: 'tcp://[host]:port, http(s)://[host]:port/path or grpc(s)://[host]:port[/service] (repeatable; replaces --port/--uri)', repeatable: true },
-    { name: 'readiness-check', value: '<url>', help: "lifecycle: the readiness phase's checks, if not the --check ones (repeatable)", repeatable: true },
-    { name: 'tls-skip-verify', help: 'https/grpcs: accept any server certificate' },
-    { name: 'ca-file', value: '<pem>', help: 'https/grpcs: trust these certificate authorities' },
-    { name: 'server-name', value: '<name>', help: 'https/grpcs: SNI and the name the certificate must carry' },
-    { name: 'client-cert', value: '<pem>', help: 'https/grpcs: client certificate (with --client-key)' },
-    { name: 'client-key', value: '<pem>', help: 'https/grpcs: client key (with --client-cert)' },
-    { name: 'method', value: '<method>', help: 'HTTP method: GET or HEAD', fallback: 'GET' },
-    { name: 'expect-body', value: '<text>', help: 'HTTP: the body (first 64 KiB) must contain this' },
-    { name: 'expect-body-regex', value: '<re>', help: 'HTTP: the body (first 64 KiB) must match this' },
-    { name: 'expect-header', value: '<header>', help: "HTTP: 'Name: regex' the response must carry (repeatable)", repeatable: true },
-    { name: 'definition', value: '<file>', help: "Diego CheckDefinition JSON ('-': stdin)" },
-    { name: 'json', help: 'report as one JSON object on stdout' },
-    { name: 'heartbeat-fd', value: '<fd>', help: 'for the supervisor: write a JSON line per completed round to this inherited fd' },
-  ]);
-}
+const nativeFlags = lazily((): readonly LongFlag[] => [
+  { name: 'mode', value: '<mode>', help: 'readiness|starting|startup, liveness|running, lifecycle, until-ready, once, is-ready', fallback: 'once' },
+  { name: 'port', value: '<port>', help: 'port to check (default: $PORT, else 8080)' },
+  { name: 'uri', value: '<path>', help: 'HTTP path to GET (none: a TCP check)' },
+  { name: 'host', value: '<host>', help: 'IPv4 or IPv6 address, or a name resolved at each check (default: the first non-loopback IPv4)' },
+  { name: 'timeout', value: '<duration>', help: 'deadline of one check', fallback: '1s' },
+  { name: 'interval', value: '<duration>', help: 'period of rounds (default: readiness 2s, liveness and lifecycle 30s)' },
+  { name: 'startup-interval', value: '<duration>', help: "lifecycle: period of the readiness phase's rounds (default 2s)" },
+  { name: 'startup-timeout', value: '<duration>', help: 'readiness gives up after this (0: never)', fallback: '60s' },
+  { name: 'initial-delay', value: '<duration>', help: 'wait before the first round', fallback: '0' },
+  { name: 'failure-threshold', value: '<n>', help: 'liveness: consecutive failures of one check that end it', fallback: '1' },
+  { name: 'success-threshold', value: '<n>', help: 'readiness: consecutive passes before a check counts as passed (default 1)' },
+  { name: 'ready-file', value: '<path>', help: 'lifecycle: create this file once readiness has passed; removed when the agent ends. is-ready: the file to check' },
+  { name: 'log-ready', help: 'lifecycle: say on stdout when readiness has passed' },
+  { name: 'expect-status', value: '<list>', help: 'statuses that pass, e.g. 200-299,304', fallback: '200' },
+  { name: 'header', value: '<header>', help: "extra request header 'Name: value' (repeatable)", repeatable: true },
+  { name: 'follow-redirects', help: 'follow up to 10 redirects to the same host' },
+  { name: 'check', value: '<url>', help: 'tcp://[host]:port, http(s)://[host]:port/path or grpc(s)://[host]:port[/service] (repeatable; replaces --port/--uri)', repeatable: true },
+  { name: 'readiness-check', value: '<url>', help: "lifecycle: the readiness phase's checks, if not the --check ones (repeatable)", repeatable: true },
+  { name: 'tls-skip-verify', help: 'https/grpcs: accept any server certificate' },
+  { name: 'ca-file', value: '<pem>', help: 'https/grpcs: trust these certificate authorities' },
+  { name: 'server-name', value: '<name>', help: 'https/grpcs: SNI and the name the certificate must carry' },
+  { name: 'client-cert', value: '<pem>', help: 'https/grpcs: client certificate (with --client-key)' },
+  { name: 'client-key', value: '<pem>', help: 'https/grpcs: client key (with --client-cert)' },
+  { name: 'method', value: '<method>', help: 'HTTP method: GET or HEAD', fallback: 'GET' },
+  { name: 'expect-body', value: '<text>', help: 'HTTP: the body (first 64 KiB) must contain this' },
+  { name: 'expect-body-regex', value: '<re>', help: 'HTTP: the body (first 64 KiB) must match this' },
+  { name: 'expect-header', value: '<header>', help: "HTTP: 'Name: regex' the response must carry (repeatable)", repeatable: true },
+  { name: 'definition', value: '<file>', help: "Diego CheckDefinition JSON ('-': stdin)" },
+  { name: 'json', help: 'report as one JSON object on stdout' },
+  { name: 'heartbeat-fd', value: '<fd>', help: 'for the supervisor: write a JSON line per completed round to this inherited fd' },
+]);
 
 const AFTER_HELP = `
 Durations take Go syntax (500ms, 2s, 1m30s). Success is silent; a failure is reported on stdout.

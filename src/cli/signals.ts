@@ -6,6 +6,8 @@
  * SIGPIPE is ignored by both runtimes already; SIGSEGV and its kind cannot be handled from JavaScript. The Bun
  * executable never sees SIGPWR (its runtime keeps that signal for itself).
  */
+import { lazily } from '../checks/lazily.js';
+
 export const TERMINATING_SIGNALS = [
   'SIGTERM',
   'SIGINT',
@@ -28,16 +30,14 @@ export const TERMINATING_SIGNALS = [
  * node:os's `constants.signals`, whose module costs the Bun executable's every start about 30 page faults
  * (`npm run bench:agent`); both programs run on Linux only (README), where the numbering is the same on every
  * architecture Node.js and Bun ship for (x86-64, arm64, armv7, ppc64le, s390x). test/cli/signals.test.ts
- * compares it with node:os's. Made when a signal first comes, not at every start (its 33 properties: 33 K
- * instructions of the executable's interpreter).
+ * compares it with node:os's. Made when a signal first comes (lazily.ts), not at every start.
  */
-let numbers: Readonly<Record<string, number>> | undefined;
-export const signalNumbers = (): Readonly<Record<string, number>> => (numbers ??= {
+export const signalNumbers = lazily((): Readonly<Record<string, number>> => ({
   SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGILL: 4, SIGTRAP: 5, SIGABRT: 6, SIGIOT: 6, SIGBUS: 7, SIGFPE: 8, SIGKILL: 9,
   SIGUSR1: 10, SIGSEGV: 11, SIGUSR2: 12, SIGPIPE: 13, SIGALRM: 14, SIGTERM: 15, SIGSTKFLT: 16, SIGCHLD: 17,
   SIGCONT: 18, SIGSTOP: 19, SIGTSTP: 20, SIGTTIN: 21, SIGTTOU: 22, SIGURG: 23, SIGXCPU: 24, SIGXFSZ: 25,
   SIGVTALRM: 26, SIGPROF: 27, SIGWINCH: 28, SIGIO: 29, SIGPOLL: 29, SIGPWR: 30, SIGSYS: 31,
-});
+}));
 
 /** 128+n for signal n: what a shell reports for a process the signal ended. */
 export function signalExitCode(signal: NodeJS.Signals): number {
