@@ -46,20 +46,31 @@ export async function writeWithin(told: Told, deadlineMs: number): Promise<void>
 async function say(runtime: BunRuntime, fd: 1 | 2, text: string | undefined): Promise<void> {
   if (!text) return;
   // A regular file; a pipe, a terminal or /dev/null have no size (Bun says Infinity).
-  if (Number.isFinite(runtime.file(fd).size)) return throughSink(runtime, fd, text);
-  if (!(await writtenThroughOwnDescription(runtime, fd, text))) await writtenOffThread(fd, text);
+  const regularFile = Number.isFinite(runtime.file(fd).size);
+  const written = regularFile ? await writtenThroughSink(runtime, fd, text) : await writtenThroughOwnDescription(runtime, fd, text);
+  if (!written) await writtenOffThread(fd, text);
 }
 
-async function throughSink(runtime: BunRuntime, fd: 1 | 2, text: string): Promise<void> {
+/**
+ * Writes `text` through Bun's sink on a duplicate of the descriptor; settles once it is written or cannot be.
+ * False, with nothing written, when there is no descriptor to spare for the duplicate (EMFILE).
+ */
+async function writtenThroughSink(runtime: BunRuntime, fd: 1 | 2, text: string): Promise<boolean> {
+  let sink: BunSink;
   try {
-    const sink = runtime.file(fd).writer();
+    sink = runtime.file(fd).writer();
+  } catch {
+    return false;
+  }
+  try {
     sink.write(text);
     await sink.flush();
     // Closes the duplicate; the shared description is left to exit.
     await sink.end();
   } catch {
-    // Nothing to do: the reader is gone, or there is no descriptor to spare for the duplicate.
+    // Nothing to do: the reader is gone.
   }
+  return true;
 }
 
 /**

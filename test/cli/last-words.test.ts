@@ -6,7 +6,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { closeSync, constants, existsSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
-import { AGENT_COMMAND, runAgent, type RunOptions } from '../helpers/agent.js';
+import { AGENT_COMMAND, run, runAgent, type RunOptions } from '../helpers/agent.js';
 import { fifo } from '../helpers/fifo.js';
 import { closedPort } from '../helpers/ports.js';
 import { tempDir } from '../helpers/temp-dir.js';
@@ -94,6 +94,24 @@ t.test('a regular file: appended to when opened for appending, written at its of
   closeSync(plain);
   t.equal(second.code, 2);
   t.equal(readFileSync(offset, 'utf8'), `before\n${GRPC_LINE(refused)}after\n`, 'the shared offset moved past what the agent wrote');
+});
+
+t.test('a regular file with no descriptor to spare: the report still lands in it', { skip: AGENT_COMMAND.length > 1 && 'the executable only: Node needs more descriptors than this to start' }, async (t) => {
+  const dir = tempDir(t);
+  const refused = await closedPort();
+  // The executable writes a regular file through a duplicate of its descriptor; under the lowest limits it may get
+  // none. Whatever limit it runs at, exit 4 means the report was written.
+  let reported = 0;
+  for (let limit = 4; limit <= 8; limit++) {
+    const path = join(dir, `report-${limit}.log`);
+    const file = openSync(path, constants.O_WRONLY | constants.O_CREAT);
+    const ended = await run('prlimit', [`--nofile=${limit}:${limit}`, ...AGENT_COMMAND, ...nativeFailure(refused)], { stdout: file, killAfterMs: KILL_AFTER_MS });
+    closeSync(file);
+    if (ended.code !== 4) continue; // a limit the runtime itself cannot start under
+    reported += 1;
+    t.match(readFileSync(path, 'utf8'), /^once failed after [0-9.]+s \(1 attempt\): 1 of 1 check failed\nfailed to make TCP connection/, `ulimit -n ${limit}`);
+  }
+  t.ok(reported >= 3, 'the agent ran under most of these limits');
 });
 
 t.test('a terminal: the line arrives, the exit code is the agent\'s', { skip: !existsSync('/usr/bin/script') && 'needs script(1)' }, async (t) => {
