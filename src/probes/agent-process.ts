@@ -7,7 +7,7 @@
  */
 import { type ChildProcess, spawn, type StdioOptions } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import { signalGroup } from '../shared/signal.js';
+import { signalGroup, signalLeaderlessGroup } from '../shared/signal.js';
 import type { AppUser } from '../shared/users.js';
 import type { AgentRun, AgentRunner, AgentSink } from './agent-runner.js';
 
@@ -49,8 +49,10 @@ export class LocalAgentRunner implements AgentRunner {
     const [command = '', ...argv] = [...this.prefix, ...agent, ...args, ...(this.heartbeat ? [`--heartbeat-fd=${HEARTBEAT_FD}`] : [])];
     const stdio: StdioOptions = this.heartbeat ? ['ignore', 'pipe', 'pipe', 'pipe'] : ['ignore', 'pipe', 'ignore'];
     let pid: number | null = null;
-    // Its pid may belong to someone else once reaped: never signalled after that.
+    // Reaped ('exit'): its pid may be someone else's, and its group is signalled only while it is still ours.
     let reaped = false;
+    // Its output closed too ('close'): nothing of it is left to signal.
+    let over = false;
     const closed = new Promise<void>((resolve) => {
       let child: ChildProcess;
       try {
@@ -67,8 +69,11 @@ export class LocalAgentRunner implements AgentRunner {
       // A spawn refused for want of descriptors (EMFILE) leaves no stdio at all; its 'error' event reports it.
       const beats = child.stdio?.[HEARTBEAT_FD];
       if (beats !== null && beats !== undefined) createInterface({ input: beats as NodeJS.ReadableStream }).on('line', (line) => sink.line(line));
-      child.on('close', (code, signal) => {
+      child.once('exit', () => {
         reaped = true;
+      });
+      child.on('close', (code, signal) => {
+        over = true;
         resolve();
         sink.exited({ code, signal });
       });
@@ -85,7 +90,7 @@ export class LocalAgentRunner implements AgentRunner {
       describe: () => `pid ${pid ?? '?'}`,
       // SIGKILL: the agent holds no state worth a goodbye, and SIGKILL also ends a stopped one.
       kill: () => {
-        if (pid !== null && !reaped) signalGroup(pid, 'SIGKILL');
+        if (pid !== null && !over) (reaped ? signalLeaderlessGroup : signalGroup)(pid, 'SIGKILL');
       },
       closed,
     };

@@ -1,7 +1,9 @@
 // The process driver: argv only, its own process group, mapped ports in the environment, graceful then forced destroy.
+import { execFile } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { promisify } from 'node:util';
 import t, { type Test } from 'tap';
 import type { RunningInstance } from '../../src/supervisor/drivers/driver.js';
 import type { Exit } from '../../src/shared/exit.js';
@@ -81,6 +83,28 @@ t.test('a process that ignores SIGTERM is killed after the grace period', async 
   t.same(await running.destroy(300), { forced: true });
   t.ok(performance.now() - started >= 290);
   t.same(exits, [{ code: null, signal: 'SIGKILL' }]);
+});
+
+t.test('an app that exited: destroy takes what it left in its group', async (t) => {
+  const left = join(t.testdir({}), 'left.pid');
+  const { running, exits } = await launch(t, ['/bin/sh', '-c', `sleep 30 & echo $! > ${left}; exit 3`]);
+  for (let i = 0; i < 500 && exits.length === 0; i++) await sleep(10);
+  t.match(exits, [{ code: 3, signal: null }], 'the leader exited');
+  const orphan = Number(readFileSync(left, 'utf8'));
+  t.equal(readProcStat(orphan)?.pgid, running.pid, 'what it forked is in its group');
+  await running.destroy(0);
+  for (let i = 0; i < 100 && isRunning(orphan); i++) await sleep(10);
+  t.notOk(isRunning(orphan), 'and is gone');
+});
+
+// A busy host gives an exited app's pid to another process within seconds (pid_max 32768; CI rehearsal 55 lost a
+// test's healthy app to a destroy elsewhere that signalled a pid given again): the stranger is made to get it here.
+t.test("an app that exited: destroy signals no stranger that was given the app's pid", { skip: process.getuid?.() === 0 ? false : 'needs root: a PID namespace whose next pid it chooses' }, async (t) => {
+  const fixture = join(import.meta.dirname, '../fixtures/pid-reuse.ts');
+  const { stdout } = await promisify(execFile)('unshare', ['--pid', '--fork', '--mount-proc', process.execPath, '--import', 'tsx', fixture, t.testdir({}), t.testdir({})], { timeout: 60_000 });
+  const seen = JSON.parse(stdout) as { app: number; stranger: number; strangerAlive: boolean };
+  t.equal(seen.stranger, seen.app, "the stranger has the app's pid, and leads a group of that id");
+  t.ok(seen.strangerAlive, 'the stranger lives on after the destroy');
 });
 
 function groupMembers(pgid: number): number[] {

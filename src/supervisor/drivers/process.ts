@@ -6,7 +6,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { type Contained, type Containment, INSTANCE_ENV } from '../host/containment.js';
 import { DEFAULT_OUTPUT, InstanceOutput } from '../host/output.js';
-import { signalGroup } from '../../shared/signal.js';
+import { signalGroup, signalLeaderlessGroup } from '../../shared/signal.js';
 import { isExitedChild, type TrackedProcess, trackProcess } from '../host/state-dir.js';
 import type { Exit } from '../../shared/exit.js';
 import type { AppSpec } from '../spec/types.js';
@@ -114,7 +114,7 @@ export class ChildInstance implements RunningInstance {
       let killing: Promise<void> | undefined;
       const grace = new Deadline(gracePeriodMs, () => {
         forced = true;
-        signalGroup(this.pid, 'SIGKILL');
+        this.signalGroup('SIGKILL');
         // A process in a frozen v1 freezer cgroup acts on no signal until thawed: killAll thaws after its kills.
         // Its failure, if any, is the final killAll's to tell.
         killing = this.contained.killAll().catch(() => {});
@@ -124,10 +124,15 @@ export class ChildInstance implements RunningInstance {
       await killing;
     }
     // The leader is gone; whatever it forked is an orphan now, in its group or out of it.
-    signalGroup(this.pid, 'SIGKILL');
+    signalLeaderlessGroup(this.pid, 'SIGKILL');
     await this.contained.killAll();
     this.output.close();
     return { forced };
+  }
+
+  /** The leader's group: once the leader is reaped (its last lines of stderr still awaited), only if it is still ours. */
+  private signalGroup(name: NodeJS.Signals): void {
+    (this.leaderGone ? signalLeaderlessGroup : signalGroup)(this.pid, name);
   }
 }
 
