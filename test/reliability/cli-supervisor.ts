@@ -10,7 +10,8 @@ import type { SupervisorStatus } from '../../src/shared/status.js';
 import type { Transition } from '../../src/shared/transition.js';
 import { start, type Ended, type Started } from '../helpers/agent.js';
 import { freePort } from '../helpers/ports.js';
-import { recordedPids } from '../supervisor/harness.js';
+import { recordedProcesses } from '../supervisor/harness.js';
+import { SeenProcesses } from '../helpers/seen-processes.js';
 import { getJson } from '../helpers/http-get.js';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -40,7 +41,7 @@ export interface CliRun extends Started {
   /** Transitions so far, parsed; a line that does not parse fails the run at once. */
   readonly transitions: Transition[];
   /** Every app and agent pid its state directory ever recorded while we watched. */
-  readonly pids: Set<number>;
+  readonly pids: SeenProcesses;
   /** The HTTP endpoint's loopback port. */
   readonly port: number;
   /** Resolves once `predicate` holds for the transitions so far; rejects after `ms`. */
@@ -75,14 +76,14 @@ export async function runCli(t: Test, dir: string, apps: readonly unknown[], opt
           killAfterMs: options.killAfterMs ?? 60_000,
         });
   const transitions: Transition[] = [];
-  const pids = new Set<number>();
+  const pids = new SeenProcesses();
   const waiters = new Set<() => void>();
   let partial = '';
   started.child.stdout!.on('data', (chunk: Buffer | string) => {
     const lines = (partial + chunk.toString()).split('\n');
     partial = lines.pop() ?? '';
     for (const line of lines) transitions.push(JSON.parse(line) as Transition);
-    for (const pid of recordedPids(join(dir, 'state'))) pids.add(pid);
+    for (const { pid, startTime } of recordedProcesses(join(dir, 'state'))) pids.add(pid, startTime);
     for (const waiter of waiters) waiter();
   });
   t.teardown(async () => {
@@ -145,7 +146,7 @@ export async function stopCleanly(t: Test, cli: CliRun, marker: string, run: str
   if (reaped !== 'maybe') t.equal(reapedSaid, reaped, reaped ? "it says it reaped its predecessor's processes" : 'it reaped nothing');
   t.match(reapedSaid ? said.slice(1).join('\n') : ended.stderr, stoppedLine('SIGTERM'), 'and says that it stopped, nothing else');
   t.same(markedProcesses(marker, run), [], 'no app process left');
-  t.same([...cli.pids].filter(isRunning), [], 'no recorded app or agent left');
+  t.same(cli.pids.running(), [], 'no recorded app or agent left');
   return ended;
 }
 

@@ -4,8 +4,8 @@ import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import t from 'tap';
-import { isRunning } from '../../src/supervisor/host/state-dir.js';
-import { recordedPids } from '../supervisor/harness.js';
+import { recordedProcesses } from '../supervisor/harness.js';
+import { SeenProcesses } from '../helpers/seen-processes.js';
 import { run, start } from '../helpers/agent.js';
 import { freePort } from '../helpers/ports.js';
 import { tempDir } from '../helpers/temp-dir.js';
@@ -35,7 +35,7 @@ t.test('a state directory in use is refused with one line; a SIGKILLed owner lea
   const third = await runCli(t, dir, [app('web', 'lock')]);
   await third.until(healthy(2));
   t.pass('a successor takes the lock of a SIGKILLed supervisor');
-  for (const pid of first.pids) t.notOk(isRunning(pid), `the killed supervisor's process ${pid} was reaped`);
+  t.same(first.pids.running(), [], "the killed supervisor's processes were reaped");
   await stopCleanly(t, third, 'OPERATOR_TEST', 'lock', true);
 });
 
@@ -51,7 +51,7 @@ for (const signal of ['SIGQUIT', 'SIGUSR2'] as const) {
     t.match(ended.stderr, stoppedLine(signal));
     t.ok(ended.stdout.includes('"cause":"stopping"'), 'every instance destroyed as the supervisor stops');
     t.same(markedProcesses('OPERATOR_TEST', signal), [], 'no app left');
-    t.same([...cli.pids].filter(isRunning), [], 'no agent left');
+    t.same(cli.pids.running(), [], 'no agent left');
   });
 }
 
@@ -59,13 +59,14 @@ t.test('agents end once their supervisor is SIGKILLed', async (t) => {
   const dir = tempDir(t);
   const cli = await runCli(t, dir, [app('web', 'orphans', 'sidecar')]);
   await cli.until(healthy(2));
-  const agents = recordedPids(join(dir, 'state'), 'agent');
-  t.equal(agents.length, 2, 'one lifecycle agent per instance');
+  const agents = new SeenProcesses();
+  for (const { pid, startTime } of recordedProcesses(join(dir, 'state'), 'agent')) agents.add(pid, startTime);
+  t.equal(agents.size, 2, 'one lifecycle agent per instance');
   cli.child.kill('SIGKILL');
   await cli.ended;
   // Each agent's next heartbeat (every 200ms) meets a broken pipe; its parent check would also see init adopt it.
-  for (let waited = 0; waited < 10_000 && agents.some(isRunning); waited += 100) await sleep(100);
-  t.same(agents.filter(isRunning), [], 'no agent outlives its supervisor');
+  for (let waited = 0; waited < 10_000 && agents.running().length > 0; waited += 100) await sleep(100);
+  t.same(agents.running(), [], 'no agent outlives its supervisor');
   // The apps are the successor's to reap (cleanup, not adoption).
   const successor = await runCli(t, dir, [app('web', 'orphans', 'sidecar')]);
   await successor.until(healthy(2));

@@ -28,7 +28,7 @@ async function stopped(t: Test, cli: CliRun, marker: string): Promise<string> {
   const ended = await cli.stop();
   t.equal(ended.code, 0, 'exit 0 on SIGTERM');
   t.same(markedProcesses('RELOAD_TEST', marker), [], 'no app process left');
-  t.same([...cli.pids].filter(isRunning), [], 'no recorded process left');
+  t.same(cli.pids.running(), [], 'no recorded process left');
   return ended.stderr;
 }
 

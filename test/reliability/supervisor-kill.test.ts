@@ -5,7 +5,7 @@ import { randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import fc from 'fast-check';
 import t from 'tap';
-import { isRunning } from '../../src/supervisor/host/state-dir.js';
+import { SeenProcesses } from '../helpers/seen-processes.js';
 import { fixtureApp, LOOP_FOREVER, MARKER } from './apps.js';
 import { allInstances, markedProcesses, runCli, stopCleanly } from './cli-supervisor.js';
 import { seedFromEnv } from './seed.js';
@@ -20,7 +20,7 @@ t.test(`seed ${seed}: ${KILLS} supervisors SIGKILLed, then one left to run`, asy
   const dir = tempDir(t);
   // Readiness after 300ms, so that a kill can land before, during or after it.
   const app = fixtureApp('web', run, { instances: INSTANCES, probe: 'sidecar', restart: LOOP_FOREVER, env: { READY_AFTER_MS: '300' } });
-  const left = new Set<number>();
+  const left = new SeenProcesses();
   // Moments count from the first log line, so that a loaded machine's slow Node.js start does not eat them.
   for (const killAtMs of fc.sample(fc.integer({ min: 0, max: 2500 }), { seed, numRuns: KILLS })) {
     const cli = await runCli(t, dir, [app]);
@@ -32,7 +32,7 @@ t.test(`seed ${seed}: ${KILLS} supervisors SIGKILLed, then one left to run`, asy
     await sleep(killAtMs);
     cli.child.kill('SIGKILL');
     await cli.ended;
-    for (const pid of cli.pids) left.add(pid);
+    left.addAll(cli.pids);
     t.comment(`killed after ${killAtMs}ms with ${cli.transitions.length} transitions logged, ${cli.pids.size} processes recorded`);
   }
 
@@ -48,7 +48,7 @@ t.test(`seed ${seed}: ${KILLS} supervisors SIGKILLed, then one left to run`, asy
   t.equal(new Set(instances.map((i) => i.id)).size, instances.length, 'no instance listed twice');
   const pids = instances.map((i) => i.pid);
   t.same(markedProcesses(MARKER, run).sort(), [...pids].sort(), 'the app processes running are exactly the instances listed: no orphan, no double');
-  t.same([...left].filter((pid) => isRunning(pid) && !pids.includes(pid)), [], "every process the killed supervisors left is gone");
+  t.same(left.running().filter((pid) => !pids.includes(pid)), [], "every process the killed supervisors left is gone");
 
   await stopCleanly(t, last, MARKER, run, 'maybe');
 });

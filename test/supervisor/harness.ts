@@ -5,7 +5,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Test } from 'tap';
-import { isRunning } from '../../src/supervisor/host/state-dir.js';
+import { SeenProcesses } from '../helpers/seen-processes.js';
 import type { Driver } from '../../src/supervisor/drivers/driver.js';
 import { Supervisor } from '../../src/supervisor/supervisor.js';
 import type { SupervisorOptions, SupervisorTuning } from '../../src/supervisor/config/options.js';
@@ -54,7 +54,7 @@ export interface Harness {
   /** Resolves with the first matching transition, already seen or still to come; rejects after timeoutMs. */
   until(match: (t: Transition) => boolean, timeoutMs?: number): Promise<Transition>;
   /** Every pid of an app or agent this supervisor ran, as far as status and the state directory told. */
-  readonly pids: Set<number>;
+  readonly pids: SeenProcesses;
 }
 
 /** A started supervisor; t.teardown stops it and checks that every process it ever ran is gone. */
@@ -62,12 +62,12 @@ export async function supervise(t: Test, apps: readonly AppSpec[], tuning: Super
   const stateDir = tempDir(t);
   const supervisor = new Supervisor({ apps, stateDir, agentPath: AGENT, tuning, driver, ...extra });
   const transitions: Transition[] = [];
-  const pids = new Set<number>();
+  const pids = new SeenProcesses();
   const waiters = new Set<(t: Transition) => void>();
   supervisor.on('transition', (transition) => {
     transitions.push(transition);
     for (const app of supervisor.status().apps) for (const i of [...app.instances, ...app.prewarm]) if (i.pid !== null) pids.add(i.pid);
-    for (const pid of recordedPids(stateDir)) pids.add(pid);
+    for (const { pid, startTime } of recordedProcesses(stateDir)) pids.add(pid, startTime);
     for (const waiter of waiters) waiter(transition);
   });
   const until = (match: (t: Transition) => boolean, timeoutMs = 10_000): Promise<Transition> =>
@@ -89,7 +89,7 @@ export async function supervise(t: Test, apps: readonly AppSpec[], tuning: Super
   t.teardown(async () => {
     await supervisor.stop();
     // Past the test's end tap takes no assertion; a throw here still fails the test.
-    const leftovers = [...pids].filter(isRunning);
+    const leftovers = pids.running();
     for (const pid of leftovers) process.kill(pid, 'SIGKILL');
     if (leftovers.length > 0) throw new Error(`processes left running after stop(): ${leftovers.join(', ')}`);
   });
@@ -99,14 +99,19 @@ export async function supervise(t: Test, apps: readonly AppSpec[], tuning: Super
 }
 
 export function recordedPids(stateDir: string, role?: 'app' | 'agent'): number[] {
+  return recordedProcesses(stateDir, role).map((p) => p.pid);
+}
+
+/** The processes the state directory records, each with the start time it was recorded with. */
+export function recordedProcesses(stateDir: string, role?: 'app' | 'agent'): { pid: number; startTime: string }[] {
   const dir = join(stateDir, 'instances');
   if (!existsSync(dir)) return [];
   return readdirSync(dir)
     .filter((name) => name.endsWith('.json'))
     .flatMap((name) => {
       try {
-        const { processes } = JSON.parse(readFileSync(join(dir, name), 'utf8')) as { processes: { pid: number; role: string }[] };
-        return processes.filter((p) => role === undefined || p.role === role).map((p) => p.pid);
+        const { processes } = JSON.parse(readFileSync(join(dir, name), 'utf8')) as { processes: { pid: number; role: string; startTime: string }[] };
+        return processes.filter((p) => role === undefined || p.role === role);
       } catch {
         return [];
       }
