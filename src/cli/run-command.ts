@@ -30,6 +30,7 @@ export function runCommand(command: readonly string[], signals: AgentSignals): P
       resolve({ kind: 'not-started', error: startError(file, err) });
     });
     child.once('exit', (code, signal) => {
+      signals.commandEnded();
       resolve(signal !== null ? { kind: 'signalled', signal } : { kind: 'exited', code: code ?? 0 });
     });
   });
