@@ -4,7 +4,7 @@
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
-import t from 'tap';
+import t, { type Test } from 'tap';
 import { ROOT } from '../helpers/executable.js';
 
 /** Runs AgentSignals forwarding to `group`, told first that the command ended or not, then signals itself. */
@@ -21,7 +21,7 @@ async function signalSelf(group: number, commandEnded: boolean): Promise<void> {
 }
 
 /** A process leading a group of its own, as a gated command does (and as a stranger given its id would). */
-function groupLeader(t: Parameters<Parameters<typeof t.test>[1]>[0]): ChildProcess {
+function groupLeader(t: Test): ChildProcess {
   const leader = spawn('sleep', ['30'], { stdio: 'ignore', detached: true });
   t.teardown(() => void leader.kill('SIGKILL'));
   return leader;

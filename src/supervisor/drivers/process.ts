@@ -114,7 +114,7 @@ export class ChildInstance implements RunningInstance {
       let killing: Promise<void> | undefined;
       const grace = new Deadline(gracePeriodMs, () => {
         forced = true;
-        this.signalGroup('SIGKILL');
+        this.signalItsGroup('SIGKILL');
         // A process in a frozen v1 freezer cgroup acts on no signal until thawed: killAll thaws after its kills.
         // Its failure, if any, is the final killAll's to tell.
         killing = this.contained.killAll().catch(() => {});
@@ -131,7 +131,7 @@ export class ChildInstance implements RunningInstance {
   }
 
   /** The leader's group: once the leader is reaped (its last lines of stderr still awaited), only if it is still ours. */
-  private signalGroup(name: NodeJS.Signals): void {
+  private signalItsGroup(name: NodeJS.Signals): void {
     (this.leaderGone ? signalLeaderlessGroup : signalGroup)(this.pid, name);
   }
 }
