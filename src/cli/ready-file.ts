@@ -12,6 +12,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { lifeguardError, type LifeguardError } from '../checks/errors.js';
 import { invalidValue } from '../checks/parse.js';
+import { pidHeld } from '../shared/signal.js';
 
 /** At start: the directory must be writable (else a usage error now, not a failure at readiness); a stale file goes. */
 export function claimReadyFile(file: string): void {
@@ -43,17 +44,7 @@ export function readyFileProblem(file: string): LifeguardError | undefined {
   }
   const pid = /^[1-9][0-9]{0,9}\n$/.test(text) ? Number(text) : undefined;
   if (pid === undefined) return notReady(file, 'holds no agent pid');
-  return running(pid) ? undefined : notReady(file, `names pid ${pid}, which is not running`);
-}
-
-function running(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (thrown) {
-    // EPERM: it runs, as another user.
-    return (thrown as NodeJS.ErrnoException).code === 'EPERM';
-  }
+  return pidHeld(pid) ? undefined : notReady(file, `names pid ${pid}, which is not running`);
 }
 
 function notReady(file: string, reason: string): LifeguardError {

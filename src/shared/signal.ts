@@ -16,15 +16,13 @@ export function signalLeaderlessGroup(pgid: number, name: NodeJS.Signals): void 
   if (!pidHeld(pgid)) signalGroup(pgid, name);
 }
 
-/** A process holds this pid now (ours to signal or not). */
-function pidHeld(pid: number): boolean {
+/** A process holds this pid now, ours to signal or not (EPERM: it runs as another user). */
+export function pidHeld(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'EPERM') return true;
-    if ((error as NodeJS.ErrnoException).code === 'ESRCH') return false;
-    throw error;
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 
