@@ -25,6 +25,8 @@ const RESPONSES: readonly [string, Verdict | undefined][] = [
   ['HTTP/1.0 200\n\n', { kind: 'status', status: 200, location: undefined }],
   ['HTTP/1.1 101 Switching Protocols\r\n\r\n', { kind: 'status', status: 101, location: undefined }],
   ['HTTP/1.1 200 OK\r\nServer: x\r\n', undefined],
+  // Refused on the byte where the version differs, past the first: `HTTP/2` is not `HTTP/1.`.
+  ['HTTP/2 200 OK\r\n\r\n', { kind: 'malformed', reason: 'malformed HTTP response: expected an HTTP/1.x status line; received "HTTP/2 200 OK"' }],
   ['SSH-2.0-OpenSSH_9.6\r\n', { kind: 'malformed', reason: 'malformed HTTP response: expected an HTTP/1.x status line; received "SSH-2.0-OpenSSH_9.6"' }],
 ];
 
