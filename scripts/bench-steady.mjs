@@ -32,14 +32,16 @@
 //        to back per case, on the same supervisor, fixture and HAProxy, settled once; a row per window, then a median
 //        row: each number the median of the windows' — the ratio the median of the per-window ratios, not a ratio of
 //        medians; every window in the JSON; the profile is the last window's, the system calls traced after the last)
-//        --out bench/results
+//        --floor auto|off (auto: after ours' windows, with the supervisor stopped, as many windows of the runtime's
+//        floor, scripts/floor/steady.mjs, beside the same HAProxy on the same fixture: what Node.js itself costs per
+//        check, with a ratio of its own; HTTP cases with HAProxy only)  --out bench/results
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { HAPROXY_SOURCE, startHaproxy } from './lib/haproxy.mjs';
 import { cpuSecondsExact, cpuSplit, memory, timeWaitSockets } from './lib/proc.mjs';
-import { onPath, startFixture, startRunner, stopAndVerify } from './lib/processes.mjs';
+import { onPath, startFixture, startFloor, startRunner, stopAndVerify } from './lib/processes.mjs';
 import { median } from './lib/stats.mjs';
 import { syscallsPerCheck } from './lib/syscalls.mjs';
 import { fmt, flags, machine, machineLine, markdownTable, ms, RESULTS, svgPanels, usage, write } from './lib/report.mjs';
@@ -52,7 +54,7 @@ const MiB = 2 ** 20;
 /** Where the fixture serves, and where our checks come from. */
 const FIXTURE_HOST = '127.0.0.1';
 
-const opts = flags({ cases: '10000:30s:90s,1000:1s:30s', settle: 'auto', haproxy: 'auto', profile: '', syscalls: 'off', repeat: '1', out: RESULTS });
+const opts = flags({ cases: '10000:30s:90s,1000:1s:30s', settle: 'auto', haproxy: 'auto', floor: 'auto', profile: '', syscalls: 'off', repeat: '1', out: RESULTS });
 const cases = opts.cases.split(',').map((c) => {
   const [count, interval, window, check = 'http'] = c.split(':');
   if (check !== 'http' && check !== 'tcp') usage(`check kind ${check}: expected http or tcp`);
@@ -69,6 +71,7 @@ if (!Number.isInteger(repeat) || repeat < 1) usage(`--repeat ${opts.repeat}: exp
 if (opts.settle !== 'auto') ms(opts.settle); // a bad value is refused before anything starts
 const settleFor = (intervalMs) => (opts.settle === 'auto' ? Math.max(5000, 2 * intervalMs) : ms(opts.settle));
 if (opts.haproxy !== 'auto' && opts.haproxy !== 'off') usage(`--haproxy ${opts.haproxy}: expected auto or off`);
+if (opts.floor !== 'auto' && opts.floor !== 'off') usage(`--floor ${opts.floor}: expected auto or off`);
 const haproxyPath = opts.haproxy === 'off' ? undefined : onPath('haproxy');
 const tracing = opts.syscalls === 'off' ? undefined : { ms: ms(opts.syscalls), strace: onPath('strace') };
 if (tracing !== undefined && tracing.strace === undefined) usage('--syscalls: strace is not on PATH (apt-get install strace)');
@@ -80,6 +83,8 @@ const anchorNote =
       : 'HAProxy is not on PATH (apt-get install haproxy): no anchor, no ratio.';
 if (opts.profile !== '') mkdirSync(resolve(opts.profile), { recursive: true });
 if (haproxyPath === undefined) process.stderr.write(`steady: ${anchorNote}\n`);
+const FLOOR_NOTE =
+  "The Node.js floor (scripts/floor/steady.mjs) is the runtime checking the same ports with nothing of ours: libuv's TCP handle, the same request, the status read from the first chunk, a reset, a deadline timer per check, spread over the interval in the supervisor's 20 ms slots; it ran in windows of its own once the supervisor had stopped, beside the same HAProxy, after the same settling time.";
 
 async function steady({ count, intervalMs, windowMs, check }) {
   const nofile = 2 * count + 4096;
@@ -128,6 +133,18 @@ async function steady({ count, intervalMs, windowMs, check }) {
     tracing === undefined ? [] : await syscallsPerCheck(tracing.strace, haproxy === undefined ? [pid] : [pid, haproxy.child.pid], tracing.ms, stateDir);
 
   const leftovers = await stopAndVerify(runner.child, new Map(), 30_000);
+  // The floor's windows come once the supervisor is gone, beside the same HAProxy on the same fixture.
+  const floorWindows = [];
+  if (haproxy !== undefined && opts.floor === 'auto') {
+    const floor = startFloor({ intervalMs, ports: fixture.ports, nofile });
+    await sleep(settleFor(intervalMs));
+    for (let i = 0; i < repeat; i++) {
+      const w = await measureFloorWindow({ windowMs, floor, fixture, haproxy });
+      floorWindows.push(w);
+      process.stderr.write(`\n  floor window ${i + 1} of ${repeat}: CPU ${fmt(w.floor.cpuShareOfOneCorePct)}% of a core, ${fmt(w.floor.checksPerSecond)} checks/s, ratio per check ${ratioText(w.ratioPerCheck)}`);
+    }
+    leftovers.push(...(await stopAndVerify(floor.child, new Map(), 10_000)));
+  }
   if (haproxy !== undefined) leftovers.push(...(await stopAndVerify(haproxy.child, new Map(), 10_000)));
   leftovers.push(...(await stopAndVerify(fixture.child, new Map(), 10_000)));
   rmSync(stateDir, { recursive: true, force: true });
@@ -143,10 +160,76 @@ async function steady({ count, intervalMs, windowMs, check }) {
     median: medians(windows),
     failuresInAllWindows: { ours: sum(windows, (w) => w.ours.failures), haproxy: sum(windows, (w) => w.haproxy?.failures ?? 0) },
     windows,
+    // The runtime's floor beside HAProxy, in windows of their own after ours (none without HAProxy or with --floor off).
+    floor: floorWindows.length === 0 ? null : { median: medians(floorWindows), failuresInAllWindows: { floor: sum(floorWindows, (w) => w.floor.failures), haproxy: sum(floorWindows, (w) => w.haproxy.failures) }, windows: floorWindows },
     syscalls: { ours: oursCalls, haproxy: haproxyCalls },
     leftovers,
   };
 }
+
+/**
+ * One checker process over a window, from the moment this is called: `sample()` reads its RSS (every second),
+ * `end(checks, seconds)` its CPU (all, and per check split into user and kernel), RSS and rate.
+ */
+function watchChecker(pid) {
+  const cpu0 = cpuSecondsExact(pid);
+  const split0 = cpuSplit(pid);
+  const rss = { now: 0, peak: 0 };
+  return {
+    sample() {
+      rss.now = memory(pid)?.rss ?? 0;
+      rss.peak = Math.max(rss.peak, rss.now);
+    },
+    end(checks, seconds) {
+      const cpu = cpuSecondsExact(pid) - cpu0;
+      return {
+        cpuShareOfOneCorePct: (100 * cpu) / seconds,
+        cpuPerCheckMs: checks > 0 ? (1000 * cpu) / checks : null,
+        userSystemPerCheckMs: perCheck(split0, cpuSplit(pid), checks),
+        rssMiB: rss.now / MiB,
+        peakRssMiB: rss.peak / MiB,
+        checksPerSecond: checks / seconds,
+      };
+    },
+  };
+}
+
+/** HAProxy over one window, from the moment this is called, as watchChecker; its `end` gives null when it is not running. */
+async function watchAnchor(haproxy, fixture) {
+  if (haproxy === undefined) return { sample() {}, end: async () => null };
+  const failures0 = sum(await haproxy.servers(), (s) => s.checkFailures);
+  const served0 = (await fixture.served())[HAPROXY_SOURCE] ?? 0;
+  const watch = watchChecker(haproxy.child.pid);
+  return {
+    sample: watch.sample,
+    async end(seconds, timeWait) {
+      const cost = watch.end(((await fixture.served())[HAPROXY_SOURCE] ?? 0) - served0, seconds);
+      const servers = await haproxy.servers();
+      return {
+        ...cost,
+        // Failed checks in the window, and servers not UP at its end.
+        failures: sum(servers, (s) => s.checkFailures) - failures0,
+        serversNotUp: servers.filter((s) => !s.status.startsWith('UP')).length,
+        timeWaitSocketsAtEnd: timeWait[HAPROXY_SOURCE],
+      };
+    },
+  };
+}
+
+/** Samples every second for `windowMs`; resolves with the window's length in seconds. */
+async function sampleFor(windowMs, samplers) {
+  const t0 = performance.now();
+  while (performance.now() - t0 < windowMs) {
+    await sleep(Math.min(SAMPLE_MS, windowMs - (performance.now() - t0)));
+    for (const sample of samplers) sample();
+  }
+  return (performance.now() - t0) / 1000;
+}
+
+/** TIME_WAIT sockets on the fixture's ports: ours (and the floor's) leave from 127.0.0.1, HAProxy's from its own address. */
+const timeWaitOn = (fixture) => timeWaitSockets(FIXTURE_HOST, new Set(fixture.ports), [FIXTURE_HOST, HAPROXY_SOURCE]);
+
+const ratioOf = (ours, anchor) => (anchor?.cpuPerCheckMs && ours.cpuPerCheckMs ? ours.cpuPerCheckMs / anchor.cpuPerCheckMs : null);
 
 /** One window on a settled fleet: both checkers' CPU, RSS, checks and failures over `windowMs`, and ours' lateness. */
 async function measureWindow({ windowMs, pid, runner, fixture, haproxy, failures, logLines }) {
@@ -155,40 +238,16 @@ async function measureWindow({ windowMs, pid, runner, fixture, haproxy, failures
   const failuresBefore = failures();
   const loadBefore = os.loadavg()[0];
   runner.send('mark');
-  const hapFailures0 = haproxy === undefined ? 0 : sum(await haproxy.servers(), (s) => s.checkFailures);
-  const served0 = (await fixture.served())[HAPROXY_SOURCE] ?? 0;
-  const cpu0 = cpuSecondsExact(pid);
-  const hapCpu0 = haproxy === undefined ? 0 : cpuSecondsExact(haproxy.child.pid);
-  const split0 = cpuSplit(pid);
-  const hapSplit0 = haproxy === undefined ? undefined : cpuSplit(haproxy.child.pid);
-  const t0 = performance.now();
-  const rss = { ours: 0, oursPeak: 0, haproxy: 0, haproxyPeak: 0 };
-  while (performance.now() - t0 < windowMs) {
-    await sleep(Math.min(SAMPLE_MS, windowMs - (performance.now() - t0)));
-    rss.ours = memory(pid)?.rss ?? 0;
-    rss.oursPeak = Math.max(rss.oursPeak, rss.ours);
-    if (haproxy === undefined) continue;
-    rss.haproxy = memory(haproxy.child.pid)?.rss ?? 0;
-    rss.haproxyPeak = Math.max(rss.haproxyPeak, rss.haproxy);
-  }
+  const anchor = await watchAnchor(haproxy, fixture);
+  const watch = watchChecker(pid);
+  const seconds = await sampleFor(windowMs, [watch.sample, anchor.sample]);
   const stats = await runner.stats();
-  const cpu1 = cpuSecondsExact(pid);
-  const hapCpu1 = haproxy === undefined ? 0 : cpuSecondsExact(haproxy.child.pid);
-  const split1 = cpuSplit(pid);
-  const hapSplit1 = haproxy === undefined ? undefined : cpuSplit(haproxy.child.pid);
-  const seconds = (performance.now() - t0) / 1000;
-  const served1 = (await fixture.served())[HAPROXY_SOURCE] ?? 0;
-  const hapServers = haproxy === undefined ? [] : await haproxy.servers();
-  // Ours leave from 127.0.0.1, HAProxy's from its own source address; both to the fixture's ports.
-  const timeWait = timeWaitSockets(FIXTURE_HOST, new Set(fixture.ports), [FIXTURE_HOST, HAPROXY_SOURCE]);
+  const cost = watch.end(stats.checks, seconds);
+  const timeWait = timeWaitOn(fixture);
+  const hap = await anchor.end(seconds, timeWait);
   const [p50, p99, max] = stats.late;
   const ours = {
-    cpuShareOfOneCorePct: (100 * (cpu1 - cpu0)) / seconds,
-    cpuPerCheckMs: stats.checks > 0 ? (1000 * (cpu1 - cpu0)) / stats.checks : null,
-    userSystemPerCheckMs: perCheck(split0, split1, stats.checks),
-    rssMiB: rss.ours / MiB,
-    peakRssMiB: rss.oursPeak / MiB,
-    checksPerSecond: stats.checks / seconds,
+    ...cost,
     latenessMs: { p50, p99, max },
     failures: failures() - failuresBefore,
     timeWaitSocketsAtEnd: timeWait[FIXTURE_HOST],
@@ -200,31 +259,29 @@ async function measureWindow({ windowMs, pid, runner, fixture, haproxy, failures
       spaces: Object.fromEntries(Object.entries(stats.heap.spaces).map(([name, s]) => [name, { size: s.size / MiB, used: s.used / MiB }])),
     },
   };
-  const hapChecks = served1 - served0;
-  const anchor =
-    haproxy === undefined
-      ? null
-      : {
-          cpuShareOfOneCorePct: (100 * (hapCpu1 - hapCpu0)) / seconds,
-          cpuPerCheckMs: hapChecks > 0 ? (1000 * (hapCpu1 - hapCpu0)) / hapChecks : null,
-          userSystemPerCheckMs: perCheck(hapSplit0, hapSplit1, hapChecks),
-          rssMiB: rss.haproxy / MiB,
-          peakRssMiB: rss.haproxyPeak / MiB,
-          checksPerSecond: hapChecks / seconds,
-          // Failed checks in the window, and servers not UP at its end.
-          failures: sum(hapServers, (s) => s.checkFailures) - hapFailures0,
-          serversNotUp: hapServers.filter((s) => !s.status.startsWith('UP')).length,
-          timeWaitSocketsAtEnd: timeWait[HAPROXY_SOURCE],
-        };
   return {
     windowS: seconds,
     logLinesInWindow: logLines() - logBefore,
     ours,
-    haproxy: anchor,
-    ratioPerCheck: anchor?.cpuPerCheckMs && ours.cpuPerCheckMs ? ours.cpuPerCheckMs / anchor.cpuPerCheckMs : null,
+    haproxy: hap,
+    ratioPerCheck: ratioOf(ours, hap),
     // The machine is shared: the 1-minute load average before and after the window says whether others competed.
     loadAverage: { before: loadBefore, end: os.loadavg()[0] },
   };
+}
+
+/** One window of the runtime's floor beside HAProxy, the supervisor stopped: the same columns as ours but lateness. */
+async function measureFloorWindow({ windowMs, floor, fixture, haproxy }) {
+  const loadBefore = os.loadavg()[0];
+  floor.mark();
+  const anchor = await watchAnchor(haproxy, fixture);
+  const watch = watchChecker(floor.child.pid);
+  const seconds = await sampleFor(windowMs, [watch.sample, anchor.sample]);
+  const stats = await floor.stats();
+  const timeWait = timeWaitOn(fixture);
+  const own = { ...watch.end(stats.checks, seconds), failures: stats.failures, timeWaitSocketsAtEnd: timeWait[FIXTURE_HOST] };
+  const hap = await anchor.end(seconds, timeWait);
+  return { windowS: seconds, floor: own, haproxy: hap, ratioPerCheck: ratioOf(own, hap), loadAverage: { before: loadBefore, end: os.loadavg()[0] } };
 }
 
 /** Field by field, the median over the windows of every number in them (absent ones skipped); arrays and text are left out. */
@@ -285,33 +342,37 @@ for (const c of cases) {
   results.push(r);
   const { ours, haproxy } = r.median;
   const hap = haproxy === null ? '' : `; HAProxy ${fmt(haproxy.cpuShareOfOneCorePct)}%, ratio per check ${ratioText(r.median.ratioPerCheck)}`;
-  process.stderr.write(`\n  ${repeat === 1 ? '' : 'median: '}CPU ${fmt(ours.cpuShareOfOneCorePct)}% of a core, RSS ${fmt(ours.peakRssMiB)} MiB, ${fmt(ours.checksPerSecond)} checks/s, p99 late ${fmt(ours.latenessMs.p99)}ms${hap}\n`);
+  const floor = r.floor === null ? '' : `; the floor's ratio per check ${ratioText(r.floor.median.ratioPerCheck)}`;
+  process.stderr.write(`\n  ${repeat === 1 ? '' : 'median: '}CPU ${fmt(ours.cpuShareOfOneCorePct)}% of a core, RSS ${fmt(ours.peakRssMiB)} MiB, ${fmt(ours.checksPerSecond)} checks/s, p99 late ${fmt(ours.latenessMs.p99)}ms${hap}${floor}\n`);
   if (r.leftovers.length > 0) throw new Error(`processes outlived the run: ${r.leftovers.join(', ')}`);
 }
 
 const m = machine();
 const label = (r) => `${r.n} @ ${fmt(r.livenessIntervalMs / 1000)}s${r.check === 'tcp' ? ' (TCP)' : ''}`;
 const repeated = repeat === 1 ? '' : ` Each case ran ${repeat} windows back to back on the same processes; its median row holds the median of each number over its windows, the ratio the median of the per-window ratios, failures those of all windows.`;
-const note = `Native probing, HTTP GET /health on a fresh connection per check (TCP: connect only, where marked); the apps are one fixture process serving every port on 127.0.0.1. The window opens ${opts.settle === 'auto' ? 'two liveness intervals (at least 5s)' : opts.settle} after every instance turned healthy.${repeated} ${anchorNote}`;
+const note = `Native probing, HTTP GET /health on a fresh connection per check (TCP: connect only, where marked); the apps are one fixture process serving every port on 127.0.0.1. The window opens ${opts.settle === 'auto' ? 'two liveness intervals (at least 5s)' : opts.settle} after every instance turned healthy.${repeated} ${anchorNote}${results.some((r) => r.floor !== null) ? ` ${FLOOR_NOTE}` : ''}`;
 const na = 'n/a';
 const split = (x) => (x === null ? na : `${fmt(x.user)} / ${fmt(x.system)}`);
 /** A checker's CPU columns: share of a core, per check, and per check split into user / kernel. */
 const cost = (x) => [fmt(x.cpuShareOfOneCorePct), x.cpuPerCheckMs === null ? na : fmt(x.cpuPerCheckMs), split(x.userSystemPerCheckMs)];
 const sizeAndRate = (x, r) => [`${fmt(x.rssMiB)} (${fmt(x.peakRssMiB)})`, `${fmt(x.checksPerSecond)} (${fmt(r.expectedChecksPerSecond)})`];
-/** Two rows (ours, HAProxy's) for one window, or for the median of a case's windows. */
-function windowRows(r, w, which, failures) {
-  const o = w.ours;
+/**
+ * Two rows for one window, or for the median of a case's windows: the checker's (ours, or with `floor` the runtime's
+ * floor, which has no lateness or log), then HAProxy's in the same window. `failures`: [the checker's, HAProxy's].
+ */
+function windowRows(r, w, which, [failures, hapFailures], floor = false) {
+  const o = floor ? w.floor : w.ours;
   const rows = [
     [
       label(r),
-      'lifeguard',
+      floor ? 'Node.js floor' : 'lifeguard',
       `${which}${fmt(w.windowS)}s`,
       ...cost(o),
       ratioText(w.ratioPerCheck),
       ...sizeAndRate(o, r),
-      `${fmt(o.latenessMs.p50)} / ${fmt(o.latenessMs.p99)} / ${fmt(o.latenessMs.max)}`,
-      failures.ours,
-      fmt(w.logLinesInWindow),
+      floor ? na : `${fmt(o.latenessMs.p50)} / ${fmt(o.latenessMs.p99)} / ${fmt(o.latenessMs.max)}`,
+      failures,
+      floor ? na : fmt(w.logLinesInWindow),
       fmt(o.timeWaitSocketsAtEnd),
       `${fmt(w.loadAverage.before)} → ${fmt(w.loadAverage.end)}`,
     ],
@@ -326,22 +387,26 @@ function windowRows(r, w, which, failures) {
     '1×',
     ...sizeAndRate(h, r),
     na,
-    `${failures.haproxy}${h.serversNotUp > 0 ? ` (${fmt(h.serversNotUp)} servers not UP)` : ''}`,
+    `${hapFailures}${h.serversNotUp > 0 ? ` (${fmt(h.serversNotUp)} servers not UP)` : ''}`,
     na,
     fmt(h.timeWaitSocketsAtEnd),
     'same window',
   ]);
   return rows;
 }
-const rows = [];
-for (const r of results) {
-  if (repeat === 1) {
-    rows.push(...windowRows(r, r.windows[0], '', r.failuresInAllWindows));
-    continue;
-  }
-  r.windows.forEach((w, i) => rows.push(...windowRows(r, w, `${i + 1} of ${repeat}: `, { ours: w.ours.failures, haproxy: w.haproxy?.failures ?? 0 })));
-  rows.push(...windowRows(r, r.median, `median of ${repeat}: `, r.failuresInAllWindows).map((row) => row.map((cell) => `**${cell}**`)));
+/** A case's windows and their median (in bold), ours' or the floor's; a single window alone. */
+function caseRows(r, windows, median, allFailures, floor) {
+  const own = (w) => (floor ? w.floor : w.ours).failures;
+  if (repeat === 1) return windowRows(r, windows[0], '', allFailures, floor);
+  return [
+    ...windows.flatMap((w, i) => windowRows(r, w, `${i + 1} of ${repeat}: `, [own(w), w.haproxy?.failures ?? 0], floor)),
+    ...windowRows(r, median, `median of ${repeat}: `, allFailures, floor).map((row) => row.map((cell) => `**${cell}**`)),
+  ];
 }
+const rows = results.flatMap((r) => [
+  ...caseRows(r, r.windows, r.median, [r.failuresInAllWindows.ours, r.failuresInAllWindows.haproxy], false),
+  ...(r.floor === null ? [] : caseRows(r, r.floor.windows, r.floor.median, [r.floor.failuresInAllWindows.floor, r.floor.failuresInAllWindows.haproxy], true)),
+]);
 const table = markdownTable(
   ['instances @ liveness interval', 'checker', 'window', 'CPU (% of one core)', 'CPU per check (ms)', 'of which user / kernel', 'per check vs HAProxy', 'RSS MiB (peak)', 'checks/s (expected)', 'lateness p50 / p99 / max (ms)', 'failures in window', 'log lines in window', 'TIME_WAIT sockets at end', 'load avg'],
   rows,
@@ -355,6 +420,7 @@ const groups = results.map(label);
 const both = (value) => [
   { name: 'lifeguard', values: results.map((r) => value(r.median.ours)) },
   { name: 'HAProxy', values: results.map((r) => (r.median.haproxy === null ? null : value(r.median.haproxy))) },
+  ...(results.some((r) => r.floor !== null) ? [{ name: 'Node.js floor', values: results.map((r) => (r.floor === null ? null : value(r.floor.median.floor))) }] : []),
 ];
 write(
   join(out, 'steady.svg'),

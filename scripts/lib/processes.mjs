@@ -98,6 +98,24 @@ export async function startFixture({ count, readyMaxMs, seed, nofile }) {
   };
 }
 
+/**
+ * The runtime's floor for bench:steady (scripts/floor/steady.mjs), checking `ports` every `intervalMs`: `mark()`
+ * starts its counts, `stats()` resolves with {checks, failures} since the mark.
+ */
+export function startFloor({ intervalMs, ports, nofile }) {
+  const child = node('../floor/steady.mjs', [String(intervalMs), ...ports.map(String)], ['pipe', 'pipe', 'inherit'], nofile);
+  const out = jsonLines(child.stdout);
+  return {
+    child,
+    mark: () => child.stdin.write('mark\n'),
+    stats() {
+      const answer = out.next((m) => (m.checks === undefined ? undefined : m), 10_000, 'floor stats');
+      child.stdin.write('stats\n');
+      return answer;
+    },
+  };
+}
+
 export async function startRunner(plan, nofile) {
   const child = node('supervisor-runner.mjs', [JSON.stringify(plan)], ['pipe', 'pipe', 'inherit', 'pipe'], nofile);
   const events = jsonLines(child.stdio[3]);
