@@ -64,13 +64,20 @@ function check(port) {
   handle.readStart();
 }
 
-let slot = 0;
-const ticker = setInterval(() => {
-  const from = Math.round(slot * perSlot);
-  const to = Math.round((slot + 1) * perSlot);
+// Slots fall due on a grid from the start, as the supervisor's ticks do: a timer re-armed from when it ran would
+// drift late by a little every slot, and check fewer ports a second than the interval says.
+const start = Date.now();
+let tick = 0;
+let ticker;
+function slot() {
+  const at = tick % slots;
+  const from = Math.round(at * perSlot);
+  const to = Math.round((at + 1) * perSlot);
   for (let i = from; i < to; i++) check(ports[i]);
-  slot = (slot + 1) % slots;
-}, SLOT_MS);
+  tick++;
+  ticker = setTimeout(slot, Math.max(0, start + tick * SLOT_MS - Date.now()));
+}
+slot();
 
 createInterface({ input: process.stdin })
   .on('line', (line) => {
@@ -78,6 +85,6 @@ createInterface({ input: process.stdin })
     else if (line === 'stats') process.stdout.write(`${JSON.stringify({ checks, failures })}\n`);
   })
   .on('close', () => {
-    clearInterval(ticker);
+    clearTimeout(ticker);
     process.exit(0);
   });
