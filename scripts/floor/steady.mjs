@@ -11,6 +11,10 @@
 import { createInterface } from 'node:readline';
 
 const [intervalMs, ...ports] = process.argv.slice(2).map(Number);
+if (!(intervalMs > 0) || ports.length === 0 || !ports.every((port) => Number.isInteger(port) && port > 0 && port < 65536)) {
+  process.stderr.write('usage: steady.mjs INTERVAL_MS PORT... (an interval above 0 and ports from 1 to 65535)\n');
+  process.exit(2);
+}
 const SLOT_MS = 20;
 const TIMEOUT_MS = 1000;
 const slots = Math.max(1, Math.round(intervalMs / SLOT_MS));
