@@ -12,11 +12,10 @@
  */
 import { getSystemErrorName } from 'node:util';
 import { type Connect, type Connection, type ConnectionEvents, isReset, socketError } from './connection.js';
-import { openConnection as openSocketConnection, resetBehindEof } from './connection-node.js';
+import { openConnection as openSocketConnection, readBuffer, readView, resetBehindEof } from './connection-node.js';
 
 // What dial.ts asks of its node:net sockets (TLS, Unix sockets), from here so that the Bun build swaps them with the rest.
 export { refusalCause, resetBehindEnd } from './connection-node.js';
-import { MAX_HEADER_BYTES } from './reason.js';
 
 /** The part of libuv's TCP handle (src/tcp_wrap.cc, src/stream_base.cc) used here. */
 interface TcpHandle {
@@ -75,19 +74,6 @@ function bindings(): Bindings | undefined {
 
 const uv = bindings();
 
-/** Every connection reads into this one buffer, as connection-node.ts's do; the reader copies whatever it keeps. */
-const readBuffer = Buffer.allocUnsafe(MAX_HEADER_BYTES);
-/**
- * The last view of it handed out. An app answers its health check with as many bytes each time, so the view of that
- * many is made once, not at every read (a typed array made and its buffer looked up: ~450 instructions by callgrind).
- */
-let lastView = readBuffer.subarray(0, 0);
-
-/** The first `bytes` bytes of the read buffer; valid until the next read, as the buffer itself. */
-function readView(bytes: number): Buffer {
-  if (lastView.length !== bytes) lastView = readBuffer.subarray(0, bytes);
-  return lastView;
-}
 
 /** A write request whose write was done at once; StreamBase keeps nothing of such a request (stream_base.cc). */
 let spareWrite: WriteRequest | undefined;

@@ -8,10 +8,23 @@ import { type Connect, type Connection, type ConnectionEvents, isReset } from '.
 import { MAX_HEADER_BYTES } from './reason.js';
 
 /**
- * Every connection reads into this one buffer (net's `onread`), which spares a Buffer and the stream machinery
- * per read. Sharing is safe: reads are handled one at a time, and the reader copies whatever it keeps.
+ * Every plain connection reads into this one buffer (net's `onread` here, libuv's handle in connection-handle.ts),
+ * which spares a Buffer and the stream machinery per read. Sharing is safe: reads are handled one at a time, and the
+ * reader copies whatever it keeps.
  */
-const readBuffer = Buffer.allocUnsafe(MAX_HEADER_BYTES);
+export const readBuffer = Buffer.allocUnsafe(MAX_HEADER_BYTES);
+
+/**
+ * The last view of it handed out. An app answers its health check with as many bytes each time, so the view of that
+ * many is made once, not at every read (a typed array made and its buffer looked up: ~450 instructions by callgrind).
+ */
+let lastView = readBuffer.subarray(0, 0);
+
+/** The first `bytes` bytes of the read buffer; valid until the next read, as the buffer itself. */
+export function readView(bytes: number): Buffer {
+  if (lastView.length !== bytes) lastView = readBuffer.subarray(0, bytes);
+  return lastView;
+}
 
 /** connection-bun.ts's question, for Bun's refusals that are not; node:net gives the errno itself. */
 export async function refusalCause(_host: string, _port: number): Promise<Error | undefined> {
@@ -31,7 +44,7 @@ class NodeConnection implements Connection {
       onread: {
         buffer: readBuffer,
         callback: (bytes: number) => {
-          if (this.open) events.data(readBuffer.subarray(0, bytes));
+          if (this.open) events.data(readView(bytes));
           return true;
         },
       },
